@@ -1,0 +1,31 @@
+/*
+ * log.h - levelled logging to stderr (journald adds the timestamp).
+ *
+ * Lines are "<N>LEVEL: message" when stderr is not a terminal, so that
+ * journald records the priority (sd-daemon(3) prefixes), and plain
+ * "postroomd: message" on a terminal.  Owns no state beyond the level.
+ */
+#ifndef POSTROOM_LOG_H
+#define POSTROOM_LOG_H
+
+enum log_level {
+	LOGL_ERROR = 3,
+	LOGL_WARN = 4,
+	LOGL_INFO = 6,
+	LOGL_DEBUG = 7,
+};
+
+void	log_init(const char *progname, enum log_level);
+void	log_set_level(enum log_level);
+enum log_level log_get_level(void);
+int	log_parse_level(const char *, enum log_level *);
+
+void	log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* Broken invariant or unusable environment: log and exit(1). */
+void	fatalx(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+
+#endif
