@@ -1,0 +1,50 @@
+/*
+ * store-int.h - for the store's own files only (store.c, store-*.c).
+ *
+ * store.c owns the SQLite connection and is the one file that includes
+ * <sqlite3.h>; the queries of each concern live beside it in store-NAME.c
+ * (subscribers, campaigns, outbox ...) and run through these helpers, so
+ * that they see neither sqlite3.h nor each other.  Nothing outside the
+ * store includes this header.
+ *
+ * SQL text handed to these helpers must be a fixed string: its prepared
+ * statement is cached under that text for the connection's life.  A cached
+ * statement is not re-entrant: do not run the same SQL text again while
+ * still stepping through its rows.
+ *
+ * Binding: one letter of fmt per '?' parameter, in order:
+ *	i int	I int64_t	d double	n NULL (no argument)
+ *	t const char * (NULL binds NULL)	b const void *, size_t
+ * Text and blobs are not copied: they must live until store_done().
+ */
+#ifndef POSTROOM_STORE_INT_H
+#define POSTROOM_STORE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+struct store_stmt;	/* a prepared statement, opaque outside store.c */
+
+/* Run to completion ignoring rows: the number of rows changed, or -1. */
+int		 store_run(struct store *, char **cause, const char *sql,
+		    const char *fmt, ...);
+/* Prepare and bind; step with store_step(), always finish with store_done(). */
+struct store_stmt *store_query(struct store *, char **cause, const char *sql,
+		    const char *fmt, ...);
+/* 1 for a row, 0 when done, -1 on error. */
+int		 store_step(struct store *, struct store_stmt *, char **cause);
+void		 store_done(struct store_stmt *);
+/* First column of the first row: 1 with *value, 0 no row or NULL, -1. */
+int		 store_query_int(struct store *, int64_t *value, char **cause,
+		    const char *sql, const char *fmt, ...);
+
+char		*store_column_text(struct store_stmt *, int col); /* new, or NULL */
+const char	*store_column_peek(struct store_stmt *, int col); /* till next step */
+int64_t		 store_column_int(struct store_stmt *, int col);
+const void	*store_column_blob(struct store_stmt *, int col, size_t *len);
+int		 store_column_is_null(struct store_stmt *, int col);
+int64_t		 store_last_insert_id(struct store *);
+
+#endif

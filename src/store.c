@@ -1,0 +1,1156 @@
+/*
+ * store.c - the state store: one SQLite database, its schema and its SQL.
+ *
+ * Owns: the only #include <sqlite3.h> in postroom; opening a database
+ * (WAL, foreign keys, busy timeout, checks that it is ours); the schema
+ * and its migrations; every SQL statement postroom runs; a cache of
+ * prepared statements per connection.  Does not own: what the rows mean
+ * (campaign.c, route.c, the delivery engine decide that), time (callers
+ * pass "now" where it matters), or hashing addresses for suppression.
+ *
+ * Adding a query: write a function here named store_THING_VERB that uses
+ * the helpers below - store_run() for statements without rows,
+ * store_query() / store_step() / store_done() for rows, store_query_int()
+ * for one number.  SQL text handed to them must be a fixed string: the
+ * prepared statement is cached under that text for the connection's life.
+ * A cached statement is not re-entrant: do not run the same SQL text again
+ * while still stepping through its rows.
+ *
+ * Changing the schema: never edit a released migration.  Append a step to
+ * store_migrations[]; it runs inside one transaction together with the
+ * user_version bump.  PRAGMA foreign_keys cannot change inside a
+ * transaction, so a step that rebuilds a table (the "12 steps" of SQLite's
+ * ALTER TABLE page) uses PRAGMA defer_foreign_keys and foreign_key_check.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "store.h"
+#include "store-int.h"
+#include "xmalloc.h"
+
+/* "PSTR": PRAGMA application_id of a postroom database. */
+#define STORE_APPLICATION_ID	0x50535452
+
+struct store {
+	sqlite3		 *db;
+	char		 *path;
+	int		  version;
+	int		  busy;		/* last failure: locked */
+	sqlite3_stmt	**cache;	/* prepared statements */
+	size_t		  ncache;
+};
+
+/* What the last failed store_open() on this thread failed on. */
+static _Thread_local int store_open_busy;
+
+/*
+ * The schema, one step per version: store_migrations[N] takes a database
+ * from version N-1 to N.  [0] is the empty database.
+ *
+ * Version 1 is the whole product's schema (see DESIGN.md).  Notes:
+ * - subscribers.email is unique without regard to case; attrs is a JSON
+ *   object of the subscriber's extra fields.
+ * - memberships: one row per subscriber and list slug (lists are defined
+ *   in the configuration, not here).  consent_* record when, how (staff,
+ *   web, import) and from what (a staff user, a form, a file name).
+ * - suppressions hold only the lowercase hex SHA-256 of a normalised
+ *   address, so that a forgotten address can be refused without being kept.
+ * - outbox: one row per outgoing message and recipient.  Campaign rows
+ *   carry campaign_id + subscriber_id and are rendered at send time; all
+ *   other kinds carry the whole message.  UNIQUE (campaign_id,
+ *   subscriber_id) means nobody is queued twice for a campaign; dedup_key
+ *   does the same for one-off mail ("ack:ENQ-2026-00042").  Higher
+ *   priority goes first, so a confirmation does not wait behind a
+ *   newsletter.  claimed_at marks rows a delivery engine has taken.
+ * - enquiries are keyed by Message-ID, or by content hash when there is
+ *   none.  parse_status: ok, malformed, oversized, empty.  ack says
+ *   whether an acknowledgement was queued, or why not.
+ * - digests_sent: kind is digest (a list's subscribers) or lead_digest;
+ *   key is the list slug or the lead key; period as the caller names it
+ *   ("2026-03-14", "2026-W11").
+ * - rate_limits: a fixed window (window_start, count) and/or a token
+ *   bucket level (tokens), per key, so limits hold across restarts.
+ */
+static const char *const store_migrations[] = {
+	NULL,
+
+	/* 1 */
+	/* STORE_APPLICATION_ID */
+	"PRAGMA application_id = 1347638354;\n"
+
+	"CREATE TABLE subscribers (\n"
+	"    id              INTEGER PRIMARY KEY,\n"
+	"    email           TEXT NOT NULL COLLATE NOCASE UNIQUE,\n"
+	"    name            TEXT,\n"
+	"    attrs           TEXT NOT NULL DEFAULT '{}'\n"
+	"        CHECK (json_valid(attrs)),\n"
+	"    created_at      INTEGER NOT NULL,\n"
+	"    updated_at      INTEGER NOT NULL\n"
+	") STRICT;\n"
+
+	"CREATE TABLE memberships (\n"
+	"    subscriber_id   INTEGER NOT NULL\n"
+	"        REFERENCES subscribers(id) ON DELETE CASCADE,\n"
+	"    list            TEXT NOT NULL,\n"
+	"    status          TEXT NOT NULL DEFAULT 'pending' CHECK (status IN\n"
+	"        ('pending', 'confirmed', 'unsubscribed', 'bounced')),\n"
+	"    mode            TEXT NOT NULL DEFAULT 'immediate'\n"
+	"        CHECK (mode IN ('immediate', 'digest')),\n"
+	"    consent_at      INTEGER,\n"
+	"    consent_method  TEXT CHECK (consent_method IN\n"
+	"        ('staff', 'web', 'import')),\n"
+	"    consent_source  TEXT,\n"
+	"    confirmed_at    INTEGER,\n"
+	"    unsubscribed_at INTEGER,\n"
+	"    created_at      INTEGER NOT NULL,\n"
+	"    updated_at      INTEGER NOT NULL,\n"
+	"    PRIMARY KEY (subscriber_id, list)\n"
+	") STRICT;\n"
+	"CREATE INDEX memberships_list ON memberships (list, status, mode);\n"
+
+	"CREATE TABLE suppressions (\n"
+	"    hash            TEXT PRIMARY KEY,\n"
+	"    reason          TEXT NOT NULL,\n"
+	"    created_at      INTEGER NOT NULL\n"
+	") STRICT;\n"
+
+	"CREATE TABLE campaigns (\n"
+	"    id              INTEGER PRIMARY KEY,\n"
+	"    list            TEXT NOT NULL,\n"
+	"    subject         TEXT NOT NULL,\n"
+	"    body            TEXT NOT NULL,\n"
+	"    template        TEXT,\n"
+	"    status          TEXT NOT NULL DEFAULT 'draft' CHECK (status IN\n"
+	"        ('draft', 'scheduled', 'sending', 'paused', 'sent',\n"
+	"        'cancelled')),\n"
+	"    scheduled_at    INTEGER,\n"
+	"    started_at      INTEGER,\n"
+	"    finished_at     INTEGER,\n"
+	"    paused_reason   TEXT,\n"
+	"    created_by      TEXT,\n"
+	"    created_at      INTEGER NOT NULL,\n"
+	"    updated_at      INTEGER NOT NULL\n"
+	") STRICT;\n"
+	"CREATE INDEX campaigns_status ON campaigns (status, scheduled_at);\n"
+	"CREATE INDEX campaigns_list ON campaigns (list, finished_at);\n"
+
+	"CREATE TABLE enquiries (\n"
+	"    id              INTEGER PRIMARY KEY,\n"
+	"    reference       TEXT NOT NULL UNIQUE,\n"
+	"    message_id      TEXT UNIQUE,\n"
+	"    content_hash    TEXT NOT NULL,\n"
+	"    sender          TEXT,\n"
+	"    sender_name     TEXT,\n"
+	"    subject         TEXT,\n"
+	"    lead            TEXT,\n"
+	"    rule            TEXT,\n"
+	"    score           REAL,\n"
+	"    reason          TEXT,\n"
+	"    source          TEXT,\n"
+	"    received_at     INTEGER NOT NULL,\n"
+	"    routed_at       INTEGER,\n"
+	"    raw_path        TEXT,\n"
+	"    raw             BLOB,\n"
+	"    raw_size        INTEGER,\n"
+	"    parse_status    TEXT NOT NULL DEFAULT 'ok',\n"
+	"    ack             TEXT\n"
+	") STRICT;\n"
+	"CREATE UNIQUE INDEX enquiries_content ON enquiries (content_hash)\n"
+	"    WHERE message_id IS NULL;\n"
+	"CREATE INDEX enquiries_lead ON enquiries (lead, routed_at);\n"
+	"CREATE INDEX enquiries_received ON enquiries (received_at);\n"
+	"CREATE INDEX enquiries_sender ON enquiries (sender, received_at);\n"
+
+	"CREATE TABLE outbox (\n"
+	"    id              INTEGER PRIMARY KEY,\n"
+	"    kind            TEXT NOT NULL CHECK (kind IN\n"
+	"        ('campaign', 'forward', 'ack', 'confirm',\n"
+	"        'digest', 'test', 'lead_digest')),\n"
+	"    campaign_id     INTEGER REFERENCES campaigns(id),\n"
+	"    subscriber_id   INTEGER\n"
+	"        REFERENCES subscribers(id) ON DELETE CASCADE,\n"
+	"    enquiry_id      INTEGER\n"
+	"        REFERENCES enquiries(id) ON DELETE SET NULL,\n"
+	"    dedup_key       TEXT UNIQUE,\n"
+	"    message         BLOB,\n"
+	"    message_id      TEXT,\n"
+	"    mail_from       TEXT NOT NULL,\n"
+	"    rcpt_to         TEXT NOT NULL,\n"
+	"    priority        INTEGER NOT NULL DEFAULT 0,\n"
+	"    state           TEXT NOT NULL DEFAULT 'queued' CHECK (state IN\n"
+	"        ('queued', 'sending', 'sent', 'deferred',\n"
+	"        'failed', 'skipped')),\n"
+	"    attempts        INTEGER NOT NULL DEFAULT 0,\n"
+	"    next_attempt_at INTEGER NOT NULL DEFAULT 0,\n"
+	"    claimed_at      INTEGER,\n"
+	"    last_code       INTEGER,\n"
+	"    last_reply      TEXT,\n"
+	"    created_at      INTEGER NOT NULL,\n"
+	"    updated_at      INTEGER NOT NULL,\n"
+	"    sent_at         INTEGER,\n"
+	"    UNIQUE (campaign_id, subscriber_id),\n"
+	"    CHECK (kind <> 'campaign' OR\n"
+	"        (campaign_id IS NOT NULL AND subscriber_id IS NOT NULL)),\n"
+	"    CHECK (kind = 'campaign' OR message IS NOT NULL)\n"
+	") STRICT;\n"
+	"CREATE INDEX outbox_due ON outbox (state, next_attempt_at);\n"
+	"CREATE INDEX outbox_campaign ON outbox (campaign_id, state);\n"
+	"CREATE INDEX outbox_subscriber ON outbox (subscriber_id);\n"
+	"CREATE INDEX outbox_enquiry ON outbox (enquiry_id);\n"
+
+	"CREATE TABLE bounces (\n"
+	"    id              INTEGER PRIMARY KEY,\n"
+	"    outbox_id       INTEGER\n"
+	"        REFERENCES outbox(id) ON DELETE SET NULL,\n"
+	"    subscriber_id   INTEGER\n"
+	"        REFERENCES subscribers(id) ON DELETE CASCADE,\n"
+	"    recipient       TEXT NOT NULL,\n"
+	"    kind            TEXT NOT NULL\n"
+	"        CHECK (kind IN ('hard', 'soft', 'complaint')),\n"
+	"    status          TEXT,\n"
+	"    diagnostic      TEXT,\n"
+	"    source          TEXT,\n"
+	"    received_at     INTEGER NOT NULL\n"
+	") STRICT;\n"
+	"CREATE INDEX bounces_subscriber ON bounces (subscriber_id,\n"
+	"    received_at);\n"
+	"CREATE INDEX bounces_recipient ON bounces (recipient, received_at);\n"
+	"CREATE INDEX bounces_outbox ON bounces (outbox_id);\n"
+
+	"CREATE TABLE digests_sent (\n"
+	"    id              INTEGER PRIMARY KEY,\n"
+	"    kind            TEXT NOT NULL\n"
+	"        CHECK (kind IN ('digest', 'lead_digest')),\n"
+	"    key             TEXT NOT NULL,\n"
+	"    period          TEXT NOT NULL,\n"
+	"    messages        INTEGER NOT NULL DEFAULT 0,\n"
+	"    created_at      INTEGER NOT NULL,\n"
+	"    UNIQUE (kind, key, period)\n"
+	") STRICT;\n"
+
+	"CREATE TABLE rate_limits (\n"
+	"    key             TEXT PRIMARY KEY,\n"
+	"    window_start    INTEGER NOT NULL,\n"
+	"    count           INTEGER NOT NULL DEFAULT 0,\n"
+	"    tokens          REAL,\n"
+	"    updated_at      INTEGER NOT NULL\n"
+	") STRICT;\n"
+
+	"CREATE TABLE imap_state (\n"
+	"    account         TEXT NOT NULL,\n"
+	"    mailbox         TEXT NOT NULL,\n"
+	"    uidvalidity     INTEGER NOT NULL,\n"
+	"    last_uid        INTEGER NOT NULL DEFAULT 0,\n"
+	"    updated_at      INTEGER NOT NULL,\n"
+	"    PRIMARY KEY (account, mailbox)\n"
+	") STRICT;\n"
+
+	"CREATE TABLE counters (\n"
+	"    name            TEXT PRIMARY KEY,\n"
+	"    value           INTEGER NOT NULL\n"
+	") STRICT;\n"
+
+	"CREATE TABLE kv (\n"
+	"    key             TEXT PRIMARY KEY,\n"
+	"    value           TEXT NOT NULL,\n"
+	"    updated_at      INTEGER NOT NULL\n"
+	") STRICT;\n"
+
+	"CREATE TABLE events (\n"
+	"    id              INTEGER PRIMARY KEY,\n"
+	"    at              INTEGER NOT NULL,\n"
+	"    kind            TEXT NOT NULL,\n"
+	"    subject         TEXT,\n"
+	"    detail          TEXT\n"
+	") STRICT;\n"
+	"CREATE INDEX events_at ON events (at);\n"
+	"CREATE INDEX events_kind ON events (kind, at);\n",
+};
+#define STORE_LATEST \
+	((int)(sizeof store_migrations / sizeof store_migrations[0]) - 1)
+
+static const char *const store_outbox_states[] = {
+	[STORE_OUTBOX_QUEUED] = "queued",
+	[STORE_OUTBOX_SENDING] = "sending",
+	[STORE_OUTBOX_SENT] = "sent",
+	[STORE_OUTBOX_DEFERRED] = "deferred",
+	[STORE_OUTBOX_FAILED] = "failed",
+	[STORE_OUTBOX_SKIPPED] = "skipped",
+};
+
+static const char *const store_outbox_kinds[] = {
+	[STORE_OUTBOX_CAMPAIGN] = "campaign",
+	[STORE_OUTBOX_FORWARD] = "forward",
+	[STORE_OUTBOX_ACK] = "ack",
+	[STORE_OUTBOX_CONFIRM] = "confirm",
+	[STORE_OUTBOX_DIGEST] = "digest",
+	[STORE_OUTBOX_TEST] = "test",
+	[STORE_OUTBOX_LEAD_DIGEST] = "lead_digest",
+};
+
+/* --- names ------------------------------------------------------------ */
+
+const char *
+store_outbox_state_name(enum store_outbox_state st)
+{
+	if ((unsigned)st >= STORE_OUTBOX_NSTATES)
+		fatalx("%s: bad outbox state %d", __func__, (int)st);
+	return store_outbox_states[st];
+}
+
+int
+store_outbox_state_parse(const char *name, enum store_outbox_state *st)
+{
+	int	i;
+
+	for (i = 0; i < STORE_OUTBOX_NSTATES; i++) {
+		if (strcmp(name, store_outbox_states[i]) == 0) {
+			*st = i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *
+store_outbox_kind_name(enum store_outbox_kind kind)
+{
+	if ((unsigned)kind >= STORE_OUTBOX_NKINDS)
+		fatalx("%s: bad outbox kind %d", __func__, (int)kind);
+	return store_outbox_kinds[kind];
+}
+
+int
+store_outbox_kind_parse(const char *name, enum store_outbox_kind *kind)
+{
+	int	i;
+
+	for (i = 0; i < STORE_OUTBOX_NKINDS; i++) {
+		if (strcmp(name, store_outbox_kinds[i]) == 0) {
+			*kind = i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* --- helpers: errors, statements, binding ----------------------------- */
+
+static int
+store_rc_busy(int rc)
+{
+	rc &= 0xff;
+	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+}
+
+/*
+ * Record a failure: "PATH: what: SQLite's message" (or without "what: ").
+ * rc is the result code that failed; it decides store_busy().
+ */
+static void
+store_fail(struct store *s, char **cause, int rc, const char *what)
+{
+	const char	*msg;
+
+	s->busy = store_rc_busy(rc);
+	if (cause == NULL)
+		return;
+	msg = sqlite3_errmsg(s->db);
+	if ((rc & 0xff) == SQLITE_NOTADB)
+		msg = "not an SQLite database";
+	if (what != NULL)
+		*cause = xprintf("%s: %s: %s", s->path, what, msg);
+	else
+		*cause = xprintf("%s: %s", s->path, msg);
+}
+
+/*
+ * The prepared statement for sql, from this connection's cache or newly
+ * prepared and cached.  Hand it back with store_done().
+ */
+static sqlite3_stmt *
+store_prepare(struct store *s, const char *sql, char **cause)
+{
+	sqlite3_stmt	*st;
+	size_t		 i;
+	int		 rc;
+
+	for (i = 0; i < s->ncache; i++) {
+		if (strcmp(sqlite3_sql(s->cache[i]), sql) == 0)
+			return s->cache[i];
+	}
+	rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
+	    NULL);
+	if (rc != SQLITE_OK) {
+		store_fail(s, cause, rc, NULL);
+		return NULL;
+	}
+	if (st == NULL)
+		fatalx("%s: empty SQL statement", __func__);
+	s->cache = xreallocarray(s->cache, s->ncache + 1, sizeof *s->cache);
+	s->cache[s->ncache++] = st;
+	return st;
+}
+
+/*
+ * Finish with a statement: reset it (ending its read of the database, so
+ * that WAL checkpoints are not held back) and drop its bindings (which
+ * point at the caller's memory).
+ */
+void
+store_done(struct store_stmt *sst)
+{
+	sqlite3_stmt	*st = (sqlite3_stmt *)sst;
+
+	if (st == NULL)
+		return;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+/*
+ * Bind the arguments, one letter of fmt each:
+ *	i	int
+ *	I	int64_t
+ *	d	double
+ *	t	const char *		(NULL binds NULL)
+ *	b	const void *, size_t	(NULL binds NULL)
+ *	n	(no argument)		NULL
+ * Text and blobs are not copied: they must live until store_done().
+ */
+static int
+store_bindv(struct store *s, sqlite3_stmt *st, const char *fmt, va_list ap,
+    char **cause)
+{
+	const char	*t;
+	const void	*b;
+	size_t		 len;
+	int		 i, rc;
+
+	if ((size_t)sqlite3_bind_parameter_count(st) != strlen(fmt))
+		fatalx("%s: %zu arguments for %d parameters in \"%s\"",
+		    __func__, strlen(fmt), sqlite3_bind_parameter_count(st),
+		    sqlite3_sql(st));
+	for (i = 1; *fmt != '\0'; fmt++, i++) {
+		switch (*fmt) {
+		case 'i':
+			rc = sqlite3_bind_int(st, i, va_arg(ap, int));
+			break;
+		case 'I':
+			rc = sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
+			break;
+		case 'd':
+			rc = sqlite3_bind_double(st, i, va_arg(ap, double));
+			break;
+		case 't':
+			if ((t = va_arg(ap, const char *)) == NULL)
+				rc = sqlite3_bind_null(st, i);
+			else
+				rc = sqlite3_bind_text(st, i, t, -1,
+				    SQLITE_STATIC);
+			break;
+		case 'b':
+			b = va_arg(ap, const void *);
+			len = va_arg(ap, size_t);
+			if (b == NULL)
+				rc = sqlite3_bind_null(st, i);
+			else
+				rc = sqlite3_bind_blob64(st, i, b, len,
+				    SQLITE_STATIC);
+			break;
+		case 'n':
+			rc = sqlite3_bind_null(st, i);
+			break;
+		default:
+			fatalx("%s: bad format letter '%c'", __func__, *fmt);
+		}
+		if (rc != SQLITE_OK) {
+			store_fail(s, cause, rc, "binding a parameter");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Prepare and bind a statement that returns rows; step it with store_step. */
+struct store_stmt *
+store_query(struct store *s, char **cause, const char *sql,
+    const char *fmt, ...)
+{
+	sqlite3_stmt	*st;
+	va_list		 ap;
+	int		 rc;
+
+	if ((st = store_prepare(s, sql, cause)) == NULL)
+		return NULL;
+	va_start(ap, fmt);
+	rc = store_bindv(s, st, fmt, ap, cause);
+	va_end(ap);
+	if (rc != 0) {
+		store_done((struct store_stmt *)st);
+		return NULL;
+	}
+	return (struct store_stmt *)st;
+}
+
+/* 1 for a row, 0 when done, -1 on error.  Call store_done() after. */
+int
+store_step(struct store *s, struct store_stmt *sst, char **cause)
+{
+	sqlite3_stmt	*st = (sqlite3_stmt *)sst;
+	int		 rc;
+
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	store_fail(s, cause, rc, NULL);
+	return -1;
+}
+
+/*
+ * Run a statement to completion, ignoring any rows.  Returns the number of
+ * rows it changed, or -1.
+ */
+int
+store_run(struct store *s, char **cause, const char *sql, const char *fmt,
+    ...)
+{
+	sqlite3_stmt	*st;
+	va_list		 ap;
+	int		 rc;
+
+	if ((st = store_prepare(s, sql, cause)) == NULL)
+		return -1;
+	va_start(ap, fmt);
+	rc = store_bindv(s, st, fmt, ap, cause);
+	va_end(ap);
+	if (rc == 0) {
+		while ((rc = store_step(s, (struct store_stmt *)st,
+		    cause)) == 1)
+			;
+	}
+	store_done((struct store_stmt *)st);
+	if (rc != 0)
+		return -1;
+	return sqlite3_changes(s->db);
+}
+
+/*
+ * One integer: the first column of the first row.  1 with *value set, 0
+ * when there is no row (or it is NULL), -1 on error.
+ */
+int
+store_query_int(struct store *s, int64_t *value, char **cause,
+    const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt	*st;
+	va_list		 ap;
+	int		 rc;
+
+	if ((st = store_prepare(s, sql, cause)) == NULL)
+		return -1;
+	va_start(ap, fmt);
+	rc = store_bindv(s, st, fmt, ap, cause);
+	va_end(ap);
+	if (rc == 0 && (rc = store_step(s, (struct store_stmt *)st,
+	    cause)) == 1) {
+		if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+			rc = 0;
+		else
+			*value = sqlite3_column_int64(st, 0);
+	}
+	store_done((struct store_stmt *)st);
+	return rc;
+}
+
+/* A column as a new string (NULL for an SQL NULL). */
+char *
+store_column_text(struct store_stmt *st, int col)
+{
+	const unsigned char	*t;
+
+	if ((t = sqlite3_column_text((sqlite3_stmt *)st, col)) == NULL)
+		return NULL;
+	return xstrdup((const char *)t);
+}
+
+/* A column as a number (0 for an SQL NULL). */
+int64_t
+store_column_int(struct store_stmt *st, int col)
+{
+	return sqlite3_column_int64((sqlite3_stmt *)st, col);
+}
+
+/* A column's text without copying: valid until the next step or done. */
+const char *
+store_column_peek(struct store_stmt *st, int col)
+{
+	return (const char *)sqlite3_column_text((sqlite3_stmt *)st, col);
+}
+
+/* A blob column without copying, and its length. */
+const void *
+store_column_blob(struct store_stmt *st, int col, size_t *len)
+{
+	*len = (size_t)sqlite3_column_bytes((sqlite3_stmt *)st, col);
+	return sqlite3_column_blob((sqlite3_stmt *)st, col);
+}
+
+int
+store_column_is_null(struct store_stmt *st, int col)
+{
+	return sqlite3_column_type((sqlite3_stmt *)st, col) == SQLITE_NULL;
+}
+
+/* The rowid of the last INSERT on this connection. */
+int64_t
+store_last_insert_id(struct store *s)
+{
+	return sqlite3_last_insert_rowid(s->db);
+}
+
+/* --- opening ---------------------------------------------------------- */
+
+/*
+ * Check what SQLite would report only as "unable to open database file":
+ * a missing or unusable directory, or a directory where the file should be.
+ */
+static int
+store_check_path(const char *path, char **cause)
+{
+	struct stat	 sb;
+	char		*copy, *dir;
+	int		 rc = -1;
+
+	if (*path == '\0') {
+		*cause = xstrdup("database path is empty");
+		return -1;
+	}
+	if (stat(path, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode)) {
+			*cause = xprintf("%s: is a directory, not a database "
+			    "file", path);
+			return -1;
+		}
+		return 0;
+	}
+	if (errno != ENOENT && errno != ENOTDIR) {
+		*cause = xprintf("%s: %s", path, strerror(errno));
+		return -1;
+	}
+
+	copy = xstrdup(path);
+	dir = dirname(copy);
+	if (stat(dir, &sb) != 0) {
+		if (errno == ENOENT)
+			*cause = xprintf("%s: directory %s does not exist "
+			    "(create it, writable by postroom)", path, dir);
+		else
+			*cause = xprintf("%s: directory %s: %s", path, dir,
+			    strerror(errno));
+	} else if (!S_ISDIR(sb.st_mode))
+		*cause = xprintf("%s: %s is not a directory", path, dir);
+	else
+		rc = 0;
+	free(copy);
+	return rc;
+}
+
+/*
+ * Create the file ourselves so that it does not get SQLite's default
+ * 0644: the database holds people's addresses.  SQLite gives the -wal and
+ * -shm files the same mode.
+ */
+static int
+store_create_file(const char *path, char **cause)
+{
+	int	fd;
+
+	fd = open(path, O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC, 0660);
+	if (fd == -1) {
+		if (errno == EEXIST)
+			return 0;
+		*cause = xprintf("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Read an integer PRAGMA ("PRAGMA user_version"); NULL reads as 0. */
+static int
+store_pragma_int(struct store *s, const char *sql, int64_t *value,
+    char **cause)
+{
+	*value = 0;
+	return store_query_int(s, value, cause, sql, "") == -1 ? -1 : 0;
+}
+
+/* Decide whether this is a database we may use, before changing anything. */
+static int
+store_check_identity(struct store *s, char **cause)
+{
+	int64_t	app, version;
+
+	if (store_pragma_int(s, "PRAGMA application_id", &app, cause) != 0 ||
+	    store_pragma_int(s, "PRAGMA user_version", &version, cause) != 0)
+		return -1;
+	if (version < 0) {
+		*cause = xprintf("%s: bad schema version %lld", s->path,
+		    (long long)version);
+		return -1;
+	}
+	if (app != 0 && app != STORE_APPLICATION_ID) {
+		*cause = xprintf("%s: not a postroom database (it belongs to "
+		    "another program: application_id %lld)", s->path,
+		    (long long)app);
+		return -1;
+	}
+	if (version > STORE_LATEST) {
+		*cause = xprintf("%s: schema version %lld is newer than this "
+		    "postroom understands (%d); upgrade postroom", s->path,
+		    (long long)version, STORE_LATEST);
+		return -1;
+	}
+	if (version != 0 && app == 0) {
+		*cause = xprintf("%s: not a postroom database (schema version "
+		    "%lld but no postroom application_id)", s->path,
+		    (long long)version);
+		return -1;
+	}
+	s->version = version;
+	return 0;
+}
+
+/* WAL, foreign keys, durability.  Outside any transaction. */
+static int
+store_configure(struct store *s, char **cause)
+{
+	char	*mode = NULL;
+	int64_t	 fk;
+	int	 rc;
+
+	rc = store_query_text(s, "PRAGMA journal_mode = WAL", &mode, cause);
+	if (rc == -1)
+		return -1;
+	if (rc == 0 || mode == NULL || strcmp(mode, "wal") != 0) {
+		*cause = xprintf("%s: cannot use WAL journal mode (got %s); "
+		    "is it on a network file system?", s->path,
+		    mode != NULL ? mode : "nothing");
+		free(mode);
+		return -1;
+	}
+	free(mode);
+
+	/*
+	 * FULL: a commit is on disk before the delivery engine sends a
+	 * byte, so a power cut cannot make it forget what it sent.
+	 */
+	if (store_exec_sql(s, "PRAGMA foreign_keys = ON;"
+	    "PRAGMA synchronous = FULL;", cause) != 0)
+		return -1;
+	if (store_pragma_int(s, "PRAGMA foreign_keys", &fk, cause) != 0)
+		return -1;
+	if (fk != 1) {
+		*cause = xprintf("%s: this SQLite cannot enforce foreign keys",
+		    s->path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Apply migrations up to target, one transaction per step. */
+static int
+store_migrate(struct store *s, int target, char **cause)
+{
+	int64_t	 version;
+	char	*sql, what[64];
+	int	 next;
+
+	for (;;) {
+		if (store_begin(s, cause) != 0)
+			return -1;
+		/* Another process may have migrated while we waited. */
+		if (store_pragma_int(s, "PRAGMA user_version", &version,
+		    cause) != 0)
+			goto fail;
+		if (version > STORE_LATEST) {
+			*cause = xprintf("%s: schema version %lld is newer "
+			    "than this postroom understands (%d); upgrade "
+			    "postroom", s->path, (long long)version,
+			    STORE_LATEST);
+			goto fail;
+		}
+		s->version = version;
+		if (version >= target)
+			break;
+
+		next = version + 1;
+		snprintf(what, sizeof what, "upgrading schema to version %d",
+		    next);
+		if (sqlite3_exec(s->db, store_migrations[next], NULL, NULL,
+		    NULL) != SQLITE_OK) {
+			store_fail(s, cause, sqlite3_errcode(s->db), what);
+			goto fail;
+		}
+		sql = xprintf("PRAGMA user_version = %d", next);
+		if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+			free(sql);
+			store_fail(s, cause, sqlite3_errcode(s->db), what);
+			goto fail;
+		}
+		free(sql);
+		if (store_commit(s, cause) != 0)
+			goto fail;
+		s->version = next;
+		log_info("%s: schema upgraded from version %d to %d", s->path,
+		    next - 1, next);
+	}
+	return store_commit(s, cause);
+
+fail:
+	store_rollback(s);
+	return -1;
+}
+
+struct store *
+store_open_version(const char *path, int version, char **cause)
+{
+	struct store	*s;
+	char		*discard = NULL;
+	int		 rc, flags;
+
+	if (cause == NULL)
+		cause = &discard;
+	store_open_busy = 0;
+	if (version < 0 || version > STORE_LATEST)
+		fatalx("%s: no schema version %d", __func__, version);
+
+	if (store_check_path(path, cause) != 0 ||
+	    store_create_file(path, cause) != 0) {
+		free(discard);
+		return NULL;
+	}
+
+	s = xcalloc(1, sizeof *s);
+	s->path = xstrdup(path);
+	flags = SQLITE_OPEN_READWRITE|SQLITE_OPEN_NOMUTEX|
+	    SQLITE_OPEN_EXRESCODE;
+	if ((rc = sqlite3_open_v2(path, &s->db, flags, NULL)) != SQLITE_OK) {
+		if (s->db == NULL)
+			fatalx("%s: out of memory", __func__);
+		store_fail(s, cause, rc, NULL);
+		goto fail;
+	}
+	if (sqlite3_db_readonly(s->db, "main") == 1) {
+		*cause = xprintf("%s: cannot write to the database (check the "
+		    "permissions of the file and its directory)", path);
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT);
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+
+	/* Read-only checks first: refuse without touching the file. */
+	if (store_check_identity(s, cause) != 0)
+		goto fail;
+	if (store_configure(s, cause) != 0)
+		goto fail;
+	/* Only take the write lock when there is something to do. */
+	if (s->version < version && store_migrate(s, version, cause) != 0)
+		goto fail;
+	free(discard);
+	return s;
+
+fail:
+	store_open_busy = s->busy;
+	store_close(s);
+	free(discard);
+	return NULL;
+}
+
+struct store *
+store_open(const char *path, char **cause)
+{
+	return store_open_version(path, STORE_LATEST, cause);
+}
+
+void
+store_close(struct store *s)
+{
+	size_t	i;
+	int	rc;
+
+	if (s == NULL)
+		return;
+	if (s->db != NULL) {
+		store_rollback(s);
+		for (i = 0; i < s->ncache; i++)
+			sqlite3_finalize(s->cache[i]);
+		if ((rc = sqlite3_close(s->db)) != SQLITE_OK)
+			log_error("%s: closing: %s", s->path,
+			    sqlite3_errstr(rc));
+	}
+	free(s->cache);
+	free(s->path);
+	free(s);
+}
+
+const char *
+store_path(const struct store *s)
+{
+	return s->path;
+}
+
+int
+store_schema_version(const struct store *s)
+{
+	return s->version;
+}
+
+int
+store_latest_version(void)
+{
+	return STORE_LATEST;
+}
+
+void
+store_set_busy_timeout(struct store *s, int ms)
+{
+	sqlite3_busy_timeout(s->db, ms);
+}
+
+int
+store_busy(const struct store *s)
+{
+	if (s == NULL)
+		return store_open_busy;
+	return s->busy;
+}
+
+/* --- transactions ----------------------------------------------------- */
+
+int
+store_begin(struct store *s, char **cause)
+{
+	if (store_in_transaction(s)) {
+		s->busy = 0;
+		if (cause != NULL)
+			*cause = xprintf("%s: a transaction is already open",
+			    s->path);
+		return -1;
+	}
+	return store_run(s, cause, "BEGIN IMMEDIATE", "") == -1 ? -1 : 0;
+}
+
+int
+store_commit(struct store *s, char **cause)
+{
+	return store_run(s, cause, "COMMIT", "") == -1 ? -1 : 0;
+}
+
+void
+store_rollback(struct store *s)
+{
+	int	rc;
+
+	if (!store_in_transaction(s))
+		return;
+	rc = sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		log_error("%s: rollback: %s", s->path, sqlite3_errmsg(s->db));
+}
+
+int
+store_in_transaction(const struct store *s)
+{
+	return !sqlite3_get_autocommit(s->db);
+}
+
+/* --- small shared tables --------------------------------------------- */
+
+int
+store_event(struct store *s, const char *kind, const char *subject,
+    const char *detail)
+{
+	char	*cause = NULL;
+
+	if (store_run(s, &cause,
+	    "INSERT INTO events (at, kind, subject, detail)"
+	    " VALUES (?, ?, ?, ?)", "Ittt",
+	    (int64_t)time(NULL), kind, subject, detail) == -1) {
+		log_warn("recording event %s: %s", kind, cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_kv_get(struct store *s, const char *key, char **value, char **cause)
+{
+	struct store_stmt	*st;
+	int		 rc;
+
+	*value = NULL;
+	st = store_query(s, cause, "SELECT value FROM kv WHERE key = ?", "t",
+	    key);
+	if (st == NULL)
+		return -1;
+	if ((rc = store_step(s, st, cause)) == 1)
+		*value = store_column_text(st, 0);
+	store_done(st);
+	return rc;
+}
+
+int
+store_kv_set(struct store *s, const char *key, const char *value,
+    char **cause)
+{
+	if (store_run(s, cause,
+	    "INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?)"
+	    " ON CONFLICT (key) DO UPDATE"
+	    " SET value = excluded.value, updated_at = excluded.updated_at",
+	    "ttI", key, value, (int64_t)time(NULL)) == -1)
+		return -1;
+	return 0;
+}
+
+int
+store_kv_delete(struct store *s, const char *key, char **cause)
+{
+	int	n;
+
+	if ((n = store_run(s, cause, "DELETE FROM kv WHERE key = ?", "t",
+	    key)) == -1)
+		return -1;
+	return n > 0;
+}
+
+int
+store_counter_next(struct store *s, const char *name, int64_t *value,
+    char **cause)
+{
+	struct store_stmt	*st;
+	int		 rc;
+
+	st = store_query(s, cause,
+	    "INSERT INTO counters (name, value) VALUES (?, 1)"
+	    " ON CONFLICT (name) DO UPDATE SET value = value + 1"
+	    " RETURNING value", "t", name);
+	if (st == NULL)
+		return -1;
+	if ((rc = store_step(s, st, cause)) == 1) {
+		*value = store_column_int(st, 0);
+		/* Step to SQLITE_DONE so that the statement completes. */
+		rc = store_step(s, st, cause);
+	} else if (rc == 0)
+		fatalx("%s: counter %s returned nothing", __func__, name);
+	store_done(st);
+	return rc == 0 ? 0 : -1;
+}
+
+/* --- outbox summary --------------------------------------------------- */
+
+int
+store_outbox_counts(struct store *s, int64_t campaign_id, int64_t now,
+    struct store_outbox_counts *c, char **cause)
+{
+	enum store_outbox_state	 state;
+	struct store_stmt	*st;
+	const char		*name;
+	int64_t			 n;
+	int			 rc;
+
+	memset(c, 0, sizeof *c);
+
+	/* Step 1: rows per state. */
+	st = store_query(s, cause,
+	    "SELECT state, count(*) FROM outbox"
+	    " WHERE ?1 = 0 OR campaign_id = ?1 GROUP BY state", "I",
+	    campaign_id);
+	if (st == NULL)
+		return -1;
+	while ((rc = store_step(s, st, cause)) == 1) {
+		name = store_column_peek(st, 0);
+		n = store_column_int(st, 1);
+		if (name == NULL || store_outbox_state_parse(name, &state) != 0)
+			fatalx("%s: outbox state %s", __func__,
+			    name != NULL ? name : "NULL");
+		c->state[state] = n;
+		c->total += n;
+	}
+	store_done(st);
+	if (rc == -1)
+		return -1;
+
+	/* Step 2: what is waiting, and since when. */
+	st = store_query(s, cause,
+	    "SELECT"
+	    " sum(state IN ('queued', 'deferred') AND next_attempt_at <= ?2),"
+	    " min(created_at),"
+	    " min(CASE WHEN state IN ('queued', 'deferred')"
+	    " THEN next_attempt_at END)"
+	    " FROM outbox"
+	    " WHERE state IN ('queued', 'sending', 'deferred')"
+	    " AND (?1 = 0 OR campaign_id = ?1)", "II", campaign_id, now);
+	if (st == NULL)
+		return -1;
+	if ((rc = store_step(s, st, cause)) == 1) {
+		c->due = store_column_int(st, 0);
+		c->oldest = store_column_int(st, 1);
+		c->next_attempt = store_column_int(st, 2);
+	}
+	store_done(st);
+	return rc == -1 ? -1 : 0;
+}
+
+/* --- tests and maintenance -------------------------------------------- */
+
+int
+store_exec_sql(struct store *s, const char *sql, char **cause)
+{
+	int	rc;
+
+	if ((rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL)) != SQLITE_OK) {
+		store_fail(s, cause, sqlite3_extended_errcode(s->db), NULL);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_query_text(struct store *s, const char *sql, char **value,
+    char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*value = NULL;
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		store_fail(s, cause, rc, NULL);
+		return -1;
+	}
+	if (st == NULL)
+		return 0;
+	if ((rc = store_step(s, (struct store_stmt *)st, cause)) == 1)
+		*value = store_column_text((struct store_stmt *)st, 0);
+	sqlite3_finalize(st);
+	return rc;
+}

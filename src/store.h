@@ -1,0 +1,460 @@
+/*
+ * store.h - postroom's state: one SQLite database.
+ *
+ * Everything postroom must remember lives here: subscribers and their
+ * list memberships (with consent), the suppression list, campaigns, the
+ * outbox that every outgoing message passes through, enquiries, bounces,
+ * digests already sent, rate-limit state, IMAP positions, a key/value
+ * table and the audit log of events.  store.c is the only file that
+ * includes <sqlite3.h>; the rest of postroom calls the functions below.
+ *
+ * A struct store is one connection.  Give every thread its own and never
+ * share one between threads (the connection is opened without a mutex).
+ * The database runs in WAL mode with foreign keys on and a busy timeout,
+ * so the daemon's threads and the CLI can all have it open at once.
+ *
+ * Times are unix-epoch seconds (int64_t) throughout.
+ *
+ * Errors: functions return -1 and set *cause to a string the caller logs
+ * once and frees (cause may be NULL when the caller does not want it).
+ * After a failure, store_busy() says whether it was only the database
+ * being busy or locked by another process, so that the CLI can exit with
+ * EX_TEMPFAIL (75) and the daemon can try again later.
+ *
+ * Strings handed back (*value, *cause) belong to the caller.
+ */
+#ifndef POSTROOM_STORE_H
+#define POSTROOM_STORE_H
+
+#include <stdint.h>
+
+struct store;
+
+/* Default time a statement waits for another connection's lock. */
+#define STORE_BUSY_TIMEOUT	5000	/* milliseconds */
+
+/*
+ * A row of the outbox moves queued -> sending -> sent, or to deferred
+ * (try again at next_attempt_at), failed (permanent) or skipped (not sent
+ * on purpose: suppressed, unsubscribed meanwhile, campaign cancelled).
+ */
+enum store_outbox_state {
+	STORE_OUTBOX_QUEUED,
+	STORE_OUTBOX_SENDING,
+	STORE_OUTBOX_SENT,
+	STORE_OUTBOX_DEFERRED,
+	STORE_OUTBOX_FAILED,
+	STORE_OUTBOX_SKIPPED,
+	STORE_OUTBOX_NSTATES
+};
+
+/* What an outbox row is; campaign rows are rendered at send time. */
+enum store_outbox_kind {
+	STORE_OUTBOX_CAMPAIGN,
+	STORE_OUTBOX_FORWARD,
+	STORE_OUTBOX_ACK,
+	STORE_OUTBOX_CONFIRM,
+	STORE_OUTBOX_DIGEST,
+	STORE_OUTBOX_TEST,
+	STORE_OUTBOX_LEAD_DIGEST,
+	STORE_OUTBOX_NKINDS
+};
+
+/* The database's names for these ("queued", "lead_digest", ...). */
+const char	*store_outbox_state_name(enum store_outbox_state);
+int		 store_outbox_state_parse(const char *,
+		    enum store_outbox_state *);
+const char	*store_outbox_kind_name(enum store_outbox_kind);
+int		 store_outbox_kind_parse(const char *,
+		    enum store_outbox_kind *);
+
+/* --- opening and closing -------------------------------------------- */
+
+/*
+ * Open (creating the file, but not its directory) the database at path,
+ * switch it to WAL, turn foreign keys on, set the busy timeout and bring
+ * the schema to the newest version, one transaction per step.  Refused,
+ * with a message a person can act on: a missing directory, a file that is
+ * not an SQLite database or belongs to another program, a schema newer
+ * than this binary knows.  A new file is created mode 0660 less the umask.
+ */
+struct store	*store_open(const char *path, char **cause);
+/*
+ * For tests only: like store_open() but migrate no further than version
+ * (0: an empty database with no postroom tables).  Never downgrades.
+ */
+struct store	*store_open_version(const char *path, int version,
+		    char **cause);
+/* Roll back any open transaction and close.  NULL is allowed. */
+void		 store_close(struct store *);
+
+const char	*store_path(const struct store *);
+/* The schema version of the open database / the newest this binary knows. */
+int		 store_schema_version(const struct store *);
+int		 store_latest_version(void);
+
+/* How long to wait for other connections' locks (ms; 0: fail at once). */
+void		 store_set_busy_timeout(struct store *, int ms);
+/*
+ * 1 when the last failed call on this handle failed because the database
+ * was busy or locked.  store_busy(NULL) answers for the last failed
+ * store_open() on this thread.
+ */
+int		 store_busy(const struct store *);
+
+/* --- transactions ----------------------------------------------------- */
+
+/*
+ * BEGIN IMMEDIATE: take the write lock now, so a transaction never fails
+ * half-way because another writer got in first.  Transactions do not
+ * nest: beginning one while one is open is an error.
+ */
+int		 store_begin(struct store *, char **cause);
+/* On failure the transaction is still open: call store_rollback(). */
+int		 store_commit(struct store *, char **cause);
+/* Roll back if a transaction is open; otherwise nothing. */
+void		 store_rollback(struct store *);
+int		 store_in_transaction(const struct store *);
+
+/* --- small shared tables --------------------------------------------- */
+
+/*
+ * Append to the audit log (time now).  subject and detail may be NULL.
+ * The audit log is best effort: a failure is logged here, once, and -1
+ * returned so that a caller inside a transaction may give it up.
+ */
+int		 store_event(struct store *, const char *kind,
+		    const char *subject, const char *detail);
+
+/* 1 and *value (caller frees) when found, 0 when not, -1 on error. */
+int		 store_kv_get(struct store *, const char *key, char **value,
+		    char **cause);
+int		 store_kv_set(struct store *, const char *key,
+		    const char *value, char **cause);
+/* 1 when the key was there, 0 when not, -1 on error. */
+int		 store_kv_delete(struct store *, const char *key,
+		    char **cause);
+
+/*
+ * Add one to the named counter (created at 0) and hand back the new value:
+ * 1, 2, 3...  Enquiry references use one counter per year.
+ */
+int		 store_counter_next(struct store *, const char *name,
+		    int64_t *value, char **cause);
+
+/* --- outbox summary (postroom queue status) --------------------------- */
+
+struct store_outbox_counts {
+	/* Rows in each state, and in all. */
+	int64_t	 state[STORE_OUTBOX_NSTATES];
+	int64_t	 total;
+	/* Queued or deferred with next_attempt_at <= now. */
+	int64_t	 due;
+	/* created_at of the oldest queued, sending or deferred row. */
+	int64_t	 oldest;
+	/* Earliest next_attempt_at of queued or deferred rows. */
+	int64_t	 next_attempt;
+	/* (oldest and next_attempt are 0 when there is no such row.) */
+};
+
+/* Count the outbox, all of it (campaign_id 0) or one campaign's rows. */
+int		 store_outbox_counts(struct store *, int64_t campaign_id,
+		    int64_t now, struct store_outbox_counts *, char **cause);
+
+/* --- outbox: one-off messages (store-outbox.c) ------------------------ */
+
+/*
+ * A message that is stored whole (everything but campaign rows, which are
+ * rendered at send time): a confirmation, a forward, an acknowledgement,
+ * a test copy, a digest.
+ */
+struct store_outbox_msg {
+	enum store_outbox_kind	 kind;
+	const char		*mail_from;	/* envelope sender; "" for <> */
+	const char		*rcpt_to;	/* one recipient */
+	const char		*message;	/* the whole RFC 5322 message */
+	size_t			 len;
+	const char		*message_id;	/* its Message-ID, or NULL */
+	/* Queued at most once: a second add with the same key is ignored. */
+	const char		*dedup_key;	/* or NULL */
+	int64_t			 subscriber_id;	/* or 0 */
+	int64_t			 enquiry_id;	/* or 0 */
+	int			 priority;	/* higher goes first; 0 default */
+	int64_t			 not_before;	/* 0: now */
+};
+
+/*
+ * Queue one message.  Returns 1 with *id when queued, 0 when dedup_key
+ * was already queued (*id is then that row's), -1 on error.  Inside or
+ * outside a caller's transaction.
+ */
+int		 store_outbox_add(struct store *, const struct store_outbox_msg *,
+		    int64_t *id, char **cause);
+
+/* --- subscribers (store-subscriber.c) --------------------------------- */
+
+/*
+ * A subscriber is one address; a membership is that address on one list
+ * (lists live in the configuration).  Addresses are stored in the form
+ * address_normalise() (address.h) gives: local part as written, domain
+ * lowercased, IDN domains as A-labels ("xn--..."), and subscribers.email
+ * is unique on exactly that form.  Callers normalise before calling: the
+ * functions here compare addresses byte for byte.
+ *
+ * Everything here runs inside or outside a caller's transaction; a caller
+ * changing several rows (an import) wraps them in store_begin/commit.
+ */
+struct store_subscriber {
+	int64_t	 id;
+	char	*email;
+	char	*name;		/* "" when unknown */
+	char	*attrs;		/* JSON object text, "{}" when none */
+	int64_t	 created_at;
+};
+
+/*
+ * A membership moves pending -> confirmed -> unsubscribed or bounced;
+ * store_member_set_status() is the one function that moves it, and it
+ * records the move in the audit log.
+ */
+enum store_member_status {
+	STORE_MEMBER_PENDING,
+	STORE_MEMBER_CONFIRMED,
+	STORE_MEMBER_UNSUBSCRIBED,
+	STORE_MEMBER_BOUNCED,
+	STORE_MEMBER_NSTATUSES
+};
+
+struct store_member {
+	int64_t			 subscriber_id;
+	char			*list;
+	enum store_member_status status;
+	char			*mode;		/* "immediate" or "digest" */
+	int64_t			 consent_at;	/* 0 when none yet */
+	char			*consent_method; /* staff|web|import, or "" */
+	char			*consent_source; /* "cli:USER", a file; or "" */
+	int64_t			 confirmed_at;	/* 0 when never */
+	int64_t			 unsubscribed_at; /* 0 when never */
+	int64_t			 created_at;
+	int64_t			 updated_at;
+};
+
+/* "pending", "confirmed", "unsubscribed", "bounced"; parse: 0 or -1. */
+const char	*store_member_status_name(enum store_member_status);
+int		 store_member_status_parse(const char *,
+		    enum store_member_status *);
+
+/* Free the strings of a filled struct and zero it; a zeroed one is fine. */
+void		 store_subscriber_clear(struct store_subscriber *);
+void		 store_member_clear(struct store_member *);
+
+/* 1 found, 0 not, -1 error.  The struct is filled only when found. */
+int		 store_subscriber_get(struct store *, const char *email,
+		    struct store_subscriber *, char **cause);
+int		 store_subscriber_get_id(struct store *, int64_t id,
+		    struct store_subscriber *, char **cause);
+
+/*
+ * Add a subscriber (name NULL or "": unknown; attrs NULL: "{}", else a
+ * JSON object's text).  1 with *id when added, 0 when the address is
+ * already there (*id is then its id and nothing changed), -1 on error.
+ */
+int		 store_subscriber_add(struct store *, const char *email,
+		    const char *name, const char *attrs, int64_t *id,
+		    char **cause);
+/*
+ * Replace name and/or attrs (NULL: leave that one alone).  1 when
+ * something changed, 0 when nothing did (or there is no such id), -1.
+ */
+int		 store_subscriber_update(struct store *, int64_t id,
+		    const char *name, const char *attrs, char **cause);
+
+/* 1 and *m filled when subscriber_id is on list, 0 when not, -1. */
+int		 store_member_get(struct store *, int64_t subscriber_id,
+		    const char *list, struct store_member *, char **cause);
+/*
+ * Put a subscriber on a list with status pending or confirmed and mode
+ * "immediate" or "digest" (NULL: immediate).  consent_method and
+ * consent_source say how consent was given (for pending: how it was
+ * asked for); consent_at and, when confirmed, confirmed_at are now.
+ * 1 when added, 0 when already on the list (nothing changed), -1.
+ */
+int		 store_member_add(struct store *, int64_t subscriber_id,
+		    const char *list, enum store_member_status,
+		    const char *mode, const char *consent_method,
+		    const char *consent_source, char **cause);
+/*
+ * Move a membership to status (now).  Moving to confirmed records the
+ * consent (method and source; NULL keeps what is there) and confirmed_at;
+ * to unsubscribed sets unsubscribed_at.  1 when it moved, 0 when it was
+ * already in that status or there is no such membership, -1.
+ */
+int		 store_member_set_status(struct store *, int64_t subscriber_id,
+		    const char *list, enum store_member_status,
+		    const char *consent_method, const char *consent_source,
+		    char **cause);
+/* mode "immediate" or "digest".  1 changed, 0 unchanged or not a member. */
+int		 store_member_set_mode(struct store *, int64_t subscriber_id,
+		    const char *list, const char *mode, char **cause);
+
+/*
+ * Walk a list's members with status confirmed (and, when mode is not
+ * NULL, that mode), ordered by id, after_id for paging: calls fn for each;
+ * fn returns 0 to go on, anything else stops the walk and is returned.
+ * Suppressed addresses are not skipped here: check
+ * store_subscriber_mailable() before sending.  Do not call back into
+ * store_members_each() from fn.
+ */
+int		 store_members_each(struct store *, const char *list,
+		    const char *mode, int64_t after_id,
+		    int (*fn)(const struct store_subscriber *, void *),
+		    void *arg, char **cause);
+/* How many store_members_each() would visit (after_id 0). */
+int		 store_members_count(struct store *, const char *list,
+		    const char *mode, int64_t *n, char **cause);
+/*
+ * Walk every membership of a list (statuses: a bit mask of
+ * 1 << STORE_MEMBER_*, 0 for all), ordered by subscriber id, with the
+ * subscriber.  fn returns 0 to go on; anything else stops the walk and is
+ * returned.
+ */
+int		 store_member_walk(struct store *, const char *list,
+		    unsigned int statuses,
+		    int (*fn)(const struct store_subscriber *,
+		    const struct store_member *, void *), void *arg,
+		    char **cause);
+/* Every list one subscriber is on (any status), ordered by list. */
+int		 store_member_walk_subscriber(struct store *,
+		    int64_t subscriber_id,
+		    int (*fn)(const struct store_member *, void *), void *arg,
+		    char **cause);
+
+/*
+ * Whether a subscriber may be mailed for list: 1 when the membership is
+ * confirmed and the address is not suppressed, 0 when not (unknown
+ * subscriber, not on the list, pending, unsubscribed, bounced,
+ * suppressed), -1 on error.  Call it just before sending.
+ */
+int		 store_subscriber_mailable(struct store *,
+		    int64_t subscriber_id, const char *list, char **cause);
+
+/* 1 when the (normalised) address is on the suppression list, 0, -1. */
+int		 store_subscriber_suppressed(struct store *, const char *email,
+		    char **cause);
+/*
+ * Put an address's hash (token_hash_address) on the suppression list;
+ * reason is "forgotten", "complaint"...  1 added, 0 already there, -1.
+ */
+int		 store_subscriber_suppress(struct store *, const char *email,
+		    const char *reason, char **cause);
+/*
+ * Erase a person (UK GDPR erasure): delete the subscriber (memberships,
+ * outbox rows and bounces go with it), every other outbox row and bounce
+ * for the address, the audit-log events that mention it, and the sender,
+ * name, subject and raw message of their enquiries; then suppress the
+ * address's hash with reason "forgotten".  Runs in its own transaction
+ * unless the caller has one open.  1 when a subscriber was erased, 0 when
+ * there was none (the address is suppressed anyway), -1.
+ */
+int		 store_subscriber_forget(struct store *, const char *email,
+		    char **cause);
+
+/*
+ * Everything held about an address (a UK GDPR access request), as a new
+ * struct value the caller frees (value.h): an object with "email",
+ * "subscriber" (null when none), "memberships" (with consent), "outbox"
+ * (kind, state, times; not message bodies), "bounces", "enquiries",
+ * "events" and "suppressed".  NULL with *cause on error.
+ */
+struct value;
+struct value	*store_subscriber_person(struct store *, const char *email,
+		    char **cause);
+
+/* --- campaigns (store-campaign.c) ------------------------------------- */
+
+/*
+ * A campaign is one newsletter for one list: a subject and a Markdown body
+ * rendered through a template pair (templates/NAME.html, NAME.txt).  Its
+ * status moves draft -> scheduled -> sending -> sent, with paused and
+ * cancelled on the side; only a draft may be edited.  Moving between the
+ * other states belongs to the campaign engine (campaign.c), which owns the
+ * rules; the store only keeps the rows.
+ */
+enum store_campaign_status {
+	STORE_CAMPAIGN_DRAFT,
+	STORE_CAMPAIGN_SCHEDULED,
+	STORE_CAMPAIGN_SENDING,
+	STORE_CAMPAIGN_PAUSED,
+	STORE_CAMPAIGN_SENT,
+	STORE_CAMPAIGN_CANCELLED,
+	STORE_CAMPAIGN_NSTATUSES
+};
+
+#define STORE_CAMPAIGN_TEMPLATE	"newsletter"	/* when template is unset */
+
+struct store_campaign {
+	int64_t			 id;
+	char			*list;		/* a list slug */
+	char			*subject;	/* may hold {{merge fields}} */
+	char			*body;		/* Markdown */
+	char			*template;	/* never NULL once read */
+	enum store_campaign_status status;
+	int64_t			 scheduled_at;	/* 0 when not set */
+	int64_t			 started_at;	/* 0 when not started */
+	int64_t			 finished_at;	/* 0 when not finished */
+	char			*paused_reason;	/* "" when none */
+	char			*created_by;	/* "cli:USER", or "" */
+	int64_t			 created_at;
+	int64_t			 updated_at;
+};
+
+/* "draft", "scheduled", ...; parse: 0, or -1 for an unknown name. */
+const char	*store_campaign_status_name(enum store_campaign_status);
+int		 store_campaign_status_parse(const char *,
+		    enum store_campaign_status *);
+
+/* Free the strings of a filled struct and zero it; a zeroed one is fine. */
+void		 store_campaign_clear(struct store_campaign *);
+
+/*
+ * Add a draft from c's list, subject, body, template (NULL: the default)
+ * and created_by (NULL: "") at time now.  0 with *id, or -1.
+ */
+int		 store_campaign_add(struct store *,
+		    const struct store_campaign *c, int64_t now, int64_t *id,
+		    char **cause);
+/* 1 and *c filled when found, 0 when there is no such id, -1. */
+int		 store_campaign_get(struct store *, int64_t id,
+		    struct store_campaign *c, char **cause);
+/*
+ * Change a draft's subject, body and/or template (NULL: leave it alone)
+ * at time now.  1 when changed, 0 when there is no such campaign or it is
+ * no longer a draft (nothing changed), -1.  The status is checked in the
+ * same statement, so a campaign that another process has just scheduled
+ * is never edited.
+ */
+int		 store_campaign_edit(struct store *, int64_t id,
+		    const char *subject, const char *body,
+		    const char *template, int64_t now, char **cause);
+/*
+ * Every campaign, newest first (list NULL: all lists).  c's strings live
+ * only during the call; body is left NULL (use store_campaign_get).  fn
+ * returns 0 to go on; anything else stops the walk and is returned.
+ */
+int		 store_campaign_each(struct store *, const char *list,
+		    int (*fn)(const struct store_campaign *c, void *),
+		    void *arg, char **cause);
+
+/* --- tests and maintenance -------------------------------------------- */
+
+/* Run one or more SQL statements, discarding any rows. */
+int		 store_exec_sql(struct store *, const char *sql,
+		    char **cause);
+/*
+ * Run one SQL statement and hand back the first column of its first row
+ * as text (*value NULL for an SQL NULL).  1 for a row, 0 for none, -1.
+ */
+int		 store_query_text(struct store *, const char *sql,
+		    char **value, char **cause);
+
+#endif

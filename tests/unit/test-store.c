@@ -1,0 +1,824 @@
+/*
+ * test-store.c - the state store: opening, refusing, migrating, the schema's
+ * guarantees (unique campaign recipients, foreign keys), transactions and
+ * the small shared tables.
+ *
+ * Each test has its own directory, made by mkdtemp under /tmp and removed.
+ * The test cannot include <sqlite3.h> (only store.c may), so it crafts old
+ * or odd databases through store_open_version() and store_exec_sql().
+ */
+#include "testutil.h"
+
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "log.h"
+#include "store.h"
+#include "xmalloc.h"
+
+struct fixture {
+	char	 dir[64];
+	char	*db;		/* dir/postroom.db */
+};
+
+#define check_int(what, got, want) do {					\
+	long long g_ = (got), w_ = (want);				\
+	if (g_ != w_) {							\
+		print_error("%s: got %lld, want %lld\n", (what), g_, w_); \
+		fail();							\
+	}								\
+} while (0)
+
+/* cause must contain want. */
+#define check_cause(what, cause, want) do {				\
+	const char *c_ = (cause);					\
+	if (c_ == NULL || strstr(c_, (want)) == NULL) {			\
+		print_error("%s: got cause \"%s\", want one containing " \
+		    "\"%s\"\n", (what), c_ ? c_ : "(null)", (want));	\
+		fail();							\
+	}								\
+} while (0)
+
+static int
+setup(void **state)
+{
+	struct fixture	*f;
+
+	f = xcalloc(1, sizeof *f);
+	snprintf(f->dir, sizeof f->dir, "/tmp/test-store.XXXXXX");
+	if (mkdtemp(f->dir) == NULL) {
+		free(f);
+		return -1;
+	}
+	f->db = xprintf("%s/postroom.db", f->dir);
+	*state = f;
+	return 0;
+}
+
+/* Remove the directory and what is in it, one level deep. */
+static void
+remove_dir(const char *dir)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		*p;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		p = xprintf("%s/%s", dir, de->d_name);
+		if (unlink(p) != 0)
+			rmdir(p);
+		free(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture	*f = *state;
+
+	remove_dir(f->dir);
+	free(f->db);
+	free(f);
+	return 0;
+}
+
+static struct store *
+open_ok(const char *path)
+{
+	struct store	*s;
+	char		*cause = NULL;
+
+	if ((s = store_open(path, &cause)) == NULL) {
+		print_error("store_open %s: got \"%s\", want success\n", path,
+		    cause);
+		free(cause);
+		fail();
+	}
+	return s;
+}
+
+static void
+exec_ok(struct store *s, const char *sql)
+{
+	char	*cause = NULL;
+
+	if (store_exec_sql(s, sql, &cause) != 0) {
+		print_error("%s: got \"%s\", want success\n", sql, cause);
+		free(cause);
+		fail();
+	}
+}
+
+/* The SQL must fail, with a cause containing want. */
+static void
+exec_fails(struct store *s, const char *sql, const char *want)
+{
+	char	*cause = NULL;
+
+	if (store_exec_sql(s, sql, &cause) == 0) {
+		print_error("%s: got success, want failure with \"%s\"\n", sql,
+		    want);
+		fail();
+	}
+	check_cause(sql, cause, want);
+	free(cause);
+}
+
+/* Compare the first column of the first row with want (NULL: no row). */
+static void
+query_is(struct store *s, const char *sql, const char *want)
+{
+	char	*cause = NULL, *value = NULL;
+	int	 rc;
+
+	rc = store_query_text(s, sql, &value, &cause);
+	if (rc == -1) {
+		print_error("%s: got \"%s\", want \"%s\"\n", sql, cause,
+		    want ? want : "(no row)");
+		free(cause);
+		fail();
+	}
+	assert_str_eq_msg(sql, value, want);
+	free(value);
+}
+
+static char *
+read_file(const char *path, size_t *len)
+{
+	struct buf	b;
+
+	buf_init(&b, BUF_NOMAX);
+	if (buf_read_file(&b, path) != 0) {
+		print_error("reading %s: %s\n", path, strerror(errno));
+		fail();
+	}
+	return buf_detach(&b, len);
+}
+
+static void
+write_file(const char *path, const char *data, size_t len)
+{
+	FILE	*fp;
+
+	assert_non_null(fp = fopen(path, "w"));
+	assert_int_equal(fwrite(data, 1, len, fp), len);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* Opening must fail with cause exactly want, leaving the file as it was. */
+static void
+open_refused(const char *path, const char *want)
+{
+	struct store	*s;
+	char		*before, *after, *cause = NULL;
+	size_t		 blen, alen;
+
+	before = read_file(path, &blen);
+	s = store_open(path, &cause);
+	if (s != NULL) {
+		print_error("store_open %s: got success, want \"%s\"\n", path,
+		    want);
+		store_close(s);
+		fail();
+	}
+	assert_str_eq_msg("refusal", cause, want);
+	check_int("store_busy(NULL) after refusal", store_busy(NULL), 0);
+	after = read_file(path, &alen);
+	check_int("file length after refusal", alen, blen);
+	if (memcmp(before, after, blen) != 0) {
+		print_error("%s: contents changed by a refused open\n", path);
+		fail();
+	}
+	free(before);
+	free(after);
+	free(cause);
+}
+
+/* --- tests ------------------------------------------------------------ */
+
+static const char *const tables[] = {
+	"subscribers", "memberships", "suppressions", "campaigns", "outbox",
+	"enquiries", "bounces", "digests_sent", "rate_limits", "imap_state",
+	"counters", "kv", "events",
+};
+
+static void
+test_fresh(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	struct stat	 sb;
+	char		*sql;
+	size_t		 i;
+
+	s = open_ok(f->db);
+	check_int("schema version", store_schema_version(s),
+	    store_latest_version());
+	check_int("latest version", store_latest_version(), 1);
+	assert_str_eq_msg("store_path", store_path(s), f->db);
+	for (i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+		sql = xprintf("SELECT name FROM sqlite_schema"
+		    " WHERE type = 'table' AND name = '%s'", tables[i]);
+		query_is(s, sql, tables[i]);
+		free(sql);
+	}
+	query_is(s, "PRAGMA journal_mode", "wal");
+	query_is(s, "PRAGMA foreign_keys", "1");
+	query_is(s, "PRAGMA user_version", "1");
+	query_is(s, "PRAGMA application_id", "1347638354");
+	query_is(s, "PRAGMA synchronous", "2");		/* FULL */
+	query_is(s, "PRAGMA busy_timeout", "5000");
+	query_is(s, "PRAGMA foreign_key_check", NULL);
+	query_is(s, "PRAGMA integrity_check", "ok");
+	check_int("in transaction", store_in_transaction(s), 0);
+
+	/* People's addresses: never readable by everybody. */
+	assert_int_equal(stat(f->db, &sb), 0);
+	check_int("database mode & 007", sb.st_mode & 007, 0);
+	store_close(s);
+}
+
+static void
+test_reopen(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*a, *b;
+
+	a = open_ok(f->db);
+	exec_ok(a, "INSERT INTO kv VALUES ('k', 'v', 0)");
+	store_close(a);
+
+	/* Again, and twice at once, as the daemon and the CLI do. */
+	a = open_ok(f->db);
+	b = open_ok(f->db);
+	check_int("version a", store_schema_version(a), store_latest_version());
+	check_int("version b", store_schema_version(b), store_latest_version());
+	query_is(b, "SELECT value FROM kv WHERE key = 'k'", "v");
+	store_close(b);
+
+	/* Opening an up-to-date database needs no write lock. */
+	assert_int_equal(store_begin(a, NULL), 0);
+	b = open_ok(f->db);
+	check_int("opened while another writes", store_in_transaction(a), 1);
+	store_close(b);
+	store_rollback(a);
+	store_close(a);
+}
+
+static void
+test_version0(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	char		*cause = NULL;
+
+	/* An empty database with something else in it is upgraded... */
+	s = store_open_version(f->db, 0, &cause);
+	assert_non_null(s);
+	check_int("version at 0", store_schema_version(s), 0);
+	query_is(s, "SELECT name FROM sqlite_schema WHERE name = 'outbox'",
+	    NULL);
+	exec_ok(s, "CREATE TABLE notes (t TEXT); INSERT INTO notes"
+	    " VALUES ('kept')");
+	store_close(s);
+
+	/* ...keeping what was there. */
+	s = open_ok(f->db);
+	check_int("version after upgrade", store_schema_version(s),
+	    store_latest_version());
+	query_is(s, "SELECT t FROM notes", "kept");
+	query_is(s, "SELECT name FROM sqlite_schema WHERE name = 'outbox'",
+	    "outbox");
+	store_close(s);
+}
+
+static void
+test_migration_atomic(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	char		*cause = NULL;
+
+	/* A table in the way makes version 1 fail: nothing of it stays. */
+	s = store_open_version(f->db, 0, &cause);
+	assert_non_null(s);
+	exec_ok(s, "CREATE TABLE events (x INTEGER)");
+	store_close(s);
+
+	assert_null(s = store_open(f->db, &cause));
+	check_cause("migration", cause, "upgrading schema to version 1");
+	check_cause("migration", cause, "events already exists");
+	free(cause);
+	cause = NULL;
+
+	s = store_open_version(f->db, 0, &cause);
+	assert_non_null(s);
+	check_int("version after failed upgrade", store_schema_version(s), 0);
+	query_is(s, "PRAGMA user_version", "0");
+	query_is(s, "SELECT count(*) FROM sqlite_schema"
+	    " WHERE name = 'subscribers'", "0");
+	store_close(s);
+}
+
+static void
+test_newer_refused(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	char		*sql, *want;
+
+	s = open_ok(f->db);
+	sql = xprintf("PRAGMA user_version = %d", store_latest_version() + 1);
+	exec_ok(s, sql);
+	free(sql);
+	store_close(s);
+
+	want = xprintf("%s: schema version %d is newer than this postroom "
+	    "understands (%d); upgrade postroom", f->db,
+	    store_latest_version() + 1, store_latest_version());
+	open_refused(f->db, want);
+	free(want);
+}
+
+static void
+test_other_program(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	char		*want;
+
+	/* Another program's database, marked as such. */
+	s = open_ok(f->db);
+	exec_ok(s, "PRAGMA application_id = 42");
+	store_close(s);
+	want = xprintf("%s: not a postroom database (it belongs to another "
+	    "program: application_id 42)", f->db);
+	open_refused(f->db, want);
+	free(want);
+}
+
+static void
+test_other_versioned(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	char		*want;
+
+	/* Another program's database that uses user_version but no id. */
+	s = store_open_version(f->db, 0, NULL);
+	assert_non_null(s);
+	exec_ok(s, "CREATE TABLE t (x); PRAGMA user_version = 1");
+	store_close(s);
+	want = xprintf("%s: not a postroom database (schema version 1 but "
+	    "no postroom application_id)", f->db);
+	open_refused(f->db, want);
+	free(want);
+}
+
+static void
+test_not_sqlite(void **state)
+{
+	struct fixture	*f = *state;
+	static const struct {
+		const char	*name;
+		size_t		 repeat;
+		const char	*text;
+	} cases[] = {
+		{ "short text", 1, "not a database\n" },
+		{ "long text", 200, "From: a@example.org\nSubject: hi\n\n" },
+		{ "binary", 64, "\x7f" "ELF\x02\x01\x01" },
+	};
+	struct buf	 b;
+	char		*want;
+	size_t		 i, j;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		buf_init(&b, BUF_NOMAX);
+		for (j = 0; j < cases[i].repeat; j++)
+			buf_addstr(&b, cases[i].text);
+		write_file(f->db, b.data, b.len);
+		buf_free(&b);
+		want = xprintf("%s: not an SQLite database", f->db);
+		print_message("# %s\n", cases[i].name);
+		open_refused(f->db, want);
+		free(want);
+		unlink(f->db);
+	}
+}
+
+static void
+test_empty_file(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+
+	/* An empty file is an empty database: it becomes ours. */
+	write_file(f->db, "", 0);
+	s = open_ok(f->db);
+	check_int("version", store_schema_version(s), store_latest_version());
+	store_close(s);
+}
+
+static void
+test_bad_paths(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	struct stat	 sb;
+	char		*path, *file, *want, *cause = NULL;
+
+	/* A missing directory is reported, not created. */
+	path = xprintf("%s/missing/postroom.db", f->dir);
+	want = xprintf("%s: directory %s/missing does not exist (create it, "
+	    "writable by postroom)", path, f->dir);
+	assert_null(s = store_open(path, &cause));
+	assert_str_eq_msg("missing directory", cause, want);
+	free(cause);
+	free(want);
+	free(path);
+	path = xprintf("%s/missing", f->dir);
+	check_int("missing directory created", stat(path, &sb), -1);
+	free(path);
+
+	/* A file where the directory should be. */
+	file = xprintf("%s/plain", f->dir);
+	write_file(file, "x", 1);
+	path = xprintf("%s/postroom.db", file);
+	want = xprintf("%s: %s is not a directory", path, file);
+	assert_null(s = store_open(path, &cause));
+	assert_str_eq_msg("file as directory", cause, want);
+	free(cause);
+	free(want);
+	free(path);
+	free(file);
+
+	/* A directory where the file should be. */
+	want = xprintf("%s: is a directory, not a database file", f->dir);
+	assert_null(s = store_open(f->dir, &cause));
+	assert_str_eq_msg("directory as file", cause, want);
+	free(cause);
+	free(want);
+}
+
+static void
+test_kv_events(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	char		*value = NULL, *cause = NULL;
+
+	s = open_ok(f->db);
+
+	check_int("get missing", store_kv_get(s, "smtp.paused", &value,
+	    &cause), 0);
+	assert_null(value);
+	check_int("set", store_kv_set(s, "smtp.paused", "yes", &cause), 0);
+	check_int("get", store_kv_get(s, "smtp.paused", &value, &cause), 1);
+	assert_str_eq_msg("value", value, "yes");
+	free(value);
+	check_int("overwrite", store_kv_set(s, "smtp.paused", "no", &cause),
+	    0);
+	check_int("get again", store_kv_get(s, "smtp.paused", &value, &cause),
+	    1);
+	assert_str_eq_msg("value after overwrite", value, "no");
+	free(value);
+	check_int("delete", store_kv_delete(s, "smtp.paused", &cause), 1);
+	check_int("delete again", store_kv_delete(s, "smtp.paused", &cause),
+	    0);
+	check_int("get deleted", store_kv_get(s, "smtp.paused", &value,
+	    &cause), 0);
+
+	check_int("event", store_event(s, "campaign.start", "3",
+	    "1200 recipients"), 0);
+	check_int("event with NULLs", store_event(s, "daemon.start", NULL,
+	    NULL), 0);
+	query_is(s, "SELECT count(*) FROM events", "2");
+	query_is(s, "SELECT kind || '|' || subject || '|' || detail"
+	    " FROM events ORDER BY id LIMIT 1",
+	    "campaign.start|3|1200 recipients");
+	query_is(s, "SELECT subject IS NULL AND detail IS NULL"
+	    " FROM events WHERE kind = 'daemon.start'", "1");
+	query_is(s, "SELECT abs(at - strftime('%s', 'now')) < 60"
+	    " FROM events LIMIT 1", "1");
+	store_close(s);
+
+	/* Still there for the next connection. */
+	s = open_ok(f->db);
+	query_is(s, "SELECT count(*) FROM events", "2");
+	store_close(s);
+}
+
+static void
+test_counter(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*a, *b;
+	int64_t		 v;
+	char		*cause = NULL;
+
+	a = open_ok(f->db);
+	b = open_ok(f->db);
+	assert_int_equal(store_counter_next(a, "enquiry-2026", &v, &cause), 0);
+	check_int("first", v, 1);
+	assert_int_equal(store_counter_next(b, "enquiry-2026", &v, &cause), 0);
+	check_int("second, other connection", v, 2);
+	assert_int_equal(store_counter_next(a, "enquiry-2027", &v, &cause), 0);
+	check_int("other counter", v, 1);
+	assert_int_equal(store_counter_next(a, "enquiry-2026", &v, &cause), 0);
+	check_int("third", v, 3);
+	store_close(b);
+	store_close(a);
+}
+
+/* A subscriber, a campaign and the SQL to queue him for it. */
+static const char setup_sql[] =
+    "INSERT INTO subscribers (id, email, created_at, updated_at)"
+    " VALUES (1, 'ann@example.org', 0, 0);"
+    "INSERT INTO campaigns (id, list, subject, body, created_at, updated_at)"
+    " VALUES (7, 'analyst-network', 'Huddle', '# Hi', 0, 0);";
+static const char queue_sql[] =
+    "INSERT INTO outbox (kind, campaign_id, subscriber_id, mail_from,"
+    " rcpt_to, created_at, updated_at) VALUES ('campaign', 7, 1,"
+    " 'bounces@example.org', 'ann@example.org', 0, 0)";
+
+static void
+test_outbox_unique(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	char		*sql;
+
+	s = open_ok(f->db);
+	exec_ok(s, setup_sql);
+	exec_ok(s, queue_sql);
+	exec_fails(s, queue_sql,
+	    "UNIQUE constraint failed: outbox.campaign_id, "
+	    "outbox.subscriber_id");
+	sql = xprintf("INSERT OR IGNORE%s", queue_sql + strlen("INSERT"));
+	exec_ok(s, sql);
+	free(sql);
+	query_is(s, "SELECT count(*) FROM outbox", "1");
+
+	/* Case does not make a second subscriber. */
+	exec_fails(s, "INSERT INTO subscribers (email, created_at, updated_at)"
+	    " VALUES ('ANN@Example.ORG', 0, 0)",
+	    "UNIQUE constraint failed: subscribers.email");
+
+	/* One-off mail has no campaign: many rows are fine... */
+	exec_ok(s, "INSERT INTO outbox (kind, message, mail_from, rcpt_to,"
+	    " created_at, updated_at) VALUES ('forward', X'41', 'a@x', 'b@x',"
+	    " 0, 0), ('forward', X'41', 'a@x', 'b@x', 0, 0)");
+	/* ...unless they share a dedup key. */
+	exec_ok(s, "INSERT INTO outbox (kind, message, mail_from, rcpt_to,"
+	    " dedup_key, created_at, updated_at) VALUES ('ack', X'41', 'a@x',"
+	    " 'b@x', 'ack:ENQ-2026-00001', 0, 0)");
+	exec_fails(s, "INSERT INTO outbox (kind, message, mail_from, rcpt_to,"
+	    " dedup_key, created_at, updated_at) VALUES ('ack', X'41', 'a@x',"
+	    " 'b@x', 'ack:ENQ-2026-00001', 0, 0)",
+	    "UNIQUE constraint failed: outbox.dedup_key");
+
+	/* What the schema's CHECKs refuse. */
+	exec_fails(s, "INSERT INTO outbox (kind, campaign_id, mail_from,"
+	    " rcpt_to, created_at, updated_at) VALUES ('campaign', 7, 'a@x',"
+	    " 'b@x', 0, 0)", "CHECK constraint failed");
+	exec_fails(s, "INSERT INTO outbox (kind, mail_from, rcpt_to,"
+	    " created_at, updated_at) VALUES ('forward', 'a@x', 'b@x', 0, 0)",
+	    "CHECK constraint failed");
+	exec_fails(s, "UPDATE outbox SET state = 'lost'",
+	    "CHECK constraint failed");
+	exec_fails(s, "UPDATE outbox SET kind = 'spam'",
+	    "CHECK constraint failed");
+	exec_fails(s, "UPDATE subscribers SET attrs = '{not json'",
+	    "CHECK constraint failed");
+	/* STRICT tables: a word is not a time. */
+	exec_fails(s, "UPDATE outbox SET next_attempt_at = 'soon'",
+	    "cannot store TEXT value in INTEGER column");
+	query_is(s, "SELECT count(*) FROM outbox", "4");
+	store_close(s);
+}
+
+static void
+test_foreign_keys(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+
+	s = open_ok(f->db);
+	exec_ok(s, setup_sql);
+	exec_fails(s, "INSERT INTO memberships (subscriber_id, list,"
+	    " created_at, updated_at) VALUES (999, 'training', 0, 0)",
+	    "FOREIGN KEY constraint failed");
+	exec_fails(s, "INSERT INTO outbox (kind, campaign_id, subscriber_id,"
+	    " mail_from, rcpt_to, created_at, updated_at) VALUES ('campaign',"
+	    " 99, 1, 'a@x', 'b@x', 0, 0)", "FOREIGN KEY constraint failed");
+
+	exec_ok(s, "INSERT INTO memberships (subscriber_id, list, status,"
+	    " consent_at, consent_method, consent_source, created_at,"
+	    " updated_at) VALUES (1, 'analyst-network', 'confirmed', 5,"
+	    " 'staff', 'enquiries staff', 0, 0)");
+	exec_ok(s, queue_sql);
+
+	/* A campaign with delivery history cannot vanish. */
+	exec_fails(s, "DELETE FROM campaigns WHERE id = 7",
+	    "FOREIGN KEY constraint failed");
+	/* Forgetting a subscriber takes his memberships and mail with him. */
+	exec_ok(s, "DELETE FROM subscribers WHERE id = 1");
+	query_is(s, "SELECT count(*) FROM memberships", "0");
+	query_is(s, "SELECT count(*) FROM outbox", "0");
+	query_is(s, "PRAGMA foreign_key_check", NULL);
+	store_close(s);
+}
+
+static void
+test_transactions(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*a, *b;
+	char		*value = NULL, *cause = NULL;
+
+	a = open_ok(f->db);
+	b = open_ok(f->db);
+
+	/* Rolled back: gone. */
+	assert_int_equal(store_begin(a, &cause), 0);
+	check_int("in transaction", store_in_transaction(a), 1);
+	assert_int_equal(store_kv_set(a, "k", "1", &cause), 0);
+	store_rollback(a);
+	check_int("in transaction after rollback", store_in_transaction(a), 0);
+	check_int("rolled back", store_kv_get(a, "k", &value, &cause), 0);
+
+	/* Transactions do not nest. */
+	assert_int_equal(store_begin(a, &cause), 0);
+	check_int("nested begin", store_begin(a, &cause), -1);
+	check_cause("nested begin", cause, "a transaction is already open");
+	free(cause);
+	cause = NULL;
+	check_int("nested begin is not busy", store_busy(a), 0);
+
+	/* Another writer waits, then gives up, saying it was busy. */
+	assert_int_equal(store_kv_set(a, "k", "2", &cause), 0);
+	store_set_busy_timeout(b, 50);
+	check_int("begin while locked", store_begin(b, &cause), -1);
+	check_int("store_busy", store_busy(b), 1);
+	check_cause("busy", cause, "database is locked");
+	free(cause);
+	cause = NULL;
+	/* Readers still see the last commit (WAL). */
+	check_int("read during write", store_kv_get(b, "k", &value, &cause),
+	    0);
+
+	assert_int_equal(store_commit(a, &cause), 0);
+	check_int("begin after commit", store_begin(b, &cause), 0);
+	check_int("get after commit", store_kv_get(b, "k",
+	    &value, &cause), 1);
+	assert_str_eq_msg("committed value", value, "2");
+	free(value);
+	store_rollback(b);
+	store_rollback(b);	/* harmless without a transaction */
+
+	/* A commit without a transaction is an error, not a crash. */
+	check_int("commit without begin", store_commit(a, &cause), -1);
+	free(cause);
+	cause = NULL;
+
+	/* Closing with a transaction open rolls it back. */
+	assert_int_equal(store_begin(a, &cause), 0);
+	assert_int_equal(store_kv_set(a, "k", "3", &cause), 0);
+	store_close(a);
+	check_int("get after close", store_kv_get(b, "k", &value, &cause), 1);
+	assert_str_eq_msg("value after abandoned transaction", value, "2");
+	free(value);
+	store_close(b);
+}
+
+static void
+test_outbox_counts(void **state)
+{
+	struct fixture			*f = *state;
+	struct store			*s;
+	struct store_outbox_counts	 c;
+	char				*cause = NULL;
+
+	s = open_ok(f->db);
+	assert_int_equal(store_outbox_counts(s, 0, 1000, &c, &cause), 0);
+	check_int("empty total", c.total, 0);
+	check_int("empty oldest", c.oldest, 0);
+	check_int("empty next", c.next_attempt, 0);
+
+	exec_ok(s, setup_sql);
+	exec_ok(s, "INSERT INTO subscribers (id, email, created_at, updated_at)"
+	    " VALUES (2, 'bob@example.org', 0, 0),"
+	    " (3, 'cy@example.org', 0, 0)");
+	exec_ok(s, "INSERT INTO outbox (kind, campaign_id, subscriber_id,"
+	    " mail_from, rcpt_to, state, next_attempt_at, created_at,"
+	    " updated_at) VALUES"
+	    " ('campaign', 7, 1, 'f', 'r', 'sent', 0, 100, 0),"
+	    " ('campaign', 7, 2, 'f', 'r', 'deferred', 2000, 200, 0),"
+	    " ('campaign', 7, 3, 'f', 'r', 'queued', 900, 300, 0)");
+	exec_ok(s, "INSERT INTO outbox (kind, message, mail_from, rcpt_to,"
+	    " state, next_attempt_at, created_at, updated_at) VALUES"
+	    " ('ack', X'41', 'f', 'r', 'queued', 500, 50, 0),"
+	    " ('forward', X'41', 'f', 'r', 'sending', 0, 40, 0),"
+	    " ('forward', X'41', 'f', 'r', 'failed', 0, 10, 0),"
+	    " ('confirm', X'41', 'f', 'r', 'skipped', 0, 10, 0)");
+
+	assert_int_equal(store_outbox_counts(s, 0, 1000, &c, &cause), 0);
+	check_int("total", c.total, 7);
+	check_int("queued", c.state[STORE_OUTBOX_QUEUED], 2);
+	check_int("sending", c.state[STORE_OUTBOX_SENDING], 1);
+	check_int("sent", c.state[STORE_OUTBOX_SENT], 1);
+	check_int("deferred", c.state[STORE_OUTBOX_DEFERRED], 1);
+	check_int("failed", c.state[STORE_OUTBOX_FAILED], 1);
+	check_int("skipped", c.state[STORE_OUTBOX_SKIPPED], 1);
+	check_int("due", c.due, 2);
+	check_int("oldest", c.oldest, 40);
+	check_int("next attempt", c.next_attempt, 500);
+
+	assert_int_equal(store_outbox_counts(s, 7, 1000, &c, &cause), 0);
+	check_int("campaign total", c.total, 3);
+	check_int("campaign sent", c.state[STORE_OUTBOX_SENT], 1);
+	check_int("campaign due", c.due, 1);
+	check_int("campaign oldest", c.oldest, 200);
+	check_int("campaign next attempt", c.next_attempt, 900);
+
+	assert_int_equal(store_outbox_counts(s, 8, 1000, &c, &cause), 0);
+	check_int("other campaign total", c.total, 0);
+	store_close(s);
+}
+
+static void
+test_names(void **state)
+{
+	enum store_outbox_state	st;
+	enum store_outbox_kind	kind;
+	int			i;
+
+	(void)state;
+	for (i = 0; i < STORE_OUTBOX_NSTATES; i++) {
+		assert_int_equal(store_outbox_state_parse(
+		    store_outbox_state_name(i), &st), 0);
+		check_int(store_outbox_state_name(i), st, i);
+	}
+	for (i = 0; i < STORE_OUTBOX_NKINDS; i++) {
+		assert_int_equal(store_outbox_kind_parse(
+		    store_outbox_kind_name(i), &kind), 0);
+		check_int(store_outbox_kind_name(i), kind, i);
+	}
+	assert_string_equal(store_outbox_state_name(STORE_OUTBOX_DEFERRED),
+	    "deferred");
+	assert_string_equal(store_outbox_kind_name(STORE_OUTBOX_LEAD_DIGEST),
+	    "lead_digest");
+	check_int("unknown state", store_outbox_state_parse("lost", &st), -1);
+	check_int("unknown kind", store_outbox_kind_parse("spam", &kind), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_fresh, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_version0, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_atomic, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_newer_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_other_program, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_other_versioned, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_not_sqlite, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_empty_file, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_bad_paths, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_kv_events, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_counter, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_unique, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_keys, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_transactions, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_counts, setup,
+		    teardown),
+		cmocka_unit_test(test_names),
+	};
+
+	log_init("test-store", LOGL_WARN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
