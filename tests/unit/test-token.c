@@ -1,0 +1,533 @@
+/*
+ * test-token.c - signed tokens, the key file and forgotten-address hashes.
+ *
+ * Owns: the checks that tokens round-trip, that any change to one is
+ * refused, that expiry is told apart from forgery, that malformed input
+ * fails cleanly, and that key files are created safely and refused when
+ * others can read them.
+ */
+#include "testutil.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "token.h"
+
+static const char	 b64url[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static void
+test_key(unsigned char key[TOKEN_KEY_LEN], unsigned char seed)
+{
+	size_t	 i;
+
+	for (i = 0; i < TOKEN_KEY_LEN; i++)
+		key[i] = (unsigned char)(seed + i * 7);
+}
+
+static struct token
+test_token(enum token_purpose purpose, int64_t sub, const char *list,
+    int64_t campaign, time_t expires)
+{
+	struct token	 t;
+
+	memset(&t, 0, sizeof t);
+	t.purpose = purpose;
+	t.subscriber = sub;
+	snprintf(t.list, sizeof t.list, "%s", list);
+	t.campaign = campaign;
+	t.expires = expires;
+	return t;
+}
+
+static int
+test_same(const struct token *a, const struct token *b)
+{
+	return a->purpose == b->purpose && a->subscriber == b->subscriber &&
+	    strcmp(a->list, b->list) == 0 && a->campaign == b->campaign &&
+	    a->expires == b->expires;
+}
+
+static const struct {
+	const char		*name;
+	enum token_purpose	 purpose;
+	int64_t			 sub;
+	const char		*list;
+	int64_t			 campaign;
+	time_t			 expires;
+} round_trips[] = {
+	{ "confirm", TOKEN_CONFIRM, 1, "analyst-network", 0, 1900000000 },
+	{ "unsubscribe", TOKEN_UNSUBSCRIBE, 123456, "evaluation-network", 0,
+	    0 },
+	{ "preferences, all lists", TOKEN_PREFERENCES, 98765, "", 0,
+	    1900000000 },
+	{ "bounce", TOKEN_BOUNCE, 10000000, "", 4321, 0 },
+	{ "zero ids, never expires", TOKEN_CONFIRM, 0, "x", 0, 0 },
+	{ "huge ids", TOKEN_UNSUBSCRIBE, INT64_MAX, "training", INT64_MAX,
+	    (time_t)INT64_MAX },
+	{ "longest slug", TOKEN_CONFIRM, 7,
+	    "0123456789012345678901234567890123456789012345678901234567890123",
+	    0, 0 },
+};
+
+static void
+test_round_trip(void **state)
+{
+	unsigned char	 key[TOKEN_KEY_LEN];
+	struct token	 t, got;
+	char		*s, *cause;
+	size_t		 i;
+
+	test_key(key, 1);
+	for (i = 0; i < sizeof round_trips / sizeof round_trips[0]; i++) {
+		t = test_token(round_trips[i].purpose, round_trips[i].sub,
+		    round_trips[i].list, round_trips[i].campaign,
+		    round_trips[i].expires);
+		s = token_make(key, &t);
+		assert_true(strlen(s) <= TOKEN_MAX_LEN);
+		if (strspn(s, b64url) != strlen(s)) {
+			print_error("%s: got token \"%s\", want only "
+			    "base64url characters\n", round_trips[i].name, s);
+			fail();
+		}
+		cause = NULL;
+		memset(&got, 0xa5, sizeof got);
+		if (token_check(key, s, 1700000000, &got, &cause) != 0) {
+			print_error("%s: got \"%s\", want valid\n",
+			    round_trips[i].name, cause);
+			fail();
+		}
+		if (!test_same(&t, &got)) {
+			print_error("%s: got purpose %d sub %lld list \"%s\" "
+			    "campaign %lld expires %lld, want %d %lld \"%s\" "
+			    "%lld %lld\n", round_trips[i].name,
+			    (int)got.purpose, (long long)got.subscriber,
+			    got.list, (long long)got.campaign,
+			    (long long)got.expires, (int)t.purpose,
+			    (long long)t.subscriber, t.list,
+			    (long long)t.campaign, (long long)t.expires);
+			fail();
+		}
+		free(s);
+	}
+}
+
+/*
+ * Known answer: pins the wire format, so that tokens already in people's
+ * mailboxes keep working.  Computed independently (Python's hmac module)
+ * from the layout in token.h.
+ */
+static void
+test_known_answer(void **state)
+{
+	unsigned char	 key[TOKEN_KEY_LEN];
+	struct token	 t;
+	char		*s;
+
+	test_key(key, 1);
+	t = test_token(TOKEN_UNSUBSCRIBE, 300, "analyst-network", 0,
+	    1900000000);
+	s = token_make(key, &t);
+	assert_str_eq_msg("unsubscribe 300 analyst-network", s,
+	    "AQKsAoDm_okHD2FuYWx5c3QtbmV0d29yawC2pFRyL7cEMgsBaZOIraX4");
+	free(s);
+	t = test_token(TOKEN_BOUNCE, 10000000, "", 4321, 0);
+	s = token_make(key, &t);
+	assert_str_eq_msg("bounce 10000000/4321", s,
+	    "AQSAreIEAADhIeqY-2tWrpEcP0TX1z7R2wU");
+	/* "bounce+TOKEN" must fit the 64 octets of an SMTP local part. */
+	assert_true(strlen("bounce+") + strlen(s) <= 64);
+	free(s);
+}
+
+/*
+ * Every single-character change to any of the round-trip tokens (their
+ * lengths leave 0, 2 and 4 unused bits in the last character) is refused.
+ */
+static void
+test_tamper(void **state)
+{
+	unsigned char	 key[TOKEN_KEY_LEN];
+	struct token	 t, got;
+	char		*s, *cause, saved;
+	size_t		 i, j, k, len, tried;
+
+	test_key(key, 1);
+	for (k = 0; k < sizeof round_trips / sizeof round_trips[0]; k++) {
+		t = test_token(round_trips[k].purpose, round_trips[k].sub,
+		    round_trips[k].list, round_trips[k].campaign,
+		    round_trips[k].expires);
+		s = token_make(key, &t);
+		len = strlen(s);
+		tried = 0;
+		for (i = 0; i < len; i++) {
+			saved = s[i];
+			for (j = 0; j < sizeof b64url - 1; j++) {
+				if (b64url[j] == saved)
+					continue;
+				s[i] = b64url[j];
+				cause = NULL;
+				if (token_check(key, s, 1700000000, &got,
+				    &cause) == 0) {
+					print_error("%s: changing position "
+					    "%zu to '%c': got valid, want "
+					    "refused\n", round_trips[k].name,
+					    i, b64url[j]);
+					fail();
+				}
+				if (strcmp(cause, "bad signature") != 0 &&
+				    strcmp(cause, "malformed") != 0) {
+					print_error("position %zu: got \"%s\""
+					    ", want bad signature or "
+					    "malformed\n", i, cause);
+					fail();
+				}
+				free(cause);
+				tried++;
+			}
+			s[i] = saved;
+		}
+		assert_int_equal(tried, len * 63);
+		/* Shortened by one character. */
+		s[len - 1] = '\0';
+		cause = NULL;
+		assert_int_equal(token_check(key, s, 1700000000, &got,
+		    &cause), -1);
+		free(cause);
+		free(s);
+	}
+}
+
+static void
+test_other_key(void **state)
+{
+	unsigned char	 key[TOKEN_KEY_LEN], other[TOKEN_KEY_LEN];
+	struct token	 t, got;
+	char		*s, *cause = NULL;
+
+	test_key(key, 1);
+	test_key(other, 2);
+	t = test_token(TOKEN_PREFERENCES, 77, "programme", 0, 0);
+	s = token_make(key, &t);
+	assert_int_equal(token_check(other, s, 1700000000, &got, &cause), -1);
+	assert_str_eq_msg("token checked with another key", cause,
+	    "bad signature");
+	free(cause);
+	free(s);
+}
+
+static const struct {
+	const char	*name;
+	time_t		 expires;
+	time_t		 now;
+	const char	*want;	/* NULL: valid */
+} expiries[] = {
+	{ "well before", 1900000000, 1700000000, NULL },
+	{ "one second before", 1900000000, 1899999999, NULL },
+	{ "at expiry", 1900000000, 1900000000, "expired" },
+	{ "after", 1900000000, 2000000000, "expired" },
+	{ "never", 0, (time_t)INT64_MAX, NULL },
+};
+
+static void
+test_expiry(void **state)
+{
+	unsigned char	 key[TOKEN_KEY_LEN];
+	struct token	 t, got;
+	char		*s, *cause;
+	size_t		 i;
+	int		 rc;
+
+	test_key(key, 3);
+	for (i = 0; i < sizeof expiries / sizeof expiries[0]; i++) {
+		t = test_token(TOKEN_CONFIRM, 5, "training", 0,
+		    expiries[i].expires);
+		s = token_make(key, &t);
+		cause = NULL;
+		memset(&got, 0, sizeof got);
+		rc = token_check(key, s, expiries[i].now, &got, &cause);
+		assert_str_eq_msg(expiries[i].name, rc == 0 ? NULL : cause,
+		    expiries[i].want);
+		/* An expired token is authentic: its contents are given. */
+		if (!test_same(&t, &got)) {
+			print_error("%s: got subscriber %lld, want %lld\n",
+			    expiries[i].name, (long long)got.subscriber,
+			    (long long)t.subscriber);
+			fail();
+		}
+		free(cause);
+		free(s);
+	}
+}
+
+static void
+test_malformed(void **state)
+{
+	unsigned char	 key[TOKEN_KEY_LEN];
+	struct token	 got;
+	char		*huge, *cause;
+	size_t		 i;
+	static const char *bad[] = {
+		"",
+		"A",
+		"AAAA",
+		"AQKsAoDm_okHD2FuYWx5c3QtbmV0d29yawC2pFRyL7cEMgsBaZOIraX4=",
+		"AQKsAoDm/okHD2FuYWx5c3QtbmV0d29yawC2pFRyL7cEMgsBaZOIraX4",
+		"AQKsAoDm_okHD2FuYWx5c3QtbmV0d29yaw C2pFRyL7cEMgsBaZOIraX4",
+		"AQKsAoDm_okHD2FuYWx5c3QtbmV0d29yawC2pFRyL7cEMgsBaZOIraX4\n",
+		"alice@example.org",
+		"%41%51%4B",
+		"AQKsAoDm_okHD2FuYWx5c3QtbmV0d29yawC2pFRyL7cEMgsBaZOIraX\xc3\xa9",
+	};
+
+	test_key(key, 1);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		cause = NULL;
+		if (token_check(key, bad[i], 1700000000, &got, &cause) == 0) {
+			print_error("\"%s\": got valid, want malformed\n",
+			    bad[i]);
+			fail();
+		}
+		assert_str_eq_msg(bad[i], cause, "malformed");
+		free(cause);
+	}
+
+	cause = NULL;
+	assert_int_equal(token_check(key, NULL, 0, &got, &cause), -1);
+	assert_str_eq_msg("NULL", cause, "malformed");
+	free(cause);
+
+	huge = malloc(100001);
+	assert_non_null(huge);
+	memset(huge, 'A', 100000);
+	huge[100000] = '\0';
+	cause = NULL;
+	assert_int_equal(token_check(key, huge, 0, &got, &cause), -1);
+	assert_str_eq_msg("100000 characters", cause, "malformed");
+	free(cause);
+	free(huge);
+}
+
+/* A token grants by id: no address, nor any piece of one, is in it. */
+static void
+test_no_address(void **state)
+{
+	unsigned char	 key[TOKEN_KEY_LEN];
+	struct token	 t;
+	char		*s;
+	size_t		 i;
+	static const char *parts[] = {
+		"@", "alice", "Alice", "example", "org", "ALICE", "EXAMPLE",
+	};
+
+	test_key(key, 9);
+	/* Subscriber 31337 is alice@example.org. */
+	for (i = TOKEN_CONFIRM; i <= TOKEN_BOUNCE; i++) {
+		t = test_token((enum token_purpose)i, 31337,
+		    i == TOKEN_BOUNCE ? "" : "analyst-network",
+		    i == TOKEN_BOUNCE ? 12 : 0, 0);
+		s = token_make(key, &t);
+		for (size_t j = 0; j < sizeof parts / sizeof parts[0]; j++) {
+			if (strstr(s, parts[j]) != NULL) {
+				print_error("got \"%s\" in token %s, want "
+				    "no part of the address\n", parts[j], s);
+				fail();
+			}
+		}
+		free(s);
+	}
+}
+
+static const struct {
+	const char	*a;
+	const char	*b;
+	int		 same;
+} hashes[] = {
+	{ "alice@example.org", "alice@EXAMPLE.ORG", 1 },
+	{ "Alice@Example.Org", "Alice@example.org", 1 },
+	{ "  alice@example.org\n", "alice@example.org", 1 },
+	{ "\"a@b\"@Example.org", "\"a@b\"@example.org", 1 },
+	{ "Alice@example.org", "alice@example.org", 0 },
+	{ "alice@example.org", "alice@example.com", 0 },
+	{ "alice@example.org", "alice+news@example.org", 0 },
+};
+
+static void
+test_hash_address(void **state)
+{
+	char	 a[65], b[65];
+	size_t	 i;
+
+	for (i = 0; i < sizeof hashes / sizeof hashes[0]; i++) {
+		token_hash_address(hashes[i].a, a);
+		token_hash_address(hashes[i].b, b);
+		if ((strcmp(a, b) == 0) != hashes[i].same) {
+			print_error("\"%s\" vs \"%s\": got %s, want %s\n",
+			    hashes[i].a, hashes[i].b,
+			    hashes[i].same ? "different" : "same",
+			    hashes[i].same ? "same" : "different");
+			fail();
+		}
+		assert_int_equal(strlen(a), 64);
+		assert_int_equal(strspn(a, "0123456789abcdef"), 64);
+	}
+	/* sha256("postroom-forget-v1:alice@example.org"), by Python. */
+	token_hash_address("alice@Example.ORG", a);
+	assert_str_eq_msg("hash of alice@example.org", a,
+	    "33b7efa039b7ba48dd0e4f1e28bb8ead899ad125439a854cb63e8960b94a3657");
+}
+
+/* --- key files ---------------------------------------------------------- */
+
+static char *
+test_tmpdir(void)
+{
+	const char	*base = getenv("TMPDIR");
+	char		*dir;
+
+	if (asprintf(&dir, "%s/postroom-token.XXXXXX",
+	    base != NULL ? base : "/tmp") == -1)
+		fail();
+	if (mkdtemp(dir) == NULL)
+		fail_msg("mkdtemp: %s", strerror(errno));
+	return dir;
+}
+
+static void
+test_write(const char *path, const char *text, mode_t mode)
+{
+	int	 fd;
+
+	unlink(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, mode);
+	assert_true(fd != -1);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+static void
+test_key_file(void **state)
+{
+	unsigned char	 k1[TOKEN_KEY_LEN], k2[TOKEN_KEY_LEN], want[32];
+	char		*dir, *path, *cause, text[200];
+	struct stat	 sb;
+	int		 fd;
+	ssize_t		 n;
+	size_t		 i;
+
+	dir = test_tmpdir();
+	assert_true(asprintf(&path, "%s/token.key", dir) != -1);
+
+	/* Missing, not asked to create. */
+	cause = NULL;
+	assert_int_equal(token_key_load(path, 0, k1, &cause), -1);
+	assert_non_null(strstr(cause, "No such file"));
+	free(cause);
+
+	/* Created: 0600, 64 hex digits and a newline. */
+	cause = NULL;
+	if (token_key_load(path, 1, k1, &cause) != 0)
+		fail_msg("create: got \"%s\", want success", cause);
+	assert_int_equal(stat(path, &sb), 0);
+	if ((sb.st_mode & 07777) != 0600)
+		fail_msg("got mode %04o, want 0600",
+		    (unsigned int)(sb.st_mode & 07777));
+	fd = open(path, O_RDONLY);
+	assert_true(fd != -1);
+	n = read(fd, text, sizeof text - 1);
+	close(fd);
+	assert_int_equal(n, 65);
+	text[n] = '\0';
+	assert_int_equal(strspn(text, "0123456789abcdef"), 64);
+	assert_int_equal(text[64], '\n');
+
+	/* Loaded again, with or without create: the same key. */
+	cause = NULL;
+	assert_int_equal(token_key_load(path, 1, k2, &cause), 0);
+	assert_memory_equal(k1, k2, TOKEN_KEY_LEN);
+	assert_int_equal(token_key_load(path, 0, k2, &cause), 0);
+	assert_memory_equal(k1, k2, TOKEN_KEY_LEN);
+
+	/* No temporary files left behind. */
+	free(path);
+	assert_true(asprintf(&path, "ls -A '%s' | grep -vqx token.key",
+	    dir) != -1);
+	assert_int_not_equal(system(path), 0);
+	free(path);
+	assert_true(asprintf(&path, "%s/token.key", dir) != -1);
+
+	/* Upper-case hex, no newline: accepted. */
+	test_write(path, "000102030405060708090A0B0C0D0E0F"
+	    "101112131415161718191A1B1C1D1E1F", 0600);
+	for (i = 0; i < 32; i++)
+		want[i] = (unsigned char)i;
+	cause = NULL;
+	if (token_key_load(path, 0, k1, &cause) != 0)
+		fail_msg("upper-case hex: got \"%s\"", cause);
+	assert_memory_equal(k1, want, 32);
+
+	/* Readable by group or others: refused, even with create. */
+	chmod(path, 0640);
+	cause = NULL;
+	assert_int_equal(token_key_load(path, 1, k1, &cause), -1);
+	assert_non_null(strstr(cause, "chmod 600"));
+	free(cause);
+	chmod(path, 0604);
+	assert_int_equal(token_key_load(path, 0, k1, &cause), -1);
+	free(cause);
+
+	/* Not a key. */
+	test_write(path, "0001020304\n", 0600);
+	assert_int_equal(token_key_load(path, 0, k1, &cause), -1);
+	assert_non_null(strstr(cause, "not a key file"));
+	free(cause);
+	test_write(path, "zz0102030405060708090a0b0c0d0e0f"
+	    "101112131415161718191a1b1c1d1e1f\n", 0600);
+	assert_int_equal(token_key_load(path, 0, k1, &cause), -1);
+	free(cause);
+	test_write(path, "000102030405060708090a0b0c0d0e0f"
+	    "101112131415161718191a1b1c1d1e1f00\n", 0600);
+	assert_int_equal(token_key_load(path, 0, k1, &cause), -1);
+	free(cause);
+
+	/* A directory is not a key file. */
+	cause = NULL;
+	assert_int_equal(token_key_load(dir, 1, k1, &cause), -1);
+	free(cause);
+
+	/* Directory missing: a clear error, not a crash. */
+	free(path);
+	assert_true(asprintf(&path, "%s/nope/token.key", dir) != -1);
+	assert_int_equal(token_key_load(path, 1, k1, &cause), -1);
+	free(cause);
+	free(path);
+
+	assert_true(asprintf(&path, "rm -rf '%s'", dir) != -1);
+	assert_int_equal(system(path), 0);
+	free(path);
+	free(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_known_answer),
+		cmocka_unit_test(test_tamper),
+		cmocka_unit_test(test_other_key),
+		cmocka_unit_test(test_expiry),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_no_address),
+		cmocka_unit_test(test_hash_address),
+		cmocka_unit_test(test_key_file),
+	};
+
+	log_set_level(LOGL_WARN);	/* "created a new token key" */
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
