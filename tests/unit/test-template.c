@@ -1,0 +1,617 @@
+/*
+ * test-template.c - the Mustache renderer against the official spec files
+ * (read at test time from ../shared/spec/mustache with json.c), and
+ * postroom's own cases: error reporting, escaping, limits, partials.
+ */
+#include "testutil.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+/*
+ * By path: the json-c flags put /usr/include/json-c, which has a json.h of
+ * its own, ahead of -Isrc.
+ */
+#include "json.h"
+#include "template.h"
+#include "value.h"
+#include "xmalloc.h"
+
+/* --- the spec files ------------------------------------------------------ */
+
+static int
+run_spec_case(const char *file, const struct value *tc, struct buf *report)
+{
+	const char			*name, *tmpl, *want;
+	const struct value		*partials, *data;
+	struct template_partials	*tp;
+	struct template			*t;
+	struct buf			 out;
+	char				*cause = NULL;
+	size_t				 tlen, wlen, i;
+	int				 ok;
+
+	name = value_object_get_string(tc, "name");
+	tmpl = value_string(value_object_get(tc, "template"), &tlen);
+	want = value_string(value_object_get(tc, "expected"), &wlen);
+	data = value_object_get(tc, "data");
+	if (name == NULL || tmpl == NULL || want == NULL) {
+		buf_printf(report, "%s: malformed test case\n", file);
+		return 0;
+	}
+
+	tp = template_partials_new();
+	partials = value_object_get(tc, "partials");
+	for (i = 0; i < value_object_len(partials); i++) {
+		size_t		 plen;
+		const char	*ptext;
+
+		ptext = value_string(value_object_value(partials, i), &plen);
+		if (ptext != NULL) {
+			template_partials_add(tp, value_object_key(partials, i),
+			    ptext, plen);
+		}
+	}
+
+	buf_init(&out, 1024 * 1024);
+	if ((t = template_parse(tmpl, tlen, &cause)) == NULL ||
+	    template_render(t, data, tp, &out, &cause) == -1) {
+		buf_printf(report, "%s: \"%s\"\n  template \"%s\"\n"
+		    "  error    %s\n", file, name, tmpl, cause);
+		ok = 0;
+	} else if (out.len != wlen ||
+	    (wlen > 0 && memcmp(out.data, want, wlen) != 0)) {
+		buf_printf(report, "%s: \"%s\"\n  template \"%s\"\n"
+		    "  got      \"%s\"\n  want     \"%s\"\n", file, name, tmpl,
+		    out.data != NULL ? out.data : "", want);
+		ok = 0;
+	} else
+		ok = 1;
+	free(cause);
+	buf_free(&out);
+	template_free(t);
+	template_partials_free(tp);
+	return ok;
+}
+
+static void
+run_spec_file(const char *spec)
+{
+	const char	*shared = test_shared();
+	struct value	*doc;
+	const struct value *tests;
+	struct buf	 report;
+	char		*path, *cause = NULL;
+	size_t		 i, n, failed = 0;
+
+	if (shared == NULL) {
+		print_message("SKIPPED: ../shared/spec/mustache not found\n");
+		skip();
+	}
+	path = xprintf("%s/spec/mustache/%s.json", shared, spec);
+	if ((doc = json_parse_file(path, &cause)) == NULL) {
+		print_error("%s\n", cause);
+		free(cause);
+		free(path);
+		fail();
+	}
+	tests = value_object_get(doc, "tests");
+	n = value_list_len(tests);
+	if (n == 0) {
+		print_error("%s: no tests\n", path);
+		free(path);
+		value_free(doc);
+		fail();
+	}
+	buf_init(&report, BUF_NOMAX);
+	for (i = 0; i < n; i++) {
+		if (!run_spec_case(spec, value_list_get(tests, i), &report))
+			failed++;
+	}
+	if (failed > 0) {
+		print_error("%s", report.data);
+		print_error("%s: %zu of %zu spec tests failed\n", spec, failed,
+		    n);
+	}
+	buf_free(&report);
+	value_free(doc);
+	free(path);
+	assert_int_equal(failed, 0);
+}
+
+static void test_spec_comments(void **s) { (void)s; run_spec_file("comments"); }
+static void test_spec_delimiters(void **s) { (void)s; run_spec_file("delimiters"); }
+static void test_spec_interpolation(void **s) { (void)s; run_spec_file("interpolation"); }
+static void test_spec_inverted(void **s) { (void)s; run_spec_file("inverted"); }
+static void test_spec_partials(void **s) { (void)s; run_spec_file("partials"); }
+static void test_spec_sections(void **s) { (void)s; run_spec_file("sections"); }
+
+/* --- rendering: postroom's own cases ------------------------------------- */
+
+struct render_case {
+	const char	*name;
+	const char	*tmpl;
+	const char	*data;		/* JSON */
+	int		 text;		/* template_render_text() */
+	const char	*want;
+	size_t		 tlen;		/* 0: strlen(tmpl) */
+	size_t		 wlen;		/* 0: strlen(want) */
+};
+
+static const struct render_case render_cases[] = {
+	{ "escape all five", "{{s}}", "{\"s\":\"<a href='x'>&\\\"</a>\"}", 0,
+	  "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;", 0, 0 },
+	{ "raw triple", "{{{s}}}", "{\"s\":\"<b>&</b>\"}", 0, "<b>&</b>", 0, 0 },
+	{ "raw ampersand", "{{&s}}", "{\"s\":\"<b>&</b>\"}", 0, "<b>&</b>", 0, 0 },
+	{ "text mode does not escape", "{{s}}", "{\"s\":\"a < b & 'c'\"}", 1,
+	  "a < b & 'c'", 0, 0 },
+	{ "text mode triple", "{{{s}}}", "{\"s\":\"<>\"}", 1, "<>", 0, 0 },
+	{ "utf-8 passes through", "{{s}}", "{\"s\":\"caf\\u00e9 \\ud83d\\ude00\"}",
+	  0, "caf\xc3\xa9 \xf0\x9f\x98\x80", 0, 0 },
+	{ "numbers keep their text", "{{a}} {{b}} {{c}} {{d}}",
+	  "{\"a\":1.50,\"b\":-3,\"c\":1e5,\"d\":0}", 0, "1.50 -3 1e5 0", 0, 0 },
+	{ "booleans print", "{{t}} {{f}}", "{\"t\":true,\"f\":false}", 0,
+	  "true false", 0, 0 },
+	{ "lists and objects print nothing", "[{{l}}][{{o}}]",
+	  "{\"l\":[1,2],\"o\":{\"a\":1}}", 0, "[][]", 0, 0 },
+	{ "empty string is falsy", "{{#s}}yes{{/s}}{{^s}}no{{/s}}",
+	  "{\"s\":\"\"}", 0, "no", 0, 0 },
+	{ "zero is truthy", "{{#n}}n={{n}}{{/n}}", "{\"n\":0}", 0, "n=0", 0, 0 },
+	{ "null data", "a{{x}}b{{#x}}c{{/x}}{{^x}}d{{/x}}", NULL, 0, "abd", 0, 0 },
+	{ "scalar root", "{{.}}", "\"<x>\"", 0, "&lt;x&gt;", 0, 0 },
+	{ "partial missing without partials", "[{{>p}}]", "{}", 0, "[]", 0, 0 },
+	{ "nested lists", "{{#a}}{{#b}}{{x}}{{y}},{{/b}}{{/a}}",
+	  "{\"a\":[{\"x\":1,\"b\":[{\"y\":2},{\"y\":3}]},{\"x\":4,\"b\":[]}]}",
+	  0, "12,13,", 0, 0 },
+	{ "newsletter shape",
+	  "Dear {{name}},\n{{#items}}\n* {{title}}\n{{/items}}\n{{^items}}\n"
+	  "Nothing new.\n{{/items}}\n",
+	  "{\"name\":\"Ann\",\"items\":[{\"title\":\"A&E\"},{\"title\":\"B\"}]}",
+	  1, "Dear Ann,\n* A&E\n* B\n", 0, 0 },
+	{ "crlf standalone", "{{#a}}\r\nx\r\n{{/a}}\r\n", "{\"a\":true}", 0,
+	  "x\r\n", 0, 0 },
+	{ "nul byte in text", "a\0b{{x}}", "{\"x\":\"c\"}", 0, "a\0bc", 8, 4 },
+};
+
+static void
+test_render_cases(void **state)
+{
+	const struct render_case	*c;
+	struct template			*t;
+	struct value			*data;
+	struct buf			 out;
+	char				*cause;
+	size_t				 i, tlen, wlen;
+	int				 failed = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof render_cases / sizeof render_cases[0]; i++) {
+		c = &render_cases[i];
+		cause = NULL;
+		tlen = c->tlen != 0 ? c->tlen : strlen(c->tmpl);
+		wlen = c->wlen != 0 ? c->wlen : strlen(c->want);
+		data = NULL;
+		if (c->data != NULL &&
+		    (data = json_parse(c->data, strlen(c->data), &cause)) ==
+		    NULL) {
+			print_error("%s: data: %s\n", c->name, cause);
+			free(cause);
+			failed++;
+			continue;
+		}
+		buf_init(&out, BUF_NOMAX);
+		if ((t = template_parse(c->tmpl, tlen, &cause)) == NULL ||
+		    (c->text ? template_render_text(t, data, NULL, &out,
+		    &cause) : template_render(t, data, NULL, &out,
+		    &cause)) == -1) {
+			print_error("%s: error %s\n", c->name, cause);
+			failed++;
+		} else if (out.len != wlen || (wlen > 0 &&
+		    memcmp(out.data, c->want, wlen) != 0)) {
+			print_error("%s:\n  got  \"%s\"\n  want \"%s\"\n",
+			    c->name, out.data != NULL ? out.data : "",
+			    c->want);
+			failed++;
+		}
+		free(cause);
+		buf_free(&out);
+		template_free(t);
+		value_free(data);
+	}
+	assert_int_equal(failed, 0);
+}
+
+/* --- syntax errors ------------------------------------------------------- */
+
+struct error_case {
+	const char	*name;
+	const char	*tmpl;
+	const char	*want;		/* the whole cause */
+};
+
+static const struct error_case error_cases[] = {
+	{ "unclosed section", "a\n{{#items}}\nx\n",
+	  "line 2: unclosed section {{#items}}" },
+	{ "unclosed inner section", "{{#a}}\n{{^b}}\n{{/a}}",
+	  "line 3: {{/a}} closes {{^b}} opened on line 2" },
+	{ "mismatched close", "{{#a}}\n\n{{/b}}",
+	  "line 3: {{/b}} closes {{#a}} opened on line 1" },
+	{ "close without open", "x\n{{/a}}", "line 2: {{/a}} closes no section" },
+	{ "unclosed tag", "a\nb {{name\n", "line 2: unclosed tag (no \"}}\" "
+	  "after \"{{\")" },
+	{ "unclosed triple", "{{{name}}", "line 1: unclosed tag (no \"}}}\" "
+	  "after \"{{\")" },
+	{ "unclosed with new delimiters", "{{=<% %>=}}\n<%a",
+	  "line 2: unclosed tag (no \"%>\" after \"<%\")" },
+	{ "empty tag", "{{}}", "line 1: empty tag name" },
+	{ "empty section name", "{{# }}{{/ }}", "line 1: empty tag name" },
+	{ "space in name", "{{a b}}", "line 1: bad tag name \"a b\"" },
+	{ "bad dotted name", "{{a..b}}", "line 1: bad name \"a..b\"" },
+	{ "trailing dot", "{{a.}}", "line 1: bad name \"a.\"" },
+	{ "bad delimiters", "\n{{=<%=}}", "line 2: bad set-delimiter tag "
+	  "(want {{=OPEN CLOSE=}}, each without spaces or \"=\")" },
+	{ "three delimiters", "{{=a b c=}}", "line 1: bad set-delimiter tag "
+	  "(want {{=OPEN CLOSE=}}, each without spaces or \"=\")" },
+};
+
+static void
+test_parse_errors(void **state)
+{
+	const struct error_case	*c;
+	struct template		*t;
+	char			*cause;
+	size_t			 i;
+	int			 failed = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof error_cases / sizeof error_cases[0]; i++) {
+		c = &error_cases[i];
+		cause = NULL;
+		t = template_parse(c->tmpl, strlen(c->tmpl), &cause);
+		if (t != NULL) {
+			print_error("%s: parsed, want error \"%s\"\n", c->name,
+			    c->want);
+			template_free(t);
+			failed++;
+		} else if (strcmp(cause, c->want) != 0) {
+			print_error("%s:\n  got  \"%s\"\n  want \"%s\"\n",
+			    c->name, cause, c->want);
+			failed++;
+		}
+		free(cause);
+	}
+	assert_int_equal(failed, 0);
+}
+
+static void
+test_nesting_limit(void **state)
+{
+	struct buf	 b;
+	struct template	*t;
+	char		*cause = NULL;
+	int		 i;
+
+	(void)state;
+	buf_init(&b, BUF_NOMAX);
+	for (i = 0; i < TEMPLATE_MAX_NEST; i++)
+		buf_addstr(&b, "{{#a}}");
+	for (i = 0; i < TEMPLATE_MAX_NEST; i++)
+		buf_addstr(&b, "{{/a}}");
+	t = template_parse(b.data, b.len, &cause);
+	assert_non_null(t);
+	template_free(t);
+
+	buf_reset(&b);
+	for (i = 0; i < TEMPLATE_MAX_NEST + 1; i++)
+		buf_addstr(&b, "{{#a}}\n");
+	t = template_parse(b.data, b.len, &cause);
+	assert_null(t);
+	assert_str_eq_msg("nesting", cause,
+	    "line 101: sections nested more than 100 deep");
+	free(cause);
+	buf_free(&b);
+}
+
+/* --- limits and partials ------------------------------------------------- */
+
+/* Render tmpl with one partial set; returns the cause or the output. */
+static char *
+render_with(const char *tmpl, const char *pname, const char *ptext,
+    const char *json, struct buf *out, int *rc)
+{
+	struct template_partials	*tp;
+	struct template			*t;
+	struct value			*data = NULL;
+	char				*cause = NULL;
+
+	tp = template_partials_new();
+	if (pname != NULL)
+		template_partials_add(tp, pname, ptext, strlen(ptext));
+	if (json != NULL)
+		data = json_parse(json, strlen(json), &cause);
+	assert_non_null(t = template_parse(tmpl, strlen(tmpl), &cause));
+	*rc = template_render(t, data, tp, out, &cause);
+	template_free(t);
+	template_partials_free(tp);
+	value_free(data);
+	return cause;
+}
+
+static void
+test_partial_recursion_limit(void **state)
+{
+	struct buf	 out;
+	char		*cause;
+	int		 rc;
+
+	(void)state;
+	buf_init(&out, BUF_NOMAX);
+	cause = render_with("x{{>self}}", "self", "{{>self}}", NULL, &out,
+	    &rc);
+	assert_int_equal(rc, -1);
+	assert_str_eq_msg("self partial", cause, "line 1: partial \"self\" "
+	    "nested more than 64 deep (a partial that includes itself?)");
+	free(cause);
+	buf_free(&out);
+
+	/* Each level doubles: the depth limit must stop it at once. */
+	buf_init(&out, BUF_NOMAX);
+	cause = render_with("{{>p}}", "p", "a{{>p}}{{>p}}", NULL, &out, &rc);
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(cause, "nested more than 64 deep"));
+	free(cause);
+	buf_free(&out);
+}
+
+static void
+test_step_limit(void **state)
+{
+	struct buf	 out;
+	char		*cause;
+	int		 rc;
+
+	(void)state;
+	/* 20^8 iterations with empty output: only the step budget stops it. */
+	buf_init(&out, BUF_NOMAX);
+	cause = render_with("{{#l}}{{#l}}{{#l}}{{#l}}{{#l}}{{#l}}{{#l}}{{#l}}"
+	    "{{/l}}{{/l}}{{/l}}{{/l}}{{/l}}{{/l}}{{/l}}{{/l}}", NULL, NULL,
+	    "{\"l\":[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19]}",
+	    &out, &rc);
+	assert_int_equal(rc, -1);
+	assert_str_eq_msg("steps", cause,
+	    "template too costly to render (more than 10000000 steps)");
+	free(cause);
+	buf_free(&out);
+}
+
+static void
+test_output_cap(void **state)
+{
+	struct buf	 out;
+	char		*cause;
+	int		 rc;
+
+	(void)state;
+	buf_init(&out, 100);
+	cause = render_with("{{#l}}0123456789{{/l}}", NULL, NULL,
+	    "{\"l\":[1,2,3,4,5,6,7,8,9,10,11,12]}", &out, &rc);
+	assert_int_equal(rc, -1);
+	assert_str_eq_msg("cap", cause, "output larger than 100 bytes");
+	free(cause);
+	buf_free(&out);
+
+	/* Exactly at the cap is fine. */
+	buf_init(&out, 100);
+	cause = render_with("{{#l}}0123456789{{/l}}", NULL, NULL,
+	    "{\"l\":[1,2,3,4,5,6,7,8,9,10]}", &out, &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(out.len, 100);
+	free(cause);
+	buf_free(&out);
+}
+
+static void
+test_partial_errors(void **state)
+{
+	struct buf	 out;
+	char		*cause;
+	int		 rc;
+
+	(void)state;
+	buf_init(&out, BUF_NOMAX);
+	cause = render_with("a {{>p}}", "p", "x\n{{#y}}", "{}", &out, &rc);
+	assert_int_equal(rc, -1);
+	assert_str_eq_msg("partial syntax", cause,
+	    "partial \"p\": line 2: unclosed section {{#y}}");
+	free(cause);
+	buf_free(&out);
+}
+
+static void
+test_partials_replace(void **state)
+{
+	struct template_partials	*tp;
+	struct template			*t;
+	struct buf			 out;
+	char				*cause = NULL;
+
+	(void)state;
+	tp = template_partials_new();
+	template_partials_add(tp, "p", "one", 3);
+	assert_non_null(t = template_parse("[{{>p}}]", 8, &cause));
+	buf_init(&out, BUF_NOMAX);
+	assert_int_equal(template_render(t, NULL, tp, &out, &cause), 0);
+	template_partials_add(tp, "p", "two", 3);
+	assert_int_equal(template_render(t, NULL, tp, &out, &cause), 0);
+	assert_str_eq_msg("replace", out.data, "[one][two]");
+	buf_free(&out);
+	template_free(t);
+	template_partials_free(tp);
+}
+
+static int
+lookup_cb(void *arg, const char *name, struct buf *text, char **cause)
+{
+	int	*calls = arg;
+
+	(*calls)++;
+	if (strcmp(name, "bad") == 0) {
+		*cause = xstrdup("callback failed");
+		return -1;
+	}
+	if (strcmp(name, "greet") != 0)
+		return 0;
+	buf_addstr(text, "Hello {{name}}!\n");
+	return 1;
+}
+
+static void
+test_partials_callback(void **state)
+{
+	struct template_partials	*tp;
+	struct template			*t;
+	struct value			*data;
+	struct buf			 out;
+	char				*cause = NULL;
+	int				 calls = 0;
+	const char			*tmpl =
+	    "{{#people}}\n  {{>greet}}\n{{/people}}[{{>none}}]";
+
+	(void)state;
+	tp = template_partials_callback(lookup_cb, &calls);
+	data = json_parse("{\"people\":[{\"name\":\"A\"},{\"name\":\"B\"}]}",
+	    38, &cause);
+	assert_non_null(data);
+	assert_non_null(t = template_parse(tmpl, strlen(tmpl), &cause));
+	buf_init(&out, BUF_NOMAX);
+	assert_int_equal(template_render(t, data, tp, &out, &cause), 0);
+	assert_str_eq_msg("callback", out.data,
+	    "  Hello A!\n  Hello B!\n[]");
+	/* Looked up once per name, then cached. */
+	assert_int_equal(calls, 2);
+	template_free(t);
+
+	assert_non_null(t = template_parse("{{>bad}}", 8, &cause));
+	assert_int_equal(template_render(t, data, tp, &out, &cause), -1);
+	assert_str_eq_msg("callback error", cause,
+	    "partial \"bad\": callback failed");
+	free(cause);
+	template_free(t);
+	buf_free(&out);
+	value_free(data);
+	template_partials_free(tp);
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE	*f;
+
+	assert_non_null(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+}
+
+static void
+test_partials_dir(void **state)
+{
+	struct template_partials	*tp;
+	struct template			*t;
+	struct buf			 out;
+	char				 dir[] = "/tmp/postroom-tmpl.XXXXXX";
+	char				*p, *cause = NULL;
+	const char			*tmpl =
+	    "{{>head}}|{{>plain}}|{{>sub/foot}}|{{>missing}}";
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	p = xprintf("%s/head.mustache", dir);
+	write_file(p, "H{{x}}");
+	free(p);
+	p = xprintf("%s/plain", dir);
+	write_file(p, "P");
+	free(p);
+	p = xprintf("%s/sub", dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	free(p);
+	p = xprintf("%s/sub/foot.mustache", dir);
+	write_file(p, "F");
+	free(p);
+
+	tp = template_partials_dir(dir);
+	assert_non_null(t = template_parse(tmpl, strlen(tmpl), &cause));
+	buf_init(&out, BUF_NOMAX);
+	assert_int_equal(template_render(t, NULL, tp, &out, &cause), 0);
+	assert_str_eq_msg("dir", out.data, "H|P|F|");
+	template_free(t);
+
+	/* A name may not climb out of the directory. */
+	assert_non_null(t = template_parse("{{>../etc/passwd}}", 18, &cause));
+	assert_int_equal(template_render(t, NULL, tp, &out, &cause), -1);
+	assert_str_eq_msg("dotdot", cause,
+	    "partial \"../etc/passwd\": bad name for a file");
+	free(cause);
+	template_free(t);
+	template_partials_free(tp);
+	buf_free(&out);
+
+	p = xprintf("rm -rf '%s'", dir);
+	assert_int_equal(system(p), 0);
+	free(p);
+}
+
+static void
+test_parse_file(void **state)
+{
+	struct template	*t;
+	char		 path[] = "/tmp/postroom-tmpl.XXXXXX";
+	char		*cause = NULL;
+	int		 fd;
+
+	(void)state;
+	t = template_parse_file("/nonexistent/postroom.mustache", &cause);
+	assert_null(t);
+	assert_int_equal(errno, ENOENT);
+	assert_str_eq_msg("missing", cause,
+	    "/nonexistent/postroom.mustache: No such file or directory");
+	free(cause);
+
+	assert_true((fd = mkstemp(path)) != -1);
+	assert_int_equal(write(fd, "ok\n{{#a}}\n", 10), 10);
+	close(fd);
+	t = template_parse_file(path, &cause);
+	assert_null(t);
+	assert_int_equal(errno, 0);
+	assert_non_null(strstr(cause, ": line 2: unclosed section {{#a}}"));
+	assert_int_equal(strncmp(cause, path, strlen(path)), 0);
+	free(cause);
+	unlink(path);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_spec_comments),
+		cmocka_unit_test(test_spec_delimiters),
+		cmocka_unit_test(test_spec_interpolation),
+		cmocka_unit_test(test_spec_inverted),
+		cmocka_unit_test(test_spec_partials),
+		cmocka_unit_test(test_spec_sections),
+		cmocka_unit_test(test_render_cases),
+		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_nesting_limit),
+		cmocka_unit_test(test_partial_recursion_limit),
+		cmocka_unit_test(test_step_limit),
+		cmocka_unit_test(test_output_cap),
+		cmocka_unit_test(test_partial_errors),
+		cmocka_unit_test(test_partials_replace),
+		cmocka_unit_test(test_partials_callback),
+		cmocka_unit_test(test_partials_dir),
+		cmocka_unit_test(test_parse_file),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
