@@ -1,0 +1,2195 @@
+/*
+ * conf.c - load, check and print the configuration.
+ *
+ * Owns: reading the file with libconfig (the only file that includes it),
+ * checking every value against the settings table (conf-table.c), the
+ * structured sections (leads, lists, rules), -o overrides, collecting every
+ * problem with its line, the mode check on files holding secrets, and
+ * conf_dump().  Does not own: the names, defaults and limits of settings
+ * (conf-table.c), what the settings mean (their users), nor how problems are
+ * shown (the caller logs each message once).
+ *
+ * conf_load() is pure: it builds a new struct conf from the file and the
+ * overrides and touches no global state, so SIGHUP can load a candidate
+ * beside the running configuration and throw it away when it is bad.  It
+ * opens no file but the configuration: password files are read by their
+ * users, with conf_read_secret(), when they need them.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <libconfig.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "xmalloc.h"
+
+/* Enum fields are written through an int pointer. */
+_Static_assert(sizeof(enum conf_starttls) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum conf_source) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum conf_digest_period) == sizeof(int), "enum size");
+
+#define CONF_SECRET_MAX	4096	/* bytes read from a secret file */
+#define CONF_QUOTE_MAX	60	/* characters of a bad value quoted back */
+
+/* The top-level sections, in the order they are documented. */
+static const char *const conf_sections[] = {
+	"general", "smtp", "inbound", "leads", "rules", "lists", "digest", "web",
+};
+#define CONF_NSECTIONS	(sizeof conf_sections / sizeof conf_sections[0])
+
+/* One problem, with what it is sorted by. */
+struct conf_err {
+	char		*msg;
+	int		 group;		/* 0: the file, 1: -o */
+	unsigned int	 line;
+	size_t		 seq;
+};
+
+/* Where a conf_settings[] row got its value. */
+struct conf_origin {
+	const char	*file;		/* libconfig's name for the file */
+	unsigned int	 line;
+	char		*override;	/* the -o NAME */
+};
+
+struct conf_loader {
+	struct conf		*conf;
+	const char		*path;
+	struct conf_err		*errs;
+	size_t			 nerrs;
+	struct conf_origin	*origin;	/* one per conf_settings[] row */
+	const char		*leads_file;	/* where leads = { } is */
+	unsigned int		 leads_line;
+	char			*dir;		/* the file's directory */
+	char			*text;		/* the file, NULL if unread */
+};
+
+static size_t
+conf_nsettings(const struct conf_setting *table)
+{
+	size_t	n;
+
+	for (n = 0; table[n].name != NULL; n++)
+		;
+	return n;
+}
+
+static char	*conf_vprintf(const char *, va_list)
+		    __attribute__((format(printf, 1, 0)));
+
+static char *
+conf_vprintf(const char *fmt, va_list ap)
+{
+	struct buf	b;
+
+	buf_init(&b, BUF_NOMAX);
+	if (buf_vprintf(&b, fmt, ap) == -1)
+		abort();
+	return buf_detach(&b, NULL);
+}
+
+/* ---- Collecting problems ---- */
+
+static void	conf_error(struct conf_loader *, const char *, unsigned int,
+		    const char *, ...) __attribute__((format(printf, 4, 5)));
+static void	conf_error_override(struct conf_loader *, const char *,
+		    const char *, ...) __attribute__((format(printf, 3, 4)));
+static void	conf_error_origin(struct conf_loader *, size_t,
+		    const char *, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+conf_add_error(struct conf_loader *ld, int group, unsigned int line, char *msg)
+{
+	struct conf_err	*e;
+
+	ld->errs = xreallocarray(ld->errs, ld->nerrs + 1, sizeof *ld->errs);
+	e = &ld->errs[ld->nerrs];
+	e->msg = msg;
+	e->group = group;
+	e->line = line;
+	e->seq = ld->nerrs++;
+}
+
+/* "FILE:LINE: ...", or "FILE: ..." when line is 0. */
+static void
+conf_error(struct conf_loader *ld, const char *file, unsigned int line,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	msg = conf_vprintf(fmt, ap);
+	va_end(ap);
+	if (file == NULL)
+		file = ld->path != NULL ? ld->path : "configuration";
+	if (line > 0)
+		conf_add_error(ld, 0, line, xprintf("%s:%u: %s", file, line, msg));
+	else
+		conf_add_error(ld, 0, 0, xprintf("%s: %s", file, msg));
+	free(msg);
+}
+
+/* "-o NAME: ..." */
+static void
+conf_error_override(struct conf_loader *ld, const char *name,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	msg = conf_vprintf(fmt, ap);
+	va_end(ap);
+	conf_add_error(ld, 1, 0, xprintf("-o %s: %s", name, msg));
+	free(msg);
+}
+
+/* A problem with conf_settings[idx], reported where its value came from. */
+static void
+conf_error_origin(struct conf_loader *ld, size_t idx, const char *fmt, ...)
+{
+	const struct conf_origin	*o = &ld->origin[idx];
+	va_list				 ap;
+	char				*msg;
+
+	va_start(ap, fmt);
+	msg = conf_vprintf(fmt, ap);
+	va_end(ap);
+	if (o->override != NULL)
+		conf_error_override(ld, o->override, "%s", msg);
+	else
+		conf_error(ld, o->file, o->line, "%s", msg);
+	free(msg);
+}
+
+static int
+conf_err_cmp(const void *a, const void *b)
+{
+	const struct conf_err	*ea = a, *eb = b;
+
+	if (ea->group != eb->group)
+		return ea->group < eb->group ? -1 : 1;
+	if (ea->line != eb->line)
+		return ea->line < eb->line ? -1 : 1;
+	if (ea->seq != eb->seq)
+		return ea->seq < eb->seq ? -1 : 1;
+	return 0;
+}
+
+/* ---- Small helpers ---- */
+
+/* A value quoted for an error message: escaped, and cut when long. */
+static char *
+conf_quote(const char *s)
+{
+	struct buf	b;
+	size_t		i;
+
+	buf_init(&b, BUF_NOMAX);
+	buf_addc(&b, '"');
+	for (i = 0; s[i] != '\0'; i++) {
+		unsigned char	c = (unsigned char)s[i];
+
+		if (i == CONF_QUOTE_MAX) {
+			buf_addstr(&b, "...");
+			break;
+		}
+		if (c == '"' || c == '\\')
+			buf_printf(&b, "\\%c", c);
+		else if (c == '\n')
+			buf_addstr(&b, "\\n");
+		else if (c == '\t')
+			buf_addstr(&b, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			buf_printf(&b, "\\x%02x", c);
+		else
+			buf_addc(&b, (char)c);
+	}
+	buf_addc(&b, '"');
+	return buf_detach(&b, NULL);
+}
+
+/* "a, b or c" from a choices table. */
+static char *
+conf_choices_text(const struct conf_choice *ch)
+{
+	struct buf	b;
+	size_t		i, n;
+
+	for (n = 0; ch[n].name != NULL; n++)
+		;
+	buf_init(&b, BUF_NOMAX);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_addstr(&b, i == n - 1 ? " or " : ", ");
+		buf_addstr(&b, ch[i].name);
+	}
+	return buf_detach(&b, NULL);
+}
+
+
+static int
+conf_tolower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+static int
+conf_isalnum(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9');
+}
+
+/*
+ * Edit distance ignoring case, where swapping two neighbours counts as one
+ * edit ("smpt", "laed"); SIZE_MAX for long words.
+ */
+static size_t
+conf_distance(const char *a, const char *b)
+{
+	size_t	la = strlen(a), lb = strlen(b), i, j, best;
+	size_t	d[33][33];
+	int	ca, cb;
+
+	if (la > 32 || lb > 32)
+		return SIZE_MAX;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++) {
+		for (j = 1; j <= lb; j++) {
+			ca = conf_tolower((unsigned char)a[i - 1]);
+			cb = conf_tolower((unsigned char)b[j - 1]);
+			best = d[i - 1][j - 1] + (ca != cb);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && ca ==
+			    conf_tolower((unsigned char)b[j - 2]) &&
+			    conf_tolower((unsigned char)a[i - 2]) == cb &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[la][lb];
+}
+
+/* The closest candidate seen so far, for "did you mean". */
+struct conf_suggest {
+	const char	*word;
+	const char	*best;
+	size_t		 dist;
+};
+
+static void
+conf_suggest_init(struct conf_suggest *sg, const char *word)
+{
+	sg->word = word;
+	sg->best = NULL;
+	sg->dist = SIZE_MAX;
+}
+
+static void
+conf_suggest_try(struct conf_suggest *sg, const char *cand)
+{
+	size_t	d, limit;
+
+	limit = strlen(sg->word) <= 4 ? 1 : 2;
+	d = conf_distance(sg->word, cand);
+	if (d <= limit && d < sg->dist) {
+		sg->best = cand;
+		sg->dist = d;
+	}
+}
+
+/* " (did you mean X?)" or "", for appending to a message; caller frees. */
+static char *
+conf_suggest_text(const struct conf_suggest *sg)
+{
+	if (sg->best == NULL)
+		return xstrdup("");
+	return xprintf(" (did you mean %s?)", sg->best);
+}
+
+/* ---- What values must look like ---- */
+
+static int
+conf_check_domain(const char *d, size_t len)
+{
+	size_t	i, label = 0, labels = 1;
+
+	if (len == 0 || len > 253)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (d[i] == '.') {
+			if (label == 0 || d[i - 1] == '-')
+				return -1;
+			label = 0;
+			labels++;
+			continue;
+		}
+		if (!conf_isalnum((unsigned char)d[i]) && d[i] != '-')
+			return -1;
+		if (d[i] == '-' && label == 0)
+			return -1;
+		if (++label > 63)
+			return -1;
+	}
+	if (label == 0 || d[len - 1] == '-' || labels < 2)
+		return -1;
+	return 0;
+}
+
+/* local@domain.tld, with no spaces, control characters or specials. */
+static int
+conf_check_address(const char *s)
+{
+	const char	*at, *p;
+
+	if (strlen(s) > 254 || (at = strrchr(s, '@')) == NULL)
+		return -1;
+	if (at == s || at - s > 64)
+		return -1;
+	for (p = s; p < at; p++) {
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f ||
+		    strchr("<>()[]\\,;:\"@", *p) != NULL)
+			return -1;
+	}
+	return conf_check_domain(at + 1, strlen(at + 1));
+}
+
+/* HOST[:PORT] or [V6]:PORT; *endp is left after it. */
+static int
+conf_check_hostport(const char *p, int need_port, const char **endp)
+{
+	const char	*start;
+	long		 port;
+	int		 digits;
+
+	if (*p == '[') {
+		for (start = ++p; *p != ']'; p++) {
+			if (*p == '\0' || strchr("0123456789abcdefABCDEF:.",
+			    *p) == NULL)
+				return -1;
+		}
+		if (p == start)
+			return -1;
+		p++;
+	} else {
+		for (start = p; conf_isalnum((unsigned char)*p) ||
+		    *p == '.' || *p == '-' || *p == '_'; p++)
+			;
+		if (p == start)
+			return -1;
+	}
+	if (*p == ':') {
+		p++;
+		port = 0;
+		for (digits = 0; *p >= '0' && *p <= '9'; p++) {
+			if (++digits > 5)
+				return -1;
+			port = port * 10 + (*p - '0');
+		}
+		if (digits == 0 || port < 1 || port > 65535)
+			return -1;
+	} else if (need_port)
+		return -1;
+	*endp = p;
+	return 0;
+}
+
+/* scheme://HOST[:PORT][/...] for one of schemes (NULL-ended). */
+static int
+conf_check_url(const char *s, const char *const *schemes)
+{
+	const char	*end;
+	size_t		 n;
+
+	for (; *schemes != NULL; schemes++) {
+		n = strlen(*schemes);
+		if (strncasecmp(s, *schemes, n) != 0)
+			continue;
+		if (conf_check_hostport(s + n, 0, &end) == -1)
+			return -1;
+		return *end == '\0' || *end == '/' ? 0 : -1;
+	}
+	return -1;
+}
+
+static int
+conf_check_charset(const char *s, const char *extra)
+{
+	for (; *s != '\0'; s++) {
+		if (!conf_isalnum((unsigned char)*s) &&
+		    strchr(extra, *s) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* NULL when s has the shape, else why not (the caller frees it). */
+static char *
+conf_shape_cause(enum conf_shape shape, const char *s)
+{
+	static const char *const smtp[] = { "smtp://", "smtps://", NULL };
+	static const char *const imap[] = { "imap://", "imaps://", NULL };
+	static const char *const http[] = { "http://", "https://", NULL };
+	const char	*end, *p;
+	char		*q, *cause = NULL;
+
+	q = conf_quote(s);
+	switch (shape) {
+	case CONF_SHAPE_ANY:
+	case CONF_SHAPE_TEXT:
+		break;
+	case CONF_SHAPE_ADDRESS:
+		if (conf_check_address(s) == -1)
+			cause = xprintf("%s is not an address (expected "
+			    "local@domain.tld)", q);
+		break;
+	case CONF_SHAPE_DOMAIN:
+		if (conf_check_domain(s, strlen(s)) == -1)
+			cause = xprintf("%s is not a domain (expected a name "
+			    "like example.org)", q);
+		break;
+	case CONF_SHAPE_SMTP_URL:
+		if (strncasecmp(s, "maildir:", 8) == 0 && s[8] != '\0')
+			break;
+		if (conf_check_url(s, smtp) == -1)
+			cause = xprintf("%s is not an SMTP URL (expected "
+			    "smtp://HOST[:PORT], smtps://HOST[:PORT] or "
+			    "maildir:PATH)", q);
+		break;
+	case CONF_SHAPE_IMAP_URL:
+		if (conf_check_url(s, imap) == -1)
+			cause = xprintf("%s is not an IMAP URL (expected "
+			    "imap://HOST[:PORT] or imaps://HOST[:PORT])", q);
+		break;
+	case CONF_SHAPE_HTTP_URL:
+		if (conf_check_url(s, http) == -1)
+			cause = xprintf("%s is not a web address (expected "
+			    "http://HOST[:PORT][/PATH] or https://...)", q);
+		break;
+	case CONF_SHAPE_LISTEN:
+		if (conf_check_hostport(s, 1, &end) == -1 || *end != '\0')
+			cause = xprintf("%s is not HOST:PORT (expected e.g. "
+			    "127.0.0.1:8025 or [::1]:8025)", q);
+		break;
+	case CONF_SHAPE_KEY:
+		for (p = s; *p != '\0'; p++) {
+			if (!((*p >= 'a' && *p <= 'z') ||
+			    (*p >= '0' && *p <= '9') || *p == '_'))
+				break;
+		}
+		if (*p != '\0' || p == s)
+			cause = xprintf("%s may hold only a-z, 0-9 and _", q);
+		break;
+	case CONF_SHAPE_SLUG:
+		for (p = s; *p != '\0'; p++) {
+			if (!((*p >= 'a' && *p <= 'z') ||
+			    (*p >= '0' && *p <= '9') || *p == '-'))
+				break;
+		}
+		if (*p != '\0' || p == s)
+			cause = xprintf("%s may hold only a-z, 0-9 and -", q);
+		break;
+	case CONF_SHAPE_TOKEN:
+		if (*s == '\0' || strlen(s) > 16 ||
+		    conf_check_charset(s, "") == -1)
+			cause = xprintf("%s may hold only letters and digits "
+			    "(1 to 16 of them)", q);
+		break;
+	}
+	free(q);
+	return cause;
+}
+
+/* Check a string for row s: characters, emptiness, choices, shape. */
+static char *
+conf_string_cause(const struct conf_setting *s, const char *v)
+{
+	const struct conf_choice	*ch;
+	const unsigned char		*p;
+	char				*q, *list, *cause;
+
+	for (p = (const unsigned char *)v; *p != '\0'; p++) {
+		if (s->shape == CONF_SHAPE_TEXT && (*p == '\n' || *p == '\t'))
+			continue;
+		if (*p < 0x20 || *p == 0x7f) {
+			q = conf_quote(v);
+			cause = xprintf("%s holds a control character", q);
+			free(q);
+			return cause;
+		}
+	}
+	if (*v == '\0')
+		return (s->flags & CONF_F_EMPTY) ? NULL :
+		    xstrdup("must not be empty");
+	if (s->choices != NULL) {
+		for (ch = s->choices; ch->name != NULL; ch++) {
+			if (strcasecmp(ch->name, v) == 0)
+				return NULL;
+		}
+		q = conf_quote(v);
+		list = conf_choices_text(s->choices);
+		cause = xprintf("%s is not valid (expected %s)", q, list);
+		free(list);
+		free(q);
+		return cause;
+	}
+	return conf_shape_cause(s->shape, v);
+}
+
+/* "HH:MM" (or "H:MM") to minutes after midnight. */
+static int
+conf_parse_time(const char *s, int *out)
+{
+	int	h, m;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	h = s[0] - '0';
+	s++;
+	if (*s >= '0' && *s <= '9')
+		h = h * 10 + (*s++ - '0');
+	if (*s++ != ':' || s[0] < '0' || s[0] > '9' || s[1] < '0' ||
+	    s[1] > '9' || s[2] != '\0')
+		return -1;
+	m = (s[0] - '0') * 10 + (s[1] - '0');
+	if (h > 23 || m > 59)
+		return -1;
+	*out = h * 60 + m;
+	return 0;
+}
+
+static int
+conf_parse_bool(const char *s, int *out)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0" };
+	size_t	i;
+
+	for (i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* ---- Storing values ---- */
+
+static void *
+conf_field(void *base, const struct conf_setting *s)
+{
+	return (char *)base + s->offset;
+}
+
+static void
+conf_store_string(void *base, const struct conf_setting *s, const char *v)
+{
+	char	**p = conf_field(base, s);
+
+	free(*p);
+	*p = xstrdup(v);
+}
+
+/* A number for an INT or BOOL row; -1 with *cause when out of range. */
+static int
+conf_set_number(void *base, const struct conf_setting *s, long long n,
+    char **cause)
+{
+	int	*p = conf_field(base, s);
+
+	if (s->type == CONF_INT && (n < s->min || n > s->max)) {
+		*cause = xprintf("%lld is out of range (expected %lld to %lld)",
+		    n, s->min, s->max);
+		return -1;
+	}
+	*p = (int)n;
+	return 0;
+}
+
+/*
+ * A value given as text (a default, a -o, or a string in the file) for
+ * row s.  Returns 0, or -1 with *cause set.
+ */
+static int
+conf_set_text(void *base, const struct conf_setting *s, const char *v,
+    char **cause)
+{
+	const struct conf_choice	*ch;
+	long long			 n;
+	char				*end, *q;
+	int				 i;
+
+	switch (s->type) {
+	case CONF_STRING:
+		if ((*cause = conf_string_cause(s, v)) != NULL)
+			return -1;
+		if (s->choices != NULL) {
+			/* Stored as spelled in the table. */
+			for (ch = s->choices; ch->name != NULL; ch++) {
+				if (strcasecmp(ch->name, v) == 0)
+					v = ch->name;
+			}
+		}
+		conf_store_string(base, s, v);
+		return 0;
+	case CONF_ENUM:
+		for (ch = s->choices; ch->name != NULL; ch++) {
+			if (strcasecmp(ch->name, v) == 0) {
+				*(int *)conf_field(base, s) = ch->value;
+				return 0;
+			}
+		}
+		q = conf_quote(v);
+		end = conf_choices_text(s->choices);
+		*cause = xprintf("%s is not valid (expected %s)", q, end);
+		free(end);
+		free(q);
+		return -1;
+	case CONF_TIME:
+		if (conf_parse_time(v, &i) == -1) {
+			q = conf_quote(v);
+			*cause = xprintf("%s is not a time (expected HH:MM, "
+			    "00:00 to 23:59)", q);
+			free(q);
+			return -1;
+		}
+		*(int *)conf_field(base, s) = i;
+		return 0;
+	case CONF_BOOL:
+		if (conf_parse_bool(v, &i) == -1) {
+			q = conf_quote(v);
+			*cause = xprintf("%s is not a boolean (expected true "
+			    "or false)", q);
+			free(q);
+			return -1;
+		}
+		*(int *)conf_field(base, s) = i;
+		return 0;
+	case CONF_INT:
+		errno = 0;
+		n = strtoll(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || end == v) {
+			q = conf_quote(v);
+			*cause = xprintf("%s is not an integer (expected %lld "
+			    "to %lld)", q, s->min, s->max);
+			free(q);
+			return -1;
+		}
+		if (errno == ERANGE) {
+			q = conf_quote(v);
+			*cause = xprintf("%s is out of range (expected %lld "
+			    "to %lld)", q, s->min, s->max);
+			free(q);
+			return -1;
+		}
+		return conf_set_number(base, s, n, cause);
+	}
+	abort();
+}
+
+static const char *
+conf_got(const config_setting_t *cs)
+{
+	switch (config_setting_type(cs)) {
+	case CONFIG_TYPE_GROUP:
+		return "a group { ... }";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		return "an integer";
+	case CONFIG_TYPE_FLOAT:
+		return "a decimal number";
+	case CONFIG_TYPE_STRING:
+		return "a string";
+	case CONFIG_TYPE_BOOL:
+		return "true or false";
+	case CONFIG_TYPE_ARRAY:
+		return "an array [ ... ]";
+	case CONFIG_TYPE_LIST:
+		return "a list ( ... )";
+	}
+	return "nothing";
+}
+
+/* What a row wants, for "expected X, got Y"; the caller frees it. */
+static char *
+conf_want(const struct conf_setting *s)
+{
+	char	*list, *want;
+
+	switch (s->type) {
+	case CONF_STRING:
+		break;
+	case CONF_INT:
+		return xprintf("an integer from %lld to %lld", s->min, s->max);
+	case CONF_BOOL:
+		return xstrdup("true or false");
+	case CONF_TIME:
+		return xstrdup("a time in quotes, \"HH:MM\"");
+	case CONF_ENUM:
+		list = conf_choices_text(s->choices);
+		want = xprintf("one of %s, in quotes", list);
+		free(list);
+		return want;
+	}
+	return xstrdup("a string in quotes");
+}
+
+/* A value from the file for row s.  Returns 0, or -1 with *cause set. */
+static int
+conf_set_setting(void *base, const struct conf_setting *s,
+    const config_setting_t *cs, char **cause)
+{
+	char	*want;
+	int	 type = config_setting_type(cs);
+
+	switch (s->type) {
+	case CONF_STRING:
+	case CONF_ENUM:
+	case CONF_TIME:
+		if (type == CONFIG_TYPE_STRING)
+			return conf_set_text(base, s,
+			    config_setting_get_string(cs), cause);
+		break;
+	case CONF_INT:
+		if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64)
+			return conf_set_number(base, s,
+			    config_setting_get_int64(cs), cause);
+		break;
+	case CONF_BOOL:
+		if (type == CONFIG_TYPE_BOOL)
+			return conf_set_number(base, s,
+			    config_setting_get_bool(cs) ? 1 : 0, cause);
+		break;
+	}
+	want = conf_want(s);
+	*cause = xprintf("expected %s, got %s", want, conf_got(cs));
+	free(want);
+	return -1;
+}
+
+static const struct conf_setting *
+conf_row(const struct conf_setting *table, const char *name, size_t *idx)
+{
+	size_t	i;
+
+	for (i = 0; table[i].name != NULL; i++) {
+		if (strcmp(table[i].name, name) == 0) {
+			if (idx != NULL)
+				*idx = i;
+			return &table[i];
+		}
+	}
+	return NULL;
+}
+
+/* The index of a row that must exist. */
+static size_t
+conf_index(const char *name)
+{
+	size_t	idx;
+
+	if (conf_row(conf_settings, name, &idx) == NULL)
+		abort();
+	return idx;
+}
+
+/* Give every row of table its default (NULL defaults: "" or -1). */
+static void
+conf_set_defaults(void *base, const struct conf_setting *table)
+{
+	const struct conf_setting	*s;
+	char				*cause;
+
+	for (s = table; s->name != NULL; s++) {
+		if (s->def == NULL) {
+			if (s->type != CONF_STRING)
+				*(int *)conf_field(base, s) = -1;
+			continue;
+		}
+		if (conf_set_text(base, s, s->def, &cause) == -1) {
+			/* A bad row in conf-table.c: a broken invariant. */
+			fprintf(stderr, "conf-table.c: %s: default: %s\n",
+			    s->name, cause);
+			abort();
+		}
+	}
+}
+
+/* ---- The sections ---- */
+
+static int
+conf_is_section(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < CONF_NSECTIONS; i++) {
+		if (strcmp(conf_sections[i], name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* section.key is not a setting: say so, with the nearest one. */
+static char *
+conf_unknown_setting(const char *full, int with_name)
+{
+	struct conf_suggest	 sg;
+	const struct conf_setting *s;
+	const char		*key, *dot;
+	char			*hint, *msg;
+
+	conf_suggest_init(&sg, full);
+	for (s = conf_settings; s->name != NULL; s++)
+		conf_suggest_try(&sg, s->name);
+	if (sg.best == NULL && (key = strchr(full, '.')) != NULL) {
+		/* The right key in the wrong section. */
+		for (s = conf_settings; s->name != NULL; s++) {
+			dot = strchr(s->name, '.');
+			if (strcmp(dot, key) == 0) {
+				sg.best = s->name;
+				break;
+			}
+		}
+	}
+	hint = conf_suggest_text(&sg);
+	msg = xprintf("unknown setting%s%s%s", with_name ? " " : "",
+	    with_name ? full : "", hint);
+	free(hint);
+	return msg;
+}
+
+/*
+ * libconfig 1.5 silently wraps an integer too big for an int (5000000000
+ * reads as 705032704).  Find the number in the file's text and compare;
+ * returns the literal when it differs (the caller frees it), else NULL.
+ */
+static char *
+conf_int_wrapped(struct conf_loader *ld, const config_setting_t *cs)
+{
+	const char	*file = config_setting_source_file(cs);
+	const char	*name = config_setting_name(cs), *p, *q;
+	unsigned int	 line = 1, want = config_setting_source_line(cs);
+	size_t		 len = strlen(name);
+	long long	 n;
+	char		*end;
+
+	if (ld->text == NULL || file == NULL || strcmp(file, ld->path) != 0)
+		return NULL;
+	for (p = ld->text; *p != '\0' && line < want; p++) {
+		if (*p == '\n')
+			line++;
+	}
+	for (; *p != '\0' && *p != '\n'; p++) {
+		if (strncmp(p, name, len) != 0 || (p > ld->text &&
+		    (conf_isalnum((unsigned char)p[-1]) || p[-1] == '_')))
+			continue;
+		for (q = p + len; *q == ' ' || *q == '\t'; q++)
+			;
+		if (*q != '=' && *q != ':')
+			continue;
+		for (q++; *q == ' ' || *q == '\t'; q++)
+			;
+		errno = 0;
+		n = strtoll(q, &end, 0);
+		if (end != q && (errno == ERANGE ||
+		    n != config_setting_get_int64(cs)))
+			return xstrndup(q, (size_t)(end - q));
+		return NULL;
+	}
+	return NULL;
+}
+
+/* general = { ... }, smtp = { ... } and the other scalar sections. */
+static void
+conf_load_section(struct conf_loader *ld, const config_setting_t *sec)
+{
+	const config_setting_t		*cs;
+	const struct conf_setting	*s;
+	const char			*secname = config_setting_name(sec);
+	char				*full, *cause, *wrapped;
+	size_t				 idx;
+	int				 i, n;
+
+	if (!config_setting_is_group(sec)) {
+		conf_error(ld, config_setting_source_file(sec),
+		    config_setting_source_line(sec),
+		    "%s: expected a group %s = { ... };, got %s", secname,
+		    secname, conf_got(sec));
+		return;
+	}
+	n = config_setting_length(sec);
+	for (i = 0; i < n; i++) {
+		cs = config_setting_get_elem(sec, (unsigned int)i);
+		full = xprintf("%s.%s", secname, config_setting_name(cs));
+		if ((s = conf_row(conf_settings, full, &idx)) == NULL) {
+			cause = conf_unknown_setting(full, 1);
+			conf_error(ld, config_setting_source_file(cs),
+			    config_setting_source_line(cs), "%s", cause);
+		} else if (s->type == CONF_INT &&
+		    config_setting_type(cs) == CONFIG_TYPE_INT &&
+		    (wrapped = conf_int_wrapped(ld, cs)) != NULL) {
+			conf_error(ld, config_setting_source_file(cs),
+			    config_setting_source_line(cs), "%s: %s is out of "
+			    "range (expected %lld to %lld)", full, wrapped,
+			    s->min, s->max);
+			free(wrapped);
+			cause = NULL;
+		} else if (conf_set_setting(ld->conf, s, cs, &cause) == -1) {
+			conf_error(ld, config_setting_source_file(cs),
+			    config_setting_source_line(cs), "%s: %s", full,
+			    cause);
+		} else {
+			cause = NULL;
+			ld->origin[idx].file = config_setting_source_file(cs);
+			ld->origin[idx].line = config_setting_source_line(cs);
+			ld->origin[idx].override = NULL;
+		}
+		free(cause);
+		free(full);
+	}
+}
+
+/* One lead: west_dsu = { name = "..."; addresses = [ "..." ]; }; */
+static void
+conf_load_lead(struct conf_loader *ld, const config_setting_t *cs)
+{
+	static const char *const keys[] = { "name", "addresses" };
+	struct conf			*conf = ld->conf;
+	struct conf_lead		*lead;
+	struct conf_suggest		 sg;
+	const config_setting_t		*m, *a;
+	const char			*key = config_setting_name(cs);
+	const char			*file = config_setting_source_file(cs);
+	char				*cause, *hint;
+	size_t				 k;
+	int				 i, j, n, reported = 0;
+
+	if ((cause = conf_shape_cause(CONF_SHAPE_KEY, key)) != NULL) {
+		conf_error(ld, file, config_setting_source_line(cs),
+		    "lead key %s", cause);
+		free(cause);
+	}
+
+	/* Kept even when broken, so that rules naming it say no more. */
+	conf->leads = xreallocarray(conf->leads, conf->nleads + 1,
+	    sizeof *conf->leads);
+	lead = &conf->leads[conf->nleads++];
+	memset(lead, 0, sizeof *lead);
+	lead->key = xstrdup(key);
+	lead->name = xstrdup(key);
+	lead->line = config_setting_source_line(cs);
+	if (!config_setting_is_group(cs)) {
+		conf_error(ld, file, lead->line, "lead %s: expected a group "
+		    "{ name = \"...\"; addresses = [ \"...\" ]; }, got %s", key,
+		    conf_got(cs));
+		return;
+	}
+
+	n = config_setting_length(cs);
+	for (i = 0; i < n; i++) {
+		m = config_setting_get_elem(cs, (unsigned int)i);
+		if (strcmp(config_setting_name(m), "name") == 0) {
+			if (config_setting_type(m) != CONFIG_TYPE_STRING) {
+				conf_error(ld, config_setting_source_file(m),
+				    config_setting_source_line(m), "lead %s: "
+				    "name: expected a string in quotes, got %s",
+				    key, conf_got(m));
+				continue;
+			}
+			free(lead->name);
+			lead->name = xstrdup(config_setting_get_string(m));
+			if ((cause = conf_string_cause(conf_row(
+			    conf_list_settings, "name", NULL),
+			    lead->name)) != NULL) {
+				conf_error(ld, config_setting_source_file(m),
+				    config_setting_source_line(m),
+				    "lead %s: name: %s", key, cause);
+				free(cause);
+			}
+			continue;
+		}
+		if (strcmp(config_setting_name(m), "addresses") != 0) {
+			conf_suggest_init(&sg, config_setting_name(m));
+			for (k = 0; k < sizeof keys / sizeof keys[0]; k++)
+				conf_suggest_try(&sg, keys[k]);
+			hint = sg.best != NULL ? conf_suggest_text(&sg) :
+			    xstrdup(" (expected name or addresses)");
+			conf_error(ld, config_setting_source_file(m),
+			    config_setting_source_line(m), "lead %s: unknown "
+			    "key %s%s", key, config_setting_name(m), hint);
+			free(hint);
+			continue;
+		}
+
+		/* addresses: a string, or an array or list of strings. */
+		if (config_setting_type(m) == CONFIG_TYPE_STRING) {
+			a = m;
+			j = 1;
+		} else if (config_setting_is_array(m) ||
+		    config_setting_is_list(m)) {
+			a = NULL;
+			j = config_setting_length(m);
+		} else {
+			conf_error(ld, config_setting_source_file(m),
+			    config_setting_source_line(m), "lead %s: "
+			    "addresses: expected [ \"someone@example.org\", "
+			    "... ], got %s", key, conf_got(m));
+			reported = 1;
+			continue;
+		}
+		for (k = 0; k < (size_t)j; k++) {
+			const config_setting_t	*e;
+			const char		*v;
+
+			e = a != NULL ? a :
+			    config_setting_get_elem(m, (unsigned int)k);
+			if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+				conf_error(ld, config_setting_source_file(e),
+				    config_setting_source_line(e), "lead %s: "
+				    "addresses: expected strings in quotes, "
+				    "got %s", key, conf_got(e));
+				reported = 1;
+				continue;
+			}
+			v = config_setting_get_string(e);
+			if (conf_check_address(v) == -1) {
+				hint = conf_quote(v);
+				conf_error(ld, config_setting_source_file(e),
+				    config_setting_source_line(e), "lead %s: "
+				    "%s is not an address (expected "
+				    "local@domain.tld)", key, hint);
+				free(hint);
+				reported = 1;
+				continue;
+			}
+			lead->addresses = xreallocarray(lead->addresses,
+			    lead->naddresses + 1, sizeof *lead->addresses);
+			lead->addresses[lead->naddresses++] = xstrdup(v);
+		}
+		if (j == 0) {
+			conf_error(ld, config_setting_source_file(m),
+			    config_setting_source_line(m), "lead %s: "
+			    "addresses is empty (expected at least one "
+			    "address)", key);
+			reported = 1;
+		}
+	}
+	if (lead->naddresses == 0 && !reported)
+		conf_error(ld, file, lead->line, "lead %s: has no addresses "
+		    "(expected addresses = [ \"someone@example.org\" ];)", key);
+}
+
+/* A list or an empty array: rules = ( ... ); lists = ( ... ); */
+static int
+conf_check_sequence(struct conf_loader *ld, const config_setting_t *cs,
+    const char *example)
+{
+	const char	*name = config_setting_name(cs);
+
+	if (config_setting_is_list(cs))
+		return 0;
+	if (config_setting_is_array(cs) && config_setting_length(cs) == 0)
+		return 0;
+	conf_error(ld, config_setting_source_file(cs),
+	    config_setting_source_line(cs), "%s: expected a list %s = ( %s, "
+	    "... );, got %s", name, name, example, conf_got(cs));
+	return -1;
+}
+
+/* One list: { slug = "news"; name = "..."; from = "..."; ... } */
+static void
+conf_load_list(struct conf_loader *ld, const config_setting_t *cs, int pos)
+{
+	struct conf			*conf = ld->conf;
+	struct conf_list		*list;
+	struct conf_suggest		 sg;
+	const struct conf_setting	*s;
+	const config_setting_t		*m;
+	const char			*file = config_setting_source_file(cs);
+	const char			*slug;
+	char				*label, *cause, *hint;
+	size_t				 k;
+	int				 i, n, *seen;
+
+	if (!config_setting_is_group(cs)) {
+		conf_error(ld, file, config_setting_source_line(cs),
+		    "lists: entry %d: expected a group { slug = \"...\"; ... }, "
+		    "got %s", pos, conf_got(cs));
+		return;
+	}
+	m = config_setting_get_member(cs, "slug");
+	if (m != NULL && config_setting_type(m) == CONFIG_TYPE_STRING) {
+		slug = config_setting_get_string(m);
+		hint = conf_quote(slug);
+		label = xprintf("list %s", hint);
+		free(hint);
+	} else
+		label = xprintf("lists: entry %d", pos);
+
+	conf->lists = xreallocarray(conf->lists, conf->nlists + 1,
+	    sizeof *conf->lists);
+	list = &conf->lists[conf->nlists++];
+	memset(list, 0, sizeof *list);
+	conf_set_defaults(list, conf_list_settings);
+	list->line = config_setting_source_line(cs);
+
+	seen = xcalloc(conf_nsettings(conf_list_settings), sizeof *seen);
+	n = config_setting_length(cs);
+	for (i = 0; i < n; i++) {
+		m = config_setting_get_elem(cs, (unsigned int)i);
+		if ((s = conf_row(conf_list_settings, config_setting_name(m),
+		    &k)) == NULL) {
+			conf_suggest_init(&sg, config_setting_name(m));
+			for (s = conf_list_settings; s->name != NULL; s++)
+				conf_suggest_try(&sg, s->name);
+			hint = conf_suggest_text(&sg);
+			conf_error(ld, config_setting_source_file(m),
+			    config_setting_source_line(m), "%s: unknown key "
+			    "%s%s", label, config_setting_name(m), hint);
+			free(hint);
+			continue;
+		}
+		seen[k] = 1;
+		if (conf_set_setting(list, s, m, &cause) == -1) {
+			conf_error(ld, config_setting_source_file(m),
+			    config_setting_source_line(m), "%s: %s: %s",
+			    label, s->name, cause);
+			free(cause);
+		}
+	}
+	for (k = 0; conf_list_settings[k].name != NULL; k++) {
+		s = &conf_list_settings[k];
+		if ((s->flags & CONF_F_REQUIRED) && !seen[k])
+			conf_error(ld, file, list->line, "%s: %s is required "
+			    "(%s)", label, s->name, s->help);
+	}
+	for (k = 0; k + 1 < conf->nlists && list->slug != NULL; k++) {
+		if (conf->lists[k].slug != NULL &&
+		    strcmp(conf->lists[k].slug, list->slug) == 0) {
+			conf_error(ld, file, list->line, "list slug \"%s\" is "
+			    "used twice (first at line %u)", list->slug,
+			    conf->lists[k].line);
+			break;
+		}
+	}
+	free(seen);
+	free(label);
+}
+
+static void
+conf_node_build(struct conf_node *node, const config_setting_t *cs)
+{
+	const char	*name = config_setting_name(cs);
+	size_t		 i;
+
+	memset(node, 0, sizeof *node);
+	node->name = name != NULL ? xstrdup(name) : NULL;
+	node->line = config_setting_source_line(cs);
+	switch (config_setting_type(cs)) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		node->type = CONF_NODE_INT;
+		node->num = config_setting_get_int64(cs);
+		break;
+	case CONFIG_TYPE_FLOAT:
+		node->type = CONF_NODE_FLOAT;
+		node->fnum = config_setting_get_float(cs);
+		break;
+	case CONFIG_TYPE_BOOL:
+		node->type = CONF_NODE_BOOL;
+		node->num = config_setting_get_bool(cs) ? 1 : 0;
+		break;
+	case CONFIG_TYPE_STRING:
+		node->type = CONF_NODE_STRING;
+		node->str = xstrdup(config_setting_get_string(cs));
+		break;
+	default:
+		node->type = config_setting_is_group(cs) ? CONF_NODE_GROUP :
+		    CONF_NODE_LIST;
+		node->nchildren = (size_t)config_setting_length(cs);
+		if (node->nchildren == 0)
+			break;
+		node->children = xcalloc(node->nchildren, sizeof *node);
+		for (i = 0; i < node->nchildren; i++) {
+			conf_node_build(&node->children[i],
+			    config_setting_get_elem(cs, (unsigned int)i));
+		}
+		break;
+	}
+}
+
+static void
+conf_node_free(struct conf_node *node)
+{
+	size_t	i;
+
+	for (i = 0; i < node->nchildren; i++)
+		conf_node_free(&node->children[i]);
+	free(node->children);
+	free(node->name);
+	free(node->str);
+}
+
+/* Does a rule value have the type its conf_rule_keys[] row wants? */
+static int
+conf_rule_type_ok(const struct conf_rule_key *rk, const struct conf_node *v)
+{
+	size_t	i;
+
+	switch (rk->type) {
+	case CONF_RULE_STRING:
+		return v->type == CONF_NODE_STRING;
+	case CONF_RULE_STRINGS:
+		if (v->type == CONF_NODE_STRING)
+			return 1;
+		if (v->type != CONF_NODE_LIST || v->nchildren == 0)
+			return 0;
+		for (i = 0; i < v->nchildren; i++) {
+			if (v->children[i].type != CONF_NODE_STRING)
+				return 0;
+		}
+		return 1;
+	case CONF_RULE_INT:
+		return v->type == CONF_NODE_INT;
+	case CONF_RULE_BOOL:
+		return v->type == CONF_NODE_BOOL;
+	}
+	return 0;
+}
+
+static const char *
+conf_rule_type_want(enum conf_rule_type t)
+{
+	switch (t) {
+	case CONF_RULE_STRING:
+		return "a string in quotes";
+	case CONF_RULE_STRINGS:
+		return "a string or a list of strings ( \"...\", ... )";
+	case CONF_RULE_INT:
+		return "an integer";
+	case CONF_RULE_BOOL:
+		return "true or false";
+	}
+	return "?";
+}
+
+/* Does a lead called key exist?  If not, the nearest, for the message. */
+static const char *
+conf_lead_near(const struct conf *conf, const char *key, int *found)
+{
+	struct conf_suggest	sg;
+	size_t			i;
+
+	conf_suggest_init(&sg, key);
+	for (i = 0; i < conf->nleads; i++) {
+		if (strcmp(conf->leads[i].key, key) == 0) {
+			*found = 1;
+			return NULL;
+		}
+		conf_suggest_try(&sg, conf->leads[i].key);
+	}
+	*found = 0;
+	return sg.best;
+}
+
+/* One rule: { name = "..."; lead = "..."; (conditions) } */
+static void
+conf_load_rule(struct conf_loader *ld, const config_setting_t *cs, int pos)
+{
+	struct conf			*conf = ld->conf;
+	struct conf_rule		*rule;
+	struct conf_node		*v;
+	struct conf_suggest		 sg;
+	const struct conf_rule_key	*rk;
+	const char			*file = config_setting_source_file(cs);
+	const char			*near;
+	char				*label, *cause, *hint, *q;
+	size_t				 i, k;
+	int				 found;
+
+	if (!config_setting_is_group(cs)) {
+		conf_error(ld, file, config_setting_source_line(cs),
+		    "rules: entry %d: expected a group { name = \"...\"; "
+		    "lead = \"...\"; ... }, got %s", pos, conf_got(cs));
+		return;
+	}
+	conf->rules = xreallocarray(conf->rules, conf->nrules + 1,
+	    sizeof *conf->rules);
+	rule = &conf->rules[conf->nrules++];
+	memset(rule, 0, sizeof *rule);
+	rule->line = config_setting_source_line(cs);
+	rule->node = xmalloc(sizeof *rule->node);
+	conf_node_build(rule->node, cs);
+
+	v = (struct conf_node *)conf_node_child(rule->node, "name");
+	if (v != NULL && v->type == CONF_NODE_STRING) {
+		q = conf_quote(v->str);
+		label = xprintf("rule %s", q);
+		free(q);
+	} else
+		label = xprintf("rules: entry %d", pos);
+
+	for (i = 0; i < rule->node->nchildren; i++) {
+		v = &rule->node->children[i];
+		for (rk = conf_rule_keys; rk->name != NULL; rk++) {
+			if (strcmp(rk->name, v->name) == 0)
+				break;
+		}
+		if (rk->name == NULL) {
+			conf_suggest_init(&sg, v->name);
+			for (rk = conf_rule_keys; rk->name != NULL; rk++)
+				conf_suggest_try(&sg, rk->name);
+			hint = conf_suggest_text(&sg);
+			conf_error(ld, file, v->line, "%s: unknown key %s%s",
+			    label, v->name, hint);
+			free(hint);
+			continue;
+		}
+		if (!conf_rule_type_ok(rk, v)) {
+			conf_error(ld, file, v->line, "%s: %s: expected %s",
+			    label, rk->name, conf_rule_type_want(rk->type));
+			continue;
+		}
+		if (rk->check != NULL && rk->check(v, &cause) == -1) {
+			conf_error(ld, file, v->line, "%s: %s: %s", label,
+			    rk->name, cause);
+			free(cause);
+			continue;
+		}
+		if (strcmp(rk->name, "name") == 0) {
+			if (v->str[0] == '\0' || strpbrk(v->str, " \t\r\n")) {
+				q = conf_quote(v->str);
+				conf_error(ld, file, v->line, "%s: name %s must "
+				    "be one word", label, q);
+				free(q);
+			} else
+				rule->name = xstrdup(v->str);
+		} else if (strcmp(rk->name, "lead") == 0) {
+			rule->lead = xstrdup(v->str);
+			near = conf_lead_near(conf, v->str, &found);
+			if (!found) {
+				q = conf_quote(v->str);
+				hint = near != NULL ?
+				    xprintf(" (did you mean %s?)", near) :
+				    xstrdup(" (expected a key of leads)");
+				conf_error(ld, file, v->line, "%s: lead %s is "
+				    "not defined in leads%s", label, q, hint);
+				free(hint);
+				free(q);
+			}
+		}
+	}
+	for (rk = conf_rule_keys; rk->name != NULL; rk++) {
+		if ((rk->flags & CONF_F_REQUIRED) &&
+		    conf_node_child(rule->node, rk->name) == NULL)
+			conf_error(ld, file, rule->line, "%s: %s is required "
+			    "(%s)", label, rk->name, rk->help);
+	}
+	for (k = 0; k + 1 < conf->nrules && rule->name != NULL; k++) {
+		if (conf->rules[k].name != NULL &&
+		    strcmp(conf->rules[k].name, rule->name) == 0) {
+			conf_error(ld, file, rule->line, "rule name \"%s\" is "
+			    "used twice (first at line %u)", rule->name,
+			    conf->rules[k].line);
+			break;
+		}
+	}
+	if (rule->name == NULL)
+		rule->name = xstrdup("");
+	if (rule->lead == NULL)
+		rule->lead = xstrdup("");
+	free(label);
+}
+
+/* leads first (rules refer to them), then everything in file order. */
+static void
+conf_load_root(struct conf_loader *ld, const config_setting_t *root)
+{
+	const config_setting_t	*sec, *cs;
+	const struct conf_setting *s;
+	struct conf_suggest	 sg;
+	const char		*name;
+	char			*hint, *list;
+	size_t			 k;
+	int			 i, j, n;
+
+	if ((sec = config_setting_get_member(root, "leads")) != NULL) {
+		ld->leads_file = config_setting_source_file(sec);
+		ld->leads_line = config_setting_source_line(sec);
+		if (!config_setting_is_group(sec)) {
+			conf_error(ld, ld->leads_file, ld->leads_line,
+			    "leads: expected a group leads = { key = { ... }; "
+			    "... };, got %s", conf_got(sec));
+		} else {
+			n = config_setting_length(sec);
+			for (j = 0; j < n; j++) {
+				conf_load_lead(ld, config_setting_get_elem(sec,
+				    (unsigned int)j));
+			}
+		}
+	}
+
+	n = config_setting_length(root);
+	for (i = 0; i < n; i++) {
+		sec = config_setting_get_elem(root, (unsigned int)i);
+		name = config_setting_name(sec);
+		if (strcmp(name, "leads") == 0)
+			continue;
+		if (strcmp(name, "rules") == 0) {
+			if (conf_check_sequence(ld, sec, "{ name = \"...\"; "
+			    "lead = \"...\"; }") == -1)
+				continue;
+			for (j = 0; j < config_setting_length(sec); j++) {
+				cs = config_setting_get_elem(sec,
+				    (unsigned int)j);
+				conf_load_rule(ld, cs, j + 1);
+			}
+			continue;
+		}
+		if (strcmp(name, "lists") == 0) {
+			if (conf_check_sequence(ld, sec, "{ slug = \"...\"; "
+			    "from = \"...\"; }") == -1)
+				continue;
+			for (j = 0; j < config_setting_length(sec); j++) {
+				cs = config_setting_get_elem(sec,
+				    (unsigned int)j);
+				conf_load_list(ld, cs, j + 1);
+			}
+			continue;
+		}
+		if (conf_is_section(name)) {
+			conf_load_section(ld, sec);
+			continue;
+		}
+
+		/* Not a section: a misspelling, or a setting out of place. */
+		for (s = conf_settings; s->name != NULL; s++) {
+			if (strcmp(strchr(s->name, '.') + 1, name) == 0)
+				break;
+		}
+		if (s->name != NULL) {
+			hint = xstrndup(s->name, (size_t)(strchr(s->name, '.') -
+			    s->name));
+			conf_error(ld, config_setting_source_file(sec),
+			    config_setting_source_line(sec), "%s is not a "
+			    "section: settings go inside their section (did you "
+			    "mean %s, inside %s = { ... };?)", name, s->name,
+			    hint);
+			free(hint);
+			continue;
+		}
+		conf_suggest_init(&sg, name);
+		for (k = 0; k < CONF_NSECTIONS; k++)
+			conf_suggest_try(&sg, conf_sections[k]);
+		if (sg.best != NULL) {
+			hint = conf_suggest_text(&sg);
+			conf_error(ld, config_setting_source_file(sec),
+			    config_setting_source_line(sec), "unknown section "
+			    "%s%s", name, hint);
+			free(hint);
+		} else {
+			list = NULL;
+			for (k = 0; k < CONF_NSECTIONS; k++) {
+				hint = list;
+				list = xprintf("%s%s%s", hint != NULL ? hint :
+				    "", k == 0 ? "" : k == CONF_NSECTIONS - 1 ?
+				    " or " : ", ", conf_sections[k]);
+				free(hint);
+			}
+			conf_error(ld, config_setting_source_file(sec),
+			    config_setting_source_line(sec), "unknown section "
+			    "%s (expected %s)", name, list);
+			free(list);
+		}
+	}
+}
+
+/* -o NAME=VALUE */
+static void
+conf_load_override(struct conf_loader *ld, const char *arg)
+{
+	static const char *const	 structured[] = {
+		"leads", "rules", "lists"
+	};
+	const struct conf_setting	*s;
+	const char			*eq, *dot;
+	char				*name, *cause;
+	size_t				 idx, i, len;
+
+	if ((eq = strchr(arg, '=')) == NULL || eq == arg) {
+		conf_error_override(ld, arg, "expected NAME=VALUE (e.g. -o "
+		    "smtp.concurrency=8)");
+		return;
+	}
+	name = xstrndup(arg, (size_t)(eq - arg));
+	if ((s = conf_row(conf_settings, name, &idx)) == NULL) {
+		dot = strchr(name, '.');
+		for (i = 0; i < 3; i++) {
+			len = strlen(structured[i]);
+			if (strncmp(name, structured[i], len) == 0 &&
+			    (name[len] == '\0' || name[len] == '.'))
+				break;
+		}
+		if (i < 3) {
+			conf_error_override(ld, name, "%s cannot be changed "
+			    "with -o; edit the configuration file",
+			    structured[i]);
+		} else if (dot == NULL) {
+			conf_error_override(ld, name, "unknown setting (expected "
+			    "SECTION.KEY, e.g. smtp.concurrency)");
+		} else {
+			cause = conf_unknown_setting(name, 0);
+			conf_error_override(ld, name, "%s", cause);
+			free(cause);
+		}
+		free(name);
+		return;
+	}
+	if (s->flags & CONF_F_SECRET) {
+		conf_error_override(ld, name, "a password cannot be given with "
+		    "-o (other users can see command lines); use %.*s_file",
+		    (int)strlen(name), name);
+		free(name);
+		return;
+	}
+	if (conf_set_text(ld->conf, s, eq + 1, &cause) == -1) {
+		conf_error_override(ld, name, "%s", cause);
+		free(cause);
+		free(name);
+		return;
+	}
+	ld->origin[idx].file = NULL;
+	ld->origin[idx].line = 0;
+	free(ld->origin[idx].override);
+	ld->origin[idx].override = name;	/* freed by conf_load */
+}
+
+/* How a mode is too open, for "... is readable by group/others". */
+static const char *
+conf_mode_problem(mode_t mode)
+{
+	if (mode & (S_IRGRP | S_IROTH))
+		return "readable by group/others";
+	if (mode & (S_IWGRP | S_IWOTH))
+		return "writable by group/others";
+	return "accessible to group/others";
+}
+
+static char *
+conf_mode_cause(const char *path, const char *what, mode_t mode)
+{
+	return xprintf("%s: contains a %s but is %s (mode %04o); chmod 600 %s",
+	    path, what, conf_mode_problem(mode), (unsigned int)(mode & 07777),
+	    path);
+}
+
+/* Checks across settings, once the file and the overrides are in. */
+static void
+conf_finish(struct conf_loader *ld)
+{
+	struct conf	*conf = ld->conf;
+	const char	*at, *near, *done = NULL;
+	char		*end, *q;
+	size_t		 i, idx, fidx, j;
+	int		 found;
+	struct stat	 sb;
+	static const char *const secrets[] = {
+		"smtp.password", "inbound.password"
+	};
+
+	/* Derived values. */
+	if (conf->general.domain[0] == '\0' &&
+	    (at = strrchr(conf->general.from_address, '@')) != NULL) {
+		free(conf->general.domain);
+		conf->general.domain = xstrdup(at + 1);
+	}
+	end = strstr(conf->general.base_url, "://");
+	if (end != NULL) {
+		for (j = strlen(conf->general.base_url);
+		    j > (size_t)(end - conf->general.base_url) + 3 &&
+		    conf->general.base_url[j - 1] == '/'; j--)
+			conf->general.base_url[j - 1] = '\0';
+	}
+	for (i = 0; i < conf->nlists; i++) {
+		if (conf->lists[i].digest_time == -1)
+			conf->lists[i].digest_time = conf->digest.time;
+	}
+
+	/* A password inline or in a file, not both. */
+	for (i = 0; i < 2; i++) {
+		idx = conf_index(secrets[i]);
+		q = xprintf("%s_file", secrets[i]);
+		fidx = conf_index(q);
+		if (**(char **)conf_field(conf, &conf_settings[idx]) != '\0' &&
+		    **(char **)conf_field(conf, &conf_settings[fidx]) != '\0')
+			conf_error_origin(ld, idx, "%s and %s are both set "
+			    "(keep one; %s is better)", secrets[i], q, q);
+		free(q);
+	}
+
+	/* IMAP needs a server and a user. */
+	if (conf->inbound.source == CONF_SOURCE_IMAP) {
+		idx = conf_index("inbound.source");
+		if (conf->inbound.imap_url[0] == '\0')
+			conf_error_origin(ld, idx, "inbound.source is imap but "
+			    "inbound.imap_url is not set (expected "
+			    "imaps://HOST)");
+		if (conf->inbound.imap_user[0] == '\0')
+			conf_error_origin(ld, idx, "inbound.source is imap but "
+			    "inbound.imap_user is not set");
+	}
+
+	/* The default lead exists, when leads are configured. */
+	if (conf->nleads > 0 || ld->leads_line > 0) {
+		near = conf_lead_near(conf, conf->general.default_lead,
+		    &found);
+		idx = conf_index("general.default_lead");
+		if (!found && (ld->origin[idx].override != NULL ||
+		    ld->origin[idx].line > 0)) {
+			q = near != NULL ? xprintf(" (did you mean %s?)", near) :
+			    xstrdup("");
+			conf_error_origin(ld, idx, "general.default_lead: \"%s\" "
+			    "is not defined in leads%s",
+			    conf->general.default_lead, q);
+			free(q);
+		} else if (!found) {
+			conf_error(ld, ld->leads_file, ld->leads_line, "leads: "
+			    "no lead \"%s\", which gets enquiries no rule "
+			    "matches (add it, or set general.default_lead)",
+			    conf->general.default_lead);
+		}
+	}
+
+	/* Forwarding to postroom's own address would loop. */
+	for (i = 0; i < conf->nleads; i++) {
+		for (j = 0; j < conf->leads[i].naddresses; j++) {
+			if (strcasecmp(conf->leads[i].addresses[j],
+			    conf->general.from_address) != 0)
+				continue;
+			conf_error(ld, ld->leads_file, conf->leads[i].line,
+			    "lead %s: %s is postroom's own address "
+			    "(general.from_address); forwarding to it would "
+			    "loop", conf->leads[i].key,
+			    conf->leads[i].addresses[j]);
+		}
+	}
+
+	/* A file holding a password is for its owner only (msmtp). */
+	for (i = 0; i < 2; i++) {
+		idx = conf_index(secrets[i]);
+		if (**(char **)conf_field(conf, &conf_settings[idx]) == '\0' ||
+		    ld->origin[idx].file == NULL)
+			continue;
+		if (done != NULL && strcmp(done, ld->origin[idx].file) == 0)
+			continue;
+		done = ld->origin[idx].file;
+		if (stat(done, &sb) == -1) {
+			conf_error(ld, done, 0, "%s", strerror(errno));
+			continue;
+		}
+		if (sb.st_mode & (S_IRWXG | S_IRWXO)) {
+			q = conf_mode_cause(done, "password", sb.st_mode);
+			conf_add_error(ld, 0, 0, q);
+		}
+	}
+}
+
+/*
+ * Read path into cf and load it.  cf stays alive after this: the origins
+ * of settings point at file names libconfig holds.
+ */
+static void
+conf_read_file(struct conf_loader *ld, config_t *cf, const char *path)
+{
+	FILE		*f;
+	struct stat	 sb;
+	struct buf	 b;
+	char		*slash;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		conf_error(ld, path, 0, "%s", strerror(errno));
+		return;
+	}
+	if (fstat(fileno(f), &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		conf_error(ld, path, 0, "not a regular file");
+		fclose(f);
+		return;
+	}
+	fclose(f);
+
+	/* Kept to check integers libconfig may have wrapped. */
+	buf_init(&b, 1024 * 1024);
+	if (buf_read_file(&b, path) == 0)
+		ld->text = buf_detach(&b, NULL);
+	buf_free(&b);
+
+	/* @include "x.conf" is relative to the file's directory. */
+	ld->dir = xstrdup(path);
+	if ((slash = strrchr(ld->dir, '/')) != NULL) {
+		slash[slash == ld->dir] = '\0';
+		config_set_include_dir(cf, ld->dir);
+	}
+	if (config_read_file(cf, path) != CONFIG_TRUE) {
+		if (config_error_type(cf) == CONFIG_ERR_FILE_IO) {
+			conf_error(ld, config_error_file(cf) != NULL ?
+			    config_error_file(cf) : path, 0, "%s",
+			    config_error_text(cf));
+		} else {
+			conf_error(ld, config_error_file(cf) != NULL ?
+			    config_error_file(cf) : path,
+			    (unsigned int)config_error_line(cf), "%s (nothing "
+			    "after it is checked until it is fixed)",
+			    config_error_text(cf));
+		}
+		return;
+	}
+	conf_load_root(ld, config_root_setting(cf));
+}
+
+/* ---- The public functions ---- */
+
+const char *
+conf_default_path(const char *cli_path)
+{
+	const char	*env;
+
+	if (cli_path != NULL)
+		return cli_path;
+	if ((env = getenv("POSTROOM_CONFIG")) != NULL && *env != '\0')
+		return env;
+	return CONF_DEFAULT_PATH;
+}
+
+struct conf *
+conf_load(const char *path, char *const *overrides, size_t noverrides,
+    struct conf_errors *errs)
+{
+	struct conf_loader	 ld;
+	struct conf_errors	 scratch = { 0 };
+	config_t		 cf;
+	size_t			 i, nsettings;
+
+	if (errs == NULL)
+		errs = &scratch;
+	memset(&ld, 0, sizeof ld);
+	ld.path = path;
+	ld.conf = xcalloc(1, sizeof *ld.conf);
+	nsettings = conf_nsettings(conf_settings);
+	ld.origin = xcalloc(nsettings, sizeof *ld.origin);
+	conf_set_defaults(ld.conf, conf_settings);
+
+	config_init(&cf);
+	if (path != NULL) {
+		ld.conf->path = xstrdup(path);
+		conf_read_file(&ld, &cf, path);
+	}
+	for (i = 0; i < noverrides; i++)
+		conf_load_override(&ld, overrides[i]);
+	conf_finish(&ld);
+	config_destroy(&cf);
+
+	for (i = 0; i < nsettings; i++)
+		free(ld.origin[i].override);
+	free(ld.origin);
+	free(ld.dir);
+	free(ld.text);
+
+	/* Every problem, in file order, then the -o ones in order. */
+	if (ld.nerrs > 0) {
+		qsort(ld.errs, ld.nerrs, sizeof *ld.errs, conf_err_cmp);
+		errs->msgs = xreallocarray(errs->msgs, errs->n + ld.nerrs,
+		    sizeof *errs->msgs);
+		for (i = 0; i < ld.nerrs; i++)
+			errs->msgs[errs->n++] = ld.errs[i].msg;
+		free(ld.errs);
+		conf_free(ld.conf);
+		conf_errors_free(&scratch);
+		return NULL;
+	}
+	return ld.conf;
+}
+
+static void
+conf_free_strings(void *base, const struct conf_setting *table)
+{
+	const struct conf_setting	*s;
+
+	for (s = table; s->name != NULL; s++) {
+		if (s->type == CONF_STRING)
+			free(*(char **)conf_field(base, s));
+	}
+}
+
+void
+conf_free(struct conf *conf)
+{
+	size_t	i, j;
+
+	if (conf == NULL)
+		return;
+	conf_free_strings(conf, conf_settings);
+	for (i = 0; i < conf->nleads; i++) {
+		for (j = 0; j < conf->leads[i].naddresses; j++)
+			free(conf->leads[i].addresses[j]);
+		free(conf->leads[i].addresses);
+		free(conf->leads[i].key);
+		free(conf->leads[i].name);
+	}
+	free(conf->leads);
+	for (i = 0; i < conf->nlists; i++)
+		conf_free_strings(&conf->lists[i], conf_list_settings);
+	free(conf->lists);
+	for (i = 0; i < conf->nrules; i++) {
+		free(conf->rules[i].name);
+		free(conf->rules[i].lead);
+		conf_node_free(conf->rules[i].node);
+		free(conf->rules[i].node);
+	}
+	free(conf->rules);
+	free(conf->path);
+	free(conf);
+}
+
+void
+conf_errors_free(struct conf_errors *errs)
+{
+	size_t	i;
+
+	if (errs == NULL)
+		return;
+	for (i = 0; i < errs->n; i++)
+		free(errs->msgs[i]);
+	free(errs->msgs);
+	errs->msgs = NULL;
+	errs->n = 0;
+}
+
+/* A string as libconfig would read it back. */
+static void
+conf_dump_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		unsigned char	c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else if (c == '\t')
+			fputs("\\t", f);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void
+conf_dump_value(FILE *f, const void *base, const struct conf_setting *s)
+{
+	const struct conf_choice	*ch;
+	const void			*p;
+	int				 v;
+
+	p = (const char *)base + s->offset;
+	if (s->type == CONF_STRING) {
+		if ((s->flags & CONF_F_SECRET) && **(char *const *)p != '\0')
+			fputs("********", f);
+		else
+			conf_dump_string(f, *(char *const *)p);
+		return;
+	}
+	v = *(const int *)p;
+	switch (s->type) {
+	case CONF_INT:
+		fprintf(f, "%d", v);
+		break;
+	case CONF_BOOL:
+		fputs(v ? "true" : "false", f);
+		break;
+	case CONF_TIME:
+		fprintf(f, "\"%02d:%02d\"", v / 60, v % 60);
+		break;
+	case CONF_ENUM:
+		for (ch = s->choices; ch->name != NULL; ch++) {
+			if (ch->value == v)
+				break;
+		}
+		conf_dump_string(f, ch->name != NULL ? ch->name : "?");
+		break;
+	case CONF_STRING:
+		break;
+	}
+}
+
+static void
+conf_dump_node(FILE *f, const struct conf_node *n)
+{
+	size_t	i;
+
+	switch (n->type) {
+	case CONF_NODE_STRING:
+		conf_dump_string(f, n->str);
+		break;
+	case CONF_NODE_INT:
+		fprintf(f, "%lld", n->num);
+		break;
+	case CONF_NODE_FLOAT:
+		fprintf(f, "%g", n->fnum);
+		break;
+	case CONF_NODE_BOOL:
+		fputs(n->num ? "true" : "false", f);
+		break;
+	case CONF_NODE_GROUP:
+		fputs("{", f);
+		for (i = 0; i < n->nchildren; i++) {
+			fprintf(f, " %s = ", n->children[i].name);
+			conf_dump_node(f, &n->children[i]);
+			fputs(";", f);
+		}
+		fputs(" }", f);
+		break;
+	case CONF_NODE_LIST:
+		fputs("(", f);
+		for (i = 0; i < n->nchildren; i++) {
+			fputs(i > 0 ? ", " : " ", f);
+			conf_dump_node(f, &n->children[i]);
+		}
+		fputs(" )", f);
+		break;
+	}
+}
+
+void
+conf_dump(const struct conf *conf, FILE *f)
+{
+	const struct conf_setting	*s;
+	const struct conf_lead		*lead;
+	const struct conf_list		*list;
+	const struct conf_rule		*rule;
+	size_t				 i, j;
+
+	fprintf(f, "# effective configuration: %s\n",
+	    conf->path != NULL ? conf->path : "embedded defaults");
+	for (s = conf_settings; s->name != NULL; s++) {
+		fprintf(f, "%s = ", s->name);
+		conf_dump_value(f, conf, s);
+		fputc('\n', f);
+	}
+	for (i = 0; i < conf->nleads; i++) {
+		lead = &conf->leads[i];
+		fprintf(f, "leads.%s.name = ", lead->key);
+		conf_dump_string(f, lead->name);
+		fprintf(f, "\nleads.%s.addresses = [", lead->key);
+		for (j = 0; j < lead->naddresses; j++) {
+			fputs(j > 0 ? ", " : " ", f);
+			conf_dump_string(f, lead->addresses[j]);
+		}
+		fputs(" ]\n", f);
+	}
+	for (i = 0; i < conf->nlists; i++) {
+		list = &conf->lists[i];
+		for (s = conf_list_settings; s->name != NULL; s++) {
+			if (strcmp(s->name, "slug") == 0)
+				continue;
+			fprintf(f, "lists.%s.%s = ", list->slug, s->name);
+			conf_dump_value(f, list, s);
+			fputc('\n', f);
+		}
+	}
+	for (i = 0; i < conf->nrules; i++) {
+		rule = &conf->rules[i];
+		for (j = 0; j < rule->node->nchildren; j++) {
+			if (strcmp(rule->node->children[j].name, "name") == 0)
+				continue;
+			fprintf(f, "rules.%s.%s = ", rule->name,
+			    rule->node->children[j].name);
+			conf_dump_node(f, &rule->node->children[j]);
+			fputc('\n', f);
+		}
+	}
+}
+
+void
+conf_help(FILE *f)
+{
+	const struct conf_setting	*s;
+	char				*list;
+
+	for (s = conf_settings; s->name != NULL; s++) {
+		fprintf(f, "%s = ", s->name);
+		if (s->type == CONF_STRING || s->type == CONF_ENUM ||
+		    s->type == CONF_TIME)
+			conf_dump_string(f, s->def);
+		else
+			fputs(s->def, f);
+		switch (s->type) {
+		case CONF_STRING:
+			if (s->choices == NULL)
+				break;
+			/* FALLTHROUGH */
+		case CONF_ENUM:
+			list = conf_choices_text(s->choices);
+			fprintf(f, "  (%s)", list);
+			free(list);
+			break;
+		case CONF_INT:
+			fprintf(f, "  (%lld to %lld)", s->min, s->max);
+			break;
+		case CONF_BOOL:
+			fputs("  (true or false)", f);
+			break;
+		case CONF_TIME:
+			fputs("  (HH:MM)", f);
+			break;
+		}
+		fprintf(f, "\n    %s\n", s->help);
+	}
+}
+
+const struct conf_lead *
+conf_lead_find(const struct conf *conf, const char *key)
+{
+	size_t	i;
+
+	for (i = 0; i < conf->nleads; i++) {
+		if (strcmp(conf->leads[i].key, key) == 0)
+			return &conf->leads[i];
+	}
+	return NULL;
+}
+
+const struct conf_lead *
+conf_lead_default(const struct conf *conf)
+{
+	return conf_lead_find(conf, conf->general.default_lead);
+}
+
+const struct conf_list *
+conf_list_find(const struct conf *conf, const char *slug)
+{
+	size_t	i;
+
+	for (i = 0; i < conf->nlists; i++) {
+		if (strcmp(conf->lists[i].slug, slug) == 0)
+			return &conf->lists[i];
+	}
+	return NULL;
+}
+
+const struct conf_rule *
+conf_rule_find(const struct conf *conf, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < conf->nrules; i++) {
+		if (strcmp(conf->rules[i].name, name) == 0)
+			return &conf->rules[i];
+	}
+	return NULL;
+}
+
+const struct conf_node *
+conf_node_child(const struct conf_node *node, const char *name)
+{
+	size_t	i;
+
+	if (node == NULL || node->type != CONF_NODE_GROUP)
+		return NULL;
+	for (i = 0; i < node->nchildren; i++) {
+		if (strcmp(node->children[i].name, name) == 0)
+			return &node->children[i];
+	}
+	return NULL;
+}
+
+const struct conf_node *
+conf_rule_get(const struct conf_rule *rule, const char *key)
+{
+	return conf_node_child(rule->node, key);
+}
+
+int
+conf_read_secret(const char *path, char **out, char **cause)
+{
+	struct stat	 sb;
+	char		 data[CONF_SECRET_MAX + 1];
+	size_t		 len = 0, n;
+	ssize_t		 r;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		*cause = xprintf("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) == -1) {
+		*cause = xprintf("%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		*cause = xprintf("%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if (sb.st_mode & (S_IRWXG | S_IRWXO)) {
+		*cause = conf_mode_cause(path, "secret", sb.st_mode);
+		close(fd);
+		return -1;
+	}
+	while (len < CONF_SECRET_MAX) {
+		r = read(fd, data + len, CONF_SECRET_MAX - len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			*cause = xprintf("%s: %s", path, strerror(errno));
+			explicit_bzero(data, sizeof data);
+			close(fd);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+		if (memchr(data, '\n', len) != NULL)
+			break;
+	}
+	close(fd);
+	data[len] = '\0';
+	n = strcspn(data, "\r\n");
+	if (n == 0) {
+		*cause = xprintf("%s: the first line is empty (expected the "
+		    "secret there)", path);
+		explicit_bzero(data, sizeof data);
+		return -1;
+	}
+	*out = xstrndup(data, n);
+	explicit_bzero(data, sizeof data);
+	return 0;
+}
