@@ -49,24 +49,32 @@ SLIB_OBJS = $(LIB_SRCS:src/%.c=$(SOBJ)/%.o)
 SAN_TESTS = $(TEST_SRCS:tests/unit/%.c=$(BUILD)/san/tests/%)
 SAN_BINS = $(BUILD)/san/bin/postroomd $(BUILD)/san/bin/postroom
 
+Q	= $(if $(V),,@)
+SAY	= $(if $(V),@true,@printf '  %-6s %s\n')
+
 .PHONY: all deps run check unit bench fuzz install clean
 all: $(BIN)/postroomd $(BIN)/postroom
 
 # --- normal build -----------------------------------------------------------
 $(OBJ)/%.o: src/%.c $(HDRS) | $(OBJ)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(SAY) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 $(BIN)/%: $(OBJ)/%.o $(LIB_OBJS) | $(BIN)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+	$(SAY) LINK $@
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 $(OBJ) $(BIN) $(BUILD)/san/bin $(BUILD)/san/tests $(SOBJ):
 	mkdir -p $@
 
 # --- sanitizer build (what make check runs) ---------------------------------
 $(SOBJ)/%.o: src/%.c $(HDRS) | $(SOBJ)
-	$(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -c -o $@ $<
+	$(SAY) CC-SAN $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -c -o $@ $<
 $(BUILD)/san/bin/%: $(SOBJ)/%.o $(SLIB_OBJS) | $(BUILD)/san/bin
-	$(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+	$(SAY) LINK $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 $(BUILD)/san/tests/%: tests/unit/%.c tests/unit/testutil.h $(SLIB_OBJS) | $(BUILD)/san/tests
-	$(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -Isrc $(CMOCKA_CFLAGS) -o $@ $< \
+	$(SAY) TEST $@
+	$(Q)$(CC) -iquote src $(ALL_CFLAGS) $(SAN_CFLAGS) $(CMOCKA_CFLAGS) -o $@ $< \
 	    $(SLIB_OBJS) $(LDFLAGS) $(LDLIBS) $(CMOCKA_LIBS)
 .PRECIOUS: $(SOBJ)/%.o $(OBJ)/%.o
 

@@ -111,8 +111,10 @@ buf_detach(struct buf *b, size_t *lenp)
 {
 	char	*p;
 
-	if (b->data == NULL)
+	if (b->data == NULL) {
 		(void)buf_grow(b, 0);
+		b->data[0] = '\0';
+	}
 	p = b->data;
 	if (lenp != NULL)
 		*lenp = b->len;
@@ -147,7 +149,9 @@ buf_read_file(struct buf *b, const char *path)
 		errno = saved;
 		return -1;
 	}
-	if (b->data == NULL)
+	if (b->data == NULL) {
 		(void)buf_grow(b, 0);
+		b->data[0] = '\0';
+	}
 	return 0;
 }

@@ -44,7 +44,7 @@ run_one() {	# name command...
 
 want() {
 	[ -z "${TESTS:-}" ] && return 0
-	for t in $TESTS; do [ "$t" = "$1" ] && return 0; done
+	for _want in $TESTS; do [ "$_want" = "$1" ] && return 0; done
 	return 1
 }
 

@@ -1,0 +1,185 @@
+/*
+ * cli.c - postroom's global options and command dispatch.
+ *
+ * Owns: the command table, global options (-c, -o, -v, -q, -h, -V), the
+ * rules for usage errors (EX_USAGE, usage on stderr) and --help (usage on
+ * stdout, EX_OK), and loading the configuration once for a command.
+ * Does not own: what any command does (src/cmd-*.c).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "conf.h"
+#include "log.h"
+#include "xmalloc.h"
+
+extern const struct cmd	cmd_check_config, cmd_config, cmd_render;
+
+const struct cmd *const cmd_table[] = {
+	&cmd_check_config,
+	&cmd_config,
+	&cmd_render,
+	NULL,
+};
+
+void
+cmd_usage(const struct cmd *cmd, FILE *f)
+{
+	fprintf(f, "usage: postroom [-c FILE] [-o NAME=VALUE] %s%s%s\n",
+	    cmd->name, cmd->usage[0] != '\0' ? " " : "", cmd->usage);
+}
+
+int
+cmd_wants_help(int argc, char **argv)
+{
+	int	i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+struct conf *
+cmd_conf(struct cmd_ctx *ctx)
+{
+	struct conf_errors	errs = { 0 };
+	size_t			i;
+
+	if (ctx->conf != NULL)
+		return ctx->conf;
+	ctx->conf = conf_load(ctx->conf_path, ctx->overrides, ctx->noverrides,
+	    &errs);
+	if (ctx->conf == NULL) {
+		for (i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msgs[i]);
+		fprintf(stderr, "postroom: %s: configuration has %zu "
+		    "problem%s\n", ctx->conf_path, errs.n,
+		    errs.n == 1 ? "" : "s");
+	}
+	conf_errors_free(&errs);
+	return ctx->conf;
+}
+
+void
+cli_usage(FILE *f)
+{
+	size_t	i;
+
+	fprintf(f,
+	    "usage: postroom [-vq] [-c FILE] [-o NAME=VALUE]... COMMAND [ARGS]\n"
+	    "\n"
+	    "The command-line side of postroom, the Midlands Decision Support\n"
+	    "Network's mail service.  It works on the same database as postroomd.\n"
+	    "\n"
+	    "Options:\n"
+	    "  -c FILE          configuration file (default: $POSTROOM_CONFIG,\n"
+	    "                   else %s)\n"
+	    "  -o NAME=VALUE    override a setting for this run (repeatable)\n"
+	    "  -v, -q           more or less logging\n"
+	    "  -V, --version    print the version\n"
+	    "  -h, --help       this help; \"postroom COMMAND --help\" for a command\n"
+	    "\n"
+	    "Commands:\n", conf_default_path(NULL));
+	for (i = 0; cmd_table[i] != NULL; i++)
+		fprintf(f, "  %-14s %s\n", cmd_table[i]->name,
+		    cmd_table[i]->help);
+}
+
+static const struct cmd *
+cli_find(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; cmd_table[i] != NULL; i++) {
+		if (strcmp(cmd_table[i]->name, name) == 0)
+			return cmd_table[i];
+	}
+	return NULL;
+}
+
+int
+cli_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cmd_ctx		 ctx;
+	const struct cmd	*cmd;
+	const char		*cpath = NULL;
+	int			 ch, rc, level = LOGL_WARN;
+
+	memset(&ctx, 0, sizeof ctx);
+	log_init("postroom", LOGL_WARN);
+	optind = 0;
+	/* "+": stop at the command name; its options are its own. */
+	while ((ch = getopt_long(argc, argv, "+c:o:vqhV", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			cpath = optarg;
+			break;
+		case 'o':
+			if (strchr(optarg, '=') == NULL) {
+				fprintf(stderr, "postroom: -o %s: expected "
+				    "NAME=VALUE\n", optarg);
+				free(ctx.overrides);
+				return EX_USAGE;
+			}
+			ctx.overrides = xreallocarray(ctx.overrides,
+			    ctx.noverrides + 1, sizeof *ctx.overrides);
+			ctx.overrides[ctx.noverrides++] = optarg;
+			break;
+		case 'v':
+			ctx.verbose++;
+			level = ctx.verbose > 1 ? LOGL_DEBUG : LOGL_INFO;
+			break;
+		case 'q':
+			level = LOGL_ERROR;
+			break;
+		case 'h':
+			cli_usage(stdout);
+			free(ctx.overrides);
+			return EX_OK;
+		case 'V':
+			printf("postroom %s\n", POSTROOM_VERSION);
+			free(ctx.overrides);
+			return EX_OK;
+		default:
+			cli_usage(stderr);
+			free(ctx.overrides);
+			return EX_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	log_set_level(level);
+	if (argc == 0) {
+		cli_usage(stderr);
+		free(ctx.overrides);
+		return EX_USAGE;
+	}
+	if ((cmd = cli_find(argv[0])) == NULL) {
+		fprintf(stderr, "postroom: unknown command \"%s\"\n", argv[0]);
+		cli_usage(stderr);
+		free(ctx.overrides);
+		return EX_USAGE;
+	}
+	ctx.conf_path = conf_default_path(cpath);
+	optind = 0;
+	opterr = 1;
+	rc = cmd->exec(&ctx, argc, argv);
+	if (ctx.conf != NULL)
+		conf_free(ctx.conf);
+	free(ctx.overrides);
+	return rc;
+}

@@ -1,0 +1,61 @@
+/*
+ * cmd.h - the postroom CLI's command table.
+ *
+ * Each command lives in a cmd-NAME.c file and exports one struct cmd.
+ * postroom.c parses the global options (-c FILE, -o NAME=VALUE, -v, -q),
+ * finds the command and calls it with argv[0] being the command's name,
+ * so a command parses its own options with getopt_long.  Commands return a
+ * sysexits(3) code; they print their own errors, once, prefixed "postroom: ".
+ */
+#ifndef POSTROOM_CMD_H
+#define POSTROOM_CMD_H
+
+#include <stdio.h>
+#include <sysexits.h>
+
+struct conf;
+
+struct cmd_ctx {
+	const char	 *conf_path;	/* -c, else $POSTROOM_CONFIG, else default */
+	char		**overrides;	/* -o NAME=VALUE, in order */
+	size_t		  noverrides;
+	int		  verbose;
+	struct conf	 *conf;		/* loaded by cmd_conf() on first use */
+};
+
+struct cmd {
+	const char	*name;		/* "subscriber", "check-config" */
+	const char	*usage;		/* arguments after the name */
+	const char	*help;		/* one line for "postroom --help" */
+	/*
+	 * Returns an exit code (EX_OK, EX_USAGE, ...).  argv[0] is the
+	 * command's name; getopt state has been reset (optind = 0).
+	 */
+	int		(*exec)(struct cmd_ctx *, int argc, char **argv);
+};
+
+/*
+ * Load and validate the configuration once; on failure print every problem
+ * and return NULL (the command then returns EX_CONFIG).
+ */
+struct conf	*cmd_conf(struct cmd_ctx *);
+
+/* Print "usage: postroom NAME USAGE" to f. */
+void		 cmd_usage(const struct cmd *, FILE *f);
+
+/*
+ * True when argv holds -h or --help before any "--": a command calls this
+ * first, prints its usage to stdout and returns EX_OK.
+ */
+int		 cmd_wants_help(int argc, char **argv);
+
+/*
+ * Check a configuration as "postroom check-config" and "postroomd -n" do:
+ * print "configuration OK" and return 0, or every problem and return 2.
+ */
+int		 cmd_config_check(const char *path, char *const *ov, size_t nov);
+
+/* Every command, in the order "postroom --help" lists them. */
+extern const struct cmd	*const cmd_table[];
+
+#endif

@@ -1,0 +1,409 @@
+/*
+ * postroomd.c - the postroom daemon: start-up, signals, the main loop.
+ *
+ * Owns: option parsing, the single-instance lock, systemd readiness
+ * notification, signal handling (SIGHUP reloads the configuration and
+ * keeps the old one when the new one is bad; SIGTERM/SIGINT stop), and
+ * the loop that wakes on inbound mail or once a second for due work.
+ * Does not own: what the work is (sources, routing, delivery): those are
+ * called from here and live in their own files.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stddef.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "conf.h"
+#include "log.h"
+#include "source.h"
+#include "store.h"
+#include "token.h"
+#include "xmalloc.h"
+
+struct daemon {
+	const char		 *conf_path;
+	char			**overrides;
+	size_t			  noverrides;
+	int			  once;
+	struct conf		 *conf;
+	struct store		 *store;
+	int			  lockfd;
+	int			  sigfd;
+	const struct source_ops	 *src_ops;
+	struct source		 *src;
+};
+
+static void __attribute__((noreturn))
+postroomd_usage(FILE *f, int rc)
+{
+	fprintf(f,
+	    "usage: postroomd [-fnv] [--once] [-c FILE] [-o NAME=VALUE]...\n"
+	    "\n"
+	    "The postroom daemon: picks up inbound enquiries, delivers the\n"
+	    "outbox, serves the public web endpoints.\n"
+	    "\n"
+	    "  -c FILE        configuration file (default: $POSTROOM_CONFIG,\n"
+	    "                 else %s)\n"
+	    "  -o NAME=VALUE  override a setting for this run (repeatable)\n"
+	    "  -n             check the configuration and exit\n"
+	    "  -f             stay in the foreground (what systemd wants)\n"
+	    "  --once         do all the work that is due now, then exit\n"
+	    "  -v             more logging (-vv: debug)\n"
+	    "  -V, --version  print the version\n", conf_default_path(NULL));
+	exit(rc);
+}
+
+/*
+ * Tell systemd (Type=notify) how we are: "READY=1", "RELOADING=1",
+ * "STOPPING=1".  The protocol is one datagram to $NOTIFY_SOCKET, simple
+ * enough not to need libsystemd.
+ */
+static void
+postroomd_notify(const char *state)
+{
+	struct sockaddr_un	 sun;
+	const char		*path;
+	size_t			 len;
+	int			 fd;
+
+	if ((path = getenv("NOTIFY_SOCKET")) == NULL || path[0] == '\0')
+		return;
+	len = strlen(path);
+	if ((path[0] != '/' && path[0] != '@') || len >= sizeof sun.sun_path)
+		return;
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, len);
+	if (sun.sun_path[0] == '@')
+		sun.sun_path[0] = '\0';
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	(void)sendto(fd, state, strlen(state), MSG_NOSIGNAL,
+	    (struct sockaddr *)&sun,
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len));
+	close(fd);
+}
+
+/*
+ * One daemon per database: an flock(2) on DATABASE.lock, held for the
+ * life of the process.  (Not a POSIX lock on the database itself: those
+ * would fight SQLite's own.)
+ */
+static int
+postroomd_lock(const char *database)
+{
+	char	*path, pid[32];
+	ssize_t	 n;
+	int	 fd;
+
+	path = xprintf("%s.lock", database);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+		fatalx("%s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK)
+			fatalx("%s: %s", path, strerror(errno));
+		n = pread(fd, pid, sizeof pid - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		fatalx("another postroomd (pid %s) is already running on %s; "
+		    "stop it first (lock held on %s)",
+		    pid[0] != '\0' ? pid : "unknown", database, path);
+	}
+	if (ftruncate(fd, 0) == 0) {
+		n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+		(void)pwrite(fd, pid, (size_t)n, 0);
+	}
+	free(path);
+	return fd;
+}
+
+static struct conf *
+postroomd_load(struct daemon *d)
+{
+	struct conf_errors	 errs = { 0 };
+	struct conf		*conf;
+	size_t			 i;
+
+	conf = conf_load(d->conf_path, d->overrides, d->noverrides, &errs);
+	for (i = 0; i < errs.n; i++)
+		log_error("%s", errs.msgs[i]);
+	conf_errors_free(&errs);
+	return conf;
+}
+
+static void
+postroomd_apply_log_level(const struct conf *conf, int verbose)
+{
+	enum log_level	level;
+
+	if (verbose > 0)
+		level = verbose > 1 ? LOGL_DEBUG : LOGL_INFO;
+	else if (log_parse_level(conf->general.log_level, &level) == -1)
+		level = LOGL_INFO;
+	log_set_level(level);
+}
+
+/* SIGHUP: the new configuration replaces the old only when it is good. */
+static void
+postroomd_reload(struct daemon *d, int verbose)
+{
+	struct conf	*conf;
+
+	postroomd_notify("RELOADING=1");
+	log_info("SIGHUP: re-reading %s", d->conf_path);
+	if ((conf = postroomd_load(d)) == NULL) {
+		log_error("%s: new configuration is bad; keeping the old one",
+		    d->conf_path);
+		postroomd_notify("READY=1");
+		return;
+	}
+	if (strcmp(conf->general.database, d->conf->general.database) != 0)
+		log_warn("general.database changed; the daemon keeps using "
+		    "%s until it is restarted", d->conf->general.database);
+	if (conf->inbound.source != d->conf->inbound.source ||
+	    strcmp(conf->inbound.maildir, d->conf->inbound.maildir) != 0)
+		log_warn("inbound settings changed; they take effect when "
+		    "postroomd is restarted");
+	conf_free(d->conf);
+	d->conf = conf;
+	postroomd_apply_log_level(conf, verbose);
+	log_info("configuration reloaded");
+	postroomd_notify("READY=1");
+}
+
+/* Hand every inbound message that is waiting to the router. */
+static void
+postroomd_inbound(struct daemon *d)
+{
+	struct source_msg	 msg;
+	char			*cause = NULL;
+	int			 rc;
+
+	if (d->src == NULL)
+		return;
+	while ((rc = d->src_ops->next(d->src, &msg, &cause)) == 1) {
+		/*
+		 * Routing is not built yet: the message is reported and left
+		 * where it is (new/), so nothing is lost when it arrives.
+		 */
+		log_info("inbound: message %s (%zu bytes%s) waiting; routing "
+		    "is not built yet, left in place", msg.id, msg.len,
+		    msg.truncated ? ", over inbound.max_message_size" : "");
+		store_event(d->store, "inbound", msg.id, "seen, not routed");
+		source_msg_free(&msg);
+	}
+	if (rc == -1) {
+		log_error("inbound %s: %s", d->src_ops->name, cause);
+		free(cause);
+	}
+}
+
+static int
+postroomd_signals(void)
+{
+	sigset_t	set;
+	int		fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		fatalx("sigprocmask: %s", strerror(errno));
+	if ((fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		fatalx("signalfd: %s", strerror(errno));
+	signal(SIGPIPE, SIG_IGN);
+	return fd;
+}
+
+static void
+postroomd_detach(void)
+{
+	pid_t	pid;
+	int	fd;
+
+	if ((pid = fork()) == -1)
+		fatalx("fork: %s", strerror(errno));
+	if (pid != 0)
+		_exit(0);
+	if (setsid() == -1)
+		fatalx("setsid: %s", strerror(errno));
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+}
+
+static int
+postroomd_loop(struct daemon *d, int verbose)
+{
+	struct signalfd_siginfo	si;
+	struct pollfd		pfd[2];
+	nfds_t			nfd;
+
+	postroomd_inbound(d);
+	if (d->once)
+		return 0;
+	postroomd_notify("READY=1");
+	for (;;) {
+		nfd = 0;
+		pfd[nfd].fd = d->sigfd;
+		pfd[nfd++].events = POLLIN;
+		if (d->src != NULL && d->src_ops->fd(d->src) != -1) {
+			pfd[nfd].fd = d->src_ops->fd(d->src);
+			pfd[nfd++].events = POLLIN;
+		}
+		/* Wake at least once a second: the CLI adds work directly. */
+		if (poll(pfd, nfd, 1000) == -1 && errno != EINTR)
+			fatalx("poll: %s", strerror(errno));
+		while (read(d->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+			switch (si.ssi_signo) {
+			case SIGHUP:
+				postroomd_reload(d, verbose);
+				break;
+			case SIGTERM:
+			case SIGINT:
+				postroomd_notify("STOPPING=1");
+				log_info("%s: stopping",
+				    strsignal((int)si.ssi_signo));
+				return 0;
+			default:
+				break;
+			}
+		}
+		postroomd_inbound(d);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "once", no_argument, NULL, 'O' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daemon	 d;
+	unsigned char	 key[TOKEN_KEY_LEN];
+	const char	*cpath = NULL;
+	char		*cause = NULL;
+	int		 ch, check = 0, foreground = 0, verbose = 0, rc;
+
+	memset(&d, 0, sizeof d);
+	d.lockfd = -1;
+	log_init("postroomd", LOGL_INFO);
+	while ((ch = getopt_long(argc, argv, "c:o:fnvhV", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			cpath = optarg;
+			break;
+		case 'o':
+			if (strchr(optarg, '=') == NULL) {
+				fprintf(stderr, "postroomd: -o %s: expected "
+				    "NAME=VALUE\n", optarg);
+				return EX_USAGE;
+			}
+			d.overrides = xreallocarray(d.overrides,
+			    d.noverrides + 1, sizeof *d.overrides);
+			d.overrides[d.noverrides++] = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'O':
+			d.once = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			postroomd_usage(stdout, EX_OK);
+		case 'V':
+			printf("postroomd %s\n", POSTROOM_VERSION);
+			return EX_OK;
+		default:
+			postroomd_usage(stderr, EX_USAGE);
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "postroomd: unexpected argument \"%s\"\n",
+		    argv[optind]);
+		postroomd_usage(stderr, EX_USAGE);
+	}
+	d.conf_path = conf_default_path(cpath);
+	if (check) {
+		rc = cmd_config_check(d.conf_path, d.overrides, d.noverrides);
+		free(d.overrides);
+		return rc;
+	}
+
+	/* Start-up: configuration, then the environment it names. */
+	if ((d.conf = postroomd_load(&d)) == NULL) {
+		log_error("%s: configuration has problems; not starting "
+		    "(postroomd -n checks it)", d.conf_path);
+		free(d.overrides);
+		return EX_CONFIG;
+	}
+	postroomd_apply_log_level(d.conf, verbose);
+	if (!foreground && !d.once)
+		postroomd_detach();
+	d.sigfd = postroomd_signals();
+	d.lockfd = postroomd_lock(d.conf->general.database);
+	if ((d.store = store_open(d.conf->general.database, &cause)) == NULL)
+		fatalx("%s", cause);
+	/* The key that signs links; made on first start, never shown. */
+	if (token_key_load(d.conf->general.secret_file, 1, key, &cause) == -1)
+		fatalx("%s", cause);
+	explicit_bzero(key, sizeof key);
+	switch (d.conf->inbound.source) {
+	case CONF_SOURCE_MAILDIR:
+		d.src_ops = &source_maildir_ops;
+		break;
+	default:
+		d.src_ops = NULL;
+		break;
+	}
+	if (d.src_ops != NULL &&
+	    (d.src = d.src_ops->open(d.conf, &cause)) == NULL)
+		fatalx("inbound %s: %s", d.src_ops->name, cause);
+	log_info("postroomd %s started: database %s (schema %d), inbound %s%s%s,"
+	    " outbound %s", POSTROOM_VERSION, d.conf->general.database,
+	    store_schema_version(d.store),
+	    d.src_ops != NULL ? d.src_ops->name : "none",
+	    d.src_ops == &source_maildir_ops ? " " : "",
+	    d.src_ops == &source_maildir_ops ? d.conf->inbound.maildir : "",
+	    d.conf->smtp.url);
+
+	rc = postroomd_loop(&d, verbose);
+
+	if (d.src != NULL)
+		d.src_ops->close(d.src);
+	store_close(d.store);
+	conf_free(d.conf);
+	close(d.sigfd);
+	close(d.lockfd);
+	free(d.overrides);
+	log_info("stopped");
+	return rc;
+}

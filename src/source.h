@@ -1,0 +1,45 @@
+/*
+ * source.h - where inbound mail comes from: a family of interchangeable
+ * sources (Maildir, IMAP), one file each, behind one small table of
+ * function pointers (as fdm's fetch-*.c).
+ *
+ * A source hands out whole raw messages; the caller records and routes
+ * each one and only then calls done(), which files it away (Maildir: new/
+ * to cur/ with the seen flag; IMAP: UID MOVE).  A message handed out but
+ * never done() is handed out again after a restart: that is how a crash
+ * between recording and filing loses nothing.
+ */
+#ifndef POSTROOM_SOURCE_H
+#define POSTROOM_SOURCE_H
+
+#include <stddef.h>
+
+struct conf;
+
+struct source_msg {
+	char	*id;		/* Maildir file name, or IMAP UID as text */
+	char	*data;		/* the raw message, NUL-terminated */
+	size_t	 len;
+	int	 truncated;	/* larger than inbound.max_message_size */
+};
+
+struct source;
+
+struct source_ops {
+	const char	*name;
+	struct source	*(*open)(const struct conf *, char **cause);
+	/* A descriptor to poll for readability, or -1 to poll by timer. */
+	int		 (*fd)(struct source *);
+	/* 1: *msg filled (caller frees with source_msg_free); 0: none now. */
+	int		 (*next)(struct source *, struct source_msg *,
+			     char **cause);
+	int		 (*done)(struct source *, const struct source_msg *,
+			     char **cause);
+	void		 (*close)(struct source *);
+};
+
+extern const struct source_ops	source_maildir_ops;
+
+void	source_msg_free(struct source_msg *);
+
+#endif

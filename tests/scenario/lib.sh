@@ -1,0 +1,45 @@
+# Sourced by tests/scenario/*.sh: TAP output and the things every scenario
+# needs (a private temp dir, the binaries under test, cleanup of whatever a
+# test started).  Scenarios only ever talk to 127.0.0.1.
+
+: "${POSTROOM_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${POSTROOM_BIN:=$POSTROOM_TOP/build/san/bin}"
+: "${POSTROOM_SHARED:=$POSTROOM_TOP/../shared}"
+PYTHON=/usr/bin/python3
+T=$(mktemp -d "${TMPDIR:-/tmp}/postroom-scn.XXXXXX")
+_n=0
+_pids=""
+
+cleanup() {
+	for p in $_pids; do kill "$p" 2>/dev/null; done
+	sleep 0.2
+	for p in $_pids; do kill -9 "$p" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+ok() { _n=$((_n + 1)); echo "ok $_n - $*"; }
+not_ok() { _n=$((_n + 1)); echo "not ok $_n - $*"; }
+skip() { _n=$((_n + 1)); echo "ok $_n # SKIP $*"; }
+# check NAME COMMAND...: ok when the command succeeds.
+check() { name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name"; fi; }
+diag() { echo "# $*"; }
+# Remember a background process to stop at the end.
+started() { _pids="$_pids $1"; }
+# wait_for SECONDS COMMAND...: poll until the command succeeds.
+wait_for() {
+	_w=$1; shift
+	_i=0
+	while [ "$_i" -lt $((_w * 10)) ]; do
+		"$@" && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+done_testing() { echo "1..$_n"; }
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+	$PYTHON -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
