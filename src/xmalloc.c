@@ -3,7 +3,6 @@
  *
  * Owns: nothing but the policy "out of memory is fatal".
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
