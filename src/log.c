@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -16,6 +17,7 @@
 static const char	*log_progname = "postroom";
 static enum log_level	 log_level = LOGL_INFO;
 static int		 log_tty;
+static int		 log_syslog;	/* detached: stderr may be gone */
 
 void
 log_init(const char *progname, enum log_level level)
@@ -23,6 +25,13 @@ log_init(const char *progname, enum log_level level)
 	log_progname = progname;
 	log_level = level;
 	log_tty = isatty(STDERR_FILENO);
+}
+
+void
+log_to_syslog(void)
+{
+	openlog(log_progname, LOG_PID | LOG_NDELAY, LOG_MAIL);
+	log_syslog = 1;
 }
 
 void
@@ -70,6 +79,11 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap)
 	if (level > log_level)
 		return;
 	vsnprintf(line, sizeof line, fmt, ap);
+	if (log_syslog) {
+		/* Our levels are syslog's priorities (3, 4, 6, 7). */
+		syslog((int)level, "%s", line);
+		return;
+	}
 	/* One write per line so that threads do not interleave mid-line. */
 	if (log_tty)
 		fprintf(stderr, "%s: %s%s%s\n", log_progname,

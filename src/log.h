@@ -16,6 +16,8 @@ enum log_level {
 };
 
 void	log_init(const char *progname, enum log_level);
+/* From now on, log to syslog (facility mail): for a detached daemon. */
+void	log_to_syslog(void);
 void	log_set_level(enum log_level);
 enum log_level log_get_level(void);
 int	log_parse_level(const char *, enum log_level *);

@@ -98,6 +98,49 @@ postroomd_notify(const char *state)
 }
 
 /*
+ * The daemon owns its state: create the directories that the database and
+ * the key file live in (like "var/" under the working directory) when they
+ * are missing.  The CLI does not: it reports a missing directory.
+ */
+static void
+postroomd_mkdirs(const char *file)
+{
+	char	*dir, *p;
+
+	dir = xstrdup(file);
+	if ((p = strrchr(dir, '/')) == NULL || p == dir) {
+		free(dir);
+		return;
+	}
+	*p = '\0';
+	for (p = dir + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0750) == -1 && errno != EEXIST)
+			fatalx("%s: %s", dir, strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(dir, 0750) == 0)
+		log_info("%s: created", dir);
+	else if (errno != EEXIST)
+		fatalx("%s: %s", dir, strerror(errno));
+	free(dir);
+}
+
+static void
+postroomd_lock_pid(int fd)
+{
+	char	pid[32];
+	int	n;
+
+	if (ftruncate(fd, 0) == 0) {
+		n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+		(void)pwrite(fd, pid, (size_t)n, 0);
+	}
+}
+
+/*
  * One daemon per database: an flock(2) on DATABASE.lock, held for the
  * life of the process.  (Not a POSIX lock on the database itself: those
  * would fight SQLite's own.)
@@ -122,10 +165,7 @@ postroomd_lock(const char *database)
 		    "stop it first (lock held on %s)",
 		    pid[0] != '\0' ? pid : "unknown", database, path);
 	}
-	if (ftruncate(fd, 0) == 0) {
-		n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-		(void)pwrite(fd, pid, (size_t)n, 0);
-	}
+	postroomd_lock_pid(fd);
 	free(path);
 	return fd;
 }
@@ -242,9 +282,11 @@ postroomd_detach(void)
 		_exit(0);
 	if (setsid() == -1)
 		fatalx("setsid: %s", strerror(errno));
+	log_to_syslog();
 	if ((fd = open("/dev/null", O_RDWR)) != -1) {
 		dup2(fd, STDIN_FILENO);
 		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
 		if (fd > STDERR_FILENO)
 			close(fd);
 	}
@@ -366,10 +408,19 @@ main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	postroomd_apply_log_level(d.conf, verbose);
-	if (!foreground && !d.once)
-		postroomd_detach();
-	d.sigfd = postroomd_signals();
+	/*
+	 * Take the lock before detaching, so that "already running" is said
+	 * on the terminal; the flock is shared with the child, which then
+	 * writes its own pid.
+	 */
+	postroomd_mkdirs(d.conf->general.database);
+	postroomd_mkdirs(d.conf->general.secret_file);
 	d.lockfd = postroomd_lock(d.conf->general.database);
+	if (!foreground && !d.once) {
+		postroomd_detach();
+		postroomd_lock_pid(d.lockfd);
+	}
+	d.sigfd = postroomd_signals();
 	if ((d.store = store_open(d.conf->general.database, &cause)) == NULL)
 		fatalx("%s", cause);
 	/* The key that signs links; made on first start, never shown. */

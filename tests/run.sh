@@ -56,6 +56,7 @@ done
 for t in tests/scenario/*.sh; do
 	[ -f "$t" ] || continue
 	n=$(basename "$t" .sh)
+	[ "$n" = lib ] && continue	# sourced by the scenarios, not one
 	want "$n" && run_one "$n" sh "$t"
 done
 
