@@ -1,0 +1,76 @@
+/*
+ * message.h - an inbound message as the router sees it: decoded, UTF-8,
+ * independent of the MIME library that read it.
+ *
+ * mime-parse.c (libetpan, in the parser child) fills one from raw bytes;
+ * route.c, autoreply.c and enquiry.c read it.  Every string is UTF-8 and
+ * NUL-terminated, never NULL ("" when absent), owned by the struct message
+ * and freed by message_free().
+ */
+#ifndef POSTROOM_MESSAGE_H
+#define POSTROOM_MESSAGE_H
+
+#include <stddef.h>
+
+/* One header field: the name as written, the value unfolded and decoded. */
+struct message_header {
+	char	*name;
+	char	*value;
+};
+
+struct message_address {
+	char	*name;		/* display name, decoded; "" when none */
+	char	*addr;		/* local@domain; "" when unparseable */
+};
+
+struct message_attachment {
+	char	*filename;	/* decoded (RFC 2231 / 2047); "" when none */
+	char	*type;		/* "application/pdf" */
+	size_t	 size;		/* decoded bytes */
+};
+
+enum message_status {
+	MESSAGE_OK,		/* parsed cleanly */
+	MESSAGE_DEFECTIVE,	/* parsed with repairs (bad encoding, ...) */
+	MESSAGE_LIMITS,		/* cut short: size, depth or parts limit */
+	MESSAGE_FAILED,		/* the parser died or timed out: raw only */
+};
+
+struct message {
+	enum message_status		 status;
+	char				*status_detail;	/* why, for the log */
+
+	struct message_header		*headers;	/* in order */
+	size_t				 nheaders;
+
+	struct message_address		 from;
+	struct message_address		 sender;	/* Sender:, or empty */
+	struct message_address		 reply_to;	/* first Reply-To: */
+	struct message_address		*to;		/* To: and Cc: */
+	size_t				 nto;
+	char				*return_path;	/* envelope sender as
+							   delivered: "" for <> */
+	char				*subject;
+	char				*message_id;	/* without < > */
+	char				*in_reply_to;
+	char				*references;	/* as written */
+	char				*date;
+
+	/* text/plain parts, then text/html parts turned into text. */
+	char				*body_text;
+	int				 body_from_html; /* no text/plain part */
+
+	struct message_attachment	*attachments;
+	size_t				 nattachments;
+
+	int				 is_report;	/* multipart/report (DSN) */
+	char				*report_type;	/* "delivery-status" */
+	size_t				 nparts;
+	size_t				 depth;
+};
+
+/* The first header called name (case-insensitive), or NULL. */
+const char	*message_header(const struct message *, const char *name);
+void		 message_free(struct message *);
+
+#endif
