@@ -15,14 +15,18 @@
 #include "cmd.h"
 #include "conf.h"
 #include "log.h"
+#include "store.h"
 #include "xmalloc.h"
 
-extern const struct cmd	cmd_check_config, cmd_config, cmd_render;
+extern const struct cmd	cmd_check_config, cmd_config, cmd_render,
+			cmd_subscriber, cmd_campaign;
 
 const struct cmd *const cmd_table[] = {
 	&cmd_check_config,
 	&cmd_config,
 	&cmd_render,
+	&cmd_subscriber,
+	&cmd_campaign,
 	NULL,
 };
 
@@ -66,6 +70,27 @@ cmd_conf(struct cmd_ctx *ctx)
 	}
 	conf_errors_free(&errs);
 	return ctx->conf;
+}
+
+struct store *
+cmd_store(struct cmd_ctx *ctx, int *exitcode)
+{
+	struct conf	*conf;
+	char		*cause = NULL;
+
+	if (ctx->store != NULL)
+		return ctx->store;
+	if ((conf = cmd_conf(ctx)) == NULL) {
+		*exitcode = EX_CONFIG;
+		return NULL;
+	}
+	if ((ctx->store = store_open(conf->general.database, &cause)) == NULL) {
+		fprintf(stderr, "postroom: %s\n", cause);
+		free(cause);
+		*exitcode = store_busy(NULL) ? EX_TEMPFAIL : EX_CANTCREAT;
+		return NULL;
+	}
+	return ctx->store;
 }
 
 void
@@ -178,6 +203,8 @@ cli_main(int argc, char **argv)
 	optind = 0;
 	opterr = 1;
 	rc = cmd->exec(&ctx, argc, argv);
+	if (ctx.store != NULL)
+		store_close(ctx.store);
 	if (ctx.conf != NULL)
 		conf_free(ctx.conf);
 	free(ctx.overrides);

@@ -14,6 +14,7 @@
 #include <sysexits.h>
 
 struct conf;
+struct store;
 
 struct cmd_ctx {
 	const char	 *conf_path;	/* -c, else $POSTROOM_CONFIG, else default */
@@ -21,6 +22,7 @@ struct cmd_ctx {
 	size_t		  noverrides;
 	int		  verbose;
 	struct conf	 *conf;		/* loaded by cmd_conf() on first use */
+	struct store	 *store;	/* opened by cmd_store() on first use */
 };
 
 struct cmd {
@@ -39,6 +41,14 @@ struct cmd {
  * and return NULL (the command then returns EX_CONFIG).
  */
 struct conf	*cmd_conf(struct cmd_ctx *);
+
+/*
+ * Open the database named by the configuration once (closed by the
+ * dispatcher after the command).  On failure print why and return NULL
+ * with *exitcode set: EX_CONFIG for a bad configuration, EX_TEMPFAIL when
+ * the database is busy, EX_CANTCREAT when it cannot be opened.
+ */
+struct store	*cmd_store(struct cmd_ctx *, int *exitcode);
 
 /* Print "usage: postroom NAME USAGE" to f. */
 void		 cmd_usage(const struct cmd *, FILE *f);

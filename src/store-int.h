@@ -43,6 +43,7 @@ int		 store_query_int(struct store *, int64_t *value, char **cause,
 char		*store_column_text(struct store_stmt *, int col); /* new, or NULL */
 const char	*store_column_peek(struct store_stmt *, int col); /* till next step */
 int64_t		 store_column_int(struct store_stmt *, int col);
+double		 store_column_double(struct store_stmt *, int col);
 const void	*store_column_blob(struct store_stmt *, int col, size_t *len);
 int		 store_column_is_null(struct store_stmt *, int col);
 int64_t		 store_last_insert_id(struct store *);

@@ -62,8 +62,11 @@ static _Thread_local int store_open_busy;
  * from version N-1 to N.  [0] is the empty database.
  *
  * Version 1 is the whole product's schema (see DESIGN.md).  Notes:
- * - subscribers.email is unique without regard to case; attrs is a JSON
- *   object of the subscriber's extra fields.
+ * - subscribers.email holds the normal form of address.h (domain in
+ *   lowercase, IDN as A-labels, local part as written) and is unique on
+ *   exactly that, byte for byte: the local part may be case-sensitive, so
+ *   NOCASE would merge two people.  attrs is a JSON object of the
+ *   subscriber's extra fields.
  * - memberships: one row per subscriber and list slug (lists are defined
  *   in the configuration, not here).  consent_* record when, how (staff,
  *   web, import) and from what (a staff user, a form, a file name).
@@ -94,7 +97,7 @@ static const char *const store_migrations[] = {
 
 	"CREATE TABLE subscribers (\n"
 	"    id              INTEGER PRIMARY KEY,\n"
-	"    email           TEXT NOT NULL COLLATE NOCASE UNIQUE,\n"
+	"    email           TEXT NOT NULL UNIQUE,\n"
 	"    name            TEXT,\n"
 	"    attrs           TEXT NOT NULL DEFAULT '{}'\n"
 	"        CHECK (json_valid(attrs)),\n"
@@ -120,7 +123,8 @@ static const char *const store_migrations[] = {
 	"    updated_at      INTEGER NOT NULL,\n"
 	"    PRIMARY KEY (subscriber_id, list)\n"
 	") STRICT;\n"
-	"CREATE INDEX memberships_list ON memberships (list, status, mode);\n"
+	"CREATE INDEX memberships_list ON memberships (list, status,\n"
+	"    subscriber_id);\n"
 
 	"CREATE TABLE suppressions (\n"
 	"    hash            TEXT PRIMARY KEY,\n"
@@ -595,6 +599,12 @@ int64_t
 store_column_int(struct store_stmt *st, int col)
 {
 	return sqlite3_column_int64((sqlite3_stmt *)st, col);
+}
+
+double
+store_column_double(struct store_stmt *st, int col)
+{
+	return sqlite3_column_double((sqlite3_stmt *)st, col);
 }
 
 /* A column's text without copying: valid until the next step or done. */

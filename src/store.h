@@ -191,6 +191,111 @@ struct store_outbox_msg {
 int		 store_outbox_add(struct store *, const struct store_outbox_msg *,
 		    int64_t *id, char **cause);
 
+/* --- outbox: delivery (store-outbox.c, for deliver.c) ----------------- */
+
+/*
+ * A row the delivery engine has claimed.  For campaign rows message is
+ * NULL and the subscriber, the campaign's list and the membership status
+ * are filled in, so that the engine can render the message and say why it
+ * skipped someone (store_subscriber_mailable() decides whether to).
+ */
+struct store_outbox_row {
+	int64_t			 id;
+	enum store_outbox_kind	 kind;
+	int64_t			 campaign_id;	/* 0 when none */
+	int64_t			 subscriber_id;	/* 0 when none */
+	char			*mail_from;
+	char			*rcpt_to;
+	char			*message;	/* NULL for campaign rows */
+	size_t			 len;
+	int			 attempts;	/* counting this one */
+	int64_t			 created_at;
+	/* kind campaign only: */
+	int			 cancelled;	/* the campaign was cancelled */
+	char			*list;		/* the campaign's list */
+	char			*member_status;	/* on that list; NULL: none */
+	char			*sub_email;	/* the subscriber */
+	char			*sub_name;	/* "" when unknown */
+	char			*sub_attrs;	/* JSON object text */
+	int64_t			 sub_created_at;
+};
+
+/* Free the strings of a filled row and zero it; a zeroed one is fine. */
+void		 store_outbox_row_clear(struct store_outbox_row *);
+
+/*
+ * Ids of rows due at now (queued or deferred, next_attempt_at <= now),
+ * highest priority first, then oldest; at most max into ids, *n set.
+ * Campaign rows count only when campaigns is set and their campaign is
+ * sending (or cancelled: claimed to be skipped).  Reading only.
+ */
+int		 store_outbox_due(struct store *, int64_t now, int campaigns,
+		    int64_t *ids, size_t max, size_t *n, char **cause);
+/*
+ * Claim one row: queued or deferred -> sending, claimed_at now, attempts
+ * plus one.  1 with *row filled (clear it), 0 when the row is not due any
+ * more (another state, gone, its campaign paused), -1.  Call inside the
+ * caller's transaction.
+ */
+int		 store_outbox_claim(struct store *, int64_t id, int64_t now,
+		    struct store_outbox_row *row, char **cause);
+/*
+ * Finish a claimed row: state sent, deferred (next_attempt_at), failed or
+ * skipped, with the last SMTP reply (code 0 and/or reply NULL: none).
+ * 1 when the row was sending and moved, 0 when it was not (erased
+ * meanwhile), -1.
+ */
+int		 store_outbox_complete(struct store *, int64_t id,
+		    enum store_outbox_state, int code, const char *reply,
+		    int64_t next_attempt_at, int64_t now, char **cause);
+/*
+ * At start-up: rows left sending by a process that died go back to queued
+ * (their attempt is not counted).  *n gets how many.
+ */
+int		 store_outbox_recover(struct store *, int64_t now, int64_t *n,
+		    char **cause);
+
+/* A campaign's delivery so far: rows sent and failed. */
+int		 store_outbox_campaign_tally(struct store *,
+		    int64_t campaign_id, int64_t *sent, int64_t *failed,
+		    char **cause);
+/*
+ * Pause a sending campaign (status paused, paused_reason).  1 when paused,
+ * 0 when it was not sending, -1.
+ */
+int		 store_outbox_campaign_pause(struct store *,
+		    int64_t campaign_id, const char *reason, int64_t now,
+		    char **cause);
+/*
+ * Mark a sending campaign sent (finished_at now) when none of its rows is
+ * queued, sending or deferred any more.  1 when marked, 0 when not, -1.
+ */
+int		 store_outbox_campaign_finish(struct store *,
+		    int64_t campaign_id, int64_t now, char **cause);
+
+/* Rows by kind and state, for "postroom queue status". */
+struct store_outbox_kinds {
+	int64_t	 n[STORE_OUTBOX_NKINDS][STORE_OUTBOX_NSTATES];
+};
+int		 store_outbox_kind_counts(struct store *,
+		    struct store_outbox_kinds *, char **cause);
+
+/*
+ * A rate_limits row (ratelimit.c): a token bucket's level, tokens, as it
+ * stood at the end of second updated_at, and a count of sends in the
+ * current window.  get: 1 found, 0 not, -1.
+ */
+struct store_outbox_rate {
+	double	 tokens;
+	int64_t	 window_start;
+	int64_t	 count;
+	int64_t	 updated_at;
+};
+int		 store_outbox_rate_get(struct store *, const char *key,
+		    struct store_outbox_rate *, char **cause);
+int		 store_outbox_rate_set(struct store *, const char *key,
+		    const struct store_outbox_rate *, char **cause);
+
 /* --- subscribers (store-subscriber.c) --------------------------------- */
 
 /*
@@ -275,8 +380,8 @@ int		 store_member_get(struct store *, int64_t subscriber_id,
 /*
  * Put a subscriber on a list with status pending or confirmed and mode
  * "immediate" or "digest" (NULL: immediate).  consent_method and
- * consent_source say how consent was given (for pending: how it was
- * asked for); consent_at and, when confirmed, confirmed_at are now.
+ * consent_source say how consent was given or, for pending, how the
+ * request came in; when confirmed, consent_at and confirmed_at are now.
  * 1 when added, 0 when already on the list (nothing changed), -1.
  */
 int		 store_member_add(struct store *, int64_t subscriber_id,
@@ -286,8 +391,10 @@ int		 store_member_add(struct store *, int64_t subscriber_id,
 /*
  * Move a membership to status (now).  Moving to confirmed records the
  * consent (method and source; NULL keeps what is there) and confirmed_at;
- * to unsubscribed sets unsubscribed_at.  1 when it moved, 0 when it was
- * already in that status or there is no such membership, -1.
+ * to unsubscribed sets unsubscribed_at; to unsubscribed or bounced marks
+ * that list's confirmation emails still queued for them skipped.  1 when
+ * it moved, 0 when it was already in that status or there is no such
+ * membership, -1.
  */
 int		 store_member_set_status(struct store *, int64_t subscriber_id,
 		    const char *list, enum store_member_status,
@@ -338,23 +445,30 @@ int		 store_member_walk_subscriber(struct store *,
 int		 store_subscriber_mailable(struct store *,
 		    int64_t subscriber_id, const char *list, char **cause);
 
-/* 1 when the (normalised) address is on the suppression list, 0, -1. */
+/*
+ * The suppression list holds token_hash_address() of the normalised
+ * address with its local part lowercased as well, so that no spelling of
+ * a suppressed address is mailed; check and add through these two, not
+ * with token_hash_address() directly.
+ * 1 when the (normalised) address is suppressed, 0 when not, -1.
+ */
 int		 store_subscriber_suppressed(struct store *, const char *email,
 		    char **cause);
 /*
- * Put an address's hash (token_hash_address) on the suppression list;
- * reason is "forgotten", "complaint"...  1 added, 0 already there, -1.
+ * Put an address's hash on the suppression list; reason is "forgotten",
+ * "complaint"...  1 added, 0 already there, -1.
  */
 int		 store_subscriber_suppress(struct store *, const char *email,
 		    const char *reason, char **cause);
 /*
- * Erase a person (UK GDPR erasure): delete the subscriber (memberships,
- * outbox rows and bounces go with it), every other outbox row and bounce
- * for the address, the audit-log events that mention it, and the sender,
+ * Erase a person (UK GDPR erasure): delete the subscriber, and any whose
+ * address differs only in the case of the local part (memberships, outbox
+ * rows and bounces go with them), every other outbox row and bounce for
+ * the address, the audit-log events that mention it, and the sender,
  * name, subject and raw message of their enquiries; then suppress the
- * address's hash with reason "forgotten".  Runs in its own transaction
- * unless the caller has one open.  1 when a subscriber was erased, 0 when
- * there was none (the address is suppressed anyway), -1.
+ * address with reason "forgotten".  Runs in its own transaction unless
+ * the caller has one open.  1 when a subscriber was erased, 0 when there
+ * was none (the address is suppressed anyway), -1.
  */
 int		 store_subscriber_forget(struct store *, const char *email,
 		    char **cause);
@@ -362,9 +476,10 @@ int		 store_subscriber_forget(struct store *, const char *email,
 /*
  * Everything held about an address (a UK GDPR access request), as a new
  * struct value the caller frees (value.h): an object with "email",
- * "subscriber" (null when none), "memberships" (with consent), "outbox"
- * (kind, state, times; not message bodies), "bounces", "enquiries",
- * "events" and "suppressed".  NULL with *cause on error.
+ * "subscriber" (null when none; when there is no exact match, the first
+ * whose local part differs only in case), "memberships" (with consent),
+ * "outbox" (kind, state, times; not message bodies), "bounces",
+ * "enquiries", "events" and "suppressed".  NULL with *cause on error.
  */
 struct value;
 struct value	*store_subscriber_person(struct store *, const char *email,
@@ -444,6 +559,75 @@ int		 store_campaign_edit(struct store *, int64_t id,
 int		 store_campaign_each(struct store *, const char *list,
 		    int (*fn)(const struct store_campaign *c, void *),
 		    void *arg, char **cause);
+
+/* --- enquiries (store-enquiry.c) ------------------------------------- */
+
+/* One routed (or at least recorded) inbound message. */
+struct store_enquiry {
+	int64_t	 id;
+	char	*reference;	/* "ENQ-2026-00042" */
+	char	*message_id;	/* NULL when the message had none */
+	char	*content_hash;	/* SHA-256 hex of the raw message */
+	char	*sender;	/* the enquirer's address ("" when unknown) */
+	char	*sender_name;
+	char	*subject;
+	char	*lead;		/* lead key */
+	char	*rule;		/* rule name, or "default", "reply", ... */
+	double	 score;
+	char	*reason;	/* one sentence: why this lead */
+	char	*source;	/* "maildir:NAME", "imap:UID", "pipe" */
+	int64_t	 received_at;
+	int64_t	 routed_at;
+	char	*parse_status;	/* "ok", "defective", "limits", "failed" */
+	char	*ack;		/* "queued", or why none was sent */
+};
+
+void	store_enquiry_clear(struct store_enquiry *);
+/*
+ * Find an enquiry already recorded for this message: by Message-ID when
+ * it has one, else by content hash.  1 found (*out filled), 0, -1.
+ */
+int	store_enquiry_find(struct store *, const char *message_id,
+	    const char *content_hash, struct store_enquiry *out, char **cause);
+/* By reference ("ENQ-2026-00042"): 1 found, 0, -1. */
+int	store_enquiry_get(struct store *, const char *reference,
+	    struct store_enquiry *out, char **cause);
+/*
+ * Record e (its id is filled in; raw may be NULL).  The caller holds a
+ * transaction and has allocated the reference.
+ */
+int	store_enquiry_add(struct store *, struct store_enquiry *e,
+	    const void *raw, size_t rawlen, char **cause);
+/* Acknowledgements queued to sender since the given time. */
+int	store_enquiry_acks_since(struct store *, const char *sender,
+	    int64_t since, int64_t *count, char **cause);
+/*
+ * Call fn for each enquiry (newest first), optionally for one lead and
+ * since a time (0: all); fn returns 0 to go on.
+ */
+int	store_enquiry_each(struct store *, const char *lead, int64_t since,
+	    int (*fn)(const struct store_enquiry *, void *), void *arg,
+	    char **cause);
+
+/* --- IMAP positions (store-imap.c) ----------------------------------- */
+
+/*
+ * One row per account (the IMAP URL with the user, as the source names it)
+ * and mailbox: the mailbox's UIDVALIDITY and last_uid, the highest UID at
+ * or below which every message has been handled.  When the server's
+ * UIDVALIDITY differs from the one stored, the UIDs are meaningless and
+ * the source starts again from 0.
+ *
+ * store_imap_get: 1 and both values filled when there is a row, 0 when
+ * there is none (a first start), -1.  store_imap_set writes the row
+ * (inserting or replacing it): 0 or -1.
+ */
+int		 store_imap_get(struct store *, const char *account,
+		    const char *mailbox, int64_t *uidvalidity,
+		    int64_t *last_uid, char **cause);
+int		 store_imap_set(struct store *, const char *account,
+		    const char *mailbox, int64_t uidvalidity,
+		    int64_t last_uid, char **cause);
 
 /* --- tests and maintenance -------------------------------------------- */
 

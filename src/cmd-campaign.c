@@ -1,0 +1,971 @@
+/*
+ * cmd-campaign.c - "postroom campaign": newsletters before they are sent.
+ *
+ *	new LIST --subject TEXT --body FILE.md [--template NAME]
+ *	edit ID [--subject TEXT] [--body FILE.md] [--template NAME]
+ *	list [--list LIST] [--json]
+ *	show ID [--json]
+ *	preview ID [--subscriber EMAIL] [--eml FILE] [--html FILE] [--text]
+ *
+ * Owns: these commands' arguments, their messages and exit codes, what a
+ * subject and a body file must look like, and the preview.  Does not own:
+ * the SQL (store-campaign.c), composing the message (newsletter.c), or
+ * scheduling and sending (the campaign engine).
+ *
+ * Exit codes: 0 done; 64 bad arguments; 65 bad data (an unknown list or
+ * campaign, a subject or body that is not acceptable, a template that is
+ * missing or does not parse, editing a campaign that is no longer a
+ * draft, an unknown subscriber); 66 a body file that cannot be read; 69
+ * the database cannot be opened; 70 any other database failure; 73 a
+ * preview file that cannot be written; 75 the database is busy; 78 a bad
+ * configuration or an unusable key file.
+ *
+ * The command sets TZ to general.timezone, so that dates ("campaign.date",
+ * the Date header, the times shown here) are the network's.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "address.h"
+#include "buf.h"
+#include "cmd.h"
+#include "conf.h"
+#include "json.h"
+#include "newsletter.h"
+#include "store.h"
+#include "token.h"
+#include "utf8.h"
+#include "value.h"
+#include "xmalloc.h"
+
+extern const struct cmd	cmd_campaign;
+
+#define CMD_CAMPAIGN_BODY_MAX		(1024 * 1024)
+#define CMD_CAMPAIGN_SUBJECT_MAX	998
+
+enum {
+	OPT_SUBJECT = 1,
+	OPT_BODY,
+	OPT_TEMPLATE,
+	OPT_JSON,
+	OPT_LIST,
+	OPT_SUBSCRIBER,
+	OPT_EML,
+	OPT_HTML,
+	OPT_TEXT,
+};
+
+static const struct option cmd_campaign_longopts[] = {
+	{ "subject",	required_argument,	NULL, OPT_SUBJECT },
+	{ "body",	required_argument,	NULL, OPT_BODY },
+	{ "template",	required_argument,	NULL, OPT_TEMPLATE },
+	{ "json",	no_argument,		NULL, OPT_JSON },
+	{ "list",	required_argument,	NULL, OPT_LIST },
+	{ "subscriber",	required_argument,	NULL, OPT_SUBSCRIBER },
+	{ "eml",	required_argument,	NULL, OPT_EML },
+	{ "html",	required_argument,	NULL, OPT_HTML },
+	{ "text",	no_argument,		NULL, OPT_TEXT },
+	{ NULL,		0,			NULL, 0 }
+};
+
+/* The options of one subcommand, as given. */
+struct camp_opts {
+	const char	*subject;
+	const char	*body;
+	const char	*template;
+	const char	*list;
+	const char	*subscriber;
+	const char	*eml;
+	const char	*html;
+	int		 json;
+	int		 text;
+	char		**args;		/* positional arguments */
+	int		 nargs;
+};
+
+struct camp_cmd {
+	const char	*name;
+	const char	*usage;
+	const char	*options;	/* the OPT_* it takes, as chars */
+	int		 nargs;		/* positional arguments it needs */
+	int		(*fn)(struct cmd_ctx *, struct camp_opts *);
+};
+
+static const struct camp_cmd	cmd_campaign_cmds[];
+
+/* --- small helpers ------------------------------------------------------ */
+
+static void
+cmd_campaign_help(FILE *f)
+{
+	size_t	i;
+
+	cmd_usage(&cmd_campaign, f);
+	fprintf(f, "\nWrite newsletters and look at them before they are "
+	    "sent.\n\n");
+	for (i = 0; cmd_campaign_cmds[i].name != NULL; i++)
+		fprintf(f, "  postroom campaign %s %s\n",
+		    cmd_campaign_cmds[i].name, cmd_campaign_cmds[i].usage);
+	fprintf(f, "\n"
+	    "  new       make a draft for LIST and print its id; the body is "
+	    "Markdown,\n"
+	    "            the template NAME means NAME.html and NAME.txt in "
+	    "the\n"
+	    "            templates directory (default: newsletter)\n"
+	    "  edit      change a draft (only a draft can be changed)\n"
+	    "  list      every campaign, newest first; --json: one object a "
+	    "line\n"
+	    "  show      one campaign and its body; --json: one object\n"
+	    "  preview   the message a subscriber would get (a sample "
+	    "subscriber\n"
+	    "            unless --subscriber): the whole message on stdout or "
+	    "in\n"
+	    "            --eml FILE, its HTML part in --html FILE (open it in "
+	    "a\n"
+	    "            browser), its text part on stdout with --text\n"
+	    "\n"
+	    "Subjects and bodies may hold merge fields such as "
+	    "{{subscriber.name}},\n"
+	    "{{subscriber.KEY}} (an attribute), {{list.name}} and "
+	    "{{campaign.date}}.\n"
+	    "\n"
+	    "Exit status: 0 done, 64 bad arguments, 65 bad data (unknown list,"
+	    " campaign\n"
+	    "or subscriber, a bad subject, body or template, not a draft), 66 "
+	    "unreadable\n"
+	    "body file, 69 database cannot be opened, 70 database failure, "
+	    "73 preview\n"
+	    "file cannot be written, 75 database busy, 78 bad configuration "
+	    "or key file.\n");
+}
+
+static int
+cmd_campaign_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "postroom: campaign: ");
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	cmd_usage(&cmd_campaign, stderr);
+	return EX_USAGE;
+}
+
+/* Print text from outside for a terminal: controls become '?'. */
+static void
+cmd_campaign_put_safe(FILE *f, const char *s)
+{
+	for (; *s != '\0'; s++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+}
+
+/* Who is at the keyboard: "cli:USER". */
+static char *
+cmd_campaign_who(void)
+{
+	struct passwd	*pw;
+	const char	*u;
+
+	if ((u = getenv("SUDO_USER")) == NULL || *u == '\0')
+		u = getenv("USER");
+	if (u == NULL || *u == '\0')
+		u = getlogin();
+	if ((u == NULL || *u == '\0') && (pw = getpwuid(getuid())) != NULL)
+		u = pw->pw_name;
+	if (u == NULL || *u == '\0')
+		return xprintf("cli:uid%lu", (unsigned long)getuid());
+	return xprintf("cli:%s", u);
+}
+
+static const char *
+cmd_campaign_when(int64_t t, char *buf, size_t len)
+{
+	struct tm	tm;
+	time_t		tt = (time_t)t;
+
+	if (t == 0 || localtime_r(&tt, &tm) == NULL)
+		return "-";
+	strftime(buf, len, "%Y-%m-%d %H:%M", &tm);
+	return buf;
+}
+
+static struct value *
+cmd_campaign_iso(int64_t t)
+{
+	struct tm	tm;
+	time_t		tt = (time_t)t;
+	char		s[32];
+
+	if (t == 0 || gmtime_r(&tt, &tm) == NULL)
+		return value_new_null();
+	strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return value_new_string(s);
+}
+
+/* A campaign id: a positive decimal integer. */
+static int
+cmd_campaign_id(const char *s, int64_t *id)
+{
+	char		*end;
+	long long	 v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v <= 0)
+		return -1;
+	*id = v;
+	return 0;
+}
+
+/* A store failure: tell the person and pick the exit code. */
+static int
+cmd_campaign_store_fail(struct store *s, char *cause)
+{
+	fprintf(stderr, "postroom: %s\n", cause != NULL ? cause :
+	    "database failure");
+	free(cause);
+	return store_busy(s) ? EX_TEMPFAIL : EX_SOFTWARE;
+}
+
+static struct store *
+cmd_campaign_open(struct conf *conf, int *rc)
+{
+	struct store	*s;
+	char		*cause = NULL;
+
+	if ((s = store_open(conf->general.database, &cause)) == NULL) {
+		fprintf(stderr, "postroom: %s\n", cause);
+		free(cause);
+		*rc = store_busy(NULL) ? EX_TEMPFAIL : EX_UNAVAILABLE;
+	}
+	return s;
+}
+
+static struct conf *
+cmd_campaign_conf(struct cmd_ctx *ctx)
+{
+	struct conf	*conf;
+
+	if ((conf = cmd_conf(ctx)) == NULL)
+		return NULL;
+	/* Dates in merge fields and headers are the network's. */
+	if (conf->general.timezone[0] != '\0') {
+		setenv("TZ", conf->general.timezone, 1);
+		tzset();
+	}
+	return conf;
+}
+
+static int
+cmd_campaign_list_ok(struct conf *conf, const char *slug)
+{
+	size_t	i;
+
+	if (conf_list_find(conf, slug) != NULL)
+		return 1;
+	fprintf(stderr, "postroom: campaign: no list \"");
+	cmd_campaign_put_safe(stderr, slug);
+	fprintf(stderr, "\" in %s", conf->path != NULL ? conf->path :
+	    "the configuration");
+	if (conf->nlists > 0) {
+		fprintf(stderr, " (lists:");
+		for (i = 0; i < conf->nlists; i++)
+			fprintf(stderr, " %s", conf->lists[i].slug);
+		fprintf(stderr, ")");
+	}
+	fputc('\n', stderr);
+	return 0;
+}
+
+/* One line of UTF-8 with something in it. */
+static int
+cmd_campaign_subject_ok(const char *s)
+{
+	size_t		 len = strlen(s), i;
+	const char	*why = NULL;
+
+	if (len > CMD_CAMPAIGN_SUBJECT_MAX)
+		why = "is longer than 998 octets";
+	else if (!utf8_valid(s, len))
+		why = "is not valid UTF-8";
+	else {
+		for (i = 0; i < len; i++) {
+			if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+				why = "holds a line break or control "
+				    "character";
+				break;
+			}
+		}
+		if (why == NULL && strspn(s, " ") == len)
+			why = "is empty";
+	}
+	if (why == NULL)
+		return 1;
+	fprintf(stderr, "postroom: campaign: the subject %s\n", why);
+	return 0;
+}
+
+/*
+ * Read a Markdown body: at most CMD_CAMPAIGN_BODY_MAX, UTF-8, no NULs.
+ * Returns the text, or NULL with *rc set after saying why.
+ */
+static char *
+cmd_campaign_body(const char *path, int *rc)
+{
+	struct buf	 b;
+	size_t		 i = 0, line = 1;
+	uint32_t	 cp;
+	int		 n;
+
+	buf_init(&b, CMD_CAMPAIGN_BODY_MAX);
+	if (buf_read_file(&b, path) == -1) {
+		if (errno == EFBIG) {
+			fprintf(stderr, "postroom: campaign: %s: larger than "
+			    "%d KiB\n", path, CMD_CAMPAIGN_BODY_MAX / 1024);
+			*rc = EX_DATAERR;
+		} else {
+			fprintf(stderr, "postroom: campaign: %s: %s\n", path,
+			    strerror(errno));
+			*rc = EX_NOINPUT;
+		}
+		buf_free(&b);
+		return NULL;
+	}
+	if (b.data == NULL)
+		buf_add(&b, "", 0);
+	while (i < b.len) {
+		if (b.data[i] == '\0' ||
+		    (n = utf8_decode(b.data + i, b.len - i, &cp)) <= 0) {
+			fprintf(stderr, "postroom: campaign: %s: line %zu: %s\n",
+			    path, line, b.data[i] == '\0' ? "a NUL byte" :
+			    "not valid UTF-8");
+			*rc = EX_DATAERR;
+			buf_free(&b);
+			return NULL;
+		}
+		if (b.data[i] == '\n')
+			line++;
+		i += (size_t)n;
+	}
+	if (strspn(b.data, " \t\r\n") == b.len) {
+		fprintf(stderr, "postroom: campaign: %s: the body is empty\n",
+		    path);
+		*rc = EX_DATAERR;
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_detach(&b, NULL);
+}
+
+/* Can this campaign be rendered?  Says why not. */
+static int
+cmd_campaign_check(struct conf *conf, const struct store_campaign *c)
+{
+	char	*cause = NULL;
+
+	if (newsletter_check(conf, c, &cause) == 0)
+		return 1;
+	fprintf(stderr, "postroom: campaign: %s\n", cause);
+	free(cause);
+	return 0;
+}
+
+/* Load campaign id: 1 found, else 0 with *rc set after saying why. */
+static int
+cmd_campaign_get(struct store *s, int64_t id, struct store_campaign *c,
+    int *rc)
+{
+	char	*cause = NULL;
+
+	switch (store_campaign_get(s, id, c, &cause)) {
+	case 1:
+		return 1;
+	case 0:
+		fprintf(stderr, "postroom: campaign: no campaign %" PRId64 "\n",
+		    id);
+		*rc = EX_DATAERR;
+		return 0;
+	default:
+		*rc = cmd_campaign_store_fail(s, cause);
+		return 0;
+	}
+}
+
+/* Write len bytes to path ("-": stdout), mode 0600 when created. */
+static int
+cmd_campaign_write(const char *path, const char *s, size_t len)
+{
+	FILE	*f;
+	int	 fd, saved;
+
+	if (strcmp(path, "-") == 0) {
+		if ((len > 0 && fwrite(s, 1, len, stdout) != len) ||
+		    fflush(stdout) == EOF) {
+			fprintf(stderr, "postroom: campaign: stdout: %s\n",
+			    strerror(errno));
+			return EX_IOERR;
+		}
+		return EX_OK;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd == -1 || (f = fdopen(fd, "w")) == NULL) {
+		saved = errno;
+		if (fd != -1)
+			close(fd);
+		fprintf(stderr, "postroom: campaign: %s: %s\n", path,
+		    strerror(saved));
+		return EX_CANTCREAT;
+	}
+	if ((len > 0 && fwrite(s, 1, len, f) != len) || fclose(f) == EOF) {
+		fprintf(stderr, "postroom: campaign: %s: %s\n", path,
+		    strerror(errno));
+		return EX_CANTCREAT;
+	}
+	return EX_OK;
+}
+
+static struct value *
+cmd_campaign_json(const struct store_campaign *c)
+{
+	struct value	*v = value_new_object();
+
+	value_object_set(v, "id", value_new_int(c->id));
+	value_object_set(v, "list", value_new_string(c->list));
+	value_object_set(v, "subject", value_new_string(c->subject));
+	value_object_set(v, "template", value_new_string(c->template));
+	value_object_set(v, "status", value_new_string(
+	    store_campaign_status_name(c->status)));
+	value_object_set(v, "created_by", value_new_string(c->created_by));
+	value_object_set(v, "created_at", cmd_campaign_iso(c->created_at));
+	value_object_set(v, "updated_at", cmd_campaign_iso(c->updated_at));
+	value_object_set(v, "scheduled_at", cmd_campaign_iso(c->scheduled_at));
+	value_object_set(v, "started_at", cmd_campaign_iso(c->started_at));
+	value_object_set(v, "finished_at", cmd_campaign_iso(c->finished_at));
+	value_object_set(v, "paused_reason", c->paused_reason[0] != '\0' ?
+	    value_new_string(c->paused_reason) : value_new_null());
+	if (c->body != NULL)
+		value_object_set(v, "body", value_new_string(c->body));
+	return v;
+}
+
+static int
+cmd_campaign_print_json(const struct value *v)
+{
+	char	*s;
+	int	 rc = EX_OK;
+
+	s = json_write(v, 0);
+	if (printf("%s\n", s) < 0)
+		rc = EX_IOERR;
+	free(s);
+	return rc;
+}
+
+/* --- the subcommands ----------------------------------------------------- */
+
+static int
+cmd_campaign_new(struct cmd_ctx *ctx, struct camp_opts *o)
+{
+	struct conf		*conf;
+	struct store		*s;
+	struct store_campaign	 c;
+	char			*cause = NULL, detail[32];
+	int64_t			 id;
+	int			 rc = EX_OK;
+
+	if (o->subject == NULL || o->body == NULL)
+		return cmd_campaign_usage("%s", "new: --subject and --body are "
+		    "required");
+	if ((conf = cmd_campaign_conf(ctx)) == NULL)
+		return EX_CONFIG;
+	if (!cmd_campaign_list_ok(conf, o->args[0]) ||
+	    !cmd_campaign_subject_ok(o->subject))
+		return EX_DATAERR;
+
+	memset(&c, 0, sizeof c);
+	if ((c.body = cmd_campaign_body(o->body, &rc)) == NULL)
+		return rc;
+	c.list = xstrdup(o->args[0]);
+	c.subject = xstrdup(o->subject);
+	c.template = o->template != NULL ? xstrdup(o->template) : NULL;
+	c.created_by = cmd_campaign_who();
+	if (!cmd_campaign_check(conf, &c)) {
+		store_campaign_clear(&c);
+		return EX_DATAERR;
+	}
+
+	if ((s = cmd_campaign_open(conf, &rc)) == NULL) {
+		store_campaign_clear(&c);
+		return rc;
+	}
+	if (store_campaign_add(s, &c, (int64_t)time(NULL), &id, &cause) == -1)
+		rc = cmd_campaign_store_fail(s, cause);
+	else {
+		snprintf(detail, sizeof detail, "%" PRId64, id);
+		store_event(s, "campaign.new", detail, c.created_by);
+		printf("%" PRId64 "\n", id);
+		if (fflush(stdout) == EOF)
+			rc = EX_IOERR;
+	}
+	store_close(s);
+	store_campaign_clear(&c);
+	return rc;
+}
+
+static int
+cmd_campaign_edit(struct cmd_ctx *ctx, struct camp_opts *o)
+{
+	struct conf		*conf;
+	struct store		*s;
+	struct store_campaign	 c;
+	char			*body = NULL, *cause = NULL, *who, detail[32];
+	int64_t			 id;
+	int			 rc = EX_OK, n;
+
+	if (cmd_campaign_id(o->args[0], &id) == -1)
+		return cmd_campaign_usage("edit: \"%s\" is not a campaign id",
+		    o->args[0]);
+	if (o->subject == NULL && o->body == NULL && o->template == NULL)
+		return cmd_campaign_usage("%s", "edit: nothing to change (give "
+		    "--subject, --body or --template)");
+	if ((conf = cmd_campaign_conf(ctx)) == NULL)
+		return EX_CONFIG;
+	if (o->subject != NULL && !cmd_campaign_subject_ok(o->subject))
+		return EX_DATAERR;
+	if (o->body != NULL && (body = cmd_campaign_body(o->body, &rc)) == NULL)
+		return rc;
+
+	if ((s = cmd_campaign_open(conf, &rc)) == NULL) {
+		free(body);
+		return rc;
+	}
+	memset(&c, 0, sizeof c);
+	if (!cmd_campaign_get(s, id, &c, &rc))
+		goto out;
+	if (c.status != STORE_CAMPAIGN_DRAFT) {
+		fprintf(stderr, "postroom: campaign: campaign %" PRId64 " is %s:"
+		    " only a draft can be edited\n", id,
+		    store_campaign_status_name(c.status));
+		rc = EX_DATAERR;
+		goto out;
+	}
+
+	/* Check the campaign as it will be. */
+	if (o->subject != NULL) {
+		free(c.subject);
+		c.subject = xstrdup(o->subject);
+	}
+	if (body != NULL) {
+		free(c.body);
+		c.body = xstrdup(body);
+	}
+	if (o->template != NULL) {
+		free(c.template);
+		c.template = xstrdup(o->template);
+	}
+	if (!cmd_campaign_check(conf, &c)) {
+		rc = EX_DATAERR;
+		goto out;
+	}
+
+	n = store_campaign_edit(s, id, o->subject, body, o->template,
+	    (int64_t)time(NULL), &cause);
+	if (n == -1)
+		rc = cmd_campaign_store_fail(s, cause);
+	else if (n == 0) {
+		fprintf(stderr, "postroom: campaign: campaign %" PRId64 " is no"
+		    " longer a draft: not changed\n", id);
+		rc = EX_DATAERR;
+	} else {
+		who = cmd_campaign_who();
+		snprintf(detail, sizeof detail, "%" PRId64, id);
+		store_event(s, "campaign.edit", detail, who);
+		free(who);
+	}
+out:
+	store_campaign_clear(&c);
+	store_close(s);
+	free(body);
+	return rc;
+}
+
+static int
+cmd_campaign_list_one(const struct store_campaign *c, void *arg)
+{
+	struct camp_opts	*o = arg;
+	struct value		*v;
+	char			 when[32];
+	int			 rc;
+
+	if (o->json) {
+		v = cmd_campaign_json(c);
+		rc = cmd_campaign_print_json(v);
+		value_free(v);
+		return rc == EX_OK ? 0 : -2;
+	}
+	printf("%-6" PRId64 " %-10s %-16s %-16s ", c->id,
+	    store_campaign_status_name(c->status), c->list,
+	    cmd_campaign_when(c->created_at, when, sizeof when));
+	cmd_campaign_put_safe(stdout, c->subject);
+	putchar('\n');
+	return 0;
+}
+
+static int
+cmd_campaign_list(struct cmd_ctx *ctx, struct camp_opts *o)
+{
+	struct conf	*conf;
+	struct store	*s;
+	char		*cause = NULL;
+	int		 rc = EX_OK, n;
+
+	if ((conf = cmd_campaign_conf(ctx)) == NULL)
+		return EX_CONFIG;
+	if (o->list != NULL && !cmd_campaign_list_ok(conf, o->list))
+		return EX_DATAERR;
+	if ((s = cmd_campaign_open(conf, &rc)) == NULL)
+		return rc;
+	if (!o->json)
+		printf("%-6s %-10s %-16s %-16s %s\n", "ID", "STATUS", "LIST",
+		    "CREATED", "SUBJECT");
+	n = store_campaign_each(s, o->list, cmd_campaign_list_one, o, &cause);
+	if (n == -1)
+		rc = cmd_campaign_store_fail(s, cause);
+	else if (n != 0 || fflush(stdout) == EOF) {
+		fprintf(stderr, "postroom: campaign: stdout: %s\n",
+		    strerror(errno));
+		rc = EX_IOERR;
+	}
+	store_close(s);
+	return rc;
+}
+
+static int
+cmd_campaign_show(struct cmd_ctx *ctx, struct camp_opts *o)
+{
+	struct conf		*conf;
+	struct store		*s;
+	struct store_campaign	 c;
+	struct value		*v;
+	char			 when[32];
+	int64_t			 id;
+	int			 rc = EX_OK;
+
+	if (cmd_campaign_id(o->args[0], &id) == -1)
+		return cmd_campaign_usage("show: \"%s\" is not a campaign id",
+		    o->args[0]);
+	if ((conf = cmd_campaign_conf(ctx)) == NULL)
+		return EX_CONFIG;
+	if ((s = cmd_campaign_open(conf, &rc)) == NULL)
+		return rc;
+	if (!cmd_campaign_get(s, id, &c, &rc)) {
+		store_close(s);
+		return rc;
+	}
+	if (o->json) {
+		v = cmd_campaign_json(&c);
+		rc = cmd_campaign_print_json(v);
+		value_free(v);
+	} else {
+		printf("campaign:  %" PRId64 "\n", c.id);
+		printf("list:      %s\n", c.list);
+		printf("status:    %s", store_campaign_status_name(c.status));
+		if (c.paused_reason[0] != '\0') {
+			printf(" (");
+			cmd_campaign_put_safe(stdout, c.paused_reason);
+			printf(")");
+		}
+		printf("\nsubject:   ");
+		cmd_campaign_put_safe(stdout, c.subject);
+		printf("\ntemplate:  %s\n", c.template);
+		printf("created:   %s", cmd_campaign_when(c.created_at, when,
+		    sizeof when));
+		if (c.created_by[0] != '\0') {
+			printf(" by ");
+			cmd_campaign_put_safe(stdout, c.created_by);
+		}
+		printf("\nupdated:   %s\n", cmd_campaign_when(c.updated_at,
+		    when, sizeof when));
+		if (c.scheduled_at != 0)
+			printf("scheduled: %s\n", cmd_campaign_when(
+			    c.scheduled_at, when, sizeof when));
+		if (c.started_at != 0)
+			printf("started:   %s\n", cmd_campaign_when(
+			    c.started_at, when, sizeof when));
+		if (c.finished_at != 0)
+			printf("finished:  %s\n", cmd_campaign_when(
+			    c.finished_at, when, sizeof when));
+		printf("\n%s", c.body);
+		if (c.body[0] != '\0' && c.body[strlen(c.body) - 1] != '\n')
+			putchar('\n');
+		if (fflush(stdout) == EOF)
+			rc = EX_IOERR;
+	}
+	store_campaign_clear(&c);
+	store_close(s);
+	return rc;
+}
+
+static int
+cmd_campaign_preview(struct cmd_ctx *ctx, struct camp_opts *o)
+{
+	struct conf			*conf;
+	struct store			*s;
+	struct store_campaign		 c;
+	struct store_subscriber		 sub;
+	const struct store_subscriber	*who;
+	struct newsletter		*nl = NULL;
+	struct newsletter_parts		 parts;
+	struct buf			 msg;
+	unsigned char			 key[TOKEN_KEY_LEN];
+	char				*cause = NULL, *addr = NULL, *from;
+	int64_t				 id;
+	time_t				 now = time(NULL);
+	int				 rc = EX_OK, found;
+
+	if (cmd_campaign_id(o->args[0], &id) == -1)
+		return cmd_campaign_usage("preview: \"%s\" is not a campaign "
+		    "id", o->args[0]);
+	if ((conf = cmd_campaign_conf(ctx)) == NULL)
+		return EX_CONFIG;
+	if (o->subscriber != NULL &&
+	    address_normalise(o->subscriber, &addr, &cause) == -1) {
+		fprintf(stderr, "postroom: campaign: invalid address \"");
+		cmd_campaign_put_safe(stderr, o->subscriber);
+		fprintf(stderr, "\": %s\n", cause);
+		free(cause);
+		return EX_DATAERR;
+	}
+	if ((s = cmd_campaign_open(conf, &rc)) == NULL) {
+		free(addr);
+		return rc;
+	}
+	memset(&sub, 0, sizeof sub);
+	memset(&parts, 0, sizeof parts);
+	buf_init(&msg, NEWSLETTER_MAX_MESSAGE);
+	if (!cmd_campaign_get(s, id, &c, &rc)) {
+		store_close(s);
+		free(addr);
+		return rc;
+	}
+
+	/* Step 1: who it is for. */
+	if (addr != NULL) {
+		found = store_subscriber_get(s, addr, &sub, &cause);
+		if (found == -1) {
+			rc = cmd_campaign_store_fail(s, cause);
+			goto out;
+		}
+		if (found == 0) {
+			fprintf(stderr, "postroom: campaign: no subscriber %s\n",
+			    addr);
+			rc = EX_DATAERR;
+			goto out;
+		}
+		who = &sub;
+	} else {
+		who = newsletter_sample();
+		fprintf(stderr, "postroom: campaign: previewing for a sample "
+		    "subscriber, \"%s\" <%s> (--subscriber EMAIL for a real "
+		    "one)\n", who->name, who->email);
+	}
+
+	/* Step 2: the key, the campaign as prepared for sending. */
+	if (token_key_load(conf->general.secret_file, 1, key, &cause) == -1) {
+		fprintf(stderr, "postroom: campaign: %s\n", cause);
+		free(cause);
+		rc = EX_CONFIG;
+		goto out;
+	}
+	nl = newsletter_prepare(conf, &c, key, &cause);
+	explicit_bzero(key, sizeof key);
+	if (nl == NULL) {
+		fprintf(stderr, "postroom: campaign %" PRId64 ": %s\n", id,
+		    cause);
+		free(cause);
+		rc = EX_DATAERR;
+		goto out;
+	}
+
+	/* Step 3: what was asked for; the whole message when nothing was. */
+	if (o->eml != NULL || (o->html == NULL && !o->text)) {
+		if (newsletter_render(nl, who, now, &msg, &from,
+		    &cause) == -1) {
+			fprintf(stderr, "postroom: campaign %" PRId64 ": %s\n",
+			    id, cause);
+			free(cause);
+			rc = EX_DATAERR;
+			goto out;
+		}
+		free(from);
+		rc = cmd_campaign_write(o->eml != NULL ? o->eml : "-",
+		    msg.data, msg.len);
+		if (rc != EX_OK)
+			goto out;
+	}
+	if (o->html != NULL || o->text) {
+		if (newsletter_render_parts(nl, who, now, &parts,
+		    &cause) == -1) {
+			fprintf(stderr, "postroom: campaign %" PRId64 ": %s\n",
+			    id, cause);
+			free(cause);
+			rc = EX_DATAERR;
+			goto out;
+		}
+		if (o->html != NULL) {
+			rc = cmd_campaign_write(o->html, parts.html,
+			    strlen(parts.html));
+			if (rc != EX_OK)
+				goto out;
+		}
+		if (o->text)
+			rc = cmd_campaign_write("-", parts.text,
+			    strlen(parts.text));
+	}
+
+out:
+	newsletter_parts_clear(&parts);
+	newsletter_free(nl);
+	buf_free(&msg);
+	store_subscriber_clear(&sub);
+	store_campaign_clear(&c);
+	store_close(s);
+	free(addr);
+	return rc;
+}
+
+static const struct camp_cmd cmd_campaign_cmds[] = {
+	{ "new", "LIST --subject TEXT --body FILE.md [--template NAME]",
+	  (const char []){ OPT_SUBJECT, OPT_BODY, OPT_TEMPLATE, 0 }, 1,
+	  cmd_campaign_new },
+	{ "edit", "ID [--subject TEXT] [--body FILE.md] [--template NAME]",
+	  (const char []){ OPT_SUBJECT, OPT_BODY, OPT_TEMPLATE, 0 }, 1,
+	  cmd_campaign_edit },
+	{ "list", "[--list LIST] [--json]",
+	  (const char []){ OPT_LIST, OPT_JSON, 0 }, 0, cmd_campaign_list },
+	{ "show", "ID [--json]",
+	  (const char []){ OPT_JSON, 0 }, 1, cmd_campaign_show },
+	{ "preview", "ID [--subscriber EMAIL] [--eml FILE] [--html FILE] "
+	  "[--text]",
+	  (const char []){ OPT_SUBSCRIBER, OPT_EML, OPT_HTML, OPT_TEXT, 0 }, 1,
+	  cmd_campaign_preview },
+	{ NULL, NULL, NULL, 0, NULL },
+};
+
+/* --- dispatch --------------------------------------------------------------- */
+
+static int
+cmd_campaign_run(struct cmd_ctx *ctx, const struct camp_cmd *cc, int argc,
+    char **argv)
+{
+	struct camp_opts	 o;
+	const struct option	*lo;
+	int			 ch;
+
+	memset(&o, 0, sizeof o);
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":", cmd_campaign_longopts,
+	    NULL)) != -1) {
+		if (ch == ':')
+			return cmd_campaign_usage("%s needs an argument",
+			    argv[optind - 1]);
+		if (ch == '?' || strchr(cc->options, ch) == NULL) {
+			for (lo = cmd_campaign_longopts; lo->name != NULL; lo++)
+				if (lo->val == ch)
+					break;
+			fprintf(stderr, "postroom: campaign: %s: ", cc->name);
+			if (ch != '?' && lo->name != NULL)
+				fprintf(stderr, "--%s is not an option here\n",
+				    lo->name);
+			else
+				fprintf(stderr, "unknown option %s\n",
+				    argv[optind - 1]);
+			cmd_usage(&cmd_campaign, stderr);
+			return EX_USAGE;
+		}
+		switch (ch) {
+		case OPT_SUBJECT:
+			o.subject = optarg;
+			break;
+		case OPT_BODY:
+			o.body = optarg;
+			break;
+		case OPT_TEMPLATE:
+			o.template = optarg;
+			break;
+		case OPT_JSON:
+			o.json = 1;
+			break;
+		case OPT_LIST:
+			o.list = optarg;
+			break;
+		case OPT_SUBSCRIBER:
+			o.subscriber = optarg;
+			break;
+		case OPT_EML:
+			o.eml = optarg;
+			break;
+		case OPT_HTML:
+			o.html = optarg;
+			break;
+		case OPT_TEXT:
+			o.text = 1;
+			break;
+		}
+	}
+	o.args = argv + optind;
+	o.nargs = argc - optind;
+	if (o.nargs != cc->nargs) {
+		fprintf(stderr, "postroom: campaign: %s: ", cc->name);
+		if (o.nargs > cc->nargs)
+			fprintf(stderr, "unexpected argument \"%s\"\n",
+			    o.args[cc->nargs]);
+		else
+			fprintf(stderr, "missing argument\n");
+		fprintf(stderr, "usage: postroom campaign %s %s\n", cc->name,
+		    cc->usage);
+		return EX_USAGE;
+	}
+	return cc->fn(ctx, &o);
+}
+
+static int
+cmd_campaign_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	size_t	i;
+
+	if (cmd_wants_help(argc, argv)) {
+		cmd_campaign_help(stdout);
+		return EX_OK;
+	}
+	if (argc < 2) {
+		fprintf(stderr, "postroom: campaign: which command?\n");
+		cmd_campaign_help(stderr);
+		return EX_USAGE;
+	}
+	for (i = 0; cmd_campaign_cmds[i].name != NULL; i++) {
+		if (strcmp(argv[1], cmd_campaign_cmds[i].name) == 0)
+			return cmd_campaign_run(ctx, &cmd_campaign_cmds[i],
+			    argc - 1, argv + 1);
+	}
+	return cmd_campaign_usage("unknown command \"%s\"", argv[1]);
+}
+
+const struct cmd cmd_campaign = {
+	.name = "campaign",
+	.usage = "new|edit|list|show|preview ...",
+	.help = "write newsletters: new, edit, list, show, preview",
+	.exec = cmd_campaign_exec,
+};

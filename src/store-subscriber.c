@@ -1,0 +1,845 @@
+/*
+ * store-subscriber.c - subscribers, their list memberships (with consent)
+ * and the suppression list.
+ *
+ * Owns: the SQL for the subscribers, memberships and suppressions tables,
+ * the membership state machine (store_member_set_status), erasure and the
+ * access-request export of one person.  Does not own: the SQLite connection
+ * (store.c), what a valid address is (address.c), the hash of forgotten
+ * addresses (token.c), the wording people see (cmd-subscriber.c).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "address.h"
+#include "json.h"
+#include "log.h"
+#include "store-int.h"
+#include "token.h"
+#include "value.h"
+#include "xmalloc.h"
+
+static const char *const store_member_statuses[] = {
+	[STORE_MEMBER_PENDING] = "pending",
+	[STORE_MEMBER_CONFIRMED] = "confirmed",
+	[STORE_MEMBER_UNSUBSCRIBED] = "unsubscribed",
+	[STORE_MEMBER_BOUNCED] = "bounced",
+};
+
+/* The columns store_subscriber_fill() and store_member_fill() read. */
+#define STORE_SUBSCRIBER_COLS \
+	"s.id, s.email, coalesce(s.name, ''), s.attrs, s.created_at"
+#define STORE_MEMBER_COLS \
+	"m.subscriber_id, m.list, m.status, m.mode, coalesce(m.consent_at, 0)," \
+	" coalesce(m.consent_method, ''), coalesce(m.consent_source, '')," \
+	" coalesce(m.confirmed_at, 0), coalesce(m.unsubscribed_at, 0)," \
+	" m.created_at, m.updated_at"
+#define STORE_MEMBER_NCOLS	11
+
+const char *
+store_member_status_name(enum store_member_status st)
+{
+	if ((unsigned)st >= STORE_MEMBER_NSTATUSES)
+		fatalx("%s: bad membership status %d", __func__, (int)st);
+	return store_member_statuses[st];
+}
+
+int
+store_member_status_parse(const char *name, enum store_member_status *st)
+{
+	int	i;
+
+	for (i = 0; i < STORE_MEMBER_NSTATUSES; i++) {
+		if (strcmp(name, store_member_statuses[i]) == 0) {
+			*st = i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void
+store_subscriber_clear(struct store_subscriber *sub)
+{
+	free(sub->email);
+	free(sub->name);
+	free(sub->attrs);
+	memset(sub, 0, sizeof *sub);
+}
+
+void
+store_member_clear(struct store_member *m)
+{
+	free(m->list);
+	free(m->mode);
+	free(m->consent_method);
+	free(m->consent_source);
+	memset(m, 0, sizeof *m);
+}
+
+/* Fill from STORE_SUBSCRIBER_COLS at column col; strings are new. */
+static void
+store_subscriber_fill(struct store_stmt *st, int col,
+    struct store_subscriber *sub)
+{
+	sub->id = store_column_int(st, col);
+	sub->email = store_column_text(st, col + 1);
+	sub->name = store_column_text(st, col + 2);
+	sub->attrs = store_column_text(st, col + 3);
+	sub->created_at = store_column_int(st, col + 4);
+	if (sub->email == NULL || sub->name == NULL || sub->attrs == NULL)
+		fatalx("%s: NULL in subscriber %lld", __func__,
+		    (long long)sub->id);
+}
+
+/* Fill from STORE_MEMBER_COLS at column col; strings are new. */
+static void
+store_member_fill(struct store_stmt *st, int col, struct store_member *m)
+{
+	const char	*status;
+
+	m->subscriber_id = store_column_int(st, col);
+	m->list = store_column_text(st, col + 1);
+	status = store_column_peek(st, col + 2);
+	if (status == NULL || store_member_status_parse(status,
+	    &m->status) != 0)
+		fatalx("%s: membership status %s", __func__,
+		    status != NULL ? status : "NULL");
+	m->mode = store_column_text(st, col + 3);
+	m->consent_at = store_column_int(st, col + 4);
+	m->consent_method = store_column_text(st, col + 5);
+	m->consent_source = store_column_text(st, col + 6);
+	m->confirmed_at = store_column_int(st, col + 7);
+	m->unsubscribed_at = store_column_int(st, col + 8);
+	m->created_at = store_column_int(st, col + 9);
+	m->updated_at = store_column_int(st, col + 10);
+}
+
+/* --- subscribers -------------------------------------------------------- */
+
+int
+store_subscriber_get(struct store *s, const char *email,
+    struct store_subscriber *sub, char **cause)
+{
+	struct store_stmt	*st;
+	int			 rc;
+
+	st = store_query(s, cause, "SELECT " STORE_SUBSCRIBER_COLS
+	    " FROM subscribers s WHERE s.email = ?", "t", email);
+	if (st == NULL)
+		return -1;
+	if ((rc = store_step(s, st, cause)) == 1)
+		store_subscriber_fill(st, 0, sub);
+	store_done(st);
+	return rc;
+}
+
+int
+store_subscriber_get_id(struct store *s, int64_t id,
+    struct store_subscriber *sub, char **cause)
+{
+	struct store_stmt	*st;
+	int			 rc;
+
+	st = store_query(s, cause, "SELECT " STORE_SUBSCRIBER_COLS
+	    " FROM subscribers s WHERE s.id = ?", "I", id);
+	if (st == NULL)
+		return -1;
+	if ((rc = store_step(s, st, cause)) == 1)
+		store_subscriber_fill(st, 0, sub);
+	store_done(st);
+	return rc;
+}
+
+int
+store_subscriber_add(struct store *s, const char *email, const char *name,
+    const char *attrs, int64_t *id, char **cause)
+{
+	int64_t	now = (int64_t)time(NULL);
+	int	n;
+
+	n = store_run(s, cause,
+	    "INSERT INTO subscribers (email, name, attrs, created_at,"
+	    " updated_at) VALUES (?1, nullif(?2, ''), coalesce(?3, '{}'),"
+	    " ?4, ?4) ON CONFLICT (email) DO NOTHING", "tttI", email, name,
+	    attrs, now);
+	if (n == -1)
+		return -1;
+	if (n == 1) {
+		*id = store_last_insert_id(s);
+		return 1;
+	}
+	if (store_query_int(s, id, cause,
+	    "SELECT id FROM subscribers WHERE email = ?", "t", email) != 1) {
+		if (cause != NULL && *cause == NULL)
+			*cause = xprintf("%s: %s vanished", store_path(s),
+			    email);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_subscriber_update(struct store *s, int64_t id, const char *name,
+    const char *attrs, char **cause)
+{
+	int	n;
+
+	n = store_run(s, cause,
+	    "UPDATE subscribers SET"
+	    " name = CASE WHEN ?2 IS NULL THEN name ELSE nullif(?2, '') END,"
+	    " attrs = coalesce(?3, attrs), updated_at = ?4"
+	    " WHERE id = ?1 AND ((?2 IS NOT NULL AND coalesce(name, '') <> ?2)"
+	    " OR (?3 IS NOT NULL AND attrs <> ?3))", "IttI", id, name, attrs,
+	    (int64_t)time(NULL));
+	if (n == -1)
+		return -1;
+	return n > 0;
+}
+
+/* --- memberships -------------------------------------------------------- */
+
+int
+store_member_get(struct store *s, int64_t subscriber_id, const char *list,
+    struct store_member *m, char **cause)
+{
+	struct store_stmt	*st;
+	int			 rc;
+
+	st = store_query(s, cause, "SELECT " STORE_MEMBER_COLS
+	    " FROM memberships m WHERE m.subscriber_id = ? AND m.list = ?",
+	    "It", subscriber_id, list);
+	if (st == NULL)
+		return -1;
+	if ((rc = store_step(s, st, cause)) == 1)
+		store_member_fill(st, 0, m);
+	store_done(st);
+	return rc;
+}
+
+static int
+store_mode_ok(const char *mode)
+{
+	return strcmp(mode, "immediate") == 0 || strcmp(mode, "digest") == 0;
+}
+
+int
+store_member_add(struct store *s, int64_t subscriber_id, const char *list,
+    enum store_member_status status, const char *mode,
+    const char *consent_method, const char *consent_source, char **cause)
+{
+	int64_t	now = (int64_t)time(NULL), when;
+	int	n;
+
+	if (status != STORE_MEMBER_PENDING && status != STORE_MEMBER_CONFIRMED)
+		fatalx("%s: a new membership cannot be %s", __func__,
+		    store_member_status_name(status));
+	if (mode == NULL)
+		mode = "immediate";
+	if (!store_mode_ok(mode))
+		fatalx("%s: bad mode %s", __func__, mode);
+	when = status == STORE_MEMBER_CONFIRMED ? now : 0;
+	n = store_run(s, cause,
+	    "INSERT INTO memberships (subscriber_id, list, status, mode,"
+	    " consent_at, consent_method, consent_source, confirmed_at,"
+	    " created_at, updated_at)"
+	    " VALUES (?1, ?2, ?3, ?4, nullif(?5, 0), ?6, nullif(?7, ''),"
+	    " nullif(?5, 0), ?8, ?8)"
+	    " ON CONFLICT (subscriber_id, list) DO NOTHING", "ItttIttI",
+	    subscriber_id, list, store_member_status_name(status), mode, when,
+	    consent_method, consent_source, now);
+	if (n == -1)
+		return -1;
+	return n > 0;
+}
+
+int
+store_member_set_status(struct store *s, int64_t subscriber_id,
+    const char *list, enum store_member_status status,
+    const char *consent_method, const char *consent_source, char **cause)
+{
+	const char	*name = store_member_status_name(status);
+	char		*detail;
+	int		 n;
+
+	n = store_run(s, cause,
+	    "UPDATE memberships SET status = ?3, updated_at = ?4,"
+	    " consent_at = CASE WHEN ?3 = 'confirmed' THEN ?4"
+	    "  ELSE consent_at END,"
+	    " consent_method = CASE WHEN ?3 = 'confirmed'"
+	    "  THEN coalesce(?5, consent_method) ELSE consent_method END,"
+	    " consent_source = CASE WHEN ?3 = 'confirmed'"
+	    "  THEN coalesce(?6, consent_source) ELSE consent_source END,"
+	    " confirmed_at = CASE WHEN ?3 = 'confirmed' THEN ?4"
+	    "  ELSE confirmed_at END,"
+	    " unsubscribed_at = CASE WHEN ?3 = 'unsubscribed' THEN ?4"
+	    "  ELSE unsubscribed_at END"
+	    " WHERE subscriber_id = ?1 AND list = ?2 AND status <> ?3",
+	    "IttItt", subscriber_id, list, name, (int64_t)time(NULL),
+	    consent_method, consent_source);
+	if (n <= 0)
+		return n;
+
+	/* Leaving: a confirmation still waiting to go must not go. */
+	if (status == STORE_MEMBER_UNSUBSCRIBED ||
+	    status == STORE_MEMBER_BOUNCED) {
+		if (store_run(s, cause,
+		    "UPDATE outbox SET state = 'skipped', updated_at = ?3"
+		    " WHERE subscriber_id = ?1 AND kind = 'confirm'"
+		    " AND state IN ('queued', 'deferred')"
+		    " AND substr(dedup_key, 1, length(?2) + 9) ="
+		    " 'confirm:' || ?2 || ':'", "ItI", subscriber_id, list,
+		    (int64_t)time(NULL)) == -1)
+			return -1;
+	}
+
+	/* The audit log says who moved it where (best effort). */
+	detail = xprintf("list %s%s%s%s%s", list,
+	    consent_method != NULL ? " method " : "",
+	    consent_method != NULL ? consent_method : "",
+	    consent_source != NULL ? " source " : "",
+	    consent_source != NULL ? consent_source : "");
+	(void)store_run(s, NULL,
+	    "INSERT INTO events (at, kind, subject, detail)"
+	    " SELECT ?, 'member.' || ?, email, ? FROM subscribers WHERE id = ?",
+	    "IttI", (int64_t)time(NULL), name, detail,
+	    subscriber_id);
+	free(detail);
+	log_info("subscriber %lld on %s: now %s", (long long)subscriber_id,
+	    list, name);
+	return 1;
+}
+
+int
+store_member_set_mode(struct store *s, int64_t subscriber_id,
+    const char *list, const char *mode, char **cause)
+{
+	int	n;
+
+	if (!store_mode_ok(mode))
+		fatalx("%s: bad mode %s", __func__, mode);
+	n = store_run(s, cause,
+	    "UPDATE memberships SET mode = ?3, updated_at = ?4"
+	    " WHERE subscriber_id = ?1 AND list = ?2 AND mode <> ?3",
+	    "IttI", subscriber_id, list, mode, (int64_t)time(NULL));
+	if (n == -1)
+		return -1;
+	return n > 0;
+}
+
+int
+store_members_each(struct store *s, const char *list, const char *mode,
+    int64_t after_id, int (*fn)(const struct store_subscriber *, void *),
+    void *arg, char **cause)
+{
+	struct store_subscriber	 sub;
+	struct store_stmt	*st;
+	int			 rc, stop = 0;
+
+	st = store_query(s, cause, "SELECT " STORE_SUBSCRIBER_COLS
+	    " FROM memberships m JOIN subscribers s ON s.id = m.subscriber_id"
+	    " WHERE m.list = ?1 AND m.status = 'confirmed'"
+	    " AND (?2 IS NULL OR m.mode = ?2) AND m.subscriber_id > ?3"
+	    " ORDER BY m.subscriber_id", "ttI", list, mode, after_id);
+	if (st == NULL)
+		return -1;
+	while ((rc = store_step(s, st, cause)) == 1) {
+		memset(&sub, 0, sizeof sub);
+		store_subscriber_fill(st, 0, &sub);
+		stop = fn(&sub, arg);
+		store_subscriber_clear(&sub);
+		if (stop != 0)
+			break;
+	}
+	store_done(st);
+	if (rc == -1)
+		return -1;
+	return stop;
+}
+
+int
+store_members_count(struct store *s, const char *list, const char *mode,
+    int64_t *n, char **cause)
+{
+	*n = 0;
+	return store_query_int(s, n, cause,
+	    "SELECT count(*) FROM memberships"
+	    " WHERE list = ?1 AND status = 'confirmed'"
+	    " AND (?2 IS NULL OR mode = ?2)", "tt", list, mode) == -1 ? -1 : 0;
+}
+
+int
+store_member_walk(struct store *s, const char *list, unsigned int statuses,
+    int (*fn)(const struct store_subscriber *, const struct store_member *,
+    void *), void *arg, char **cause)
+{
+	struct store_subscriber	 sub;
+	struct store_member	 m;
+	struct store_stmt	*st;
+	int			 rc, stop = 0;
+
+	st = store_query(s, cause, "SELECT " STORE_MEMBER_COLS ", "
+	    STORE_SUBSCRIBER_COLS
+	    " FROM memberships m JOIN subscribers s ON s.id = m.subscriber_id"
+	    " WHERE m.list = ?1 AND (?2 = 0 OR (?2 >> CASE m.status"
+	    " WHEN 'pending' THEN 0 WHEN 'confirmed' THEN 1"
+	    " WHEN 'unsubscribed' THEN 2 ELSE 3 END) & 1)"
+	    " ORDER BY m.subscriber_id", "ti", list, (int)statuses);
+	if (st == NULL)
+		return -1;
+	while ((rc = store_step(s, st, cause)) == 1) {
+		memset(&sub, 0, sizeof sub);
+		memset(&m, 0, sizeof m);
+		store_member_fill(st, 0, &m);
+		store_subscriber_fill(st, STORE_MEMBER_NCOLS, &sub);
+		stop = fn(&sub, &m, arg);
+		store_subscriber_clear(&sub);
+		store_member_clear(&m);
+		if (stop != 0)
+			break;
+	}
+	store_done(st);
+	if (rc == -1)
+		return -1;
+	return stop;
+}
+
+int
+store_member_walk_subscriber(struct store *s, int64_t subscriber_id,
+    int (*fn)(const struct store_member *, void *), void *arg, char **cause)
+{
+	struct store_member	 m;
+	struct store_stmt	*st;
+	int			 rc, stop = 0;
+
+	st = store_query(s, cause, "SELECT " STORE_MEMBER_COLS
+	    " FROM memberships m WHERE m.subscriber_id = ? ORDER BY m.list",
+	    "I", subscriber_id);
+	if (st == NULL)
+		return -1;
+	while ((rc = store_step(s, st, cause)) == 1) {
+		memset(&m, 0, sizeof m);
+		store_member_fill(st, 0, &m);
+		stop = fn(&m, arg);
+		store_member_clear(&m);
+		if (stop != 0)
+			break;
+	}
+	store_done(st);
+	if (rc == -1)
+		return -1;
+	return stop;
+}
+
+/* --- suppression -------------------------------------------------------- */
+
+/*
+ * The suppression hash: token_hash_address() of the address with its
+ * local part lowercased too.  Local parts are case-sensitive in principle,
+ * but a person who asked to be forgotten must not be mailed because they
+ * or a spreadsheet spelt it "Carol@" the next time: suppression errs on
+ * the side of not mailing.
+ */
+static void
+store_subscriber_hash(const char *email, char hash[65])
+{
+	char	*lower, *p;
+
+	lower = xstrdup(email);
+	for (p = lower; *p != '\0'; p++) {
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	}
+	token_hash_address(lower, hash);
+	free(lower);
+}
+
+int
+store_subscriber_suppressed(struct store *s, const char *email,
+    char **cause)
+{
+	char	hash[65];
+	int64_t	one;
+
+	store_subscriber_hash(email, hash);
+	return store_query_int(s, &one, cause,
+	    "SELECT 1 FROM suppressions WHERE hash = ?", "t", hash);
+}
+
+int
+store_subscriber_suppress(struct store *s, const char *email,
+    const char *reason, char **cause)
+{
+	char	hash[65];
+	int	n;
+
+	store_subscriber_hash(email, hash);
+	n = store_run(s, cause,
+	    "INSERT INTO suppressions (hash, reason, created_at)"
+	    " VALUES (?, ?, ?) ON CONFLICT (hash) DO NOTHING", "ttI", hash,
+	    reason, (int64_t)time(NULL));
+	if (n == -1)
+		return -1;
+	return n > 0;
+}
+
+int
+store_subscriber_mailable(struct store *s, int64_t subscriber_id,
+    const char *list, char **cause)
+{
+	struct store_stmt	*st;
+	char			*email = NULL;
+	int			 rc;
+
+	st = store_query(s, cause,
+	    "SELECT s.email FROM memberships m"
+	    " JOIN subscribers s ON s.id = m.subscriber_id"
+	    " WHERE m.subscriber_id = ? AND m.list = ?"
+	    " AND m.status = 'confirmed'", "It", subscriber_id, list);
+	if (st == NULL)
+		return -1;
+	if ((rc = store_step(s, st, cause)) == 1)
+		email = store_column_text(st, 0);
+	store_done(st);
+	if (rc != 1)
+		return rc;
+	rc = store_subscriber_suppressed(s, email, cause);
+	free(email);
+	if (rc == -1)
+		return -1;
+	return !rc;
+}
+
+/* --- erasure ------------------------------------------------------------ */
+
+/* Everything keyed by the address in one of its spellings. */
+static int
+store_subscriber_scrub(struct store *s, const char *addr, char **cause)
+{
+	if (store_run(s, cause,
+	    "DELETE FROM outbox WHERE rcpt_to = ? COLLATE NOCASE", "t",
+	    addr) == -1)
+		return -1;
+	if (store_run(s, cause,
+	    "DELETE FROM bounces WHERE recipient = ? COLLATE NOCASE", "t",
+	    addr) == -1)
+		return -1;
+	if (store_run(s, cause,
+	    "DELETE FROM events WHERE instr(lower(coalesce(subject, '') ||"
+	    " ' ' || coalesce(detail, '')), lower(?)) > 0", "t", addr) == -1)
+		return -1;
+	if (store_run(s, cause,
+	    "UPDATE enquiries SET sender = NULL, sender_name = NULL,"
+	    " subject = NULL, raw = NULL WHERE sender = ? COLLATE NOCASE", "t",
+	    addr) == -1)
+		return -1;
+	return 0;
+}
+
+int
+store_subscriber_forget(struct store *s, const char *email, char **cause)
+{
+	struct store_stmt	*st;
+	char			**found = NULL, *display, *detail;
+	size_t			  nfound = 0, i;
+	int			  own, rc;
+
+	own = !store_in_transaction(s);
+	if (own && store_begin(s, cause) != 0)
+		return -1;
+
+	/*
+	 * Step 1: every subscriber spelt like it, whatever the case of the
+	 * local part; memberships, their outbox rows and bounces go too.
+	 */
+	st = store_query(s, cause,
+	    "SELECT email FROM subscribers WHERE email = ? COLLATE NOCASE", "t",
+	    email);
+	if (st == NULL)
+		goto fail;
+	while ((rc = store_step(s, st, cause)) == 1) {
+		found = xreallocarray(found, nfound + 1, sizeof *found);
+		found[nfound++] = store_column_text(st, 0);
+	}
+	store_done(st);
+	if (rc == -1)
+		goto fail;
+	if (store_run(s, cause,
+	    "DELETE FROM subscribers WHERE email = ? COLLATE NOCASE", "t",
+	    email) == -1)
+		goto fail;
+
+	/* Step 2: whatever else holds the address, in either spelling. */
+	display = address_display(email);
+	rc = store_subscriber_scrub(s, email, cause);
+	if (rc == 0 && strcmp(display, email) != 0)
+		rc = store_subscriber_scrub(s, display, cause);
+	free(display);
+	if (rc != 0)
+		goto fail;
+
+	/* Step 3: remember only the hash, and that it happened. */
+	if (store_subscriber_suppress(s, email, "forgotten", cause) == -1)
+		goto fail;
+	detail = nfound > 0 ? xprintf("%zu subscriber%s erased", nfound,
+	    nfound == 1 ? "" : "s") :
+	    xstrdup("no subscriber; address suppressed");
+	(void)store_run(s, NULL, "INSERT INTO events (at, kind, subject,"
+	    " detail) VALUES (?, 'subscriber.forget', NULL, ?)", "It",
+	    (int64_t)time(NULL), detail);
+	free(detail);
+	if (own && store_commit(s, cause) != 0)
+		goto fail;
+	for (i = 0; i < nfound; i++)
+		free(found[i]);
+	free(found);
+	return nfound > 0;
+
+fail:
+	if (own)
+		store_rollback(s);
+	for (i = 0; i < nfound; i++)
+		free(found[i]);
+	free(found);
+	return -1;
+}
+
+/* --- access request ----------------------------------------------------- */
+
+/* A time as an ISO 8601 UTC string, or null for 0. */
+static struct value *
+store_subscriber_time(int64_t t)
+{
+	struct tm	tm;
+	time_t		tt = (time_t)t;
+	char		s[32];
+
+	if (t == 0 || gmtime_r(&tt, &tm) == NULL)
+		return value_new_null();
+	strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return value_new_string(s);
+}
+
+/* A column as a string value, or null. */
+static struct value *
+store_subscriber_col(struct store_stmt *st, int col)
+{
+	const char	*t;
+
+	if (store_column_is_null(st, col) ||
+	    (t = store_column_peek(st, col)) == NULL)
+		return value_new_null();
+	return value_new_string(t);
+}
+
+static struct value *
+store_subscriber_colint(struct store_stmt *st, int col)
+{
+	if (store_column_is_null(st, col))
+		return value_new_null();
+	return value_new_int((long long)store_column_int(st, col));
+}
+
+static int
+store_subscriber_person_member(const struct store_member *m, void *arg)
+{
+	struct value	*list = arg, *o, *c;
+
+	o = value_new_object();
+	value_object_set(o, "list", value_new_string(m->list));
+	value_object_set(o, "status", value_new_string(
+	    store_member_status_name(m->status)));
+	value_object_set(o, "mode", value_new_string(m->mode));
+	c = value_new_object();
+	value_object_set(c, "at", store_subscriber_time(m->consent_at));
+	value_object_set(c, "method", *m->consent_method != '\0' ?
+	    value_new_string(m->consent_method) : value_new_null());
+	value_object_set(c, "source", *m->consent_source != '\0' ?
+	    value_new_string(m->consent_source) : value_new_null());
+	value_object_set(o, "consent", c);
+	value_object_set(o, "confirmed_at",
+	    store_subscriber_time(m->confirmed_at));
+	value_object_set(o, "unsubscribed_at",
+	    store_subscriber_time(m->unsubscribed_at));
+	value_object_set(o, "created_at", store_subscriber_time(m->created_at));
+	value_object_set(o, "updated_at", store_subscriber_time(m->updated_at));
+	value_list_append(list, o);
+	return 0;
+}
+
+struct value *
+store_subscriber_person(struct store *s, const char *email, char **cause)
+{
+	struct store_subscriber	 sub;
+	struct store_stmt	*st;
+	struct value		*person, *o, *list, *attrs;
+	char			*display;
+	int			 rc, found;
+
+	memset(&sub, 0, sizeof sub);
+	display = address_display(email);
+	person = value_new_object();
+	value_object_set(person, "email", value_new_string(email));
+	if (strcmp(display, email) != 0)
+		value_object_set(person, "email_display",
+		    value_new_string(display));
+
+	/* Step 1: the subscriber and memberships. */
+	if ((found = store_subscriber_get(s, email, &sub, cause)) == -1)
+		goto fail;
+	if (!found) {
+		st = store_query(s, cause, "SELECT " STORE_SUBSCRIBER_COLS
+		    " FROM subscribers s WHERE s.email = ? COLLATE NOCASE"
+		    " ORDER BY s.id", "t", email);
+		if (st == NULL)
+			goto fail;
+		if ((found = store_step(s, st, cause)) == 1)
+			store_subscriber_fill(st, 0, &sub);
+		store_done(st);
+		if (found == -1)
+			goto fail;
+	}
+	if (found) {
+		o = value_new_object();
+		value_object_set(o, "id", value_new_int((long long)sub.id));
+		value_object_set(o, "email", value_new_string(sub.email));
+		value_object_set(o, "name", *sub.name != '\0' ?
+		    value_new_string(sub.name) : value_new_null());
+		if ((attrs = json_parse(sub.attrs, strlen(sub.attrs),
+		    NULL)) == NULL)
+			attrs = value_new_string(sub.attrs);
+		value_object_set(o, "attrs", attrs);
+		value_object_set(o, "created_at",
+		    store_subscriber_time(sub.created_at));
+		value_object_set(person, "subscriber", o);
+	} else
+		value_object_set(person, "subscriber", value_new_null());
+	list = value_new_list();
+	value_object_set(person, "memberships", list);
+	if (found && store_member_walk_subscriber(s, sub.id,
+	    store_subscriber_person_member, list, cause) == -1)
+		goto fail;
+
+	/* Step 2: messages queued or sent to them (not the bodies). */
+	list = value_new_list();
+	value_object_set(person, "outbox", list);
+	st = store_query(s, cause,
+	    "SELECT id, kind, state, campaign_id, attempts, last_code,"
+	    " created_at, sent_at FROM outbox"
+	    " WHERE subscriber_id = ?1 OR rcpt_to = ?2 COLLATE NOCASE"
+	    " OR rcpt_to = ?3 COLLATE NOCASE ORDER BY id", "Itt",
+	    found ? sub.id : (int64_t)-1, email, display);
+	if (st == NULL)
+		goto fail;
+	while ((rc = store_step(s, st, cause)) == 1) {
+		o = value_new_object();
+		value_object_set(o, "id", store_subscriber_colint(st, 0));
+		value_object_set(o, "kind", store_subscriber_col(st, 1));
+		value_object_set(o, "state", store_subscriber_col(st, 2));
+		value_object_set(o, "campaign_id",
+		    store_subscriber_colint(st, 3));
+		value_object_set(o, "attempts", store_subscriber_colint(st, 4));
+		value_object_set(o, "last_code",
+		    store_subscriber_colint(st, 5));
+		value_object_set(o, "created_at",
+		    store_subscriber_time(store_column_int(st, 6)));
+		value_object_set(o, "sent_at",
+		    store_subscriber_time(store_column_int(st, 7)));
+		value_list_append(list, o);
+	}
+	store_done(st);
+	if (rc == -1)
+		goto fail;
+
+	/* Step 3: bounces. */
+	list = value_new_list();
+	value_object_set(person, "bounces", list);
+	st = store_query(s, cause,
+	    "SELECT kind, status, diagnostic, received_at FROM bounces"
+	    " WHERE subscriber_id = ?1 OR recipient = ?2 COLLATE NOCASE"
+	    " OR recipient = ?3 COLLATE NOCASE ORDER BY id", "Itt",
+	    found ? sub.id : (int64_t)-1, email, display);
+	if (st == NULL)
+		goto fail;
+	while ((rc = store_step(s, st, cause)) == 1) {
+		o = value_new_object();
+		value_object_set(o, "kind", store_subscriber_col(st, 0));
+		value_object_set(o, "status", store_subscriber_col(st, 1));
+		value_object_set(o, "diagnostic", store_subscriber_col(st, 2));
+		value_object_set(o, "received_at",
+		    store_subscriber_time(store_column_int(st, 3)));
+		value_list_append(list, o);
+	}
+	store_done(st);
+	if (rc == -1)
+		goto fail;
+
+	/* Step 4: enquiries they sent (the record, not the raw message). */
+	list = value_new_list();
+	value_object_set(person, "enquiries", list);
+	st = store_query(s, cause,
+	    "SELECT reference, received_at, sender_name, subject, lead,"
+	    " reason, raw IS NOT NULL OR raw_path IS NOT NULL FROM enquiries"
+	    " WHERE sender = ?1 COLLATE NOCASE OR sender = ?2 COLLATE NOCASE"
+	    " ORDER BY id", "tt", email, display);
+	if (st == NULL)
+		goto fail;
+	while ((rc = store_step(s, st, cause)) == 1) {
+		o = value_new_object();
+		value_object_set(o, "reference", store_subscriber_col(st, 0));
+		value_object_set(o, "received_at",
+		    store_subscriber_time(store_column_int(st, 1)));
+		value_object_set(o, "sender_name", store_subscriber_col(st, 2));
+		value_object_set(o, "subject", store_subscriber_col(st, 3));
+		value_object_set(o, "lead", store_subscriber_col(st, 4));
+		value_object_set(o, "reason", store_subscriber_col(st, 5));
+		value_object_set(o, "message_kept",
+		    value_new_bool(store_column_int(st, 6) != 0));
+		value_list_append(list, o);
+	}
+	store_done(st);
+	if (rc == -1)
+		goto fail;
+
+	/* Step 5: the audit log. */
+	list = value_new_list();
+	value_object_set(person, "events", list);
+	st = store_query(s, cause,
+	    "SELECT at, kind, subject, detail FROM events"
+	    " WHERE instr(lower(coalesce(subject, '') || ' ' ||"
+	    " coalesce(detail, '')), lower(?1)) > 0"
+	    " OR instr(lower(coalesce(subject, '') || ' ' ||"
+	    " coalesce(detail, '')), lower(?2)) > 0 ORDER BY id", "tt", email,
+	    display);
+	if (st == NULL)
+		goto fail;
+	while ((rc = store_step(s, st, cause)) == 1) {
+		o = value_new_object();
+		value_object_set(o, "at",
+		    store_subscriber_time(store_column_int(st, 0)));
+		value_object_set(o, "kind", store_subscriber_col(st, 1));
+		value_object_set(o, "subject", store_subscriber_col(st, 2));
+		value_object_set(o, "detail", store_subscriber_col(st, 3));
+		value_list_append(list, o);
+	}
+	store_done(st);
+	if (rc == -1)
+		goto fail;
+
+	/* Step 6: whether the address is suppressed. */
+	if ((rc = store_subscriber_suppressed(s, email, cause)) == -1)
+		goto fail;
+	value_object_set(person, "suppressed", value_new_bool(rc));
+
+	store_subscriber_clear(&sub);
+	free(display);
+	return person;
+
+fail:
+	store_subscriber_clear(&sub);
+	free(display);
+	value_free(person);
+	return NULL;
+}

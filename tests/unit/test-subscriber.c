@@ -1,0 +1,526 @@
+/*
+ * test-subscriber.c - subscribers, memberships and suppression in the
+ * store (store-subscriber.c).
+ *
+ * Owns: add/get/duplicate, exact uniqueness on the normal form, the
+ * membership state machine and its consent records, the walks camp and
+ * the digest use, mailable, removal skipping a queued confirmation, and
+ * forget (everything gone but the hash, which then refuses the address).
+ * Each test has its own database in a mkdtemp directory.
+ */
+#include "testutil.h"
+
+#include <unistd.h>
+
+#include "json.h"
+#include "store.h"
+#include "token.h"
+#include "value.h"
+
+struct fixture {
+	char		 dir[64];
+	char		 db[128];
+	struct store	*s;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture	*f;
+	char		*cause = NULL;
+
+	f = calloc(1, sizeof *f);
+	snprintf(f->dir, sizeof f->dir, "/tmp/test-subscriber.XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->db, sizeof f->db, "%s/p.db", f->dir);
+	if ((f->s = store_open(f->db, &cause)) == NULL) {
+		print_error("store_open: %s\n", cause);
+		free(cause);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture	*f = *state;
+	char		 p[160];
+
+	store_close(f->s);
+	unlink(f->db);
+	snprintf(p, sizeof p, "%s-wal", f->db);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", f->db);
+	unlink(p);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* One number from SQL, failing the test on error. */
+static long long
+sql_int(struct store *s, const char *sql)
+{
+	char		*v = NULL, *cause = NULL;
+	long long	 n;
+
+	if (store_query_text(s, sql, &v, &cause) == -1) {
+		print_error("%s: %s\n", sql, cause);
+		fail();
+	}
+	n = v != NULL ? strtoll(v, NULL, 10) : -1;
+	free(v);
+	return n;
+}
+
+static int64_t
+add(struct store *s, const char *email, const char *name, const char *attrs,
+    int want)
+{
+	int64_t	 id = 0;
+	char	*cause = NULL;
+	int	 rc;
+
+	rc = store_subscriber_add(s, email, name, attrs, &id, &cause);
+	if (rc != want) {
+		print_error("add %s: got %d (%s), want %d\n", email, rc,
+		    cause != NULL ? cause : "", want);
+		fail();
+	}
+	assert_true(id > 0);
+	return id;
+}
+
+static void
+member(struct store *s, int64_t id, const char *list,
+    enum store_member_status st, const char *mode)
+{
+	char	*cause = NULL;
+
+	if (store_member_add(s, id, list, st, mode, "staff", "cli:test",
+	    &cause) != 1) {
+		print_error("member_add %lld %s: %s\n", (long long)id, list,
+		    cause);
+		fail();
+	}
+}
+
+static void
+test_add_get(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_subscriber	 sub;
+	int64_t			 id, id2;
+	char			*cause = NULL;
+
+	memset(&sub, 0, sizeof sub);
+	id = add(f->s, "ann@example.org", "Ann", "{\"org\":\"DSU\"}", 1);
+	assert_int_equal(store_subscriber_get(f->s, "ann@example.org", &sub,
+	    &cause), 1);
+	assert_int_equal(sub.id, id);
+	assert_str_eq_msg("email", sub.email, "ann@example.org");
+	assert_str_eq_msg("name", sub.name, "Ann");
+	assert_str_eq_msg("attrs", sub.attrs, "{\"org\":\"DSU\"}");
+	assert_true(sub.created_at > 0);
+	store_subscriber_clear(&sub);
+
+	/* A second add changes nothing and hands back the same id. */
+	id2 = add(f->s, "ann@example.org", "Other", "{}", 0);
+	assert_int_equal(id2, id);
+	assert_int_equal(store_subscriber_get_id(f->s, id, &sub, &cause), 1);
+	assert_str_eq_msg("name unchanged", sub.name, "Ann");
+	store_subscriber_clear(&sub);
+
+	/* Unknown name and attrs read as "" and "{}". */
+	id2 = add(f->s, "bob@example.org", NULL, NULL, 1);
+	assert_int_equal(store_subscriber_get_id(f->s, id2, &sub, &cause), 1);
+	assert_str_eq_msg("no name", sub.name, "");
+	assert_str_eq_msg("no attrs", sub.attrs, "{}");
+	store_subscriber_clear(&sub);
+
+	assert_int_equal(store_subscriber_get(f->s, "nobody@example.org",
+	    &sub, &cause), 0);
+	assert_int_equal(store_subscriber_get_id(f->s, 9999, &sub, &cause),
+	    0);
+
+	/* Uniqueness is exact on the normal form: local parts keep case. */
+	id2 = add(f->s, "Ann@example.org", NULL, NULL, 1);
+	assert_true(id2 != id);
+
+	/* Update: 1 when something changed, 0 when nothing did. */
+	assert_int_equal(store_subscriber_update(f->s, id, "Ann Smith", NULL,
+	    &cause), 1);
+	assert_int_equal(store_subscriber_update(f->s, id, "Ann Smith", NULL,
+	    &cause), 0);
+	assert_int_equal(store_subscriber_update(f->s, id, NULL,
+	    "{\"org\":\"X\"}", &cause), 1);
+	assert_int_equal(store_subscriber_update(f->s, id, NULL,
+	    "{\"org\":\"X\"}", &cause), 0);
+	assert_int_equal(store_subscriber_update(f->s, id, "", NULL,
+	    &cause), 1);
+	assert_int_equal(store_subscriber_get_id(f->s, id, &sub, &cause), 1);
+	assert_str_eq_msg("name cleared", sub.name, "");
+	assert_str_eq_msg("attrs updated", sub.attrs, "{\"org\":\"X\"}");
+	store_subscriber_clear(&sub);
+}
+
+static void
+test_membership(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_member	 m;
+	int64_t			 id;
+	char			*cause = NULL;
+
+	memset(&m, 0, sizeof m);
+	id = add(f->s, "ann@example.org", NULL, NULL, 1);
+	member(f->s, id, "news", STORE_MEMBER_PENDING, NULL);
+	assert_int_equal(store_member_add(f->s, id, "news",
+	    STORE_MEMBER_CONFIRMED, NULL, "staff", "x", &cause), 0);
+
+	assert_int_equal(store_member_get(f->s, id, "news", &m, &cause), 1);
+	assert_int_equal(m.status, STORE_MEMBER_PENDING);
+	assert_str_eq_msg("mode", m.mode, "immediate");
+	assert_int_equal(m.consent_at, 0);
+	assert_str_eq_msg("method", m.consent_method, "staff");
+	assert_str_eq_msg("source", m.consent_source, "cli:test");
+	store_member_clear(&m);
+	assert_int_equal(store_member_get(f->s, id, "training", &m, &cause),
+	    0);
+
+	/* pending -> confirmed records consent; again changes nothing. */
+	assert_int_equal(store_member_set_status(f->s, id, "news",
+	    STORE_MEMBER_CONFIRMED, "web", "confirm link", &cause), 1);
+	assert_int_equal(store_member_set_status(f->s, id, "news",
+	    STORE_MEMBER_CONFIRMED, "web", "confirm link", &cause), 0);
+	assert_int_equal(store_member_get(f->s, id, "news", &m, &cause), 1);
+	assert_int_equal(m.status, STORE_MEMBER_CONFIRMED);
+	assert_true(m.consent_at > 0);
+	assert_true(m.confirmed_at > 0);
+	assert_str_eq_msg("method", m.consent_method, "web");
+	assert_str_eq_msg("source", m.consent_source, "confirm link");
+	store_member_clear(&m);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM events WHERE "
+	    "kind = 'member.confirmed' AND subject = 'ann@example.org'"), 1);
+
+	/* Mode. */
+	assert_int_equal(store_member_set_mode(f->s, id, "news", "digest",
+	    &cause), 1);
+	assert_int_equal(store_member_set_mode(f->s, id, "news", "digest",
+	    &cause), 0);
+	assert_int_equal(store_member_set_mode(f->s, id, "training",
+	    "digest", &cause), 0);
+
+	/* Status names. */
+	enum store_member_status st;
+	assert_int_equal(store_member_status_parse("bounced", &st), 0);
+	assert_int_equal(st, STORE_MEMBER_BOUNCED);
+	assert_int_equal(store_member_status_parse("gone", &st), -1);
+	assert_str_eq_msg("name", store_member_status_name(
+	    STORE_MEMBER_UNSUBSCRIBED), "unsubscribed");
+}
+
+struct seen {
+	int64_t	ids[16];
+	int	n;
+	int	stop_after;
+};
+
+static int
+collect(const struct store_subscriber *sub, void *arg)
+{
+	struct seen	*sn = arg;
+
+	sn->ids[sn->n++] = sub->id;
+	return sn->stop_after != 0 && sn->n == sn->stop_after ? 7 : 0;
+}
+
+static int
+collect_walk(const struct store_subscriber *sub, const struct store_member *m,
+    void *arg)
+{
+	return collect(sub, arg);
+}
+
+static void
+test_walks(void **state)
+{
+	struct fixture	*f = *state;
+	struct seen	 sn;
+	int64_t		 a, b, c, d, e, n;
+	char		*cause = NULL;
+
+	a = add(f->s, "a@example.org", NULL, NULL, 1);
+	b = add(f->s, "b@example.org", NULL, NULL, 1);
+	c = add(f->s, "c@example.org", NULL, NULL, 1);
+	d = add(f->s, "d@example.org", NULL, NULL, 1);
+	e = add(f->s, "e@example.org", NULL, NULL, 1);
+	member(f->s, a, "news", STORE_MEMBER_CONFIRMED, "immediate");
+	member(f->s, b, "news", STORE_MEMBER_PENDING, NULL);
+	member(f->s, c, "news", STORE_MEMBER_CONFIRMED, "digest");
+	member(f->s, d, "news", STORE_MEMBER_CONFIRMED, NULL);
+	member(f->s, e, "training", STORE_MEMBER_CONFIRMED, NULL);
+	assert_int_equal(store_member_set_status(f->s, d, "news",
+	    STORE_MEMBER_UNSUBSCRIBED, NULL, NULL, &cause), 1);
+
+	/* Confirmed only, by id, and the mode filter. */
+	memset(&sn, 0, sizeof sn);
+	assert_int_equal(store_members_each(f->s, "news", NULL, 0, collect,
+	    &sn, &cause), 0);
+	assert_int_equal(sn.n, 2);
+	assert_int_equal(sn.ids[0], a);
+	assert_int_equal(sn.ids[1], c);
+	memset(&sn, 0, sizeof sn);
+	assert_int_equal(store_members_each(f->s, "news", "digest", 0,
+	    collect, &sn, &cause), 0);
+	assert_int_equal(sn.n, 1);
+	assert_int_equal(sn.ids[0], c);
+	/* Paging and stopping. */
+	memset(&sn, 0, sizeof sn);
+	assert_int_equal(store_members_each(f->s, "news", NULL, a, collect,
+	    &sn, &cause), 0);
+	assert_int_equal(sn.n, 1);
+	assert_int_equal(sn.ids[0], c);
+	memset(&sn, 0, sizeof sn);
+	sn.stop_after = 1;
+	assert_int_equal(store_members_each(f->s, "news", NULL, 0, collect,
+	    &sn, &cause), 7);
+	assert_int_equal(sn.n, 1);
+
+	assert_int_equal(store_members_count(f->s, "news", NULL, &n, &cause),
+	    0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_members_count(f->s, "news", "immediate", &n,
+	    &cause), 0);
+	assert_int_equal(n, 1);
+
+	/* Every status, or some. */
+	memset(&sn, 0, sizeof sn);
+	assert_int_equal(store_member_walk(f->s, "news", 0, collect_walk, &sn,
+	    &cause), 0);
+	assert_int_equal(sn.n, 4);
+	memset(&sn, 0, sizeof sn);
+	assert_int_equal(store_member_walk(f->s, "news",
+	    (1U << STORE_MEMBER_PENDING) | (1U << STORE_MEMBER_UNSUBSCRIBED),
+	    collect_walk, &sn, &cause), 0);
+	assert_int_equal(sn.n, 2);
+	assert_int_equal(sn.ids[0], b);
+	assert_int_equal(sn.ids[1], d);
+}
+
+static void
+test_mailable(void **state)
+{
+	struct fixture	*f = *state;
+	static const struct {
+		const char		*email;
+		int			 on_list;
+		enum store_member_status status;
+		int			 suppressed;
+		int			 want;
+	} t[] = {
+		{ "confirmed@example.org", 1, STORE_MEMBER_CONFIRMED, 0, 1 },
+		{ "pending@example.org", 1, STORE_MEMBER_PENDING, 0, 0 },
+		{ "unsub@example.org", 1, STORE_MEMBER_UNSUBSCRIBED, 0, 0 },
+		{ "bounced@example.org", 1, STORE_MEMBER_BOUNCED, 0, 0 },
+		{ "suppressed@example.org", 1, STORE_MEMBER_CONFIRMED, 1, 0 },
+		{ "elsewhere@example.org", 0, STORE_MEMBER_CONFIRMED, 0, 0 },
+	};
+	int64_t	 id;
+	char	*cause = NULL;
+	size_t	 i;
+	int	 got;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		id = add(f->s, t[i].email, NULL, NULL, 1);
+		member(f->s, id, t[i].on_list ? "news" : "training",
+		    t[i].status == STORE_MEMBER_PENDING ?
+		    STORE_MEMBER_PENDING : STORE_MEMBER_CONFIRMED, NULL);
+		if (t[i].status != STORE_MEMBER_PENDING &&
+		    t[i].status != STORE_MEMBER_CONFIRMED)
+			assert_int_equal(store_member_set_status(f->s, id,
+			    "news", t[i].status, NULL, NULL, &cause), 1);
+		if (t[i].suppressed)
+			assert_int_equal(store_subscriber_suppress(f->s,
+			    t[i].email, "complaint", &cause), 1);
+		got = store_subscriber_mailable(f->s, id, "news", &cause);
+		if (got != t[i].want) {
+			print_error("%s: got %d, want %d\n", t[i].email, got,
+			    t[i].want);
+			fail();
+		}
+	}
+	assert_int_equal(store_subscriber_mailable(f->s, 424242, "news",
+	    &cause), 0);
+}
+
+static void
+test_remove_skips_confirm(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_outbox_msg	 m;
+	struct store_member	 mb;
+	int64_t			 id, oid;
+	char			*cause = NULL;
+
+	id = add(f->s, "ann@example.org", NULL, NULL, 1);
+	member(f->s, id, "news", STORE_MEMBER_PENDING, NULL);
+	member(f->s, id, "news-extra", STORE_MEMBER_PENDING, NULL);
+	memset(&m, 0, sizeof m);
+	m.kind = STORE_OUTBOX_CONFIRM;
+	m.mail_from = "enquiries@example.org";
+	m.rcpt_to = "ann@example.org";
+	m.message = "Subject: x\r\n\r\nx\r\n";
+	m.len = strlen(m.message);
+	m.subscriber_id = id;
+	m.dedup_key = "confirm:news:1:2026-03-14";
+	assert_int_equal(store_outbox_add(f->s, &m, &oid, &cause), 1);
+	m.dedup_key = "confirm:news-extra:1:2026-03-14";
+	assert_int_equal(store_outbox_add(f->s, &m, &oid, &cause), 1);
+
+	assert_int_equal(store_member_set_status(f->s, id, "news",
+	    STORE_MEMBER_UNSUBSCRIBED, NULL, NULL, &cause), 1);
+	assert_int_equal(store_member_get(f->s, id, "news", &mb, &cause), 1);
+	assert_true(mb.unsubscribed_at > 0);
+	store_member_clear(&mb);
+	/* Only that list's confirmation is skipped. */
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM outbox WHERE "
+	    "state = 'skipped' AND dedup_key LIKE 'confirm:news:%'"), 1);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM outbox WHERE "
+	    "state = 'queued' AND dedup_key LIKE 'confirm:news-extra:%'"), 1);
+}
+
+static void
+test_forget(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_subscriber	 sub;
+	struct store_outbox_msg	 m;
+	struct value		*v;
+	char			 hash[65], *cause = NULL, *got = NULL;
+	int64_t			 id, other, oid;
+
+	memset(&sub, 0, sizeof sub);
+	id = add(f->s, "ann@example.org", "Ann", "{\"org\":\"DSU\"}", 1);
+	other = add(f->s, "bob@example.org", "Bob", NULL, 1);
+	member(f->s, id, "news", STORE_MEMBER_CONFIRMED, NULL);
+	member(f->s, id, "training", STORE_MEMBER_PENDING, NULL);
+	member(f->s, other, "news", STORE_MEMBER_CONFIRMED, NULL);
+	store_event(f->s, "subscriber.add", "ann@example.org", "list news");
+	store_event(f->s, "note", NULL, "wrote to ANN@example.org about x");
+	store_event(f->s, "subscriber.add", "bob@example.org", "list news");
+	memset(&m, 0, sizeof m);
+	m.kind = STORE_OUTBOX_CONFIRM;
+	m.mail_from = "enquiries@example.org";
+	m.rcpt_to = "ann@example.org";
+	m.message = "Subject: x\r\n\r\nx\r\n";
+	m.len = strlen(m.message);
+	m.subscriber_id = id;
+	assert_int_equal(store_outbox_add(f->s, &m, &oid, &cause), 1);
+	m.subscriber_id = 0;	/* an acknowledgement, not tied to the row */
+	m.kind = STORE_OUTBOX_ACK;
+	assert_int_equal(store_outbox_add(f->s, &m, &oid, &cause), 1);
+	assert_int_equal(store_exec_sql(f->s, "INSERT INTO bounces "
+	    "(recipient, kind, received_at) VALUES ('ann@example.org', "
+	    "'hard', 1)", &cause), 0);
+
+	/* Access request first: everything is there. */
+	v = store_subscriber_person(f->s, "ann@example.org", &cause);
+	assert_non_null(v);
+	assert_int_equal(value_list_len(value_object_get(v, "memberships")),
+	    2);
+	assert_int_equal(value_list_len(value_object_get(v, "outbox")), 2);
+	assert_int_equal(value_list_len(value_object_get(v, "bounces")), 1);
+	assert_int_equal(value_list_len(value_object_get(v, "events")), 2);
+	assert_false(value_bool(value_object_get(v, "suppressed")));
+	assert_str_eq_msg("person name", value_object_get_string(
+	    value_object_get(v, "subscriber"), "name"), "Ann");
+	value_free(v);
+
+	/* Asked for with another spelling of the local part. */
+	assert_int_equal(store_subscriber_forget(f->s, "Ann@example.org",
+	    &cause), 1);
+	assert_false(store_in_transaction(f->s));
+
+	/* Gone everywhere... */
+	assert_int_equal(store_subscriber_get(f->s, "ann@example.org", &sub,
+	    &cause), 0);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM memberships"),
+	    1);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM outbox"), 0);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM bounces"), 0);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM events WHERE "
+	    "instr(lower(coalesce(subject, '') || coalesce(detail, '')), "
+	    "'ann@example.org') > 0"), 0);
+	/* ...but other people's rows stay... */
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM events WHERE "
+	    "subject = 'bob@example.org'"), 1);
+	assert_int_equal(store_subscriber_mailable(f->s, other, "news",
+	    &cause), 1);
+	/* ...and only the hash is kept, which refuses the address. */
+	token_hash_address("ann@example.org", hash);
+	assert_int_equal(store_query_text(f->s, "SELECT hash || ' ' || reason"
+	    " FROM suppressions", &got, &cause), 1);
+	assert_non_null(got);
+	assert_int_equal(strncmp(got, hash, 64), 0);
+	assert_str_eq_msg("reason", got + 65, "forgotten");
+	free(got);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM suppressions"),
+	    1);
+	assert_int_equal(store_subscriber_suppressed(f->s, "ann@example.org",
+	    &cause), 1);
+	assert_int_equal(store_subscriber_suppressed(f->s, "bob@example.org",
+	    &cause), 0);
+
+	v = store_subscriber_person(f->s, "ann@example.org", &cause);
+	assert_non_null(v);
+	assert_int_equal(value_get_type(value_object_get(v, "subscriber")),
+	    VALUE_NULL);
+	assert_int_equal(value_list_len(value_object_get(v, "events")), 0);
+	assert_true(value_bool(value_object_get(v, "suppressed")));
+	value_free(v);
+
+	/* No spelling of the local part gets past the suppression. */
+	assert_int_equal(store_subscriber_suppressed(f->s, "ANN@example.org",
+	    &cause), 1);
+
+	/* Forgetting again, or someone never seen, is fine. */
+	assert_int_equal(store_subscriber_forget(f->s, "ann@example.org",
+	    &cause), 0);
+	assert_int_equal(store_subscriber_forget(f->s, "zed@example.org",
+	    &cause), 0);
+	assert_int_equal(store_subscriber_suppressed(f->s, "zed@example.org",
+	    &cause), 1);
+	assert_int_equal(store_subscriber_suppress(f->s, "zed@example.org",
+	    "forgotten", &cause), 0);
+
+	/* Inside a caller's transaction it joins it. */
+	assert_int_equal(store_begin(f->s, &cause), 0);
+	assert_int_equal(store_subscriber_forget(f->s, "bob@example.org",
+	    &cause), 1);
+	assert_true(store_in_transaction(f->s));
+	store_rollback(f->s);
+	assert_int_equal(store_subscriber_get(f->s, "bob@example.org", &sub,
+	    &cause), 1);
+	store_subscriber_clear(&sub);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_add_get, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_membership, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_walks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mailable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remove_skips_confirm,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
