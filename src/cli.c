@@ -19,7 +19,8 @@
 #include "xmalloc.h"
 
 extern const struct cmd	cmd_check_config, cmd_config, cmd_render,
-			cmd_subscriber, cmd_campaign;
+			cmd_subscriber, cmd_campaign, cmd_route, cmd_queue,
+			cmd_enquiry, cmd_deliver;
 
 const struct cmd *const cmd_table[] = {
 	&cmd_check_config,
@@ -27,6 +28,10 @@ const struct cmd *const cmd_table[] = {
 	&cmd_render,
 	&cmd_subscriber,
 	&cmd_campaign,
+	&cmd_route,
+	&cmd_enquiry,
+	&cmd_deliver,
+	&cmd_queue,
 	NULL,
 };
 

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "conf.h"
+#include "route.h"
 
 #ifndef POSTROOM_TEMPLATEDIR
 #define POSTROOM_TEMPLATEDIR "/usr/local/share/postroom/templates"
@@ -175,6 +176,18 @@ const struct conf_setting conf_settings[] = {
 	{ "inbound.verify_cert", CONF_BOOL, 0, CONF_SHAPE_ANY,
 	  "true", 0, 0, NULL, S(inbound.verify_cert),
 	  "check the IMAP server's certificate and name" },
+	{ "inbound.ca_file", CONF_STRING, CONF_F_EMPTY, CONF_SHAPE_ANY,
+	  "", 0, 0, NULL, S(inbound.ca_file),
+	  "PEM file of CAs trusted for the IMAP server; empty for the "
+	  "system's" },
+	{ "inbound.idle_timeout", CONF_INT, 0, CONF_SHAPE_ANY,
+	  "1500", 2, 1740, NULL, S(inbound.idle_timeout),
+	  "seconds before an IMAP IDLE is renewed (under the 29 minutes "
+	  "servers allow)" },
+	{ "inbound.timeout", CONF_INT, 0, CONF_SHAPE_ANY,
+	  "60", 1, 3600, NULL, S(inbound.timeout),
+	  "seconds an IMAP command may take before the connection is "
+	  "dropped and made again" },
 	{ "inbound.max_message_size", CONF_INT, 0, CONF_SHAPE_ANY,
 	  "52428800", 1024, 1073741824, NULL, S(inbound.max_message_size),
 	  "bytes; larger messages are kept and routed unparsed" },
@@ -243,13 +256,33 @@ const struct conf_setting conf_list_settings[] = {
 };
 
 /*
- * The keys of each rules = ( { ... } ) entry.  The routing work adds the
- * conditions here, one row each.
+ * The keys of each rules = ( { ... } ) entry: what a rule can test and how
+ * it scores.  The condition language and the order of decision are
+ * route.h's; each check compiles the value the way the router will.
  */
 const struct conf_rule_key conf_rule_keys[] = {
 	{ "name", CONF_RULE_STRING, CONF_F_REQUIRED, NULL,
 	  "unique name, shown by postroom route --explain" },
 	{ "lead", CONF_RULE_STRING, CONF_F_REQUIRED, NULL,
 	  "key of the lead matching enquiries go to" },
+	{ "all", CONF_RULE_STRINGS, 0, route_check_conditions,
+	  "conditions that must all hold, e.g. \"subject word 'huddle'\", "
+	  "\"any(from domain nhs.net, not header List-Id exists)\"" },
+	{ "any", CONF_RULE_STRINGS, 0, route_check_conditions,
+	  "conditions of which at least one must hold" },
+	{ "not", CONF_RULE_STRINGS, 0, route_check_conditions,
+	  "conditions none of which may hold" },
+	{ "region", CONF_RULE_STRING, 0, route_check_region,
+	  "\"west\" or \"east\": the half of the Midlands the text points "
+	  "to (ICS names, then places, then postcodes)" },
+	{ "keywords", CONF_RULE_STRINGS, 0, route_check_keywords,
+	  "weighted words and phrases, \"analyst network: 4\", \"huddle*\" "
+	  "(weight 1); twice the weight when in the subject" },
+	{ "score", CONF_RULE_INT, 0, route_check_score,
+	  "points scored whenever the conditions hold (makes the rule a "
+	  "scoring rule, like keywords)" },
+	{ "threshold", CONF_RULE_INT, 0, route_check_threshold,
+	  "score a scoring rule needs to win (default 1); the highest score "
+	  "wins, then the first plain rule, then general.default_lead" },
 	{ NULL, 0, 0, NULL, NULL }
 };

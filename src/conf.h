@@ -96,7 +96,7 @@ struct conf_node {
 	size_t			 nchildren;
 };
 
-/* A routing rule, in file order; the first that matches wins. */
+/* A routing rule, in file order (route.h says how the winner is chosen). */
 struct conf_rule {
 	char			*name;		/* unique */
 	char			*lead;		/* a key of a struct conf_lead */
@@ -153,6 +153,9 @@ struct conf {
 		char	*routed_folder;	/* "": flag the message, do not move */
 		enum conf_starttls starttls;	/* required or off */
 		int	 verify_cert;
+		char	*ca_file;	/* "": the system's CA store */
+		int	 idle_timeout;	/* seconds in one IDLE */
+		int	 timeout;	/* seconds; IMAP network timeout */
 		int	 max_message_size;	/* bytes */
 		int	 max_depth;
 		int	 max_parts;

@@ -6,6 +6,10 @@
  * route.c, autoreply.c and enquiry.c read it.  Every string is UTF-8 and
  * NUL-terminated, never NULL ("" when absent), owned by the struct message
  * and freed by message_free().
+ *
+ * message.c also packs one into bytes for the pipe from the parser child
+ * (parser.c) and unpacks it on the daemon's side, checking everything:
+ * the child is not trusted.
  */
 #ifndef POSTROOM_MESSAGE_H
 #define POSTROOM_MESSAGE_H
@@ -52,11 +56,16 @@ struct message {
 							   delivered: "" for <> */
 	char				*subject;
 	char				*message_id;	/* without < > */
-	char				*in_reply_to;
+	char				*in_reply_to;	/* as written */
 	char				*references;	/* as written */
 	char				*date;
 
-	/* text/plain parts, then text/html parts turned into text. */
+	/*
+	 * text/plain parts, then text/html parts turned into text (of a
+	 * multipart/alternative, only the text/plain one when there is
+	 * one); attachments and attached messages are not in it.  Lines
+	 * end in "\n"; cut at mime_parse_limits.max_text (MESSAGE_LIMITS).
+	 */
 	char				*body_text;
 	int				 body_from_html; /* no text/plain part */
 
@@ -67,10 +76,39 @@ struct message {
 	char				*report_type;	/* "delivery-status" */
 	size_t				 nparts;
 	size_t				 depth;
+
+	/*
+	 * multipart/report (RFC 3464): the first recipient's fields, and
+	 * the Message-ID of the message that came back (from the
+	 * message/rfc822 or text/rfc822-headers part).  "" when absent.
+	 */
+	char				*report_recipient; /* Final-Recipient,
+							      "rfc822;" dropped */
+	char				*report_action;	/* "failed", "delayed" */
+	char				*report_status;	/* "5.2.1" */
+	char				*report_diagnostic; /* Diagnostic-Code,
+							       "smtp;" dropped */
+	char				*report_message_id; /* without < > */
 };
+
+struct buf;
+
+/* A new message: status MESSAGE_OK, every string "", no arrays. */
+struct message	*message_new(void);
+/* A new message with status MESSAGE_FAILED and detail (copied). */
+struct message	*message_new_failed(const char *detail);
 
 /* The first header called name (case-insensitive), or NULL. */
 const char	*message_header(const struct message *, const char *name);
 void		 message_free(struct message *);
+
+/* Append m, packed, to b.  Returns 0, or -1 past b's cap. */
+int		 message_pack(const struct message *m, struct buf *b);
+/*
+ * Unpack what message_pack() wrote.  Returns a new message, or NULL with
+ * *cause (caller frees) when the bytes are not exactly one well-formed
+ * packed message with valid UTF-8 strings free of NULs.
+ */
+struct message	*message_unpack(const void *p, size_t len, char **cause);
 
 #endif

@@ -5,8 +5,12 @@
  * notification, signal handling (SIGHUP reloads the configuration and
  * keeps the old one when the new one is bad; SIGTERM/SIGINT stop), and
  * the loop that wakes on inbound mail or once a second for due work.
- * Does not own: what the work is (sources, routing, delivery): those are
- * called from here and live in their own files.
+ * Does not own: what the work is: the sources (source-*.c) hand over raw
+ * messages, the parser child (parser.c) decodes them, enquiry.c records
+ * and queues, the delivery thread (deliver.c) sends the outbox.
+ *
+ * Threads: this main thread (signals, inbound, enquiries) and the
+ * delivery thread, each with its own database connection.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +31,11 @@
 
 #include "cmd.h"
 #include "conf.h"
+#include "deliver.h"
+#include "enquiry.h"
 #include "log.h"
+#include "message.h"
+#include "parser.h"
 #include "source.h"
 #include "store.h"
 #include "token.h"
@@ -44,6 +52,15 @@ struct daemon {
 	int			  sigfd;
 	const struct source_ops	 *src_ops;
 	struct source		 *src;
+	struct parser		 *parser;	/* the isolated MIME parser */
+	struct enquiry_env	 *env;		/* for the current conf */
+	struct deliver		 *dlv;		/* the delivery thread */
+	/*
+	 * Configurations replaced by SIGHUP: the delivery thread keeps the
+	 * one it started with until it stops, so none is freed before exit.
+	 */
+	struct conf		**retired;
+	size_t			  nretired;
 };
 
 static void __attribute__((noreturn))
@@ -200,7 +217,9 @@ postroomd_apply_log_level(const struct conf *conf, int verbose)
 static void
 postroomd_reload(struct daemon *d, int verbose)
 {
-	struct conf	*conf;
+	struct enquiry_env	*env;
+	struct conf		*conf;
+	char			*cause = NULL;
 
 	postroomd_notify("RELOADING=1");
 	log_info("SIGHUP: re-reading %s", d->conf_path);
@@ -210,45 +229,99 @@ postroomd_reload(struct daemon *d, int verbose)
 		postroomd_notify("READY=1");
 		return;
 	}
+	if ((env = enquiry_open(conf, &cause)) == NULL) {
+		log_error("%s: %s; keeping the old configuration",
+		    d->conf_path, cause);
+		free(cause);
+		conf_free(conf);
+		postroomd_notify("READY=1");
+		return;
+	}
 	if (strcmp(conf->general.database, d->conf->general.database) != 0)
 		log_warn("general.database changed; the daemon keeps using "
 		    "%s until it is restarted", d->conf->general.database);
 	if (conf->inbound.source != d->conf->inbound.source ||
-	    strcmp(conf->inbound.maildir, d->conf->inbound.maildir) != 0)
+	    strcmp(conf->inbound.maildir, d->conf->inbound.maildir) != 0 ||
+	    strcmp(conf->inbound.imap_url, d->conf->inbound.imap_url) != 0)
 		log_warn("inbound settings changed; they take effect when "
 		    "postroomd is restarted");
-	conf_free(d->conf);
+	if (strcmp(conf->smtp.url, d->conf->smtp.url) != 0 ||
+	    conf->smtp.concurrency != d->conf->smtp.concurrency ||
+	    conf->smtp.rate_per_second != d->conf->smtp.rate_per_second ||
+	    conf->smtp.rate_per_hour != d->conf->smtp.rate_per_hour)
+		log_warn("smtp settings changed; the delivery engine keeps the"
+		    " old ones until postroomd is restarted");
+	enquiry_close(d->env);
+	d->env = env;
+	d->retired = xreallocarray(d->retired, d->nretired + 1,
+	    sizeof *d->retired);
+	d->retired[d->nretired++] = d->conf;
 	d->conf = conf;
 	postroomd_apply_log_level(conf, verbose);
-	log_info("configuration reloaded");
+	log_info("configuration reloaded (rules, leads, lists, templates)");
 	postroomd_notify("READY=1");
 }
 
-/* Hand every inbound message that is waiting to the router. */
+/*
+ * Hand every inbound message that is waiting to the parser and then to
+ * enquiry.c; file it away (source done()) only once it is recorded.  A
+ * message that cannot be recorded stays where it is and is offered again.
+ */
 static void
 postroomd_inbound(struct daemon *d)
 {
+	struct enquiry_result	 res;
 	struct source_msg	 msg;
-	char			*cause = NULL;
-	int			 rc;
+	struct message		*m;
+	char			*cause = NULL, *where;
+	int			 rc, queued = 0;
 
 	if (d->src == NULL)
 		return;
 	while ((rc = d->src_ops->next(d->src, &msg, &cause)) == 1) {
-		/*
-		 * Routing is not built yet: the message is reported and left
-		 * where it is (new/), so nothing is lost when it arrives.
-		 */
-		log_info("inbound: message %s (%zu bytes%s) waiting; routing "
-		    "is not built yet, left in place", msg.id, msg.len,
-		    msg.truncated ? ", over inbound.max_message_size" : "");
-		store_event(d->store, "inbound", msg.id, "seen, not routed");
+		where = xprintf("%s:%s", d->src_ops->name, msg.id);
+		m = NULL;
+		if (msg.truncated)
+			m = message_new_failed("larger than "
+			    "inbound.max_message_size; kept whole in the "
+			    "inbox");
+		else if (parser_parse(d->parser, msg.data, msg.len, &m,
+		    &cause) == -1) {
+			log_error("%s: %s; left in place, tried again later",
+			    where, cause);
+			goto next;
+		}
+		if (enquiry_receive(d->env, d->store, msg.data, msg.len, m,
+		    where, &res, &cause) == -1) {
+			log_error("%s: not recorded: %s; left in place, tried "
+			    "again later", where, cause);
+			goto next;
+		}
+		if (res.outcome == ENQUIRY_DUPLICATE)
+			log_info("%s: already recorded as %s; filed", where,
+			    res.reference);
+		else
+			queued = 1;
+		if (d->src_ops->done(d->src, &msg, &cause) == -1) {
+			log_error("%s: recorded, but not filed: %s", where,
+			    cause);
+			free(cause);
+			cause = NULL;
+		}
+	next:
+		free(cause);
+		cause = NULL;
+		if (m != NULL)
+			message_free(m);
+		free(where);
 		source_msg_free(&msg);
 	}
 	if (rc == -1) {
 		log_error("inbound %s: %s", d->src_ops->name, cause);
 		free(cause);
 	}
+	if (queued && d->dlv != NULL)
+		deliver_wake(d->dlv);
 }
 
 static int
@@ -298,21 +371,26 @@ postroomd_loop(struct daemon *d, int verbose)
 	struct signalfd_siginfo	si;
 	struct pollfd		pfd[2];
 	nfds_t			nfd;
+	int			timeout, t;
 
 	postroomd_inbound(d);
-	if (d->once)
-		return 0;
 	postroomd_notify("READY=1");
 	for (;;) {
 		nfd = 0;
 		pfd[nfd].fd = d->sigfd;
 		pfd[nfd++].events = POLLIN;
-		if (d->src != NULL && d->src_ops->fd(d->src) != -1) {
-			pfd[nfd].fd = d->src_ops->fd(d->src);
-			pfd[nfd++].events = POLLIN;
-		}
 		/* Wake at least once a second: the CLI adds work directly. */
-		if (poll(pfd, nfd, 1000) == -1 && errno != EINTR)
+		timeout = 1000;
+		if (d->src != NULL) {
+			if (d->src_ops->fd(d->src) != -1) {
+				pfd[nfd].fd = d->src_ops->fd(d->src);
+				pfd[nfd++].events = POLLIN;
+			}
+			t = d->src_ops->timeout(d->src);
+			if (t >= 0 && t < timeout)
+				timeout = t;
+		}
+		if (poll(pfd, nfd, timeout) == -1 && errno != EINTR)
 			fatalx("poll: %s", strerror(errno));
 		while (read(d->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
 			switch (si.ssi_signo) {
@@ -330,7 +408,29 @@ postroomd_loop(struct daemon *d, int verbose)
 			}
 		}
 		postroomd_inbound(d);
+		/* Campaigns queued by the CLI, retries coming due. */
+		deliver_wake(d->dlv);
 	}
+}
+
+/* --once: what is waiting inbound, then everything due outbound. */
+static int
+postroomd_once(struct daemon *d)
+{
+	struct deliver_stats	 st;
+	char			*cause = NULL;
+
+	postroomd_inbound(d);
+	memset(&st, 0, sizeof st);
+	if (deliver_run_once(d->conf, &st, &cause) == -1) {
+		log_error("delivery: %s", cause);
+		free(cause);
+		return EX_TEMPFAIL;
+	}
+	log_info("delivery: %lld sent, %lld deferred, %lld failed, %lld "
+	    "skipped", (long long)st.sent, (long long)st.deferred,
+	    (long long)st.failed, (long long)st.skipped);
+	return 0;
 }
 
 int
@@ -348,6 +448,8 @@ main(int argc, char **argv)
 	char		*cause = NULL;
 	int		 ch, check = 0, foreground = 0, verbose = 0, rc;
 
+	if (argc > 1 && strcmp(argv[1], PARSER_CHILD_ARG) == 0)
+		return parser_child_main(argc, argv);
 	memset(&d, 0, sizeof d);
 	d.lockfd = -1;
 	log_init("postroomd", LOGL_INFO);
@@ -408,6 +510,9 @@ main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	postroomd_apply_log_level(d.conf, verbose);
+	/* Dates in messages are local: set the zone before any thread. */
+	if (setenv("TZ", d.conf->general.timezone, 1) == 0)
+		tzset();
 	/*
 	 * Take the lock before detaching, so that "already running" is said
 	 * on the terminal; the flock is shared with the child, which then
@@ -431,13 +536,22 @@ main(int argc, char **argv)
 	case CONF_SOURCE_MAILDIR:
 		d.src_ops = &source_maildir_ops;
 		break;
+	case CONF_SOURCE_IMAP:
+		d.src_ops = &source_imap_ops;
+		break;
 	default:
 		d.src_ops = NULL;
 		break;
 	}
+	if ((d.parser = parser_start(d.conf, &cause)) == NULL)
+		fatalx("parser: %s", cause);
+	if ((d.env = enquiry_open(d.conf, &cause)) == NULL)
+		fatalx("%s", cause);
 	if (d.src_ops != NULL &&
 	    (d.src = d.src_ops->open(d.conf, &cause)) == NULL)
 		fatalx("inbound %s: %s", d.src_ops->name, cause);
+	if (!d.once && (d.dlv = deliver_start(d.conf, &cause)) == NULL)
+		fatalx("delivery: %s", cause);
 	log_info("postroomd %s started: database %s (schema %d), inbound %s%s%s,"
 	    " outbound %s", POSTROOM_VERSION, d.conf->general.database,
 	    store_schema_version(d.store),
@@ -446,10 +560,18 @@ main(int argc, char **argv)
 	    d.src_ops == &source_maildir_ops ? d.conf->inbound.maildir : "",
 	    d.conf->smtp.url);
 
-	rc = postroomd_loop(&d, verbose);
+	rc = d.once ? postroomd_once(&d) : postroomd_loop(&d, verbose);
 
+	/* Stop taking work, let SMTP transactions in flight finish. */
+	if (d.dlv != NULL)
+		deliver_stop(d.dlv);
 	if (d.src != NULL)
 		d.src_ops->close(d.src);
+	parser_stop(d.parser);
+	enquiry_close(d.env);
+	while (d.nretired > 0)
+		conf_free(d.retired[--d.nretired]);
+	free(d.retired);
 	store_close(d.store);
 	conf_free(d.conf);
 	close(d.sigfd);

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <stdint.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -23,16 +25,33 @@
 #include "source.h"
 #include "xmalloc.h"
 
+#define SOURCE_MAILDIR_RESCAN	60	/* seconds */
+
 struct source {
 	char	 *path;		/* the Maildir */
 	size_t	  max_size;
 	int	  ifd;		/* inotify */
 	int	  scanned;	/* the start-up scan of new/ is done */
+	/*
+	 * new/ is scanned again now and then: a message whose recording
+	 * failed (a busy database) stays in new/ and is retried, and events
+	 * lost to an inotify queue overflow are made good.
+	 */
+	int64_t	  next_scan;	/* ms, CLOCK_MONOTONIC */
 	char	**pending;	/* names in new/ not yet handed out */
 	size_t	  head;		/* first of them */
 	size_t	  npending;
 	size_t	  cpending;
 };
+
+static int64_t
+source_maildir_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 void
 source_msg_free(struct source_msg *msg)
@@ -98,6 +117,16 @@ source_maildir_fd(struct source *s)
 	return s->ifd;
 }
 
+static int
+source_maildir_timeout(struct source *s)
+{
+	int64_t	now = source_maildir_now_ms();
+
+	if (!s->scanned || now >= s->next_scan)
+		return 0;
+	return (int)(s->next_scan - now);
+}
+
 static void
 source_maildir_push(struct source *s, const char *name)
 {
@@ -161,10 +190,12 @@ source_maildir_next(struct source *s, struct source_msg *msg, char **cause)
 	struct buf	 b;
 	char		*name, *file;
 
-	if (!s->scanned) {
+	if (!s->scanned || source_maildir_now_ms() >= s->next_scan) {
 		if (source_maildir_scan(s, cause) == -1)
 			return -1;
 		s->scanned = 1;
+		s->next_scan = source_maildir_now_ms() +
+		    SOURCE_MAILDIR_RESCAN * 1000;
 	}
 	source_maildir_drain(s);
 	while (s->head < s->npending) {
@@ -240,6 +271,7 @@ const struct source_ops source_maildir_ops = {
 	"maildir",
 	source_maildir_open,
 	source_maildir_fd,
+	source_maildir_timeout,
 	source_maildir_next,
 	source_maildir_done,
 	source_maildir_close,

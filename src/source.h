@@ -30,6 +30,13 @@ struct source_ops {
 	struct source	*(*open)(const struct conf *, char **cause);
 	/* A descriptor to poll for readability, or -1 to poll by timer. */
 	int		 (*fd)(struct source *);
+	/*
+	 * Milliseconds until next() has work to do even when fd() stays quiet
+	 * (renew an IMAP IDLE, reconnect after a backoff, poll a server
+	 * without IDLE), 0 for now, or -1 for never.  fd() and timeout() may
+	 * change after every next() or done(): ask again each time round.
+	 */
+	int		 (*timeout)(struct source *);
 	/* 1: *msg filled (caller frees with source_msg_free); 0: none now. */
 	int		 (*next)(struct source *, struct source_msg *,
 			     char **cause);
@@ -39,6 +46,7 @@ struct source_ops {
 };
 
 extern const struct source_ops	source_maildir_ops;
+extern const struct source_ops	source_imap_ops;
 
 void	source_msg_free(struct source_msg *);
 

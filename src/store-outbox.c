@@ -2,15 +2,21 @@
  * store-outbox.c - the outbox's rows: everything postroom sends passes
  * through here.
  *
- * Owns: queueing messages.  Claiming due rows, completing them and the
- * retry schedule belong to the delivery engine's functions, which join
- * this file.  Does not own: the SQLite connection (store.c).
+ * Owns: queueing messages; for the delivery engine (deliver.c), the SQL
+ * of finding due rows, claiming and completing them, recovering rows a
+ * dead process left sending, pausing and finishing campaigns as their
+ * rows complete, and the rate_limits rows.  Does not own: the SQLite
+ * connection (store.c), the retry schedule and what a reply means
+ * (deliver.c), other campaign SQL (store-campaign.c).
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
+#include "log.h"
 #include "store-int.h"
+#include "xmalloc.h"
 
 int
 store_outbox_add(struct store *s, const struct store_outbox_msg *m,
@@ -39,6 +45,324 @@ store_outbox_add(struct store *s, const struct store_outbox_msg *m,
 	if (id != NULL && store_query_int(s, id, cause,
 	    "SELECT id FROM outbox WHERE dedup_key = ?", "t",
 	    m->dedup_key) == -1)
+		return -1;
+	return 0;
+}
+
+/* --- delivery --------------------------------------------------------- */
+
+void
+store_outbox_row_clear(struct store_outbox_row *row)
+{
+	free(row->mail_from);
+	free(row->rcpt_to);
+	free(row->message);
+	free(row->list);
+	free(row->member_status);
+	free(row->sub_email);
+	free(row->sub_name);
+	free(row->sub_attrs);
+	memset(row, 0, sizeof *row);
+}
+
+int
+store_outbox_due(struct store *s, int64_t now, int campaigns, int64_t *ids,
+    size_t max, size_t *n, char **cause)
+{
+	struct store_stmt	*st;
+	int			 rc;
+
+	*n = 0;
+	/*
+	 * The range on (state, next_attempt_at) is indexed; the sort by
+	 * priority is over the due rows only, and the engine reads a batch
+	 * at a time.
+	 */
+	st = store_query(s, cause,
+	    "SELECT o.id FROM outbox o"
+	    " WHERE o.state IN ('queued', 'deferred')"
+	    " AND o.next_attempt_at <= ?1"
+	    " AND (o.kind <> 'campaign' OR (?2 AND EXISTS (SELECT 1"
+	    " FROM campaigns c WHERE c.id = o.campaign_id"
+	    " AND c.status IN ('sending', 'cancelled'))))"
+	    " ORDER BY o.priority DESC, o.next_attempt_at, o.id LIMIT ?3",
+	    "IiI", now, campaigns != 0, (int64_t)max);
+	if (st == NULL)
+		return -1;
+	while ((rc = store_step(s, st, cause)) == 1 && *n < max)
+		ids[(*n)++] = store_column_int(st, 0);
+	store_done(st);
+	return rc == -1 ? -1 : 0;
+}
+
+/*
+ * The campaign, the subscriber and their membership, for a campaign row.
+ * Whether they may be mailed is store_subscriber_mailable()'s to say; the
+ * membership status here only explains a skip.
+ */
+static int
+store_outbox_claim_campaign(struct store *s, struct store_outbox_row *row,
+    char **cause)
+{
+	struct store_stmt	*st;
+	int			 rc;
+
+	st = store_query(s, cause,
+	    "SELECT c.status = 'cancelled', c.list, m.status, s.email,"
+	    " coalesce(s.name, ''), s.attrs, s.created_at"
+	    " FROM campaigns c JOIN subscribers s ON s.id = ?2"
+	    " LEFT JOIN memberships m ON m.subscriber_id = s.id"
+	    " AND m.list = c.list"
+	    " WHERE c.id = ?1", "II", row->campaign_id, row->subscriber_id);
+	if (st == NULL)
+		return -1;
+	if ((rc = store_step(s, st, cause)) == 1) {
+		row->cancelled = store_column_int(st, 0) != 0;
+		row->list = store_column_text(st, 1);
+		row->member_status = store_column_text(st, 2);
+		row->sub_email = store_column_text(st, 3);
+		row->sub_name = store_column_text(st, 4);
+		row->sub_attrs = store_column_text(st, 5);
+		row->sub_created_at = store_column_int(st, 6);
+	}
+	store_done(st);
+	if (rc == -1)
+		return -1;
+	if (rc == 0) {
+		/* Foreign keys make this impossible. */
+		*cause = xprintf("outbox row %lld: campaign %lld or subscriber "
+		    "%lld is missing", (long long)row->id,
+		    (long long)row->campaign_id, (long long)row->subscriber_id);
+		return -1;
+	}
+
+	return 0;
+}
+
+int
+store_outbox_claim(struct store *s, int64_t id, int64_t now,
+    struct store_outbox_row *row, char **cause)
+{
+	struct store_stmt	*st;
+	const char		*kind;
+	const void		*blob;
+	size_t			 len;
+	int			 rc;
+
+	memset(row, 0, sizeof *row);
+	st = store_query(s, cause,
+	    "UPDATE outbox SET state = 'sending', claimed_at = ?2,"
+	    " attempts = attempts + 1, updated_at = ?2"
+	    " WHERE id = ?1 AND state IN ('queued', 'deferred')"
+	    " AND next_attempt_at <= ?2"
+	    " AND (kind <> 'campaign' OR EXISTS (SELECT 1 FROM campaigns c"
+	    " WHERE c.id = outbox.campaign_id"
+	    " AND c.status IN ('sending', 'cancelled')))"
+	    " RETURNING kind, coalesce(campaign_id, 0),"
+	    " coalesce(subscriber_id, 0), mail_from, rcpt_to, message,"
+	    " attempts, created_at", "II", id, now);
+	if (st == NULL)
+		return -1;
+	if ((rc = store_step(s, st, cause)) == 1) {
+		row->id = id;
+		kind = store_column_peek(st, 0);
+		if (kind == NULL ||
+		    store_outbox_kind_parse(kind, &row->kind) != 0)
+			fatalx("%s: outbox kind %s", __func__,
+			    kind != NULL ? kind : "NULL");
+		row->campaign_id = store_column_int(st, 1);
+		row->subscriber_id = store_column_int(st, 2);
+		row->mail_from = store_column_text(st, 3);
+		row->rcpt_to = store_column_text(st, 4);
+		if (!store_column_is_null(st, 5)) {
+			blob = store_column_blob(st, 5, &len);
+			row->message = xmalloc(len + 1);
+			if (len > 0)
+				memcpy(row->message, blob, len);
+			row->message[len] = '\0';
+			row->len = len;
+		}
+		row->attempts = (int)store_column_int(st, 6);
+		row->created_at = store_column_int(st, 7);
+		/* Run the statement to its end. */
+		rc = store_step(s, st, cause);
+		if (rc == 0)
+			rc = 1;
+	}
+	store_done(st);
+	if (rc != 1) {
+		store_outbox_row_clear(row);
+		return rc;
+	}
+	if (row->kind == STORE_OUTBOX_CAMPAIGN &&
+	    store_outbox_claim_campaign(s, row, cause) == -1) {
+		store_outbox_row_clear(row);
+		return -1;
+	}
+	return 1;
+}
+
+int
+store_outbox_complete(struct store *s, int64_t id,
+    enum store_outbox_state state, int code, const char *reply,
+    int64_t next_attempt_at, int64_t now, char **cause)
+{
+	int	n;
+
+	if (state != STORE_OUTBOX_SENT && state != STORE_OUTBOX_DEFERRED &&
+	    state != STORE_OUTBOX_FAILED && state != STORE_OUTBOX_SKIPPED)
+		fatalx("%s: cannot complete a row as %s", __func__,
+		    store_outbox_state_name(state));
+	n = store_run(s, cause,
+	    "UPDATE outbox SET state = ?2, last_code = NULLIF(?3, 0),"
+	    " last_reply = ?4, claimed_at = NULL, updated_at = ?6,"
+	    " next_attempt_at = CASE WHEN ?2 = 'deferred' THEN ?5"
+	    " ELSE next_attempt_at END,"
+	    " sent_at = CASE WHEN ?2 = 'sent' THEN ?6 ELSE sent_at END"
+	    " WHERE id = ?1 AND state = 'sending'", "ItitII", id,
+	    store_outbox_state_name(state), code, reply, next_attempt_at,
+	    now);
+	if (n == -1)
+		return -1;
+	return n > 0;
+}
+
+int
+store_outbox_recover(struct store *s, int64_t now, int64_t *n, char **cause)
+{
+	int	rc;
+
+	rc = store_run(s, cause,
+	    "UPDATE outbox SET state = 'queued', claimed_at = NULL,"
+	    " attempts = max(attempts - 1, 0), updated_at = ?"
+	    " WHERE state = 'sending'", "I", now);
+	if (rc == -1)
+		return -1;
+	*n = rc;
+	return 0;
+}
+
+int
+store_outbox_campaign_tally(struct store *s, int64_t campaign_id,
+    int64_t *sent, int64_t *failed, char **cause)
+{
+	*sent = *failed = 0;
+	if (store_query_int(s, sent, cause,
+	    "SELECT count(*) FROM outbox WHERE campaign_id = ?"
+	    " AND state = 'sent'", "I", campaign_id) == -1)
+		return -1;
+	if (store_query_int(s, failed, cause,
+	    "SELECT count(*) FROM outbox WHERE campaign_id = ?"
+	    " AND state = 'failed'", "I", campaign_id) == -1)
+		return -1;
+	return 0;
+}
+
+int
+store_outbox_campaign_pause(struct store *s, int64_t campaign_id,
+    const char *reason, int64_t now, char **cause)
+{
+	int	n;
+
+	n = store_run(s, cause,
+	    "UPDATE campaigns SET status = 'paused', paused_reason = ?2,"
+	    " updated_at = ?3 WHERE id = ?1 AND status = 'sending'", "ItI",
+	    campaign_id, reason, now);
+	if (n == -1)
+		return -1;
+	return n > 0;
+}
+
+int
+store_outbox_campaign_finish(struct store *s, int64_t campaign_id,
+    int64_t now, char **cause)
+{
+	int	n;
+
+	n = store_run(s, cause,
+	    "UPDATE campaigns SET status = 'sent', finished_at = ?2,"
+	    " updated_at = ?2 WHERE id = ?1 AND status = 'sending'"
+	    " AND NOT EXISTS (SELECT 1 FROM outbox WHERE campaign_id = ?1"
+	    " AND state IN ('queued', 'sending', 'deferred'))", "II",
+	    campaign_id, now);
+	if (n == -1)
+		return -1;
+	return n > 0;
+}
+
+int
+store_outbox_kind_counts(struct store *s, struct store_outbox_kinds *k,
+    char **cause)
+{
+	enum store_outbox_kind	 kind;
+	enum store_outbox_state	 state;
+	struct store_stmt	*st;
+	const char		*kname, *sname;
+	int			 rc;
+
+	memset(k, 0, sizeof *k);
+	st = store_query(s, cause,
+	    "SELECT kind, state, count(*) FROM outbox GROUP BY kind, state",
+	    "");
+	if (st == NULL)
+		return -1;
+	while ((rc = store_step(s, st, cause)) == 1) {
+		kname = store_column_peek(st, 0);
+		if (kname == NULL ||
+		    store_outbox_kind_parse(kname, &kind) != 0)
+			fatalx("%s: outbox kind %s", __func__,
+			    kname != NULL ? kname : "NULL");
+		sname = store_column_peek(st, 1);
+		if (sname == NULL ||
+		    store_outbox_state_parse(sname, &state) != 0)
+			fatalx("%s: outbox state %s", __func__,
+			    sname != NULL ? sname : "NULL");
+		k->n[kind][state] = store_column_int(st, 2);
+	}
+	store_done(st);
+	return rc == -1 ? -1 : 0;
+}
+
+int
+store_outbox_rate_get(struct store *s, const char *key,
+    struct store_outbox_rate *r, char **cause)
+{
+	struct store_stmt	*st;
+	int			 rc;
+
+	memset(r, 0, sizeof *r);
+	/*
+	 * The level as whole millionths of a token, truncated: reading back
+	 * may lose a millionth but never gains one.
+	 */
+	st = store_query(s, cause,
+	    "SELECT CAST(coalesce(tokens, 0) * 1000000 AS INTEGER),"
+	    " window_start, count, updated_at"
+	    " FROM rate_limits WHERE key = ?", "t", key);
+	if (st == NULL)
+		return -1;
+	if ((rc = store_step(s, st, cause)) == 1) {
+		r->tokens = (double)store_column_int(st, 0) / 1e6;
+		r->window_start = store_column_int(st, 1);
+		r->count = store_column_int(st, 2);
+		r->updated_at = store_column_int(st, 3);
+	}
+	store_done(st);
+	return rc;
+}
+
+int
+store_outbox_rate_set(struct store *s, const char *key,
+    const struct store_outbox_rate *r, char **cause)
+{
+	if (store_run(s, cause,
+	    "INSERT INTO rate_limits (key, window_start, count, tokens,"
+	    " updated_at) VALUES (?, ?, ?, ?, ?)"
+	    " ON CONFLICT (key) DO UPDATE SET"
+	    " window_start = excluded.window_start, count = excluded.count,"
+	    " tokens = excluded.tokens, updated_at = excluded.updated_at",
+	    "tIIdI", key, r->window_start, r->count, r->tokens,
+	    r->updated_at) == -1)
 		return -1;
 	return 0;
 }

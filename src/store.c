@@ -85,6 +85,10 @@ static _Thread_local int store_open_busy;
  * - digests_sent: kind is digest (a list's subscribers) or lead_digest;
  *   key is the list slug or the lead key; period as the caller names it
  *   ("2026-03-14", "2026-W11").
+ * - digest_items: which newsletter (campaign) went to which subscriber in
+ *   a list digest, so that nobody gets one twice (digest.h says how
+ *   campaign sending and digests share the work).  digest_enquiries:
+ *   which enquiry was in which lead's summary.
  * - rate_limits: a fixed window (window_start, count) and/or a token
  *   bucket level (tokens), per key, so limits hold across restarts.
  */
@@ -245,6 +249,31 @@ static const char *const store_migrations[] = {
 	"    created_at      INTEGER NOT NULL,\n"
 	"    UNIQUE (kind, key, period)\n"
 	") STRICT;\n"
+	"CREATE TABLE digest_items (\n"
+	"    subscriber_id   INTEGER NOT NULL\n"
+	"        REFERENCES subscribers(id) ON DELETE CASCADE,\n"
+	"    campaign_id     INTEGER NOT NULL\n"
+	"        REFERENCES campaigns(id) ON DELETE CASCADE,\n"
+	"    list            TEXT NOT NULL,\n"
+	"    period          TEXT NOT NULL,\n"
+	"    outbox_id       INTEGER\n"
+	"        REFERENCES outbox(id) ON DELETE SET NULL,\n"
+	"    created_at      INTEGER NOT NULL,\n"
+	"    PRIMARY KEY (subscriber_id, campaign_id)\n"
+	") STRICT;\n"
+	"CREATE INDEX digest_items_campaign ON digest_items (campaign_id);\n"
+	"CREATE INDEX digest_items_outbox ON digest_items (outbox_id);\n"
+	"CREATE TABLE digest_enquiries (\n"
+	"    lead            TEXT NOT NULL,\n"
+	"    enquiry_id      INTEGER NOT NULL\n"
+	"        REFERENCES enquiries(id) ON DELETE CASCADE,\n"
+	"    period          TEXT NOT NULL,\n"
+	"    created_at      INTEGER NOT NULL,\n"
+	"    PRIMARY KEY (lead, enquiry_id)\n"
+	") STRICT;\n"
+	"CREATE INDEX digest_enquiries_enquiry ON digest_enquiries\n"
+	"    (enquiry_id);\n"
+	"CREATE INDEX campaigns_started ON campaigns (list, started_at);\n"
 
 	"CREATE TABLE rate_limits (\n"
 	"    key             TEXT PRIMARY KEY,\n"

@@ -629,6 +629,102 @@ int		 store_imap_set(struct store *, const char *account,
 		    const char *mailbox, int64_t uidvalidity,
 		    int64_t last_uid, char **cause);
 
+/* --- digests (store-digest.c) ----------------------------------------- */
+
+/*
+ * The SQL of digest.c; digest.h tells the whole story, and the contract
+ * campaign sending must keep.  kind is "digest" (a list's digest, key the
+ * list slug) or "lead_digest" (key a lead key); period is period.h's key
+ * ("2026-W47").
+ *
+ * store_digest_sent: 1 when (kind, key, period) is recorded, 0, -1.
+ * store_digest_record: record it with the number of messages queued;
+ * 1 recorded, 0 when it already was, -1.
+ */
+int		 store_digest_sent(struct store *, const char *kind,
+		    const char *key, const char *period, char **cause);
+int		 store_digest_record(struct store *, const char *kind,
+		    const char *key, const char *period, int64_t messages,
+		    int64_t now, char **cause);
+
+/*
+ * A newsletter (campaign) is HELD for member M of list L, for a digest
+ * whose period ends at end, when: the campaign is L's; it started in
+ * [max(since, M's confirmed_at), end); it is sent, or still sending while
+ * M's mode is digest; and M has no outbox row for it (never queued to
+ * them directly) and no digest_items row (never in one of their digests).
+ */
+struct store_digest_member {
+	struct store_subscriber	 sub;
+	int			 digest_mode;	/* else immediate */
+	int64_t			 confirmed_at;
+};
+void		 store_digest_member_clear(struct store_digest_member *);
+/*
+ * Up to max confirmed members of list with something held, after
+ * subscriber id after_id, in id order, into out (*n set; the caller
+ * clears each).  Whatever their mode: someone who has just gone back to
+ * immediate still gets what was held for them.
+ */
+int		 store_digest_members(struct store *, const char *list,
+		    int64_t since, int64_t end, int64_t after_id,
+		    struct store_digest_member *out, size_t max, size_t *n,
+		    char **cause);
+/* The campaigns held for one member, oldest first; at most max. */
+int		 store_digest_held(struct store *, const char *list,
+		    const struct store_digest_member *, int64_t since,
+		    int64_t end, int64_t *ids, size_t max, size_t *n,
+		    char **cause);
+/*
+ * Record that a subscriber got a campaign in the digest queued as outbox
+ * row outbox_id: 1, 0 when it was already recorded, -1.
+ */
+int		 store_digest_item_add(struct store *, int64_t subscriber_id,
+		    int64_t campaign_id, const char *list, const char *period,
+		    int64_t outbox_id, int64_t now, char **cause);
+/*
+ * For campaign sending: 1 when the subscriber already had the campaign
+ * in a digest (so must not be queued it), 0 when not, -1.
+ */
+int		 store_digest_had(struct store *, int64_t campaign_id,
+		    int64_t subscriber_id, char **cause);
+
+/* An enquiry for a lead's summary; strings are "" when unknown. */
+struct store_digest_enquiry {
+	int64_t		 id;
+	char		*reference;
+	char		*sender;
+	char		*sender_name;
+	char		*subject;
+	char		*lead;
+	char		*rule;
+	int64_t		 received_at;
+	int64_t		 routed_at;	/* received_at when never routed */
+	char		*raw;		/* NULL when not kept */
+	size_t		 rawlen;
+};
+void		 store_digest_enquiry_clear(struct store_digest_enquiry *);
+/*
+ * Up to max enquiries for lead routed in [since, end) and in none of its
+ * summaries yet, oldest first, into out (*n set; the caller clears each);
+ * with raw, their raw messages too.  *more gets how many more there are.
+ */
+int		 store_digest_enquiries(struct store *, const char *lead,
+		    int64_t since, int64_t end, int raw,
+		    struct store_digest_enquiry *out, size_t max, size_t *n,
+		    int64_t *more, char **cause);
+/* Record that an enquiry was in lead's summary: 1, 0 already, -1. */
+int		 store_digest_enquiry_mark(struct store *, const char *lead,
+		    int64_t enquiry_id, const char *period, int64_t now,
+		    char **cause);
+/*
+ * Enquiries routed in [since, end) per lead, in lead order: fn(lead,
+ * count, arg) returns 0 to go on.
+ */
+int		 store_digest_lead_counts(struct store *, int64_t since,
+		    int64_t end, int (*fn)(const char *, int64_t, void *),
+		    void *arg, char **cause);
+
 /* --- tests and maintenance -------------------------------------------- */
 
 /* Run one or more SQL statements, discarding any rows. */

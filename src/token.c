@@ -3,8 +3,8 @@
  *
  * Owns: the token wire format (see token.h), base64url, the key file
  * (reading, permission check, atomic creation) and the forgotten-address
- * hash.  The only file that includes OpenSSL headers.  Does not own: what
- * a token grants, or where keys live (the configuration says).
+ * hash.  The hashing itself is crypto.c's.  Does not own: what a token
+ * grants, or where keys live (the configuration says).
  */
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -17,11 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
-
+#include "crypto.h"
 #include "log.h"
 #include "token.h"
 #include "xmalloc.h"
@@ -161,14 +157,11 @@ static void
 token_mac(const unsigned char key[TOKEN_KEY_LEN], const unsigned char *p,
     size_t len, unsigned char mac[TOKEN_MAC_LEN])
 {
-	unsigned char	 full[EVP_MAX_MD_SIZE];
-	unsigned int	 fulllen = 0;
+	unsigned char	 full[CRYPTO_SHA256_LEN];
 
-	if (HMAC(EVP_sha256(), key, TOKEN_KEY_LEN, p, len, full,
-	    &fulllen) == NULL || fulllen < TOKEN_MAC_LEN)
-		fatalx("token: HMAC-SHA256 failed");
+	crypto_hmac_sha256(key, TOKEN_KEY_LEN, p, len, full);
 	memcpy(mac, full, TOKEN_MAC_LEN);
-	OPENSSL_cleanse(full, sizeof full);
+	crypto_cleanse(full, sizeof full);
 }
 
 char *
@@ -226,7 +219,7 @@ token_check(const unsigned char key[TOKEN_KEY_LEN], const char *s,
 
 	/* Step 2: authenticate everything before believing any of it. */
 	token_mac(key, raw, plen, mac);
-	if (CRYPTO_memcmp(mac, raw + plen, TOKEN_MAC_LEN) != 0)
+	if (!crypto_equal(mac, raw + plen, TOKEN_MAC_LEN))
 		return token_fail(cause, "bad signature");
 
 	/* Step 3: parse. */
@@ -331,7 +324,7 @@ bad:
 	xasprintf(cause, "%s: not a key file: want %d hex digits "
 	    "(openssl rand -hex %d)", path, 2 * TOKEN_KEY_LEN, TOKEN_KEY_LEN);
 out:
-	OPENSSL_cleanse(text, sizeof text);
+	crypto_cleanse(text, sizeof text);
 	return rc;
 }
 
@@ -453,8 +446,8 @@ token_key_create(const char *path, unsigned char key[TOKEN_KEY_LEN],
 	rc = 0;
 out:
 	free(tmp);
-	OPENSSL_cleanse(fresh, sizeof fresh);
-	OPENSSL_cleanse(text, sizeof text);
+	crypto_cleanse(fresh, sizeof fresh);
+	crypto_cleanse(text, sizeof text);
 	return rc;
 }
 
@@ -480,12 +473,10 @@ token_key_load(const char *path, int create,
 void
 token_hash_address(const char *addr, char out[65])
 {
-	unsigned char	 md[SHA256_DIGEST_LENGTH];
+	unsigned char	 md[CRYPTO_SHA256_LEN];
 	char		*norm, *at, *p;
 	const char	*start, *end;
 	size_t		 len, i;
-	EVP_MD_CTX	*ctx;
-	unsigned int	 mdlen = 0;
 
 	start = addr;
 	while (*start != '\0' && isspace((unsigned char)*start))
@@ -502,18 +493,11 @@ token_hash_address(const char *addr, char out[65])
 		}
 	}
 
-	if ((ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
-	    EVP_DigestUpdate(ctx, TOKEN_FORGET_PREFIX,
-	    strlen(TOKEN_FORGET_PREFIX)) != 1 ||
-	    EVP_DigestUpdate(ctx, norm, len) != 1 ||
-	    EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 ||
-	    mdlen != SHA256_DIGEST_LENGTH)
-		fatalx("token: SHA-256 failed");
-	EVP_MD_CTX_free(ctx);
+	crypto_sha256(TOKEN_FORGET_PREFIX, strlen(TOKEN_FORGET_PREFIX), norm,
+	    len, md);
 	free(norm);
 
-	for (i = 0; i < SHA256_DIGEST_LENGTH; i++) {
+	for (i = 0; i < CRYPTO_SHA256_LEN; i++) {
 		out[2 * i] = "0123456789abcdef"[md[i] >> 4];
 		out[2 * i + 1] = "0123456789abcdef"[md[i] & 15];
 	}

@@ -32,11 +32,17 @@ out=$("$D" -f "$@" 2>&1); rc=$?
 case $out in *"already running"*) r=0 ;; *) r=1 ;; esac
 check "a second postroomd on the same database refuses to start" [ "$rc" -ne 0 -a $r -eq 0 ]
 
-printf 'From: a@example.net\r\nTo: enquiries@example.org\r\nSubject: hello\r\nMessage-ID: <1@example.net>\r\n\r\nHello.\r\n' \
+printf 'From: Ann <ann@example.net>\r\nTo: enquiries@example.org\r\nSubject: hello\r\nMessage-ID: <1@example.net>\r\n\r\nHello.\r\n' \
     > "$T/inbox/tmp/1.eml" && mv "$T/inbox/tmp/1.eml" "$T/inbox/new/1.eml"
-if wait_for 5 grep -q 'inbound: message 1.eml' "$T/d.log"; then ok "a message moved into new/ is noticed"
-else not_ok "a message moved into new/ is noticed"; diag "$(cat "$T/d.log")"; fi
-check "nothing is lost: the message is still in the Maildir" [ -f "$T/inbox/new/1.eml" ]
+if wait_for 10 grep -q 'ENQ-[0-9]*-00001: maildir:1.eml' "$T/d.log"; then ok "a message moved into new/ is routed"
+else not_ok "a message moved into new/ is routed"; diag "$(cat "$T/d.log")"; fi
+check "the routed message is filed in cur/ with the seen flag" \
+    wait_for 5 test -f "$T/inbox/cur/1.eml:2,S"
+# general has two addresses: two forwards, and one acknowledgement.
+n_out() { [ "$(ls "$T/outbox/new" 2>/dev/null | wc -l)" -eq 3 ]; }
+check "the delivery thread writes 2 forwards and 1 acknowledgement" wait_for 10 n_out
+grep -l '^Auto-Submitted: auto-replied' "$T"/outbox/new/* >/dev/null 2>&1
+check "one of them is the acknowledgement (Auto-Submitted: auto-replied)" [ $? -eq 0 ]
 
 cp "$conf" "$T/good.conf"
 printf 'smtp = { concurrency = "many"; };\n' >> "$conf"
@@ -54,10 +60,12 @@ i=0; while kill -0 $pid 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1))
 if kill -0 $pid 2>/dev/null; then not_ok "SIGTERM stops postroomd within 5 seconds"
 else wait $pid; rc=$?; check "SIGTERM stops postroomd within 5 seconds, status 0" [ "$rc" -eq 0 ]; fi
 
+cp "$T/inbox/cur/1.eml:2,S" "$T/inbox/new/again.eml"
 "$D" --once "$@" 2>"$T/once.log"; rc=$?
 check "postroomd --once does the due work and exits 0" [ "$rc" -eq 0 ]
-grep -q 'inbound: message 1.eml' "$T/once.log"
-check "postroomd --once sees the waiting message" [ $? -eq 0 ]
+grep -q 'already recorded as ENQ-[0-9]*-00001' "$T/once.log"
+check "the same message seen again is not routed twice" [ $? -eq 0 ]
+check "... and is filed all the same" test -f "$T/inbox/cur/again.eml:2,S"
 
 "$D" --bogus >/dev/null 2>&1; rc=$?
 check "postroomd with an unknown option exits 64" [ "$rc" -eq 64 ]

@@ -1,0 +1,56 @@
+/*
+ * crypto.h - the cryptography postroom needs, on OpenSSL's libcrypto:
+ * HMAC-SHA256 and SHA-256 (tokens, address hashes), a constant-time
+ * compare, wiping secrets, and checking a TLS server's certificate chain
+ * and name.
+ *
+ * crypto.c is the one file that includes OpenSSL headers; the rest of
+ * postroom sees only these functions and plain bytes.  Certificates come in
+ * as DER, the form libetpan hands out, so the IMAP source needs no OpenSSL
+ * type either.
+ *
+ * Owns: the algorithms and the trust decision (which CA store, which
+ * checks).  Does not own: what is signed (token.c) or when a server is
+ * checked (source-imap.c).
+ */
+#ifndef POSTROOM_CRYPTO_H
+#define POSTROOM_CRYPTO_H
+
+#include <stddef.h>
+
+#define CRYPTO_SHA256_LEN	32
+
+/* HMAC-SHA256 of data under key.  Aborts (fatalx) if libcrypto fails. */
+void	crypto_hmac_sha256(const void *key, size_t keylen, const void *data,
+	    size_t len, unsigned char out[CRYPTO_SHA256_LEN]);
+/* SHA-256 of the concatenation of a and b (either may be empty). */
+void	crypto_sha256(const void *a, size_t alen, const void *b, size_t blen,
+	    unsigned char out[CRYPTO_SHA256_LEN]);
+/* 1 when the len bytes at a and b are equal, 0 when not; constant time. */
+int	crypto_equal(const void *a, const void *b, size_t len);
+/* Wipe a secret so that the compiler cannot optimise the wipe away. */
+void	crypto_cleanse(void *p, size_t len);
+
+/* One certificate as the server sent it, DER-encoded. */
+struct crypto_der {
+	const unsigned char	*data;
+	size_t			 len;
+};
+
+/*
+ * Decide whether to trust a TLS server: chain[0] is its certificate and
+ * the rest (in any order) intermediates it sent.  The chain must lead to a
+ * trusted root, be valid now and fit for a TLS server; the certificate
+ * must name host (a DNS name, matched with the usual wildcard rules, or an
+ * IPv4/IPv6 literal, matched against its IP addresses; "[::1]" brackets
+ * are allowed).  Roots come from ca_file (PEM, one or more) when it is
+ * not NULL or "", else from OpenSSL's default paths (the system store).
+ * Returns 0 when trusted, or -1 with *cause saying why, naming the
+ * certificate at fault: "certificate verify failed: self-signed
+ * certificate (depth 0, CN=...)", "certificate does not match host
+ * mail.example.org (it is for CN=...)".
+ */
+int	crypto_verify_chain(const struct crypto_der *chain, size_t n,
+	    const char *host, const char *ca_file, char **cause);
+
+#endif

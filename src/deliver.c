@@ -1,0 +1,1225 @@
+/*
+ * deliver.c - the delivery engine: the outbox in, the transport out.
+ *
+ * Owns: the engine's loop and thread; claiming due rows and writing back
+ * what became of them, in transactions; the state machine of a claimed
+ * row (deliver_enter_state() is the one place a row moves, and it logs the
+ * move, as OpenSMTPD's mta_enter_state); the retry schedule; the rate
+ * limits' use (ratelimit.c does the arithmetic); skipping recipients who
+ * left; pausing a campaign whose failures pile up and marking one sent
+ * when its last row is done; turning rows into bytes (stored messages
+ * with their line ends fixed, campaign rows through a struct
+ * deliver_render, by default newsletter.c).  Does not own: SMTP or the
+ * Maildir (send-smtp.c, send-maildir.c), the SQL (store-outbox.c), what a
+ * newsletter looks like (newsletter.c).
+ *
+ * One pass of the loop:
+ *   1. sync: in ONE transaction, write back every finished row and claim
+ *      as many due rows as there are free connection slots and tokens;
+ *   2. render the claimed rows and hand them to the transport (outside
+ *      the transaction: it must stay short, and nothing is sent before
+ *      the claim is committed);
+ *   3. wait in the transport's run() for replies, the rate limit, a
+ *      wakeup or the next look at the outbox.
+ * A finished row keeps its slot until it is written back, so the rows in
+ * state sending never number more than smtp.concurrency (the bound on
+ * duplicates after a crash).  Write-backs are batched (half the slots, or
+ * DELIVER_FLUSH_DELAY) because every commit is an fsync.
+ */
+#include <sys/random.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "deliver.h"
+#include "log.h"
+#include "newsletter.h"
+#include "ratelimit.h"
+#include "store.h"
+#include "token.h"
+#include "transport.h"
+#include "xmalloc.h"
+
+#define DELIVER_DUE_BATCH	512	/* due rows read at a time */
+#define DELIVER_DUE_STALE	1000000	/* us: read due rows again after */
+#define DELIVER_FLUSH_DELAY	20000	/* us a finished row may wait */
+#define DELIVER_IDLE_POLL	1000000	/* us between looks when idle */
+#define DELIVER_RETRY_SYNC	1000000	/* us after a failed sync */
+#define DELIVER_MAX_MESSAGE	(64 * 1024 * 1024)
+#define DELIVER_CAMPAIGNS	8	/* prepared campaigns kept */
+
+struct deliver_job {
+	struct deliver		*d;
+	struct store_outbox_row	 row;
+	enum deliver_state	 state;
+	struct buf		 buf;		/* rendered or fixed bytes */
+	const char		*data;		/* what is sent */
+	size_t			 len;
+	char			*mail_from;
+	int			 code;
+	char			*reply;
+	int64_t			 next_attempt;	/* deferred: when */
+};
+
+struct deliver_campaign {
+	int64_t	 id;
+	void	*prepared;
+	int64_t	 used;
+};
+
+/* A campaign whose rows were written back in this sync. */
+struct deliver_touched {
+	int64_t	 id;
+	int	 failed;
+};
+
+struct deliver {
+	const struct conf		*conf;
+	struct store			*store;
+	const struct transport_ops	*ops;
+	struct transport		*t;
+	const struct deliver_render	*render;
+	struct ratelimit		 second;
+	struct ratelimit		 hour;
+
+	/* Claimed rows not yet written back, in every state. */
+	struct deliver_job		**jobs;
+	size_t				 njobs;
+	size_t				 maxjobs;	/* smtp.concurrency */
+	size_t				 nsending;
+	size_t				 nfinished;
+	int64_t				 finished_at;	/* oldest finished */
+
+	int64_t				 due[DELIVER_DUE_BATCH];
+	size_t				 ndue;
+	size_t				 idue;
+	int64_t				 due_at;	/* read at; 0: again */
+	int				 idle;		/* nothing was due */
+	int64_t				 retry_at;	/* after a failure */
+
+	struct deliver_campaign		 camps[DELIVER_CAMPAIGNS];
+	int64_t				 tick;
+
+	struct deliver_touched		*touched;
+	size_t				 ntouched;
+	size_t				 ctouched;
+	int64_t				 skipped;	/* in this sync */
+
+	struct deliver_stats		 stats;
+	struct deliver_stats		 reported;	/* at last summary */
+	uint32_t			 rnd;
+	int				 once;
+	pthread_t			 thread;
+	atomic_int			 stopping;
+	atomic_int			 woken;
+	int64_t				 stop_at;
+};
+
+static const char *const deliver_states[] = {
+	[DELIVER_CLAIMED] = "claimed",
+	[DELIVER_SENDING] = "sending",
+	[DELIVER_SENT] = "sent",
+	[DELIVER_DEFERRED] = "deferred",
+	[DELIVER_FAILED] = "failed",
+	[DELIVER_SKIPPED] = "skipped",
+};
+
+/* Seconds after the 1st, 2nd ... failed attempt; the last repeats. */
+static const int64_t deliver_schedule[] = {
+	60, 5 * 60, 15 * 60, 60 * 60, 4 * 60 * 60,
+};
+#define DELIVER_NSCHEDULE \
+	((int)(sizeof deliver_schedule / sizeof deliver_schedule[0]))
+
+/* --- states and the schedule ------------------------------------------ */
+
+const char *
+deliver_state_name(enum deliver_state st)
+{
+	if ((unsigned int)st >= DELIVER_NSTATES)
+		fatalx("%s: bad state %d", __func__, (int)st);
+	return deliver_states[st];
+}
+
+int
+deliver_can_move(enum deliver_state from, enum deliver_state to)
+{
+	switch (from) {
+	case DELIVER_CLAIMED:
+		return to == DELIVER_SENDING || to == DELIVER_SKIPPED ||
+		    to == DELIVER_FAILED || to == DELIVER_DEFERRED;
+	case DELIVER_SENDING:
+		return to == DELIVER_SENT || to == DELIVER_DEFERRED ||
+		    to == DELIVER_FAILED;
+	default:
+		return 0;
+	}
+}
+
+static int
+deliver_final(enum deliver_state st)
+{
+	return st == DELIVER_SENT || st == DELIVER_DEFERRED ||
+	    st == DELIVER_FAILED || st == DELIVER_SKIPPED;
+}
+
+int64_t
+deliver_backoff_base(int attempts)
+{
+	if (attempts < 1)
+		attempts = 1;
+	if (attempts > DELIVER_NSCHEDULE)
+		attempts = DELIVER_NSCHEDULE;
+	return deliver_schedule[attempts - 1];
+}
+
+int64_t
+deliver_backoff(int attempts, uint32_t rnd)
+{
+	int64_t	base, spread;
+
+	base = deliver_backoff_base(attempts);
+	spread = base * DELIVER_JITTER_PERCENT / 100;
+	/* Uniform in [base - spread, base + spread]. */
+	return base - spread + (int64_t)(rnd % (uint32_t)(2 * spread + 1));
+}
+
+enum deliver_state
+deliver_retry(int64_t max_age, int attempts, int64_t created_at,
+    int64_t now, uint32_t rnd, int64_t *next)
+{
+	int64_t	deadline = created_at + max_age;
+
+	*next = 0;
+	if (now >= deadline)
+		return DELIVER_FAILED;
+	*next = now + deliver_backoff(attempts, rnd);
+	if (*next > deadline)
+		*next = deadline;
+	return DELIVER_DEFERRED;
+}
+
+int
+deliver_should_pause(int64_t count, int percent, int64_t sent,
+    int64_t failed)
+{
+	if (count <= 0 || failed < count)
+		return 0;
+	return failed * 100 >= (int64_t)percent * (sent + failed);
+}
+
+/* --- small helpers ----------------------------------------------------- */
+
+static int64_t
+deliver_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * RATELIMIT_USEC + ts.tv_nsec / 1000;
+}
+
+/* xorshift32: jitter only needs to differ between rows. */
+static uint32_t
+deliver_random(struct deliver *d)
+{
+	uint32_t	x = d->rnd;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return d->rnd = x;
+}
+
+static const char *
+deliver_duration(int64_t secs, char *out, size_t len)
+{
+	if (secs >= 86400 && secs % 3600 == 0)
+		snprintf(out, len, "%lldh", (long long)(secs / 3600));
+	else if (secs >= 3600)
+		snprintf(out, len, "%lldh%02lldm", (long long)(secs / 3600),
+		    (long long)(secs % 3600 / 60));
+	else
+		snprintf(out, len, "%lldm%02llds", (long long)(secs / 60),
+		    (long long)(secs % 60));
+	return out;
+}
+
+/*
+ * SMTP wants CRLF; rows written by hand (or by a test) may have bare LF.
+ * Copy into out with every bare LF made CRLF: 1 when that was needed,
+ * 0 when the message is fine as it is (nothing copied), -1 over the cap.
+ */
+static int
+deliver_crlf(struct buf *out, const char *p, size_t len)
+{
+	const char	*nl, *end = p + len, *q = p;
+
+	/* Most messages are fine: look with memchr before copying. */
+	while ((nl = memchr(q, '\n', (size_t)(end - q))) != NULL) {
+		if (nl == p || nl[-1] != '\r')
+			break;
+		q = nl + 1;
+	}
+	if (nl == NULL)
+		return 0;
+	while (p < end) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL) {
+			if (buf_add(out, p, (size_t)(end - p)) == -1)
+				return -1;
+			break;
+		}
+		if (nl > p && nl[-1] == '\r') {
+			if (buf_add(out, p, (size_t)(nl - p) + 1) == -1)
+				return -1;
+		} else if (buf_add(out, p, (size_t)(nl - p)) == -1 ||
+		    buf_add(out, "\r\n", 2) == -1)
+			return -1;
+		p = nl + 1;
+	}
+	return 1;
+}
+
+/* --- the state machine ------------------------------------------------ */
+
+/*
+ * Move a job to state to, with the reply that moved it, and log the move:
+ * every row's story is in the log at debug, the unhappy endings at info
+ * and warn.
+ */
+static void
+deliver_enter_state(struct deliver_job *job, enum deliver_state to,
+    int code, const char *reply)
+{
+	struct deliver		*d = job->d;
+	enum deliver_state	 from = job->state;
+	const struct store_outbox_row *row = &job->row;
+	char			 when[32], ctx[64];
+	const char		*sep = reply != NULL ? ": " : "";
+
+	if (!deliver_can_move(from, to))
+		fatalx("%s: outbox %lld: %s -> %s", __func__,
+		    (long long)row->id, deliver_state_name(from),
+		    deliver_state_name(to));
+	if (reply == NULL)
+		reply = "";
+	if (row->campaign_id != 0)
+		snprintf(ctx, sizeof ctx, "%s %lld",
+		    store_outbox_kind_name(row->kind),
+		    (long long)row->campaign_id);
+	else
+		snprintf(ctx, sizeof ctx, "%s",
+		    store_outbox_kind_name(row->kind));
+
+	switch (to) {
+	case DELIVER_DEFERRED:
+		log_info("outbox %lld (%s) to %s: %s -> deferred, attempt %d, "
+		    "next in %s%s%s", (long long)row->id, ctx, row->rcpt_to,
+		    deliver_state_name(from), row->attempts,
+		    deliver_duration(job->next_attempt -
+		    deliver_now() / RATELIMIT_USEC, when, sizeof when), sep,
+		    reply);
+		break;
+	case DELIVER_FAILED:
+		log_warn("outbox %lld (%s) to %s: %s -> failed%s%s",
+		    (long long)row->id, ctx, row->rcpt_to,
+		    deliver_state_name(from), sep, reply);
+		break;
+	case DELIVER_SKIPPED:
+		log_info("outbox %lld (%s) to %s: %s -> skipped%s%s",
+		    (long long)row->id, ctx, row->rcpt_to,
+		    deliver_state_name(from), sep, reply);
+		break;
+	default:
+		log_debug("outbox %lld (%s) to %s: %s -> %s%s%s",
+		    (long long)row->id, ctx, row->rcpt_to,
+		    deliver_state_name(from), deliver_state_name(to), sep,
+		    reply);
+		break;
+	}
+
+	if (from == DELIVER_SENDING)
+		d->nsending--;
+	if (to == DELIVER_SENDING)
+		d->nsending++;
+	if (deliver_final(to) && d->nfinished++ == 0)
+		d->finished_at = deliver_now();
+	job->state = to;
+	job->code = code;
+	free(job->reply);
+	job->reply = reply[0] != '\0' ? xstrdup(reply) : NULL;
+}
+
+/* A temporary failure: deferred, or failed when the row is too old. */
+static void
+deliver_tempfail(struct deliver_job *job, int code, const char *reply)
+{
+	struct deliver	*d = job->d;
+	int64_t		 now = deliver_now() / RATELIMIT_USEC;
+	char		 age[32], *why;
+
+	if (deliver_retry(d->conf->smtp.max_retry_age, job->row.attempts,
+	    job->row.created_at, now, deliver_random(d),
+	    &job->next_attempt) == DELIVER_DEFERRED) {
+		deliver_enter_state(job, DELIVER_DEFERRED, code, reply);
+		return;
+	}
+	why = xprintf("gave up after %d attempts over %s "
+	    "(smtp.max_retry_age): %s", job->row.attempts,
+	    deliver_duration(now - job->row.created_at, age, sizeof age),
+	    reply);
+	deliver_enter_state(job, DELIVER_FAILED, code, why);
+	free(why);
+}
+
+/* The transport's word on a message. */
+static void
+deliver_done(const struct transport_result *res, void *arg)
+{
+	struct deliver_job	*job = res->cookie;
+
+	(void)arg;
+	switch (res->status) {
+	case TRANSPORT_OK:
+		deliver_enter_state(job, DELIVER_SENT, res->code, res->reply);
+		break;
+	case TRANSPORT_PERMFAIL:
+		deliver_enter_state(job, DELIVER_FAILED, res->code,
+		    res->reply);
+		break;
+	case TRANSPORT_TEMPFAIL:
+		deliver_tempfail(job, res->code, res->reply);
+		break;
+	}
+}
+
+static void
+deliver_job_free(struct deliver_job *job)
+{
+	store_outbox_row_clear(&job->row);
+	buf_free(&job->buf);
+	free(job->mail_from);
+	free(job->reply);
+	free(job);
+}
+
+/* --- campaigns --------------------------------------------------------- */
+
+/* The prepared campaign, from the cache or made now; NULL with *cause. */
+static void *
+deliver_campaign(struct deliver *d, int64_t id, char **cause)
+{
+	struct deliver_campaign	*c, *lru = NULL;
+	size_t			 i;
+
+	for (i = 0; i < DELIVER_CAMPAIGNS; i++) {
+		c = &d->camps[i];
+		if (c->prepared != NULL && c->id == id) {
+			c->used = ++d->tick;
+			return c->prepared;
+		}
+		if (lru == NULL || c->prepared == NULL ||
+		    (lru->prepared != NULL && c->used < lru->used))
+			lru = c;
+	}
+	if (lru->prepared != NULL)
+		d->render->free(lru->prepared);
+	lru->prepared = d->render->prepare(d->conf, d->store, id, cause);
+	lru->id = id;
+	lru->used = ++d->tick;
+	if (lru->prepared != NULL)
+		log_debug("campaign %lld: prepared for sending", (long long)id);
+	return lru->prepared;
+}
+
+/* Why a campaign row's recipient may not be mailed now. */
+static char *
+deliver_skip_reason(const struct store_outbox_row *row)
+{
+	const char	*st = row->member_status;
+
+	if (st == NULL)
+		return xprintf("no longer on list %s", row->list);
+	if (strcmp(st, "confirmed") == 0)
+		return xstrdup("address suppressed");
+	if (strcmp(st, "pending") == 0)
+		return xprintf("not confirmed on list %s", row->list);
+	return xprintf("%s from list %s", st, row->list);
+}
+
+static void
+deliver_touch(struct deliver *d, int64_t campaign_id, int failed)
+{
+	size_t	i;
+
+	if (campaign_id == 0)
+		return;
+	for (i = 0; i < d->ntouched; i++) {
+		if (d->touched[i].id == campaign_id) {
+			d->touched[i].failed |= failed;
+			return;
+		}
+	}
+	if (d->ntouched == d->ctouched) {
+		d->ctouched = d->ctouched == 0 ? 8 : d->ctouched * 2;
+		d->touched = xreallocarray(d->touched, d->ctouched,
+		    sizeof *d->touched);
+	}
+	d->touched[d->ntouched].id = campaign_id;
+	d->touched[d->ntouched].failed = failed;
+	d->ntouched++;
+}
+
+/*
+ * After write-backs, inside the transaction: pause campaigns whose
+ * failures passed the threshold, mark finished ones sent.  Only the
+ * campaigns touched from index from on.
+ */
+static int
+deliver_campaigns_check(struct deliver *d, size_t from, int64_t now,
+    char **cause)
+{
+	const struct conf_smtp	*c = &d->conf->smtp;
+	struct deliver_touched	*tc;
+	int64_t			 sent, failed;
+	char			*reason, id[32];
+	size_t			 i;
+	int			 rc;
+
+	for (i = from; i < d->ntouched; i++) {
+		tc = &d->touched[i];
+		snprintf(id, sizeof id, "%lld", (long long)tc->id);
+		if (tc->failed) {
+			if (store_outbox_campaign_tally(d->store, tc->id, &sent,
+			    &failed, cause) == -1)
+				return -1;
+			if (deliver_should_pause(c->failure_pause_count,
+			    c->failure_pause_percent, sent, failed)) {
+				reason = xprintf("%lld of %lld deliveries "
+				    "failed (smtp.failure_pause_count %d, "
+				    "failure_pause_percent %d)",
+				    (long long)failed,
+				    (long long)(sent + failed),
+				    c->failure_pause_count,
+				    c->failure_pause_percent);
+				rc = store_outbox_campaign_pause(d->store,
+				    tc->id, reason, now, cause);
+				if (rc == 1) {
+					log_warn("campaign %s paused: %s", id,
+					    reason);
+					store_event(d->store, "campaign-paused",
+					    id, reason);
+				}
+				free(reason);
+				if (rc == -1)
+					return -1;
+				continue;
+			}
+		}
+		if ((rc = store_outbox_campaign_finish(d->store, tc->id, now,
+		    cause)) == -1)
+			return -1;
+		if (rc == 1) {
+			log_info("campaign %s: every recipient done, marked "
+			    "sent", id);
+			store_event(d->store, "campaign-sent", id, NULL);
+		}
+	}
+	return 0;
+}
+
+/* --- sync: write back and claim in one transaction -------------------- */
+
+static int64_t
+deliver_tokens(struct deliver *d, int64_t now)
+{
+	int64_t	a, b;
+
+	a = ratelimit_available(&d->second, now);
+	b = ratelimit_available(&d->hour, now);
+	return a < b ? a : b;
+}
+
+static enum store_outbox_state
+deliver_store_state(enum deliver_state st)
+{
+	switch (st) {
+	case DELIVER_SENT:
+		return STORE_OUTBOX_SENT;
+	case DELIVER_DEFERRED:
+		return STORE_OUTBOX_DEFERRED;
+	case DELIVER_FAILED:
+		return STORE_OUTBOX_FAILED;
+	case DELIVER_SKIPPED:
+		return STORE_OUTBOX_SKIPPED;
+	default:
+		fatalx("%s: %s is not final", __func__,
+		    deliver_state_name(st));
+	}
+}
+
+/* Claim up to max due rows; skipped ones are completed at once. */
+static int
+deliver_claim(struct deliver *d, int64_t now_us, int64_t max, char **cause)
+{
+	struct store_outbox_row	 row;
+	struct deliver_job	*job;
+	int64_t			 now = now_us / RATELIMIT_USEC, claimed = 0;
+	size_t			 examined = 0;
+	char			*reason;
+	int			 rc, fetched = 0;
+
+	while (claimed < max && examined < DELIVER_DUE_BATCH) {
+		if (d->idue >= d->ndue ||
+		    now_us - d->due_at >= DELIVER_DUE_STALE) {
+			if (fetched++ > 0 && d->ndue == 0)
+				break;
+			if (store_outbox_due(d->store, now, d->render != NULL,
+			    d->due, DELIVER_DUE_BATCH, &d->ndue, cause) == -1)
+				return -1;
+			d->idue = 0;
+			d->due_at = now_us;
+			if (d->ndue == 0) {
+				d->idle = 1;
+				break;
+			}
+		}
+		examined++;
+		rc = store_outbox_claim(d->store, d->due[d->idue++], now, &row,
+		    cause);
+		if (rc == -1)
+			return -1;
+		if (rc == 0)
+			continue;
+
+		job = xcalloc(1, sizeof *job);
+		job->d = d;
+		job->row = row;
+		job->state = DELIVER_CLAIMED;
+		buf_init(&job->buf, DELIVER_MAX_MESSAGE);
+
+		/*
+		 * Mailable (as store_subscriber_mailable() says): confirmed
+		 * on the list, which the claim read, and not suppressed.
+		 */
+		reason = NULL;
+		if (row.kind == STORE_OUTBOX_CAMPAIGN) {
+			if (row.cancelled)
+				reason = xstrdup("campaign cancelled");
+			else if (row.member_status == NULL ||
+			    strcmp(row.member_status, "confirmed") != 0)
+				reason = deliver_skip_reason(&row);
+			else if ((rc = store_subscriber_suppressed(d->store,
+			    row.sub_email, cause)) == -1) {
+				deliver_job_free(job);
+				return -1;
+			} else if (rc == 1)
+				reason = deliver_skip_reason(&row);
+		}
+		if (reason != NULL) {
+			/*
+			 * Written back in this transaction, using no slot
+			 * (so not counted among the finished in the slots).
+			 */
+			deliver_enter_state(job, DELIVER_SKIPPED, 0, reason);
+			d->nfinished--;
+			free(reason);
+			rc = store_outbox_complete(d->store, row.id,
+			    STORE_OUTBOX_SKIPPED, 0, job->reply, 0, now,
+			    cause);
+			deliver_touch(d, row.campaign_id, 0);
+			deliver_job_free(job);
+			if (rc == -1)
+				return -1;
+			d->skipped++;
+			continue;
+		}
+		d->jobs[d->njobs++] = job;
+		ratelimit_take(&d->second, now_us, 1);
+		ratelimit_take(&d->hour, now_us, 1);
+		claimed++;
+	}
+	if (claimed > 0)
+		d->idle = 0;
+	return 0;
+}
+
+static int
+deliver_sync(struct deliver *d, int64_t now_us, int claim, char **cause)
+{
+	struct deliver_job	*job;
+	int64_t			 now = now_us / RATELIMIT_USEC, n;
+	size_t			 i, j, claimed_from;
+
+	d->ntouched = 0;
+	d->skipped = 0;
+	if (store_begin(d->store, cause) == -1)
+		return -1;
+
+	/* Step 1: write back the finished rows. */
+	for (i = 0; i < d->njobs; i++) {
+		job = d->jobs[i];
+		if (!deliver_final(job->state))
+			continue;
+		if (store_outbox_complete(d->store, job->row.id,
+		    deliver_store_state(job->state), job->code, job->reply,
+		    job->next_attempt, now, cause) == -1)
+			goto fail;
+		deliver_touch(d, job->row.campaign_id,
+		    job->state == DELIVER_FAILED);
+	}
+
+	/*
+	 * Step 2: campaigns that pause or finish with these rows - before
+	 * claiming, so that a paused campaign's rows are not claimed.
+	 */
+	if (deliver_campaigns_check(d, 0, now, cause) == -1)
+		goto fail;
+
+	/*
+	 * Step 3: claim into the free slots, as the rate limits allow.  Rows
+	 * skipped on the way are written back at once, and may be the last
+	 * of their campaign: check those campaigns too.
+	 */
+	claimed_from = d->ntouched;
+	if (claim) {
+		n = (int64_t)(d->maxjobs - (d->njobs - d->nfinished));
+		if (deliver_tokens(d, now_us) < n)
+			n = deliver_tokens(d, now_us);
+		if (n > 0 && deliver_claim(d, now_us, n, cause) == -1)
+			goto fail;
+		if (ratelimit_save(&d->second, d->store, now_us, cause) == -1 ||
+		    ratelimit_save(&d->hour, d->store, now_us, cause) == -1)
+			goto fail;
+		if (deliver_campaigns_check(d, claimed_from, now, cause) == -1)
+			goto fail;
+	}
+	if (store_commit(d->store, cause) == -1)
+		goto fail;
+
+	/* Committed: forget what was written back. */
+	for (i = j = 0; i < d->njobs; i++) {
+		job = d->jobs[i];
+		if (!deliver_final(job->state)) {
+			d->jobs[j++] = job;
+			continue;
+		}
+		switch (job->state) {
+		case DELIVER_SENT:
+			d->stats.sent++;
+			break;
+		case DELIVER_DEFERRED:
+			d->stats.deferred++;
+			break;
+		case DELIVER_FAILED:
+			d->stats.failed++;
+			break;
+		default:
+			d->stats.skipped++;
+			break;
+		}
+		deliver_job_free(job);
+	}
+	d->njobs = j;
+	d->nfinished = 0;
+	d->stats.skipped += d->skipped;
+	return 0;
+
+fail:
+	store_rollback(d->store);
+	/*
+	 * None of it happened: drop the rows claimed here (they are still
+	 * queued in the database); finished rows wait for the next sync.
+	 * Tokens taken stay taken: slower, never faster.
+	 */
+	for (i = j = 0; i < d->njobs; i++) {
+		if (d->jobs[i]->state == DELIVER_CLAIMED)
+			deliver_job_free(d->jobs[i]);
+		else
+			d->jobs[j++] = d->jobs[i];
+	}
+	d->njobs = j;
+	d->due_at = 0;
+	return -1;
+}
+
+/* --- making bytes and sending ----------------------------------------- */
+
+static void
+deliver_send(struct deliver *d, struct deliver_job *job)
+{
+	struct store_outbox_row	*row = &job->row;
+	struct transport_msg	 m;
+	struct buf		 raw;
+	void			*prepared;
+	char			*cause = NULL, *why, id[32];
+	int			 rc;
+
+	/* Step 1: the bytes and the envelope sender. */
+	if (row->message != NULL) {
+		job->mail_from = xstrdup(row->mail_from);
+		job->data = row->message;
+		job->len = row->len;
+		rc = deliver_crlf(&job->buf, row->message, row->len);
+		if (rc == 1) {
+			job->data = job->buf.data;
+			job->len = job->buf.len;
+		} else if (rc == -1) {
+			deliver_enter_state(job, DELIVER_FAILED, 0,
+			    "message too large");
+			return;
+		}
+	} else {
+		if ((prepared = deliver_campaign(d, row->campaign_id,
+		    &cause)) == NULL) {
+			/*
+			 * Nothing of this campaign can be sent: pause it and
+			 * let this row wait for it to be resumed.
+			 */
+			why = xprintf("cannot prepare the newsletter: %s",
+			    cause);
+			snprintf(id, sizeof id, "%lld",
+			    (long long)row->campaign_id);
+			free(cause);
+			cause = NULL;
+			if (store_outbox_campaign_pause(d->store,
+			    row->campaign_id, why,
+			    deliver_now() / RATELIMIT_USEC, &cause) == 1) {
+				log_error("campaign %s paused: %s", id, why);
+				store_event(d->store, "campaign-paused", id,
+				    why);
+			} else if (cause != NULL) {
+				log_error("campaign %s: %s", id, cause);
+				free(cause);
+			}
+			job->next_attempt = deliver_now() / RATELIMIT_USEC;
+			deliver_enter_state(job, DELIVER_DEFERRED, 0, why);
+			free(why);
+			return;
+		}
+		buf_init(&raw, DELIVER_MAX_MESSAGE);
+		if (d->render->render(prepared, row,
+		    deliver_now() / RATELIMIT_USEC, &raw, &job->mail_from,
+		    &cause) == -1) {
+			why = xprintf("cannot render: %s", cause);
+			deliver_enter_state(job, DELIVER_FAILED, 0, why);
+			free(why);
+			free(cause);
+			buf_free(&raw);
+			return;
+		}
+		if ((rc = deliver_crlf(&job->buf, raw.data, raw.len)) == 0) {
+			buf_free(&job->buf);
+			job->buf = raw;
+		} else
+			buf_free(&raw);
+		if (rc == -1) {
+			deliver_enter_state(job, DELIVER_FAILED, 0,
+			    "message too large");
+			return;
+		}
+		job->data = job->buf.data;
+		job->len = job->buf.len;
+	}
+
+	/* Step 2: over to the transport. */
+	m.mail_from = job->mail_from;
+	m.rcpt_to = row->rcpt_to;
+	m.data = job->data;
+	m.len = job->len;
+	m.cookie = job;
+	if (d->ops->submit(d->t, &m, &cause) == -1) {
+		deliver_tempfail(job, 0, cause);
+		free(cause);
+		return;
+	}
+	deliver_enter_state(job, DELIVER_SENDING, 0, NULL);
+}
+
+/* --- the loop ---------------------------------------------------------- */
+
+static int
+deliver_want_sync(struct deliver *d, int64_t now)
+{
+	size_t	batch;
+
+	if (now < d->retry_at)
+		return 0;
+	if (d->nfinished > 0) {
+		batch = d->maxjobs / 2 > 0 ? d->maxjobs / 2 : 1;
+		if (d->stop_at != 0 || d->nsending == 0 ||
+		    d->nfinished >= batch ||
+		    now - d->finished_at >= DELIVER_FLUSH_DELAY)
+			return 1;
+	}
+	if (d->stop_at == 0 && d->njobs < d->maxjobs &&
+	    deliver_tokens(d, now) > 0 &&
+	    (!d->idle || now - d->due_at >= DELIVER_DUE_STALE))
+		return 1;
+	return 0;
+}
+
+/* How long run() may wait, in milliseconds. */
+static int
+deliver_timeout(struct deliver *d, int64_t now)
+{
+	int64_t	t = DELIVER_IDLE_POLL, w;
+
+	if (d->nfinished > 0) {
+		w = d->finished_at + DELIVER_FLUSH_DELAY - now;
+		t = w < t ? w : t;
+	}
+	if (d->retry_at > now) {
+		w = d->retry_at - now;
+		t = w < t ? w : t;
+	} else if (d->stop_at == 0 && d->njobs < d->maxjobs) {
+		if (d->idle)
+			w = d->due_at + DELIVER_DUE_STALE - now;
+		else {
+			w = ratelimit_wait(&d->second, now);
+			if (ratelimit_wait(&d->hour, now) > w)
+				w = ratelimit_wait(&d->hour, now);
+		}
+		t = w < t ? w : t;
+	}
+	if (d->stop_at != 0 && t > 100000)
+		t = 100000;
+	if (t <= 0)
+		return 0;
+	return (int)((t + 999) / 1000);
+}
+
+/* At info, once a burst is over: what it came to. */
+static void
+deliver_report(struct deliver *d)
+{
+	struct deliver_stats	*s = &d->stats, *r = &d->reported;
+
+	if (s->sent == r->sent && s->deferred == r->deferred &&
+	    s->failed == r->failed && s->skipped == r->skipped)
+		return;
+	log_info("delivery: %lld sent, %lld deferred, %lld failed, "
+	    "%lld skipped", (long long)(s->sent - r->sent),
+	    (long long)(s->deferred - r->deferred),
+	    (long long)(s->failed - r->failed),
+	    (long long)(s->skipped - r->skipped));
+	*r = *s;
+}
+
+static int
+deliver_loop(struct deliver *d, char **cause)
+{
+	struct timespec	 pause = { 0, 100 * 1000 * 1000 };
+	int64_t		 now;
+	size_t		 i;
+	char		*error = NULL;
+	int		 claim;
+
+	for (;;) {
+		now = deliver_now();
+		if (atomic_exchange(&d->woken, 0)) {
+			d->due_at = 0;
+			d->idle = 0;
+		}
+		if (d->stop_at == 0 && atomic_load(&d->stopping)) {
+			d->stop_at = now;
+			log_debug("delivery: stopping, %zu in flight",
+			    d->nsending);
+		}
+
+		/* Step 1: write back, claim, then render and send. */
+		if (deliver_want_sync(d, now)) {
+			claim = d->stop_at == 0;
+			if (deliver_sync(d, now, claim, &error) == -1) {
+				if (d->once) {
+					*cause = error;
+					return -1;
+				}
+				log_error("delivery: %s; trying again", error);
+				free(error);
+				error = NULL;
+				d->retry_at = now + DELIVER_RETRY_SYNC;
+			} else {
+				for (i = 0; i < d->njobs; i++) {
+					if (d->jobs[i]->state ==
+					    DELIVER_CLAIMED)
+						deliver_send(d, d->jobs[i]);
+				}
+				if (d->idle && d->njobs == 0)
+					deliver_report(d);
+			}
+			continue;
+		}
+
+		/* Step 2: done? */
+		if (d->njobs == 0 && (d->stop_at != 0 || (d->once && d->idle)))
+			return 0;
+
+		/* Step 3: a stalled server does not hold up a stop for long. */
+		if (d->stop_at != 0 && d->nsending > 0 &&
+		    now - d->stop_at >= DELIVER_STOP_GRACE * RATELIMIT_USEC) {
+			log_warn("delivery: giving up on %zu messages in "
+			    "flight", d->nsending);
+			d->ops->abort(d->t, deliver_done, d);
+			continue;
+		}
+
+		/* Step 4: wait for replies, tokens or the next look. */
+		if (d->ops->run(d->t, deliver_timeout(d, now), deliver_done, d,
+		    &error) == -1) {
+			if (d->once) {
+				*cause = error;
+				return -1;
+			}
+			log_error("delivery: %s", error);
+			free(error);
+			error = NULL;
+			/* Not a hot loop if it keeps failing. */
+			nanosleep(&pause, NULL);
+		}
+	}
+}
+
+/* --- starting and stopping -------------------------------------------- */
+
+static const struct transport_ops *
+deliver_transport(const char *url, char **cause)
+{
+	if (strncmp(url, "smtp://", 7) == 0 || strncmp(url, "smtps://", 8) == 0)
+		return &send_smtp_ops;
+	if (strncmp(url, "maildir:", 8) == 0)
+		return &send_maildir_ops;
+	xasprintf(cause, "smtp.url %s: expected smtp://, smtps:// or "
+	    "maildir:", url);
+	return NULL;
+}
+
+static void
+deliver_free(struct deliver *d)
+{
+	size_t	i;
+
+	if (d == NULL)
+		return;
+	if (d->t != NULL)
+		d->ops->close(d->t);
+	for (i = 0; i < DELIVER_CAMPAIGNS; i++) {
+		if (d->camps[i].prepared != NULL)
+			d->render->free(d->camps[i].prepared);
+	}
+	for (i = 0; i < d->njobs; i++)
+		deliver_job_free(d->jobs[i]);
+	free(d->jobs);
+	free(d->touched);
+	store_close(d->store);
+	free(d);
+}
+
+static struct deliver *
+deliver_new(const struct conf *conf, const struct deliver_opts *opts,
+    int once, char **cause)
+{
+	const struct conf_smtp	*c = &conf->smtp;
+	struct deliver		*d;
+	int64_t			 now, n;
+
+	d = xcalloc(1, sizeof *d);
+	d->conf = conf;
+	d->once = once;
+	atomic_init(&d->stopping, 0);
+	atomic_init(&d->woken, 0);
+	d->ops = opts != NULL ? opts->transport : NULL;
+	if (d->ops == NULL &&
+	    (d->ops = deliver_transport(c->url, cause)) == NULL)
+		goto fail;
+	d->render = opts != NULL && opts->render != NULL ? opts->render :
+	    &deliver_render_newsletter;
+	if (getrandom(&d->rnd, sizeof d->rnd, 0) != sizeof d->rnd ||
+	    d->rnd == 0)
+		d->rnd = (uint32_t)deliver_now() | 1;
+
+	if ((d->store = store_open(conf->general.database, cause)) == NULL)
+		goto fail;
+	now = deliver_now();
+	/* One engine per database (postroomd's lock): these are orphans. */
+	if (store_outbox_recover(d->store, now / RATELIMIT_USEC, &n,
+	    cause) == -1)
+		goto fail;
+	if (n > 0)
+		log_info("delivery: %lld messages were being sent when "
+		    "postroom last stopped; queued again", (long long)n);
+	d->stats.recovered = n;
+
+	ratelimit_init(&d->second, RATELIMIT_KEY_SECOND, c->rate_per_second,
+	    1, ratelimit_default_burst(c->rate_per_second, 1), now);
+	ratelimit_init(&d->hour, RATELIMIT_KEY_HOUR, c->rate_per_hour, 3600,
+	    ratelimit_default_burst(c->rate_per_hour, 3600), now);
+	if (ratelimit_load(&d->second, d->store, now, cause) == -1 ||
+	    ratelimit_load(&d->hour, d->store, now, cause) == -1)
+		goto fail;
+
+	if ((d->t = d->ops->open(conf, cause)) == NULL)
+		goto fail;
+	d->maxjobs = c->concurrency > 0 ? (size_t)c->concurrency : 1;
+	if ((int)d->maxjobs > d->ops->slots(d->t))
+		d->maxjobs = (size_t)d->ops->slots(d->t);
+	/*
+	 * A sync claims before it forgets the rows it wrote back (it may
+	 * roll back), so for a moment there can be twice maxjobs.
+	 */
+	d->jobs = xcalloc(2 * d->maxjobs, sizeof *d->jobs);
+	return d;
+
+fail:
+	deliver_free(d);
+	return NULL;
+}
+
+int
+deliver_run_once_opts(const struct conf *conf,
+    const struct deliver_opts *opts, struct deliver_stats *stats,
+    char **cause)
+{
+	struct deliver	*d;
+	int		 rc;
+
+	if ((d = deliver_new(conf, opts, 1, cause)) == NULL)
+		return -1;
+	rc = deliver_loop(d, cause);
+	if (rc == 0)
+		deliver_report(d);
+	if (stats != NULL)
+		*stats = d->stats;
+	deliver_free(d);
+	return rc;
+}
+
+int
+deliver_run_once(const struct conf *conf, struct deliver_stats *stats,
+    char **cause)
+{
+	return deliver_run_once_opts(conf, NULL, stats, cause);
+}
+
+static void *
+deliver_thread(void *arg)
+{
+	struct deliver	*d = arg;
+	char		*cause = NULL;
+
+	/* Not in once mode, the loop logs its own errors and carries on. */
+	if (deliver_loop(d, &cause) == -1) {
+		log_error("delivery stopped: %s", cause);
+		free(cause);
+	}
+	return NULL;
+}
+
+struct deliver *
+deliver_start(const struct conf *conf, char **cause)
+{
+	struct deliver	*d;
+	sigset_t	 all, old;
+	int		 rc;
+
+	if ((d = deliver_new(conf, NULL, 0, cause)) == NULL)
+		return NULL;
+	/* Signals are the main thread's business. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&d->thread, NULL, deliver_thread, d);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		xasprintf(cause, "pthread_create: %s", strerror(rc));
+		deliver_free(d);
+		return NULL;
+	}
+	log_info("delivery: %s, %zu at once, at most %d a second and %d an "
+	    "hour (0: no limit)", d->ops->name, d->maxjobs,
+	    conf->smtp.rate_per_second, conf->smtp.rate_per_hour);
+	return d;
+}
+
+void
+deliver_wake(struct deliver *d)
+{
+	atomic_store(&d->woken, 1);
+	d->ops->wakeup(d->t);
+}
+
+void
+deliver_stop(struct deliver *d)
+{
+	if (d == NULL)
+		return;
+	atomic_store(&d->stopping, 1);
+	d->ops->wakeup(d->t);
+	pthread_join(d->thread, NULL);
+	deliver_report(d);
+	deliver_free(d);
+}
+
+/* --- campaign rows through newsletter.c ------------------------------- */
+
+static void *
+deliver_newsletter_prepare(const struct conf *conf, struct store *s,
+    int64_t campaign_id, char **cause)
+{
+	struct store_campaign	 c;
+	struct newsletter	*nl;
+	unsigned char		 key[TOKEN_KEY_LEN];
+	int			 rc;
+
+	memset(&c, 0, sizeof c);
+	if ((rc = store_campaign_get(s, campaign_id, &c, cause)) != 1) {
+		if (rc == 0)
+			xasprintf(cause, "campaign %lld does not exist",
+			    (long long)campaign_id);
+		return NULL;
+	}
+	if (token_key_load(conf->general.secret_file, 1, key, cause) == -1) {
+		store_campaign_clear(&c);
+		return NULL;
+	}
+	nl = newsletter_prepare(conf, &c, key, cause);
+	explicit_bzero(key, sizeof key);
+	store_campaign_clear(&c);
+	return nl;
+}
+
+static int
+deliver_newsletter_render(void *prepared, const struct store_outbox_row *row,
+    int64_t now, struct buf *out, char **mail_from, char **cause)
+{
+	struct store_subscriber	sub;
+
+	memset(&sub, 0, sizeof sub);
+	sub.id = row->subscriber_id;
+	sub.email = row->sub_email;
+	sub.name = row->sub_name;
+	sub.attrs = row->sub_attrs;
+	sub.created_at = row->sub_created_at;
+	return newsletter_render(prepared, &sub, (time_t)now, out, mail_from,
+	    cause);
+}
+
+static void
+deliver_newsletter_free(void *prepared)
+{
+	newsletter_free(prepared);
+}
+
+const struct deliver_render deliver_render_newsletter = {
+	deliver_newsletter_prepare,
+	deliver_newsletter_render,
+	deliver_newsletter_free,
+};

@@ -1,0 +1,554 @@
+/*
+ * enquiry.c - one inbound message: decide, record, forward, acknowledge.
+ *
+ * Owns: references (ENQ-YEAR-NNNNN, one counter per year), the forward
+ * (a new message From postroom's own address so that it passes DMARC,
+ * Reply-To the enquirer, the original attached intact) and the
+ * acknowledgement (Auto-Submitted: auto-replied, In-Reply-To/References,
+ * sent from the null reverse path so nothing can loop back).  Does not
+ * own: the routing decision (route.c) or whether an acknowledgement may
+ * be sent at all (autoreply.c); this file adds the store-backed "at most
+ * one a day per sender".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "autoreply.h"
+#include "buf.h"
+#include "conf.h"
+#include "crypto.h"
+#include "enquiry.h"
+#include "log.h"
+#include "message.h"
+#include "mime-build.h"
+#include "route.h"
+#include "store.h"
+#include "template.h"
+#include "value.h"
+#include "xmalloc.h"
+
+#define ENQUIRY_MAX_MESSAGE	(128 * 1024 * 1024)	/* a composed forward */
+#define ENQUIRY_ACK_WINDOW	(24 * 60 * 60)
+
+struct enquiry_env {
+	const struct conf	*conf;
+	struct router		*router;
+	struct template		*forward;
+	struct template		*ack;
+};
+
+/* What the templates and the messages need to know about one enquiry. */
+struct enquiry_ctx {
+	const struct conf	*conf;
+	const struct message	*msg;
+	const char		*raw;
+	size_t			 len;
+	struct store_enquiry	*e;
+	const struct conf_lead	*lead;
+	int			 acked;
+	const char		*why_no_ack;
+};
+
+void
+enquiry_format_reference(char *buf, size_t size, const char *prefix,
+    int year, int64_t n)
+{
+	snprintf(buf, size, "%s-%04d-%05lld", prefix, year, (long long)n);
+}
+
+static struct template *
+enquiry_template(const struct conf *conf, const char *name, char **cause)
+{
+	struct template	*t;
+	char		*path;
+
+	path = xprintf("%s/%s", conf->general.templates, name);
+	t = template_parse_file(path, cause);
+	free(path);
+	return t;
+}
+
+struct enquiry_env *
+enquiry_open(const struct conf *conf, char **cause)
+{
+	struct enquiry_env	*env;
+
+	env = xcalloc(1, sizeof *env);
+	env->conf = conf;
+	if ((env->router = router_new(conf, cause)) == NULL ||
+	    (env->forward = enquiry_template(conf, "forward.txt",
+	    cause)) == NULL ||
+	    (env->ack = enquiry_template(conf, "ack.txt", cause)) == NULL) {
+		enquiry_close(env);
+		return NULL;
+	}
+	return env;
+}
+
+void
+enquiry_close(struct enquiry_env *env)
+{
+	if (env == NULL)
+		return;
+	router_free(env->router);
+	template_free(env->forward);
+	template_free(env->ack);
+	free(env);
+}
+
+/* --- the messages ------------------------------------------------------ */
+
+static struct value *
+enquiry_data(const struct enquiry_ctx *c)
+{
+	struct value	*d, *o;
+	char		 when[64], *display;
+	time_t		 t = (time_t)c->e->received_at;
+	struct tm	 tm;
+
+	d = value_new_object();
+	value_object_set(d, "reference", value_new_string(c->e->reference));
+	value_object_set(d, "reason", value_new_string(c->e->reason));
+	value_object_set(d, "autoreplied", value_new_bool(c->acked));
+	value_object_set(d, "no_ack_reason", value_new_string(
+	    c->why_no_ack != NULL ? c->why_no_ack : ""));
+
+	o = value_new_object();
+	value_object_set(o, "key", value_new_string(c->lead->key));
+	value_object_set(o, "name", value_new_string(c->lead->name));
+	value_object_set(d, "lead", o);
+
+	o = value_new_object();
+	value_object_set(o, "name", value_new_string(c->e->sender_name));
+	value_object_set(o, "address", value_new_string(c->e->sender));
+	if (*c->e->sender_name != '\0') {
+		display = xprintf("%s <%s>", c->e->sender_name, c->e->sender);
+		value_object_set(o, "display", value_new_string(display));
+		free(display);
+	} else
+		value_object_set(o, "display", value_new_string(
+		    *c->e->sender != '\0' ? c->e->sender : "(unknown sender)"));
+	value_object_set(d, "enquirer", o);
+
+	localtime_r(&t, &tm);
+	strftime(when, sizeof when, "%a %d %b %Y %H:%M %Z", &tm);
+	o = value_new_object();
+	value_object_set(o, "subject", value_new_string(
+	    *c->e->subject != '\0' ? c->e->subject : "(no subject)"));
+	value_object_set(o, "received", value_new_string(when));
+	value_object_set(d, "enquiry", o);
+
+	o = value_new_object();
+	value_object_set(o, "enquiries",
+	    value_new_string(c->conf->general.from_address));
+	value_object_set(d, "network", o);
+	return d;
+}
+
+static int
+enquiry_render(const struct template *t, const struct enquiry_ctx *c,
+    char **out, char **cause)
+{
+	struct value	*data;
+	struct buf	 b;
+	int		 rc;
+
+	buf_init(&b, 1024 * 1024);
+	data = enquiry_data(c);
+	rc = template_render_text(t, data, NULL, &b, cause);
+	value_free(data);
+	if (rc == -1) {
+		buf_free(&b);
+		return -1;
+	}
+	*out = buf_detach(&b, NULL);
+	return 0;
+}
+
+/* Write m into a new string and queue it. */
+static int
+enquiry_queue(struct store *s, struct mime_msg *m, enum store_outbox_kind kind,
+    const char *mail_from, const char *rcpt, const char *dedup,
+    int64_t enquiry_id, char **cause)
+{
+	struct store_outbox_msg	 om;
+	struct buf		 b;
+	int			 rc;
+
+	buf_init(&b, ENQUIRY_MAX_MESSAGE);
+	if (mime_msg_write(m, &b, cause) == -1) {
+		buf_free(&b);
+		return -1;
+	}
+	memset(&om, 0, sizeof om);
+	om.kind = kind;
+	om.mail_from = mail_from;
+	om.rcpt_to = rcpt;
+	om.message = b.data;
+	om.len = b.len;
+	om.dedup_key = dedup;
+	om.enquiry_id = enquiry_id;
+	om.priority = 5;
+	rc = store_outbox_add(s, &om, NULL, cause);
+	buf_free(&b);
+	return rc == -1 ? -1 : 0;
+}
+
+/* The forward: one message to each of the lead's addresses. */
+static int
+enquiry_forward(struct enquiry_env *env, struct store *s,
+    const struct enquiry_ctx *c, char **cause)
+{
+	const struct conf	*conf = env->conf;
+	struct mime_msg		*m;
+	char			*text, *subject, *dedup;
+	size_t			 i;
+	int			 rc = 0;
+
+	if (enquiry_render(env->forward, c, &text, cause) == -1)
+		return -1;
+	subject = xprintf("[%s] %s", c->e->reference,
+	    *c->e->subject != '\0' ? c->e->subject : "(no subject)");
+	for (i = 0; i < c->lead->naddresses && rc == 0; i++) {
+		m = mime_msg_new();
+		mime_msg_address(m, "From", conf->general.from_name,
+		    conf->general.from_address);
+		mime_msg_address(m, "To", c->lead->name,
+		    c->lead->addresses[i]);
+		if (*c->e->sender != '\0')
+			mime_msg_address(m, "Reply-To", c->e->sender_name,
+			    c->e->sender);
+		mime_msg_header(m, "Subject", subject);
+		mime_msg_header_raw(m, "Auto-Submitted", "auto-forwarded");
+		mime_msg_header_raw(m, "X-Postroom-Reference",
+		    c->e->reference);
+		mime_msg_header_raw(m, "X-Postroom-Lead", c->lead->key);
+		mime_msg_text(m, text);
+		mime_msg_attach_rfc822(m, c->raw, c->len);
+		dedup = xprintf("forward:%s:%s", c->e->reference,
+		    c->lead->addresses[i]);
+		rc = enquiry_queue(s, m, STORE_OUTBOX_FORWARD,
+		    conf->general.from_address, c->lead->addresses[i], dedup,
+		    c->e->id, cause);
+		free(dedup);
+		mime_msg_free(m);
+	}
+	free(subject);
+	free(text);
+	return rc;
+}
+
+/* "References: <a> <b>" plus the message's own id, for threading. */
+static char *
+enquiry_references(const struct message *msg)
+{
+	if (*msg->message_id == '\0')
+		return NULL;
+	if (*msg->references != '\0')
+		return xprintf("%s <%s>", msg->references, msg->message_id);
+	if (*msg->in_reply_to != '\0')
+		return xprintf("%s <%s>", msg->in_reply_to, msg->message_id);
+	return xprintf("<%s>", msg->message_id);
+}
+
+static int
+enquiry_acknowledge(struct enquiry_env *env, struct store *s,
+    const struct enquiry_ctx *c, char **cause)
+{
+	const struct conf	*conf = env->conf;
+	struct mime_msg		*m;
+	char			*text, *subject, *refs, *irt, *dedup;
+	int			 rc;
+
+	if (enquiry_render(env->ack, c, &text, cause) == -1)
+		return -1;
+	if (*c->e->subject != '\0')
+		subject = xprintf("Re: %s [%s]", c->e->subject,
+		    c->e->reference);
+	else
+		subject = xprintf("Your enquiry to %s [%s]",
+		    conf->general.from_name, c->e->reference);
+	m = mime_msg_new();
+	mime_msg_address(m, "From", conf->general.from_name,
+	    conf->general.from_address);
+	mime_msg_address(m, "To", c->e->sender_name, c->e->sender);
+	/* (The envelope recipient is autoreply_address(); see below.) */
+	mime_msg_header(m, "Subject", subject);
+	mime_msg_header_raw(m, "Auto-Submitted", "auto-replied");
+	mime_msg_header_raw(m, "X-Auto-Response-Suppress", "All");
+	mime_msg_header_raw(m, "X-Postroom-Reference", c->e->reference);
+	irt = NULL;
+	if ((refs = enquiry_references(c->msg)) != NULL) {
+		irt = xprintf("<%s>", c->msg->message_id);
+		mime_msg_header_raw(m, "In-Reply-To", irt);
+		mime_msg_header_raw(m, "References", refs);
+	}
+	mime_msg_text(m, text);
+	dedup = xprintf("ack:%s", c->e->reference);
+	/* RFC 3834 section 3.3: the null reverse path, so nothing loops. */
+	rc = enquiry_queue(s, m, STORE_OUTBOX_ACK, "",
+	    autoreply_address(c->msg), dedup, c->e->id, cause);
+	free(dedup);
+	mime_msg_free(m);
+	free(irt);
+	free(refs);
+	free(subject);
+	free(text);
+	return rc;
+}
+
+/* --- deciding and recording -------------------------------------------- */
+
+static void
+enquiry_hash(const char *raw, size_t len, char out[65])
+{
+	unsigned char	md[CRYPTO_SHA256_LEN];
+	size_t		i;
+
+	crypto_sha256(raw, len, NULL, 0, md);
+	for (i = 0; i < sizeof md; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+static const char *
+enquiry_status_name(const struct message *msg)
+{
+	switch (msg->status) {
+	case MESSAGE_OK:
+		return "ok";
+	case MESSAGE_DEFECTIVE:
+		return "defective";
+	case MESSAGE_LIMITS:
+		return "limits";
+	case MESSAGE_FAILED:
+		break;
+	}
+	return "failed";
+}
+
+static void
+enquiry_result_set(struct enquiry_result *res, enum enquiry_outcome outcome,
+    const struct store_enquiry *e)
+{
+	memset(res, 0, sizeof *res);
+	res->outcome = outcome;
+	if (e == NULL)
+		return;
+	snprintf(res->reference, sizeof res->reference, "%s", e->reference);
+	snprintf(res->lead, sizeof res->lead, "%s", e->lead);
+	snprintf(res->rule, sizeof res->rule, "%s", e->rule);
+	res->acked = strcmp(e->ack, "queued") == 0;
+	if (!res->acked)
+		snprintf(res->why_no_ack, sizeof res->why_no_ack, "%s", e->ack);
+}
+
+/*
+ * Which lead, by which rule, and why: a reply to a known reference goes
+ * where the first message went; an unreadable message goes to the default
+ * lead; everything else is the router's decision.  Returns 1 for a reply.
+ */
+static int
+enquiry_decide(struct enquiry_env *env, struct store *s,
+    const struct message *msg, struct store_enquiry *e, char **cause)
+{
+	const struct conf	*conf = env->conf;
+	struct route_decision	 d;
+	struct store_enquiry	 prev;
+	char			 ref[ROUTE_REFERENCE_MAX];
+	int			 rc;
+
+	if (msg->status != MESSAGE_FAILED &&
+	    route_find_reference(msg, conf->general.reference_prefix, ref,
+	    sizeof ref) == 1) {
+		if ((rc = store_enquiry_get(s, ref, &prev, cause)) == -1)
+			return -1;
+		if (rc == 1) {
+			e->lead = xstrdup(prev.lead);
+			e->rule = xstrdup("reply");
+			e->reason = xprintf("It is a reply about enquiry %s, "
+			    "which went to this lead.", prev.reference);
+			store_enquiry_clear(&prev);
+			return 1;
+		}
+	}
+	if (msg->status == MESSAGE_FAILED) {
+		e->lead = xstrdup(conf->general.default_lead);
+		e->rule = xstrdup("unreadable");
+		e->reason = xprintf("postroom could not read the message (%s);"
+		    " it is attached as received.", msg->status_detail);
+		return 0;
+	}
+	memset(&d, 0, sizeof d);
+	if (router_decide(env->router, msg, &d, cause) == -1)
+		return -1;
+	e->lead = xstrdup(d.lead);
+	e->rule = xstrdup(*d.rule != '\0' ? d.rule : "default");
+	e->score = d.score;
+	e->reason = xstrdup(d.reason);
+	route_decision_free(&d);
+	return 0;
+}
+
+/*
+ * May this enquirer be acknowledged?  NULL when yes, else the reason,
+ * written into why.
+ */
+static const char *
+enquiry_may_ack(struct enquiry_env *env, struct store *s,
+    const struct message *msg, int reply, char *why, size_t size,
+    char **cause)
+{
+	const char	*to;
+	int64_t		 n;
+
+	if (reply) {
+		snprintf(why, size, "a reply to an existing enquiry");
+		return why;
+	}
+	if (msg->status == MESSAGE_FAILED) {
+		snprintf(why, size, "the message could not be read");
+		return why;
+	}
+	if (!autoreply_allowed(env->conf, msg, why, size))
+		return why;
+	/*
+	 * "At most one a day per sender": counted by From, the person; the
+	 * acknowledgement itself goes to autoreply_address() (RFC 3834).
+	 */
+	to = autoreply_address(msg);
+	if (*to == '\0' || *msg->from.addr == '\0') {
+		snprintf(why, size, "no address to reply to");
+		return why;
+	}
+	if (store_enquiry_acks_since(s, msg->from.addr, (int64_t)time(NULL) -
+	    ENQUIRY_ACK_WINDOW, &n, cause) == -1)
+		return NULL;
+	if (n > 0) {
+		snprintf(why, size, "%s was already acknowledged today",
+		    msg->from.addr);
+		return why;
+	}
+	return NULL;
+}
+
+static int
+enquiry_bounce(struct store *s, const struct message *msg, const char *source,
+    struct enquiry_result *res)
+{
+	char	*detail;
+
+	/*
+	 * A delivery report is not an enquiry: no forward, no reply.  It is
+	 * kept in the audit log; matching it to a campaign's recipient and
+	 * suppressing hard-bouncing addresses builds on this.
+	 */
+	detail = xprintf("from <%s> subject \"%s\" (%s)", msg->return_path,
+	    msg->subject, msg->report_type);
+	store_event(s, "bounce", source, detail);
+	free(detail);
+	enquiry_result_set(res, ENQUIRY_BOUNCE, NULL);
+	return 0;
+}
+
+int
+enquiry_receive(struct enquiry_env *env, struct store *s, const char *raw,
+    size_t len, const struct message *msg, const char *source,
+    struct enquiry_result *res, char **cause)
+{
+	const struct conf	*conf = env->conf;
+	struct store_enquiry	 e, prev;
+	struct enquiry_ctx	 c;
+	struct tm		 tm;
+	time_t			 now = time(NULL);
+	int64_t			 n;
+	char			 hash[65], ref[32], why[AUTOREPLY_WHY_MAX];
+	const char		*no_ack;
+	int			 rc, reply;
+
+	/* Step 1: seen before?  Then it was routed before: nothing again. */
+	enquiry_hash(raw, len, hash);
+	if ((rc = store_enquiry_find(s, msg->message_id, hash, &prev,
+	    cause)) == -1)
+		return -1;
+	if (rc == 1) {
+		enquiry_result_set(res, ENQUIRY_DUPLICATE, &prev);
+		store_enquiry_clear(&prev);
+		return 0;
+	}
+	if (msg->status != MESSAGE_FAILED && route_is_bounce(conf, msg))
+		return enquiry_bounce(s, msg, source, res);
+
+	/* Step 2: decide, outside the transaction (the rules take time). */
+	memset(&e, 0, sizeof e);
+	if ((reply = enquiry_decide(env, s, msg, &e, cause)) == -1)
+		goto fail;
+	*cause = NULL;
+	no_ack = enquiry_may_ack(env, s, msg, reply, why, sizeof why, cause);
+	if (no_ack == NULL && *cause != NULL)
+		goto fail;
+	e.message_id = xstrdup(msg->message_id);
+	e.content_hash = xstrdup(hash);
+	e.sender = xstrdup(msg->from.addr);
+	e.sender_name = xstrdup(msg->from.name);
+	e.subject = xstrdup(msg->subject);
+	e.source = xstrdup(source);
+	e.received_at = e.routed_at = (int64_t)now;
+	e.parse_status = xstrdup(enquiry_status_name(msg));
+	e.ack = xstrdup(no_ack == NULL ? "queued" : no_ack);
+
+	memset(&c, 0, sizeof c);
+	c.conf = conf;
+	c.msg = msg;
+	c.raw = raw;
+	c.len = len;
+	c.e = &e;
+	c.lead = conf_lead_find(conf, e.lead);
+	if (c.lead == NULL && no_ack == NULL) {
+		/* Nobody to name in an acknowledgement. */
+		no_ack = "its lead is not configured";
+		free(e.ack);
+		e.ack = xstrdup(no_ack);
+	}
+	c.acked = no_ack == NULL;
+	c.why_no_ack = no_ack;
+
+	/* Step 3: one transaction: the row, the forwards, the ack. */
+	if (store_begin(s, cause) == -1)
+		goto fail;
+	localtime_r(&now, &tm);
+	snprintf(ref, sizeof ref, "enquiry-%04d", tm.tm_year + 1900);
+	if (store_counter_next(s, ref, &n, cause) == -1)
+		goto rollback;
+	enquiry_format_reference(ref, sizeof ref,
+	    conf->general.reference_prefix, tm.tm_year + 1900, n);
+	e.reference = xstrdup(ref);
+	if (store_enquiry_add(s, &e, raw, len, cause) == -1)
+		goto rollback;
+	if (c.lead == NULL)
+		log_warn("%s: lead \"%s\" is not configured: recorded, not "
+		    "forwarded", e.reference, e.lead);
+	else if (enquiry_forward(env, s, &c, cause) == -1)
+		goto rollback;
+	if (c.acked && enquiry_acknowledge(env, s, &c,
+	    cause) == -1)
+		goto rollback;
+	if (store_commit(s, cause) == -1)
+		goto rollback;
+
+	log_info("%s: %s <%s> \"%s\" -> %s (rule %s)%s%s", e.reference,
+	    source, e.sender, e.subject, e.lead, e.rule,
+	    c.acked ? ", acknowledged" : "; no acknowledgement: ",
+	    c.acked ? "" : no_ack);
+	enquiry_result_set(res, reply ? ENQUIRY_REPLY : ENQUIRY_ROUTED, &e);
+	store_enquiry_clear(&e);
+	return 0;
+
+rollback:
+	store_rollback(s);
+fail:
+	store_enquiry_clear(&e);
+	return -1;
+}

@@ -1,0 +1,166 @@
+/*
+ * store-enquiry.c - the enquiries table: one row per inbound message that
+ * postroom decided about, with the decision and why.
+ *
+ * Owns: the SQL for enquiries.  Does not own: the decision (route.c) or
+ * what is sent about it (enquiry.c queues that through store-outbox.c in
+ * the same transaction).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store-int.h"
+#include "xmalloc.h"
+
+#define ENQUIRY_COLUMNS \
+	"id, reference, message_id, content_hash, sender, sender_name," \
+	" subject, lead, rule, score, reason, source, received_at," \
+	" routed_at, parse_status, ack"
+
+void
+store_enquiry_clear(struct store_enquiry *e)
+{
+	free(e->reference);
+	free(e->message_id);
+	free(e->content_hash);
+	free(e->sender);
+	free(e->sender_name);
+	free(e->subject);
+	free(e->lead);
+	free(e->rule);
+	free(e->reason);
+	free(e->source);
+	free(e->parse_status);
+	free(e->ack);
+	memset(e, 0, sizeof *e);
+}
+
+static char *
+store_enquiry_text(struct store_stmt *st, int col)
+{
+	char	*s = store_column_text(st, col);
+
+	return s != NULL ? s : xstrdup("");
+}
+
+static void
+store_enquiry_row(struct store_stmt *st, struct store_enquiry *e)
+{
+	memset(e, 0, sizeof *e);
+	e->id = store_column_int(st, 0);
+	e->reference = store_enquiry_text(st, 1);
+	e->message_id = store_column_text(st, 2);	/* NULL stays NULL */
+	e->content_hash = store_enquiry_text(st, 3);
+	e->sender = store_enquiry_text(st, 4);
+	e->sender_name = store_enquiry_text(st, 5);
+	e->subject = store_enquiry_text(st, 6);
+	e->lead = store_enquiry_text(st, 7);
+	e->rule = store_enquiry_text(st, 8);
+	e->score = store_column_double(st, 9);
+	e->reason = store_enquiry_text(st, 10);
+	e->source = store_enquiry_text(st, 11);
+	e->received_at = store_column_int(st, 12);
+	e->routed_at = store_column_int(st, 13);
+	e->parse_status = store_enquiry_text(st, 14);
+	e->ack = store_enquiry_text(st, 15);
+}
+
+/* Step a one-row query into *out: 1 found, 0 not, -1. */
+static int
+store_enquiry_one(struct store *s, struct store_stmt *st,
+    struct store_enquiry *out, char **cause)
+{
+	int	rc;
+
+	if (st == NULL)
+		return -1;
+	if ((rc = store_step(s, st, cause)) == 1)
+		store_enquiry_row(st, out);
+	store_done(st);
+	return rc;
+}
+
+int
+store_enquiry_find(struct store *s, const char *message_id,
+    const char *content_hash, struct store_enquiry *out, char **cause)
+{
+	struct store_stmt	*st;
+
+	if (message_id != NULL && *message_id != '\0')
+		st = store_query(s, cause, "SELECT " ENQUIRY_COLUMNS
+		    " FROM enquiries WHERE message_id = ?", "t", message_id);
+	else
+		st = store_query(s, cause, "SELECT " ENQUIRY_COLUMNS
+		    " FROM enquiries WHERE message_id IS NULL"
+		    " AND content_hash = ?", "t", content_hash);
+	return store_enquiry_one(s, st, out, cause);
+}
+
+int
+store_enquiry_get(struct store *s, const char *reference,
+    struct store_enquiry *out, char **cause)
+{
+	return store_enquiry_one(s, store_query(s, cause, "SELECT "
+	    ENQUIRY_COLUMNS " FROM enquiries WHERE reference = ?", "t",
+	    reference), out, cause);
+}
+
+int
+store_enquiry_add(struct store *s, struct store_enquiry *e, const void *raw,
+    size_t rawlen, char **cause)
+{
+	const char	*mid = e->message_id;
+
+	if (mid != NULL && *mid == '\0')
+		mid = NULL;
+	if (store_run(s, cause,
+	    "INSERT INTO enquiries (reference, message_id, content_hash,"
+	    " sender, sender_name, subject, lead, rule, score, reason,"
+	    " source, received_at, routed_at, raw, raw_size, parse_status,"
+	    " ack) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    "ttttttttdttIIbItt",
+	    e->reference, mid, e->content_hash, e->sender, e->sender_name,
+	    e->subject, e->lead, e->rule, e->score, e->reason, e->source,
+	    e->received_at, e->routed_at, raw, rawlen, (int64_t)rawlen,
+	    e->parse_status, e->ack) == -1)
+		return -1;
+	e->id = store_last_insert_id(s);
+	return 0;
+}
+
+int
+store_enquiry_acks_since(struct store *s, const char *sender, int64_t since,
+    int64_t *count, char **cause)
+{
+	*count = 0;
+	return store_query_int(s, count, cause,
+	    "SELECT count(*) FROM enquiries WHERE sender = ? COLLATE NOCASE"
+	    " AND ack = 'queued' AND received_at >= ?", "tI", sender,
+	    since) == -1 ? -1 : 0;
+}
+
+int
+store_enquiry_each(struct store *s, const char *lead, int64_t since,
+    int (*fn)(const struct store_enquiry *, void *), void *arg, char **cause)
+{
+	struct store_stmt	*st;
+	struct store_enquiry	 e;
+	int			 rc;
+
+	st = store_query(s, cause, "SELECT " ENQUIRY_COLUMNS
+	    " FROM enquiries WHERE (?1 IS NULL OR lead = ?1)"
+	    " AND received_at >= ?2 ORDER BY received_at DESC, id DESC", "tI",
+	    lead, since);
+	if (st == NULL)
+		return -1;
+	while ((rc = store_step(s, st, cause)) == 1) {
+		store_enquiry_row(st, &e);
+		rc = fn(&e, arg);
+		store_enquiry_clear(&e);
+		if (rc != 0)
+			break;
+	}
+	store_done(st);
+	return rc == -1 ? -1 : 0;
+}
