@@ -116,3 +116,6 @@ install: all
 
 clean:
 	rm -rf build bin build-*
+
+# make fuzz: short libFuzzer runs over the parsers (clang).
+include fuzz/Makefile.inc
