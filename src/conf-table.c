@@ -142,6 +142,10 @@ const struct conf_setting conf_settings[] = {
 	{ "smtp.failure_pause_percent", CONF_INT, 0, CONF_SHAPE_ANY,
 	  "5", 0, 100, NULL, S(smtp.failure_pause_percent),
 	  "... and they are at least this percent of those tried" },
+	{ "smtp.bounce_threshold", CONF_INT, 0, CONF_SHAPE_ANY,
+	  "3", 1, 1000, NULL, S(smtp.bounce_threshold),
+	  "hard bounces (in 90 days) after which an address is marked "
+	  "bounced on every list and no longer mailed" },
 
 	/* inbound */
 	{ "inbound.source", CONF_ENUM, 0, CONF_SHAPE_ANY,

@@ -140,6 +140,7 @@ struct conf {
 		int	 max_retry_age;		/* seconds */
 		int	 failure_pause_count;
 		int	 failure_pause_percent;
+		int	 bounce_threshold;	/* hard bounces */
 	} smtp;
 
 	struct conf_inbound {

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "autoreply.h"
@@ -27,17 +28,20 @@
 #include "route.h"
 #include "store.h"
 #include "template.h"
+#include "token.h"
 #include "value.h"
 #include "xmalloc.h"
 
 #define ENQUIRY_MAX_MESSAGE	(128 * 1024 * 1024)	/* a composed forward */
 #define ENQUIRY_ACK_WINDOW	(24 * 60 * 60)
+#define ENQUIRY_BOUNCE_WINDOW	(90 * 24 * 60 * 60)
 
 struct enquiry_env {
 	const struct conf	*conf;
 	struct router		*router;
 	struct template		*forward;
 	struct template		*ack;
+	unsigned char		 key[TOKEN_KEY_LEN];	/* VERP tokens */
 };
 
 /* What the templates and the messages need to know about one enquiry. */
@@ -81,7 +85,9 @@ enquiry_open(const struct conf *conf, char **cause)
 	if ((env->router = router_new(conf, cause)) == NULL ||
 	    (env->forward = enquiry_template(conf, "forward.txt",
 	    cause)) == NULL ||
-	    (env->ack = enquiry_template(conf, "ack.txt", cause)) == NULL) {
+	    (env->ack = enquiry_template(conf, "ack.txt", cause)) == NULL ||
+	    token_key_load(conf->general.secret_file, 1, env->key,
+	    cause) == -1) {
 		enquiry_close(env);
 		return NULL;
 	}
@@ -94,6 +100,7 @@ enquiry_close(struct enquiry_env *env)
 	if (env == NULL)
 		return;
 	router_free(env->router);
+	crypto_cleanse(env->key, sizeof env->key);
 	template_free(env->forward);
 	template_free(env->ack);
 	free(env);
@@ -434,23 +441,164 @@ enquiry_may_ack(struct enquiry_env *env, struct store *s,
 	return NULL;
 }
 
+/*
+ * The VERP token of a report sent back to bounces+TOKEN@domain: in the
+ * envelope recipient headers an MTA adds, or in To/Cc.  1 with *t filled
+ * when a valid bounce token is found.
+ */
 static int
-enquiry_bounce(struct store *s, const struct message *msg, const char *source,
-    struct enquiry_result *res)
+enquiry_verp(struct enquiry_env *env, const struct message *msg,
+    struct token *t)
 {
-	char	*detail;
+	static const char *const hdrs[] = {
+		"Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To",
+	};
+	const char	*addr, *plus, *at;
+	char		*tok, *cause = NULL;
+	size_t		 i, n = sizeof hdrs / sizeof hdrs[0] + msg->nto;
+	int		 found = 0;
 
-	/*
-	 * A delivery report is not an enquiry: no forward, no reply.  It is
-	 * kept in the audit log; matching it to a campaign's recipient and
-	 * suppressing hard-bouncing addresses builds on this.
-	 */
-	detail = xprintf("from <%s> subject \"%s\" (%s)", msg->return_path,
-	    msg->subject, msg->report_type);
+	for (i = 0; i < n && !found; i++) {
+		if (i < sizeof hdrs / sizeof hdrs[0])
+			addr = message_header(msg, hdrs[i]);
+		else
+			addr = msg->to[i - sizeof hdrs / sizeof hdrs[0]].addr;
+		if (addr == NULL)
+			continue;
+		addr += strspn(addr, " <");
+		if (strncasecmp(addr, "bounces+", 8) != 0 ||
+		    (at = strchr(addr, '@')) == NULL)
+			continue;
+		plus = addr + 8;
+		tok = xstrndup(plus, (size_t)(at - plus));
+		if (token_check(env->key, tok, time(NULL), t, &cause) == 0 &&
+		    t->purpose == TOKEN_BOUNCE)
+			found = 1;
+		free(cause);
+		cause = NULL;
+		free(tok);
+	}
+	return found;
+}
+
+/*
+ * A delivery report is not an enquiry: no forward, no reply.  It is
+ * matched to the subscriber (and campaign) by its VERP token, else by the
+ * report's Final-Recipient; recorded; and past smtp.bounce_threshold hard
+ * bounces the address is marked bounced on every list.
+ */
+static int
+enquiry_bounce_suppress(const struct store_member *m, void *arg)
+{
+	char	***lists = arg;
+	size_t	   n;
+
+	if (m->status != STORE_MEMBER_CONFIRMED &&
+	    m->status != STORE_MEMBER_PENDING)
+		return 0;
+	for (n = 0; (*lists)[n] != NULL; n++)
+		;
+	*lists = xreallocarray(*lists, n + 2, sizeof **lists);
+	(*lists)[n] = xstrdup(m->list);
+	(*lists)[n + 1] = NULL;
+	return 0;
+}
+
+static int
+enquiry_bounce(struct enquiry_env *env, struct store *s,
+    const struct message *msg, const char *source,
+    struct enquiry_result *res, char **cause)
+{
+	struct store_subscriber	 sub;
+	struct store_bounce	 b;
+	struct token		 t;
+	char			**lists = NULL, *detail;
+	int64_t			 hard;
+	size_t			 i;
+	int			 rc = -1, found;
+
+	memset(&b, 0, sizeof b);
+	memset(&sub, 0, sizeof sub);
+	b.recipient = msg->report_recipient;
+	b.status = msg->report_status;
+	b.diagnostic = msg->report_diagnostic;
+	b.source = source;
+	/* The status class decides (RFC 3463); without one, the action. */
+	if (*msg->report_status == '5' || (*msg->report_status == '\0' &&
+	    strcasecmp(msg->report_action, "failed") == 0))
+		b.kind = "hard";
+	else
+		b.kind = "soft";	/* 4.x.x, delayed, or nothing said */
+
+	/* Step 1: whom it was about. */
+	if (enquiry_verp(env, msg, &t)) {
+		b.subscriber_id = t.subscriber;
+		b.campaign_id = t.campaign;
+		if ((found = store_subscriber_get_id(s, t.subscriber, &sub,
+		    cause)) == -1)
+			return -1;
+		if (found && *b.recipient == '\0')
+			b.recipient = sub.email;
+	} else if (*msg->report_recipient != '\0') {
+		if ((found = store_subscriber_get(s, msg->report_recipient,
+		    &sub, cause)) == -1)
+			return -1;
+		if (found)
+			b.subscriber_id = sub.id;
+	}
+
+	/* Step 2: record it, and suppress past the threshold, together. */
+	if (store_begin(s, cause) == -1)
+		goto out;
+	if (store_bounce_add(s, &b, cause) == -1)
+		goto rollback;
+	if (b.subscriber_id != 0 && strcmp(b.kind, "hard") == 0) {
+		if (store_bounce_hard_count(s, b.subscriber_id,
+		    (int64_t)time(NULL) - ENQUIRY_BOUNCE_WINDOW, &hard,
+		    cause) == -1)
+			goto rollback;
+		if (hard >= env->conf->smtp.bounce_threshold) {
+			lists = xcalloc(1, sizeof *lists);
+			if (store_member_walk_subscriber(s, b.subscriber_id,
+			    enquiry_bounce_suppress, &lists, cause) == -1)
+				goto rollback;
+			for (i = 0; lists[i] != NULL; i++) {
+				if (store_member_set_status(s,
+				    b.subscriber_id, lists[i],
+				    STORE_MEMBER_BOUNCED, NULL, NULL,
+				    cause) == -1)
+					goto rollback;
+			}
+			if (i > 0)
+				log_info("subscriber %lld: %lld hard bounces; "
+				    "marked bounced on %zu list%s",
+				    (long long)b.subscriber_id,
+				    (long long)hard, i, i == 1 ? "" : "s");
+		}
+	}
+	detail = xprintf("%s bounce, subscriber %lld, campaign %lld, status "
+	    "%s", b.kind, (long long)b.subscriber_id,
+	    (long long)b.campaign_id, *b.status != '\0' ? b.status : "none");
 	store_event(s, "bounce", source, detail);
 	free(detail);
+	if (store_commit(s, cause) == -1)
+		goto rollback;
+	log_info("%s: %s bounce%s", source, b.kind, b.subscriber_id != 0 ?
+	    ", matched to a subscriber" : ", not matched to a subscriber");
 	enquiry_result_set(res, ENQUIRY_BOUNCE, NULL);
-	return 0;
+	rc = 0;
+	goto out;
+
+rollback:
+	store_rollback(s);
+out:
+	if (lists != NULL) {
+		for (i = 0; lists[i] != NULL; i++)
+			free(lists[i]);
+		free(lists);
+	}
+	store_subscriber_clear(&sub);
+	return rc;
 }
 
 int
@@ -479,7 +627,7 @@ enquiry_receive(struct enquiry_env *env, struct store *s, const char *raw,
 		return 0;
 	}
 	if (msg->status != MESSAGE_FAILED && route_is_bounce(conf, msg))
-		return enquiry_bounce(s, msg, source, res);
+		return enquiry_bounce(env, s, msg, source, res, cause);
 
 	/* Step 2: decide, outside the transaction (the rules take time). */
 	memset(&e, 0, sizeof e);

@@ -560,6 +560,76 @@ int		 store_campaign_each(struct store *, const char *list,
 		    int (*fn)(const struct store_campaign *c, void *),
 		    void *arg, char **cause);
 
+/*
+ * For the campaign engine (campaign.c), which decides whether a move is
+ * allowed and calls these inside its own transaction.
+ *
+ * store_campaign_move: move campaign id from status from to status to at
+ * time now, in one statement that checks from, with what goes with the
+ * move: to scheduled sets scheduled_at to at; to sending sets started_at
+ * when it is unset and clears finished_at and paused_reason; to paused
+ * sets paused_reason to reason; to sent or cancelled sets finished_at.
+ * 1 when moved, 0 when the campaign is not (or no longer) in from, -1.
+ */
+int		 store_campaign_move(struct store *, int64_t id,
+		    enum store_campaign_status from,
+		    enum store_campaign_status to, int64_t at,
+		    const char *reason, int64_t now, char **cause);
+/*
+ * Queue campaign id for its list's members, ONE statement (INSERT ...
+ * SELECT): an outbox row (kind campaign, envelope sender mail_from - the
+ * engine renders the real one -, recipient the subscriber's address,
+ * next_attempt_at not_before) for every member that is confirmed and in
+ * immediate mode (any mode when all_modes) and has not had the campaign
+ * in a digest (digest.h's contract).  Anyone already queued is left as
+ * they are.  *n gets the rows added.
+ */
+int		 store_campaign_queue(struct store *, int64_t id,
+		    const char *list, int all_modes, const char *mail_from,
+		    int64_t not_before, int64_t now, int64_t *n, char **cause);
+/* Up to max ids of scheduled campaigns due at now, oldest schedule first. */
+int		 store_campaign_due(struct store *, int64_t now, int64_t *ids,
+		    size_t max, size_t *n, char **cause);
+
+/* A campaign's outbox rows in each state, and in all. */
+struct store_campaign_counts {
+	int64_t	 state[STORE_OUTBOX_NSTATES];
+	int64_t	 total;
+};
+int		 store_campaign_counts(struct store *, int64_t id,
+		    struct store_campaign_counts *, char **cause);
+/* Rows of campaign id sent at or after since (a rate). */
+int		 store_campaign_sent_since(struct store *, int64_t id,
+		    int64_t since, int64_t *n, char **cause);
+/*
+ * Cancelling: rows still queued or deferred become skipped (last_reply
+ * reason); rows being sent finish as they will.  *n gets how many.
+ */
+int		 store_campaign_skip_queued(struct store *, int64_t id,
+		    const char *reason, int64_t now, int64_t *n, char **cause);
+/*
+ * Retrying: failed rows go back to queued, due now, their attempts reset
+ * and created_at now (a fresh start for the retry deadline,
+ * smtp.max_retry_age).  *n gets how many.
+ */
+int		 store_campaign_requeue_failed(struct store *, int64_t id,
+		    int64_t now, int64_t *n, char **cause);
+
+/* A failed recipient; strings live only during the call. */
+struct store_campaign_failure {
+	int64_t		 outbox_id;
+	int64_t		 subscriber_id;
+	const char	*rcpt_to;
+	int		 code;		/* 0 when none */
+	const char	*reply;		/* "" when none */
+	int		 attempts;
+	int64_t		 at;		/* when it failed */
+};
+/* Every failed row of campaign id, in outbox order; fn returns 0 to go on. */
+int		 store_campaign_failures(struct store *, int64_t id,
+		    int (*fn)(const struct store_campaign_failure *, void *),
+		    void *arg, char **cause);
+
 /* --- enquiries (store-enquiry.c) ------------------------------------- */
 
 /* One routed (or at least recorded) inbound message. */
@@ -724,6 +794,25 @@ int		 store_digest_enquiry_mark(struct store *, const char *lead,
 int		 store_digest_lead_counts(struct store *, int64_t since,
 		    int64_t end, int (*fn)(const char *, int64_t, void *),
 		    void *arg, char **cause);
+
+/* --- bounces (store-bounce.c) ------------------------------------------ */
+
+/* One delivery report (or mail to a VERP address), matched as far as can be. */
+struct store_bounce {
+	int64_t		 subscriber_id;	/* 0 when not matched */
+	int64_t		 campaign_id;	/* 0 when not known */
+	const char	*recipient;	/* the address that bounced */
+	const char	*kind;		/* "hard", "soft" or "complaint" */
+	const char	*status;	/* "5.1.1", or "" */
+	const char	*diagnostic;	/* the remote server's words, or "" */
+	const char	*source;	/* where the report came in */
+};
+
+int	store_bounce_add(struct store *, const struct store_bounce *,
+	    char **cause);
+/* Hard bounces recorded for a subscriber since a time. */
+int	store_bounce_hard_count(struct store *, int64_t subscriber_id,
+	    int64_t since, int64_t *n, char **cause);
 
 /* --- tests and maintenance -------------------------------------------- */
 
