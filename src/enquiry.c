@@ -108,6 +108,26 @@ enquiry_close(struct enquiry_env *env)
 
 /* --- the messages ------------------------------------------------------ */
 
+/*
+ * Whether addr can go into a header and an SMTP envelope as it is:
+ * local@domain in printable ASCII.  Others (a UTF-8 local part) are kept
+ * in the record but get neither Reply-To nor an acknowledgement.
+ */
+static int
+enquiry_addressable(const char *addr)
+{
+	const char	*p, *at = NULL;
+
+	for (p = addr; *p != '\0'; p++) {
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f ||
+		    *p == '<' || *p == '>' || *p == '"' || *p == ',')
+			return 0;
+		if (*p == '@')
+			at = p;
+	}
+	return at != NULL && at != addr && at[1] != '\0';
+}
+
 static struct value *
 enquiry_data(const struct enquiry_ctx *c)
 {
@@ -120,6 +140,8 @@ enquiry_data(const struct enquiry_ctx *c)
 	value_object_set(d, "reference", value_new_string(c->e->reference));
 	value_object_set(d, "reason", value_new_string(c->e->reason));
 	value_object_set(d, "autoreplied", value_new_bool(c->acked));
+	value_object_set(d, "direct_reply",
+	    value_new_bool(enquiry_addressable(c->e->sender)));
 	value_object_set(d, "no_ack_reason", value_new_string(
 	    c->why_no_ack != NULL ? c->why_no_ack : ""));
 
@@ -225,7 +247,7 @@ enquiry_forward(struct enquiry_env *env, struct store *s,
 		    conf->general.from_address);
 		mime_msg_address(m, "To", c->lead->name,
 		    c->lead->addresses[i]);
-		if (*c->e->sender != '\0')
+		if (enquiry_addressable(c->e->sender))
 			mime_msg_address(m, "Reply-To", c->e->sender_name,
 			    c->e->sender);
 		mime_msg_header(m, "Subject", subject);
@@ -428,6 +450,12 @@ enquiry_may_ack(struct enquiry_env *env, struct store *s,
 	to = autoreply_address(msg);
 	if (*to == '\0' || *msg->from.addr == '\0') {
 		snprintf(why, size, "no address to reply to");
+		return why;
+	}
+	if (!enquiry_addressable(to) ||
+	    !enquiry_addressable(msg->from.addr)) {
+		snprintf(why, size, "the sender's address cannot be written "
+		    "in a reply (not plain ASCII)");
 		return why;
 	}
 	if (store_enquiry_acks_since(s, msg->from.addr, (int64_t)time(NULL) -
