@@ -20,7 +20,7 @@
 
 extern const struct cmd	cmd_check_config, cmd_config, cmd_render,
 			cmd_subscriber, cmd_campaign, cmd_route, cmd_queue,
-			cmd_enquiry, cmd_deliver;
+			cmd_enquiry, cmd_deliver, cmd_digest;
 
 const struct cmd *const cmd_table[] = {
 	&cmd_check_config,
@@ -31,6 +31,7 @@ const struct cmd *const cmd_table[] = {
 	&cmd_route,
 	&cmd_enquiry,
 	&cmd_deliver,
+	&cmd_digest,
 	&cmd_queue,
 	NULL,
 };
