@@ -9,8 +9,9 @@
  * messages, the parser child (parser.c) decodes them, enquiry.c records
  * and queues, the delivery thread (deliver.c) sends the outbox.
  *
- * Threads: this main thread (signals, inbound, enquiries) and the
- * delivery thread, each with its own database connection.
+ * Threads: this main thread (signals, inbound, enquiries), the delivery
+ * thread and the web pages' thread (web.c), each with its own database
+ * connection.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +40,7 @@
 #include "source.h"
 #include "store.h"
 #include "token.h"
+#include "web.h"
 #include "xmalloc.h"
 
 struct daemon {
@@ -55,6 +57,7 @@ struct daemon {
 	struct parser		 *parser;	/* the isolated MIME parser */
 	struct enquiry_env	 *env;		/* for the current conf */
 	struct deliver		 *dlv;		/* the delivery thread */
+	struct web		 *web;		/* the web pages' thread */
 	/*
 	 * Configurations replaced by SIGHUP: the delivery thread keeps the
 	 * one it started with until it stops, so none is freed before exit.
@@ -257,6 +260,7 @@ postroomd_reload(struct daemon *d, int verbose)
 	    sizeof *d->retired);
 	d->retired[d->nretired++] = d->conf;
 	d->conf = conf;
+	web_reload(d->web, conf);
 	postroomd_apply_log_level(conf, verbose);
 	log_info("configuration reloaded (rules, leads, lists, templates)");
 	postroomd_notify("READY=1");
@@ -552,6 +556,13 @@ main(int argc, char **argv)
 		fatalx("inbound %s: %s", d.src_ops->name, cause);
 	if (!d.once && (d.dlv = deliver_start(d.conf, &cause)) == NULL)
 		fatalx("delivery: %s", cause);
+	/* Without its pages the daemon still routes and delivers: go on. */
+	if (!d.once && (d.web = web_start(d.conf, &cause)) == NULL) {
+		log_error("web: %s; the web pages are off until postroomd is "
+		    "restarted", cause);
+		free(cause);
+		cause = NULL;
+	}
 	log_info("postroomd %s started: database %s (schema %d), inbound %s%s%s,"
 	    " outbound %s", POSTROOM_VERSION, d.conf->general.database,
 	    store_schema_version(d.store),
@@ -563,6 +574,7 @@ main(int argc, char **argv)
 	rc = d.once ? postroomd_once(&d) : postroomd_loop(&d, verbose);
 
 	/* Stop taking work, let SMTP transactions in flight finish. */
+	web_stop(d.web);
 	if (d.dlv != NULL)
 		deliver_stop(d.dlv);
 	if (d.src != NULL)

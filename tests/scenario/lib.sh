@@ -39,6 +39,10 @@ wait_for() {
 }
 done_testing() { echo "1..$_n"; }
 
+# The tests read and write the database while postroomd works on it: wait
+# for its locks as postroom itself does, instead of failing at once.
+sqlite3() { command sqlite3 -cmd ".timeout 10000" "$@"; }
+
 # A free TCP port on 127.0.0.1.
 free_port() {
 	$PYTHON -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'

@@ -1,0 +1,1739 @@
+/*
+ * web.c - the public web pages: subscribe, confirm, unsubscribe (with
+ * RFC 8058 one-click), preferences, on libmicrohttpd (see web.h).
+ *
+ * Owns: the HTTP side (the only file including <microhttpd.h>), routing,
+ * the security headers, request limits, the client address, what each
+ * page does to memberships, and the rate limits on subscribing.  Does not
+ * own: the wording (templates/web/), tokens (token.c), the confirmation
+ * email (confirm.c), form encodings (form.c), the SQL (store-*.c).
+ *
+ * Threads: everything below web_start() and above web_stop() runs in
+ * libmicrohttpd's one internal thread, which alone uses w->store and the
+ * parsed templates.  web_reload() is called from the main thread; it only
+ * leaves the new configuration under the mutex for that thread to pick up
+ * at its next request.
+ */
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "address.h"
+#include "buf.h"
+#include "conf.h"
+#include "confirm.h"
+#include "crypto.h"
+#include "form.h"
+#include "log.h"
+#include "newsletter.h"
+#include "store.h"
+#include "template.h"
+#include "token.h"
+#include "utf8.h"
+#include "value.h"
+#include "web.h"
+#include "xmalloc.h"
+
+#define WEB_MAX_DISCARD	(1024 * 1024)	/* then hang up */
+#define WEB_PAGE_MAX	(1024 * 1024)	/* a rendered page */
+#define WEB_PRUNE_EVERY	600		/* seconds */
+#define WEB_RETRY_BUSY	"30"		/* Retry-After when busy */
+
+#define WEB_CSP \
+	"default-src 'none'; style-src 'self'; img-src 'self'; " \
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+/* The pages, each a file in general.templates/web/. */
+enum web_page {
+	WEB_PAGE_INDEX,
+	WEB_PAGE_SUBSCRIBE,
+	WEB_PAGE_CHECK_INBOX,
+	WEB_PAGE_CONFIRM,
+	WEB_PAGE_CONFIRMED,
+	WEB_PAGE_UNSUBSCRIBE,
+	WEB_PAGE_UNSUBSCRIBED,
+	WEB_PAGE_PREFERENCES,
+	WEB_PAGE_ERROR,
+	WEB_NPAGES
+};
+
+static const char *const web_page_files[WEB_NPAGES] = {
+	[WEB_PAGE_INDEX] = "index.html",
+	[WEB_PAGE_SUBSCRIBE] = "subscribe.html",
+	[WEB_PAGE_CHECK_INBOX] = "check-inbox.html",
+	[WEB_PAGE_CONFIRM] = "confirm.html",
+	[WEB_PAGE_CONFIRMED] = "confirmed.html",
+	[WEB_PAGE_UNSUBSCRIBE] = "unsubscribe.html",
+	[WEB_PAGE_UNSUBSCRIBED] = "unsubscribed.html",
+	[WEB_PAGE_PREFERENCES] = "preferences.html",
+	[WEB_PAGE_ERROR] = "error.html",
+};
+
+/* Templates and the confirmation mailer for one configuration. */
+struct web_site {
+	const struct conf	*conf;
+	struct confirm		*confirm;
+	struct template		*layout;
+	struct template		*pages[WEB_NPAGES];
+	char			*css;
+	size_t			 csslen;
+};
+
+struct web {
+	struct web_site		*site;	/* the web thread's */
+	struct MHD_Daemon	*mhd;
+	struct store		*store;	/* the web thread's */
+	unsigned char		 key[TOKEN_KEY_LEN];
+	int64_t			 last_prune;
+
+	pthread_mutex_t		 lock;	/* guards next_conf */
+	const struct conf	*next_conf;	/* from web_reload() */
+};
+
+enum web_method {
+	WEB_GET,	/* and HEAD: libmicrohttpd leaves out the body */
+	WEB_POST,
+	WEB_OTHER,
+};
+
+/* One request, from its first call to its completion. */
+struct web_req {
+	struct web		*w;
+	struct web_site		*site;
+	const struct conf	*conf;
+	struct MHD_Connection	*c;
+	enum web_method		 method;
+	const char		*method_name;
+	struct buf		 body;
+	int			 too_big;
+	size_t			 discarded;
+	/* Who asks: for logs, and (IPv6 by /64) for rate limits. */
+	char			 client[INET6_ADDRSTRLEN];
+	char			 client_key[INET6_ADDRSTRLEN + 8];
+	const char		*root;	/* relative path to "/" */
+	const char		*route;		/* for the debug log */
+	unsigned int		 status;
+	time_t			 now;
+};
+
+/* --- configuration-dependent parts -------------------------------- */
+
+static void
+web_site_free(struct web_site *site)
+{
+	int	i;
+
+	if (site == NULL)
+		return;
+	confirm_close(site->confirm);
+	template_free(site->layout);
+	for (i = 0; i < WEB_NPAGES; i++)
+		template_free(site->pages[i]);
+	free(site->css);
+	free(site);
+}
+
+static struct template *
+web_site_template(const struct conf *conf, const char *name, char **cause)
+{
+	struct template	*t;
+	char		*path;
+
+	path = xprintf("%s/web/%s", conf->general.templates, name);
+	t = template_parse_file(path, cause);
+	free(path);
+	return t;
+}
+
+static struct web_site *
+web_site_open(const struct conf *conf, char **cause)
+{
+	struct web_site	*site;
+	struct buf	 b;
+	char		*path;
+	int		 i;
+
+	site = xcalloc(1, sizeof *site);
+	site->conf = conf;
+	if ((site->confirm = confirm_open(conf, cause)) == NULL)
+		goto fail;
+	if ((site->layout = web_site_template(conf, "layout.html",
+	    cause)) == NULL)
+		goto fail;
+	for (i = 0; i < WEB_NPAGES; i++) {
+		if ((site->pages[i] = web_site_template(conf,
+		    web_page_files[i], cause)) == NULL)
+			goto fail;
+	}
+	path = xprintf("%s/web/style.css", conf->general.templates);
+	buf_init(&b, TEMPLATE_MAX_FILE);
+	if (buf_read_file(&b, path) == -1) {
+		*cause = xprintf("%s: %s", path, strerror(errno));
+		buf_free(&b);
+		free(path);
+		goto fail;
+	}
+	free(path);
+	site->css = buf_detach(&b, &site->csslen);
+	if (site->css == NULL)
+		site->css = xstrdup("");
+	return site;
+
+fail:
+	web_site_free(site);
+	return NULL;
+}
+
+/* At the start of a request: take up a configuration web_reload() left. */
+static void
+web_site_refresh(struct web *w)
+{
+	const struct conf	*conf;
+	struct web_site		*site;
+	char			*cause = NULL;
+
+	pthread_mutex_lock(&w->lock);
+	conf = w->next_conf;
+	w->next_conf = NULL;
+	pthread_mutex_unlock(&w->lock);
+	if (conf == NULL)
+		return;
+	if ((site = web_site_open(conf, &cause)) == NULL) {
+		log_error("web: new configuration not taken up: %s; the pages "
+		    "keep the old one", cause);
+		free(cause);
+		return;
+	}
+	web_site_free(w->site);
+	w->site = site;
+	log_info("web: configuration and templates reloaded");
+}
+
+/* --- the client --------------------------------------------------- */
+
+static int
+web_is_loopback(const struct sockaddr *sa)
+{
+	const struct sockaddr_in	*sin;
+	const struct sockaddr_in6	*sin6;
+
+	if (sa->sa_family == AF_INET) {
+		sin = (const struct sockaddr_in *)sa;
+		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (sa->sa_family == AF_INET6) {
+		sin6 = (const struct sockaddr_in6 *)sa;
+		if (IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr))
+			return 1;
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+			return sin6->sin6_addr.s6_addr[12] == 127;
+	}
+	return 0;
+}
+
+/*
+ * The last entry of X-Forwarded-For (the one our proxy added), when it
+ * is an IP address: into out, 0; else -1.
+ */
+static int
+web_forwarded(const char *xff, char *out, size_t size)
+{
+	struct in6_addr	 a6;
+	struct in_addr	 a4;
+	const char	*p, *e;
+	char		 ip[INET6_ADDRSTRLEN + 1];
+	size_t		 n;
+
+	if ((p = strrchr(xff, ',')) != NULL)
+		p++;
+	else
+		p = xff;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	e = p + strlen(p);
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	n = (size_t)(e - p);
+	if (n == 0 || n >= sizeof ip || n >= size)
+		return -1;
+	memcpy(ip, p, n);
+	ip[n] = '\0';
+	if (inet_pton(AF_INET, ip, &a4) != 1 &&
+	    inet_pton(AF_INET6, ip, &a6) != 1)
+		return -1;
+	memcpy(out, ip, n + 1);
+	return 0;
+}
+
+/*
+ * Who is asking: r->client for logs, r->client_key for rate limits (an
+ * IPv6 client counts by its /64, which one household or machine has).
+ */
+static void
+web_client(struct web_req *r)
+{
+	const union MHD_ConnectionInfo	*ci;
+	const struct sockaddr		*sa = NULL;
+	const char			*xff;
+	struct in6_addr			 a6;
+	char				 ip[INET6_ADDRSTRLEN];
+
+	snprintf(r->client, sizeof r->client, "unknown");
+	ci = MHD_get_connection_info(r->c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci != NULL)
+		sa = ci->client_addr;
+	if (sa != NULL && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    r->client, sizeof r->client);
+	else if (sa != NULL && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr, r->client,
+		    sizeof r->client);
+	if (sa != NULL && web_is_loopback(sa) &&
+	    (xff = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND,
+	    "X-Forwarded-For")) != NULL &&
+	    web_forwarded(xff, ip, sizeof ip) == 0)
+		memcpy(r->client, ip, strlen(ip) + 1);
+
+	if (inet_pton(AF_INET6, r->client, &a6) == 1 &&
+	    !IN6_IS_ADDR_V4MAPPED(&a6)) {
+		memset(&a6.s6_addr[8], 0, 8);
+		inet_ntop(AF_INET6, &a6, ip, sizeof ip);
+		snprintf(r->client_key, sizeof r->client_key, "%s/64", ip);
+	} else
+		snprintf(r->client_key, sizeof r->client_key, "%s", r->client);
+}
+
+/* --- answers ------------------------------------------------------ */
+
+static enum MHD_Result
+web_respond(struct web_req *r, unsigned int status, const char *type,
+    const char *body, size_t len, const char *hname, const char *hvalue)
+{
+	struct MHD_Response	*resp;
+	enum MHD_Result		 ret;
+
+	resp = MHD_create_response_from_buffer(len, (void *)body,
+	    MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Content-Type", type);
+	MHD_add_response_header(resp, "Content-Security-Policy", WEB_CSP);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	if (hname != NULL)
+		MHD_add_response_header(resp, hname, hvalue);
+	r->status = status;
+	ret = MHD_queue_response(r->c, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result
+web_text(struct web_req *r, unsigned int status, const char *text)
+{
+	return web_respond(r, status, "text/plain; charset=utf-8", text,
+	    strlen(text), NULL, NULL);
+}
+
+static void
+web_set(struct value *o, const char *key, const char *s)
+{
+	value_object_set(o, key, value_new_string(s != NULL ? s : ""));
+}
+
+/*
+ * Render page with data (consumed) inside the layout and queue it with
+ * status; hname/hvalue, when not NULL, is one more header.
+ */
+static enum MHD_Result
+web_page_header(struct web_req *r, unsigned int status, enum web_page page,
+    const char *title, struct value *data, const char *hname,
+    const char *hvalue)
+{
+	const struct conf	*conf = r->conf;
+	struct value		*o;
+	struct buf		 content, out;
+	enum MHD_Result		 ret;
+	char			*cause = NULL;
+
+	web_set(data, "title", title);
+	web_set(data, "root", r->root);
+	o = value_new_object();
+	web_set(o, "name", conf->general.from_name);
+	web_set(o, "enquiries", conf->general.from_address);
+	value_object_set(data, "network", o);
+
+	buf_init(&content, WEB_PAGE_MAX);
+	buf_init(&out, WEB_PAGE_MAX);
+	if (template_render(r->site->pages[page], data, NULL, &content,
+	    &cause) != 0)
+		goto fail;
+	value_object_set(data, "content", value_new_stringn(content.data !=
+	    NULL ? content.data : "", content.len));
+	if (template_render(r->site->layout, data, NULL, &out, &cause) != 0)
+		goto fail;
+	ret = web_respond(r, status, "text/html; charset=utf-8",
+	    out.data != NULL ? out.data : "", out.len, hname, hvalue);
+	goto out;
+
+fail:
+	log_error("web: %s: %s", web_page_files[page], cause);
+	free(cause);
+	ret = web_text(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+	    "Sorry, this page could not be shown.\n");
+out:
+	buf_free(&content);
+	buf_free(&out);
+	value_free(data);
+	return ret;
+}
+
+static enum MHD_Result
+web_page(struct web_req *r, unsigned int status, enum web_page page,
+    const char *title, struct value *data)
+{
+	return web_page_header(r, status, page, title, data, NULL, NULL);
+}
+
+/*
+ * An error page: a title, one paragraph, and optionally a link onward
+ * (url relative to the site's root, or NULL).
+ */
+static enum MHD_Result
+web_error_link(struct web_req *r, unsigned int status, const char *title,
+    const char *message, const char *url, const char *link)
+{
+	struct value	*data, *o;
+	char		*href;
+
+	data = value_new_object();
+	web_set(data, "message", message);
+	if (url != NULL) {
+		o = value_new_object();
+		href = xprintf("%s%s", r->root, url);
+		web_set(o, "url", href);
+		free(href);
+		web_set(o, "text", link);
+		value_object_set(data, "link", o);
+	}
+	return web_page(r, status, WEB_PAGE_ERROR, title, data);
+}
+
+static enum MHD_Result
+web_error(struct web_req *r, unsigned int status, const char *title,
+    const char *message)
+{
+	return web_error_link(r, status, title, message, NULL, NULL);
+}
+
+/* The database failed: say so, log why once, ask to try again. */
+static enum MHD_Result
+web_busy(struct web_req *r, char *cause)
+{
+	struct value	*data;
+
+	log_error("web: %s %s: %s", r->method_name, r->route, cause);
+	free(cause);
+	data = value_new_object();
+	web_set(data, "message", "Something went wrong on our side and "
+	    "nothing was changed. Please try again in a minute.");
+	return web_page_header(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+	    WEB_PAGE_ERROR, "Sorry, please try again", data, "Retry-After",
+	    WEB_RETRY_BUSY);
+}
+
+static enum MHD_Result
+web_not_found(struct web_req *r)
+{
+	return web_error_link(r, MHD_HTTP_NOT_FOUND, "Page not found",
+	    "There is no page at this address. If you typed it, check it "
+	    "is right; if you followed a link, it may be incomplete.",
+	    "", "See the lists you can join");
+}
+
+static enum MHD_Result
+web_bad_method(struct web_req *r, const char *allow)
+{
+	struct value	*data;
+
+	data = value_new_object();
+	web_set(data, "message", "This page cannot be used that way.");
+	return web_page_header(r, MHD_HTTP_METHOD_NOT_ALLOWED, WEB_PAGE_ERROR,
+	    "Method not allowed", data, "Allow", allow);
+}
+
+static enum MHD_Result
+web_too_big(struct web_req *r)
+{
+	return web_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "Too much was sent",
+	    "The form sent more than this page accepts. Go back and try "
+	    "again with less.");
+}
+
+/* --- tokens and forms --------------------------------------------- */
+
+/*
+ * Check the token in the URL: 0 with *t when it grants purpose, else -1
+ * with the error page queued in *ret.
+ */
+static int
+web_token(struct web_req *r, const char *s, enum token_purpose purpose,
+    struct token *t, enum MHD_Result *ret)
+{
+	char	*cause = NULL, *url;
+
+	if (token_check(r->w->key, s, r->now, t, &cause) == 0) {
+		if (t->purpose == purpose)
+			return 0;
+		log_info("web: %s %s from %s: a token made for another page",
+		    r->method_name, r->route, r->client);
+		*ret = web_error(r, MHD_HTTP_FORBIDDEN, "This link is not for "
+		    "this page", "The link you followed was made for "
+		    "something else, so nothing has been changed. Use the "
+		    "link exactly as it appears in the email.");
+		return -1;
+	}
+	log_info("web: %s %s from %s: token %s", r->method_name, r->route,
+	    r->client, cause);
+	if (strcmp(cause, "malformed") == 0)
+		*ret = web_error(r, MHD_HTTP_BAD_REQUEST, "This link is not "
+		    "complete", "The link you followed is not complete or "
+		    "has been changed, so nothing has been changed. Some "
+		    "email programs split long links over two lines: copy "
+		    "the whole link from the email into your browser.");
+	else if (strcmp(cause, "expired") == 0) {
+		if (purpose == TOKEN_CONFIRM && *t->list != '\0' &&
+		    conf_list_find(r->conf, t->list) != NULL) {
+			url = xprintf("subscribe/%s", t->list);
+			*ret = web_error_link(r, MHD_HTTP_FORBIDDEN, "This "
+			    "link has expired", "Links to confirm a "
+			    "subscription work for 7 days, and this one is "
+			    "older, so nothing has been changed. You can ask "
+			    "for a new one.", url, "Subscribe again");
+			free(url);
+		} else
+			*ret = web_error(r, MHD_HTTP_FORBIDDEN, "This link has "
+			    "expired", "The link you followed is too old to "
+			    "use, so nothing has been changed. Use the link "
+			    "in a more recent email, or write to us.");
+	} else
+		*ret = web_error(r, MHD_HTTP_FORBIDDEN, "This link is not "
+		    "valid", "The link you followed was not made by us or "
+		    "has been altered, so nothing has been changed. Use the "
+		    "link exactly as it appears in the email.");
+	free(cause);
+	return -1;
+}
+
+/* Parse the POST body: 0, or -1 with the error page queued in *ret. */
+static int
+web_form(struct web_req *r, struct form *f, enum MHD_Result *ret)
+{
+	const char	*type;
+	char		*cause = NULL;
+
+	type = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND,
+	    "Content-Type");
+	if (form_parse(f, type, r->body.data != NULL ? r->body.data : "",
+	    r->body.len, &cause) == 0)
+		return 0;
+	log_info("web: %s %s from %s: bad form: %s", r->method_name,
+	    r->route, r->client, cause);
+	if (!form_type_supported(type))
+		*ret = web_error(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+		    "The form could not be read", "The form was sent in a "
+		    "way this page does not understand. Nothing has been "
+		    "changed.");
+	else
+		*ret = web_error(r, MHD_HTTP_BAD_REQUEST, "The form could not "
+		    "be read", "The form arrived damaged, so nothing has "
+		    "been changed. Go back and try again.");
+	free(cause);
+	return -1;
+}
+
+/* A link with a fresh preferences token, relative to the root. */
+static char *
+web_preferences_url(struct web_req *r, int64_t subscriber, const char *list)
+{
+	struct token	 t;
+	char		*tok, *url;
+
+	memset(&t, 0, sizeof t);
+	t.purpose = TOKEN_PREFERENCES;
+	t.subscriber = subscriber;
+	snprintf(t.list, sizeof t.list, "%s", list);
+	t.expires = r->now + NEWSLETTER_PREFS_EXPIRY;
+	tok = token_make(r->w->key, &t);
+	url = xprintf("%spreferences/%s", r->root, tok);
+	free(tok);
+	return url;
+}
+
+static struct value *
+web_list_value(const struct conf_list *l, const char *slug)
+{
+	struct value	*o;
+
+	o = value_new_object();
+	web_set(o, "slug", l != NULL ? l->slug : slug);
+	web_set(o, "name", l != NULL ? l->name : slug);
+	web_set(o, "description", l != NULL ? l->description : "");
+	return o;
+}
+
+/* --- GET / and /style.css ----------------------------------------- */
+
+static enum MHD_Result
+web_index(struct web_req *r)
+{
+	struct value	*data, *lists;
+	size_t		 i;
+
+	data = value_new_object();
+	lists = value_new_list();
+	for (i = 0; i < r->conf->nlists; i++)
+		value_list_append(lists, web_list_value(&r->conf->lists[i],
+		    NULL));
+	value_object_set(data, "lists", lists);
+	return web_page(r, MHD_HTTP_OK, WEB_PAGE_INDEX, "Our mailing lists",
+	    data);
+}
+
+/* --- /subscribe/LIST ---------------------------------------------- */
+
+/* One more request against a rate limit: 1 over it, 0 not, -1. */
+static int
+web_limit(struct web_req *r, const char *key, int limit, char **cause)
+{
+	int64_t	count;
+
+	if (limit <= 0)
+		return 0;
+	if (store_web_hit(r->w->store, key, r->now, WEB_RATE_WINDOW, &count,
+	    cause) != 0)
+		return -1;
+	return count > limit;
+}
+
+/* The rate-limit key of an address: a keyed hash, never the address. */
+static char *
+web_address_key(struct web_req *r, const char *email)
+{
+	unsigned char	 mac[CRYPTO_SHA256_LEN];
+	char		*data, hex[33];
+	size_t		 i;
+
+	data = xprintf("postroom-web-subscribe-v1:%s", email);
+	for (i = 0; data[i] != '\0'; i++) {
+		if (data[i] >= 'A' && data[i] <= 'Z')
+			data[i] = (char)(data[i] - 'A' + 'a');
+	}
+	crypto_hmac_sha256(r->w->key, TOKEN_KEY_LEN, data, strlen(data), mac);
+	free(data);
+	for (i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+	return xprintf("web.addr:%s", hex);
+}
+
+static void
+web_prune(struct web_req *r)
+{
+	char	*cause = NULL;
+
+	if (r->now - r->w->last_prune < WEB_PRUNE_EVERY)
+		return;
+	r->w->last_prune = r->now;
+	if (store_web_prune(r->w->store, r->now - WEB_RATE_WINDOW,
+	    &cause) != 0) {
+		log_warn("web: pruning rate limits: %s", cause);
+		free(cause);
+	}
+}
+
+/* What a person typed as their name: "" is fine; NULL when acceptable. */
+static const char *
+web_name_bad(const char *name)
+{
+	const unsigned char	*p;
+
+	if (strlen(name) > WEB_NAME_MAX)
+		return "Your name is too long: shorten it, or leave it out";
+	for (p = (const unsigned char *)name; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return "Your name cannot contain tabs or line breaks";
+	}
+	return NULL;
+}
+
+static void
+web_field_error(struct value *errors, struct value *data, const char *field,
+    const char *message)
+{
+	struct value	*o;
+	char		*key;
+
+	o = value_new_object();
+	web_set(o, "field", field);
+	web_set(o, "message", message);
+	value_list_append(errors, o);
+	key = xprintf("%s_error", field);
+	web_set(data, key, message);
+	free(key);
+}
+
+/*
+ * The subscribe form, blank or with the values of a POST; data (consumed)
+ * may already hold "errors" (a list of { field, message }) and a
+ * "FIELD_error" message for each field in error.
+ */
+static enum MHD_Result
+web_subscribe_form(struct web_req *r, unsigned int status,
+    const struct conf_list *l, struct form *f, struct value *data)
+{
+	struct value	*o;
+	const char	*s;
+	int		 errors;
+
+	value_object_set(data, "list", web_list_value(l, NULL));
+	o = value_new_object();
+	web_set(o, "email", f != NULL && (s = form_get(f, "email")) != NULL ?
+	    s : "");
+	web_set(o, "name", f != NULL && (s = form_get(f, "name")) != NULL ?
+	    s : "");
+	value_object_set(o, "consent", value_new_bool(f != NULL &&
+	    (s = form_get(f, "consent")) != NULL && *s != '\0'));
+	value_object_set(data, "form", o);
+	errors = value_list_len(value_object_get(data, "errors")) > 0;
+	value_object_set(data, "has_errors", value_new_bool(errors));
+	return web_page(r, status, WEB_PAGE_SUBSCRIBE, errors ?
+	    "Error: subscribe" : "Subscribe", data);
+}
+
+/*
+ * The work of a subscribe request, in one transaction: a new subscriber
+ * and pending membership, or none; a confirmation email unless they are
+ * confirmed already or suppressed.  *what says what happened, for the
+ * log (no address in it).  0, or -1.
+ */
+static int
+web_subscribe_apply(struct web_req *r, const struct conf_list *l,
+    const char *email, const char *name, const char **what, char **cause)
+{
+	struct store		*s = r->w->store;
+	struct store_member	 m;
+	int64_t			 id;
+	char			*source, *detail;
+	int			 found, queued = 0;
+
+	memset(&m, 0, sizeof m);
+	source = xprintf("web:%s", r->client);
+	if (store_begin(s, cause) != 0)
+		goto fail;
+	if ((found = store_subscriber_suppressed(s, email, cause)) == -1)
+		goto fail;
+	if (found) {
+		*what = "the address is suppressed; nothing sent";
+		log_info("web: subscribe to %s from %s: %s", l->slug,
+		    r->client, *what);
+		goto done;
+	}
+	if (store_subscriber_add(s, email, *name != '\0' ? name : NULL, NULL,
+	    &id, cause) == -1)
+		goto fail;
+	if ((found = store_member_get(s, id, l->slug, &m, cause)) == -1)
+		goto fail;
+	if (!found) {
+		if (store_member_add(s, id, l->slug, STORE_MEMBER_PENDING,
+		    NULL, "web", source, cause) == -1)
+			goto fail;
+	}
+	if (found && m.status == STORE_MEMBER_CONFIRMED)
+		*what = "already confirmed; nothing sent";
+	else {
+		/* Pending, new, or coming back after leaving. */
+		if ((queued = confirm_add(r->site->confirm, s, id, l->slug,
+		    r->now, cause)) == -1)
+			goto fail;
+		*what = queued ? "confirmation email queued" :
+		    "a confirmation email was already queued today";
+	}
+	detail = xprintf("list %s from %s: %s", l->slug, r->client, *what);
+	store_event(s, "web.subscribe", email, detail);
+	free(detail);
+	log_info("web: subscribe to %s from %s: subscriber %lld: %s",
+	    l->slug, r->client, (long long)id, *what);
+done:
+	if (store_commit(s, cause) != 0)
+		goto fail;
+	store_member_clear(&m);
+	free(source);
+	return 0;
+
+fail:
+	store_rollback(s);
+	store_member_clear(&m);
+	free(source);
+	return -1;
+}
+
+/* "Check your inbox", the one answer to every accepted request. */
+static enum MHD_Result
+web_check_inbox(struct web_req *r, const struct conf_list *l,
+    const char *email)
+{
+	struct value	*data;
+	char		*display = NULL;
+
+	data = value_new_object();
+	value_object_set(data, "list", web_list_value(l, NULL));
+	if (address_valid(email))
+		display = address_display(email);
+	web_set(data, "email", display != NULL ? display : email);
+	free(display);
+	return web_page(r, MHD_HTTP_OK, WEB_PAGE_CHECK_INBOX,
+	    "Check your inbox", data);
+}
+
+static enum MHD_Result
+web_subscribe(struct web_req *r, const char *slug)
+{
+	const struct conf_list	*l;
+	struct form		 f;
+	struct value		*errors, *data;
+	enum MHD_Result		 ret;
+	const char		*email, *name, *consent, *hp, *why, *what;
+	char			*norm = NULL, *cause = NULL, *key, *msg;
+	int			 over;
+
+	if ((l = conf_list_find(r->conf, slug)) == NULL)
+		return web_error_link(r, MHD_HTTP_NOT_FOUND, "No such list",
+		    "We have no mailing list at this address. It may have "
+		    "closed, or the link may be incomplete.", "",
+		    "See the lists you can join");
+	if (r->method == WEB_GET)
+		return web_subscribe_form(r, MHD_HTTP_OK, l, NULL,
+		    value_new_object());
+
+	if (web_form(r, &f, &ret) != 0)
+		return ret;
+	email = form_get(&f, "email");
+	name = form_get(&f, "name");
+	consent = form_get(&f, "consent");
+	if (name == NULL)
+		name = "";
+	while (*name == ' ')
+		name++;
+
+	/* Step 1: a robot that fills every field gets the usual answer. */
+	if ((hp = form_get(&f, "website")) != NULL && *hp != '\0') {
+		log_info("web: subscribe to %s from %s: honeypot field filled; "
+		    "ignored", l->slug, r->client);
+		ret = web_check_inbox(r, l, email != NULL ? email : "");
+		goto out;
+	}
+
+	/* Step 2: at most so many requests an hour from one client. */
+	key = xprintf("web.ip:%s", r->client_key);
+	over = web_limit(r, key, r->conf->web.subscribe_per_hour, &cause);
+	free(key);
+	if (over == -1) {
+		ret = web_busy(r, cause);
+		goto out;
+	}
+	if (over) {
+		log_info("web: subscribe to %s from %s: more than %d requests "
+		    "this hour; refused", l->slug, r->client,
+		    r->conf->web.subscribe_per_hour);
+		data = value_new_object();
+		web_set(data, "message", "There have been too many requests "
+		    "to subscribe from your connection in the last hour. "
+		    "Please try again later.");
+		ret = web_page_header(r, MHD_HTTP_TOO_MANY_REQUESTS,
+		    WEB_PAGE_ERROR, "Too many requests", data, "Retry-After",
+		    "3600");
+		goto out;
+	}
+
+	/* Step 3: what they typed. */
+	errors = value_new_list();
+	data = value_new_object();
+	if (email == NULL || *email == '\0')
+		web_field_error(errors, data, "email",
+		    "Enter your email address");
+	else if (address_normalise(email, &norm, &cause) != 0) {
+		msg = xprintf("Enter an email address like "
+		    "name@example.org (this one: %s)", cause);
+		web_field_error(errors, data, "email", msg);
+		free(msg);
+		free(cause);
+		cause = NULL;
+	}
+	if ((why = web_name_bad(name)) != NULL)
+		web_field_error(errors, data, "name", why);
+	if (consent == NULL || *consent == '\0')
+		web_field_error(errors, data, "consent", "Tick the box to say "
+		    "you want these emails");
+	if (value_list_len(errors) > 0) {
+		value_object_set(data, "errors", errors);
+		ret = web_subscribe_form(r, MHD_HTTP_BAD_REQUEST, l, &f, data);
+		goto out;
+	}
+	value_free(errors);
+	value_free(data);
+
+	/* Step 4: at most so many confirmation emails to one address. */
+	key = web_address_key(r, norm);
+	over = web_limit(r, key, WEB_SUBSCRIBE_PER_ADDRESS, &cause);
+	free(key);
+	if (over == -1) {
+		ret = web_busy(r, cause);
+		goto out;
+	}
+	if (over)
+		log_info("web: subscribe to %s from %s: more than %d requests "
+		    "this hour for one address; nothing sent", l->slug,
+		    r->client, WEB_SUBSCRIBE_PER_ADDRESS);
+	else if (web_subscribe_apply(r, l, norm, name, &what, &cause) != 0) {
+		ret = web_busy(r, cause);
+		goto out;
+	}
+	web_prune(r);
+
+	/* Step 5: the same answer whatever happened. */
+	ret = web_check_inbox(r, l, norm);
+out:
+	free(norm);
+	form_free(&f);
+	return ret;
+}
+
+/* --- tokens that name a subscriber -------------------------------- */
+
+/*
+ * The subscriber and their membership of list: 1 found (clear both), 0
+ * when either is gone, -1 with *cause.
+ */
+static int
+web_member(struct web_req *r, int64_t id, const char *list,
+    struct store_subscriber *sub, struct store_member *m, char **cause)
+{
+	int	found;
+
+	if ((found = store_subscriber_get_id(r->w->store, id, sub,
+	    cause)) != 1)
+		return found;
+	if ((found = store_member_get(r->w->store, id, list, m,
+	    cause)) != 1)
+		store_subscriber_clear(sub);
+	return found;
+}
+
+static enum MHD_Result
+web_gone(struct web_req *r)
+{
+	return web_error_link(r, MHD_HTTP_NOT_FOUND, "Subscription not found",
+	    "We no longer hold a subscription for this link; it may have "
+	    "been removed at your request. Nothing has been changed.", "",
+	    "See the lists you can join");
+}
+
+/* Data every page about one subscriber's membership has. */
+static struct value *
+web_member_data(struct web_req *r, const struct store_subscriber *sub,
+    const char *list)
+{
+	struct value	*data;
+	char		*display, *url;
+
+	data = value_new_object();
+	value_object_set(data, "list", web_list_value(conf_list_find(r->conf,
+	    list), list));
+	display = address_display(sub->email);
+	web_set(data, "email", display);
+	free(display);
+	url = web_preferences_url(r, sub->id, list);
+	web_set(data, "preferences_url", url);
+	free(url);
+	if (conf_list_find(r->conf, list) != NULL) {
+		url = xprintf("%ssubscribe/%s", r->root, list);
+		web_set(data, "subscribe_url", url);
+		free(url);
+	}
+	return data;
+}
+
+/* --- /confirm/TOKEN ----------------------------------------------- */
+
+static enum MHD_Result
+web_confirm(struct web_req *r, const char *tok)
+{
+	struct store		*s = r->w->store;
+	struct store_subscriber	 sub;
+	struct store_member	 m;
+	struct token		 t;
+	struct form		 f;
+	struct value		*data;
+	enum MHD_Result		 ret;
+	char			*cause = NULL, *source, *url;
+	int64_t			 issued;
+	int			 found;
+
+	if (web_token(r, tok, TOKEN_CONFIRM, &t, &ret) != 0)
+		return ret;
+	if (conf_list_find(r->conf, t.list) == NULL)
+		return web_error_link(r, MHD_HTTP_NOT_FOUND, "This list has "
+		    "closed", "The list this link was for no longer exists, "
+		    "so nothing has been changed.", "",
+		    "See the lists you can join");
+	if (r->method == WEB_POST) {
+		/* Nothing in it is needed, but a damaged body is refused. */
+		if (web_form(r, &f, &ret) != 0)
+			return ret;
+		form_free(&f);
+		if (store_begin(s, &cause) != 0)
+			return web_busy(r, cause);
+	}
+	memset(&sub, 0, sizeof sub);
+	memset(&m, 0, sizeof m);
+	if ((found = web_member(r, t.subscriber, t.list, &sub, &m,
+	    &cause)) == -1) {
+		store_rollback(s);
+		return web_busy(r, cause);
+	}
+	if (found == 0) {
+		store_rollback(s);
+		return web_gone(r);
+	}
+
+	/*
+	 * A link sent before they last left must not bring them back: only
+	 * a link made after that (a new request to subscribe) may.  Times
+	 * are in seconds; a link made in the very second they left counts
+	 * as made before.
+	 */
+	issued = (int64_t)t.expires - CONFIRM_EXPIRY;
+	if (m.status == STORE_MEMBER_CONFIRMED) {
+		store_rollback(s);
+		data = web_member_data(r, &sub, t.list);
+		value_object_set(data, "already", value_new_bool(1));
+		ret = web_page(r, MHD_HTTP_OK, WEB_PAGE_CONFIRMED,
+		    "You are already subscribed", data);
+	} else if (m.status != STORE_MEMBER_PENDING && issued <= m.updated_at) {
+		store_rollback(s);
+		url = xprintf("subscribe/%s", t.list);
+		ret = web_error_link(r, MHD_HTTP_FORBIDDEN, "This link is out "
+		    "of date", "You left this list after this link was sent, "
+		    "so it cannot be used any more and nothing has been "
+		    "changed. To join again, ask for a new link.", url,
+		    "Subscribe again");
+		free(url);
+	} else if (r->method == WEB_GET) {
+		data = web_member_data(r, &sub, t.list);
+		ret = web_page(r, MHD_HTTP_OK, WEB_PAGE_CONFIRM,
+		    "Confirm your subscription", data);
+	} else {
+		source = xprintf("web:%s", r->client);
+		found = store_member_set_status(s, sub.id, t.list,
+		    STORE_MEMBER_CONFIRMED, "web", source, &cause);
+		free(source);
+		if (found == -1 || store_commit(s, &cause) != 0) {
+			store_rollback(s);
+			ret = web_busy(r, cause);
+		} else {
+			log_info("web: subscriber %lld confirmed %s from %s",
+			    (long long)sub.id, t.list, r->client);
+			data = web_member_data(r, &sub, t.list);
+			ret = web_page(r, MHD_HTTP_OK, WEB_PAGE_CONFIRMED,
+			    "You are subscribed", data);
+		}
+	}
+	store_subscriber_clear(&sub);
+	store_member_clear(&m);
+	return ret;
+}
+
+/* --- /unsubscribe/TOKEN ------------------------------------------- */
+
+static enum MHD_Result
+web_unsubscribe(struct web_req *r, const char *tok)
+{
+	struct store		*s = r->w->store;
+	struct store_subscriber	 sub;
+	struct store_member	 m;
+	struct store_campaign	 c;
+	struct token		 t;
+	struct form		 f;
+	struct value		*data;
+	enum MHD_Result		 ret;
+	const char		*v, *name;
+	char			*cause = NULL, *source, *list = NULL, *text;
+	int			 found, one_click = 0, moved = 0;
+
+	if (web_token(r, tok, TOKEN_UNSUBSCRIBE, &t, &ret) != 0)
+		return ret;
+
+	/* The list: in the token, or (mailto-style tokens) the campaign's. */
+	if (*t.list != '\0')
+		list = xstrdup(t.list);
+	else if (t.campaign != 0) {
+		memset(&c, 0, sizeof c);
+		if ((found = store_campaign_get(s, t.campaign, &c,
+		    &cause)) == -1)
+			return web_busy(r, cause);
+		if (found)
+			list = xstrdup(c.list);
+		store_campaign_clear(&c);
+	}
+	if (list == NULL)
+		return web_gone(r);
+
+	if (r->method == WEB_POST) {
+		if (web_form(r, &f, &ret) != 0) {
+			free(list);
+			return ret;
+		}
+		one_click = (v = form_get(&f, "List-Unsubscribe")) != NULL &&
+		    strcmp(v, "One-Click") == 0;
+		form_free(&f);
+		if (store_begin(s, &cause) != 0) {
+			free(list);
+			return web_busy(r, cause);
+		}
+	}
+	memset(&sub, 0, sizeof sub);
+	memset(&m, 0, sizeof m);
+	if ((found = web_member(r, t.subscriber, list, &sub, &m,
+	    &cause)) == -1) {
+		store_rollback(s);
+		free(list);
+		return web_busy(r, cause);
+	}
+	if (found && (m.status == STORE_MEMBER_PENDING ||
+	    m.status == STORE_MEMBER_CONFIRMED)) {
+		if (r->method == WEB_GET) {
+			data = web_member_data(r, &sub, list);
+			ret = web_page(r, MHD_HTTP_OK, WEB_PAGE_UNSUBSCRIBE,
+			    "Unsubscribe", data);
+			goto out;
+		}
+		source = xprintf("%s:%s", one_click ? "one-click" : "web",
+		    r->client);
+		moved = store_member_set_status(s, sub.id, list,
+		    STORE_MEMBER_UNSUBSCRIBED, "web", source, &cause);
+		free(source);
+		if (moved == -1)
+			goto busy;
+	}
+	if (r->method == WEB_POST && store_commit(s, &cause) != 0)
+		goto busy;
+	if (moved)
+		log_info("web: subscriber %lld left %s (%s, from %s)",
+		    (long long)sub.id, list, one_click ? "one-click" :
+		    "unsubscribe page", r->client);
+
+	/* RFC 8058: the provider's POST wants a 200, not a page. */
+	if (one_click) {
+		name = conf_list_find(r->conf, list) != NULL ?
+		    conf_list_find(r->conf, list)->name : list;
+		text = xprintf("Unsubscribed from %s.\n", name);
+		ret = web_text(r, MHD_HTTP_OK, text);
+		free(text);
+		goto out;
+	}
+	if (!found) {
+		ret = web_gone(r);
+		goto out;
+	}
+	data = web_member_data(r, &sub, list);
+	value_object_set(data, "already", value_new_bool(!moved));
+	ret = web_page(r, MHD_HTTP_OK, WEB_PAGE_UNSUBSCRIBED, moved ?
+	    "You have unsubscribed" : "You are not subscribed", data);
+	goto out;
+
+busy:
+	store_rollback(s);
+	ret = web_busy(r, cause);
+out:
+	store_rollback(s);
+	store_subscriber_clear(&sub);
+	store_member_clear(&m);
+	free(list);
+	return ret;
+}
+
+/* --- /preferences/TOKEN ------------------------------------------- */
+
+struct web_pref {
+	char			*list;
+	enum store_member_status status;
+	char			*mode;
+};
+
+struct web_prefs {
+	struct web_pref	*v;
+	size_t		 n;
+};
+
+static int
+web_prefs_add(const struct store_member *m, void *arg)
+{
+	struct web_prefs	*p = arg;
+
+	p->v = xreallocarray(p->v, p->n + 1, sizeof *p->v);
+	p->v[p->n].list = xstrdup(m->list);
+	p->v[p->n].status = m->status;
+	p->v[p->n].mode = xstrdup(m->mode);
+	p->n++;
+	return 0;
+}
+
+static void
+web_prefs_free(struct web_prefs *p)
+{
+	size_t	i;
+
+	for (i = 0; i < p->n; i++) {
+		free(p->v[i].list);
+		free(p->v[i].mode);
+	}
+	free(p->v);
+	p->v = NULL;
+	p->n = 0;
+}
+
+static const char *
+web_period(enum conf_digest_period p)
+{
+	switch (p) {
+	case CONF_DIGEST_DAILY:
+		return "one email a day";
+	case CONF_DIGEST_WEEKLY:
+		return "one email a week";
+	case CONF_DIGEST_MONTHLY:
+		return "one email a month";
+	default:
+		return NULL;
+	}
+}
+
+static enum MHD_Result
+web_prefs_page(struct web_req *r, unsigned int status,
+    const struct store_subscriber *sub, const struct web_prefs *p, int saved)
+{
+	const struct conf_list	*l;
+	struct value		*data, *lists, *others, *o;
+	const char		*period;
+	char			*display, *url;
+	size_t			 i, j;
+
+	data = value_new_object();
+	display = address_display(sub->email);
+	web_set(data, "email", display);
+	free(display);
+	value_object_set(data, "saved", value_new_bool(saved));
+	lists = value_new_list();
+	for (i = 0; i < p->n; i++) {
+		if ((l = conf_list_find(r->conf, p->v[i].list)) == NULL ||
+		    p->v[i].status == STORE_MEMBER_UNSUBSCRIBED ||
+		    p->v[i].status == STORE_MEMBER_BOUNCED)
+			continue;
+		o = web_list_value(l, NULL);
+		value_object_set(o, "pending", value_new_bool(
+		    p->v[i].status == STORE_MEMBER_PENDING));
+		value_object_set(o, "confirmed", value_new_bool(
+		    p->v[i].status == STORE_MEMBER_CONFIRMED));
+		value_object_set(o, "immediate", value_new_bool(
+		    strcmp(p->v[i].mode, "immediate") == 0));
+		value_object_set(o, "digest", value_new_bool(
+		    strcmp(p->v[i].mode, "digest") == 0));
+		if ((period = web_period(l->digest)) != NULL)
+			web_set(o, "period", period);
+		value_list_append(lists, o);
+	}
+	value_object_set(data, "has_lists", value_new_bool(
+	    value_list_len(lists) > 0));
+	value_object_set(data, "lists", lists);
+
+	/* The lists they are not on (or have left): a way to join. */
+	others = value_new_list();
+	for (i = 0; i < r->conf->nlists; i++) {
+		l = &r->conf->lists[i];
+		for (j = 0; j < p->n; j++) {
+			if (strcmp(p->v[j].list, l->slug) == 0 &&
+			    (p->v[j].status == STORE_MEMBER_PENDING ||
+			    p->v[j].status == STORE_MEMBER_CONFIRMED))
+				break;
+		}
+		if (j < p->n)
+			continue;
+		o = web_list_value(l, NULL);
+		url = xprintf("%ssubscribe/%s", r->root, l->slug);
+		web_set(o, "url", url);
+		free(url);
+		value_list_append(others, o);
+	}
+	value_object_set(data, "has_others", value_new_bool(
+	    value_list_len(others) > 0));
+	value_object_set(data, "others", others);
+	return web_page(r, status, WEB_PAGE_PREFERENCES, "Your email "
+	    "preferences", data);
+}
+
+/*
+ * Apply the form to the confirmed memberships: "leave-SLUG" (any value)
+ * leaves, else "mode-SLUG" = immediate | digest (digest only where the
+ * list has one).  1 applied, 0 a bad value (nothing should be kept), -1.
+ */
+static int
+web_prefs_apply(struct web_req *r, const struct store_subscriber *sub,
+    const struct web_prefs *p, const struct form *f, char **cause)
+{
+	struct store		*s = r->w->store;
+	const struct conf_list	*l;
+	const char		*v;
+	char			*name, *source;
+	size_t			 i;
+	int			 rc = 1;
+
+	source = xprintf("preferences:%s", r->client);
+	for (i = 0; i < p->n && rc == 1; i++) {
+		if (p->v[i].status != STORE_MEMBER_CONFIRMED ||
+		    (l = conf_list_find(r->conf, p->v[i].list)) == NULL)
+			continue;
+		name = xprintf("leave-%s", l->slug);
+		v = form_get(f, name);
+		free(name);
+		if (v != NULL && *v != '\0') {
+			if (store_member_set_status(s, sub->id, l->slug,
+			    STORE_MEMBER_UNSUBSCRIBED, "web", source,
+			    cause) == -1)
+				rc = -1;
+			else
+				log_info("web: subscriber %lld left %s "
+				    "(preferences, from %s)",
+				    (long long)sub->id, l->slug, r->client);
+			continue;
+		}
+		name = xprintf("mode-%s", l->slug);
+		v = form_get(f, name);
+		free(name);
+		if (v == NULL)
+			continue;
+		if (strcmp(v, "immediate") != 0 && (strcmp(v, "digest") != 0 ||
+		    l->digest == CONF_DIGEST_NONE)) {
+			rc = 0;
+			break;
+		}
+		if (store_member_set_mode(s, sub->id, l->slug, v, cause) == -1)
+			rc = -1;
+		else
+			log_debug("web: subscriber %lld on %s: mode %s",
+			    (long long)sub->id, l->slug, v);
+	}
+	free(source);
+	return rc;
+}
+
+static enum MHD_Result
+web_preferences(struct web_req *r, const char *tok)
+{
+	struct store		*s = r->w->store;
+	struct store_subscriber	 sub;
+	struct web_prefs	 p = { NULL, 0 };
+	struct token		 t;
+	struct form		 f;
+	enum MHD_Result		 ret;
+	char			*cause = NULL;
+	int			 found, rc;
+
+	if (web_token(r, tok, TOKEN_PREFERENCES, &t, &ret) != 0)
+		return ret;
+	memset(&f, 0, sizeof f);
+	if (r->method == WEB_POST) {
+		if (web_form(r, &f, &ret) != 0)
+			return ret;
+		if (store_begin(s, &cause) != 0) {
+			form_free(&f);
+			return web_busy(r, cause);
+		}
+	}
+	memset(&sub, 0, sizeof sub);
+	if ((found = store_subscriber_get_id(s, t.subscriber, &sub,
+	    &cause)) == -1)
+		goto busy;
+	if (found == 0) {
+		ret = web_gone(r);
+		goto out;
+	}
+	if (store_member_walk_subscriber(s, sub.id, web_prefs_add, &p,
+	    &cause) == -1)
+		goto busy;
+	if (r->method == WEB_GET) {
+		ret = web_prefs_page(r, MHD_HTTP_OK, &sub, &p, 0);
+		goto out;
+	}
+
+	if ((rc = web_prefs_apply(r, &sub, &p, &f, &cause)) == -1)
+		goto busy;
+	if (rc == 0) {
+		store_rollback(s);
+		ret = web_error(r, MHD_HTTP_BAD_REQUEST, "The form could not "
+		    "be read", "The form held a choice this page does not "
+		    "offer, so nothing has been changed. Go back and try "
+		    "again.");
+		goto out;
+	}
+	web_prefs_free(&p);
+	if (store_member_walk_subscriber(s, sub.id, web_prefs_add, &p,
+	    &cause) == -1 || store_commit(s, &cause) != 0)
+		goto busy;
+	ret = web_prefs_page(r, MHD_HTTP_OK, &sub, &p, 1);
+	goto out;
+
+busy:
+	store_rollback(s);
+	ret = web_busy(r, cause);
+out:
+	store_rollback(s);
+	store_subscriber_clear(&sub);
+	web_prefs_free(&p);
+	form_free(&f);
+	return ret;
+}
+
+/* --- routing ------------------------------------------------------ */
+
+/* "" for "/x", "../" for "/x/y", ...: links stay relative to the root. */
+static const char *
+web_root(const char *url)
+{
+	static const char	 ups[] = "../../../../../../../../";
+	size_t			 depth = 0;
+
+	for (; *url != '\0'; url++) {
+		if (*url == '/')
+			depth++;
+	}
+	if (depth <= 1)
+		return "";
+	if (depth - 1 > (sizeof ups - 1) / 3)
+		depth = (sizeof ups - 1) / 3 + 1;
+	return ups + (sizeof ups - 1) - 3 * (depth - 1);
+}
+
+static enum MHD_Result
+web_dispatch(struct web_req *r, const char *url)
+{
+	static const struct {
+		const char	*name;
+		enum MHD_Result	(*fn)(struct web_req *, const char *);
+	} routes[] = {
+		{ "subscribe", web_subscribe },
+		{ "confirm", web_confirm },
+		{ "unsubscribe", web_unsubscribe },
+		{ "preferences", web_preferences },
+	};
+	const char	*arg;
+	size_t		 i, n;
+
+	r->root = web_root(url);
+	r->route = "?";
+	if (strcmp(url, "/") == 0 || strcmp(url, "/style.css") == 0) {
+		r->route = url;
+		if (r->method != WEB_GET)
+			return web_bad_method(r, "GET, HEAD");
+		if (url[1] == '\0')
+			return web_index(r);
+		return web_respond(r, MHD_HTTP_OK, "text/css; charset=utf-8",
+		    r->site->css, r->site->csslen, NULL, NULL);
+	}
+	for (i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+		n = strlen(routes[i].name);
+		if (url[0] != '/' || strncmp(url + 1, routes[i].name, n) != 0 ||
+		    url[n + 1] != '/')
+			continue;
+		arg = url + n + 2;
+		if (*arg == '\0' || strchr(arg, '/') != NULL)
+			break;
+		r->route = routes[i].name;
+		if (r->method == WEB_OTHER)
+			return web_bad_method(r, "GET, HEAD, POST");
+		return routes[i].fn(r, arg);
+	}
+	return web_not_found(r);
+}
+
+/* --- libmicrohttpd ------------------------------------------------ */
+
+static enum MHD_Result
+web_access(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct web	*w = cls;
+	struct web_req	*r = *con_cls;
+	const char	*cl;
+	char		*end;
+	unsigned long long n;
+	enum MHD_Result	 ret;
+
+	/*
+	 * A reload takes effect between callbacks; a request holds the
+	 * site only within one callback, so none sees it freed.
+	 */
+	web_site_refresh(w);
+	if (r == NULL) {
+		r = xcalloc(1, sizeof *r);
+		r->w = w;
+		r->c = c;
+		r->now = time(NULL);
+		buf_init(&r->body, WEB_MAX_BODY);
+		r->method = WEB_GET;
+		if (strcmp(method, "GET") == 0)
+			r->method_name = "GET";
+		else if (strcmp(method, "HEAD") == 0)
+			r->method_name = "HEAD";
+		else if (strcmp(method, "POST") == 0) {
+			r->method = WEB_POST;
+			r->method_name = "POST";
+		} else {
+			r->method = WEB_OTHER;
+			r->method_name = "(other method)";
+		}
+		*con_cls = r;
+		web_client(r);
+		r->site = w->site;
+		r->conf = w->site->conf;
+		r->root = web_root(url);
+		r->route = "?";
+		/*
+		 * Refuse a body that says it is too big before reading it;
+		 * anything else is answered on the next call, once the
+		 * request is in (answering now would cost the keep-alive).
+		 */
+		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    "Content-Length");
+		if (cl != NULL) {
+			errno = 0;
+			n = strtoull(cl, &end, 10);
+			if (errno != 0 || end == cl || *end != '\0' ||
+			    n > WEB_MAX_BODY) {
+				log_info("web: %s from %s: a Content-Length "
+				    "over %d or not a number; refused",
+				    r->method_name, r->client, WEB_MAX_BODY);
+				return web_too_big(r);
+			}
+		}
+		return MHD_YES;
+	}
+	r->site = w->site;
+	r->conf = w->site->conf;
+	r->now = time(NULL);
+
+	if (*upload_data_size != 0) {
+		if (!r->too_big && buf_add(&r->body, upload_data,
+		    *upload_data_size) != 0)
+			r->too_big = 1;
+		if (r->too_big) {
+			r->discarded += *upload_data_size;
+			if (r->discarded > WEB_MAX_DISCARD) {
+				log_info("web: %s from %s: endless body; "
+				    "connection closed", r->method_name,
+				    r->client);
+				return MHD_NO;
+			}
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (r->too_big) {
+		log_info("web: %s from %s: body over %d bytes refused",
+		    r->method_name, r->client, WEB_MAX_BODY);
+		return web_too_big(r);
+	}
+	ret = web_dispatch(r, url);
+	return ret;
+}
+
+static void
+web_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct web_req	*r = *con_cls;
+
+	if (r == NULL)
+		return;
+	log_debug("web: %s %s from %s: %u%s", r->method_name, r->route,
+	    r->client, r->status, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ?
+	    "" : " (not completed)");
+	buf_free(&r->body);
+	free(r);
+	*con_cls = NULL;
+}
+
+static void
+web_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char	line[512];
+	size_t	n;
+
+	vsnprintf(line, sizeof line, fmt, ap);
+	n = strlen(line);
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	log_warn("web: libmicrohttpd: %s", line);
+}
+
+/* Bind web.listen ("HOST:PORT", "[V6]:PORT"): the socket, or -1. */
+static int
+web_listen(const char *listen_on, int *family, char **cause)
+{
+	struct addrinfo	 hints, *res, *ai;
+	const char	*colon;
+	char		*host;
+	int		 fd = -1, on = 1, rc, err = 0;
+
+	if (listen_on[0] == '[') {
+		colon = strstr(listen_on, "]:");
+		if (colon == NULL) {
+			*cause = xprintf("web.listen %s: expected "
+			    "[ADDRESS]:PORT", listen_on);
+			return -1;
+		}
+		host = xstrndup(listen_on + 1, (size_t)(colon - listen_on - 1));
+		colon++;
+	} else {
+		if ((colon = strrchr(listen_on, ':')) == NULL) {
+			*cause = xprintf("web.listen %s: expected HOST:PORT",
+			    listen_on);
+			return -1;
+		}
+		host = xstrndup(listen_on, (size_t)(colon - listen_on));
+	}
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(*host != '\0' ? host : NULL, colon + 1, &hints,
+	    &res)) != 0) {
+		*cause = xprintf("web.listen %s: %s", listen_on,
+		    gai_strerror(rc));
+		free(host);
+		return -1;
+	}
+	free(host);
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+		if (fd == -1) {
+			err = errno;
+			continue;
+		}
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+		if (ai->ai_family == AF_INET6)
+			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
+			    sizeof on);
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+		    listen(fd, 64) == 0) {
+			*family = ai->ai_family;
+			break;
+		}
+		err = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd == -1)
+		*cause = xprintf("web.listen %s: %s", listen_on,
+		    strerror(err != 0 ? err : EADDRNOTAVAIL));
+	return fd;
+}
+
+struct web *
+web_start(const struct conf *conf, char **cause)
+{
+	struct web	*w;
+	unsigned int	 flags;
+	int		 fd, family = AF_INET;
+
+	w = xcalloc(1, sizeof *w);
+	pthread_mutex_init(&w->lock, NULL);
+	if (token_key_load(conf->general.secret_file, 1, w->key, cause) != 0)
+		goto fail;
+	if ((w->site = web_site_open(conf, cause)) == NULL)
+		goto fail;
+	/* Opened here, used only by libmicrohttpd's thread from now on. */
+	if ((w->store = store_open(conf->general.database, cause)) == NULL)
+		goto fail;
+	if ((fd = web_listen(conf->web.listen, &family, cause)) == -1)
+		goto fail;
+
+	flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	if (family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	w->mhd = MHD_start_daemon(flags, 0, NULL, NULL, web_access, w,
+	    MHD_OPTION_EXTERNAL_LOGGER, web_mhd_log, w,
+	    MHD_OPTION_LISTEN_SOCKET, fd,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)WEB_MAX_CONNECTIONS,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)WEB_MAX_PER_IP,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)WEB_TIMEOUT,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)WEB_CONNECTION_MEMORY,
+	    MHD_OPTION_NOTIFY_COMPLETED, web_completed, w,
+	    MHD_OPTION_END);
+	if (w->mhd == NULL) {
+		close(fd);
+		*cause = xprintf("web.listen %s: libmicrohttpd would not start",
+		    conf->web.listen);
+		goto fail;
+	}
+	log_info("web: serving on %s (public address %s)", conf->web.listen,
+	    conf->general.base_url);
+	return w;
+
+fail:
+	web_stop(w);
+	return NULL;
+}
+
+void
+web_reload(struct web *w, const struct conf *conf)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->next_conf = conf;
+	pthread_mutex_unlock(&w->lock);
+}
+
+void
+web_stop(struct web *w)
+{
+	if (w == NULL)
+		return;
+	if (w->mhd != NULL)
+		MHD_stop_daemon(w->mhd);
+	store_close(w->store);
+	web_site_free(w->site);
+	explicit_bzero(w->key, sizeof w->key);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+}
