@@ -115,6 +115,7 @@ confirm_add(struct confirm *c, struct store *s, int64_t subscriber_id,
 	const struct conf	*conf = c->conf;
 	const struct conf_list	*l;
 	struct store_subscriber	 sub;
+	struct store_member	 mem;
 	struct store_outbox_msg	 m;
 	struct token		 t;
 	struct mime_msg		*msg = NULL;
@@ -174,11 +175,19 @@ confirm_add(struct confirm *c, struct store *s, int64_t subscriber_id,
 	if (mime_msg_write(msg, &out, cause) != 0)
 		goto out;
 
-	/* Step 4: queue it, once a day at most. */
+	/*
+	 * Step 4: queue it, once a day at most - per sign-up: someone who
+	 * left and asks again the same day gets a new message, so the key
+	 * carries when they last left.
+	 */
+	memset(&mem, 0, sizeof mem);
+	if (store_member_get(s, subscriber_id, list, &mem, cause) == -1)
+		goto out;
 	gmtime_r(&now, &tm);
 	strftime(day, sizeof day, "%Y-%m-%d", &tm);
-	dedup = xprintf("confirm:%s:%lld:%s", list, (long long)subscriber_id,
-	    day);
+	dedup = xprintf("confirm:%s:%lld:%s:%lld", list,
+	    (long long)subscriber_id, day, (long long)mem.unsubscribed_at);
+	store_member_clear(&mem);
 	memset(&m, 0, sizeof m);
 	m.kind = STORE_OUTBOX_CONFIRM;
 	m.mail_from = conf->general.from_address;

@@ -11,7 +11,7 @@
  *	network		{ enquiries: general.from_address }
  * built by mime-build.c (From: general.from_name <general.from_address>,
  * Auto-Submitted: auto-generated) and queued in the outbox (kind confirm,
- * priority CONFIRM_PRIORITY, dedup key "confirm:LIST:SUBSCRIBER:YYYY-MM-DD"
+ * priority CONFIRM_PRIORITY, dedup key "confirm:LIST:SUBSCRIBER:YYYY-MM-DD:LEFT"
  * so that adding someone twice on one day queues one message).
  *
  * Owns: the confirmation message.  Does not own: what a confirm link does
