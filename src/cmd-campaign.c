@@ -6,11 +6,17 @@
  *	list [--list LIST] [--json]
  *	show ID [--json]
  *	preview ID [--subscriber EMAIL] [--eml FILE] [--html FILE] [--text]
+ *	test ID --to ADDRESS
+ *	send ID [--at "YYYY-MM-DD HH:MM"] [--wait]
+ *	status ID [--json]
+ *	pause ID | resume ID | cancel ID | retry-failed ID
+ *	failures ID [--json]
  *
  * Owns: these commands' arguments, their messages and exit codes, what a
  * subject and a body file must look like, and the preview.  Does not own:
- * the SQL (store-campaign.c), composing the message (newsletter.c), or
- * scheduling and sending (the campaign engine).
+ * the SQL (store-campaign.c), composing the message (newsletter.c),
+ * moving a campaign between states, queueing and scheduling (campaign.c),
+ * the progress display (progress.c), or sending (the daemon).
  *
  * Exit codes: 0 done; 64 bad arguments; 65 bad data (an unknown list or
  * campaign, a subject or body that is not acceptable, a template that is
@@ -18,7 +24,10 @@
  * draft, an unknown subscriber); 66 a body file that cannot be read; 69
  * the database cannot be opened; 70 any other database failure; 73 a
  * preview file that cannot be written; 75 the database is busy; 78 a bad
- * configuration or an unusable key file.
+ * configuration or an unusable key file.  Illegal moves (sending a sent
+ * campaign, pausing a draft...) are bad data: 65.  "send --wait" exits
+ * 0 when the campaign is sent, 1 when it ends paused, 2 when it ends
+ * cancelled, 130 when the watching is interrupted (the campaign goes on).
  *
  * The command sets TZ to general.timezone, so that dates ("campaign.date",
  * the Date header, the times shown here) are the network's.
@@ -39,10 +48,13 @@
 
 #include "address.h"
 #include "buf.h"
+#include "campaign.h"
 #include "cmd.h"
 #include "conf.h"
 #include "json.h"
 #include "newsletter.h"
+#include "period.h"
+#include "progress.h"
 #include "store.h"
 #include "token.h"
 #include "utf8.h"
@@ -64,6 +76,9 @@ enum {
 	OPT_EML,
 	OPT_HTML,
 	OPT_TEXT,
+	OPT_TO,
+	OPT_AT,
+	OPT_WAIT,
 };
 
 static const struct option cmd_campaign_longopts[] = {
@@ -76,6 +91,9 @@ static const struct option cmd_campaign_longopts[] = {
 	{ "eml",	required_argument,	NULL, OPT_EML },
 	{ "html",	required_argument,	NULL, OPT_HTML },
 	{ "text",	no_argument,		NULL, OPT_TEXT },
+	{ "to",		required_argument,	NULL, OPT_TO },
+	{ "at",		required_argument,	NULL, OPT_AT },
+	{ "wait",	no_argument,		NULL, OPT_WAIT },
 	{ NULL,		0,			NULL, 0 }
 };
 
@@ -88,8 +106,11 @@ struct camp_opts {
 	const char	*subscriber;
 	const char	*eml;
 	const char	*html;
+	const char	*to;
+	const char	*at;
 	int		 json;
 	int		 text;
+	int		 wait;
 	char		**args;		/* positional arguments */
 	int		 nargs;
 };
@@ -112,8 +133,8 @@ cmd_campaign_help(FILE *f)
 	size_t	i;
 
 	cmd_usage(&cmd_campaign, f);
-	fprintf(f, "\nWrite newsletters and look at them before they are "
-	    "sent.\n\n");
+	fprintf(f, "\nWrite newsletters, look at them, send them and watch "
+	    "them go.\n\n");
 	for (i = 0; cmd_campaign_cmds[i].name != NULL; i++)
 		fprintf(f, "  postroom campaign %s %s\n",
 		    cmd_campaign_cmds[i].name, cmd_campaign_cmds[i].usage);
@@ -134,6 +155,31 @@ cmd_campaign_help(FILE *f)
 	    "            --eml FILE, its HTML part in --html FILE (open it in "
 	    "a\n"
 	    "            browser), its text part on stdout with --text\n"
+	    "  test      queue one copy at once to ADDRESS, \"[TEST]\" in the "
+	    "subject;\n"
+	    "            the campaign is not changed\n"
+	    "  send      queue a draft for every confirmed member in "
+	    "immediate mode\n"
+	    "            (digest-mode members get it in the list's digest), "
+	    "now or\n"
+	    "            --at a local time (general.timezone); postroomd "
+	    "sends it.\n"
+	    "            --wait: watch it until it is done (a progress bar on "
+	    "a\n"
+	    "            terminal, a line every few seconds otherwise; after "
+	    "20s\n"
+	    "            with no progress it asks whether postroomd is "
+	    "running)\n"
+	    "  status    status, counts (total, sent, deferred, failed, "
+	    "skipped,\n"
+	    "            pending), times and the rate of the last minute; "
+	    "--json\n"
+	    "  pause     stop sending (messages being sent finish); resume "
+	    "goes on\n"
+	    "  cancel    stop for good: the messages not yet sent never are\n"
+	    "  retry-failed  queue the failed recipients again\n"
+	    "  failures  each failed recipient with the server's reply; "
+	    "--json\n"
 	    "\n"
 	    "Subjects and bodies may hold merge fields such as "
 	    "{{subscriber.name}},\n"
@@ -142,12 +188,15 @@ cmd_campaign_help(FILE *f)
 	    "\n"
 	    "Exit status: 0 done, 64 bad arguments, 65 bad data (unknown list,"
 	    " campaign\n"
-	    "or subscriber, a bad subject, body or template, not a draft), 66 "
-	    "unreadable\n"
-	    "body file, 69 database cannot be opened, 70 database failure, "
-	    "73 preview\n"
-	    "file cannot be written, 75 database busy, 78 bad configuration "
-	    "or key file.\n");
+	    "or subscriber, a bad subject, body or template, a move its "
+	    "state does\n"
+	    "not allow), 66 unreadable body file, 69 database cannot be "
+	    "opened, 70\n"
+	    "database failure, 73 preview file cannot be written, 75 database "
+	    "busy,\n"
+	    "78 bad configuration or key file.  send --wait: 0 sent, 1 "
+	    "paused, 2\n"
+	    "cancelled, 130 interrupted (the campaign goes on).\n");
 }
 
 static int
@@ -256,13 +305,20 @@ static struct conf *
 cmd_campaign_conf(struct cmd_ctx *ctx)
 {
 	struct conf	*conf;
+	char		*cause = NULL;
 
 	if ((conf = cmd_conf(ctx)) == NULL)
 		return NULL;
-	/* Dates in merge fields and headers are the network's. */
-	if (conf->general.timezone[0] != '\0') {
-		setenv("TZ", conf->general.timezone, 1);
-		tzset();
+	/*
+	 * Dates in merge fields and headers, --at and the times shown are
+	 * the network's; period_zone() refuses a zone that does not exist
+	 * (the C library would quietly use UTC).
+	 */
+	if (conf->general.timezone[0] != '\0' &&
+	    period_zone(conf->general.timezone, &cause) == -1) {
+		fprintf(stderr, "postroom: general.timezone: %s\n", cause);
+		free(cause);
+		return NULL;
 	}
 	return conf;
 }
@@ -845,6 +901,529 @@ out:
 	return rc;
 }
 
+/* --- sending and steering (campaign.c does the moving) -------------------- */
+
+/* A campaign_* failure: say why once and pick the exit code. */
+static int
+cmd_campaign_fail(struct store *s, enum campaign_fail fail, char *cause)
+{
+	if (fail == CAMPAIGN_FAIL_STORE)
+		return cmd_campaign_store_fail(s, cause);
+	fprintf(stderr, "postroom: campaign: ");
+	cmd_campaign_put_safe(stderr, cause != NULL ? cause : "failed");
+	fputc('\n', stderr);
+	free(cause);
+	return EX_DATAERR;
+}
+
+/* The id argument of a subcommand, or EX_USAGE after saying so. */
+static int
+cmd_campaign_arg_id(struct camp_opts *o, const char *name, int64_t *id)
+{
+	if (cmd_campaign_id(o->args[0], id) == 0)
+		return EX_OK;
+	fprintf(stderr, "postroom: campaign: %s: \"", name);
+	cmd_campaign_put_safe(stderr, o->args[0]);
+	fprintf(stderr, "\" is not a campaign id\n");
+	cmd_usage(&cmd_campaign, stderr);
+	return EX_USAGE;
+}
+
+/* Open the configuration and the database for subcommand name. */
+static int
+cmd_campaign_start(struct cmd_ctx *ctx, struct camp_opts *o,
+    const char *name, int64_t *id, struct conf **conf, struct store **s)
+{
+	int	rc;
+
+	if ((rc = cmd_campaign_arg_id(o, name, id)) != EX_OK)
+		return rc;
+	if ((*conf = cmd_campaign_conf(ctx)) == NULL)
+		return EX_CONFIG;
+	if ((*s = cmd_campaign_open(*conf, &rc)) == NULL)
+		return rc;
+	return EX_OK;
+}
+
+/* Watch a campaign until it finishes; the exit code of --wait. */
+static int
+cmd_campaign_wait(struct store *s, int64_t id)
+{
+	struct store_campaign		c;
+	enum store_campaign_status	status;
+	char				*cause = NULL;
+	int				interrupted;
+
+	if (progress_wait(s, id, stdout, &status, &interrupted,
+	    &cause) == -1)
+		return cmd_campaign_store_fail(s, cause);
+	if (interrupted) {
+		fprintf(stderr, "postroom: stopped watching; campaign %" PRId64
+		    " goes on (postroom campaign status %" PRId64 ")\n", id,
+		    id);
+		return 130;
+	}
+	switch (status) {
+	case STORE_CAMPAIGN_SENT:
+		return EX_OK;
+	case STORE_CAMPAIGN_PAUSED:
+		memset(&c, 0, sizeof c);
+		if (store_campaign_get(s, id, &c, &cause) == 1) {
+			fprintf(stderr, "postroom: campaign %" PRId64 " is "
+			    "paused: ", id);
+			cmd_campaign_put_safe(stderr, c.paused_reason);
+			fprintf(stderr, "\npostroom: see \"postroom campaign "
+			    "failures %" PRId64 "\", then \"postroom campaign "
+			    "resume %" PRId64 "\"\n", id, id);
+			store_campaign_clear(&c);
+		} else
+			free(cause);
+		return 1;
+	case STORE_CAMPAIGN_CANCELLED:
+		fprintf(stderr, "postroom: campaign %" PRId64 " was cancelled"
+		    "\n", id);
+		return 2;
+	default:
+		fprintf(stderr, "postroom: campaign %" PRId64 " is %s\n", id,
+		    store_campaign_status_name(status));
+		return 1;
+	}
+}
+
+static int
+cmd_campaign_send(struct cmd_ctx *ctx, struct camp_opts *o)
+{
+	struct conf		*conf;
+	struct store		*s;
+	struct store_campaign	 c;
+	struct campaign_sent	 r;
+	enum campaign_fail	 fail;
+	char			*cause = NULL, when[64];
+	time_t			 at = 0;
+	int64_t			 id, now;
+	int			 rc;
+
+	if ((rc = cmd_campaign_arg_id(o, "send", &id)) != EX_OK)
+		return rc;
+	if ((conf = cmd_campaign_conf(ctx)) == NULL)
+		return EX_CONFIG;
+	/* After the zone is set: --at is the network's local time. */
+	if (o->at != NULL && period_parse(o->at, &at, &cause) == -1) {
+		fprintf(stderr, "postroom: campaign: send: --at: %s\n", cause);
+		free(cause);
+		return cmd_campaign_usage("%s", "send: --at wants \"YYYY-MM-DD "
+		    "HH:MM\" (local time)");
+	}
+	if ((s = cmd_campaign_open(conf, &rc)) == NULL)
+		return rc;
+
+	/* A draft that cannot be rendered is refused before anyone is queued. */
+	if (!cmd_campaign_get(s, id, &c, &rc))
+		goto out;
+	if (c.status == STORE_CAMPAIGN_DRAFT && !cmd_campaign_check(conf, &c)) {
+		store_campaign_clear(&c);
+		rc = EX_DATAERR;
+		goto out;
+	}
+	store_campaign_clear(&c);
+
+	now = (int64_t)time(NULL);
+	if (campaign_send(conf, s, id, (int64_t)at, now, &r, &fail,
+	    &cause) == -1) {
+		rc = cmd_campaign_fail(s, fail, cause);
+		goto out;
+	}
+	switch (r.status) {
+	case STORE_CAMPAIGN_SCHEDULED:
+		printf("campaign %" PRId64 ": scheduled for %s: %" PRId64
+		    " recipients queued\n", id, cmd_campaign_when(r.at, when,
+		    sizeof when), r.queued);
+		if (r.at <= now)
+			printf("that time has passed: postroomd starts it at "
+			    "once\n");
+		break;
+	case STORE_CAMPAIGN_SENT:
+		printf("campaign %" PRId64 ": nobody to send to now: marked "
+		    "sent\n", id);
+		break;
+	default:
+		printf("campaign %" PRId64 ": sending to %" PRId64
+		    " recipients; postroomd sends it (postroom campaign "
+		    "status %" PRId64 ")\n", id, r.queued, id);
+		break;
+	}
+	if (r.digest > 0)
+		printf("%" PRId64 " digest-mode member%s get%s it in the "
+		    "list's digest\n", r.digest, r.digest == 1 ? "" : "s",
+		    r.digest == 1 ? "s" : "");
+	if (fflush(stdout) == EOF) {
+		rc = EX_IOERR;
+		goto out;
+	}
+	rc = o->wait ? cmd_campaign_wait(s, id) : EX_OK;
+out:
+	store_close(s);
+	return rc;
+}
+
+static struct value *
+cmd_campaign_status_json(const struct store_campaign *c,
+    const struct store_campaign_counts *cc, int64_t pending, double rate)
+{
+	struct value	*v = value_new_object();
+
+	value_object_set(v, "id", value_new_int(c->id));
+	value_object_set(v, "list", value_new_string(c->list));
+	value_object_set(v, "subject", value_new_string(c->subject));
+	value_object_set(v, "status", value_new_string(
+	    store_campaign_status_name(c->status)));
+	value_object_set(v, "paused_reason", c->paused_reason[0] != '\0' ?
+	    value_new_string(c->paused_reason) : value_new_null());
+	value_object_set(v, "total", value_new_int(cc->total));
+	value_object_set(v, "sent", value_new_int(
+	    cc->state[STORE_OUTBOX_SENT]));
+	value_object_set(v, "deferred", value_new_int(
+	    cc->state[STORE_OUTBOX_DEFERRED]));
+	value_object_set(v, "failed", value_new_int(
+	    cc->state[STORE_OUTBOX_FAILED]));
+	value_object_set(v, "skipped", value_new_int(
+	    cc->state[STORE_OUTBOX_SKIPPED]));
+	value_object_set(v, "pending", value_new_int(pending));
+	value_object_set(v, "scheduled_at", cmd_campaign_iso(c->scheduled_at));
+	value_object_set(v, "started_at", cmd_campaign_iso(c->started_at));
+	value_object_set(v, "finished_at", cmd_campaign_iso(c->finished_at));
+	value_object_set(v, "rate", value_new_double(rate));
+	return v;
+}
+
+/*
+ * The current rate: messages sent per second over the last minute, or
+ * since the start when that was less than a minute ago.
+ */
+#define CMD_CAMPAIGN_RATE_WINDOW	60
+
+static int
+cmd_campaign_status(struct cmd_ctx *ctx, struct camp_opts *o)
+{
+	struct conf			*conf;
+	struct store			*s;
+	struct store_campaign		 c;
+	struct store_campaign_counts	 cc;
+	struct value			*v;
+	char				*cause = NULL, when[64];
+	int64_t				 id, now, window, recent, pending;
+	double				 rate = 0;
+	int				 rc;
+
+	if ((rc = cmd_campaign_start(ctx, o, "status", &id, &conf,
+	    &s)) != EX_OK)
+		return rc;
+	if (!cmd_campaign_get(s, id, &c, &rc))
+		goto out;
+	if (store_campaign_counts(s, id, &cc, &cause) == -1) {
+		rc = cmd_campaign_store_fail(s, cause);
+		goto out_c;
+	}
+	now = (int64_t)time(NULL);
+	pending = cc.state[STORE_OUTBOX_QUEUED] +
+	    cc.state[STORE_OUTBOX_SENDING];
+	if (c.started_at != 0) {
+		window = now - c.started_at;
+		if (window > CMD_CAMPAIGN_RATE_WINDOW)
+			window = CMD_CAMPAIGN_RATE_WINDOW;
+		if (window < 1)
+			window = 1;
+		if (store_campaign_sent_since(s, id, now - window + 1, &recent,
+		    &cause) == -1) {
+			rc = cmd_campaign_store_fail(s, cause);
+			goto out_c;
+		}
+		/* One decimal is plenty. */
+		rate = (double)(recent * 10 / window) / 10.0;
+	}
+
+	if (o->json) {
+		v = cmd_campaign_status_json(&c, &cc, pending, rate);
+		rc = cmd_campaign_print_json(v);
+		value_free(v);
+		goto out_c;
+	}
+	printf("campaign:  %" PRId64 " (list %s)\n", c.id, c.list);
+	printf("subject:   ");
+	cmd_campaign_put_safe(stdout, c.subject);
+	printf("\nstatus:    %s", store_campaign_status_name(c.status));
+	if (c.paused_reason[0] != '\0' && c.status == STORE_CAMPAIGN_PAUSED) {
+		printf(" (");
+		cmd_campaign_put_safe(stdout, c.paused_reason);
+		printf(")");
+	}
+	printf("\n");
+	if (c.scheduled_at != 0)
+		printf("scheduled: %s\n", cmd_campaign_when(c.scheduled_at,
+		    when, sizeof when));
+	printf("started:   %s\n", cmd_campaign_when(c.started_at, when,
+	    sizeof when));
+	printf("finished:  %s\n", cmd_campaign_when(c.finished_at, when,
+	    sizeof when));
+	printf("total:     %" PRId64 "\n", cc.total);
+	printf("sent:      %" PRId64 "\n", cc.state[STORE_OUTBOX_SENT]);
+	printf("deferred:  %" PRId64 "\n", cc.state[STORE_OUTBOX_DEFERRED]);
+	printf("failed:    %" PRId64 "\n", cc.state[STORE_OUTBOX_FAILED]);
+	printf("skipped:   %" PRId64 "\n", cc.state[STORE_OUTBOX_SKIPPED]);
+	printf("pending:   %" PRId64 "\n", pending);
+	printf("rate:      %.1f/s\n", rate);
+	if (fflush(stdout) == EOF)
+		rc = EX_IOERR;
+out_c:
+	store_campaign_clear(&c);
+out:
+	store_close(s);
+	return rc;
+}
+
+static int
+cmd_campaign_pause(struct cmd_ctx *ctx, struct camp_opts *o)
+{
+	struct conf			*conf;
+	struct store			*s;
+	struct store_campaign_counts	 cc;
+	enum campaign_fail		 fail;
+	char				*cause = NULL;
+	int64_t				 id;
+	int				 rc;
+
+	if ((rc = cmd_campaign_start(ctx, o, "pause", &id, &conf,
+	    &s)) != EX_OK)
+		return rc;
+	if (campaign_pause(s, id, NULL, (int64_t)time(NULL), &fail,
+	    &cause) == -1)
+		rc = cmd_campaign_fail(s, fail, cause);
+	else {
+		printf("campaign %" PRId64 ": paused", id);
+		if (store_campaign_counts(s, id, &cc, &cause) == 0) {
+			if (cc.state[STORE_OUTBOX_SENDING] > 0)
+				printf("; the %" PRId64 " messages being sent "
+				    "finish", cc.state[STORE_OUTBOX_SENDING]);
+			printf("; %" PRId64 " wait",
+			    cc.state[STORE_OUTBOX_QUEUED] +
+			    cc.state[STORE_OUTBOX_DEFERRED]);
+		} else
+			free(cause);
+		printf(" (postroom campaign resume %" PRId64 ")\n", id);
+	}
+	store_close(s);
+	return rc;
+}
+
+static int
+cmd_campaign_resume(struct cmd_ctx *ctx, struct camp_opts *o)
+{
+	struct conf		*conf;
+	struct store		*s;
+	enum store_campaign_status after;
+	enum campaign_fail	 fail;
+	char			*cause = NULL;
+	int64_t			 id;
+	int			 rc;
+
+	if ((rc = cmd_campaign_start(ctx, o, "resume", &id, &conf,
+	    &s)) != EX_OK)
+		return rc;
+	if (campaign_resume(s, id, (int64_t)time(NULL), &after, &fail,
+	    &cause) == -1)
+		rc = cmd_campaign_fail(s, fail, cause);
+	else if (after == STORE_CAMPAIGN_SENT)
+		printf("campaign %" PRId64 ": nothing was left to send: marked "
+		    "sent\n", id);
+	else
+		printf("campaign %" PRId64 ": sending again\n", id);
+	store_close(s);
+	return rc;
+}
+
+static int
+cmd_campaign_cancel(struct cmd_ctx *ctx, struct camp_opts *o)
+{
+	struct conf			*conf;
+	struct store			*s;
+	struct store_campaign_counts	 cc;
+	enum campaign_fail		 fail;
+	char				*cause = NULL;
+	int64_t				 id, skipped;
+	int				 rc;
+
+	if ((rc = cmd_campaign_start(ctx, o, "cancel", &id, &conf,
+	    &s)) != EX_OK)
+		return rc;
+	if (campaign_cancel(s, id, (int64_t)time(NULL), &skipped, &fail,
+	    &cause) == -1)
+		rc = cmd_campaign_fail(s, fail, cause);
+	else {
+		printf("campaign %" PRId64 ": cancelled; %" PRId64 " queued "
+		    "message%s will not be sent", id, skipped,
+		    skipped == 1 ? "" : "s");
+		if (store_campaign_counts(s, id, &cc, &cause) == 0) {
+			if (cc.state[STORE_OUTBOX_SENT] > 0)
+				printf(" (%" PRId64 " had been sent)",
+				    cc.state[STORE_OUTBOX_SENT]);
+			if (cc.state[STORE_OUTBOX_SENDING] > 0)
+				printf("; %" PRId64 " being sent finish",
+				    cc.state[STORE_OUTBOX_SENDING]);
+		} else
+			free(cause);
+		printf("\n");
+	}
+	store_close(s);
+	return rc;
+}
+
+static int
+cmd_campaign_retry(struct cmd_ctx *ctx, struct camp_opts *o)
+{
+	struct conf		*conf;
+	struct store		*s;
+	enum store_campaign_status after;
+	enum campaign_fail	 fail;
+	char			*cause = NULL;
+	int64_t			 id, n;
+	int			 rc;
+
+	if ((rc = cmd_campaign_start(ctx, o, "retry-failed", &id, &conf,
+	    &s)) != EX_OK)
+		return rc;
+	if (campaign_retry_failed(s, id, (int64_t)time(NULL), &n, &after,
+	    &fail, &cause) == -1)
+		rc = cmd_campaign_fail(s, fail, cause);
+	else if (n == 0)
+		printf("campaign %" PRId64 ": no failed recipients to retry\n",
+		    id);
+	else {
+		printf("campaign %" PRId64 ": %" PRId64 " failed recipient%s "
+		    "queued again", id, n, n == 1 ? "" : "s");
+		if (after == STORE_CAMPAIGN_PAUSED)
+			printf("; the campaign is paused: postroom campaign "
+			    "resume %" PRId64 " sends them\n", id);
+		else
+			printf("; the campaign is %s\n",
+			    store_campaign_status_name(after));
+	}
+	store_close(s);
+	return rc;
+}
+
+static int
+cmd_campaign_failure_one(const struct store_campaign_failure *f, void *arg)
+{
+	struct camp_opts	*o = arg;
+	struct value		*v;
+	char			 code[16];
+	int			 rc;
+
+	if (o->json) {
+		v = value_new_object();
+		value_object_set(v, "outbox_id", value_new_int(f->outbox_id));
+		value_object_set(v, "subscriber_id", f->subscriber_id != 0 ?
+		    value_new_int(f->subscriber_id) : value_new_null());
+		value_object_set(v, "email", value_new_string(f->rcpt_to));
+		value_object_set(v, "code", f->code != 0 ?
+		    value_new_int(f->code) : value_new_null());
+		value_object_set(v, "reply", value_new_string(f->reply));
+		value_object_set(v, "attempts", value_new_int(f->attempts));
+		value_object_set(v, "failed_at", cmd_campaign_iso(f->at));
+		rc = cmd_campaign_print_json(v);
+		value_free(v);
+		return rc == EX_OK ? 0 : -2;
+	}
+	if (f->code != 0)
+		snprintf(code, sizeof code, "%d", f->code);
+	else
+		snprintf(code, sizeof code, "-");
+	cmd_campaign_put_safe(stdout, f->rcpt_to);
+	printf("  %s  ", code);
+	cmd_campaign_put_safe(stdout, f->reply[0] != '\0' ? f->reply :
+	    "(no reply)");
+	putchar('\n');
+	return 0;
+}
+
+static int
+cmd_campaign_failures(struct cmd_ctx *ctx, struct camp_opts *o)
+{
+	struct conf		*conf;
+	struct store		*s;
+	struct store_campaign	 c;
+	char			*cause = NULL;
+	int64_t			 id;
+	int			 rc, n;
+
+	if ((rc = cmd_campaign_start(ctx, o, "failures", &id, &conf,
+	    &s)) != EX_OK)
+		return rc;
+	if (!cmd_campaign_get(s, id, &c, &rc))
+		goto out;
+	store_campaign_clear(&c);
+	n = store_campaign_failures(s, id, cmd_campaign_failure_one, o,
+	    &cause);
+	if (n == -1)
+		rc = cmd_campaign_store_fail(s, cause);
+	else if (n != 0 || fflush(stdout) == EOF) {
+		fprintf(stderr, "postroom: campaign: stdout: %s\n",
+		    strerror(errno));
+		rc = EX_IOERR;
+	}
+out:
+	store_close(s);
+	return rc;
+}
+
+static int
+cmd_campaign_test(struct cmd_ctx *ctx, struct camp_opts *o)
+{
+	struct conf		*conf;
+	struct store		*s;
+	enum campaign_fail	 fail;
+	unsigned char		 key[TOKEN_KEY_LEN];
+	char			*cause = NULL, *addr = NULL;
+	int64_t			 id, row;
+	int			 rc;
+
+	if ((rc = cmd_campaign_arg_id(o, "test", &id)) != EX_OK)
+		return rc;
+	if (o->to == NULL)
+		return cmd_campaign_usage("%s", "test: --to ADDRESS is "
+		    "required");
+	if ((conf = cmd_campaign_conf(ctx)) == NULL)
+		return EX_CONFIG;
+	if (address_normalise(o->to, &addr, &cause) == -1) {
+		fprintf(stderr, "postroom: campaign: invalid address \"");
+		cmd_campaign_put_safe(stderr, o->to);
+		fprintf(stderr, "\": %s\n", cause);
+		free(cause);
+		return EX_DATAERR;
+	}
+	if (token_key_load(conf->general.secret_file, 1, key, &cause) == -1) {
+		fprintf(stderr, "postroom: campaign: %s\n", cause);
+		free(cause);
+		free(addr);
+		return EX_CONFIG;
+	}
+	if ((s = cmd_campaign_open(conf, &rc)) == NULL) {
+		explicit_bzero(key, sizeof key);
+		free(addr);
+		return rc;
+	}
+	if (campaign_test(conf, s, key, id, addr, (int64_t)time(NULL), &row,
+	    &fail, &cause) == -1)
+		rc = cmd_campaign_fail(s, fail, cause);
+	else
+		printf("campaign %" PRId64 ": test copy queued for %s (outbox "
+		    "%" PRId64 "); postroomd sends it\n", id, addr, row);
+	explicit_bzero(key, sizeof key);
+	store_close(s);
+	free(addr);
+	return rc;
+}
+
 static const struct camp_cmd cmd_campaign_cmds[] = {
 	{ "new", "LIST --subject TEXT --body FILE.md [--template NAME]",
 	  (const char []){ OPT_SUBJECT, OPT_BODY, OPT_TEMPLATE, 0 }, 1,
@@ -860,6 +1439,18 @@ static const struct camp_cmd cmd_campaign_cmds[] = {
 	  "[--text]",
 	  (const char []){ OPT_SUBSCRIBER, OPT_EML, OPT_HTML, OPT_TEXT, 0 }, 1,
 	  cmd_campaign_preview },
+	{ "test", "ID --to ADDRESS",
+	  (const char []){ OPT_TO, 0 }, 1, cmd_campaign_test },
+	{ "send", "ID [--at \"YYYY-MM-DD HH:MM\"] [--wait]",
+	  (const char []){ OPT_AT, OPT_WAIT, 0 }, 1, cmd_campaign_send },
+	{ "status", "ID [--json]",
+	  (const char []){ OPT_JSON, 0 }, 1, cmd_campaign_status },
+	{ "pause", "ID", (const char []){ 0 }, 1, cmd_campaign_pause },
+	{ "resume", "ID", (const char []){ 0 }, 1, cmd_campaign_resume },
+	{ "cancel", "ID", (const char []){ 0 }, 1, cmd_campaign_cancel },
+	{ "retry-failed", "ID", (const char []){ 0 }, 1, cmd_campaign_retry },
+	{ "failures", "ID [--json]",
+	  (const char []){ OPT_JSON, 0 }, 1, cmd_campaign_failures },
 	{ NULL, NULL, NULL, 0, NULL },
 };
 
@@ -923,6 +1514,15 @@ cmd_campaign_run(struct cmd_ctx *ctx, const struct camp_cmd *cc, int argc,
 		case OPT_TEXT:
 			o.text = 1;
 			break;
+		case OPT_TO:
+			o.to = optarg;
+			break;
+		case OPT_AT:
+			o.at = optarg;
+			break;
+		case OPT_WAIT:
+			o.wait = 1;
+			break;
 		}
 	}
 	o.args = argv + optind;
@@ -965,7 +1565,8 @@ cmd_campaign_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd cmd_campaign = {
 	.name = "campaign",
-	.usage = "new|edit|list|show|preview ...",
-	.help = "write newsletters: new, edit, list, show, preview",
+	.usage = "new|edit|list|show|preview|test|send|status|pause|resume|"
+	    "cancel|retry-failed|failures ...",
+	.help = "newsletters: write, preview, test, send, watch and steer",
 	.exec = cmd_campaign_exec,
 };

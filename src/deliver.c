@@ -39,6 +39,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "campaign.h"
 #include "conf.h"
 #include "deliver.h"
 #include "log.h"
@@ -583,6 +584,9 @@ deliver_claim(struct deliver *d, int64_t now_us, int64_t max, char **cause)
 		    now_us - d->due_at >= DELIVER_DUE_STALE) {
 			if (fetched++ > 0 && d->ndue == 0)
 				break;
+			/* Scheduled campaigns whose time has come start. */
+			if (campaign_start_due(d->store, now, cause) == -1)
+				return -1;
 			if (store_outbox_due(d->store, now, d->render != NULL,
 			    d->due, DELIVER_DUE_BATCH, &d->ndue, cause) == -1)
 				return -1;

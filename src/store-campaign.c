@@ -196,3 +196,210 @@ store_campaign_each(struct store *s, const char *list,
 	store_done(st);
 	return rc;
 }
+
+/* --- for the campaign engine ------------------------------------------ */
+
+int
+store_campaign_move(struct store *s, int64_t id,
+    enum store_campaign_status from, enum store_campaign_status to,
+    int64_t at, const char *reason, int64_t now, char **cause)
+{
+	int	n;
+
+	n = store_run(s, cause,
+	    "UPDATE campaigns SET status = ?3,"
+	    " scheduled_at = CASE WHEN ?3 = 'scheduled' THEN ?4"
+	    "     ELSE scheduled_at END,"
+	    " started_at = CASE WHEN ?3 = 'sending'"
+	    "     THEN coalesce(started_at, ?6) ELSE started_at END,"
+	    " finished_at = CASE WHEN ?3 IN ('sent', 'cancelled') THEN ?6"
+	    "     WHEN ?3 = 'sending' THEN NULL ELSE finished_at END,"
+	    " paused_reason = CASE WHEN ?3 = 'paused' THEN ?5"
+	    "     WHEN ?3 = 'sending' THEN NULL ELSE paused_reason END,"
+	    " updated_at = ?6"
+	    " WHERE id = ?1 AND status = ?2", "IttItI", id,
+	    store_campaign_status_name(from), store_campaign_status_name(to),
+	    at, reason != NULL ? reason : "", now);
+	if (n == -1)
+		return -1;
+	return n > 0;
+}
+
+int
+store_campaign_queue(struct store *s, int64_t id, const char *list,
+    int all_modes, const char *mail_from, int64_t not_before, int64_t now,
+    int64_t *n, char **cause)
+{
+	int	rc;
+
+	/*
+	 * One statement for the whole list: 100,000 members are a matter of
+	 * a second or so, inside the caller's transaction.  The members'
+	 * index (list, status, subscriber_id) gives them in id order.
+	 */
+	rc = store_run(s, cause,
+	    "INSERT INTO outbox (kind, campaign_id, subscriber_id, mail_from,"
+	    " rcpt_to, next_attempt_at, created_at, updated_at)"
+	    " SELECT 'campaign', ?1, m.subscriber_id, ?4, u.email, ?5, ?6, ?6"
+	    " FROM memberships m JOIN subscribers u ON u.id = m.subscriber_id"
+	    " WHERE m.list = ?2 AND m.status = 'confirmed'"
+	    " AND (?3 OR m.mode = 'immediate')"
+	    " AND NOT EXISTS (SELECT 1 FROM digest_items d"
+	    " WHERE d.subscriber_id = m.subscriber_id AND d.campaign_id = ?1)"
+	    " ORDER BY m.subscriber_id"
+	    " ON CONFLICT DO NOTHING", "ItitII", id, list, all_modes != 0,
+	    mail_from, not_before, now);
+	if (rc == -1)
+		return -1;
+	*n = rc;
+	return 0;
+}
+
+int
+store_campaign_due(struct store *s, int64_t now, int64_t *ids, size_t max,
+    size_t *n, char **cause)
+{
+	struct store_stmt	*st;
+	int			 rc;
+
+	*n = 0;
+	st = store_query(s, cause,
+	    "SELECT id FROM campaigns WHERE status = 'scheduled'"
+	    " AND scheduled_at <= ?1 ORDER BY scheduled_at, id LIMIT ?2",
+	    "II", now, (int64_t)max);
+	if (st == NULL)
+		return -1;
+	while ((rc = store_step(s, st, cause)) == 1 && *n < max)
+		ids[(*n)++] = store_column_int(st, 0);
+	store_done(st);
+	return rc == -1 ? -1 : 0;
+}
+
+int
+store_campaign_idle(struct store *s, int64_t *ids, size_t max, size_t *n,
+    char **cause)
+{
+	struct store_stmt	*st;
+	int			 rc;
+
+	*n = 0;
+	st = store_query(s, cause,
+	    "SELECT c.id FROM campaigns c WHERE c.status = 'sending'"
+	    " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.campaign_id = c.id"
+	    " AND o.state IN ('queued', 'sending', 'deferred'))"
+	    " ORDER BY c.id LIMIT ?", "I", (int64_t)max);
+	if (st == NULL)
+		return -1;
+	while ((rc = store_step(s, st, cause)) == 1 && *n < max)
+		ids[(*n)++] = store_column_int(st, 0);
+	store_done(st);
+	return rc == -1 ? -1 : 0;
+}
+
+int
+store_campaign_counts(struct store *s, int64_t id,
+    struct store_campaign_counts *c, char **cause)
+{
+	enum store_outbox_state	 state;
+	struct store_stmt	*st;
+	const char		*name;
+	int			 rc;
+
+	memset(c, 0, sizeof *c);
+	/* Covered by the index outbox_campaign (campaign_id, state). */
+	st = store_query(s, cause,
+	    "SELECT state, count(*) FROM outbox WHERE campaign_id = ?"
+	    " GROUP BY state", "I", id);
+	if (st == NULL)
+		return -1;
+	while ((rc = store_step(s, st, cause)) == 1) {
+		name = store_column_peek(st, 0);
+		if (name == NULL || store_outbox_state_parse(name, &state) != 0)
+			continue;	/* the schema's CHECK forbids it */
+		c->state[state] = store_column_int(st, 1);
+		c->total += c->state[state];
+	}
+	store_done(st);
+	return rc == -1 ? -1 : 0;
+}
+
+int
+store_campaign_sent_since(struct store *s, int64_t id, int64_t since,
+    int64_t *n, char **cause)
+{
+	*n = 0;
+	if (store_query_int(s, n, cause,
+	    "SELECT count(*) FROM outbox WHERE campaign_id = ?"
+	    " AND state = 'sent' AND sent_at >= ?", "II", id, since) == -1)
+		return -1;
+	return 0;
+}
+
+int
+store_campaign_skip_queued(struct store *s, int64_t id, const char *reason,
+    int64_t now, int64_t *n, char **cause)
+{
+	int	rc;
+
+	rc = store_run(s, cause,
+	    "UPDATE outbox SET state = 'skipped', last_code = NULL,"
+	    " last_reply = ?2, updated_at = ?3"
+	    " WHERE campaign_id = ?1 AND state IN ('queued', 'deferred')",
+	    "ItI", id, reason, now);
+	if (rc == -1)
+		return -1;
+	*n = rc;
+	return 0;
+}
+
+int
+store_campaign_requeue_failed(struct store *s, int64_t id, int64_t now,
+    int64_t *n, char **cause)
+{
+	int	rc;
+
+	rc = store_run(s, cause,
+	    "UPDATE outbox SET state = 'queued', attempts = 0,"
+	    " next_attempt_at = ?2, created_at = ?2, updated_at = ?2"
+	    " WHERE campaign_id = ?1 AND state = 'failed'", "II", id, now);
+	if (rc == -1)
+		return -1;
+	*n = rc;
+	return 0;
+}
+
+int
+store_campaign_failures(struct store *s, int64_t id,
+    int (*fn)(const struct store_campaign_failure *, void *), void *arg,
+    char **cause)
+{
+	struct store_campaign_failure	 f;
+	struct store_stmt		*st;
+	const char			*reply;
+	int				 rc;
+
+	st = store_query(s, cause,
+	    "SELECT id, coalesce(subscriber_id, 0), rcpt_to,"
+	    " coalesce(last_code, 0), last_reply, attempts, updated_at"
+	    " FROM outbox WHERE campaign_id = ? AND state = 'failed'"
+	    " ORDER BY id", "I", id);
+	if (st == NULL)
+		return -1;
+	while ((rc = store_step(s, st, cause)) == 1) {
+		memset(&f, 0, sizeof f);
+		f.outbox_id = store_column_int(st, 0);
+		f.subscriber_id = store_column_int(st, 1);
+		f.rcpt_to = store_column_peek(st, 2);
+		if (f.rcpt_to == NULL)
+			f.rcpt_to = "";
+		f.code = (int)store_column_int(st, 3);
+		reply = store_column_peek(st, 4);
+		f.reply = reply != NULL ? reply : "";
+		f.attempts = (int)store_column_int(st, 5);
+		f.at = store_column_int(st, 6);
+		if ((rc = fn(&f, arg)) != 0)
+			break;
+	}
+	store_done(st);
+	return rc;
+}

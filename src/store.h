@@ -590,6 +590,12 @@ int		 store_campaign_queue(struct store *, int64_t id,
 /* Up to max ids of scheduled campaigns due at now, oldest schedule first. */
 int		 store_campaign_due(struct store *, int64_t now, int64_t *ids,
 		    size_t max, size_t *n, char **cause);
+/*
+ * Up to max ids of sending campaigns with no row queued, sending or
+ * deferred: done, but never marked sent (their last rows were erased).
+ */
+int		 store_campaign_idle(struct store *, int64_t *ids, size_t max,
+		    size_t *n, char **cause);
 
 /* A campaign's outbox rows in each state, and in all. */
 struct store_campaign_counts {

@@ -1,0 +1,506 @@
+/*
+ * campaign.c - the campaign engine: moving a campaign between its states,
+ * queueing its recipients, starting scheduled ones, test copies.
+ *
+ * Owns: which moves are allowed (campaign_can_move) and the one function
+ * that makes them (campaign_enter_state, which logs each, as OpenSMTPD's
+ * mta_enter_state); what send, pause, resume, cancel and retry-failed
+ * do, each in one transaction; the scheduler; test copies.  Does not own:
+ * the SQL (store-campaign.c), rendering (newsletter.c), delivery and the
+ * moves the delivery engine makes itself (deliver.c), the commands and
+ * their messages (cmd-campaign.c).  campaign.h tells the whole story.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "campaign.h"
+#include "conf.h"
+#include "log.h"
+#include "newsletter.h"
+#include "store.h"
+#include "xmalloc.h"
+
+int
+campaign_can_move(enum store_campaign_status from,
+    enum store_campaign_status to)
+{
+	switch (from) {
+	case STORE_CAMPAIGN_DRAFT:
+		return to == STORE_CAMPAIGN_SCHEDULED ||
+		    to == STORE_CAMPAIGN_SENDING ||
+		    to == STORE_CAMPAIGN_CANCELLED;
+	case STORE_CAMPAIGN_SCHEDULED:
+		return to == STORE_CAMPAIGN_SENDING ||
+		    to == STORE_CAMPAIGN_CANCELLED;
+	case STORE_CAMPAIGN_SENDING:
+		return to == STORE_CAMPAIGN_PAUSED ||
+		    to == STORE_CAMPAIGN_SENT ||
+		    to == STORE_CAMPAIGN_CANCELLED;
+	case STORE_CAMPAIGN_PAUSED:
+		return to == STORE_CAMPAIGN_SENDING ||
+		    to == STORE_CAMPAIGN_CANCELLED;
+	case STORE_CAMPAIGN_SENT:
+		return to == STORE_CAMPAIGN_SENDING;
+	default:
+		return 0;
+	}
+}
+
+int
+campaign_enter_state(struct store *s, int64_t id,
+    enum store_campaign_status from, enum store_campaign_status to,
+    int64_t at, const char *reason, int64_t now, char **cause)
+{
+	const char	*fname, *tname;
+	char		 kind[32], subject[32], *detail;
+	struct tm	 tm;
+	time_t		 t = (time_t)at;
+	char		 when[64];
+	int		 rc;
+
+	fname = store_campaign_status_name(from);
+	tname = store_campaign_status_name(to);
+	if (!campaign_can_move(from, to))
+		fatalx("%s: campaign %lld: %s -> %s", __func__, (long long)id,
+		    fname, tname);
+
+	if ((rc = store_campaign_move(s, id, from, to, at, reason, now,
+	    cause)) != 1)
+		return rc;
+
+	if (to == STORE_CAMPAIGN_SCHEDULED) {
+		if (localtime_r(&t, &tm) == NULL ||
+		    strftime(when, sizeof when, "%Y-%m-%d %H:%M %Z", &tm) == 0)
+			snprintf(when, sizeof when, "%lld", (long long)at);
+		detail = xprintf("%s -> %s, at %s", fname, tname, when);
+	} else if (reason != NULL && *reason != '\0')
+		detail = xprintf("%s -> %s: %s", fname, tname, reason);
+	else
+		detail = xprintf("%s -> %s", fname, tname);
+	/* At info: the CLI says it in its own words; the daemon logs it. */
+	log_info("campaign %lld: %s", (long long)id, detail);
+	snprintf(kind, sizeof kind, "campaign-%s", tname);
+	snprintf(subject, sizeof subject, "%lld", (long long)id);
+	store_event(s, kind, subject, detail);
+	free(detail);
+	return 1;
+}
+
+/* --- helpers ------------------------------------------------------------- */
+
+static int
+campaign_store_fail(enum campaign_fail *fail)
+{
+	*fail = CAMPAIGN_FAIL_STORE;
+	return -1;
+}
+
+/* Begin and read campaign id: 0, or -1 (rolled back) with *fail. */
+static int
+campaign_begin(struct store *s, int64_t id, struct store_campaign *c,
+    enum campaign_fail *fail, char **cause)
+{
+	int	rc;
+
+	*fail = CAMPAIGN_OK;
+	memset(c, 0, sizeof *c);
+	if (store_begin(s, cause) == -1)
+		return campaign_store_fail(fail);
+	if ((rc = store_campaign_get(s, id, c, cause)) == 1)
+		return 0;
+	store_rollback(s);
+	if (rc == 0) {
+		*fail = CAMPAIGN_FAIL_MISSING;
+		xasprintf(cause, "no campaign %lld", (long long)id);
+		return -1;
+	}
+	return campaign_store_fail(fail);
+}
+
+/* Commit, or roll back: 0 or -1 with *fail. */
+static int
+campaign_commit(struct store *s, struct store_campaign *c,
+    enum campaign_fail *fail, char **cause)
+{
+	store_campaign_clear(c);
+	if (store_commit(s, cause) == -1) {
+		store_rollback(s);
+		return campaign_store_fail(fail);
+	}
+	return 0;
+}
+
+/* Give up: roll back, -1 (*cause and *fail already set). */
+static int
+campaign_abort(struct store *s, struct store_campaign *c)
+{
+	store_rollback(s);
+	store_campaign_clear(c);
+	return -1;
+}
+
+/* Refuse a move: -1 with *fail CAMPAIGN_FAIL_STATE and why. */
+static int
+campaign_refuse(struct store *s, struct store_campaign *c,
+    enum campaign_fail *fail, char **cause, const char *what)
+{
+	const char	*st = store_campaign_status_name(c->status);
+
+	*fail = CAMPAIGN_FAIL_STATE;
+	switch (c->status) {
+	case STORE_CAMPAIGN_PAUSED:
+		xasprintf(cause, "campaign %lld is paused (%s): %s",
+		    (long long)c->id, c->paused_reason[0] != '\0' ?
+		    c->paused_reason : "no reason given", what);
+		break;
+	default:
+		xasprintf(cause, "campaign %lld is %s: %s", (long long)c->id,
+		    st, what);
+		break;
+	}
+	return campaign_abort(s, c);
+}
+
+/*
+ * A sending campaign with nothing left to send is sent: when nobody was
+ * queued, or when it is resumed after its last row.  *status gets what it
+ * is now.
+ */
+static int
+campaign_settle(struct store *s, int64_t id, int64_t now,
+    enum store_campaign_status *status, char **cause)
+{
+	struct store_campaign_counts	cc;
+	int64_t				pending;
+	int				rc;
+
+	*status = STORE_CAMPAIGN_SENDING;
+	if (store_campaign_counts(s, id, &cc, cause) == -1)
+		return -1;
+	pending = cc.state[STORE_OUTBOX_QUEUED] +
+	    cc.state[STORE_OUTBOX_SENDING] + cc.state[STORE_OUTBOX_DEFERRED];
+	if (pending > 0)
+		return 0;
+	rc = campaign_enter_state(s, id, STORE_CAMPAIGN_SENDING,
+	    STORE_CAMPAIGN_SENT, 0, cc.total == 0 ? "nobody to send to" :
+	    "every recipient done", now, cause);
+	if (rc == -1)
+		return -1;
+	if (rc == 1)
+		*status = STORE_CAMPAIGN_SENT;
+	return 0;
+}
+
+/* --- the operations ------------------------------------------------------ */
+
+int
+campaign_send(const struct conf *conf, struct store *s, int64_t id,
+    int64_t at, int64_t now, struct campaign_sent *out,
+    enum campaign_fail *fail, char **cause)
+{
+	struct store_campaign	 c;
+	const struct conf_list	*list;
+	enum store_campaign_status to;
+	char			*mail_from;
+	int			 all_modes, rc;
+
+	memset(out, 0, sizeof *out);
+	if (campaign_begin(s, id, &c, fail, cause) == -1)
+		return -1;
+
+	/* Step 1: only a draft, only for a list that exists. */
+	switch (c.status) {
+	case STORE_CAMPAIGN_DRAFT:
+		break;
+	case STORE_CAMPAIGN_SCHEDULED:
+		return campaign_refuse(s, &c, fail, cause, "it is already "
+		    "queued and starts at its time (cancel it to stop it)");
+	case STORE_CAMPAIGN_SENDING:
+		return campaign_refuse(s, &c, fail, cause, "it is already "
+		    "being sent");
+	case STORE_CAMPAIGN_PAUSED:
+		return campaign_refuse(s, &c, fail, cause, "resume it to go "
+		    "on sending");
+	case STORE_CAMPAIGN_SENT:
+		return campaign_refuse(s, &c, fail, cause, "a campaign is "
+		    "sent once (retry-failed sends again to those it failed "
+		    "for)");
+	default:
+		return campaign_refuse(s, &c, fail, cause, "only a draft can "
+		    "be sent");
+	}
+	if ((list = conf_list_find(conf, c.list)) == NULL) {
+		*fail = CAMPAIGN_FAIL_DATA;
+		xasprintf(cause, "campaign %lld is for list \"%s\", which is "
+		    "not in the configuration", (long long)id, c.list);
+		return campaign_abort(s, &c);
+	}
+	all_modes = list->digest == CONF_DIGEST_NONE;
+
+	/*
+	 * Step 2: the move and every recipient's row in this one
+	 * transaction: started_at is set before the first row exists
+	 * (digest.h), and nothing can be sent before the commit.
+	 */
+	to = at != 0 ? STORE_CAMPAIGN_SCHEDULED : STORE_CAMPAIGN_SENDING;
+	if ((rc = campaign_enter_state(s, id, STORE_CAMPAIGN_DRAFT, to, at,
+	    NULL, now, cause)) != 1) {
+		if (rc == 0)
+			fatalx("%s: campaign %lld changed in a transaction",
+			    __func__, (long long)id);
+		*fail = CAMPAIGN_FAIL_STORE;
+		return campaign_abort(s, &c);
+	}
+	/* The engine renders the VERP sender; this one only informs. */
+	mail_from = xprintf("bounces@%s", conf->general.domain);
+	rc = store_campaign_queue(s, id, c.list, all_modes, mail_from,
+	    at != 0 ? at : now, now, &out->queued, cause);
+	free(mail_from);
+	if (rc == -1)
+		goto store_fail;
+	if (!all_modes && store_members_count(s, c.list, "digest",
+	    &out->digest, cause) == -1)
+		goto store_fail;
+
+	/* Step 3: nobody to send to means sent. */
+	out->status = to;
+	out->at = at;
+	if (to == STORE_CAMPAIGN_SENDING &&
+	    campaign_settle(s, id, now, &out->status, cause) == -1)
+		goto store_fail;
+	return campaign_commit(s, &c, fail, cause);
+
+store_fail:
+	*fail = CAMPAIGN_FAIL_STORE;
+	return campaign_abort(s, &c);
+}
+
+int
+campaign_pause(struct store *s, int64_t id, const char *reason, int64_t now,
+    enum campaign_fail *fail, char **cause)
+{
+	struct store_campaign	c;
+
+	if (campaign_begin(s, id, &c, fail, cause) == -1)
+		return -1;
+	if (c.status != STORE_CAMPAIGN_SENDING)
+		return campaign_refuse(s, &c, fail, cause,
+		    "only a campaign that is sending can be paused");
+	if (campaign_enter_state(s, id, c.status, STORE_CAMPAIGN_PAUSED, 0,
+	    reason != NULL ? reason : "paused by hand", now, cause) != 1) {
+		*fail = CAMPAIGN_FAIL_STORE;
+		return campaign_abort(s, &c);
+	}
+	return campaign_commit(s, &c, fail, cause);
+}
+
+int
+campaign_resume(struct store *s, int64_t id, int64_t now,
+    enum store_campaign_status *after, enum campaign_fail *fail,
+    char **cause)
+{
+	struct store_campaign	c;
+
+	if (campaign_begin(s, id, &c, fail, cause) == -1)
+		return -1;
+	if (c.status != STORE_CAMPAIGN_PAUSED)
+		return campaign_refuse(s, &c, fail, cause,
+		    "only a paused campaign can be resumed");
+	if (campaign_enter_state(s, id, c.status, STORE_CAMPAIGN_SENDING, 0,
+	    NULL, now, cause) != 1 ||
+	    campaign_settle(s, id, now, after, cause) == -1) {
+		*fail = CAMPAIGN_FAIL_STORE;
+		return campaign_abort(s, &c);
+	}
+	return campaign_commit(s, &c, fail, cause);
+}
+
+int
+campaign_cancel(struct store *s, int64_t id, int64_t now, int64_t *skipped,
+    enum campaign_fail *fail, char **cause)
+{
+	struct store_campaign	c;
+
+	*skipped = 0;
+	if (campaign_begin(s, id, &c, fail, cause) == -1)
+		return -1;
+	if (!campaign_can_move(c.status, STORE_CAMPAIGN_CANCELLED))
+		return campaign_refuse(s, &c, fail, cause,
+		    c.status == STORE_CAMPAIGN_SENT ? "it has been sent "
+		    "already" : "it cannot be cancelled");
+	if (campaign_enter_state(s, id, c.status, STORE_CAMPAIGN_CANCELLED, 0,
+	    NULL, now, cause) != 1 ||
+	    store_campaign_skip_queued(s, id, "campaign cancelled", now,
+	    skipped, cause) == -1) {
+		*fail = CAMPAIGN_FAIL_STORE;
+		return campaign_abort(s, &c);
+	}
+	return campaign_commit(s, &c, fail, cause);
+}
+
+int
+campaign_retry_failed(struct store *s, int64_t id, int64_t now,
+    int64_t *requeued, enum store_campaign_status *after,
+    enum campaign_fail *fail, char **cause)
+{
+	struct store_campaign	c;
+
+	*requeued = 0;
+	if (campaign_begin(s, id, &c, fail, cause) == -1)
+		return -1;
+	*after = c.status;
+	switch (c.status) {
+	case STORE_CAMPAIGN_SENT:
+	case STORE_CAMPAIGN_SENDING:
+	case STORE_CAMPAIGN_PAUSED:
+		break;
+	default:
+		return campaign_refuse(s, &c, fail, cause, "only a campaign "
+		    "that has been sending can retry its failures");
+	}
+	if (store_campaign_requeue_failed(s, id, now, requeued, cause) == -1)
+		goto store_fail;
+	if (*requeued > 0 && c.status == STORE_CAMPAIGN_SENT) {
+		if (campaign_enter_state(s, id, c.status,
+		    STORE_CAMPAIGN_SENDING, 0, NULL, now, cause) != 1)
+			goto store_fail;
+		*after = STORE_CAMPAIGN_SENDING;
+	}
+	return campaign_commit(s, &c, fail, cause);
+
+store_fail:
+	*fail = CAMPAIGN_FAIL_STORE;
+	return campaign_abort(s, &c);
+}
+
+int
+campaign_start_due(struct store *s, int64_t now, char **cause)
+{
+	enum store_campaign_status	 status;
+	int64_t				 ids[CAMPAIGN_DUE_BATCH];
+	size_t				 n, i;
+	int				 own, started = 0, rc;
+
+	own = !store_in_transaction(s);
+	if (own && store_begin(s, cause) == -1)
+		return -1;
+	if (store_campaign_due(s, now, ids, CAMPAIGN_DUE_BATCH, &n,
+	    cause) == -1)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		rc = campaign_enter_state(s, ids[i], STORE_CAMPAIGN_SCHEDULED,
+		    STORE_CAMPAIGN_SENDING, 0, "its time has come", now,
+		    cause);
+		if (rc == -1)
+			goto fail;
+		if (rc == 1) {
+			started++;
+			if (campaign_settle(s, ids[i], now, &status,
+			    cause) == -1)
+				goto fail;
+		}
+	}
+
+	/*
+	 * Sending campaigns with nothing left: the engine marks a campaign
+	 * sent when it completes its last row, but a row erased instead
+	 * (subscriber forget) completes nothing.
+	 */
+	if (store_campaign_idle(s, ids, CAMPAIGN_DUE_BATCH, &n, cause) == -1)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		if (campaign_settle(s, ids[i], now, &status, cause) == -1)
+			goto fail;
+	}
+	if (own && store_commit(s, cause) == -1)
+		goto fail;
+	return started;
+
+fail:
+	if (own)
+		store_rollback(s);
+	return -1;
+}
+
+int
+campaign_test(const struct conf *conf, struct store *s,
+    const unsigned char key[TOKEN_KEY_LEN], int64_t id, const char *address,
+    int64_t now, int64_t *outbox_id, enum campaign_fail *fail, char **cause)
+{
+	struct store_campaign		 c;
+	struct store_subscriber		 sub, stranger;
+	const struct store_subscriber	*who;
+	struct store_outbox_msg		 m;
+	struct newsletter		*nl = NULL;
+	struct buf			 b;
+	char				*mail_from = NULL, subject[32];
+	int				 rc, found;
+
+	*fail = CAMPAIGN_OK;
+	memset(&c, 0, sizeof c);
+	memset(&sub, 0, sizeof sub);
+	buf_init(&b, NEWSLETTER_MAX_MESSAGE);
+	rc = -1;
+
+	/* Step 1: the campaign as it stands, and who the copy is for. */
+	if ((found = store_campaign_get(s, id, &c, cause)) != 1) {
+		if (found == 0) {
+			*fail = CAMPAIGN_FAIL_MISSING;
+			xasprintf(cause, "no campaign %lld", (long long)id);
+		} else
+			*fail = CAMPAIGN_FAIL_STORE;
+		goto out;
+	}
+	if ((found = store_subscriber_get(s, address, &sub, cause)) == -1) {
+		*fail = CAMPAIGN_FAIL_STORE;
+		goto out;
+	}
+	if (found == 1)
+		who = &sub;
+	else {
+		/* The preview's sample subscriber, at this address. */
+		stranger = *newsletter_sample();
+		stranger.email = (char *)address;
+		who = &stranger;
+	}
+
+	/* Step 2: render it, marked as a test. */
+	if ((nl = newsletter_prepare(conf, &c, key, cause)) == NULL ||
+	    newsletter_render_test(nl, who, (time_t)now, &b, &mail_from,
+	    cause) == -1) {
+		*fail = CAMPAIGN_FAIL_DATA;
+		goto out;
+	}
+
+	/* Step 3: queue it; the engine sends it before newsletters. */
+	memset(&m, 0, sizeof m);
+	m.kind = STORE_OUTBOX_TEST;
+	m.mail_from = mail_from;
+	m.rcpt_to = address;
+	m.message = b.data;
+	m.len = b.len;
+	m.subscriber_id = who->id;
+	m.priority = CAMPAIGN_TEST_PRIORITY;
+	m.not_before = now;
+	if (store_outbox_add(s, &m, outbox_id, cause) == -1) {
+		*fail = CAMPAIGN_FAIL_STORE;
+		goto out;
+	}
+	snprintf(subject, sizeof subject, "%lld", (long long)id);
+	store_event(s, "campaign-test", subject, address);
+	log_info("campaign %lld: test copy queued for %s (outbox %lld)",
+	    (long long)id, address, (long long)*outbox_id);
+	rc = 0;
+
+out:
+	newsletter_free(nl);
+	free(mail_from);
+	buf_free(&b);
+	store_subscriber_clear(&sub);
+	store_campaign_clear(&c);
+	return rc;
+}

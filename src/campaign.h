@@ -1,0 +1,141 @@
+/*
+ * campaign.h - the campaign engine: a campaign's life after its draft.
+ *
+ * A campaign's state is its status in the store (enum
+ * store_campaign_status).  The moves allowed are:
+ *
+ *	draft     -> scheduled	send --at a time (rows queued now, due then)
+ *	draft     -> sending	send (rows queued in the same transaction)
+ *	scheduled -> sending	the scheduler, once scheduled_at has come
+ *	sending   -> paused	pause (or the engine, when failures pile up)
+ *	paused    -> sending	resume
+ *	sending   -> sent	every row done (the engine, or here when
+ *				there is nothing left to send)
+ *	sent      -> sending	retry-failed
+ *	draft, scheduled, sending, paused -> cancelled
+ *
+ * campaign_enter_state() is the one function here that moves a campaign;
+ * it logs the move and records it in the audit log (kind
+ * "campaign-STATUS").  The delivery engine pauses a campaign and marks it
+ * sent through store-outbox.c itself (deliver.h): those two moves are
+ * its own.
+ *
+ * Sending follows digest.h's contract: one outbox row per confirmed,
+ * immediate-mode member (any mode when the list has no digests) who did
+ * not have the campaign in a digest, all in ONE transaction with the
+ * move, before anything can be sent; digest-mode members get it in their
+ * list's digest.  With a time, the rows are queued at once, due at that
+ * time, and the campaign is scheduled until then; started_at is set when
+ * it starts sending.
+ *
+ * Every operation below runs in its own transaction (BEGIN IMMEDIATE, so
+ * what it reads cannot change before it writes), except
+ * campaign_start_due(), which also runs inside a caller's.  "now" is the
+ * caller's, so that tests can move the clock.
+ *
+ * Owns: the rules of moving, queueing recipients, the scheduler, test
+ * copies.  Does not own: the SQL (store-campaign.c), rendering
+ * (newsletter.c), delivery (deliver.c), the commands (cmd-campaign.c), the
+ * progress display (progress.c).
+ *
+ * Errors: -1 with *cause (caller frees) and *fail saying what kind, so
+ * that a command can pick its exit code.
+ */
+#ifndef POSTROOM_CAMPAIGN_H
+#define POSTROOM_CAMPAIGN_H
+
+#include <stdint.h>
+
+#include "store.h"
+#include "token.h"
+
+struct conf;
+
+#define CAMPAIGN_TEST_PRIORITY	10	/* as a confirmation: someone waits */
+#define CAMPAIGN_DUE_BATCH	64	/* scheduled campaigns started a pass */
+
+enum campaign_fail {
+	CAMPAIGN_OK,
+	CAMPAIGN_FAIL_MISSING,	/* no such campaign */
+	CAMPAIGN_FAIL_STATE,	/* not allowed in its state */
+	CAMPAIGN_FAIL_DATA,	/* its list is not configured, cannot render */
+	CAMPAIGN_FAIL_STORE,	/* the database (store_busy() says if busy) */
+};
+
+/* 1 when a campaign may move from one status to the other. */
+int	 campaign_can_move(enum store_campaign_status,
+	    enum store_campaign_status);
+
+/*
+ * THE move: campaign id from status from to status to (at: the schedule
+ * time, for scheduled; reason: why, for paused), logged.  The caller has
+ * checked campaign_can_move(); an illegal move is a broken invariant.
+ * 1 moved, 0 when the campaign was not in from, -1.
+ */
+int	 campaign_enter_state(struct store *, int64_t id,
+	    enum store_campaign_status from, enum store_campaign_status to,
+	    int64_t at, const char *reason, int64_t now, char **cause);
+
+/* What campaign_send() did. */
+struct campaign_sent {
+	enum store_campaign_status status;	/* sending, scheduled or sent */
+	int64_t	 queued;	/* outbox rows made */
+	int64_t	 digest;	/* digest-mode members left to the digest */
+	int64_t	 at;		/* scheduled: when it starts */
+};
+
+/*
+ * Send draft id now (at 0) or schedule it for at (which may be past: the
+ * scheduler then starts it on its next look).  A send with nobody to send
+ * to is sent at once.
+ */
+int	 campaign_send(const struct conf *, struct store *, int64_t id,
+	    int64_t at, int64_t now, struct campaign_sent *,
+	    enum campaign_fail *, char **cause);
+
+/* sending -> paused, with reason (NULL: "paused by hand"). */
+int	 campaign_pause(struct store *, int64_t id, const char *reason,
+	    int64_t now, enum campaign_fail *, char **cause);
+/* paused -> sending (sent at once when nothing is left to send). */
+int	 campaign_resume(struct store *, int64_t id, int64_t now,
+	    enum store_campaign_status *after, enum campaign_fail *,
+	    char **cause);
+/*
+ * -> cancelled; the rows still queued or deferred are skipped at once
+ * (*skipped: how many); rows being sent finish.
+ */
+int	 campaign_cancel(struct store *, int64_t id, int64_t now,
+	    int64_t *skipped, enum campaign_fail *, char **cause);
+/*
+ * Failed rows back to queued (*requeued: how many; 0 changes nothing).
+ * A sent campaign goes back to sending; a sending one goes on; a paused
+ * one stays paused until resumed.  Refused for any other.
+ */
+int	 campaign_retry_failed(struct store *, int64_t id, int64_t now,
+	    int64_t *requeued, enum store_campaign_status *after,
+	    enum campaign_fail *, char **cause);
+
+/*
+ * The scheduler: start every scheduled campaign whose time has come
+ * (scheduled -> sending, started_at now), and mark sent any sending
+ * campaign left with nothing to send (its last rows erased rather than
+ * sent: "subscriber forget").  Inside the caller's transaction when one
+ * is open (the delivery engine's), else in its own.  Returns how many
+ * started, or -1.
+ */
+int	 campaign_start_due(struct store *, int64_t now, char **cause);
+
+/*
+ * Queue one test copy of campaign id (any status; it is not changed) to
+ * address (normalised): rendered now with newsletter_render_test() for
+ * the subscriber with that address when there is one, else for the
+ * preview's sample subscriber (newsletter_sample()) at that address; kind
+ * test, priority CAMPAIGN_TEST_PRIORITY.
+ * *outbox_id gets its row.
+ */
+int	 campaign_test(const struct conf *, struct store *,
+	    const unsigned char key[TOKEN_KEY_LEN], int64_t id,
+	    const char *address, int64_t now, int64_t *outbox_id,
+	    enum campaign_fail *, char **cause);
+
+#endif

@@ -1,0 +1,413 @@
+#!/bin/sh
+# Sending a campaign for real: "postroom campaign send|test|status|pause|
+# resume|cancel|retry-failed|failures" against postroomd and
+# tests/tools/smtp-sink.py (aiosmtpd) on loopback.
+#
+#   - 2,000 confirmed subscribers imported from a CSV, plus members in
+#     digest mode, unsubscribed, forgotten and pending: one outbox row per
+#     immediate confirmed member, queued at once; postroomd -f sends it
+#     while "send --wait" (not a terminal) prints plain progress lines
+#     and returns 0 when it is sent;
+#   - every such member got exactly one message, nobody else any; each is
+#     personal: its To, its subject, an unsubscribe token (checked with
+#     the key, independently of the C) that names that subscriber, list
+#     and campaign; a sample passes tests/tools/check-email.py;
+#   - someone unsubscribed after the send is skipped and counted; status
+#     [--json] gives the counts, times and rate;
+#   - "campaign test --to" delivers one "[TEST]" copy and leaves a draft;
+#   - pause before the daemon runs: nothing sent; resume: sent; 550s are
+#     failures listed with the server's reply; retry-failed queues them
+#     again and the campaign goes back to sending, then sent;
+#   - cancel: nothing more sent, the queued rows counted; illegal moves
+#     exit 65; --wait returns 1 when the campaign is paused under it and
+#     2 when it is cancelled;
+#   - --at: a future time stays scheduled through a --once run (in GMT
+#     and BST: the time is Europe/London's), a past one starts on the
+#     next run.
+. "$(dirname "$0")/lib.sh"
+D="$POSTROOM_BIN/postroomd"
+P="$POSTROOM_BIN/postroom"
+CHECK="$POSTROOM_TOP/tests/tools/check-email.py"
+
+if ! $PYTHON -c 'import aiosmtpd' 2>/dev/null; then
+	skip "aiosmtpd is not installed (apt-get install python3-aiosmtpd)"
+	done_testing; exit 0
+fi
+if ! command -v sqlite3 >/dev/null 2>&1; then
+	skip "the sqlite3 command is not installed (apt-get install sqlite3)"
+	done_testing; exit 0
+fi
+
+DB="$T/var/p.db"
+KEY="$T/var/secret.key"
+WEB_PORT=$(free_port)
+mkdir -p "$T/var"
+conf="$T/postroom.conf"
+cp "$POSTROOM_TOP/config/postroom.conf" "$conf"
+
+SINK_DIR="$T/sink"
+mkdir -p "$SINK_DIR"
+SINK_PORT=$(free_port)
+$PYTHON "$POSTROOM_TOP/tests/tools/smtp-sink.py" --port "$SINK_PORT" \
+    --dir "$SINK_DIR" 2>"$SINK_DIR/stderr" &
+started $!
+if wait_for 10 test -f "$SINK_DIR/ready"; then ok "the sink listens on 127.0.0.1:$SINK_PORT"
+else not_ok "the sink listens"; diag "$(cat "$SINK_DIR/stderr")"; done_testing; exit 1; fi
+
+# The options every command shares.
+opts() {
+	set -- -c "$conf" -o general.database="$DB" \
+	    -o general.secret_file="$KEY" \
+	    -o general.templates="$POSTROOM_TOP/templates" \
+	    -o inbound.source=none -o smtp.starttls=off \
+	    -o web.listen="127.0.0.1:$WEB_PORT" \
+	    -o smtp.url="smtp://127.0.0.1:$SINK_PORT" \
+	    -o smtp.rate_per_second=0 -o smtp.concurrency=8 "$@"
+	printf '%s\n' "$@"
+}
+# p ARGS...: postroom with opts; stdout in $T/out, stderr in $T/err, $rc.
+p() {
+	# shellcheck disable=SC2046
+	(IFS='
+'; exec "$P" $(opts) "$@") >"$T/out" 2>"$T/err"
+	rc=$?
+}
+run_once() {
+	# shellcheck disable=SC2046
+	(IFS='
+'; exec "$D" $(opts) --once) 2>>"$T/once.log"
+}
+q() { sqlite3 "$DB" "$1"; }
+# expect NAME WANT: the last p exited WANT.
+expect() {
+	if [ "$rc" -eq "$2" ]; then ok "$1"
+	else not_ok "$1"; diag "got exit $rc, want $2"
+		diag "stdout: $(head -c 400 "$T/out")"
+		diag "stderr: $(head -c 400 "$T/err")"; fi
+}
+# has NAME FILE TEXT: FILE holds TEXT.
+has() {
+	if grep -qF -- "$3" "$2"; then ok "$1"
+	else not_ok "$1"; diag "no \"$3\" in: $(head -c 600 "$2")"; fi
+}
+# json ID EXPR: evaluate a Python expression over "status ID --json" (j).
+json() {
+	p campaign status "$1" --json
+	$PYTHON -c 'import json, sys; j = json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$T/out" "$2"
+}
+# got PREFIX: messages at the sink for PREFIX<digits>@example.net.
+got() { grep -c "	$1[0-9]*@example.net	" "$SINK_DIR/log"; }
+status_of() { q "SELECT status FROM campaigns WHERE id = $1"; }
+# new_campaign LIST SUBJECT: a draft; its id in $cid.
+new_campaign() {
+	printf 'Dear {{subscriber.name}},\n\nNews for **{{list.name}}**.\n' >"$T/body.md"
+	p campaign new "$1" --subject "$2" --body "$T/body.md"
+	cid=$(cat "$T/out")
+}
+
+# --- the people ---------------------------------------------------------------
+N=2000
+$PYTHON -c '
+import sys
+n = int(sys.argv[1])
+print("email,name,org")
+for i in range(1, n + 1):
+    print("user%d@example.net,Person %d,Unit %d" % (i, i, i % 12))
+' $N >"$T/people.csv"
+p subscriber import news "$T/people.csv" --confirmed
+expect "import $N confirmed subscribers" 0
+for a in dig1 dig2 dig3; do p subscriber add news $a@example.net --confirmed --mode digest; done
+for a in gone1 gone2; do p subscriber add news $a@example.net --confirmed; p subscriber remove news $a@example.net; done
+for a in forgot1 forgot2; do p subscriber add news $a@example.net --confirmed; p subscriber forget $a@example.net; done
+p subscriber add news pend1@example.net
+check "the members are in place" [ "$(q "SELECT count(*) FROM memberships WHERE list = 'news' AND status = 'confirmed'")" -eq $((N + 3)) ]
+
+new_campaign news "Hello {{subscriber.name}}"
+A=$cid
+check "campaign new gave an id ($A)" [ -n "$A" ]
+
+# --- a test copy: one message, the campaign left alone ------------------------
+p campaign test "$A" --to staff@example.org
+expect "campaign test --to exits 0" 0
+has "... and says it is queued" "$T/out" "test copy queued for staff@example.org"
+p campaign test "$A" --to user17@example.net
+p campaign test "$A"
+expect "campaign test without --to exits 64" 64
+p campaign test "$A" --to 'not an address'
+expect "campaign test to a bad address exits 65" 65
+p campaign test 999 --to staff@example.org
+expect "campaign test of no campaign exits 65" 65
+run_once
+f=$(grep "	staff@example.org	" "$SINK_DIR/log" | cut -f6)
+check "the test copy arrived, once" [ "$(grep -c "	staff@example.org	" "$SINK_DIR/log")" -eq 1 ]
+if [ -n "$f" ] && $PYTHON "$CHECK" --expect-subject "[TEST] Hello Sample Subscriber" "$SINK_DIR/msgs/$f"; then
+	ok "the test copy is well-formed and marked [TEST] in the subject"
+else not_ok "the test copy is well-formed and marked [TEST] in the subject"; fi
+f=$(grep "	user17@example.net	" "$SINK_DIR/log" | cut -f6)
+check "a test copy to a subscriber is theirs: [TEST] Hello Person 17" $PYTHON "$CHECK" --expect-subject "[TEST] Hello Person 17" "$SINK_DIR/msgs/$f"
+check "the campaign is still a draft" [ "$(status_of "$A")" = draft ]
+check "and has no outbox rows" [ "$(q "SELECT count(*) FROM outbox WHERE campaign_id = $A")" -eq 0 ]
+: >"$SINK_DIR/log"
+
+# --- illegal moves on a draft -----------------------------------------------------
+p campaign pause "$A"
+expect "pausing a draft exits 65" 65
+has "... and says why" "$T/err" "is draft: only a campaign that is sending can be paused"
+p campaign resume "$A"
+expect "resuming a draft exits 65" 65
+p campaign retry-failed "$A"
+expect "retry-failed on a draft exits 65" 65
+p campaign send 999
+expect "sending no campaign exits 65" 65
+p campaign send "$A" --at "tomorrow"
+expect "send --at with a bad time exits 64" 64
+p campaign send abc
+expect "send of a non-number exits 64" 64
+
+# --- send: the rows, at once -------------------------------------------------------
+t0=$(date +%s.%N)
+p campaign send "$A"
+t1=$(date +%s.%N)
+expect "campaign send exits 0" 0
+has "... and says how many" "$T/out" "sending to $N recipients"
+has "... and who gets it in the digest" "$T/out" "3 digest-mode members get it in the list's digest"
+diag "queueing $N recipients took $($PYTHON -c "print('%.2f' % ($t1 - $t0))")s"
+check "status sending" [ "$(status_of "$A")" = sending ]
+check "one queued row per immediate confirmed member" [ "$(q "SELECT count(*) FROM outbox WHERE campaign_id = $A AND kind = 'campaign' AND state = 'queued'")" -eq $N ]
+check "none for digest-mode, unsubscribed, forgotten or pending members" [ "$(q "SELECT count(*) FROM outbox WHERE campaign_id = $A AND rcpt_to NOT LIKE 'user%'")" -eq 0 ]
+check "started_at is set" [ "$(q "SELECT started_at > 0 FROM campaigns WHERE id = $A")" = 1 ]
+p campaign send "$A"
+expect "sending it again exits 65" 65
+has "... and says it is already being sent" "$T/err" "is sending: it is already being sent"
+p campaign edit "$A" --subject "Changed"
+expect "editing it now exits 65" 65
+
+# Between the send and their turn: one leaves, one is forgotten.
+p subscriber remove news user5@example.net
+p subscriber forget user6@example.net
+
+# --- postroomd sends it while send --wait watches (not a terminal) -------------
+new_campaign news "Second {{subscriber.name}}"
+B0=$cid
+(IFS='
+'; exec "$D" $(opts) -f) 2>>"$T/daemon.log" &
+DPID=$!
+started $DPID
+p campaign send "$B0" --wait
+expect "send --wait exits 0 once the campaign is sent" 0
+lines=$(grep -c "^campaign $B0: " "$T/out")
+check "--wait printed plain progress lines ($lines)" [ "$lines" -ge 2 ]
+has "... the last says it is sent" "$T/out" "campaign $B0: sent: $((N - 2)) of $((N - 2)) done"
+if grep -q "$(printf '\r')" "$T/out"; then not_ok "no carriage returns when not on a terminal"
+else ok "no carriage returns when not on a terminal"; fi
+wait_for 30 sh -c "[ \"\$(sqlite3 '$DB' \"SELECT status FROM campaigns WHERE id = $A\")\" = sent ]"
+kill -TERM $DPID; wait $DPID 2>/dev/null
+check "campaign $A is sent" [ "$(status_of "$A")" = sent ]
+
+# --- what crossed the wire -------------------------------------------------------------
+q "SELECT id, email FROM subscribers" >"$T/ids"
+if $PYTHON - "$SINK_DIR" "$T/ids" "$KEY" "$A" $N <<'EOF'
+import base64, email, email.policy, hashlib, hmac, os, re, sys
+sink, idfile, keyfile, camp, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+key = bytes.fromhex(open(keyfile).read().strip())
+ids = {}
+for line in open(idfile):
+    i, e = line.rstrip("\n").split("|", 1)
+    ids[e] = int(i)
+def varint(b, i):
+    v = shift = 0
+    while True:
+        c = b[i]; i += 1
+        v |= (c & 0x7F) << shift; shift += 7
+        if not c & 0x80:
+            return v, i
+bad = []
+seen = {}
+tokens = set()
+for line in open(os.path.join(sink, "log")):
+    f = line.rstrip("\n").split("\t")
+    rcpt, name = f[4], f[5]
+    msg = email.message_from_bytes(open(os.path.join(sink, "msgs", name), "rb").read(),
+                                   policy=email.policy.default)
+    subj = str(msg["Subject"])
+    if not subj.startswith("Hello "):
+        continue                        # campaign B0
+    seen[rcpt] = seen.get(rcpt, 0) + 1
+    m = re.match(r"user(\d+)@example.net$", rcpt)
+    if not m:
+        bad.append("%s is not a member who should get it" % rcpt); continue
+    if msg["To"].addresses[0].addr_spec != rcpt:
+        bad.append("%s: To is %s" % (rcpt, msg["To"]))
+    if subj != "Hello Person %s" % m.group(1):
+        bad.append("%s: subject %r" % (rcpt, subj))
+    text = msg.get_body(("plain",)).get_content()
+    u = re.search(r"/unsubscribe/([A-Za-z0-9_-]+)", text)
+    if not u:
+        bad.append("%s: no unsubscribe link" % rcpt); continue
+    tok = u.group(1)
+    tokens.add(tok)
+    raw = base64.urlsafe_b64decode(tok + "=" * (-len(tok) % 4))
+    payload, mac = raw[:-16], raw[-16:]
+    if hmac.new(key, payload, hashlib.sha256).digest()[:16] != mac:
+        bad.append("%s: token signature wrong" % rcpt); continue
+    if payload[0] != 1 or payload[1] != 2:
+        bad.append("%s: not an unsubscribe token" % rcpt); continue
+    sub, i = varint(payload, 2)
+    exp, i = varint(payload, i)
+    slen = payload[i]; slug = payload[i + 1:i + 1 + slen].decode(); i += 1 + slen
+    cid, i = varint(payload, i)
+    if (sub, exp, slug, cid) != (ids.get(rcpt), 0, "news", camp):
+        bad.append("%s: token says subscriber %d list %s campaign %d" % (rcpt, sub, slug, cid))
+want = set("user%d@example.net" % i for i in range(1, n + 1)) - {"user5@example.net", "user6@example.net"}
+missing = want - set(seen)
+if missing:
+    bad.append("%d missing, e.g. %s" % (len(missing), sorted(missing)[:3]))
+dup = [r for r, c in seen.items() if c > 1]
+if dup:
+    bad.append("%d twice, e.g. %s" % (len(dup), dup[:3]))
+if len(tokens) != len(seen):
+    bad.append("%d tokens for %d recipients" % (len(tokens), len(seen)))
+for b in bad[:10]:
+    print("# " + b)
+sys.exit(1 if bad else 0)
+EOF
+then ok "each of the $((N - 2)) members got one message: their To, their subject, their own unsubscribe token"
+else not_ok "each member got one personal message"; fi
+check "nothing for digest-mode, unsubscribed, forgotten or pending members" [ "$(grep -c '	\(dig\|gone\|forgot\|pend\|user5@\|user6@\)' "$SINK_DIR/log")" -eq 0 ]
+sample=$(grep "	user\(1\|500\|1999\)@example.net	" "$SINK_DIR/log" | cut -f6 | sed "s|^|$SINK_DIR/msgs/|")
+# shellcheck disable=SC2086
+check "a sample of the messages is well-formed (check-email.py)" $PYTHON "$CHECK" $sample
+
+json "$A" 'j["status"] == "sent" and j["total"] == '$((N - 1))' and j["sent"] == '$((N - 2))' and j["skipped"] == 1 and j["failed"] == 0 and j["deferred"] == 0 and j["pending"] == 0 and j["started_at"] and j["finished_at"] and isinstance(j["rate"], (int, float))'
+check "status --json: sent, $((N - 1)) rows, $((N - 2)) sent, 1 skipped (unsubscribed after the send), times" [ $? -eq 0 ] || diag "$(cat "$T/out")"
+p campaign status "$A"
+expect "status exits 0" 0
+has "status shows the status" "$T/out" "status:    sent"
+has "status shows the skipped" "$T/out" "skipped:   1"
+p campaign cancel "$A"
+expect "cancelling a sent campaign exits 65" 65
+: >"$SINK_DIR/log"
+
+# --- pause, resume, failures, retry-failed (list training: digest weekly) --------
+printf 'email,name\n' >"$T/training.csv"
+for i in 1 2 3 4 5 6 7 8 9 10; do printf 'ok%d@example.net,OK %d\n' $i $i; done >>"$T/training.csv"
+printf 'reject1@example.net,R1\nreject2@example.net,R2\n' >>"$T/training.csv"
+p subscriber import training "$T/training.csv" --confirmed
+new_campaign training "Training {{subscriber.name}}"
+B=$cid
+p campaign send "$B"
+p campaign pause "$B"
+expect "pause exits 0" 0
+has "... and says how to go on" "$T/out" "campaign resume $B"
+check "status paused" [ "$(status_of "$B")" = paused ]
+p campaign pause "$B"
+expect "pausing it twice exits 65" 65
+run_once
+check "nothing of a paused campaign is sent" [ "$(got ok)$(got reject)" = 00 ]
+check "its rows wait, queued" [ "$(q "SELECT count(*) FROM outbox WHERE campaign_id = $B AND state = 'queued'")" -eq 12 ]
+p campaign resume "$B"
+expect "resume exits 0" 0
+check "status sending again" [ "$(status_of "$B")" = sending ]
+run_once
+check "after resume: the 10 sent" [ "$(got ok)" -eq 10 ]
+check "the campaign is sent, with 2 failures" [ "$(status_of "$B")" = sent -a "$(q "SELECT count(*) FROM outbox WHERE campaign_id = $B AND state = 'failed'")" -eq 2 ]
+p campaign failures "$B"
+expect "failures exits 0" 0
+check "failures lists the two, one a line" [ "$(wc -l <"$T/out")" -eq 2 ]
+has "... with the server's reply" "$T/out" "reject1@example.net  550  550 5.1.1 <reject1@example.net>: no such user here"
+p campaign failures "$B" --json
+check "failures --json: one object a line, code and reply" $PYTHON -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert sorted(r["email"] for r in rows) == ["reject1@example.net", "reject2@example.net"], rows
+assert all(r["code"] == 550 and r["reply"].startswith("550 5.1.1") and r["attempts"] == 1 for r in rows), rows
+' "$T/out"
+json "$B" 'j["status"] == "sent" and j["total"] == 12 and j["sent"] == 10 and j["failed"] == 2'
+check "status --json after the failures" [ $? -eq 0 ]
+p campaign retry-failed "$B"
+expect "retry-failed exits 0" 0
+has "... and says how many" "$T/out" "2 failed recipients queued again; the campaign is sending"
+check "the campaign is sending again" [ "$(status_of "$B")" = sending ]
+check "the rows are queued, attempts reset" [ "$(q "SELECT count(*) FROM outbox WHERE campaign_id = $B AND state = 'queued' AND attempts = 0")" -eq 2 ]
+run_once
+check "retried: they failed again (attempt 1), the campaign is sent again" [ "$(q "SELECT count(*) FROM outbox WHERE campaign_id = $B AND state = 'failed' AND attempts = 1")" -eq 2 -a "$(status_of "$B")" = sent ]
+check "and nothing was sent twice" [ "$(got ok)" -eq 10 ]
+p campaign retry-failed 999
+expect "retry-failed of no campaign exits 65" 65
+
+# --- cancel --------------------------------------------------------------------------
+new_campaign training "Cancelled {{subscriber.name}}"
+C=$cid
+p campaign send "$C"
+p campaign cancel "$C"
+expect "cancel exits 0" 0
+has "... and says how many will not be sent" "$T/out" "cancelled; 12 queued messages will not be sent"
+run_once
+check "nothing of a cancelled campaign is sent" [ "$(grep -c 'Cancelled' "$SINK_DIR"/msgs/* 2>/dev/null | awk -F: '{ n += $2 } END { print n + 0 }')" -eq 0 ]
+json "$C" 'j["status"] == "cancelled" and j["skipped"] == 12 and j["pending"] == 0 and j["finished_at"]'
+check "status: cancelled, 12 skipped" [ $? -eq 0 ]
+for cmd in pause resume send retry-failed cancel; do
+	p campaign $cmd "$C"
+	expect "$cmd of a cancelled campaign exits 65" 65
+done
+
+# --- --wait when the campaign stops under it -----------------------------------------
+new_campaign training "Watched {{subscriber.name}}"
+G=$cid
+# shellcheck disable=SC2046
+(IFS='
+'; exec "$P" $(opts) campaign send "$G" --wait) >"$T/wait.out" 2>"$T/wait.err" &
+WPID=$!
+started $WPID
+wait_for 10 sh -c "[ \"\$(sqlite3 '$DB' \"SELECT status FROM campaigns WHERE id = $G\")\" = sending ]"
+p campaign pause "$G"
+i=0; while kill -0 $WPID 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+wait $WPID; wrc=$?
+check "--wait returns 1 when the campaign is paused (got $wrc)" [ "$wrc" -eq 1 ]
+has "... and says why" "$T/wait.err" "paused by hand"
+new_campaign training "Watched again {{subscriber.name}}"
+H=$cid
+# shellcheck disable=SC2046
+(IFS='
+'; exec "$P" $(opts) campaign send "$H" --wait) >"$T/wait.out" 2>"$T/wait.err" &
+WPID=$!
+started $WPID
+wait_for 10 sh -c "[ \"\$(sqlite3 '$DB' \"SELECT status FROM campaigns WHERE id = $H\")\" = sending ]"
+p campaign cancel "$H"
+i=0; while kill -0 $WPID 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+wait $WPID; wrc=$?
+check "--wait returns 2 when the campaign is cancelled (got $wrc)" [ "$wrc" -eq 2 ]
+p campaign cancel "$G"
+
+# --- scheduling ---------------------------------------------------------------------------
+: >"$SINK_DIR/log"
+new_campaign training "Winter {{subscriber.name}}"
+E=$cid
+p campaign send "$E" --at "2030-01-15 09:00"
+expect "send --at a future time exits 0" 0
+has "... and says when" "$T/out" "scheduled for 2030-01-15 09:00"
+new_campaign training "Summer {{subscriber.name}}"
+S=$cid
+p campaign send "$S" --at "2030-07-15 09:00"
+json "$E" 'j["status"] == "scheduled" and j["scheduled_at"] == "2030-01-15T09:00:00Z" and j["total"] == 12 and j["started_at"] is None'
+check "scheduled, in GMT: 09:00 London is 09:00Z; rows queued, not started" [ $? -eq 0 ] || diag "$(cat "$T/out")"
+json "$S" 'j["scheduled_at"] == "2030-07-15T08:00:00Z"'
+check "in BST: 09:00 London is 08:00Z" [ $? -eq 0 ] || diag "$(cat "$T/out")"
+new_campaign training "Late {{subscriber.name}}"
+L=$cid
+p campaign send "$L" --at "2020-01-15 09:00"
+expect "send --at a past time exits 0" 0
+has "... and says it starts at once" "$T/out" "that time has passed"
+check "it is scheduled until the daemon looks" [ "$(status_of "$L")" = scheduled ]
+run_once
+check "a --once run leaves the future ones scheduled" [ "$(status_of "$E")$(status_of "$S")" = scheduledscheduled ]
+check "... and sends none of their messages" [ "$(grep -c 'Winter\|Summer' "$SINK_DIR"/msgs/* 2>/dev/null | awk -F: '{ n += $2 } END { print n + 0 }')" -eq 0 ]
+check "the past one was started by the scheduler and sent" [ "$(status_of "$L")" = sent -a "$(q "SELECT started_at > 0 FROM campaigns WHERE id = $L")" = 1 ]
+check "... to its 10 good recipients" [ "$(got ok)" -eq 10 ]
+p campaign send "$E"
+expect "sending a scheduled campaign again exits 65" 65
+p campaign cancel "$E"
+expect "a scheduled campaign can be cancelled" 0
+has "... its queued rows counted" "$T/out" "12 queued messages will not be sent"
+
+done_testing
