@@ -35,7 +35,7 @@ enum conf_starttls {
 enum conf_source {
 	CONF_SOURCE_IMAP,
 	CONF_SOURCE_MAILDIR,
-	CONF_SOURCE_NONE,	/* only the MTA pipe ("postroom inject") */
+	CONF_SOURCE_NONE,	/* only the MTA pipe ("postroom deliver") */
 };
 
 enum conf_digest_period {
