@@ -3,19 +3,28 @@
  *
  * Owns: the command table, global options (-c, -o, -v, -q, -h, -V), the
  * rules for usage errors (EX_USAGE, usage on stderr) and --help (usage on
- * stdout, EX_OK), and loading the configuration once for a command.
- * Does not own: what any command does (src/cmd-*.c).
+ * stdout, EX_OK), loading the configuration once for a command, and
+ * what the commands say alike (cmd.h): usage errors, store failures and
+ * their exit codes, text and times for people and for JSON, addresses
+ * given as arguments.  Does not own: what any command does (src/cmd-*.c).
  */
 #include <getopt.h>
+#include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "address.h"
 #include "cli.h"
 #include "cmd.h"
 #include "conf.h"
+#include "json.h"
 #include "log.h"
 #include "store.h"
+#include "value.h"
 #include "xmalloc.h"
 
 extern const struct cmd	cmd_check_config, cmd_config, cmd_render,
@@ -41,6 +50,92 @@ cmd_usage(const struct cmd *cmd, FILE *f)
 {
 	fprintf(f, "usage: postroom [-c FILE] [-o NAME=VALUE] %s%s%s\n",
 	    cmd->name, cmd->usage[0] != '\0' ? " " : "", cmd->usage);
+}
+
+int
+cmd_usage_error(const struct cmd *cmd, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "postroom: %s: ", cmd->name);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	cmd_usage(cmd, stderr);
+	return EX_USAGE;
+}
+
+void
+cmd_put_safe(FILE *f, const char *s)
+{
+	for (; *s != '\0'; s++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+}
+
+char *
+cmd_who(void)
+{
+	struct passwd	*pw;
+	const char	*u;
+
+	if ((u = getenv("SUDO_USER")) == NULL || *u == '\0')
+		u = getenv("USER");
+	if (u == NULL || *u == '\0')
+		u = getlogin();
+	if ((u == NULL || *u == '\0') && (pw = getpwuid(getuid())) != NULL)
+		u = pw->pw_name;
+	if (u == NULL || *u == '\0')
+		return xprintf("cli:uid%lu", (unsigned long)getuid());
+	return xprintf("cli:%s", u);
+}
+
+const char *
+cmd_when(int64_t t, char *buf, size_t len)
+{
+	struct tm	tm;
+	time_t		tt = (time_t)t;
+
+	if (t == 0 || localtime_r(&tt, &tm) == NULL)
+		return "-";
+	strftime(buf, len, "%Y-%m-%d %H:%M", &tm);
+	return buf;
+}
+
+struct value *
+cmd_iso(int64_t t)
+{
+	struct tm	tm;
+	time_t		tt = (time_t)t;
+	char		s[32];
+
+	if (t == 0 || gmtime_r(&tt, &tm) == NULL)
+		return value_new_null();
+	strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return value_new_string(s);
+}
+
+char *
+cmd_address(const struct cmd *cmd, const char *arg)
+{
+	char	*out, *cause = NULL;
+
+	if (address_normalise(arg, &out, &cause) == 0)
+		return out;
+	fprintf(stderr, "postroom: %s: invalid address \"", cmd->name);
+	cmd_put_safe(stderr, arg);
+	fprintf(stderr, "\": %s\n", cause);
+	free(cause);
+	return NULL;
+}
+
+int
+cmd_print_json(const struct value *v, int pretty)
+{
+	char	*s;
+	int	 rc = 0;
+
+	s = json_write(v, pretty);
+	if (printf("%s\n", s) < 0)
+		rc = -1;
+	free(s);
+	return rc;
 }
 
 int
@@ -99,6 +194,29 @@ cmd_store(struct cmd_ctx *ctx, int *exitcode)
 	return ctx->store;
 }
 
+struct store *
+cmd_store_open(struct conf *conf, int *exitcode)
+{
+	struct store	*s;
+	char		*cause = NULL;
+
+	if ((s = store_open(conf->general.database, &cause)) == NULL) {
+		fprintf(stderr, "postroom: %s\n", cause);
+		free(cause);
+		*exitcode = store_busy(NULL) ? EX_TEMPFAIL : EX_UNAVAILABLE;
+	}
+	return s;
+}
+
+int
+cmd_store_fail(struct store *s, char *cause)
+{
+	fprintf(stderr, "postroom: %s\n", cause != NULL ? cause :
+	    "database failure");
+	free(cause);
+	return store_busy(s) ? EX_TEMPFAIL : EX_SOFTWARE;
+}
+
 void
 cli_usage(FILE *f)
 {
@@ -122,6 +240,18 @@ cli_usage(FILE *f)
 	for (i = 0; cmd_table[i] != NULL; i++)
 		fprintf(f, "  %-14s %s\n", cmd_table[i]->name,
 		    cmd_table[i]->help);
+}
+
+int
+cli_override(const char *prog, char ***ov, size_t *nov, char *arg)
+{
+	if (strchr(arg, '=') == NULL) {
+		fprintf(stderr, "%s: -o %s: expected NAME=VALUE\n", prog, arg);
+		return -1;
+	}
+	*ov = xreallocarray(*ov, *nov + 1, sizeof **ov);
+	(*ov)[(*nov)++] = arg;
+	return 0;
 }
 
 static const struct cmd *
@@ -160,15 +290,11 @@ cli_main(int argc, char **argv)
 			cpath = optarg;
 			break;
 		case 'o':
-			if (strchr(optarg, '=') == NULL) {
-				fprintf(stderr, "postroom: -o %s: expected "
-				    "NAME=VALUE\n", optarg);
+			if (cli_override("postroom", &ctx.overrides,
+			    &ctx.noverrides, optarg) == -1) {
 				free(ctx.overrides);
 				return EX_USAGE;
 			}
-			ctx.overrides = xreallocarray(ctx.overrides,
-			    ctx.noverrides + 1, sizeof *ctx.overrides);
-			ctx.overrides[ctx.noverrides++] = optarg;
 			break;
 		case 'v':
 			ctx.verbose++;

@@ -38,7 +38,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +50,6 @@
 #include "campaign.h"
 #include "cmd.h"
 #include "conf.h"
-#include "json.h"
 #include "newsletter.h"
 #include "period.h"
 #include "progress.h"
@@ -199,67 +197,6 @@ cmd_campaign_help(FILE *f)
 	    "cancelled, 130 interrupted (the campaign goes on).\n");
 }
 
-static int
-cmd_campaign_usage(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "postroom: campaign: ");
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	cmd_usage(&cmd_campaign, stderr);
-	return EX_USAGE;
-}
-
-/* Print text from outside for a terminal: controls become '?'. */
-static void
-cmd_campaign_put_safe(FILE *f, const char *s)
-{
-	for (; *s != '\0'; s++)
-		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
-}
-
-/* Who is at the keyboard: "cli:USER". */
-static char *
-cmd_campaign_who(void)
-{
-	struct passwd	*pw;
-	const char	*u;
-
-	if ((u = getenv("SUDO_USER")) == NULL || *u == '\0')
-		u = getenv("USER");
-	if (u == NULL || *u == '\0')
-		u = getlogin();
-	if ((u == NULL || *u == '\0') && (pw = getpwuid(getuid())) != NULL)
-		u = pw->pw_name;
-	if (u == NULL || *u == '\0')
-		return xprintf("cli:uid%lu", (unsigned long)getuid());
-	return xprintf("cli:%s", u);
-}
-
-static const char *
-cmd_campaign_when(int64_t t, char *buf, size_t len)
-{
-	struct tm	tm;
-	time_t		tt = (time_t)t;
-
-	if (t == 0 || localtime_r(&tt, &tm) == NULL)
-		return "-";
-	strftime(buf, len, "%Y-%m-%d %H:%M", &tm);
-	return buf;
-}
-
-static struct value *
-cmd_campaign_iso(int64_t t)
-{
-	struct tm	tm;
-	time_t		tt = (time_t)t;
-	char		s[32];
-
-	if (t == 0 || gmtime_r(&tt, &tm) == NULL)
-		return value_new_null();
-	strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return value_new_string(s);
-}
-
 /* A campaign id: a positive decimal integer. */
 static int
 cmd_campaign_id(const char *s, int64_t *id)
@@ -275,30 +212,6 @@ cmd_campaign_id(const char *s, int64_t *id)
 		return -1;
 	*id = v;
 	return 0;
-}
-
-/* A store failure: tell the person and pick the exit code. */
-static int
-cmd_campaign_store_fail(struct store *s, char *cause)
-{
-	fprintf(stderr, "postroom: %s\n", cause != NULL ? cause :
-	    "database failure");
-	free(cause);
-	return store_busy(s) ? EX_TEMPFAIL : EX_SOFTWARE;
-}
-
-static struct store *
-cmd_campaign_open(struct conf *conf, int *rc)
-{
-	struct store	*s;
-	char		*cause = NULL;
-
-	if ((s = store_open(conf->general.database, &cause)) == NULL) {
-		fprintf(stderr, "postroom: %s\n", cause);
-		free(cause);
-		*rc = store_busy(NULL) ? EX_TEMPFAIL : EX_UNAVAILABLE;
-	}
-	return s;
 }
 
 static struct conf *
@@ -331,7 +244,7 @@ cmd_campaign_list_ok(struct conf *conf, const char *slug)
 	if (conf_list_find(conf, slug) != NULL)
 		return 1;
 	fprintf(stderr, "postroom: campaign: no list \"");
-	cmd_campaign_put_safe(stderr, slug);
+	cmd_put_safe(stderr, slug);
 	fprintf(stderr, "\" in %s", conf->path != NULL ? conf->path :
 	    "the configuration");
 	if (conf->nlists > 0) {
@@ -453,7 +366,7 @@ cmd_campaign_get(struct store *s, int64_t id, struct store_campaign *c,
 		*rc = EX_DATAERR;
 		return 0;
 	default:
-		*rc = cmd_campaign_store_fail(s, cause);
+		*rc = cmd_store_fail(s, cause);
 		return 0;
 	}
 }
@@ -491,6 +404,17 @@ cmd_campaign_write(const char *path, const char *s, size_t len)
 	return EX_OK;
 }
 
+/* Print v as one line of JSON and free it: EX_OK, or EX_IOERR. */
+static int
+cmd_campaign_json_out(struct value *v)
+{
+	int	rc;
+
+	rc = cmd_print_json(v, 0) == 0 ? EX_OK : EX_IOERR;
+	value_free(v);
+	return rc;
+}
+
 static struct value *
 cmd_campaign_json(const struct store_campaign *c)
 {
@@ -503,11 +427,11 @@ cmd_campaign_json(const struct store_campaign *c)
 	value_object_set(v, "status", value_new_string(
 	    store_campaign_status_name(c->status)));
 	value_object_set(v, "created_by", value_new_string(c->created_by));
-	value_object_set(v, "created_at", cmd_campaign_iso(c->created_at));
-	value_object_set(v, "updated_at", cmd_campaign_iso(c->updated_at));
-	value_object_set(v, "scheduled_at", cmd_campaign_iso(c->scheduled_at));
-	value_object_set(v, "started_at", cmd_campaign_iso(c->started_at));
-	value_object_set(v, "finished_at", cmd_campaign_iso(c->finished_at));
+	value_object_set(v, "created_at", cmd_iso(c->created_at));
+	value_object_set(v, "updated_at", cmd_iso(c->updated_at));
+	value_object_set(v, "scheduled_at", cmd_iso(c->scheduled_at));
+	value_object_set(v, "started_at", cmd_iso(c->started_at));
+	value_object_set(v, "finished_at", cmd_iso(c->finished_at));
 	value_object_set(v, "paused_reason", c->paused_reason[0] != '\0' ?
 	    value_new_string(c->paused_reason) : value_new_null());
 	if (c->body != NULL)
@@ -515,17 +439,22 @@ cmd_campaign_json(const struct store_campaign *c)
 	return v;
 }
 
+/*
+ * The exit code after walking rows onto stdout: n is the walk's result
+ * (-1 a store failure with cause, else non-zero when a row could not be
+ * printed).
+ */
 static int
-cmd_campaign_print_json(const struct value *v)
+cmd_campaign_walked(struct store *s, int n, char *cause)
 {
-	char	*s;
-	int	 rc = EX_OK;
-
-	s = json_write(v, 0);
-	if (printf("%s\n", s) < 0)
-		rc = EX_IOERR;
-	free(s);
-	return rc;
+	if (n == -1)
+		return cmd_store_fail(s, cause);
+	if (n != 0 || fflush(stdout) == EOF) {
+		fprintf(stderr, "postroom: campaign: stdout: %s\n",
+		    strerror(errno));
+		return EX_IOERR;
+	}
+	return EX_OK;
 }
 
 /* --- the subcommands ----------------------------------------------------- */
@@ -541,8 +470,8 @@ cmd_campaign_new(struct cmd_ctx *ctx, struct camp_opts *o)
 	int			 rc = EX_OK;
 
 	if (o->subject == NULL || o->body == NULL)
-		return cmd_campaign_usage("%s", "new: --subject and --body are "
-		    "required");
+		return cmd_usage_error(&cmd_campaign, "%s", "new: --subject "
+		    "and --body are required");
 	if ((conf = cmd_campaign_conf(ctx)) == NULL)
 		return EX_CONFIG;
 	if (!cmd_campaign_list_ok(conf, o->args[0]) ||
@@ -555,18 +484,18 @@ cmd_campaign_new(struct cmd_ctx *ctx, struct camp_opts *o)
 	c.list = xstrdup(o->args[0]);
 	c.subject = xstrdup(o->subject);
 	c.template = o->template != NULL ? xstrdup(o->template) : NULL;
-	c.created_by = cmd_campaign_who();
+	c.created_by = cmd_who();
 	if (!cmd_campaign_check(conf, &c)) {
 		store_campaign_clear(&c);
 		return EX_DATAERR;
 	}
 
-	if ((s = cmd_campaign_open(conf, &rc)) == NULL) {
+	if ((s = cmd_store_open(conf, &rc)) == NULL) {
 		store_campaign_clear(&c);
 		return rc;
 	}
 	if (store_campaign_add(s, &c, (int64_t)time(NULL), &id, &cause) == -1)
-		rc = cmd_campaign_store_fail(s, cause);
+		rc = cmd_store_fail(s, cause);
 	else {
 		snprintf(detail, sizeof detail, "%" PRId64, id);
 		store_event(s, "campaign.new", detail, c.created_by);
@@ -590,11 +519,11 @@ cmd_campaign_edit(struct cmd_ctx *ctx, struct camp_opts *o)
 	int			 rc = EX_OK, n;
 
 	if (cmd_campaign_id(o->args[0], &id) == -1)
-		return cmd_campaign_usage("edit: \"%s\" is not a campaign id",
-		    o->args[0]);
+		return cmd_usage_error(&cmd_campaign, "edit: \"%s\" is not a "
+		    "campaign id", o->args[0]);
 	if (o->subject == NULL && o->body == NULL && o->template == NULL)
-		return cmd_campaign_usage("%s", "edit: nothing to change (give "
-		    "--subject, --body or --template)");
+		return cmd_usage_error(&cmd_campaign, "%s", "edit: nothing to "
+		    "change (give --subject, --body or --template)");
 	if ((conf = cmd_campaign_conf(ctx)) == NULL)
 		return EX_CONFIG;
 	if (o->subject != NULL && !cmd_campaign_subject_ok(o->subject))
@@ -602,7 +531,7 @@ cmd_campaign_edit(struct cmd_ctx *ctx, struct camp_opts *o)
 	if (o->body != NULL && (body = cmd_campaign_body(o->body, &rc)) == NULL)
 		return rc;
 
-	if ((s = cmd_campaign_open(conf, &rc)) == NULL) {
+	if ((s = cmd_store_open(conf, &rc)) == NULL) {
 		free(body);
 		return rc;
 	}
@@ -638,13 +567,13 @@ cmd_campaign_edit(struct cmd_ctx *ctx, struct camp_opts *o)
 	n = store_campaign_edit(s, id, o->subject, body, o->template,
 	    (int64_t)time(NULL), &cause);
 	if (n == -1)
-		rc = cmd_campaign_store_fail(s, cause);
+		rc = cmd_store_fail(s, cause);
 	else if (n == 0) {
 		fprintf(stderr, "postroom: campaign: campaign %" PRId64 " is no"
 		    " longer a draft: not changed\n", id);
 		rc = EX_DATAERR;
 	} else {
-		who = cmd_campaign_who();
+		who = cmd_who();
 		snprintf(detail, sizeof detail, "%" PRId64, id);
 		store_event(s, "campaign.edit", detail, who);
 		free(who);
@@ -660,20 +589,15 @@ static int
 cmd_campaign_list_one(const struct store_campaign *c, void *arg)
 {
 	struct camp_opts	*o = arg;
-	struct value		*v;
 	char			 when[32];
-	int			 rc;
 
-	if (o->json) {
-		v = cmd_campaign_json(c);
-		rc = cmd_campaign_print_json(v);
-		value_free(v);
-		return rc == EX_OK ? 0 : -2;
-	}
+	if (o->json)
+		return cmd_campaign_json_out(cmd_campaign_json(c)) == EX_OK ?
+		    0 : -2;
 	printf("%-6" PRId64 " %-10s %-16s %-16s ", c->id,
 	    store_campaign_status_name(c->status), c->list,
-	    cmd_campaign_when(c->created_at, when, sizeof when));
-	cmd_campaign_put_safe(stdout, c->subject);
+	    cmd_when(c->created_at, when, sizeof when));
+	cmd_put_safe(stdout, c->subject);
 	putchar('\n');
 	return 0;
 }
@@ -690,19 +614,13 @@ cmd_campaign_list(struct cmd_ctx *ctx, struct camp_opts *o)
 		return EX_CONFIG;
 	if (o->list != NULL && !cmd_campaign_list_ok(conf, o->list))
 		return EX_DATAERR;
-	if ((s = cmd_campaign_open(conf, &rc)) == NULL)
+	if ((s = cmd_store_open(conf, &rc)) == NULL)
 		return rc;
 	if (!o->json)
 		printf("%-6s %-10s %-16s %-16s %s\n", "ID", "STATUS", "LIST",
 		    "CREATED", "SUBJECT");
 	n = store_campaign_each(s, o->list, cmd_campaign_list_one, o, &cause);
-	if (n == -1)
-		rc = cmd_campaign_store_fail(s, cause);
-	else if (n != 0 || fflush(stdout) == EOF) {
-		fprintf(stderr, "postroom: campaign: stdout: %s\n",
-		    strerror(errno));
-		rc = EX_IOERR;
-	}
+	rc = cmd_campaign_walked(s, n, cause);
 	store_close(s);
 	return rc;
 }
@@ -713,54 +631,51 @@ cmd_campaign_show(struct cmd_ctx *ctx, struct camp_opts *o)
 	struct conf		*conf;
 	struct store		*s;
 	struct store_campaign	 c;
-	struct value		*v;
 	char			 when[32];
 	int64_t			 id;
 	int			 rc = EX_OK;
 
 	if (cmd_campaign_id(o->args[0], &id) == -1)
-		return cmd_campaign_usage("show: \"%s\" is not a campaign id",
-		    o->args[0]);
+		return cmd_usage_error(&cmd_campaign, "show: \"%s\" is not a "
+		    "campaign id", o->args[0]);
 	if ((conf = cmd_campaign_conf(ctx)) == NULL)
 		return EX_CONFIG;
-	if ((s = cmd_campaign_open(conf, &rc)) == NULL)
+	if ((s = cmd_store_open(conf, &rc)) == NULL)
 		return rc;
 	if (!cmd_campaign_get(s, id, &c, &rc)) {
 		store_close(s);
 		return rc;
 	}
-	if (o->json) {
-		v = cmd_campaign_json(&c);
-		rc = cmd_campaign_print_json(v);
-		value_free(v);
-	} else {
+	if (o->json)
+		rc = cmd_campaign_json_out(cmd_campaign_json(&c));
+	else {
 		printf("campaign:  %" PRId64 "\n", c.id);
 		printf("list:      %s\n", c.list);
 		printf("status:    %s", store_campaign_status_name(c.status));
 		if (c.paused_reason[0] != '\0') {
 			printf(" (");
-			cmd_campaign_put_safe(stdout, c.paused_reason);
+			cmd_put_safe(stdout, c.paused_reason);
 			printf(")");
 		}
 		printf("\nsubject:   ");
-		cmd_campaign_put_safe(stdout, c.subject);
+		cmd_put_safe(stdout, c.subject);
 		printf("\ntemplate:  %s\n", c.template);
-		printf("created:   %s", cmd_campaign_when(c.created_at, when,
+		printf("created:   %s", cmd_when(c.created_at, when,
 		    sizeof when));
 		if (c.created_by[0] != '\0') {
 			printf(" by ");
-			cmd_campaign_put_safe(stdout, c.created_by);
+			cmd_put_safe(stdout, c.created_by);
 		}
-		printf("\nupdated:   %s\n", cmd_campaign_when(c.updated_at,
+		printf("\nupdated:   %s\n", cmd_when(c.updated_at,
 		    when, sizeof when));
 		if (c.scheduled_at != 0)
-			printf("scheduled: %s\n", cmd_campaign_when(
+			printf("scheduled: %s\n", cmd_when(
 			    c.scheduled_at, when, sizeof when));
 		if (c.started_at != 0)
-			printf("started:   %s\n", cmd_campaign_when(
+			printf("started:   %s\n", cmd_when(
 			    c.started_at, when, sizeof when));
 		if (c.finished_at != 0)
-			printf("finished:  %s\n", cmd_campaign_when(
+			printf("finished:  %s\n", cmd_when(
 			    c.finished_at, when, sizeof when));
 		printf("\n%s", c.body);
 		if (c.body[0] != '\0' && c.body[strlen(c.body) - 1] != '\n')
@@ -791,19 +706,14 @@ cmd_campaign_preview(struct cmd_ctx *ctx, struct camp_opts *o)
 	int				 rc = EX_OK, found;
 
 	if (cmd_campaign_id(o->args[0], &id) == -1)
-		return cmd_campaign_usage("preview: \"%s\" is not a campaign "
-		    "id", o->args[0]);
+		return cmd_usage_error(&cmd_campaign, "preview: \"%s\" is not "
+		    "a campaign id", o->args[0]);
 	if ((conf = cmd_campaign_conf(ctx)) == NULL)
 		return EX_CONFIG;
 	if (o->subscriber != NULL &&
-	    address_normalise(o->subscriber, &addr, &cause) == -1) {
-		fprintf(stderr, "postroom: campaign: invalid address \"");
-		cmd_campaign_put_safe(stderr, o->subscriber);
-		fprintf(stderr, "\": %s\n", cause);
-		free(cause);
+	    (addr = cmd_address(&cmd_campaign, o->subscriber)) == NULL)
 		return EX_DATAERR;
-	}
-	if ((s = cmd_campaign_open(conf, &rc)) == NULL) {
+	if ((s = cmd_store_open(conf, &rc)) == NULL) {
 		free(addr);
 		return rc;
 	}
@@ -820,7 +730,7 @@ cmd_campaign_preview(struct cmd_ctx *ctx, struct camp_opts *o)
 	if (addr != NULL) {
 		found = store_subscriber_get(s, addr, &sub, &cause);
 		if (found == -1) {
-			rc = cmd_campaign_store_fail(s, cause);
+			rc = cmd_store_fail(s, cause);
 			goto out;
 		}
 		if (found == 0) {
@@ -908,9 +818,9 @@ static int
 cmd_campaign_fail(struct store *s, enum campaign_fail fail, char *cause)
 {
 	if (fail == CAMPAIGN_FAIL_STORE)
-		return cmd_campaign_store_fail(s, cause);
+		return cmd_store_fail(s, cause);
 	fprintf(stderr, "postroom: campaign: ");
-	cmd_campaign_put_safe(stderr, cause != NULL ? cause : "failed");
+	cmd_put_safe(stderr, cause != NULL ? cause : "failed");
 	fputc('\n', stderr);
 	free(cause);
 	return EX_DATAERR;
@@ -923,7 +833,7 @@ cmd_campaign_arg_id(struct camp_opts *o, const char *name, int64_t *id)
 	if (cmd_campaign_id(o->args[0], id) == 0)
 		return EX_OK;
 	fprintf(stderr, "postroom: campaign: %s: \"", name);
-	cmd_campaign_put_safe(stderr, o->args[0]);
+	cmd_put_safe(stderr, o->args[0]);
 	fprintf(stderr, "\" is not a campaign id\n");
 	cmd_usage(&cmd_campaign, stderr);
 	return EX_USAGE;
@@ -940,7 +850,7 @@ cmd_campaign_start(struct cmd_ctx *ctx, struct camp_opts *o,
 		return rc;
 	if ((*conf = cmd_campaign_conf(ctx)) == NULL)
 		return EX_CONFIG;
-	if ((*s = cmd_campaign_open(*conf, &rc)) == NULL)
+	if ((*s = cmd_store_open(*conf, &rc)) == NULL)
 		return rc;
 	return EX_OK;
 }
@@ -956,7 +866,7 @@ cmd_campaign_wait(struct store *s, int64_t id)
 
 	if (progress_wait(s, id, stdout, &status, &interrupted,
 	    &cause) == -1)
-		return cmd_campaign_store_fail(s, cause);
+		return cmd_store_fail(s, cause);
 	if (interrupted) {
 		fprintf(stderr, "postroom: stopped watching; campaign %" PRId64
 		    " goes on (postroom campaign status %" PRId64 ")\n", id,
@@ -971,7 +881,7 @@ cmd_campaign_wait(struct store *s, int64_t id)
 		if (store_campaign_get(s, id, &c, &cause) == 1) {
 			fprintf(stderr, "postroom: campaign %" PRId64 " is "
 			    "paused: ", id);
-			cmd_campaign_put_safe(stderr, c.paused_reason);
+			cmd_put_safe(stderr, c.paused_reason);
 			fprintf(stderr, "\npostroom: see \"postroom campaign "
 			    "failures %" PRId64 "\", then \"postroom campaign "
 			    "resume %" PRId64 "\"\n", id, id);
@@ -1011,10 +921,10 @@ cmd_campaign_send(struct cmd_ctx *ctx, struct camp_opts *o)
 	if (o->at != NULL && period_parse(o->at, &at, &cause) == -1) {
 		fprintf(stderr, "postroom: campaign: send: --at: %s\n", cause);
 		free(cause);
-		return cmd_campaign_usage("%s", "send: --at wants \"YYYY-MM-DD "
-		    "HH:MM\" (local time)");
+		return cmd_usage_error(&cmd_campaign, "%s", "send: --at wants "
+		    "\"YYYY-MM-DD HH:MM\" (local time)");
 	}
-	if ((s = cmd_campaign_open(conf, &rc)) == NULL)
+	if ((s = cmd_store_open(conf, &rc)) == NULL)
 		return rc;
 
 	/* A draft that cannot be rendered is refused before anyone is queued. */
@@ -1036,7 +946,7 @@ cmd_campaign_send(struct cmd_ctx *ctx, struct camp_opts *o)
 	switch (r.status) {
 	case STORE_CAMPAIGN_SCHEDULED:
 		printf("campaign %" PRId64 ": scheduled for %s: %" PRId64
-		    " recipients queued\n", id, cmd_campaign_when(r.at, when,
+		    " recipients queued\n", id, cmd_when(r.at, when,
 		    sizeof when), r.queued);
 		if (r.at <= now)
 			printf("that time has passed: postroomd starts it at "
@@ -1089,9 +999,9 @@ cmd_campaign_status_json(const struct store_campaign *c,
 	value_object_set(v, "skipped", value_new_int(
 	    cc->state[STORE_OUTBOX_SKIPPED]));
 	value_object_set(v, "pending", value_new_int(pending));
-	value_object_set(v, "scheduled_at", cmd_campaign_iso(c->scheduled_at));
-	value_object_set(v, "started_at", cmd_campaign_iso(c->started_at));
-	value_object_set(v, "finished_at", cmd_campaign_iso(c->finished_at));
+	value_object_set(v, "scheduled_at", cmd_iso(c->scheduled_at));
+	value_object_set(v, "started_at", cmd_iso(c->started_at));
+	value_object_set(v, "finished_at", cmd_iso(c->finished_at));
 	value_object_set(v, "rate", value_new_double(rate));
 	return v;
 }
@@ -1109,7 +1019,6 @@ cmd_campaign_status(struct cmd_ctx *ctx, struct camp_opts *o)
 	struct store			*s;
 	struct store_campaign		 c;
 	struct store_campaign_counts	 cc;
-	struct value			*v;
 	char				*cause = NULL, when[64];
 	int64_t				 id, now, window, recent, pending;
 	double				 rate = 0;
@@ -1121,7 +1030,7 @@ cmd_campaign_status(struct cmd_ctx *ctx, struct camp_opts *o)
 	if (!cmd_campaign_get(s, id, &c, &rc))
 		goto out;
 	if (store_campaign_counts(s, id, &cc, &cause) == -1) {
-		rc = cmd_campaign_store_fail(s, cause);
+		rc = cmd_store_fail(s, cause);
 		goto out_c;
 	}
 	now = (int64_t)time(NULL);
@@ -1135,7 +1044,7 @@ cmd_campaign_status(struct cmd_ctx *ctx, struct camp_opts *o)
 			window = 1;
 		if (store_campaign_sent_since(s, id, now - window + 1, &recent,
 		    &cause) == -1) {
-			rc = cmd_campaign_store_fail(s, cause);
+			rc = cmd_store_fail(s, cause);
 			goto out_c;
 		}
 		/* One decimal is plenty. */
@@ -1143,27 +1052,26 @@ cmd_campaign_status(struct cmd_ctx *ctx, struct camp_opts *o)
 	}
 
 	if (o->json) {
-		v = cmd_campaign_status_json(&c, &cc, pending, rate);
-		rc = cmd_campaign_print_json(v);
-		value_free(v);
+		rc = cmd_campaign_json_out(cmd_campaign_status_json(&c, &cc,
+		    pending, rate));
 		goto out_c;
 	}
 	printf("campaign:  %" PRId64 " (list %s)\n", c.id, c.list);
 	printf("subject:   ");
-	cmd_campaign_put_safe(stdout, c.subject);
+	cmd_put_safe(stdout, c.subject);
 	printf("\nstatus:    %s", store_campaign_status_name(c.status));
 	if (c.paused_reason[0] != '\0' && c.status == STORE_CAMPAIGN_PAUSED) {
 		printf(" (");
-		cmd_campaign_put_safe(stdout, c.paused_reason);
+		cmd_put_safe(stdout, c.paused_reason);
 		printf(")");
 	}
 	printf("\n");
 	if (c.scheduled_at != 0)
-		printf("scheduled: %s\n", cmd_campaign_when(c.scheduled_at,
+		printf("scheduled: %s\n", cmd_when(c.scheduled_at,
 		    when, sizeof when));
-	printf("started:   %s\n", cmd_campaign_when(c.started_at, when,
+	printf("started:   %s\n", cmd_when(c.started_at, when,
 	    sizeof when));
-	printf("finished:  %s\n", cmd_campaign_when(c.finished_at, when,
+	printf("finished:  %s\n", cmd_when(c.finished_at, when,
 	    sizeof when));
 	printf("total:     %" PRId64 "\n", cc.total);
 	printf("sent:      %" PRId64 "\n", cc.state[STORE_OUTBOX_SENT]);
@@ -1317,7 +1225,6 @@ cmd_campaign_failure_one(const struct store_campaign_failure *f, void *arg)
 	struct camp_opts	*o = arg;
 	struct value		*v;
 	char			 code[16];
-	int			 rc;
 
 	if (o->json) {
 		v = value_new_object();
@@ -1329,18 +1236,16 @@ cmd_campaign_failure_one(const struct store_campaign_failure *f, void *arg)
 		    value_new_int(f->code) : value_new_null());
 		value_object_set(v, "reply", value_new_string(f->reply));
 		value_object_set(v, "attempts", value_new_int(f->attempts));
-		value_object_set(v, "failed_at", cmd_campaign_iso(f->at));
-		rc = cmd_campaign_print_json(v);
-		value_free(v);
-		return rc == EX_OK ? 0 : -2;
+		value_object_set(v, "failed_at", cmd_iso(f->at));
+		return cmd_campaign_json_out(v) == EX_OK ? 0 : -2;
 	}
 	if (f->code != 0)
 		snprintf(code, sizeof code, "%d", f->code);
 	else
 		snprintf(code, sizeof code, "-");
-	cmd_campaign_put_safe(stdout, f->rcpt_to);
+	cmd_put_safe(stdout, f->rcpt_to);
 	printf("  %s  ", code);
-	cmd_campaign_put_safe(stdout, f->reply[0] != '\0' ? f->reply :
+	cmd_put_safe(stdout, f->reply[0] != '\0' ? f->reply :
 	    "(no reply)");
 	putchar('\n');
 	return 0;
@@ -1364,13 +1269,7 @@ cmd_campaign_failures(struct cmd_ctx *ctx, struct camp_opts *o)
 	store_campaign_clear(&c);
 	n = store_campaign_failures(s, id, cmd_campaign_failure_one, o,
 	    &cause);
-	if (n == -1)
-		rc = cmd_campaign_store_fail(s, cause);
-	else if (n != 0 || fflush(stdout) == EOF) {
-		fprintf(stderr, "postroom: campaign: stdout: %s\n",
-		    strerror(errno));
-		rc = EX_IOERR;
-	}
+	rc = cmd_campaign_walked(s, n, cause);
 out:
 	store_close(s);
 	return rc;
@@ -1390,24 +1289,19 @@ cmd_campaign_test(struct cmd_ctx *ctx, struct camp_opts *o)
 	if ((rc = cmd_campaign_arg_id(o, "test", &id)) != EX_OK)
 		return rc;
 	if (o->to == NULL)
-		return cmd_campaign_usage("%s", "test: --to ADDRESS is "
-		    "required");
+		return cmd_usage_error(&cmd_campaign, "%s", "test: --to "
+		    "ADDRESS is required");
 	if ((conf = cmd_campaign_conf(ctx)) == NULL)
 		return EX_CONFIG;
-	if (address_normalise(o->to, &addr, &cause) == -1) {
-		fprintf(stderr, "postroom: campaign: invalid address \"");
-		cmd_campaign_put_safe(stderr, o->to);
-		fprintf(stderr, "\": %s\n", cause);
-		free(cause);
+	if ((addr = cmd_address(&cmd_campaign, o->to)) == NULL)
 		return EX_DATAERR;
-	}
 	if (token_key_load(conf->general.secret_file, 1, key, &cause) == -1) {
 		fprintf(stderr, "postroom: campaign: %s\n", cause);
 		free(cause);
 		free(addr);
 		return EX_CONFIG;
 	}
-	if ((s = cmd_campaign_open(conf, &rc)) == NULL) {
+	if ((s = cmd_store_open(conf, &rc)) == NULL) {
 		explicit_bzero(key, sizeof key);
 		free(addr);
 		return rc;
@@ -1470,8 +1364,8 @@ cmd_campaign_run(struct cmd_ctx *ctx, const struct camp_cmd *cc, int argc,
 	while ((ch = getopt_long(argc, argv, ":", cmd_campaign_longopts,
 	    NULL)) != -1) {
 		if (ch == ':')
-			return cmd_campaign_usage("%s needs an argument",
-			    argv[optind - 1]);
+			return cmd_usage_error(&cmd_campaign, "%s needs an "
+			    "argument", argv[optind - 1]);
 		if (ch == '?' || strchr(cc->options, ch) == NULL) {
 			for (lo = cmd_campaign_longopts; lo->name != NULL; lo++)
 				if (lo->val == ch)
@@ -1560,7 +1454,8 @@ cmd_campaign_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			return cmd_campaign_run(ctx, &cmd_campaign_cmds[i],
 			    argc - 1, argv + 1);
 	}
-	return cmd_campaign_usage("unknown command \"%s\"", argv[1]);
+	return cmd_usage_error(&cmd_campaign, "unknown command \"%s\"",
+	    argv[1]);
 }
 
 const struct cmd cmd_campaign = {

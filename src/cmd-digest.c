@@ -90,16 +90,6 @@ cmd_digest_help(FILE *f)
 	    "bad\nconfiguration, time zone, template or key file.\n");
 }
 
-static int
-cmd_digest_usage(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "postroom: digest: ");
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	cmd_usage(&cmd_digest, stderr);
-	return EX_USAGE;
-}
-
 static char *
 cmd_digest_body(void *arg, const char *raw, size_t len)
 {
@@ -155,9 +145,11 @@ cmd_digest_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return EX_OK;
 	}
 	if (argc < 2)
-		return cmd_digest_usage("%s", "a subcommand is needed: run");
+		return cmd_usage_error(&cmd_digest, "%s",
+		    "a subcommand is needed: run");
 	if (strcmp(argv[1], "run") != 0)
-		return cmd_digest_usage("unknown subcommand \"%s\"", argv[1]);
+		return cmd_usage_error(&cmd_digest, "unknown subcommand \"%s\"",
+		    argv[1]);
 	argc--;
 	argv++;
 	optind = 0;
@@ -179,8 +171,8 @@ cmd_digest_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		}
 	}
 	if (optind != argc)
-		return cmd_digest_usage("unexpected argument \"%s\"",
-		    argv[optind]);
+		return cmd_usage_error(&cmd_digest,
+		    "unexpected argument \"%s\"", argv[optind]);
 
 	/* Step 1: configuration, zone, time, key, database. */
 	if ((conf = cmd_conf(ctx)) == NULL)

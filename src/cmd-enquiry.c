@@ -12,7 +12,6 @@
 
 #include "cmd.h"
 #include "conf.h"
-#include "json.h"
 #include "store.h"
 #include "value.h"
 #include "xmalloc.h"
@@ -28,20 +27,6 @@ cmd_enquiry_help(FILE *f)
 	    "        the enquiries recorded, newest first\n"
 	    "  show REFERENCE [--json]\n"
 	    "        one enquiry: who sent it, where it went and why\n");
-}
-
-static void
-cmd_enquiry_time(int64_t t, char *buf, size_t size)
-{
-	time_t		tt = (time_t)t;
-	struct tm	tm;
-
-	if (t == 0) {
-		snprintf(buf, size, "-");
-		return;
-	}
-	localtime_r(&tt, &tm);
-	strftime(buf, size, "%Y-%m-%d %H:%M", &tm);
 }
 
 static struct value *
@@ -73,10 +58,8 @@ static void
 cmd_enquiry_json(const struct store_enquiry *e)
 {
 	struct value	*v = cmd_enquiry_value(e);
-	char		*s = json_write(v, 0);
 
-	printf("%s\n", s);
-	free(s);
+	cmd_print_json(v, 0);
 	value_free(v);
 }
 
@@ -96,9 +79,9 @@ cmd_enquiry_row(const struct store_enquiry *e, void *arg)
 		cmd_enquiry_json(e);
 		return 0;
 	}
-	cmd_enquiry_time(e->received_at, when, sizeof when);
-	printf("%-16s %-16s %-20s %-30.30s %s\n", e->reference, when, e->lead,
-	    e->sender, e->subject);
+	printf("%-16s %-16s %-20s %-30.30s %s\n", e->reference,
+	    cmd_when(e->received_at, when, sizeof when), e->lead, e->sender,
+	    e->subject);
 	return 0;
 }
 
@@ -211,11 +194,11 @@ cmd_enquiry_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		printf("subject:    %s\n", e.subject);
 		printf("message-id: %s\n", e.message_id != NULL ?
 		    e.message_id : "(none)");
-		cmd_enquiry_time(e.received_at, when, sizeof when);
-		printf("received:   %s via %s\n", when, e.source);
-		cmd_enquiry_time(e.routed_at, when, sizeof when);
-		printf("routed:     %s to %s (rule %s, score %.1f)\n", when,
-		    e.lead, e.rule, e.score);
+		printf("received:   %s via %s\n", cmd_when(e.received_at,
+		    when, sizeof when), e.source);
+		printf("routed:     %s to %s (rule %s, score %.1f)\n",
+		    cmd_when(e.routed_at, when, sizeof when), e.lead, e.rule,
+		    e.score);
 		printf("why:        %s\n", e.reason);
 		printf("parse:      %s\n", e.parse_status);
 		printf("ack:        %s\n", e.ack);
@@ -224,9 +207,7 @@ cmd_enquiry_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	return EX_OK;
 
 fail:
-	fprintf(stderr, "postroom: %s\n", cause);
-	free(cause);
-	return store_busy(s) ? EX_TEMPFAIL : EX_SOFTWARE;
+	return cmd_store_fail(s, cause);
 }
 
 const struct cmd cmd_enquiry = {

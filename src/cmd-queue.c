@@ -17,7 +17,6 @@
 
 #include "cmd.h"
 #include "conf.h"
-#include "json.h"
 #include "ratelimit.h"
 #include "store.h"
 #include "value.h"
@@ -172,7 +171,7 @@ cmd_queue_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct store			*s;
 	struct value			*v;
 	int64_t				 now = (int64_t)time(NULL);
-	char				*cause = NULL, *text;
+	char				*cause = NULL;
 	int				 ch, json = 0, have_rate[2], i, rc;
 
 	if (cmd_wants_help(argc, argv)) {
@@ -196,11 +195,8 @@ cmd_queue_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if ((conf = cmd_conf(ctx)) == NULL)
 		return EX_CONFIG;
-	if ((s = store_open(conf->general.database, &cause)) == NULL) {
-		fprintf(stderr, "postroom: %s\n", cause);
-		free(cause);
-		return store_busy(NULL) ? EX_TEMPFAIL : EX_UNAVAILABLE;
-	}
+	if ((s = cmd_store_open(conf, &rc)) == NULL)
+		return rc;
 	if (store_outbox_counts(s, 0, now, &c, &cause) == -1 ||
 	    store_outbox_kind_counts(s, &k, &cause) == -1)
 		goto fail;
@@ -214,18 +210,14 @@ cmd_queue_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 	if (json) {
 		v = cmd_queue_json(&c, &k, r, have_rate, now);
-		text = json_write(v, 1);
-		puts(text);
-		free(text);
+		cmd_print_json(v, 1);
 		value_free(v);
 	} else
 		cmd_queue_text(&c, &k, r, have_rate, now);
 	return EX_OK;
 
 fail:
-	fprintf(stderr, "postroom: %s\n", cause);
-	free(cause);
-	rc = store_busy(s) ? EX_TEMPFAIL : EX_SOFTWARE;
+	rc = cmd_store_fail(s, cause);
 	store_close(s);
 	return rc;
 }

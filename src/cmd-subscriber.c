@@ -33,7 +33,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,79 +139,6 @@ cmd_subscriber_help(FILE *f)
 	    "busy, 78 bad configuration.\n");
 }
 
-static int
-cmd_subscriber_usage(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "postroom: subscriber: ");
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	cmd_usage(&cmd_subscriber, stderr);
-	return EX_USAGE;
-}
-
-/* Who is at the keyboard, for consent records: "cli:USER". */
-static char *
-cmd_subscriber_source(void)
-{
-	struct passwd	*pw;
-	const char	*u;
-
-	if ((u = getenv("SUDO_USER")) == NULL || *u == '\0')
-		u = getenv("USER");
-	if (u == NULL || *u == '\0')
-		u = getlogin();
-	if ((u == NULL || *u == '\0') && (pw = getpwuid(getuid())) != NULL)
-		u = pw->pw_name;
-	if (u == NULL || *u == '\0')
-		return xprintf("cli:uid%lu", (unsigned long)getuid());
-	return xprintf("cli:%s", u);
-}
-
-/* Print text from outside for a terminal: controls become '?'. */
-static void
-cmd_subscriber_put_safe(FILE *f, const char *s)
-{
-	for (; *s != '\0'; s++)
-		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
-}
-
-static const char *
-cmd_subscriber_when(int64_t t, char *buf, size_t len)
-{
-	struct tm	tm;
-	time_t		tt = (time_t)t;
-
-	if (t == 0 || localtime_r(&tt, &tm) == NULL)
-		return "-";
-	strftime(buf, len, "%Y-%m-%d %H:%M", &tm);
-	return buf;
-}
-
-static struct value *
-cmd_subscriber_iso(int64_t t)
-{
-	struct tm	tm;
-	time_t		tt = (time_t)t;
-	char		s[32];
-
-	if (t == 0 || gmtime_r(&tt, &tm) == NULL)
-		return value_new_null();
-	strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return value_new_string(s);
-}
-
-/* A store failure: tell the person and pick the exit code. */
-static int
-cmd_subscriber_store_fail(struct store *s, char *cause)
-{
-	fprintf(stderr, "postroom: %s\n", cause != NULL ? cause :
-	    "database failure");
-	free(cause);
-	if (store_busy(s))
-		return EX_TEMPFAIL;
-	return EX_SOFTWARE;
-}
-
 static const struct conf_list *
 cmd_subscriber_list(struct conf *conf, const char *slug)
 {
@@ -230,21 +156,6 @@ cmd_subscriber_list(struct conf *conf, const char *slug)
 		fprintf(stderr, ")");
 	}
 	fputc('\n', stderr);
-	return NULL;
-}
-
-/* Normalise, or say why not. */
-static char *
-cmd_subscriber_address(const char *arg)
-{
-	char	*out, *cause;
-
-	if (address_normalise(arg, &out, &cause) == 0)
-		return out;
-	fprintf(stderr, "postroom: subscriber: invalid address \"");
-	cmd_subscriber_put_safe(stderr, arg);
-	fprintf(stderr, "\": %s\n", cause);
-	free(cause);
 	return NULL;
 }
 
@@ -317,13 +228,13 @@ cmd_subscriber_getopt(int argc, char **argv, const char *allowed,
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		if (ch == ':') {
-			cmd_subscriber_usage("%s needs an argument",
+			cmd_usage_error(&cmd_subscriber, "%s needs an argument",
 			    argv[optind - 1]);
 			return -1;
 		}
 		if (ch == '?' || strchr(allowed, ch) == NULL) {
-			cmd_subscriber_usage("%s: unknown option for this "
-			    "command",
+			cmd_usage_error(&cmd_subscriber,
+			    "%s: unknown option for this command",
 			    argv[optind - 1]);
 			return -1;
 		}
@@ -356,8 +267,8 @@ cmd_subscriber_getopt(int argc, char **argv, const char *allowed,
 	*nargs = argc - optind;
 	if (o->mode != NULL && strcmp(o->mode, "immediate") != 0 &&
 	    strcmp(o->mode, "digest") != 0) {
-		cmd_subscriber_usage("--mode %s: expected immediate or digest",
-		    o->mode);
+		cmd_usage_error(&cmd_subscriber,
+		    "--mode %s: expected immediate or digest", o->mode);
 		return -1;
 	}
 	return 0;
@@ -378,8 +289,8 @@ cmd_subscriber_status_mask(const char *s, unsigned int def, unsigned int *mask)
 		return 0;
 	}
 	if (store_member_status_parse(s, &st) != 0) {
-		cmd_subscriber_usage("--status %s: expected pending, "
-		    "confirmed, "
+		cmd_usage_error(&cmd_subscriber,
+		    "--status %s: expected pending, confirmed, "
 		    "unsubscribed, bounced or all", s);
 		return -1;
 	}
@@ -411,17 +322,17 @@ cmd_subscriber_member_value(const struct store_member *m)
 	    value_new_string(store_member_status_name(m->status)));
 	value_object_set(o, "mode", value_new_string(m->mode));
 	c = value_new_object();
-	value_object_set(c, "at", cmd_subscriber_iso(m->consent_at));
+	value_object_set(c, "at", cmd_iso(m->consent_at));
 	value_object_set(c, "method", *m->consent_method != '\0' ?
 	    value_new_string(m->consent_method) : value_new_null());
 	value_object_set(c, "source", *m->consent_source != '\0' ?
 	    value_new_string(m->consent_source) : value_new_null());
 	value_object_set(o, "consent", c);
 	value_object_set(o, "confirmed_at",
-	    cmd_subscriber_iso(m->confirmed_at));
+	    cmd_iso(m->confirmed_at));
 	value_object_set(o, "unsubscribed_at",
-	    cmd_subscriber_iso(m->unsubscribed_at));
-	value_object_set(o, "created_at", cmd_subscriber_iso(m->created_at));
+	    cmd_iso(m->unsubscribed_at));
+	value_object_set(o, "created_at", cmd_iso(m->created_at));
 	return o;
 }
 
@@ -435,19 +346,8 @@ cmd_subscriber_subscriber_value(const struct store_subscriber *sub)
 	value_object_set(o, "email", value_new_string(sub->email));
 	value_object_set(o, "name", value_new_string(sub->name));
 	value_object_set(o, "attrs", cmd_subscriber_attrs_value(sub->attrs));
-	value_object_set(o, "created_at", cmd_subscriber_iso(sub->created_at));
+	value_object_set(o, "created_at", cmd_iso(sub->created_at));
 	return o;
-}
-
-static int
-cmd_subscriber_print_json(const struct value *v, int pretty)
-{
-	char	*s;
-
-	s = json_write(v, pretty);
-	puts(s);
-	free(s);
-	return 0;
 }
 
 /* --- add ---------------------------------------------------------------- */
@@ -465,8 +365,8 @@ cmd_subscriber_attrs_json(const struct sub_opts *o)
 	for (i = 0; i < o->nattrs; i++) {
 		if ((eq = strchr(o->attrs[i], '=')) == NULL) {
 			value_free(v);
-			cmd_subscriber_usage("--attr %s: expected KEY=VALUE",
-			    o->attrs[i]);
+			cmd_usage_error(&cmd_subscriber,
+			    "--attr %s: expected KEY=VALUE", o->attrs[i]);
 			return NULL;
 		}
 		if ((why = cmd_subscriber_attr_key_bad(o->attrs[i],
@@ -475,7 +375,7 @@ cmd_subscriber_attrs_json(const struct sub_opts *o)
 		    1)) != NULL) {
 			value_free(v);
 			fprintf(stderr, "postroom: subscriber: --attr ");
-			cmd_subscriber_put_safe(stderr, o->attrs[i]);
+			cmd_put_safe(stderr, o->attrs[i]);
 			fprintf(stderr, ": %s\n", why);
 			cmd_usage(&cmd_subscriber, stderr);
 			return NULL;
@@ -534,13 +434,14 @@ cmd_subscriber_add(struct cmd_ctx *ctx, int argc, char **argv)
 		return EX_USAGE;
 	if (nargs != 2) {
 		free(o.attrs);
-		return cmd_subscriber_usage("%s: expected LIST EMAIL", "add");
+		return cmd_usage_error(&cmd_subscriber,
+		    "%s: expected LIST EMAIL", "add");
 	}
 	if (o.name != NULL && (why = cmd_subscriber_text_bad(o.name,
 	    strlen(o.name),
 	    0)) != NULL) {
 		free(o.attrs);
-		return cmd_subscriber_usage("--name: %s", why);
+		return cmd_usage_error(&cmd_subscriber, "--name: %s", why);
 	}
 	if ((attrs = cmd_subscriber_attrs_json(&o)) == NULL) {
 		free(o.attrs);
@@ -552,13 +453,13 @@ cmd_subscriber_add(struct cmd_ctx *ctx, int argc, char **argv)
 		return EX_CONFIG;
 	}
 	if ((l = cmd_subscriber_list(conf, argv[optind])) == NULL ||
-	    (email = cmd_subscriber_address(argv[optind + 1])) == NULL) {
+	    (email = cmd_address(&cmd_subscriber, argv[optind + 1])) == NULL) {
 		free(attrs);
 		return EX_DATAERR;
 	}
 	if ((s = cmd_store(ctx, &rc)) == NULL)
 		goto out;
-	source = cmd_subscriber_source();
+	source = cmd_who();
 	st = o.confirmed ? STORE_MEMBER_CONFIRMED : STORE_MEMBER_PENDING;
 
 	if (store_begin(s, &cause) != 0)
@@ -645,7 +546,7 @@ cmd_subscriber_add(struct cmd_ctx *ctx, int argc, char **argv)
 	goto out;
 
 fail:
-	rc = cmd_subscriber_store_fail(s, cause);
+	rc = cmd_store_fail(s, cause);
 	cause = NULL;
 out:
 	if (s != NULL)
@@ -681,7 +582,7 @@ cmd_subscriber_find_member(struct cmd_ctx *ctx, const char *slug,
 		return -1;
 	}
 	if ((*l = cmd_subscriber_list(conf, slug)) == NULL ||
-	    (*email = cmd_subscriber_address(arg)) == NULL) {
+	    (*email = cmd_address(&cmd_subscriber, arg)) == NULL) {
 		*rc = EX_DATAERR;
 		return -1;
 	}
@@ -691,7 +592,7 @@ cmd_subscriber_find_member(struct cmd_ctx *ctx, const char *slug,
 	    (found = store_subscriber_get(*s, *email, sub, &cause)) == -1 ||
 	    (found && (found = store_member_get(*s, sub->id, (*l)->slug, m,
 	    &cause)) == -1)) {
-		*rc = cmd_subscriber_store_fail(*s, cause);
+		*rc = cmd_store_fail(*s, cause);
 		return -1;
 	}
 	if (!found) {
@@ -719,8 +620,8 @@ cmd_subscriber_remove(struct cmd_ctx *ctx, int argc, char **argv)
 	if (cmd_subscriber_getopt(argc, argv, "", &o, &nargs) != 0)
 		return EX_USAGE;
 	if (nargs != 2)
-		return cmd_subscriber_usage("%s: expected LIST EMAIL",
-		    "remove");
+		return cmd_usage_error(&cmd_subscriber,
+		    "%s: expected LIST EMAIL", "remove");
 	if (cmd_subscriber_find_member(ctx, argv[optind], argv[optind + 1],
 	    &l, &s,
 	    &email, &sub, &m, &rc) != 0)
@@ -733,7 +634,7 @@ cmd_subscriber_remove(struct cmd_ctx *ctx, int argc, char **argv)
 	if (store_member_set_status(s, sub.id, l->slug,
 	    STORE_MEMBER_UNSUBSCRIBED, NULL, NULL, &cause) == -1 ||
 	    store_commit(s, &cause) != 0) {
-		rc = cmd_subscriber_store_fail(s, cause);
+		rc = cmd_store_fail(s, cause);
 		goto out;
 	}
 	printf("removed %s from %s (kept as unsubscribed so that an import "
@@ -765,16 +666,18 @@ cmd_subscriber_set(struct cmd_ctx *ctx, int argc, char **argv)
 	    &nargs) != 0)
 		return EX_USAGE;
 	if (nargs != 2)
-		return cmd_subscriber_usage("%s: expected LIST EMAIL", "set");
+		return cmd_usage_error(&cmd_subscriber,
+		    "%s: expected LIST EMAIL", "set");
 	if (o.mode == NULL)
-		return cmd_subscriber_usage("%s: --mode is required", "set");
+		return cmd_usage_error(&cmd_subscriber,
+		    "%s: --mode is required", "set");
 	if (cmd_subscriber_find_member(ctx, argv[optind], argv[optind + 1],
 	    &l, &s,
 	    &email, &sub, &m, &rc) != 0)
 		goto out;
 	if ((changed = store_member_set_mode(s, sub.id, l->slug, o.mode,
 	    &cause)) == -1 || store_commit(s, &cause) != 0) {
-		rc = cmd_subscriber_store_fail(s, cause);
+		rc = cmd_store_fail(s, cause);
 		goto out;
 	}
 	if (changed)
@@ -818,15 +721,15 @@ cmd_subscriber_list_one(const struct store_subscriber *sub,
 			    value_copy(value_object_value(mv, i)));
 		}
 		value_free(mv);
-		cmd_subscriber_print_json(o, 0);
+		cmd_print_json(o, 0);
 		value_free(o);
 		return 0;
 	}
 	printf("%-40s %-12s %-9s %-16s ", sub->email,
 	    store_member_status_name(m->status), m->mode,
-	    cmd_subscriber_when(m->status == STORE_MEMBER_CONFIRMED ?
+	    cmd_when(m->status == STORE_MEMBER_CONFIRMED ?
 	    m->confirmed_at : m->created_at, t, sizeof t));
-	cmd_subscriber_put_safe(stdout, sub->name);
+	cmd_put_safe(stdout, sub->name);
 	putchar('\n');
 	return 0;
 }
@@ -846,7 +749,8 @@ cmd_subscriber_list_cmd(struct cmd_ctx *ctx, int argc, char **argv)
 	    0 }, &o, &nargs) != 0)
 		return EX_USAGE;
 	if (nargs != 1)
-		return cmd_subscriber_usage("%s: expected LIST", "list");
+		return cmd_usage_error(&cmd_subscriber, "%s: expected LIST",
+		    "list");
 	if (cmd_subscriber_status_mask(o.status, 0, &mask) != 0)
 		return EX_USAGE;
 	if ((conf = cmd_conf(ctx)) == NULL)
@@ -861,7 +765,7 @@ cmd_subscriber_list_cmd(struct cmd_ctx *ctx, int argc, char **argv)
 	if (store_member_walk(s, l->slug, mask, cmd_subscriber_list_one,
 	    &o.json,
 	    &cause) == -1)
-		rc = cmd_subscriber_store_fail(s, cause);
+		rc = cmd_store_fail(s, cause);
 	return rc;
 }
 
@@ -882,8 +786,8 @@ cmd_subscriber_show_member(const struct store_member *m, void *arg)
 	}
 	printf("  %-20s %-12s %-9s since %s, consent %s", m->list,
 	    store_member_status_name(m->status), m->mode,
-	    cmd_subscriber_when(m->created_at, t, sizeof t),
-	    cmd_subscriber_when(m->consent_at, t2, sizeof t2));
+	    cmd_when(m->created_at, t, sizeof t),
+	    cmd_when(m->consent_at, t2, sizeof t2));
 	if (*m->consent_method != '\0')
 		printf(" (%s, %s)", m->consent_method, m->consent_source);
 	putchar('\n');
@@ -908,17 +812,18 @@ cmd_subscriber_show_cmd(struct cmd_ctx *ctx, int argc, char **argv)
 	    &nargs) != 0)
 		return EX_USAGE;
 	if (nargs != 1)
-		return cmd_subscriber_usage("%s: expected EMAIL", "show");
+		return cmd_usage_error(&cmd_subscriber, "%s: expected EMAIL",
+		    "show");
 	if ((conf = cmd_conf(ctx)) == NULL)
 		return EX_CONFIG;
-	if ((email = cmd_subscriber_address(argv[optind])) == NULL)
+	if ((email = cmd_address(&cmd_subscriber, argv[optind])) == NULL)
 		return EX_DATAERR;
 	if ((s = cmd_store(ctx, &rc)) == NULL) {
 		free(email);
 		return rc;
 	}
 	if ((found = store_subscriber_get(s, email, &sub, &cause)) == -1) {
-		rc = cmd_subscriber_store_fail(s, cause);
+		rc = cmd_store_fail(s, cause);
 		goto out;
 	}
 	if (!found) {
@@ -942,9 +847,9 @@ cmd_subscriber_show_cmd(struct cmd_ctx *ctx, int argc, char **argv)
 			printf(" (%s)", display);
 		free(display);
 		printf("\nname:     ");
-		cmd_subscriber_put_safe(stdout, sub.name);
+		cmd_put_safe(stdout, sub.name);
 		printf("\ncreated:  %s\n",
-		    cmd_subscriber_when(sub.created_at, t,
+		    cmd_when(sub.created_at, t,
 		    sizeof t));
 		attrs = cmd_subscriber_attrs_value(sub.attrs);
 		for (i = 0; i < value_object_len(attrs); i++) {
@@ -952,7 +857,7 @@ cmd_subscriber_show_cmd(struct cmd_ctx *ctx, int argc, char **argv)
 			    "          ", value_object_key(attrs, i));
 			if (value_string(value_object_value(attrs, i),
 			    NULL) != NULL)
-				cmd_subscriber_put_safe(stdout, value_string(
+				cmd_put_safe(stdout, value_string(
 				    value_object_value(attrs, i), NULL));
 			putchar('\n');
 		}
@@ -964,11 +869,11 @@ cmd_subscriber_show_cmd(struct cmd_ctx *ctx, int argc, char **argv)
 	if (store_member_walk_subscriber(s, sub.id,
 	    cmd_subscriber_show_member, &sh,
 	    &cause) == -1) {
-		rc = cmd_subscriber_store_fail(s, cause);
+		rc = cmd_store_fail(s, cause);
 		goto out;
 	}
 	if (o.json)
-		cmd_subscriber_print_json(v, 0);
+		cmd_print_json(v, 0);
 out:
 	value_free(v);
 	store_subscriber_clear(&sub);
@@ -1071,7 +976,7 @@ cmd_subscriber_skip(struct sub_import *im, unsigned long line, const char *addr,
 	im->skipped++;
 	printf("line %lu: ", line);
 	if (addr != NULL && *addr != '\0') {
-		cmd_subscriber_put_safe(stdout, addr);
+		cmd_put_safe(stdout, addr);
 		printf(": ");
 	}
 	if (first != 0)
@@ -1267,7 +1172,7 @@ cmd_subscriber_import_row(struct sub_import *im, const struct csv_record *r,
 	    m.status == STORE_MEMBER_BOUNCED) {
 		reason = xprintf("%s from %s on %s; not added again",
 		    store_member_status_name(m.status), im->list->slug,
-		    cmd_subscriber_when(m.status == STORE_MEMBER_UNSUBSCRIBED ?
+		    cmd_when(m.status == STORE_MEMBER_UNSUBSCRIBED ?
 		    m.unsubscribed_at : m.updated_at, t, sizeof t));
 		cmd_subscriber_skip(im, r->line, email, reason, 0);
 		goto done;
@@ -1314,8 +1219,8 @@ cmd_subscriber_import(struct cmd_ctx *ctx, int argc, char **argv)
 	    OPT_DRY_RUN, 0 }, &o, &nargs) != 0)
 		return EX_USAGE;
 	if (nargs != 2)
-		return cmd_subscriber_usage("%s: expected LIST FILE.csv",
-		    "import");
+		return cmd_usage_error(&cmd_subscriber,
+		    "%s: expected LIST FILE.csv", "import");
 	path = argv[optind + 1];
 	if ((conf = cmd_conf(ctx)) == NULL)
 		return EX_CONFIG;
@@ -1331,7 +1236,7 @@ cmd_subscriber_import(struct cmd_ctx *ctx, int argc, char **argv)
 		base++;
 	else
 		base = path;
-	detail = cmd_subscriber_source();
+	detail = cmd_who();
 	im.source = xprintf("%s (%s)", base, detail);
 	free(detail);
 	cr = csv_reader_new(f);
@@ -1396,7 +1301,7 @@ cmd_subscriber_import(struct cmd_ctx *ctx, int argc, char **argv)
 	goto out;
 
 fail:
-	rc = cmd_subscriber_store_fail(im.s, cause);
+	rc = cmd_store_fail(im.s, cause);
 	cause = NULL;
 out:
 	free(cause);
@@ -1517,8 +1422,8 @@ cmd_subscriber_export(struct cmd_ctx *ctx, int argc, char **argv)
 	    &nargs) != 0)
 		return EX_USAGE;
 	if (nargs != 1 && nargs != 2)
-		return cmd_subscriber_usage("%s: expected LIST [FILE.csv]",
-		    "export");
+		return cmd_usage_error(&cmd_subscriber,
+		    "%s: expected LIST [FILE.csv]", "export");
 	if (cmd_subscriber_status_mask(o.status, (1U << STORE_MEMBER_PENDING) |
 	    (1U << STORE_MEMBER_CONFIRMED), &mask) != 0)
 		return EX_USAGE;
@@ -1535,7 +1440,7 @@ cmd_subscriber_export(struct cmd_ctx *ctx, int argc, char **argv)
 	if (store_exec_sql(s, "BEGIN", &cause) != 0 ||
 	    store_member_walk(s, l->slug, mask, cmd_subscriber_export_keys, &ex,
 	    &cause) == -1) {
-		rc = cmd_subscriber_store_fail(s, cause);
+		rc = cmd_store_fail(s, cause);
 		goto out;
 	}
 	qsort(ex.keys, ex.nkeys, sizeof *ex.keys,
@@ -1565,7 +1470,7 @@ cmd_subscriber_export(struct cmd_ctx *ctx, int argc, char **argv)
 		ex.error = errno;
 	else if (store_member_walk(s, l->slug, mask,
 	    cmd_subscriber_export_row, &ex, &cause) == -1) {
-		rc = cmd_subscriber_store_fail(s, cause);
+		rc = cmd_store_fail(s, cause);
 		goto out;
 	}
 	if (fflush(ex.f) == EOF && ex.error == 0)
@@ -1608,17 +1513,18 @@ cmd_subscriber_forget(struct cmd_ctx *ctx, int argc, char **argv)
 	if (cmd_subscriber_getopt(argc, argv, "", &o, &nargs) != 0)
 		return EX_USAGE;
 	if (nargs != 1)
-		return cmd_subscriber_usage("%s: expected EMAIL", "forget");
+		return cmd_usage_error(&cmd_subscriber, "%s: expected EMAIL",
+		    "forget");
 	if ((conf = cmd_conf(ctx)) == NULL)
 		return EX_CONFIG;
-	if ((email = cmd_subscriber_address(argv[optind])) == NULL)
+	if ((email = cmd_address(&cmd_subscriber, argv[optind])) == NULL)
 		return EX_DATAERR;
 	if ((s = cmd_store(ctx, &rc)) == NULL) {
 		free(email);
 		return rc;
 	}
 	if ((found = store_subscriber_forget(s, email, &cause)) == -1)
-		rc = cmd_subscriber_store_fail(s, cause);
+		rc = cmd_store_fail(s, cause);
 	else if (found)
 		printf("forgot %s: subscriber, lists, attributes and history "
 		    "erased; only a one-way hash is kept so that the address "
@@ -1645,7 +1551,7 @@ cmd_subscriber_export_person(struct cmd_ctx *ctx, int argc, char **argv)
 	if (cmd_subscriber_getopt(argc, argv, "", &o, &nargs) != 0)
 		return EX_USAGE;
 	if (nargs != 1)
-		return cmd_subscriber_usage("%s: expected EMAIL",
+		return cmd_usage_error(&cmd_subscriber, "%s: expected EMAIL",
 		    "export-person");
 	if ((conf = cmd_conf(ctx)) == NULL)
 		return EX_CONFIG;
@@ -1658,8 +1564,8 @@ cmd_subscriber_export_person(struct cmd_ctx *ctx, int argc, char **argv)
 		while (len > 0 && (arg[len - 1] == ' ' || arg[len - 1] == '\t'))
 			len--;
 		if (len == 0)
-			return cmd_subscriber_usage("%s: EMAIL is empty",
-			    "export-person");
+			return cmd_usage_error(&cmd_subscriber,
+			    "%s: EMAIL is empty", "export-person");
 		email = xstrndup(arg, len);
 	}
 	if ((s = cmd_store(ctx, &rc)) == NULL) {
@@ -1667,9 +1573,9 @@ cmd_subscriber_export_person(struct cmd_ctx *ctx, int argc, char **argv)
 		return rc;
 	}
 	if ((v = store_subscriber_person(s, email, &cause)) == NULL)
-		rc = cmd_subscriber_store_fail(s, cause);
+		rc = cmd_store_fail(s, cause);
 	else {
-		cmd_subscriber_print_json(v, 1);
+		cmd_print_json(v, 1);
 		value_free(v);
 	}
 	free(email);
@@ -1712,7 +1618,8 @@ cmd_subscriber_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			return cmd_subscriber_cmds[i].fn(ctx, argc - 1,
 			    argv + 1);
 	}
-	return cmd_subscriber_usage("unknown command \"%s\"", argv[1]);
+	return cmd_usage_error(&cmd_subscriber, "unknown command \"%s\"",
+	    argv[1]);
 }
 
 const struct cmd cmd_subscriber = {

@@ -10,11 +10,13 @@
 #ifndef POSTROOM_CMD_H
 #define POSTROOM_CMD_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <sysexits.h>
 
 struct conf;
 struct store;
+struct value;
 
 struct cmd_ctx {
 	const char	 *conf_path;	/* -c, else $POSTROOM_CONFIG, else default */
@@ -50,8 +52,50 @@ struct conf	*cmd_conf(struct cmd_ctx *);
  */
 struct store	*cmd_store(struct cmd_ctx *, int *exitcode);
 
+/*
+ * Open a database of the command's own (it closes it with store_close).
+ * On failure print why and return NULL with *exitcode set: EX_TEMPFAIL
+ * when the database is busy, EX_UNAVAILABLE when it cannot be opened.
+ */
+struct store	*cmd_store_open(struct conf *, int *exitcode);
+
+/*
+ * A store failure at run time: print "postroom: CAUSE" (or "database
+ * failure" when there is none) once, free cause, and return the exit code:
+ * EX_TEMPFAIL when the database is busy, else EX_SOFTWARE.
+ */
+int		 cmd_store_fail(struct store *, char *cause);
+
 /* Print "usage: postroom NAME USAGE" to f. */
 void		 cmd_usage(const struct cmd *, FILE *f);
+
+/*
+ * A usage error: print "postroom: NAME: " and fmt (with its one %s, arg)
+ * on a line, then the usage, to stderr.  Returns EX_USAGE.
+ */
+int		 cmd_usage_error(const struct cmd *, const char *fmt,
+		     const char *arg);
+
+/* Print text from outside for a terminal: controls become '?'. */
+void		 cmd_put_safe(FILE *, const char *);
+
+/* Who is at the keyboard, for records: "cli:USER".  The caller frees it. */
+char		*cmd_who(void);
+
+/* t as local "YYYY-MM-DD HH:MM" in buf; "-" (not buf) when t is 0. */
+const char	*cmd_when(int64_t t, char *buf, size_t len);
+
+/* t as a UTC "YYYY-MM-DDTHH:MM:SSZ" string value; null when t is 0. */
+struct value	*cmd_iso(int64_t t);
+
+/*
+ * Normalise an address given on the command line; or print "postroom:
+ * NAME: invalid address "ARG": why" and return NULL.  The caller frees it.
+ */
+char		*cmd_address(const struct cmd *, const char *arg);
+
+/* v as JSON and a newline on stdout: 0, or -1 when stdout fails. */
+int		 cmd_print_json(const struct value *, int pretty);
 
 /*
  * True when argv holds -h or --help before any "--": a command calls this

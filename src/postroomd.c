@@ -30,6 +30,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "cmd.h"
 #include "conf.h"
 #include "deliver.h"
@@ -464,14 +465,9 @@ main(int argc, char **argv)
 			cpath = optarg;
 			break;
 		case 'o':
-			if (strchr(optarg, '=') == NULL) {
-				fprintf(stderr, "postroomd: -o %s: expected "
-				    "NAME=VALUE\n", optarg);
+			if (cli_override("postroomd", &d.overrides,
+			    &d.noverrides, optarg) == -1)
 				return EX_USAGE;
-			}
-			d.overrides = xreallocarray(d.overrides,
-			    d.noverrides + 1, sizeof *d.overrides);
-			d.overrides[d.noverrides++] = optarg;
 			break;
 		case 'f':
 			foreground = 1;
