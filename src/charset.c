@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "charset.h"
+#include "log.h"
 #include "utf8.h"
 
 enum charset_kind {
@@ -79,6 +80,14 @@ static const uint16_t charset_1252_high[32] = {
 };
 
 #define CHARSET_NAME_MAX	40
+
+uint32_t
+charset_1252_c1(unsigned int c)
+{
+	if (c < 0x80 || c > 0x9f)
+		fatalx("%s: byte 0x%x is not in 0x80..0x9f", __func__, c);
+	return charset_1252_high[c - 0x80];
+}
 
 /*
  * Append s[0..len), valid UTF-8, to b; past the cap, append the longest
@@ -188,7 +197,7 @@ charset_1252(struct buf *out, const char *s, size_t len, int *flags)
 		start = i + 1;
 		if (p[i] >= 0xa0)
 			cp = p[i];
-		else if ((cp = charset_1252_high[p[i] - 0x80]) == 0) {
+		else if ((cp = charset_1252_c1(p[i])) == 0) {
 			cp = UTF8_REPLACEMENT;
 			*flags |= CHARSET_REPAIRED;
 		}

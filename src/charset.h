@@ -24,6 +24,7 @@
 #define POSTROOM_CHARSET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct buf;
 
@@ -48,5 +49,11 @@ int	 charset_guess(struct buf *out, const char *s, size_t len, int *flags);
 
 /* 1 when charset_to_utf8() converts name without guessing, else 0. */
 int	 charset_known(const char *name);
+
+/*
+ * The code point windows-1252 gives byte c, 0x80 to 0x9f (HTML5 reads
+ * &#128; to &#159; the same way); 0 where windows-1252 leaves c undefined.
+ */
+uint32_t charset_1252_c1(unsigned int c);
 
 #endif

@@ -11,23 +11,12 @@
 #include <strings.h>
 
 #include "form.h"
+#include "hex.h"
 #include "utf8.h"
 #include "xmalloc.h"
 
 #define FORM_PART_HEADERS	16	/* header lines in one part */
 #define FORM_PARAM_MAX		256	/* a parameter's value */
-
-static int
-form_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Valid UTF-8 without a NUL: what every name and value must be. */
 static const char *
@@ -130,8 +119,8 @@ form_decode(const char *s, size_t len, size_t off, size_t *outlen,
 			out[n++] = ' ';
 		else if (s[i] == '%') {
 			if (len - i < 3 ||
-			    (hi = form_hex((unsigned char)s[i + 1])) == -1 ||
-			    (lo = form_hex((unsigned char)s[i + 2])) == -1) {
+			    (hi = hex_digit((unsigned char)s[i + 1])) == -1 ||
+			    (lo = hex_digit((unsigned char)s[i + 2])) == -1) {
 				*cause = xprintf("bad %%-escape at byte %zu: "
 				    "it needs two hex digits", off + i + 1);
 				free(out);

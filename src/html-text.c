@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "charset.h"
 #include "html-text.h"
 #include "utf8.h"
 
@@ -104,14 +105,6 @@ static const struct html_text_entity html_text_entities[] = {
 	{ "check", 0x2713, 0 }, { "star", 0x2606, 0 },
 	{ "hyphen", 0x2010, 0 }, { "dash", 0x2010, 0 },
 	{ "nbsp", 0xa0, 1 },
-};
-
-/* windows-1252 for &#128; to &#159; (HTML5); 0 where undefined. */
-static const uint16_t html_text_c1[32] = {
-	0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
-	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017d, 0,
-	0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
-	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0, 0x017e, 0x0178,
 };
 
 #define HTML_TEXT_NAME_MAX	32
@@ -300,7 +293,7 @@ html_text_ref(struct html_text_state *st, const char *p, size_t len)
 		if (i < len && p[i] == ';')
 			i++;
 		if (cp >= 0x80 && cp <= 0x9f)
-			cp = html_text_c1[cp - 0x80];
+			cp = charset_1252_c1(cp);
 		if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 			cp = UTF8_REPLACEMENT;
 		html_text_cp(st, cp);

@@ -36,6 +36,7 @@
 #include "buf.h"
 #include "charset.h"
 #include "conf.h"
+#include "hex.h"
 #include "html-text.h"
 #include "message.h"
 #include "mime-parse.h"
@@ -188,18 +189,6 @@ mime_parse_lower(char *s)
 }
 
 static int
-mime_parse_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
 mime_parse_name_is(const struct mime_parse_field *f, const char *name)
 {
 	return strlen(name) == f->namelen &&
@@ -326,8 +315,8 @@ mime_parse_ew_decode(struct buf *out, char enc, const char *s, size_t len)
 				c = ' ';
 			else if (c == '=') {
 				if (i + 2 >= len ||
-				    (hi = mime_parse_hex(s[i + 1])) == -1 ||
-				    (lo = mime_parse_hex(s[i + 2])) == -1)
+				    (hi = hex_digit(s[i + 1])) == -1 ||
+				    (lo = hex_digit(s[i + 2])) == -1)
 					return -1;
 				c = (char)(hi * 16 + lo);
 				i += 2;
@@ -951,6 +940,32 @@ mime_parse_to_add(struct mime_parse_ctx *ctx)
 }
 
 /*
+ * One mailbox of an address field: into *one when one is not NULL, else
+ * appended to m->to.  1 when the field needs no more mailboxes (*one is
+ * set, or m->to is full), else 0.
+ */
+static int
+mime_parse_mailbox(struct mime_parse_ctx *ctx, struct mailimf_mailbox *mb,
+    struct message_address *one)
+{
+	struct message_address	*a;
+
+	if (one != NULL) {
+		mime_parse_addr_set(ctx, one, mb->mb_display_name,
+		    mb->mb_addr_spec);
+		return 1;
+	}
+	if (ctx->m->nto >= ctx->lim->max_addresses) {
+		mime_parse_limit(ctx, "more than %zu addresses",
+		    ctx->lim->max_addresses);
+		return 1;
+	}
+	a = mime_parse_to_add(ctx);
+	mime_parse_addr_set(ctx, a, mb->mb_display_name, mb->mb_addr_spec);
+	return 0;
+}
+
+/*
  * An address field: into *one (the first mailbox) when one is not NULL,
  * else every mailbox appended to m->to.
  */
@@ -960,7 +975,6 @@ mime_parse_addresses(struct mime_parse_ctx *ctx,
 {
 	struct mailimf_address_list	*list = NULL;
 	struct mailimf_address		*ad;
-	struct mailimf_mailbox		*mb;
 	clist				*mbs;
 	clistiter			*it, *jt;
 	struct message_address		*a;
@@ -1019,20 +1033,9 @@ mime_parse_addresses(struct mime_parse_ctx *ctx,
 		ad = clist_content(it);
 		mbs = NULL;
 		if (ad->ad_type == MAILIMF_ADDRESS_MAILBOX) {
-			mb = ad->ad_data.ad_mailbox;
-			if (one != NULL) {
-				mime_parse_addr_set(ctx, one,
-				    mb->mb_display_name, mb->mb_addr_spec);
+			if (mime_parse_mailbox(ctx, ad->ad_data.ad_mailbox,
+			    one) != 0)
 				break;
-			}
-			if (ctx->m->nto >= ctx->lim->max_addresses) {
-				mime_parse_limit(ctx, "more than %zu "
-				    "addresses", ctx->lim->max_addresses);
-				break;
-			}
-			a = mime_parse_to_add(ctx);
-			mime_parse_addr_set(ctx, a, mb->mb_display_name,
-			    mb->mb_addr_spec);
 			continue;
 		}
 		if (ad->ad_type == MAILIMF_ADDRESS_GROUP &&
@@ -1040,20 +1043,9 @@ mime_parse_addresses(struct mime_parse_ctx *ctx,
 			mbs = ad->ad_data.ad_group->grp_mb_list->mb_list;
 		for (jt = mbs != NULL ? clist_begin(mbs) : NULL; jt != NULL;
 		    jt = clist_next(jt)) {
-			mb = clist_content(jt);
-			if (one != NULL) {
-				mime_parse_addr_set(ctx, one,
-				    mb->mb_display_name, mb->mb_addr_spec);
+			if (mime_parse_mailbox(ctx, clist_content(jt),
+			    one) != 0)
 				break;
-			}
-			if (ctx->m->nto >= ctx->lim->max_addresses) {
-				mime_parse_limit(ctx, "more than %zu "
-				    "addresses", ctx->lim->max_addresses);
-				break;
-			}
-			a = mime_parse_to_add(ctx);
-			mime_parse_addr_set(ctx, a, mb->mb_display_name,
-			    mb->mb_addr_spec);
 		}
 		if (one != NULL && *one->addr != '\0')
 			break;
@@ -1202,8 +1194,8 @@ mime_parse_pct(struct buf *out, const char *s)
 	int	hi, lo;
 
 	for (; *s != '\0'; s++) {
-		if (*s == '%' && (hi = mime_parse_hex(s[1])) != -1 &&
-		    (lo = mime_parse_hex(s[2])) != -1) {
+		if (*s == '%' && (hi = hex_digit(s[1])) != -1 &&
+		    (lo = hex_digit(s[2])) != -1) {
 			(void)buf_addc(out, (char)(hi * 16 + lo));
 			s += 2;
 		} else

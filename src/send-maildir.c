@@ -29,6 +29,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "maildir.h"
 #include "transport.h"
 #include "xmalloc.h"
 
@@ -52,25 +53,6 @@ struct transport {
 	size_t				 cdone;
 };
 
-static int
-send_maildir_mkdirs(const char *path, char **cause)
-{
-	static const char *const subs[] = { "", "/tmp", "/new", "/cur" };
-	char	*p;
-	size_t	 i;
-
-	for (i = 0; i < sizeof subs / sizeof subs[0]; i++) {
-		p = xprintf("%s%s", path, subs[i]);
-		if (mkdir(p, 0700) == -1 && errno != EEXIST) {
-			xasprintf(cause, "%s: %s", p, strerror(errno));
-			free(p);
-			return -1;
-		}
-		free(p);
-	}
-	return 0;
-}
-
 static struct transport *
 send_maildir_open(const struct conf *conf, char **cause)
 {
@@ -88,7 +70,7 @@ send_maildir_open(const struct conf *conf, char **cause)
 		xasprintf(cause, "%s: no path after maildir:", conf->smtp.url);
 		return NULL;
 	}
-	if (send_maildir_mkdirs(path, cause) == -1)
+	if (maildir_create(path, cause) == -1)
 		return NULL;
 
 	t = xcalloc(1, sizeof *t);

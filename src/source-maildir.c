@@ -22,6 +22,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "maildir.h"
 #include "source.h"
 #include "xmalloc.h"
 
@@ -61,32 +62,13 @@ source_msg_free(struct source_msg *msg)
 	memset(msg, 0, sizeof *msg);
 }
 
-static int
-source_maildir_mkdirs(const char *path, char **cause)
-{
-	static const char *const subs[] = { "", "/new", "/cur", "/tmp" };
-	char	*p;
-	size_t	 i;
-
-	for (i = 0; i < sizeof subs / sizeof subs[0]; i++) {
-		p = xprintf("%s%s", path, subs[i]);
-		if (mkdir(p, 0700) == -1 && errno != EEXIST) {
-			xasprintf(cause, "%s: %s", p, strerror(errno));
-			free(p);
-			return -1;
-		}
-		free(p);
-	}
-	return 0;
-}
-
 static struct source *
 source_maildir_open(const struct conf *conf, char **cause)
 {
 	struct source	*s;
 	char		*newdir;
 
-	if (source_maildir_mkdirs(conf->inbound.maildir, cause) == -1)
+	if (maildir_create(conf->inbound.maildir, cause) == -1)
 		return NULL;
 	s = xcalloc(1, sizeof *s);
 	s->path = xstrdup(conf->inbound.maildir);

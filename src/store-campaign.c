@@ -40,13 +40,11 @@ store_campaign_status_parse(const char *s, enum store_campaign_status *st)
 {
 	int	i;
 
-	for (i = 0; i < STORE_CAMPAIGN_NSTATUSES; i++) {
-		if (strcmp(s, store_campaign_statuses[i]) == 0) {
-			*st = (enum store_campaign_status)i;
-			return 0;
-		}
-	}
-	return -1;
+	if ((i = store_name_index(store_campaign_statuses,
+	    STORE_CAMPAIGN_NSTATUSES, s)) == -1)
+		return -1;
+	*st = (enum store_campaign_status)i;
+	return 0;
 }
 
 void
@@ -61,16 +59,6 @@ store_campaign_clear(struct store_campaign *c)
 	memset(c, 0, sizeof *c);
 }
 
-static char *
-store_campaign_text(struct store_stmt *st, int col)
-{
-	char	*s;
-
-	if ((s = store_column_text(st, col)) == NULL)
-		s = xstrdup("");
-	return s;
-}
-
 /* Fill c (zeroed) from a row of STORE_CAMPAIGN_COLUMNS; body not read. */
 static int
 store_campaign_row(struct store_stmt *st, struct store_campaign *c,
@@ -80,8 +68,8 @@ store_campaign_row(struct store_stmt *st, struct store_campaign *c,
 
 	memset(c, 0, sizeof *c);
 	c->id = store_column_int(st, 0);
-	c->list = store_campaign_text(st, 1);
-	c->subject = store_campaign_text(st, 2);
+	c->list = store_column_text_or(st, 1, "");
+	c->subject = store_column_text_or(st, 2, "");
 	c->template = store_column_text(st, 3);
 	if (c->template == NULL || *c->template == '\0') {
 		free(c->template);
@@ -98,8 +86,8 @@ store_campaign_row(struct store_stmt *st, struct store_campaign *c,
 	c->scheduled_at = store_column_int(st, 5);
 	c->started_at = store_column_int(st, 6);
 	c->finished_at = store_column_int(st, 7);
-	c->paused_reason = store_campaign_text(st, 8);
-	c->created_by = store_campaign_text(st, 9);
+	c->paused_reason = store_column_text_or(st, 8, "");
+	c->created_by = store_column_text_or(st, 9, "");
 	c->created_at = store_column_int(st, 10);
 	c->updated_at = store_column_int(st, 11);
 	return 0;
@@ -140,7 +128,7 @@ store_campaign_get(struct store *s, int64_t id, struct store_campaign *c,
 		if (store_campaign_row(st, c, cause) == -1)
 			rc = -1;
 		else
-			c->body = store_campaign_text(st, 12);
+			c->body = store_column_text_or(st, 12, "");
 	}
 	store_done(st);
 	return rc;
@@ -260,19 +248,13 @@ store_campaign_due(struct store *s, int64_t now, int64_t *ids, size_t max,
     size_t *n, char **cause)
 {
 	struct store_stmt	*st;
-	int			 rc;
 
 	*n = 0;
 	st = store_query(s, cause,
 	    "SELECT id FROM campaigns WHERE status = 'scheduled'"
 	    " AND scheduled_at <= ?1 ORDER BY scheduled_at, id LIMIT ?2",
 	    "II", now, (int64_t)max);
-	if (st == NULL)
-		return -1;
-	while ((rc = store_step(s, st, cause)) == 1 && *n < max)
-		ids[(*n)++] = store_column_int(st, 0);
-	store_done(st);
-	return rc == -1 ? -1 : 0;
+	return store_step_ids(s, st, ids, max, n, cause);
 }
 
 int
@@ -280,7 +262,6 @@ store_campaign_idle(struct store *s, int64_t *ids, size_t max, size_t *n,
     char **cause)
 {
 	struct store_stmt	*st;
-	int			 rc;
 
 	*n = 0;
 	st = store_query(s, cause,
@@ -288,12 +269,7 @@ store_campaign_idle(struct store *s, int64_t *ids, size_t max, size_t *n,
 	    " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.campaign_id = c.id"
 	    " AND o.state IN ('queued', 'sending', 'deferred'))"
 	    " ORDER BY c.id LIMIT ?", "I", (int64_t)max);
-	if (st == NULL)
-		return -1;
-	while ((rc = store_step(s, st, cause)) == 1 && *n < max)
-		ids[(*n)++] = store_column_int(st, 0);
-	store_done(st);
-	return rc == -1 ? -1 : 0;
+	return store_step_ids(s, st, ids, max, n, cause);
 }
 
 int

@@ -101,18 +101,12 @@ store_digest_members(struct store *s, const char *list, int64_t since,
 		m = &out[(*n)++];
 		memset(m, 0, sizeof *m);
 		m->sub.id = store_column_int(st, 0);
-		m->sub.email = store_column_text(st, 1);
-		m->sub.name = store_column_text(st, 2);
-		m->sub.attrs = store_column_text(st, 3);
+		m->sub.email = store_column_text_or(st, 1, "");
+		m->sub.name = store_column_text_or(st, 2, "");
+		m->sub.attrs = store_column_text_or(st, 3, "{}");
 		m->sub.created_at = store_column_int(st, 4);
 		m->digest_mode = store_column_int(st, 5) != 0;
 		m->confirmed_at = store_column_int(st, 6);
-		if (m->sub.email == NULL)
-			m->sub.email = xstrdup("");
-		if (m->sub.name == NULL)
-			m->sub.name = xstrdup("");
-		if (m->sub.attrs == NULL)
-			m->sub.attrs = xstrdup("{}");
 	}
 	store_done(st);
 	return rc == -1 ? -1 : 0;
@@ -124,7 +118,6 @@ store_digest_held(struct store *s, const char *list,
     int64_t *ids, size_t max, size_t *n, char **cause)
 {
 	struct store_stmt	*st;
-	int			 rc;
 
 	*n = 0;
 	st = store_query(s, cause, "SELECT c.id"
@@ -132,12 +125,7 @@ store_digest_held(struct store *s, const char *list,
 	    " ORDER BY c.started_at, c.id LIMIT ?7", "tIIItII", list, since,
 	    end, m->sub.id, m->digest_mode ? "digest" : "immediate",
 	    m->confirmed_at, (int64_t)max);
-	if (st == NULL)
-		return -1;
-	while ((rc = store_step(s, st, cause)) == 1 && *n < max)
-		ids[(*n)++] = store_column_int(st, 0);
-	store_done(st);
-	return rc == -1 ? -1 : 0;
+	return store_step_ids(s, st, ids, max, n, cause);
 }
 
 int
@@ -187,16 +175,6 @@ store_digest_enquiry_clear(struct store_digest_enquiry *e)
 	memset(e, 0, sizeof *e);
 }
 
-static char *
-store_digest_text(struct store_stmt *st, int col)
-{
-	char	*v;
-
-	if ((v = store_column_text(st, col)) == NULL)
-		v = xstrdup("");
-	return v;
-}
-
 int
 store_digest_enquiries(struct store *s, const char *lead, int64_t since,
     int64_t end, int raw, struct store_digest_enquiry *out, size_t max,
@@ -230,12 +208,12 @@ store_digest_enquiries(struct store *s, const char *lead, int64_t since,
 		e = &out[(*n)++];
 		memset(e, 0, sizeof *e);
 		e->id = store_column_int(st, 0);
-		e->reference = store_digest_text(st, 1);
-		e->sender = store_digest_text(st, 2);
-		e->sender_name = store_digest_text(st, 3);
-		e->subject = store_digest_text(st, 4);
-		e->lead = store_digest_text(st, 5);
-		e->rule = store_digest_text(st, 6);
+		e->reference = store_column_text_or(st, 1, "");
+		e->sender = store_column_text_or(st, 2, "");
+		e->sender_name = store_column_text_or(st, 3, "");
+		e->subject = store_column_text_or(st, 4, "");
+		e->lead = store_column_text_or(st, 5, "");
+		e->rule = store_column_text_or(st, 6, "");
 		e->received_at = store_column_int(st, 7);
 		e->routed_at = store_column_int(st, 8);
 		if (!store_column_is_null(st, 9)) {

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "store-int.h"
-#include "xmalloc.h"
 
 #define ENQUIRY_COLUMNS \
 	"id, reference, message_id, content_hash, sender, sender_name," \
@@ -36,34 +35,26 @@ store_enquiry_clear(struct store_enquiry *e)
 	memset(e, 0, sizeof *e);
 }
 
-static char *
-store_enquiry_text(struct store_stmt *st, int col)
-{
-	char	*s = store_column_text(st, col);
-
-	return s != NULL ? s : xstrdup("");
-}
-
 static void
 store_enquiry_row(struct store_stmt *st, struct store_enquiry *e)
 {
 	memset(e, 0, sizeof *e);
 	e->id = store_column_int(st, 0);
-	e->reference = store_enquiry_text(st, 1);
+	e->reference = store_column_text_or(st, 1, "");
 	e->message_id = store_column_text(st, 2);	/* NULL stays NULL */
-	e->content_hash = store_enquiry_text(st, 3);
-	e->sender = store_enquiry_text(st, 4);
-	e->sender_name = store_enquiry_text(st, 5);
-	e->subject = store_enquiry_text(st, 6);
-	e->lead = store_enquiry_text(st, 7);
-	e->rule = store_enquiry_text(st, 8);
+	e->content_hash = store_column_text_or(st, 3, "");
+	e->sender = store_column_text_or(st, 4, "");
+	e->sender_name = store_column_text_or(st, 5, "");
+	e->subject = store_column_text_or(st, 6, "");
+	e->lead = store_column_text_or(st, 7, "");
+	e->rule = store_column_text_or(st, 8, "");
 	e->score = store_column_double(st, 9);
-	e->reason = store_enquiry_text(st, 10);
-	e->source = store_enquiry_text(st, 11);
+	e->reason = store_column_text_or(st, 10, "");
+	e->source = store_column_text_or(st, 11, "");
 	e->received_at = store_column_int(st, 12);
 	e->routed_at = store_column_int(st, 13);
-	e->parse_status = store_enquiry_text(st, 14);
-	e->ack = store_enquiry_text(st, 15);
+	e->parse_status = store_column_text_or(st, 14, "");
+	e->ack = store_column_text_or(st, 15, "");
 }
 
 /* Step a one-row query into *out: 1 found, 0 not, -1. */

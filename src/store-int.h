@@ -36,16 +36,29 @@ struct store_stmt *store_query(struct store *, char **cause, const char *sql,
 /* 1 for a row, 0 when done, -1 on error. */
 int		 store_step(struct store *, struct store_stmt *, char **cause);
 void		 store_done(struct store_stmt *);
+/*
+ * The first column of st's rows into ids from ids[*n], up to max in all,
+ * then store_done(st): 0, or -1 (also for a NULL st, a failed query).
+ */
+int		 store_step_ids(struct store *, struct store_stmt *,
+		    int64_t *ids, size_t max, size_t *n, char **cause);
 /* First column of the first row: 1 with *value, 0 no row or NULL, -1. */
 int		 store_query_int(struct store *, int64_t *value, char **cause,
 		    const char *sql, const char *fmt, ...);
 
 char		*store_column_text(struct store_stmt *, int col); /* new, or NULL */
+/* A column as a new string, a copy of dflt for an SQL NULL. */
+char		*store_column_text_or(struct store_stmt *, int col,
+		    const char *dflt);
 const char	*store_column_peek(struct store_stmt *, int col); /* till next step */
 int64_t		 store_column_int(struct store_stmt *, int col);
 double		 store_column_double(struct store_stmt *, int col);
 const void	*store_column_blob(struct store_stmt *, int col, size_t *len);
 int		 store_column_is_null(struct store_stmt *, int col);
 int64_t		 store_last_insert_id(struct store *);
+
+/* The index of name in names[0..n), or -1: for the *_parse functions. */
+int		 store_name_index(const char *const *names, int n,
+		    const char *name);
 
 #endif

@@ -51,13 +51,11 @@ store_member_status_parse(const char *name, enum store_member_status *st)
 {
 	int	i;
 
-	for (i = 0; i < STORE_MEMBER_NSTATUSES; i++) {
-		if (strcmp(name, store_member_statuses[i]) == 0) {
-			*st = i;
-			return 0;
-		}
-	}
-	return -1;
+	if ((i = store_name_index(store_member_statuses,
+	    STORE_MEMBER_NSTATUSES, name)) == -1)
+		return -1;
+	*st = i;
+	return 0;
 }
 
 void
@@ -642,6 +640,63 @@ store_subscriber_colint(struct store_stmt *st, int col)
 	return value_new_int((long long)store_column_int(st, col));
 }
 
+/* How store_subscriber_rows() shows one column of an access request. */
+enum store_subscriber_kind {
+	STORE_SUBSCRIBER_TEXT,	/* string, or null */
+	STORE_SUBSCRIBER_INT,	/* number, or null */
+	STORE_SUBSCRIBER_TIME,	/* ISO 8601, or null for 0 */
+	STORE_SUBSCRIBER_BOOL,	/* true when not 0 */
+};
+
+struct store_subscriber_field {
+	const char			*name;
+	enum store_subscriber_kind	 kind;
+};
+
+/*
+ * Append to list one object per row of st, field i from column i, and
+ * finish st: 0, or -1 with *cause.
+ */
+static int
+store_subscriber_rows(struct store *s, struct store_stmt *st,
+    const struct store_subscriber_field *fields, struct value *list,
+    char **cause)
+{
+	struct value	*o, *v;
+	size_t		 i;
+	int		 rc, col;
+
+	while ((rc = store_step(s, st, cause)) == 1) {
+		o = value_new_object();
+		for (i = 0; fields[i].name != NULL; i++) {
+			col = (int)i;
+			switch (fields[i].kind) {
+			case STORE_SUBSCRIBER_TEXT:
+				v = store_subscriber_col(st, col);
+				break;
+			case STORE_SUBSCRIBER_INT:
+				v = store_subscriber_colint(st, col);
+				break;
+			case STORE_SUBSCRIBER_TIME:
+				v = store_subscriber_time(
+				    store_column_int(st, col));
+				break;
+			case STORE_SUBSCRIBER_BOOL:
+				v = value_new_bool(
+				    store_column_int(st, col) != 0);
+				break;
+			default:
+				fatalx("%s: bad field kind %d", __func__,
+				    (int)fields[i].kind);
+			}
+			value_object_set(o, fields[i].name, v);
+		}
+		value_list_append(list, o);
+	}
+	store_done(st);
+	return rc == -1 ? -1 : 0;
+}
+
 static int
 store_subscriber_person_member(const struct store_member *m, void *arg)
 {
@@ -668,6 +723,46 @@ store_subscriber_person_member(const struct store_member *m, void *arg)
 	value_list_append(list, o);
 	return 0;
 }
+
+/*
+ * What an access request shows of each table: field i is column i; a
+ * NULL name ends the list.
+ */
+static const struct store_subscriber_field store_subscriber_outbox[] = {
+	{ "id", STORE_SUBSCRIBER_INT },
+	{ "kind", STORE_SUBSCRIBER_TEXT },
+	{ "state", STORE_SUBSCRIBER_TEXT },
+	{ "campaign_id", STORE_SUBSCRIBER_INT },
+	{ "attempts", STORE_SUBSCRIBER_INT },
+	{ "last_code", STORE_SUBSCRIBER_INT },
+	{ "created_at", STORE_SUBSCRIBER_TIME },
+	{ "sent_at", STORE_SUBSCRIBER_TIME },
+	{ NULL, 0 },
+};
+static const struct store_subscriber_field store_subscriber_bounces[] = {
+	{ "kind", STORE_SUBSCRIBER_TEXT },
+	{ "status", STORE_SUBSCRIBER_TEXT },
+	{ "diagnostic", STORE_SUBSCRIBER_TEXT },
+	{ "received_at", STORE_SUBSCRIBER_TIME },
+	{ NULL, 0 },
+};
+static const struct store_subscriber_field store_subscriber_enquiries[] = {
+	{ "reference", STORE_SUBSCRIBER_TEXT },
+	{ "received_at", STORE_SUBSCRIBER_TIME },
+	{ "sender_name", STORE_SUBSCRIBER_TEXT },
+	{ "subject", STORE_SUBSCRIBER_TEXT },
+	{ "lead", STORE_SUBSCRIBER_TEXT },
+	{ "reason", STORE_SUBSCRIBER_TEXT },
+	{ "message_kept", STORE_SUBSCRIBER_BOOL },
+	{ NULL, 0 },
+};
+static const struct store_subscriber_field store_subscriber_events[] = {
+	{ "at", STORE_SUBSCRIBER_TIME },
+	{ "kind", STORE_SUBSCRIBER_TEXT },
+	{ "subject", STORE_SUBSCRIBER_TEXT },
+	{ "detail", STORE_SUBSCRIBER_TEXT },
+	{ NULL, 0 },
+};
 
 struct value *
 store_subscriber_person(struct store *s, const char *email, char **cause)
@@ -731,26 +826,8 @@ store_subscriber_person(struct store *s, const char *email, char **cause)
 	    " WHERE subscriber_id = ?1 OR rcpt_to = ?2 COLLATE NOCASE"
 	    " OR rcpt_to = ?3 COLLATE NOCASE ORDER BY id", "Itt",
 	    found ? sub.id : (int64_t)-1, email, display);
-	if (st == NULL)
-		goto fail;
-	while ((rc = store_step(s, st, cause)) == 1) {
-		o = value_new_object();
-		value_object_set(o, "id", store_subscriber_colint(st, 0));
-		value_object_set(o, "kind", store_subscriber_col(st, 1));
-		value_object_set(o, "state", store_subscriber_col(st, 2));
-		value_object_set(o, "campaign_id",
-		    store_subscriber_colint(st, 3));
-		value_object_set(o, "attempts", store_subscriber_colint(st, 4));
-		value_object_set(o, "last_code",
-		    store_subscriber_colint(st, 5));
-		value_object_set(o, "created_at",
-		    store_subscriber_time(store_column_int(st, 6)));
-		value_object_set(o, "sent_at",
-		    store_subscriber_time(store_column_int(st, 7)));
-		value_list_append(list, o);
-	}
-	store_done(st);
-	if (rc == -1)
+	if (st == NULL || store_subscriber_rows(s, st, store_subscriber_outbox,
+	    list, cause) == -1)
 		goto fail;
 
 	/* Step 3: bounces. */
@@ -761,19 +838,8 @@ store_subscriber_person(struct store *s, const char *email, char **cause)
 	    " WHERE subscriber_id = ?1 OR recipient = ?2 COLLATE NOCASE"
 	    " OR recipient = ?3 COLLATE NOCASE ORDER BY id", "Itt",
 	    found ? sub.id : (int64_t)-1, email, display);
-	if (st == NULL)
-		goto fail;
-	while ((rc = store_step(s, st, cause)) == 1) {
-		o = value_new_object();
-		value_object_set(o, "kind", store_subscriber_col(st, 0));
-		value_object_set(o, "status", store_subscriber_col(st, 1));
-		value_object_set(o, "diagnostic", store_subscriber_col(st, 2));
-		value_object_set(o, "received_at",
-		    store_subscriber_time(store_column_int(st, 3)));
-		value_list_append(list, o);
-	}
-	store_done(st);
-	if (rc == -1)
+	if (st == NULL || store_subscriber_rows(s, st, store_subscriber_bounces,
+	    list, cause) == -1)
 		goto fail;
 
 	/* Step 4: enquiries they sent (the record, not the raw message). */
@@ -784,23 +850,8 @@ store_subscriber_person(struct store *s, const char *email, char **cause)
 	    " reason, raw IS NOT NULL OR raw_path IS NOT NULL FROM enquiries"
 	    " WHERE sender = ?1 COLLATE NOCASE OR sender = ?2 COLLATE NOCASE"
 	    " ORDER BY id", "tt", email, display);
-	if (st == NULL)
-		goto fail;
-	while ((rc = store_step(s, st, cause)) == 1) {
-		o = value_new_object();
-		value_object_set(o, "reference", store_subscriber_col(st, 0));
-		value_object_set(o, "received_at",
-		    store_subscriber_time(store_column_int(st, 1)));
-		value_object_set(o, "sender_name", store_subscriber_col(st, 2));
-		value_object_set(o, "subject", store_subscriber_col(st, 3));
-		value_object_set(o, "lead", store_subscriber_col(st, 4));
-		value_object_set(o, "reason", store_subscriber_col(st, 5));
-		value_object_set(o, "message_kept",
-		    value_new_bool(store_column_int(st, 6) != 0));
-		value_list_append(list, o);
-	}
-	store_done(st);
-	if (rc == -1)
+	if (st == NULL || store_subscriber_rows(s, st,
+	    store_subscriber_enquiries, list, cause) == -1)
 		goto fail;
 
 	/* Step 5: the audit log. */
@@ -813,19 +864,8 @@ store_subscriber_person(struct store *s, const char *email, char **cause)
 	    " OR instr(lower(coalesce(subject, '') || ' ' ||"
 	    " coalesce(detail, '')), lower(?2)) > 0 ORDER BY id", "tt", email,
 	    display);
-	if (st == NULL)
-		goto fail;
-	while ((rc = store_step(s, st, cause)) == 1) {
-		o = value_new_object();
-		value_object_set(o, "at",
-		    store_subscriber_time(store_column_int(st, 0)));
-		value_object_set(o, "kind", store_subscriber_col(st, 1));
-		value_object_set(o, "subject", store_subscriber_col(st, 2));
-		value_object_set(o, "detail", store_subscriber_col(st, 3));
-		value_list_append(list, o);
-	}
-	store_done(st);
-	if (rc == -1)
+	if (st == NULL || store_subscriber_rows(s, st, store_subscriber_events,
+	    list, cause) == -1)
 		goto fail;
 
 	/* Step 6: whether the address is suppressed. */

@@ -216,6 +216,9 @@ static const char *const store_migrations[] = {
 	"    CHECK (kind = 'campaign' OR message IS NOT NULL)\n"
 	") STRICT;\n"
 	"CREATE INDEX outbox_due ON outbox (state, next_attempt_at);\n"
+	/* The delivery engine's queue in claim order: see store_outbox_due. */
+	"CREATE INDEX outbox_ready ON outbox (priority DESC, next_attempt_at)\n"
+	"    WHERE +state IN ('queued', 'deferred');\n"
 	"CREATE INDEX outbox_campaign ON outbox (campaign_id, state);\n"
 	"CREATE INDEX outbox_subscriber ON outbox (subscriber_id);\n"
 	"CREATE INDEX outbox_enquiry ON outbox (enquiry_id);\n"
@@ -337,6 +340,19 @@ static const char *const store_outbox_kinds[] = {
 
 /* --- names ------------------------------------------------------------ */
 
+/* The index of name in names[0..n), or -1. */
+int
+store_name_index(const char *const *names, int n, const char *name)
+{
+	int	i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(name, names[i]) == 0)
+			return i;
+	}
+	return -1;
+}
+
 const char *
 store_outbox_state_name(enum store_outbox_state st)
 {
@@ -350,13 +366,11 @@ store_outbox_state_parse(const char *name, enum store_outbox_state *st)
 {
 	int	i;
 
-	for (i = 0; i < STORE_OUTBOX_NSTATES; i++) {
-		if (strcmp(name, store_outbox_states[i]) == 0) {
-			*st = i;
-			return 0;
-		}
-	}
-	return -1;
+	if ((i = store_name_index(store_outbox_states, STORE_OUTBOX_NSTATES,
+	    name)) == -1)
+		return -1;
+	*st = i;
+	return 0;
 }
 
 const char *
@@ -372,13 +386,11 @@ store_outbox_kind_parse(const char *name, enum store_outbox_kind *kind)
 {
 	int	i;
 
-	for (i = 0; i < STORE_OUTBOX_NKINDS; i++) {
-		if (strcmp(name, store_outbox_kinds[i]) == 0) {
-			*kind = i;
-			return 0;
-		}
-	}
-	return -1;
+	if ((i = store_name_index(store_outbox_kinds, STORE_OUTBOX_NKINDS,
+	    name)) == -1)
+		return -1;
+	*kind = i;
+	return 0;
 }
 
 /* --- helpers: errors, statements, binding ----------------------------- */
@@ -612,6 +624,21 @@ store_query_int(struct store *s, int64_t *value, char **cause,
 	return rc;
 }
 
+/* Collect the first column of st's rows; see store-int.h. */
+int
+store_step_ids(struct store *s, struct store_stmt *st, int64_t *ids,
+    size_t max, size_t *n, char **cause)
+{
+	int	rc;
+
+	if (st == NULL)
+		return -1;
+	while ((rc = store_step(s, st, cause)) == 1 && *n < max)
+		ids[(*n)++] = store_column_int(st, 0);
+	store_done(st);
+	return rc == -1 ? -1 : 0;
+}
+
 /* A column as a new string (NULL for an SQL NULL). */
 char *
 store_column_text(struct store_stmt *st, int col)
@@ -621,6 +648,17 @@ store_column_text(struct store_stmt *st, int col)
 	if ((t = sqlite3_column_text((sqlite3_stmt *)st, col)) == NULL)
 		return NULL;
 	return xstrdup((const char *)t);
+}
+
+/* A column as a new string, or a copy of dflt for an SQL NULL. */
+char *
+store_column_text_or(struct store_stmt *st, int col, const char *dflt)
+{
+	char	*s;
+
+	if ((s = store_column_text(st, col)) == NULL)
+		s = xstrdup(dflt);
+	return s;
 }
 
 /* A column as a number (0 for an SQL NULL). */

@@ -58,10 +58,9 @@ static const char conf_text[] =
 static int
 group_setup(void **state)
 {
-	struct conf_errors	 errs = { 0 };
-	char			*path, *ov[2], *cause = NULL;
-	FILE			*f;
-	size_t			 i;
+	char	*path, *ov[2], *cause = NULL;
+	FILE	*f;
+	size_t	 i;
 
 	(void)state;
 	log_set_level(LOGL_ERROR);
@@ -83,10 +82,7 @@ group_setup(void **state)
 	fclose(f);
 	ov[0] = xprintf("general.templates=%s/templates", test_top());
 	ov[1] = xprintf("general.database=%s/unused.db", tmpdir);
-	conf = conf_load(path, ov, 2, &errs);
-	for (i = 0; i < errs.n; i++)
-		fprintf(stderr, "# %s\n", errs.msgs[i]);
-	conf_errors_free(&errs);
+	conf = test_conf_load(path, ov, 2);
 	free(ov[0]);
 	free(ov[1]);
 	free(path);
@@ -96,32 +92,18 @@ group_setup(void **state)
 static int
 group_teardown(void **state)
 {
-	char	*cmd;
-
 	(void)state;
 	conf_free(conf);
-	cmd = xprintf("rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "# could not remove %s\n", tmpdir);
-	free(cmd);
+	test_remove_dir(tmpdir);
 	return 0;
 }
 
 static int
 setup(void **state)
 {
-	char	*path, *cause = NULL;
-
 	(void)state;
-	path = xprintf("%s/t%d.db", tmpdir, ndb++);
-	s = store_open(path, &cause);
-	free(path);
-	if (s == NULL) {
-		fprintf(stderr, "# %s\n", cause);
-		free(cause);
-		return -1;
-	}
-	return 0;
+	s = test_store_new(tmpdir, &ndb);
+	return s != NULL ? 0 : -1;
 }
 
 static int

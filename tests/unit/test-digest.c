@@ -51,20 +51,16 @@ static int		 ndb;
 static struct conf *
 load_conf(const char *extra)
 {
-	struct conf_errors	 errs = { 0 };
-	struct conf		*c;
-	char			*path, *ov[3];
-	size_t			 i, n = 2;
+	struct conf	*c;
+	char		*path, *ov[3];
+	size_t		 i, n = 2;
 
 	path = xprintf("%s/tests/golden/digest/digest.conf", test_top());
 	ov[0] = xprintf("general.templates=%s/templates", test_top());
 	ov[1] = xprintf("general.database=%s/unused.db", tmpdir);
 	if (extra != NULL)
 		ov[n++] = xstrdup(extra);
-	c = conf_load(path, ov, n, &errs);
-	for (i = 0; i < errs.n; i++)
-		fprintf(stderr, "# %s\n", errs.msgs[i]);
-	conf_errors_free(&errs);
+	c = test_conf_load(path, ov, n);
 	for (i = 0; i < n; i++)
 		free(ov[i]);
 	free(path);
@@ -96,14 +92,9 @@ group_setup(void **state)
 static int
 group_teardown(void **state)
 {
-	char	*cmd;
-
 	(void)state;
 	conf_free(conf);
-	cmd = xprintf("rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "# could not remove %s\n", tmpdir);
-	free(cmd);
+	test_remove_dir(tmpdir);
 	return 0;
 }
 
@@ -111,18 +102,9 @@ group_teardown(void **state)
 static int
 setup(void **state)
 {
-	char	*path, *cause = NULL;
-
 	(void)state;
-	path = xprintf("%s/t%d.db", tmpdir, ndb++);
-	s = store_open(path, &cause);
-	free(path);
-	if (s == NULL) {
-		fprintf(stderr, "# %s\n", cause);
-		free(cause);
-		return -1;
-	}
-	return 0;
+	s = test_store_new(tmpdir, &ndb);
+	return s != NULL ? 0 : -1;
 }
 
 static int

@@ -39,9 +39,8 @@ static int		 have_python;
 static int
 group_setup(void **state)
 {
-	struct conf_errors	 errs = { 0 };
-	char			*path, *ov[1];
-	size_t			 i;
+	char	*path, *ov[1];
+	size_t	 i;
 
 	(void)state;
 	setenv("TZ", "Europe/London", 1);
@@ -50,10 +49,7 @@ group_setup(void **state)
 		key[i] = (unsigned char)(i * 7 + 1);
 	path = xprintf("%s/tests/data/newsletter.conf", test_top());
 	ov[0] = xprintf("general.templates=%s/templates", test_top());
-	conf = conf_load(path, ov, 1, &errs);
-	for (i = 0; i < errs.n; i++)
-		fprintf(stderr, "# %s\n", errs.msgs[i]);
-	conf_errors_free(&errs);
+	conf = test_conf_load(path, ov, 1);
 	free(path);
 	free(ov[0]);
 	if (conf == NULL)
@@ -67,14 +63,9 @@ group_setup(void **state)
 static int
 group_teardown(void **state)
 {
-	char	*cmd;
-
 	(void)state;
 	conf_free(conf);
-	cmd = xprintf("rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "# could not remove %s\n", tmpdir);
-	free(cmd);
+	test_remove_dir(tmpdir);
 	return 0;
 }
 

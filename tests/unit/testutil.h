@@ -2,7 +2,9 @@
  * testutil.h - what every cmocka unit test includes.
  *
  * cmocka wants its prerequisites first; tests also get the paths the runner
- * exports (POSTROOM_TOP, POSTROOM_SHARED) through these helpers.
+ * exports (POSTROOM_TOP, POSTROOM_SHARED) through these helpers, and the
+ * set-up that tests with a configuration, a temporary directory and a
+ * database per test share.
  */
 #ifndef POSTROOM_TESTUTIL_H
 #define POSTROOM_TESTUTIL_H
@@ -15,6 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+
+#include "conf.h"
+#include "store.h"
+#include "xmalloc.h"
 
 /* The repository's top directory (tests run from it). */
 static inline const char *
@@ -42,6 +48,53 @@ test_shared(void)
 	if ((f = fopen(probe, "r")) == NULL)
 		return NULL;
 	fclose(f);
+	return s;
+}
+
+/* conf_load(), each of its errors printed as a "# " comment. */
+static inline struct conf *
+test_conf_load(const char *path, char *const *ov, size_t nov)
+{
+	struct conf_errors	 errs = { 0 };
+	struct conf		*conf;
+	size_t			 i;
+
+	conf = conf_load(path, ov, nov, &errs);
+	for (i = 0; i < errs.n; i++)
+		fprintf(stderr, "# %s\n", errs.msgs[i]);
+	conf_errors_free(&errs);
+	return conf;
+}
+
+/* rm -rf dir; a failure is only reported. */
+static inline void
+test_remove_dir(const char *dir)
+{
+	char	*cmd;
+
+	cmd = xprintf("rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "# could not remove %s\n", dir);
+	free(cmd);
+}
+
+/*
+ * A new database dir/tN.db, N from *n (counted up): the store, or NULL
+ * with the reason printed as a "# " comment.
+ */
+static inline struct store *
+test_store_new(const char *dir, int *n)
+{
+	struct store	*s;
+	char		*path, *cause = NULL;
+
+	path = xprintf("%s/t%d.db", dir, (*n)++);
+	s = store_open(path, &cause);
+	free(path);
+	if (s == NULL) {
+		fprintf(stderr, "# %s\n", cause);
+		free(cause);
+	}
 	return s;
 }
 
