@@ -15,11 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
@@ -43,6 +46,72 @@ crypto_hmac_sha256(const void *key, size_t keylen, const void *data,
 	OPENSSL_cleanse(full, sizeof full);
 }
 
+/* --- HMAC under a prepared key ----------------------------------------- */
+
+struct crypto_hmac {
+	EVP_MAC_CTX	*ctx;
+};
+
+struct crypto_hmac *
+crypto_hmac_new(const void *key, size_t keylen)
+{
+	struct crypto_hmac	*h;
+	EVP_MAC			*mac;
+	OSSL_PARAM		 params[2];
+	char			 digest[] = "SHA256";
+
+	h = xcalloc(1, sizeof *h);
+	params[0] = OSSL_PARAM_construct_utf8_string("digest", digest, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL ||
+	    (h->ctx = EVP_MAC_CTX_new(mac)) == NULL ||
+	    EVP_MAC_init(h->ctx, key, keylen, params) != 1)
+		fatalx("crypto: HMAC-SHA256 set-up failed");
+	/* The context holds its own reference. */
+	EVP_MAC_free(mac);
+	return h;
+}
+
+void
+crypto_hmac_run(struct crypto_hmac *h, const void *data, size_t len,
+    unsigned char out[CRYPTO_SHA256_LEN])
+{
+	size_t	outlen = 0;
+
+	/* No key: start again from the key schedule made in _new(). */
+	if (EVP_MAC_init(h->ctx, NULL, 0, NULL) != 1 ||
+	    EVP_MAC_update(h->ctx, data, len) != 1 ||
+	    EVP_MAC_final(h->ctx, out, &outlen, CRYPTO_SHA256_LEN) != 1 ||
+	    outlen != CRYPTO_SHA256_LEN)
+		fatalx("crypto: HMAC-SHA256 failed");
+}
+
+void
+crypto_hmac_free(struct crypto_hmac *h)
+{
+	if (h == NULL)
+		return;
+	/* Frees and cleanses the key material. */
+	EVP_MAC_CTX_free(h->ctx);
+	free(h);
+}
+
+/* --- SHA-256 ------------------------------------------------------------ */
+
+/*
+ * SHA-256 fetched once: EVP_sha256() would make libcrypto look the
+ * algorithm up (a lock and a hash table) at every digest, and the delivery
+ * engine hashes an address per message.  Kept for the process's life.
+ */
+static pthread_once_t	 crypto_sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD		*crypto_sha256_md;
+
+static void
+crypto_sha256_fetch(void)
+{
+	crypto_sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void
 crypto_sha256(const void *a, size_t alen, const void *b, size_t blen,
     unsigned char out[CRYPTO_SHA256_LEN])
@@ -50,8 +119,10 @@ crypto_sha256(const void *a, size_t alen, const void *b, size_t blen,
 	EVP_MD_CTX	*ctx;
 	unsigned int	 mdlen = 0;
 
-	if ((ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+	pthread_once(&crypto_sha256_once, crypto_sha256_fetch);
+	if (crypto_sha256_md == NULL ||
+	    (ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(ctx, crypto_sha256_md, NULL) != 1 ||
 	    EVP_DigestUpdate(ctx, a, alen) != 1 ||
 	    EVP_DigestUpdate(ctx, b, blen) != 1 ||
 	    EVP_DigestFinal_ex(ctx, out, &mdlen) != 1 ||

@@ -57,6 +57,7 @@
 #define DELIVER_RETRY_SYNC	1000000	/* us after a failed sync */
 #define DELIVER_MAX_MESSAGE	(64 * 1024 * 1024)
 #define DELIVER_CAMPAIGNS	8	/* prepared campaigns kept */
+#define DELIVER_SPARE_MAX	(256 * 1024)	/* largest buffer kept */
 
 struct deliver_job {
 	struct deliver		*d;
@@ -114,6 +115,11 @@ struct deliver {
 	size_t				 ntouched;
 	size_t				 ctouched;
 	int64_t				 skipped;	/* in this sync */
+
+	/* Message buffers of finished jobs, for the next ones to reuse. */
+	struct buf			*spare;
+	size_t				 nspare;
+	size_t				 maxspare;
 
 	struct deliver_stats		 stats;
 	struct deliver_stats		 reported;	/* at last summary */
@@ -403,11 +409,37 @@ deliver_done(const struct transport_result *res, void *arg)
 	}
 }
 
+/*
+ * An empty message buffer: one a finished job left, so that a campaign
+ * does not allocate and grow a buffer per message, or a new one.
+ */
+static void
+deliver_buf_get(struct deliver *d, struct buf *b)
+{
+	if (d->nspare > 0) {
+		*b = d->spare[--d->nspare];
+		buf_reset(b);
+	} else
+		buf_init(b, DELIVER_MAX_MESSAGE);
+}
+
+/* Done with b: keep it for deliver_buf_get() unless large or too many. */
+static void
+deliver_buf_put(struct deliver *d, struct buf *b)
+{
+	if (b->data != NULL && b->cap <= DELIVER_SPARE_MAX &&
+	    d->nspare < d->maxspare)
+		d->spare[d->nspare++] = *b;
+	else
+		buf_free(b);
+	buf_init(b, DELIVER_MAX_MESSAGE);
+}
+
 static void
 deliver_job_free(struct deliver_job *job)
 {
 	store_outbox_row_clear(&job->row);
-	buf_free(&job->buf);
+	deliver_buf_put(job->d, &job->buf);
 	free(job->mail_from);
 	free(job->reply);
 	free(job);
@@ -609,7 +641,7 @@ deliver_claim(struct deliver *d, int64_t now_us, int64_t max, char **cause)
 		job->d = d;
 		job->row = row;
 		job->state = DELIVER_CLAIMED;
-		buf_init(&job->buf, DELIVER_MAX_MESSAGE);
+		deliver_buf_get(d, &job->buf);
 
 		/*
 		 * Mailable (as store_subscriber_mailable() says): confirmed
@@ -810,7 +842,7 @@ deliver_send(struct deliver *d, struct deliver_job *job)
 			free(why);
 			return;
 		}
-		buf_init(&raw, DELIVER_MAX_MESSAGE);
+		deliver_buf_get(d, &raw);
 		if (d->render->render(prepared, row,
 		    deliver_now() / RATELIMIT_USEC, &raw, &job->mail_from,
 		    &cause) == -1) {
@@ -818,14 +850,14 @@ deliver_send(struct deliver *d, struct deliver_job *job)
 			deliver_enter_state(job, DELIVER_FAILED, 0, why);
 			free(why);
 			free(cause);
-			buf_free(&raw);
+			deliver_buf_put(d, &raw);
 			return;
 		}
 		if ((rc = deliver_crlf(&job->buf, raw.data, raw.len)) == 0) {
-			buf_free(&job->buf);
+			deliver_buf_put(d, &job->buf);
 			job->buf = raw;
 		} else
-			buf_free(&raw);
+			deliver_buf_put(d, &raw);
 		if (rc == -1) {
 			deliver_enter_state(job, DELIVER_FAILED, 0,
 			    "message too large");
@@ -1024,6 +1056,9 @@ deliver_free(struct deliver *d)
 		deliver_job_free(d->jobs[i]);
 	free(d->jobs);
 	free(d->touched);
+	for (i = 0; i < d->nspare; i++)
+		buf_free(&d->spare[i]);
+	free(d->spare);
 	store_close(d->store);
 	free(d);
 }
@@ -1081,6 +1116,9 @@ deliver_new(const struct conf *conf, const struct deliver_opts *opts,
 	 * roll back), so for a moment there can be twice maxjobs.
 	 */
 	d->jobs = xcalloc(2 * d->maxjobs, sizeof *d->jobs);
+	/* Each job may hold two buffers for a moment (deliver_send). */
+	d->maxspare = 2 * d->maxjobs + 1;
+	d->spare = xcalloc(d->maxspare, sizeof *d->spare);
 	return d;
 
 fail:

@@ -67,6 +67,7 @@ struct mime_att {
 struct mime_msg {
 	struct mime_hdr	*hdrs;
 	size_t		 nhdrs;
+	size_t		 hdrs_cap;	/* kept across mime_msg_reset() */
 
 	struct buf	 text;		/* encoded already, as text_cte */
 	int		 has_text;
@@ -988,13 +989,12 @@ mime_msg_new(void)
 	return m;
 }
 
-void
-mime_msg_free(struct mime_msg *m)
+/* Free what was set: headers, attachments, the remembered error. */
+static void
+mime_msg_clear(struct mime_msg *m)
 {
 	size_t	i, j;
 
-	if (m == NULL)
-		return;
 	for (i = 0; i < m->nhdrs; i++) {
 		free(m->hdrs[i].name);
 		free(m->hdrs[i].value);
@@ -1004,15 +1004,39 @@ mime_msg_free(struct mime_msg *m)
 		}
 		free(m->hdrs[i].addrs);
 	}
-	free(m->hdrs);
+	m->nhdrs = 0;
 	for (i = 0; i < m->natts; i++)
 		free(m->atts[i].data);
 	free(m->atts);
+	m->atts = NULL;
+	m->natts = 0;
+	free(m->error);
+	m->error = NULL;
+}
+
+void
+mime_msg_reset(struct mime_msg *m)
+{
+	mime_msg_clear(m);
+	m->has_text = m->has_html = 0;
+	m->text_cte = m->html_cte = MIME_CTE_7BIT;
+	buf_reset(&m->text);
+	buf_reset(&m->html);
+	buf_reset(&m->tmp);
+	buf_reset(&m->tmp2);
+}
+
+void
+mime_msg_free(struct mime_msg *m)
+{
+	if (m == NULL)
+		return;
+	mime_msg_clear(m);
+	free(m->hdrs);
 	buf_free(&m->text);
 	buf_free(&m->html);
 	buf_free(&m->tmp);
 	buf_free(&m->tmp2);
-	free(m->error);
 	free(m);
 }
 
@@ -1064,7 +1088,10 @@ mime_msg_add_hdr(struct mime_msg *m, enum mime_hkind kind, const char *name)
 {
 	struct mime_hdr	*h;
 
-	m->hdrs = xreallocarray(m->hdrs, m->nhdrs + 1, sizeof *m->hdrs);
+	if (m->nhdrs == m->hdrs_cap) {
+		m->hdrs_cap = m->hdrs_cap == 0 ? 16 : m->hdrs_cap * 2;
+		m->hdrs = xreallocarray(m->hdrs, m->hdrs_cap, sizeof *m->hdrs);
+	}
 	h = &m->hdrs[m->nhdrs++];
 	memset(h, 0, sizeof *h);
 	h->kind = kind;
@@ -1132,39 +1159,124 @@ mime_msg_address(struct mime_msg *m, const char *name, const char *display,
 	a->addr = xstrdup(addr);
 }
 
+/* Printable ASCII or TAB: a byte that 7bit carries as it is. */
+static inline int
+mime_plain(unsigned char c)
+{
+	return (unsigned char)(c - 0x20) < 0x5f || c == '\t';
+}
+
+/*
+ * How many bytes at the start of p[0..len) are plain (mime_plain()).
+ * Most of a text part is, so look at eight at a time while they are all
+ * printable ASCII: a word has a byte under 0x20 when (x - 0x20..) & ~x
+ * has a high bit set, and one over 0x7e when (x + 0x01..) | x does
+ * ("hasless" and "hasmore" in Sean Anderson's Bit Twiddling Hacks; both
+ * exact as to whether there is one).  Then byte by byte.
+ */
+static size_t
+mime_plain_span(const unsigned char *p, size_t len)
+{
+	const uint64_t	ones = 0x0101010101010101ULL;
+	const uint64_t	high = 0x8080808080808080ULL;
+	uint64_t	x;
+	size_t		i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&x, p + i, 8);
+		if (((x - ones * 0x20) & ~x & high) != 0 ||
+		    (((x + ones) | x) & high) != 0)
+			break;
+	}
+	while (i < len && mime_plain(p[i]))
+		i++;
+	return i;
+}
+
+/*
+ * Output gathered on the stack and handed to a struct buf in large pieces:
+ * a text part is mostly short lines, and a buf_add() for each line and
+ * each CRLF cost more than the copying.  The buf must have no cap.
+ */
+struct mime_stage {
+	struct buf	*b;
+	size_t		 n;
+	char		 p[4096];
+};
+
+static void
+mime_stage_flush(struct mime_stage *st)
+{
+	(void)buf_add(st->b, st->p, st->n);
+	st->n = 0;
+}
+
+static void
+mime_stage_add(struct mime_stage *st, const char *p, size_t len)
+{
+	if (len > sizeof st->p - st->n) {
+		mime_stage_flush(st);
+		if (len > sizeof st->p) {
+			(void)buf_add(st->b, p, len);
+			return;
+		}
+	}
+	memcpy(st->p + st->n, p, len);
+	st->n += len;
+}
+
 /*
  * UTF-8 (invalid bytes become U+FFFD) with CRLF line ends and a final
- * CRLF, in one pass that copies runs of plain bytes whole.
+ * CRLF, in one pass that copies runs of plain bytes whole.  Returns 1 when
+ * the result can go as 7bit (what mime_text_scan() would say of it: only
+ * printable ASCII and TAB, no line over MIME_LINE_MAX), learnt on the way
+ * rather than by reading the result again.
  */
-static void
+static int
 mime_msg_normalise(struct buf *out, const char *s)
 {
 	const unsigned char	*u = (const unsigned char *)s;
+	struct mime_stage	 st;
 	uint32_t		 cp;
-	size_t			 i = 0, start = 0, len = strlen(s);
-	int			 n;
+	size_t			 i = 0, start = 0, line = 0, len = strlen(s);
+	int			 n, sevenbit = 1;
 
 	buf_reset(out);
 	(void)buf_add(out, "", 0);
+	st.b = out;
+	st.n = 0;
 	while (i < len) {
+		/* Most bytes are plain: skip over them, copy them later. */
+		i += mime_plain_span(u + i, len - i);
+		if (i == len)
+			break;
 		if (u[i] == '\r' || u[i] == '\n') {
-			(void)buf_add(out, s + start, i - start);
-			(void)buf_add(out, "\r\n", 2);
+			if (i - line > MIME_LINE_MAX)
+				sevenbit = 0;
+			mime_stage_add(&st, s + start, i - start);
+			mime_stage_add(&st, "\r\n", 2);
 			i += (u[i] == '\r' && u[i + 1] == '\n') ? 2 : 1;
-			start = i;
-		} else if (u[i] < 0x80)
+			start = line = i;
+		} else if (u[i] < 0x80) {
+			sevenbit = 0;		/* another control, or DEL */
 			i++;
-		else if ((n = utf8_decode(s + i, len - i, &cp)) > 0)
+		} else if ((n = utf8_decode(s + i, len - i, &cp)) > 0) {
+			sevenbit = 0;
 			i += (size_t)n;
-		else {
-			(void)buf_add(out, s + start, i - start);
-			(void)buf_add(out, "\xef\xbf\xbd", 3);
+		} else {
+			sevenbit = 0;
+			mime_stage_add(&st, s + start, i - start);
+			mime_stage_add(&st, "\xef\xbf\xbd", 3);
 			start = ++i;
 		}
 	}
-	(void)buf_add(out, s + start, i - start);
+	if (i - line > MIME_LINE_MAX)
+		sevenbit = 0;
+	mime_stage_add(&st, s + start, i - start);
+	mime_stage_flush(&st);
 	if (out->len > 0 && out->data[out->len - 1] != '\n')
 		(void)buf_add(out, "\r\n", 2);
+	return sevenbit;
 }
 
 /*
@@ -1177,11 +1289,12 @@ mime_msg_encode_part(struct mime_msg *m, struct buf *out, const char *s)
 {
 	struct buf	swap;
 	enum mime_cte	cte;
+	int		sevenbit;
 
-	mime_msg_normalise(&m->tmp, s);
+	sevenbit = mime_msg_normalise(&m->tmp, s);
 	buf_reset(out);
 	(void)buf_add(out, "", 0);
-	if (mime_text_scan(m->tmp.data, m->tmp.len)) {
+	if (sevenbit) {
 		swap = *out;
 		*out = m->tmp;
 		m->tmp = swap;

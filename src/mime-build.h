@@ -114,6 +114,9 @@ char	*mime_date(time_t);
 
 struct mime_msg *mime_msg_new(void);
 void	 mime_msg_free(struct mime_msg *);
+/* Forget everything set, as if new, but keep the memory: one builder can
+ * then make message after message without allocating (a campaign). */
+void	 mime_msg_reset(struct mime_msg *);
 
 /* An unstructured header (Subject, Comments, ...), as mime_header_text().
  * Setting Date or Message-ID stops the builder adding its own. */

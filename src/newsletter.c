@@ -45,7 +45,7 @@
 struct newsletter {
 	int64_t			  campaign;
 	int64_t			  started_at;
-	unsigned char		  key[TOKEN_KEY_LEN];
+	struct token_signer	 *signer;	/* the key, made ready once */
 
 	/* Copied from the configuration, which need not outlive us. */
 	char			 *slug;
@@ -71,6 +71,7 @@ struct newsletter {
 	struct value		 *campaign_v;	/* borrowed from data */
 
 	/* Reused by every render. */
+	struct mime_msg		 *msg;
 	struct buf		  subject;
 	struct buf		  body_html;
 	struct buf		  body_text;
@@ -549,7 +550,7 @@ newsletter_prepare(const struct conf *conf, const struct store_campaign *c,
 	nl = xcalloc(1, sizeof *nl);
 	nl->campaign = c->id;
 	nl->started_at = c->started_at;
-	memcpy(nl->key, key, TOKEN_KEY_LEN);
+	nl->signer = token_signer_new(key);
 	nl->slug = xstrdup(list->slug);
 	nl->list_name = xstrdup(list->name);
 	nl->list_from = xstrdup(list->from);
@@ -559,6 +560,7 @@ newsletter_prepare(const struct conf *conf, const struct store_campaign *c,
 	nl->list_help = xprintf("<mailto:%s?subject=help>",
 	    conf->general.from_address);
 	newsletter_list_id(nl, list->name);
+	nl->msg = mime_msg_new();
 	buf_init(&nl->subject, NEWSLETTER_MAX_MESSAGE);
 	buf_init(&nl->body_html, NEWSLETTER_MAX_MESSAGE);
 	buf_init(&nl->body_text, NEWSLETTER_MAX_MESSAGE);
@@ -661,12 +663,13 @@ newsletter_free(struct newsletter *nl)
 	template_free(nl->text_t);
 	template_partials_free(nl->partials);
 	value_free(nl->data);
+	mime_msg_free(nl->msg);
 	buf_free(&nl->subject);
 	buf_free(&nl->body_html);
 	buf_free(&nl->body_text);
 	buf_free(&nl->html);
 	buf_free(&nl->text);
-	explicit_bzero(nl->key, sizeof nl->key);
+	token_signer_free(nl->signer);
 	free(nl);
 }
 
@@ -694,7 +697,7 @@ newsletter_token(struct newsletter *nl, enum token_purpose purpose,
 	t.expires = expires;
 	/* prepare() checked the slug's length. */
 	snprintf(t.list, sizeof t.list, "%s", list);
-	return token_make(nl->key, &t);
+	return token_signer_make(nl->signer, &t);
 }
 
 static int
@@ -775,7 +778,9 @@ newsletter_subscriber(const struct store_subscriber *s, char **cause)
 	size_t			 i;
 	char			*why;
 
-	if (s->attrs == NULL || *s->attrs == '\0')
+	/* Most subscribers have no attributes: no JSON parser for "{}". */
+	if (s->attrs == NULL || *s->attrs == '\0' ||
+	    strcmp(s->attrs, "{}") == 0)
 		attrs = value_new_object();
 	else if ((attrs = json_parse(s->attrs, strlen(s->attrs),
 	    &why)) == NULL) {
@@ -903,7 +908,9 @@ newsletter_write(struct newsletter *nl, const struct store_subscriber *s,
 	if (newsletter_fill(nl, s, now, &l, cause) == -1)
 		return -1;
 
-	m = mime_msg_new();
+	/* One builder for every message: its buffers are the right size. */
+	m = nl->msg;
+	mime_msg_reset(m);
 	mime_msg_address(m, "From", nl->list_name, nl->list_from);
 	if (*nl->reply_to != '\0')
 		mime_msg_address(m, "Reply-To", NULL, nl->reply_to);
@@ -934,7 +941,6 @@ newsletter_write(struct newsletter *nl, const struct store_subscriber *s,
 	mime_msg_html(m, newsletter_str(&nl->html));
 
 	rc = mime_msg_write(m, out, cause);
-	mime_msg_free(m);
 	if (rc == 0) {
 		*mail_from = l.mail_from;
 		l.mail_from = NULL;

@@ -2,8 +2,8 @@
  * token.c - HMAC-SHA256 signed tokens, their key file, address hashes.
  *
  * Owns: the token wire format (see token.h), base64url, the key file
- * (reading, permission check, atomic creation) and the forgotten-address
- * hash.  The hashing itself is crypto.c's.  Does not own: what a token
+ * (reading, permission check, atomic creation), signers (a key made
+ * ready once for many tokens) and the forgotten-address hash.  The hashing itself is crypto.c's.  Does not own: what a token
  * grants, or where keys live (the configuration says).
  */
 #include <sys/random.h>
@@ -153,19 +153,30 @@ token_get_varint(const unsigned char *p, size_t len, size_t *off,
 	return 0;
 }
 
+struct token_signer {
+	struct crypto_hmac	*hmac;
+};
+
+/* The MAC under key, or under signer when it is not NULL. */
 static void
-token_mac(const unsigned char key[TOKEN_KEY_LEN], const unsigned char *p,
-    size_t len, unsigned char mac[TOKEN_MAC_LEN])
+token_mac(const unsigned char key[TOKEN_KEY_LEN],
+    struct token_signer *signer, const unsigned char *p, size_t len,
+    unsigned char mac[TOKEN_MAC_LEN])
 {
 	unsigned char	 full[CRYPTO_SHA256_LEN];
 
-	crypto_hmac_sha256(key, TOKEN_KEY_LEN, p, len, full);
+	if (signer != NULL)
+		crypto_hmac_run(signer->hmac, p, len, full);
+	else
+		crypto_hmac_sha256(key, TOKEN_KEY_LEN, p, len, full);
 	memcpy(mac, full, TOKEN_MAC_LEN);
 	crypto_cleanse(full, sizeof full);
 }
 
-char *
-token_make(const unsigned char key[TOKEN_KEY_LEN], const struct token *t)
+/* token_make() and token_signer_make(): one of key and signer is NULL. */
+static char *
+token_make_with(const unsigned char key[TOKEN_KEY_LEN],
+    struct token_signer *signer, const struct token *t)
 {
 	unsigned char	 raw[TOKEN_RAW_MAX];
 	size_t		 n = 0, slug;
@@ -187,9 +198,40 @@ token_make(const unsigned char key[TOKEN_KEY_LEN], const struct token *t)
 	n += slug;
 	token_put_varint(raw, &n, (uint64_t)t->campaign);
 
-	token_mac(key, raw, n, raw + n);
+	token_mac(key, signer, raw, n, raw + n);
 	n += TOKEN_MAC_LEN;
 	return token_b64_encode(raw, n);
+}
+
+char *
+token_make(const unsigned char key[TOKEN_KEY_LEN], const struct token *t)
+{
+	return token_make_with(key, NULL, t);
+}
+
+struct token_signer *
+token_signer_new(const unsigned char key[TOKEN_KEY_LEN])
+{
+	struct token_signer	*sg;
+
+	sg = xcalloc(1, sizeof *sg);
+	sg->hmac = crypto_hmac_new(key, TOKEN_KEY_LEN);
+	return sg;
+}
+
+char *
+token_signer_make(struct token_signer *sg, const struct token *t)
+{
+	return token_make_with(NULL, sg, t);
+}
+
+void
+token_signer_free(struct token_signer *sg)
+{
+	if (sg == NULL)
+		return;
+	crypto_hmac_free(sg->hmac);
+	free(sg);
 }
 
 static int
@@ -218,7 +260,7 @@ token_check(const unsigned char key[TOKEN_KEY_LEN], const char *s,
 	plen = rawlen - TOKEN_MAC_LEN;
 
 	/* Step 2: authenticate everything before believing any of it. */
-	token_mac(key, raw, plen, mac);
+	token_mac(key, NULL, raw, plen, mac);
 	if (!crypto_equal(mac, raw + plen, TOKEN_MAC_LEN))
 		return token_fail(cause, "bad signature");
 

@@ -2,8 +2,9 @@
  * transport.h - where outgoing messages go: one small table of function
  * pointers and one file per way out (as OpenSMTPD's queue backends):
  *
- *	send-smtp.c	smtp:// and smtps:// through libcurl's multi
- *			interface, many connections at once, each reused
+ *	send-smtp.c	smtp:// and smtps:// through libcurl, many
+ *			connections at once (a thread each: see its head
+ *			comment for why not one multi handle), each reused
  *	send-maildir.c	maildir:PATH, for development and tests
  *
  * The delivery engine (deliver.c) sees only this interface.  A transport
