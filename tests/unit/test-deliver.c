@@ -798,8 +798,11 @@ test_engine_replies(void **state)
 	assert_int_equal(st.failed, 2);
 	want_q(&e, "failed|451", "SELECT state || '|' || last_code FROM outbox"
 	    " WHERE rcpt_to = 'temp1@example.net'");
-	want_q(&e, "1", "SELECT last_reply LIKE 'gave up after 3 attempts over"
+	/* "96h", or "96h00m" once a second has passed since the row began. */
+	want_q(&e, "1", "SELECT last_reply GLOB 'gave up after 3 attempts over"
 	    " 96h (smtp.max_retry_age): 451 4.3.0 try again later'"
+	    " OR last_reply GLOB 'gave up after 3 attempts over"
+	    " 96h0[0-9]m (smtp.max_retry_age): 451 4.3.0 try again later'"
 	    " FROM outbox WHERE rcpt_to = 'temp1@example.net'");
 
 	/* Nothing due: a run does nothing. */
