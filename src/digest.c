@@ -30,7 +30,6 @@
 #include "value.h"
 #include "xmalloc.h"
 
-#define DIGEST_LOCAL_MAX	64	/* octets in an SMTP local part */
 #define DIGEST_LINE_MAX		100	/* characters of a first line */
 #define DIGEST_KV_UNTIL		"digest.lead_until."	/* + key */
 
@@ -59,6 +58,7 @@ struct digest_list {
 	const struct conf_list	*list;
 	struct period		 period;
 	unsigned char		 key[TOKEN_KEY_LEN];
+	struct token_signer	*signer;	/* key, prepared once */
 	char			*list_id;
 	int			 list_id_text;	/* needs encoded words */
 	char			*list_help;
@@ -69,14 +69,6 @@ struct digest_list {
 	size_t			 nnls;
 	/* Set when a failure is the whole list's, not one member's. */
 	enum digest_fail	 fail;
-};
-
-/* One subscriber's links. */
-struct digest_links {
-	char	*unsubscribe_url;
-	char	*unsubscribe_mailto;
-	char	*preferences_url;
-	char	*mail_from;
 };
 
 /* --- small helpers ------------------------------------------------------ */
@@ -262,81 +254,20 @@ digest_first_lines(const char *text, size_t n)
 
 /* --- list digests: links and headers ------------------------------------ */
 
-static char *
-digest_token(const struct digest_list *dl, enum token_purpose purpose,
-    int64_t subscriber, const char *list, int64_t campaign, time_t expires)
-{
-	struct token	t;
-
-	memset(&t, 0, sizeof t);
-	t.purpose = purpose;
-	t.subscriber = subscriber;
-	t.campaign = campaign;
-	t.expires = expires;
-	/* digest_list_open() checked the slug's length. */
-	snprintf(t.list, sizeof t.list, "%s", list);
-	return token_make(dl->key, &t);
-}
-
-static void
-digest_links_free(struct digest_links *l)
-{
-	free(l->unsubscribe_url);
-	free(l->unsubscribe_mailto);
-	free(l->preferences_url);
-	free(l->mail_from);
-	memset(l, 0, sizeof *l);
-}
-
 /*
  * As a newsletter's (newsletter.h), except that a digest is no one
- * campaign: the unsubscribe link names the list alone, and the mailto,
- * which has room for no slug, names the first newsletter in the digest
- * (whose campaign names the list, as a newsletter's mailto does).
+ * campaign: its links name the list alone, and the mailto, which has room
+ * for no slug, names the first newsletter in the digest (whose campaign
+ * names the list, as a newsletter's mailto does).
  */
 static int
 digest_links(const struct digest_list *dl, int64_t subscriber,
-    int64_t first_campaign, time_t now, struct digest_links *l, char **cause)
+    int64_t first_campaign, time_t now, struct newsletter_links *l,
+    char **cause)
 {
-	const struct conf	*conf = dl->conf;
-	char			*tok;
-
-	memset(l, 0, sizeof *l);
-	if (subscriber < 0 || first_campaign < 0) {
-		*cause = xprintf("subscriber %lld: ids cannot be negative",
-		    (long long)subscriber);
-		return -1;
-	}
-	tok = digest_token(dl, TOKEN_UNSUBSCRIBE, subscriber, dl->list->slug,
-	    0, NEWSLETTER_UNSUB_EXPIRY);
-	l->unsubscribe_url = xprintf("%s/unsubscribe/%s",
-	    conf->general.base_url, tok);
-	free(tok);
-	tok = digest_token(dl, TOKEN_UNSUBSCRIBE, subscriber, "",
-	    first_campaign, NEWSLETTER_UNSUB_EXPIRY);
-	l->unsubscribe_mailto = xprintf("unsubscribe+%s@%s", tok,
-	    conf->general.domain);
-	free(tok);
-	tok = digest_token(dl, TOKEN_PREFERENCES, subscriber, dl->list->slug,
-	    0, now + NEWSLETTER_PREFS_EXPIRY);
-	l->preferences_url = xprintf("%s/preferences/%s",
-	    conf->general.base_url, tok);
-	free(tok);
-	tok = digest_token(dl, TOKEN_BOUNCE, subscriber, "", 0,
-	    now + NEWSLETTER_VERP_EXPIRY);
-	l->mail_from = xprintf("bounces+%s@%s", tok, conf->general.domain);
-	free(tok);
-
-	if (strchr(l->unsubscribe_mailto, '@') - l->unsubscribe_mailto >
-	    DIGEST_LOCAL_MAX ||
-	    strchr(l->mail_from, '@') - l->mail_from > DIGEST_LOCAL_MAX) {
-		*cause = xprintf("subscriber %lld: a VERP or unsubscribe "
-		    "address is longer than %d octets before the @",
-		    (long long)subscriber, DIGEST_LOCAL_MAX);
-		digest_links_free(l);
-		return -1;
-	}
-	return 0;
+	return newsletter_links_make(dl->signer, dl->conf->general.base_url,
+	    dl->conf->general.domain, dl->list->slug, subscriber, 0,
+	    first_campaign, now, l, cause);
 }
 
 static int
@@ -404,6 +335,7 @@ digest_list_free(struct digest_list *dl)
 	template_free(dl->html_t);
 	template_free(dl->text_t);
 	template_partials_free(dl->partials);
+	token_signer_free(dl->signer);
 	explicit_bzero(dl->key, sizeof dl->key);
 	free(dl);
 }
@@ -440,6 +372,7 @@ digest_list_open(const struct conf *conf, const struct conf_list *list,
 	dl->list = list;
 	dl->period = *p;
 	memcpy(dl->key, key, TOKEN_KEY_LEN);
+	dl->signer = token_signer_new(key);
 	dl->list_help = xprintf("<mailto:%s?subject=help>",
 	    conf->general.from_address);
 	digest_list_id(dl);
@@ -518,7 +451,7 @@ digest_list_nl(struct digest_list *dl, struct store *s, int64_t id,
 /* The merge data both digest templates share, less the items. */
 static struct value *
 digest_list_data(const struct digest_list *dl,
-    const struct store_subscriber *sub, const struct digest_links *l,
+    const struct store_subscriber *sub, const struct newsletter_links *l,
     size_t nitems)
 {
 	const struct conf	*conf = dl->conf;
@@ -580,7 +513,7 @@ digest_list_render(struct digest_list *dl, struct store *s,
     struct newsletter_parts *parts, char **cause)
 {
 	const struct conf	*conf = dl->conf;
-	struct digest_links	 l;
+	struct newsletter_links	 l;
 	struct digest_nl	*d;
 	struct newsletter_parts	 np;
 	struct value		*data, *items, *item;
@@ -693,7 +626,7 @@ out:
 	value_free(data);
 	buf_free(&html);
 	buf_free(&text);
-	digest_links_free(&l);
+	newsletter_links_free(&l);
 	return rc;
 }
 

@@ -79,15 +79,6 @@ struct newsletter {
 	struct buf		  text;
 };
 
-/* One recipient's links and addresses. */
-struct newsletter_links {
-	char	*unsubscribe_url;
-	char	*unsubscribe_mailto;
-	char	*preferences_url;
-	char	*mail_from;
-};
-
-static void	newsletter_links_free(struct newsletter_links *);
 static int	newsletter_merge(struct newsletter *,
 		    const struct store_subscriber *, time_t,
 		    struct newsletter_links *, char **);
@@ -675,64 +666,67 @@ newsletter_free(struct newsletter *nl)
 
 /* --- rendering ------------------------------------------------------------ */
 
-static void
+void
 newsletter_links_free(struct newsletter_links *l)
 {
 	free(l->unsubscribe_url);
 	free(l->unsubscribe_mailto);
 	free(l->preferences_url);
 	free(l->mail_from);
+	memset(l, 0, sizeof *l);
 }
 
 static char *
-newsletter_token(struct newsletter *nl, enum token_purpose purpose,
-    int64_t subscriber, const char *list, time_t expires)
+newsletter_token(struct token_signer *signer, enum token_purpose purpose,
+    int64_t subscriber, const char *list, int64_t campaign, time_t expires)
 {
 	struct token	t;
 
 	memset(&t, 0, sizeof t);
 	t.purpose = purpose;
 	t.subscriber = subscriber;
-	t.campaign = nl->campaign;
+	t.campaign = campaign;
 	t.expires = expires;
-	/* prepare() checked the slug's length. */
+	/* The callers checked the slug's length (TOKEN_LIST_MAX). */
 	snprintf(t.list, sizeof t.list, "%s", list);
-	return token_signer_make(nl->signer, &t);
+	return token_signer_make(signer, &t);
 }
 
-static int
-newsletter_links(struct newsletter *nl, int64_t subscriber, time_t now,
+int
+newsletter_links_make(struct token_signer *signer, const char *base_url,
+    const char *domain, const char *slug, int64_t subscriber,
+    int64_t campaign, int64_t mailto_campaign, time_t now,
     struct newsletter_links *l, char **cause)
 {
 	char	*tok;
 
 	memset(l, 0, sizeof *l);
-	if (subscriber < 0 || nl->campaign < 0) {
+	if (subscriber < 0 || campaign < 0 || mailto_campaign < 0) {
 		*cause = xprintf("subscriber %lld, campaign %lld: ids cannot "
 		    "be negative", (long long)subscriber,
-		    (long long)nl->campaign);
+		    (long long)(campaign < 0 ? campaign : mailto_campaign));
 		return -1;
 	}
 
-	tok = newsletter_token(nl, TOKEN_UNSUBSCRIBE, subscriber, nl->slug,
-	    NEWSLETTER_UNSUB_EXPIRY);
-	l->unsubscribe_url = xprintf("%s/unsubscribe/%s", nl->base_url, tok);
+	tok = newsletter_token(signer, TOKEN_UNSUBSCRIBE, subscriber, slug,
+	    campaign, NEWSLETTER_UNSUB_EXPIRY);
+	l->unsubscribe_url = xprintf("%s/unsubscribe/%s", base_url, tok);
 	free(tok);
 
 	/* No list: the campaign names it, and the local part stays short. */
-	tok = newsletter_token(nl, TOKEN_UNSUBSCRIBE, subscriber, "",
-	    NEWSLETTER_UNSUB_EXPIRY);
-	l->unsubscribe_mailto = xprintf("unsubscribe+%s@%s", tok, nl->domain);
+	tok = newsletter_token(signer, TOKEN_UNSUBSCRIBE, subscriber, "",
+	    mailto_campaign, NEWSLETTER_UNSUB_EXPIRY);
+	l->unsubscribe_mailto = xprintf("unsubscribe+%s@%s", tok, domain);
 	free(tok);
 
-	tok = newsletter_token(nl, TOKEN_PREFERENCES, subscriber, nl->slug,
-	    now + NEWSLETTER_PREFS_EXPIRY);
-	l->preferences_url = xprintf("%s/preferences/%s", nl->base_url, tok);
+	tok = newsletter_token(signer, TOKEN_PREFERENCES, subscriber, slug,
+	    campaign, now + NEWSLETTER_PREFS_EXPIRY);
+	l->preferences_url = xprintf("%s/preferences/%s", base_url, tok);
 	free(tok);
 
-	tok = newsletter_token(nl, TOKEN_BOUNCE, subscriber, "",
+	tok = newsletter_token(signer, TOKEN_BOUNCE, subscriber, "", campaign,
 	    now + NEWSLETTER_VERP_EXPIRY);
-	l->mail_from = xprintf("bounces+%s@%s", tok, nl->domain);
+	l->mail_from = xprintf("bounces+%s@%s", tok, domain);
 	free(tok);
 
 	if (strchr(l->unsubscribe_mailto, '@') - l->unsubscribe_mailto >
@@ -827,7 +821,9 @@ newsletter_merge(struct newsletter *nl, const struct store_subscriber *s,
 
 	if ((sv = newsletter_subscriber(s, cause)) == NULL)
 		return -1;
-	if (newsletter_links(nl, s->id, now, l, cause) == -1) {
+	if (newsletter_links_make(nl->signer, nl->base_url, nl->domain,
+	    nl->slug, s->id, nl->campaign, nl->campaign, now, l,
+	    cause) == -1) {
 		value_free(sv);
 		return -1;
 	}

@@ -85,6 +85,30 @@ struct newsletter;
 #define NEWSLETTER_PREFS_EXPIRY	(365 * 24 * 3600)	/* seconds */
 #define NEWSLETTER_VERP_EXPIRY	(180 * 24 * 3600)	/* seconds */
 
+struct token_signer;
+
+/*
+ * One recipient's signed links and addresses in list mail (a newsletter,
+ * a digest): the unsubscribe and preferences URLs under base_url naming
+ * the list slug, the mailto unsubscribe address and the VERP return path
+ * (bounces+TOKEN) on domain.  Every token carries campaign but the
+ * mailto's, which carries mailto_campaign: it has no room for the slug,
+ * so its campaign names the list.  0, or -1 with *cause.  The caller
+ * frees the strings with newsletter_links_free().
+ */
+struct newsletter_links {
+	char	*unsubscribe_url;
+	char	*unsubscribe_mailto;
+	char	*preferences_url;
+	char	*mail_from;
+};
+
+int	newsletter_links_make(struct token_signer *, const char *base_url,
+	    const char *domain, const char *slug, int64_t subscriber,
+	    int64_t campaign, int64_t mailto_campaign, time_t now,
+	    struct newsletter_links *, char **cause);
+void	newsletter_links_free(struct newsletter_links *);
+
 /* The subscriber a preview uses when none is named. */
 #define NEWSLETTER_SAMPLE_NAME	"Sample Subscriber"
 #define NEWSLETTER_SAMPLE_EMAIL	"subscriber@example.org"
