@@ -270,54 +270,6 @@ digest_links(const struct digest_list *dl, int64_t subscriber,
 	    first_campaign, now, l, cause);
 }
 
-static int
-digest_is_atoms(const char *s)
-{
-	for (; *s != '\0'; s++) {
-		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || *s == ' ')
-			continue;
-		if (strchr("!#$%&'*+-/=?^_`{|}~", *s) == NULL)
-			return 0;
-	}
-	return 1;
-}
-
-/* List-Id (RFC 2919), the same as a newsletter's for the list. */
-static void
-digest_list_id(struct digest_list *dl)
-{
-	const char	*name = dl->list->name, *slug = dl->list->slug;
-	const char	*domain = dl->conf->general.domain, *p;
-	struct buf	 b;
-
-	buf_init(&b, BUF_NOMAX);
-	buf_add(&b, "", 0);
-	for (p = name; *p != '\0'; p++)
-		buf_addc(&b, (unsigned char)*p < ' ' || *p == 0x7f ? ' ' : *p);
-	dl->list_id_text = 0;
-	if (b.len == 0)
-		dl->list_id = xprintf("<%s.%s>", slug, domain);
-	else if (!utf8_is_ascii(b.data, b.len)) {
-		dl->list_id_text = 1;
-		dl->list_id = xprintf("%s <%s.%s>", b.data, slug, domain);
-	} else if (digest_is_atoms(b.data))
-		dl->list_id = xprintf("%s <%s.%s>", b.data, slug, domain);
-	else {
-		buf_reset(&b);
-		buf_addc(&b, '"');
-		for (p = name; *p != '\0'; p++) {
-			if (*p == '"' || *p == '\\')
-				buf_addc(&b, '\\');
-			buf_addc(&b, (unsigned char)*p < ' ' || *p == 0x7f ?
-			    ' ' : *p);
-		}
-		buf_addc(&b, '"');
-		dl->list_id = xprintf("%s <%s.%s>", b.data, slug, domain);
-	}
-	buf_free(&b);
-}
-
 /* --- list digests: preparing and rendering ------------------------------- */
 
 static void
@@ -375,7 +327,9 @@ digest_list_open(const struct conf *conf, const struct conf_list *list,
 	dl->signer = token_signer_new(key);
 	dl->list_help = xprintf("<mailto:%s?subject=help>",
 	    conf->general.from_address);
-	digest_list_id(dl);
+	/* The same List-Id as the list's newsletters. */
+	dl->list_id = newsletter_list_id(list->name, list->slug,
+	    conf->general.domain, &dl->list_id_text);
 	dl->html_t = digest_template(conf, "digest.html", cause);
 	if (dl->html_t == NULL)
 		goto fail;

@@ -456,11 +456,13 @@ newsletter_is_atoms(const char *s)
  * text, so that mime-build.c turns its words into (phrase-safe) encoded
  * words and leaves the ASCII <slug.domain> alone.
  */
-static void
-newsletter_list_id(struct newsletter *nl, const char *name)
+char *
+newsletter_list_id(const char *name, const char *slug, const char *domain,
+    int *text)
 {
 	struct buf	 b;
 	const char	*p;
+	char		*id;
 
 	buf_init(&b, BUF_NOMAX);
 	for (p = name; *p != '\0'; p++) {
@@ -469,16 +471,14 @@ newsletter_list_id(struct newsletter *nl, const char *name)
 	}
 	if (b.data == NULL)
 		buf_add(&b, "", 0);
-	nl->list_id_text = 0;
+	*text = 0;
 	if (b.len == 0)
-		nl->list_id = xprintf("<%s.%s>", nl->slug, nl->domain);
+		id = xprintf("<%s.%s>", slug, domain);
 	else if (!utf8_is_ascii(b.data, b.len)) {
-		nl->list_id_text = 1;
-		nl->list_id = xprintf("%s <%s.%s>", b.data, nl->slug,
-		    nl->domain);
+		*text = 1;
+		id = xprintf("%s <%s.%s>", b.data, slug, domain);
 	} else if (newsletter_is_atoms(b.data))
-		nl->list_id = xprintf("%s <%s.%s>", b.data, nl->slug,
-		    nl->domain);
+		id = xprintf("%s <%s.%s>", b.data, slug, domain);
 	else {
 		buf_reset(&b);
 		buf_addc(&b, '"');
@@ -489,10 +489,10 @@ newsletter_list_id(struct newsletter *nl, const char *name)
 			    ' ' : *p);
 		}
 		buf_addc(&b, '"');
-		nl->list_id = xprintf("%s <%s.%s>", b.data, nl->slug,
-		    nl->domain);
+		id = xprintf("%s <%s.%s>", b.data, slug, domain);
 	}
 	buf_free(&b);
+	return id;
 }
 
 /* A buffer's text, "" when nothing was ever written to it. */
@@ -550,7 +550,8 @@ newsletter_prepare(const struct conf *conf, const struct store_campaign *c,
 	nl->domain = xstrdup(conf->general.domain);
 	nl->list_help = xprintf("<mailto:%s?subject=help>",
 	    conf->general.from_address);
-	newsletter_list_id(nl, list->name);
+	nl->list_id = newsletter_list_id(list->name, nl->slug, nl->domain,
+	    &nl->list_id_text);
 	nl->msg = mime_msg_new();
 	buf_init(&nl->subject, NEWSLETTER_MAX_MESSAGE);
 	buf_init(&nl->body_html, NEWSLETTER_MAX_MESSAGE);

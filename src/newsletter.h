@@ -109,6 +109,16 @@ int	newsletter_links_make(struct token_signer *, const char *base_url,
 	    struct newsletter_links *, char **cause);
 void	newsletter_links_free(struct newsletter_links *);
 
+/*
+ * The List-Id value (RFC 2919) for a list: "phrase <slug.domain>".  An
+ * ASCII name goes as atoms or a quoted string; a name with non-ASCII
+ * goes as unstructured text (*text = 1), so that mime_msg_header() turns
+ * its words into encoded words and leaves <slug.domain> alone; else
+ * *text = 0 and it goes with mime_msg_header_raw().  The caller frees it.
+ */
+char	*newsletter_list_id(const char *name, const char *slug,
+	    const char *domain, int *text);
+
 /* The subscriber a preview uses when none is named. */
 #define NEWSLETTER_SAMPLE_NAME	"Sample Subscriber"
 #define NEWSLETTER_SAMPLE_EMAIL	"subscriber@example.org"
