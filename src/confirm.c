@@ -38,15 +38,13 @@ confirm_open(const struct conf *conf, char **cause)
 {
 	struct confirm	*c;
 	const char	*at;
-	char		*path;
 
 	c = xcalloc(1, sizeof *c);
 	c->conf = conf;
 	if (token_key_load(conf->general.secret_file, 1, c->key, cause) != 0)
 		goto fail;
-	path = xprintf("%s/%s", conf->general.templates, CONFIRM_TEMPLATE);
-	c->template = template_parse_file(path, cause);
-	free(path);
+	c->template = template_load(conf->general.templates, CONFIRM_TEMPLATE,
+	    cause);
 	if (c->template == NULL)
 		goto fail;
 	if (*conf->general.domain != '\0')

@@ -292,18 +292,6 @@ digest_list_free(struct digest_list *dl)
 	free(dl);
 }
 
-static struct template *
-digest_template(const struct conf *conf, const char *name, char **cause)
-{
-	struct template	*t;
-	char		*path;
-
-	path = xprintf("%s/%s", conf->general.templates, name);
-	t = template_parse_file(path, cause);
-	free(path);
-	return t;
-}
-
 /* Read the templates; NULL with *cause (a configuration problem). */
 static struct digest_list *
 digest_list_open(const struct conf *conf, const struct conf_list *list,
@@ -330,20 +318,23 @@ digest_list_open(const struct conf *conf, const struct conf_list *list,
 	/* The same List-Id as the list's newsletters. */
 	dl->list_id = newsletter_list_id(list->name, list->slug,
 	    conf->general.domain, &dl->list_id_text);
-	dl->html_t = digest_template(conf, "digest.html", cause);
+	dl->html_t = template_load(conf->general.templates, "digest.html",
+	    cause);
 	if (dl->html_t == NULL)
 		goto fail;
-	if ((dl->text_t = digest_template(conf, "digest.txt", cause)) == NULL)
+	dl->text_t = template_load(conf->general.templates, "digest.txt",
+	    cause);
+	if (dl->text_t == NULL)
 		goto fail;
 	/* The item templates now, so their absence is not a campaign's. */
 	name = xprintf("%s.html", DIGEST_ITEM_TEMPLATE);
-	t = digest_template(conf, name, cause);
+	t = template_load(conf->general.templates, name, cause);
 	free(name);
 	if (t == NULL)
 		goto fail;
 	template_free(t);
 	name = xprintf("%s.txt", DIGEST_ITEM_TEMPLATE);
-	t = digest_template(conf, name, cause);
+	t = template_load(conf->general.templates, name, cause);
 	free(name);
 	if (t == NULL)
 		goto fail;
@@ -1144,7 +1135,7 @@ digest_leads_run(struct digest_ctx *x)
 		    xstrdup("cannot work out the digest period"));
 		return 0;
 	}
-	if ((x->lead_t = digest_template(conf, "lead-digest.txt",
+	if ((x->lead_t = template_load(conf->general.templates, "lead-digest.txt",
 	    &cause)) == NULL) {
 		digest_failed(x, DIGEST_FAIL_CONFIG, "leads", cause);
 		return 0;
@@ -1350,7 +1341,7 @@ digest_lead_preview(const struct conf *conf, struct store *s,
 	x.store = s;
 	x.opts = opts;
 	x.stats = &stats;
-	if ((x.lead_t = digest_template(conf, "lead-digest.txt",
+	if ((x.lead_t = template_load(conf->general.templates, "lead-digest.txt",
 	    cause)) == NULL)
 		return -1;
 	sum = xcalloc(1, sizeof *sum);

@@ -63,18 +63,6 @@ enquiry_format_reference(char *buf, size_t size, const char *prefix,
 	snprintf(buf, size, "%s-%04d-%05lld", prefix, year, (long long)n);
 }
 
-static struct template *
-enquiry_template(const struct conf *conf, const char *name, char **cause)
-{
-	struct template	*t;
-	char		*path;
-
-	path = xprintf("%s/%s", conf->general.templates, name);
-	t = template_parse_file(path, cause);
-	free(path);
-	return t;
-}
-
 struct enquiry_env *
 enquiry_open(const struct conf *conf, char **cause)
 {
@@ -83,9 +71,10 @@ enquiry_open(const struct conf *conf, char **cause)
 	env = xcalloc(1, sizeof *env);
 	env->conf = conf;
 	if ((env->router = router_new(conf, cause)) == NULL ||
-	    (env->forward = enquiry_template(conf, "forward.txt",
+	    (env->forward = template_load(conf->general.templates, "forward.txt",
 	    cause)) == NULL ||
-	    (env->ack = enquiry_template(conf, "ack.txt", cause)) == NULL ||
+	    (env->ack = template_load(conf->general.templates, "ack.txt",
+	    cause)) == NULL ||
 	    token_key_load(conf->general.secret_file, 1, env->key,
 	    cause) == -1) {
 		enquiry_close(env);

@@ -480,6 +480,18 @@ template_parse(const char *text, size_t len, char **cause)
 }
 
 struct template *
+template_load(const char *dir, const char *name, char **cause)
+{
+	struct template	*t;
+	char		*path;
+
+	path = xprintf("%s/%s", dir, name);
+	t = template_parse_file(path, cause);
+	free(path);
+	return t;
+}
+
+struct template *
 template_parse_file(const char *path, char **cause)
 {
 	struct buf	 b;

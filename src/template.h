@@ -50,6 +50,9 @@ struct template	*template_parse(const char *text, size_t len, char **cause);
  * it holds a syntax error.
  */
 struct template	*template_parse_file(const char *path, char **cause);
+/* template_parse_file() of DIR/NAME (NAME may hold "/": "web/page.html"). */
+struct template	*template_load(const char *dir, const char *name,
+		    char **cause);
 void		 template_free(struct template *);	/* NULL is fine */
 
 /*

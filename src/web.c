@@ -147,15 +147,16 @@ web_site_free(struct web_site *site)
 	free(site);
 }
 
+/* The pages live in general.templates/web/. */
 static struct template *
 web_site_template(const struct conf *conf, const char *name, char **cause)
 {
+	char		*dir;
 	struct template	*t;
-	char		*path;
 
-	path = xprintf("%s/web/%s", conf->general.templates, name);
-	t = template_parse_file(path, cause);
-	free(path);
+	dir = xprintf("%s/web", conf->general.templates);
+	t = template_load(dir, name, cause);
+	free(dir);
 	return t;
 }
 
