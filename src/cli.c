@@ -98,19 +98,6 @@ cmd_when(int64_t t, char *buf, size_t len)
 	return buf;
 }
 
-struct value *
-cmd_iso(int64_t t)
-{
-	struct tm	tm;
-	time_t		tt = (time_t)t;
-	char		s[32];
-
-	if (t == 0 || gmtime_r(&tt, &tm) == NULL)
-		return value_new_null();
-	strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return value_new_string(s);
-}
-
 char *
 cmd_address(const struct cmd *cmd, const char *arg)
 {

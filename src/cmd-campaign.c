@@ -427,11 +427,11 @@ cmd_campaign_json(const struct store_campaign *c)
 	value_object_set(v, "status", value_new_string(
 	    store_campaign_status_name(c->status)));
 	value_object_set(v, "created_by", value_new_string(c->created_by));
-	value_object_set(v, "created_at", cmd_iso(c->created_at));
-	value_object_set(v, "updated_at", cmd_iso(c->updated_at));
-	value_object_set(v, "scheduled_at", cmd_iso(c->scheduled_at));
-	value_object_set(v, "started_at", cmd_iso(c->started_at));
-	value_object_set(v, "finished_at", cmd_iso(c->finished_at));
+	value_object_set(v, "created_at", value_new_time(c->created_at));
+	value_object_set(v, "updated_at", value_new_time(c->updated_at));
+	value_object_set(v, "scheduled_at", value_new_time(c->scheduled_at));
+	value_object_set(v, "started_at", value_new_time(c->started_at));
+	value_object_set(v, "finished_at", value_new_time(c->finished_at));
 	value_object_set(v, "paused_reason", c->paused_reason[0] != '\0' ?
 	    value_new_string(c->paused_reason) : value_new_null());
 	if (c->body != NULL)
@@ -999,9 +999,9 @@ cmd_campaign_status_json(const struct store_campaign *c,
 	value_object_set(v, "skipped", value_new_int(
 	    cc->state[STORE_OUTBOX_SKIPPED]));
 	value_object_set(v, "pending", value_new_int(pending));
-	value_object_set(v, "scheduled_at", cmd_iso(c->scheduled_at));
-	value_object_set(v, "started_at", cmd_iso(c->started_at));
-	value_object_set(v, "finished_at", cmd_iso(c->finished_at));
+	value_object_set(v, "scheduled_at", value_new_time(c->scheduled_at));
+	value_object_set(v, "started_at", value_new_time(c->started_at));
+	value_object_set(v, "finished_at", value_new_time(c->finished_at));
 	value_object_set(v, "rate", value_new_double(rate));
 	return v;
 }
@@ -1236,7 +1236,7 @@ cmd_campaign_failure_one(const struct store_campaign_failure *f, void *arg)
 		    value_new_int(f->code) : value_new_null());
 		value_object_set(v, "reply", value_new_string(f->reply));
 		value_object_set(v, "attempts", value_new_int(f->attempts));
-		value_object_set(v, "failed_at", cmd_iso(f->at));
+		value_object_set(v, "failed_at", value_new_time(f->at));
 		return cmd_campaign_json_out(v) == EX_OK ? 0 : -2;
 	}
 	if (f->code != 0)

@@ -312,31 +312,6 @@ cmd_subscriber_attrs_value(const char *attrs)
 }
 
 static struct value *
-cmd_subscriber_member_value(const struct store_member *m)
-{
-	struct value	*o, *c;
-
-	o = value_new_object();
-	value_object_set(o, "list", value_new_string(m->list));
-	value_object_set(o, "status",
-	    value_new_string(store_member_status_name(m->status)));
-	value_object_set(o, "mode", value_new_string(m->mode));
-	c = value_new_object();
-	value_object_set(c, "at", cmd_iso(m->consent_at));
-	value_object_set(c, "method", *m->consent_method != '\0' ?
-	    value_new_string(m->consent_method) : value_new_null());
-	value_object_set(c, "source", *m->consent_source != '\0' ?
-	    value_new_string(m->consent_source) : value_new_null());
-	value_object_set(o, "consent", c);
-	value_object_set(o, "confirmed_at",
-	    cmd_iso(m->confirmed_at));
-	value_object_set(o, "unsubscribed_at",
-	    cmd_iso(m->unsubscribed_at));
-	value_object_set(o, "created_at", cmd_iso(m->created_at));
-	return o;
-}
-
-static struct value *
 cmd_subscriber_subscriber_value(const struct store_subscriber *sub)
 {
 	struct value	*o;
@@ -346,7 +321,7 @@ cmd_subscriber_subscriber_value(const struct store_subscriber *sub)
 	value_object_set(o, "email", value_new_string(sub->email));
 	value_object_set(o, "name", value_new_string(sub->name));
 	value_object_set(o, "attrs", cmd_subscriber_attrs_value(sub->attrs));
-	value_object_set(o, "created_at", cmd_iso(sub->created_at));
+	value_object_set(o, "created_at", value_new_time(sub->created_at));
 	return o;
 }
 
@@ -711,7 +686,7 @@ cmd_subscriber_list_one(const struct store_subscriber *sub,
 	if (*json) {
 		/* The subscriber and, beside it, the membership. */
 		o = cmd_subscriber_subscriber_value(sub);
-		mv = cmd_subscriber_member_value(m);
+		mv = store_member_value(m, 0);
 		for (i = 0; i < value_object_len(mv); i++) {
 			k = value_object_key(mv, i);
 			if (strcmp(k, "list") == 0)
@@ -781,7 +756,7 @@ cmd_subscriber_show_member(const struct store_member *m, void *arg)
 	char		 t[32], t2[32];
 
 	if (sh->json) {
-		value_list_append(sh->list, cmd_subscriber_member_value(m));
+		value_list_append(sh->list, store_member_value(m, 0));
 		return 0;
 	}
 	printf("  %-20s %-12s %-9s since %s, consent %s", m->list,

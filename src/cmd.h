@@ -85,8 +85,6 @@ char		*cmd_who(void);
 /* t as local "YYYY-MM-DD HH:MM" in buf; "-" (not buf) when t is 0. */
 const char	*cmd_when(int64_t t, char *buf, size_t len);
 
-/* t as a UTC "YYYY-MM-DDTHH:MM:SSZ" string value; null when t is 0. */
-struct value	*cmd_iso(int64_t t);
 
 /*
  * Normalise an address given on the command line; or print "postroom:

@@ -606,20 +606,6 @@ fail:
 
 /* --- access request ----------------------------------------------------- */
 
-/* A time as an ISO 8601 UTC string, or null for 0. */
-static struct value *
-store_subscriber_time(int64_t t)
-{
-	struct tm	tm;
-	time_t		tt = (time_t)t;
-	char		s[32];
-
-	if (t == 0 || gmtime_r(&tt, &tm) == NULL)
-		return value_new_null();
-	strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return value_new_string(s);
-}
-
 /* A column as a string value, or null. */
 static struct value *
 store_subscriber_col(struct store_stmt *st, int col)
@@ -678,7 +664,7 @@ store_subscriber_rows(struct store *s, struct store_stmt *st,
 				v = store_subscriber_colint(st, col);
 				break;
 			case STORE_SUBSCRIBER_TIME:
-				v = store_subscriber_time(
+				v = value_new_time(
 				    store_column_int(st, col));
 				break;
 			case STORE_SUBSCRIBER_BOOL:
@@ -697,10 +683,10 @@ store_subscriber_rows(struct store *s, struct store_stmt *st,
 	return rc == -1 ? -1 : 0;
 }
 
-static int
-store_subscriber_person_member(const struct store_member *m, void *arg)
+struct value *
+store_member_value(const struct store_member *m, int with_updated)
 {
-	struct value	*list = arg, *o, *c;
+	struct value	*o, *c;
 
 	o = value_new_object();
 	value_object_set(o, "list", value_new_string(m->list));
@@ -708,19 +694,26 @@ store_subscriber_person_member(const struct store_member *m, void *arg)
 	    store_member_status_name(m->status)));
 	value_object_set(o, "mode", value_new_string(m->mode));
 	c = value_new_object();
-	value_object_set(c, "at", store_subscriber_time(m->consent_at));
+	value_object_set(c, "at", value_new_time(m->consent_at));
 	value_object_set(c, "method", *m->consent_method != '\0' ?
 	    value_new_string(m->consent_method) : value_new_null());
 	value_object_set(c, "source", *m->consent_source != '\0' ?
 	    value_new_string(m->consent_source) : value_new_null());
 	value_object_set(o, "consent", c);
-	value_object_set(o, "confirmed_at",
-	    store_subscriber_time(m->confirmed_at));
+	value_object_set(o, "confirmed_at", value_new_time(m->confirmed_at));
 	value_object_set(o, "unsubscribed_at",
-	    store_subscriber_time(m->unsubscribed_at));
-	value_object_set(o, "created_at", store_subscriber_time(m->created_at));
-	value_object_set(o, "updated_at", store_subscriber_time(m->updated_at));
-	value_list_append(list, o);
+	    value_new_time(m->unsubscribed_at));
+	value_object_set(o, "created_at", value_new_time(m->created_at));
+	if (with_updated)
+		value_object_set(o, "updated_at",
+		    value_new_time(m->updated_at));
+	return o;
+}
+
+static int
+store_subscriber_person_member(const struct store_member *m, void *arg)
+{
+	value_list_append(arg, store_member_value(m, 1));
 	return 0;
 }
 
@@ -807,7 +800,7 @@ store_subscriber_person(struct store *s, const char *email, char **cause)
 			attrs = value_new_string(sub.attrs);
 		value_object_set(o, "attrs", attrs);
 		value_object_set(o, "created_at",
-		    store_subscriber_time(sub.created_at));
+		    value_new_time(sub.created_at));
 		value_object_set(person, "subscriber", o);
 	} else
 		value_object_set(person, "subscriber", value_new_null());

@@ -431,6 +431,13 @@ int		 store_member_walk(struct store *, const char *list,
 		    const struct store_member *, void *), void *arg,
 		    char **cause);
 /* Every list one subscriber is on (any status), ordered by list. */
+/*
+ * A membership as JSON (value.h): list, status, mode, consent {at,
+ * method, source}, confirmed_at, unsubscribed_at, created_at, and
+ * updated_at when with_updated.  For --json output and access requests.
+ */
+struct value	*store_member_value(const struct store_member *,
+		    int with_updated);
 int		 store_member_walk_subscriber(struct store *,
 		    int64_t subscriber_id,
 		    int (*fn)(const struct store_member *, void *), void *arg,

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "value.h"
@@ -95,6 +96,19 @@ value_new_int(long long n)
 
 	len = snprintf(tmp, sizeof tmp, "%lld", n);
 	return value_new_number_raw(tmp, (size_t)len);
+}
+
+struct value *
+value_new_time(long long t)
+{
+	struct tm	tm;
+	time_t		tt = (time_t)t;
+	char		s[32];
+
+	if (t == 0 || gmtime_r(&tt, &tm) == NULL)
+		return value_new_null();
+	strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return value_new_string(s);
 }
 
 struct value *

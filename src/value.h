@@ -46,6 +46,11 @@ struct value	*value_new_bool(int);
 struct value	*value_new_int(long long);
 /* Shortest text that reads back as the same double; NaN/inf give null. */
 struct value	*value_new_double(double);
+/*
+ * A unix time as an ISO 8601 UTC string ("2026-11-22T06:43:39Z"), or null
+ * for 0: how postroom's --json output and exports write times.
+ */
+struct value	*value_new_time(long long);
 /* The text must be a JSON number ("-3", "1.21", "1e5"); else NULL. */
 struct value	*value_new_number_text(const char *);
 struct value	*value_new_string(const char *);
