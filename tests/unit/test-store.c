@@ -226,7 +226,7 @@ test_fresh(void **state)
 	s = open_ok(f->db);
 	check_int("schema version", store_schema_version(s),
 	    store_latest_version());
-	check_int("latest version", store_latest_version(), 1);
+	check_int("latest version", store_latest_version(), 2);
 	assert_str_eq_msg("store_path", store_path(s), f->db);
 	for (i = 0; i < sizeof tables / sizeof tables[0]; i++) {
 		sql = xprintf("SELECT name FROM sqlite_schema"
@@ -236,7 +236,7 @@ test_fresh(void **state)
 	}
 	query_is(s, "PRAGMA journal_mode", "wal");
 	query_is(s, "PRAGMA foreign_keys", "1");
-	query_is(s, "PRAGMA user_version", "1");
+	query_is(s, "PRAGMA user_version", "2");
 	query_is(s, "PRAGMA application_id", "1347638354");
 	query_is(s, "PRAGMA synchronous", "2");		/* FULL */
 	query_is(s, "PRAGMA busy_timeout", "5000");
@@ -553,6 +553,69 @@ static const char queue_sql[] =
     " rcpt_to, created_at, updated_at) VALUES ('campaign', 7, 1,"
     " 'bounces@example.org', 'ann@example.org', 0, 0)";
 
+/*
+ * Version 2 rebuilds the outbox (its CHECKs as ORs).  A version 1
+ * database with mail in it - rows that bounces and digest items point
+ * at - keeps every row, every link and the rule.
+ */
+static void
+test_version2(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	char		*cause = NULL;
+
+	s = store_open_version(f->db, 1, &cause);
+	assert_non_null(s);
+	check_int("version at 1", store_schema_version(s), 1);
+	exec_ok(s, setup_sql);
+	exec_ok(s, queue_sql);
+	exec_ok(s, "UPDATE outbox SET state = 'sent', attempts = 1,"
+	    " last_code = 250, last_reply = '250 ok', sent_at = 9");
+	exec_ok(s, "INSERT INTO outbox (id, kind, message, mail_from, rcpt_to,"
+	    " dedup_key, state, created_at, updated_at) VALUES (5, 'ack',"
+	    " X'41', 'a@x', 'b@x', 'ack:ENQ-2026-00001', 'deferred', 1, 2)");
+	exec_ok(s, "INSERT INTO bounces (outbox_id, subscriber_id, recipient,"
+	    " kind, received_at) VALUES (1, 1, 'ann@example.org', 'hard', 3)");
+	exec_ok(s, "INSERT INTO digest_items (subscriber_id, campaign_id, list,"
+	    " period, outbox_id, created_at) VALUES (1, 7, 'analyst-network',"
+	    " '2026-W47', 5, 4)");
+	store_close(s);
+
+	s = open_ok(f->db);
+	check_int("version after upgrade", store_schema_version(s), 2);
+	query_is(s, "SELECT group_concat(id || ':' || kind || ':' || state ||"
+	    " ':' || coalesce(last_reply, '') || ':' ||"
+	    " coalesce(dedup_key, ''), ' ') FROM (SELECT * FROM outbox"
+	    " ORDER BY id)", "1:campaign:sent:250 ok: 5:ack:deferred::"
+	    "ack:ENQ-2026-00001");
+	/* Dropping the old table did not fire ON DELETE SET NULL. */
+	query_is(s, "SELECT outbox_id FROM bounces", "1");
+	query_is(s, "SELECT outbox_id FROM digest_items", "5");
+	query_is(s, "PRAGMA foreign_keys", "1");
+	query_is(s, "PRAGMA foreign_key_check", NULL);
+	query_is(s, "PRAGMA integrity_check", "ok");
+	query_is(s, "SELECT count(*) FROM sqlite_schema WHERE type = 'index'"
+	    " AND tbl_name = 'outbox' AND name LIKE 'outbox_%'", "5");
+	query_is(s, "SELECT count(*) FROM sqlite_schema"
+	    " WHERE name = 'outbox_v2'", "0");
+	query_is(s, "SELECT sql LIKE '%state IN%' FROM sqlite_schema"
+	    " WHERE name = 'outbox'", "0");
+	/* The same rule, and the references still hold. */
+	exec_fails(s, "UPDATE outbox SET state = 'lost'",
+	    "CHECK constraint failed");
+	exec_fails(s, "UPDATE outbox SET kind = 'spam'",
+	    "CHECK constraint failed");
+	exec_fails(s, "UPDATE outbox SET campaign_id = 99 WHERE id = 1",
+	    "FOREIGN KEY constraint failed");
+	exec_fails(s, "DELETE FROM campaigns WHERE id = 7",
+	    "FOREIGN KEY constraint failed");
+	exec_ok(s, "DELETE FROM outbox WHERE id = 5");
+	query_is(s, "SELECT coalesce(outbox_id, 'null') FROM digest_items",
+	    "null");
+	store_close(s);
+}
+
 static void
 test_outbox_unique(void **state)
 {
@@ -794,6 +857,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_fresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_version0, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_version2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_atomic, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_newer_refused, setup,
