@@ -77,11 +77,11 @@ store_outbox_due(struct store *s, int64_t now, int campaigns, int64_t *ids,
 	 * Walk the partial index outbox_ready, which holds only the rows
 	 * waiting (queued or deferred) in exactly this order, and stop at
 	 * the limit: a batch costs the same whether 100 or 100,000 rows
-	 * wait.  (With outbox_due and a sort, every batch read all the
-	 * waiting rows: quadratic over a campaign.)  The unary "+" on state,
-	 * here and in the index's WHERE, is what makes SQLite pick it: it
-	 * keeps outbox_due out of the running, and the two terms still
-	 * match, so the partial index is usable.
+	 * wait.  (Schema 1's index on state and a sort read every waiting
+	 * row at every batch: quadratic over a campaign.)  The unary "+" on
+	 * state, here and in the index's WHERE, keeps any index on state out
+	 * of the running, and the two terms still match, so the partial
+	 * index is usable.
 	 */
 	st = store_query(s, cause,
 	    "SELECT o.id FROM outbox o"
@@ -225,6 +225,20 @@ store_outbox_complete(struct store *s, int64_t id,
 	    " WHERE id = ?1 AND state = 'sending'", "ItitII", id,
 	    store_outbox_state_name(state), code, reply, next_attempt_at,
 	    now);
+	if (n == -1)
+		return -1;
+	return n > 0;
+}
+
+int
+store_outbox_release(struct store *s, int64_t id, int64_t now, char **cause)
+{
+	int	n;
+
+	n = store_run(s, cause,
+	    "UPDATE outbox SET state = 'queued', claimed_at = NULL,"
+	    " attempts = max(attempts - 1, 0), updated_at = ?2"
+	    " WHERE id = ?1 AND state = 'sending'", "II", id, now);
 	if (n == -1)
 		return -1;
 	return n > 0;

@@ -249,6 +249,12 @@ int		 store_outbox_complete(struct store *, int64_t id,
 		    enum store_outbox_state, int code, const char *reply,
 		    int64_t next_attempt_at, int64_t now, char **cause);
 /*
+ * A claimed row that was never handed over goes back to queued, its
+ * attempt not counted.  1 when it moved, 0 when it was not sending, -1.
+ */
+int		 store_outbox_release(struct store *, int64_t id, int64_t now,
+		    char **cause);
+/*
  * At start-up: rows left sending by a process that died go back to queued
  * (their attempt is not counted).  *n gets how many.
  */
