@@ -15,16 +15,31 @@
  *
  * One pass of the loop:
  *   1. sync: in ONE transaction, write back every finished row and claim
- *      as many due rows as there are free connection slots and tokens;
- *   2. render the claimed rows and hand them to the transport (outside
- *      the transaction: it must stay short, and nothing is sent before
- *      the claim is committed);
- *   3. wait in the transport's run() for replies, the rate limit, a
- *      wakeup or the next look at the outbox.
- * A finished row keeps its slot until it is written back, so the rows in
- * state sending never number more than smtp.concurrency (the bound on
- * duplicates after a crash).  Write-backs are batched (half the slots, or
- * DELIVER_FLUSH_DELAY) because every commit is an fsync.
+ *      due rows into the free places, as the rate limits allow;
+ *   2. hand claimed rows to the transport while it has a free slot,
+ *      rendering any not rendered yet (outside the transaction: it must
+ *      stay short, and nothing is sent before the claim is committed);
+ *   3. render one claimed row ahead, if any waits, or else wait in the
+ *      transport's run() for replies, the rate limit, a wakeup or the
+ *      next look at the outbox.
+ *
+ * The bound on duplicates after a crash: a row handed over keeps its slot
+ * until what became of it is written back, so no more than
+ * smtp.concurrency rows are ever with the server or sent-but-not-written
+ * (the only rows a crash can make go twice).  With no rate limit the
+ * engine also claims up to smtp.concurrency rows AHEAD and renders them
+ * while the connections work, so that a connection whose row was written
+ * back gets its next message at once; those rows are in state sending in
+ * the database but were never handed over, so a crash only queues them
+ * again (as postroomd's start does).  With a rate limit nothing is
+ * claimed ahead: the token is taken at the claim, and a row waiting for a
+ * slot would reach the server later than its token said.  A row that
+ * waits DELIVER_AHEAD_STALE for a slot (a stalled server), or is still
+ * waiting at a stop, is released: back to queued, its attempt uncounted,
+ * and claimed again later with its campaign read again, so that a pause
+ * or a cancellation is never more than that late.  Write-backs are batched
+ * (half the slots, or DELIVER_FLUSH_DELAY) because every commit is an
+ * fsync.
  */
 #include <sys/random.h>
 
@@ -53,6 +68,7 @@
 #define DELIVER_DUE_BATCH	512	/* due rows read at a time */
 #define DELIVER_DUE_STALE	1000000	/* us: read due rows again after */
 #define DELIVER_FLUSH_DELAY	20000	/* us a finished row may wait */
+#define DELIVER_AHEAD_STALE	1000000	/* us a row claimed ahead may wait */
 #define DELIVER_IDLE_POLL	1000000	/* us between looks when idle */
 #define DELIVER_RETRY_SYNC	1000000	/* us after a failed sync */
 #define DELIVER_MAX_MESSAGE	(64 * 1024 * 1024)
@@ -63,6 +79,8 @@ struct deliver_job {
 	struct deliver		*d;
 	struct store_outbox_row	 row;
 	enum deliver_state	 state;
+	int64_t			 claimed_us;	/* deliver_now() at the claim */
+	int			 prepared;	/* data and len are set */
 	struct buf		 buf;		/* rendered or fixed bytes */
 	const char		*data;		/* what is sent */
 	size_t			 len;
@@ -93,10 +111,11 @@ struct deliver {
 	struct ratelimit		 second;
 	struct ratelimit		 hour;
 
-	/* Claimed rows not yet written back, in every state. */
+	/* Claimed rows not yet written back, in every state, claim order. */
 	struct deliver_job		**jobs;
 	size_t				 njobs;
-	size_t				 maxjobs;	/* smtp.concurrency */
+	size_t				 nslots;	/* smtp.concurrency */
+	size_t				 maxjobs;	/* nslots, + ahead */
 	size_t				 nsending;
 	size_t				 nfinished;
 	int64_t				 finished_at;	/* oldest finished */
@@ -138,6 +157,7 @@ static const char *const deliver_states[] = {
 	[DELIVER_DEFERRED] = "deferred",
 	[DELIVER_FAILED] = "failed",
 	[DELIVER_SKIPPED] = "skipped",
+	[DELIVER_RELEASED] = "released",
 };
 
 /* Seconds after the 1st, 2nd ... failed attempt; the last repeats. */
@@ -163,7 +183,8 @@ deliver_can_move(enum deliver_state from, enum deliver_state to)
 	switch (from) {
 	case DELIVER_CLAIMED:
 		return to == DELIVER_SENDING || to == DELIVER_SKIPPED ||
-		    to == DELIVER_FAILED || to == DELIVER_DEFERRED;
+		    to == DELIVER_FAILED || to == DELIVER_DEFERRED ||
+		    to == DELIVER_RELEASED;
 	case DELIVER_SENDING:
 		return to == DELIVER_SENT || to == DELIVER_DEFERRED ||
 		    to == DELIVER_FAILED;
@@ -176,7 +197,8 @@ static int
 deliver_final(enum deliver_state st)
 {
 	return st == DELIVER_SENT || st == DELIVER_DEFERRED ||
-	    st == DELIVER_FAILED || st == DELIVER_SKIPPED;
+	    st == DELIVER_FAILED || st == DELIVER_SKIPPED ||
+	    st == DELIVER_RELEASED;
 }
 
 int64_t
@@ -513,6 +535,31 @@ deliver_touch(struct deliver *d, int64_t campaign_id, int failed)
 }
 
 /*
+ * A campaign was paused: its rows claimed ahead go back to the queue now,
+ * in the sync's transaction, rather than out after the pause.
+ */
+static int
+deliver_release_campaign(struct deliver *d, int64_t campaign_id,
+    int64_t now, char **cause)
+{
+	struct deliver_job	*job;
+	size_t			 i;
+
+	for (i = 0; i < d->njobs; i++) {
+		job = d->jobs[i];
+		if (job->state != DELIVER_CLAIMED ||
+		    job->row.campaign_id != campaign_id)
+			continue;
+		if (store_outbox_release(d->store, job->row.id, now,
+		    cause) == -1)
+			return -1;
+		deliver_enter_state(job, DELIVER_RELEASED, 0,
+		    "campaign paused");
+	}
+	return 0;
+}
+
+/*
  * After write-backs, inside the transaction: pause campaigns whose
  * failures passed the threshold, mark finished ones sent.  Only the
  * campaigns touched from index from on.
@@ -553,7 +600,8 @@ deliver_campaigns_check(struct deliver *d, size_t from, int64_t now,
 					    id, reason);
 				}
 				free(reason);
-				if (rc == -1)
+				if (rc == -1 || deliver_release_campaign(d,
+				    tc->id, now, cause) == -1)
 					return -1;
 				continue;
 			}
@@ -641,6 +689,7 @@ deliver_claim(struct deliver *d, int64_t now_us, int64_t max, char **cause)
 		job->d = d;
 		job->row = row;
 		job->state = DELIVER_CLAIMED;
+		job->claimed_us = now_us;
 		deliver_buf_get(d, &job->buf);
 
 		/*
@@ -694,10 +743,11 @@ deliver_sync(struct deliver *d, int64_t now_us, int claim, char **cause)
 {
 	struct deliver_job	*job;
 	int64_t			 now = now_us / RATELIMIT_USEC, n;
-	size_t			 i, j, claimed_from;
+	size_t			 i, j, claimed_from, first_new;
 
 	d->ntouched = 0;
 	d->skipped = 0;
+	first_new = d->njobs;		/* rows claimed here go after */
 	if (store_begin(d->store, cause) == -1)
 		return -1;
 
@@ -706,6 +756,12 @@ deliver_sync(struct deliver *d, int64_t now_us, int claim, char **cause)
 		job = d->jobs[i];
 		if (!deliver_final(job->state))
 			continue;
+		if (job->state == DELIVER_RELEASED) {
+			if (store_outbox_release(d->store, job->row.id, now,
+			    cause) == -1)
+				goto fail;
+			continue;
+		}
 		if (store_outbox_complete(d->store, job->row.id,
 		    deliver_store_state(job->state), job->code, job->reply,
 		    job->next_attempt, now, cause) == -1)
@@ -759,9 +815,11 @@ deliver_sync(struct deliver *d, int64_t now_us, int claim, char **cause)
 		case DELIVER_FAILED:
 			d->stats.failed++;
 			break;
-		default:
+		case DELIVER_SKIPPED:
 			d->stats.skipped++;
 			break;
+		default:
+			break;		/* released: queued again */
 		}
 		deliver_job_free(job);
 	}
@@ -774,33 +832,33 @@ fail:
 	store_rollback(d->store);
 	/*
 	 * None of it happened: drop the rows claimed here (they are still
-	 * queued in the database); finished rows wait for the next sync.
-	 * Tokens taken stay taken: slower, never faster.
+	 * queued in the database; those from earlier syncs, after first_new,
+	 * stay claimed); finished rows wait for the next sync.  Tokens taken
+	 * stay taken: slower, never faster.
 	 */
-	for (i = j = 0; i < d->njobs; i++) {
-		if (d->jobs[i]->state == DELIVER_CLAIMED)
-			deliver_job_free(d->jobs[i]);
-		else
-			d->jobs[j++] = d->jobs[i];
-	}
-	d->njobs = j;
+	for (i = first_new; i < d->njobs; i++)
+		deliver_job_free(d->jobs[i]);
+	d->njobs = first_new;
 	d->due_at = 0;
 	return -1;
 }
 
 /* --- making bytes and sending ----------------------------------------- */
 
-static void
-deliver_send(struct deliver *d, struct deliver_job *job)
+/*
+ * A claimed row's bytes and envelope sender.  0 when ready to hand over;
+ * -1 when the row moved to a final state instead (too large, cannot be
+ * rendered, its campaign cannot be prepared).
+ */
+static int
+deliver_prepare(struct deliver *d, struct deliver_job *job)
 {
 	struct store_outbox_row	*row = &job->row;
-	struct transport_msg	 m;
 	struct buf		 raw;
 	void			*prepared;
 	char			*cause = NULL, *why, id[32];
 	int			 rc;
 
-	/* Step 1: the bytes and the envelope sender. */
 	if (row->message != NULL) {
 		job->mail_from = xstrdup(row->mail_from);
 		job->data = row->message;
@@ -812,7 +870,7 @@ deliver_send(struct deliver *d, struct deliver_job *job)
 		} else if (rc == -1) {
 			deliver_enter_state(job, DELIVER_FAILED, 0,
 			    "message too large");
-			return;
+			return -1;
 		}
 	} else {
 		if ((prepared = deliver_campaign(d, row->campaign_id,
@@ -840,7 +898,7 @@ deliver_send(struct deliver *d, struct deliver_job *job)
 			job->next_attempt = deliver_now() / RATELIMIT_USEC;
 			deliver_enter_state(job, DELIVER_DEFERRED, 0, why);
 			free(why);
-			return;
+			return -1;
 		}
 		deliver_buf_get(d, &raw);
 		if (d->render->render(prepared, row,
@@ -851,7 +909,7 @@ deliver_send(struct deliver *d, struct deliver_job *job)
 			free(why);
 			free(cause);
 			deliver_buf_put(d, &raw);
-			return;
+			return -1;
 		}
 		if ((rc = deliver_crlf(&job->buf, raw.data, raw.len)) == 0) {
 			deliver_buf_put(d, &job->buf);
@@ -861,15 +919,24 @@ deliver_send(struct deliver *d, struct deliver_job *job)
 		if (rc == -1) {
 			deliver_enter_state(job, DELIVER_FAILED, 0,
 			    "message too large");
-			return;
+			return -1;
 		}
 		job->data = job->buf.data;
 		job->len = job->buf.len;
 	}
+	job->prepared = 1;
+	return 0;
+}
 
-	/* Step 2: over to the transport. */
+/* Over to the transport, which has a free slot. */
+static void
+deliver_submit(struct deliver *d, struct deliver_job *job)
+{
+	struct transport_msg	 m;
+	char			*cause = NULL;
+
 	m.mail_from = job->mail_from;
-	m.rcpt_to = row->rcpt_to;
+	m.rcpt_to = job->row.rcpt_to;
 	m.data = job->data;
 	m.len = job->len;
 	m.cookie = job;
@@ -879,6 +946,70 @@ deliver_send(struct deliver *d, struct deliver_job *job)
 		return;
 	}
 	deliver_enter_state(job, DELIVER_SENDING, 0, NULL);
+}
+
+/*
+ * Hand claimed rows over, oldest claim first, while a slot is free: a
+ * slot is held from the hand-over until the row's fate is written back
+ * (finished rows count until the sync that forgets them).
+ */
+static void
+deliver_hand_over(struct deliver *d)
+{
+	struct deliver_job	*job;
+	size_t			 i;
+
+	for (i = 0; i < d->njobs; i++) {
+		if (d->nsending + d->nfinished >= d->nslots ||
+		    d->ops->slots(d->t) <= 0)
+			break;
+		job = d->jobs[i];
+		if (job->state != DELIVER_CLAIMED)
+			continue;
+		if (!job->prepared && deliver_prepare(d, job) == -1)
+			continue;
+		deliver_submit(d, job);
+	}
+}
+
+/* Render one row claimed ahead; 1 if there was one. */
+static int
+deliver_render_ahead(struct deliver *d)
+{
+	struct deliver_job	*job;
+	size_t			 i;
+
+	for (i = 0; i < d->njobs; i++) {
+		job = d->jobs[i];
+		if (job->state == DELIVER_CLAIMED && !job->prepared) {
+			(void)deliver_prepare(d, job);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Give back rows claimed ahead that are still waiting: all of them when
+ * stopping, those older than DELIVER_AHEAD_STALE otherwise.
+ */
+static void
+deliver_release(struct deliver *d, int64_t now)
+{
+	struct deliver_job	*job;
+	size_t			 i;
+
+	for (i = 0; i < d->njobs; i++) {
+		job = d->jobs[i];
+		if (job->state != DELIVER_CLAIMED)
+			continue;
+		if (d->stop_at != 0)
+			deliver_enter_state(job, DELIVER_RELEASED, 0,
+			    "stopping");
+		else if (now - job->claimed_us >= DELIVER_AHEAD_STALE)
+			deliver_enter_state(job, DELIVER_RELEASED, 0,
+			    "no connection free for a second");
+	}
 }
 
 /* --- the loop ---------------------------------------------------------- */
@@ -891,7 +1022,7 @@ deliver_want_sync(struct deliver *d, int64_t now)
 	if (now < d->retry_at)
 		return 0;
 	if (d->nfinished > 0) {
-		batch = d->maxjobs / 2 > 0 ? d->maxjobs / 2 : 1;
+		batch = d->nslots / 2 > 0 ? d->nslots / 2 : 1;
 		if (d->stop_at != 0 || d->nsending == 0 ||
 		    d->nfinished >= batch ||
 		    now - d->finished_at >= DELIVER_FLUSH_DELAY)
@@ -956,9 +1087,8 @@ deliver_loop(struct deliver *d, char **cause)
 {
 	struct timespec	 pause = { 0, 100 * 1000 * 1000 };
 	int64_t		 now;
-	size_t		 i;
 	char		*error = NULL;
-	int		 claim;
+	int		 claim, timeout;
 
 	for (;;) {
 		now = deliver_now();
@@ -972,7 +1102,10 @@ deliver_loop(struct deliver *d, char **cause)
 			    d->nsending);
 		}
 
-		/* Step 1: write back, claim, then render and send. */
+		/* Rows claimed ahead do not wait for ever, nor for a stop. */
+		deliver_release(d, now);
+
+		/* Step 1: write back, claim, then hand over. */
 		if (deliver_want_sync(d, now)) {
 			claim = d->stop_at == 0;
 			if (deliver_sync(d, now, claim, &error) == -1) {
@@ -985,11 +1118,7 @@ deliver_loop(struct deliver *d, char **cause)
 				error = NULL;
 				d->retry_at = now + DELIVER_RETRY_SYNC;
 			} else {
-				for (i = 0; i < d->njobs; i++) {
-					if (d->jobs[i]->state ==
-					    DELIVER_CLAIMED)
-						deliver_send(d, d->jobs[i]);
-				}
+				deliver_hand_over(d);
 				if (d->idle && d->njobs == 0)
 					deliver_report(d);
 			}
@@ -1009,9 +1138,12 @@ deliver_loop(struct deliver *d, char **cause)
 			continue;
 		}
 
-		/* Step 4: wait for replies, tokens or the next look. */
-		if (d->ops->run(d->t, deliver_timeout(d, now), deliver_done, d,
-		    &error) == -1) {
+		/*
+		 * Step 4: render a row claimed ahead, then only look for
+		 * replies; or else wait for replies, tokens or the next look.
+		 */
+		timeout = deliver_render_ahead(d) ? 0 : deliver_timeout(d, now);
+		if (d->ops->run(d->t, timeout, deliver_done, d, &error) == -1) {
 			if (d->once) {
 				*cause = error;
 				return -1;
@@ -1108,9 +1240,13 @@ deliver_new(const struct conf *conf, const struct deliver_opts *opts,
 
 	if ((d->t = d->ops->open(conf, cause)) == NULL)
 		goto fail;
-	d->maxjobs = c->concurrency > 0 ? (size_t)c->concurrency : 1;
-	if ((int)d->maxjobs > d->ops->slots(d->t))
-		d->maxjobs = (size_t)d->ops->slots(d->t);
+	d->nslots = c->concurrency > 0 ? (size_t)c->concurrency : 1;
+	if ((int)d->nslots > d->ops->slots(d->t))
+		d->nslots = (size_t)d->ops->slots(d->t);
+	/* Ahead only when no rate limit: see the top of this file. */
+	d->maxjobs = d->nslots;
+	if (c->rate_per_second == 0 && c->rate_per_hour == 0)
+		d->maxjobs += d->nslots;
 	/*
 	 * A sync claims before it forgets the rows it wrote back (it may
 	 * roll back), so for a moment there can be twice maxjobs.
@@ -1186,7 +1322,7 @@ deliver_start(const struct conf *conf, char **cause)
 		return NULL;
 	}
 	log_info("delivery: %s, %zu at once, at most %d a second and %d an "
-	    "hour (0: no limit)", d->ops->name, d->maxjobs,
+	    "hour (0: no limit)", d->ops->name, d->nslots,
 	    conf->smtp.rate_per_second, conf->smtp.rate_per_hour);
 	return d;
 }

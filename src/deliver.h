@@ -47,6 +47,7 @@ struct transport_ops;
  *
  *	CLAIMED -> SENDING -> SENT | DEFERRED | FAILED
  *	CLAIMED -> SKIPPED | FAILED | DEFERRED  (never handed over)
+ *	CLAIMED -> RELEASED  (never handed over: back to the queue)
  *
  * Every final state is written back to the outbox and the row forgotten.
  */
@@ -57,6 +58,7 @@ enum deliver_state {
 	DELIVER_DEFERRED,	/* 4xx, lost connection, timeout: later */
 	DELIVER_FAILED,		/* 5xx, too old, cannot be rendered */
 	DELIVER_SKIPPED,	/* not sent on purpose */
+	DELIVER_RELEASED,	/* given back unsent: stopping, or stale */
 	DELIVER_NSTATES
 };
 

@@ -190,6 +190,25 @@ else
 	not_ok "postroomd -f delivers the bulk run"; diag "$(tail -5 "$T/daemon.log")"
 fi
 
+# The same with no rate limit: the engine also claims up to 4 rows ahead,
+# which a crash must only queue again.
+inject ahead 3000
+start_daemon -o smtp.concurrency=4 -o smtp.rate_per_second=0
+if wait_for 60 sh -c "[ \$(grep -c '	ahead' '$T/sink/log') -ge 600 ]"; then
+	kill -9 $DPID; wait $DPID 2>/dev/null
+	sending=$(q "SELECT count(*) FROM outbox WHERE state = 'sending'")
+	check "claiming ahead, killed: at most 8 rows left sending (got $sending)" [ "$sending" -le 8 ]
+	run_once -o smtp.concurrency=4 -o smtp.rate_per_second=0; rc=$?
+	check "claiming ahead: the restart exits 0" [ "$rc" -eq 0 ]
+	missing=$(cut -f5 "$T/sink/log" | grep '^ahead' | sort -u | wc -l)
+	check "claiming ahead: nobody missing, 3000 of 3000 (got $missing)" [ "$missing" -eq 3000 ]
+	d=$(dups ahead)
+	check "claiming ahead: duplicates still at most the concurrency, 4 (got $d)" [ "$d" -le 4 ]
+	check "claiming ahead: every row is sent" [ "$(q "SELECT count(*) FROM outbox WHERE rcpt_to LIKE 'ahead%' AND state = 'sent'")" -eq 3000 ]
+else
+	not_ok "postroomd -f delivers the ahead run"; diag "$(tail -5 "$T/daemon.log")"
+fi
+
 # --- 5. SIGTERM: finish what is in flight, exit ------------------------
 inject term 400
 start_daemon -o smtp.concurrency=4 -o smtp.rate_per_second=100
@@ -217,6 +236,27 @@ else wait $DPID; rc=$?; check "SIGTERM with a stalled server: stopped within 5 s
 row=$(q "SELECT state || '|' || coalesce(last_reply, '') FROM outbox WHERE rcpt_to = 'stallterm1@example.net'")
 case $row in deferred\|interrupted*) ok "the stalled message is deferred, not lost" ;;
 	*) not_ok "the stalled message is deferred, not lost"; diag "got $row"; diag "$(tail -5 "$T/daemon.log")" ;; esac
+
+# With no rate limit, rows claimed ahead are given back at a stop, their
+# attempt uncounted; one that waits a second for a stalled connection is
+# given back too, and claimed again later.
+inject stallahead 1; inject behind 3
+q "UPDATE outbox SET priority = 1 WHERE rcpt_to = 'stallahead1@example.net'"
+start_daemon -o smtp.concurrency=1 -o smtp.rate_per_second=0 -o smtp.timeout=60 -vv
+wait_for 10 sh -c "[ \$(sqlite3 '$DB' \"SELECT state FROM outbox WHERE rcpt_to = 'stallahead1@example.net'\") = sending ]"
+sleep 2.5
+check "a row claimed ahead that waits a second for a connection is released" grep -q 'claimed -> released: no connection free' "$T/daemon.log"
+kill -TERM $DPID
+i=0; while kill -0 $DPID 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+if kill -0 $DPID 2>/dev/null; then not_ok "SIGTERM while claiming ahead: stopped within 5 seconds"
+else wait $DPID; rc=$?; check "SIGTERM while claiming ahead: stopped within 5 seconds, status 0" [ "$rc" -eq 0 ]; fi
+check "claiming ahead: nothing left sending after SIGTERM" [ "$(q "SELECT count(*) FROM outbox WHERE state = 'sending'")" -eq 0 ]
+row=$(q "SELECT group_concat(state || ':' || attempts, ' ') FROM outbox WHERE rcpt_to LIKE 'behind%'")
+check "the rows behind it are queued, no attempt counted (got $row)" [ "$row" = "queued:0 queued:0 queued:0" ]
+check "none of them reached the sink" [ "$(delivered behind)" -eq 0 ]
+run_once -o smtp.concurrency=1 -o smtp.rate_per_second=0
+check "then sent, one attempt each" [ "$(q "SELECT group_concat(state || ':' || attempts, ' ') FROM outbox WHERE rcpt_to LIKE 'behind%'")" = "sent:1 sent:1 sent:1" ]
+q "DELETE FROM outbox WHERE rcpt_to LIKE 'stallahead%' OR rcpt_to LIKE 'behind%'"
 
 # --- 6. postroom queue status ------------------------------------------
 (IFS='

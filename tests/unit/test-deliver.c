@@ -8,8 +8,10 @@
  *	conn*	lost connection (no reply)
  *
  * The fake transport also checks, at every submit, that the row is
- * already committed as sending and that no more than smtp.concurrency
- * rows are sending: the crash-safety bound.
+ * already committed as sending, and counts the rows handed over whose
+ * fate is not written back yet (the crash-safety bound: at most
+ * smtp.concurrency) and the rows sending in all (with no rate limit the
+ * engine claims up to smtp.concurrency more ahead: at most twice).
  */
 #include "testutil.h"
 
@@ -35,13 +37,14 @@ test_states(void **state)
 {
 	/* want[from][to] */
 	static const int want[DELIVER_NSTATES][DELIVER_NSTATES] = {
-		/*		 CLM SND SNT DEF FAI SKP */
-		[DELIVER_CLAIMED] = { 0, 1, 0, 1, 1, 1 },
-		[DELIVER_SENDING] = { 0, 0, 1, 1, 1, 0 },
-		[DELIVER_SENT] = { 0, 0, 0, 0, 0, 0 },
-		[DELIVER_DEFERRED] = { 0, 0, 0, 0, 0, 0 },
-		[DELIVER_FAILED] = { 0, 0, 0, 0, 0, 0 },
-		[DELIVER_SKIPPED] = { 0, 0, 0, 0, 0, 0 },
+		/*		 CLM SND SNT DEF FAI SKP REL */
+		[DELIVER_CLAIMED] = { 0, 1, 0, 1, 1, 1, 1 },
+		[DELIVER_SENDING] = { 0, 0, 1, 1, 1, 0, 0 },
+		[DELIVER_SENT] = { 0, 0, 0, 0, 0, 0, 0 },
+		[DELIVER_DEFERRED] = { 0, 0, 0, 0, 0, 0, 0 },
+		[DELIVER_FAILED] = { 0, 0, 0, 0, 0, 0, 0 },
+		[DELIVER_SKIPPED] = { 0, 0, 0, 0, 0, 0, 0 },
+		[DELIVER_RELEASED] = { 0, 0, 0, 0, 0, 0, 0 },
 	};
 	int	from, to, got;
 
@@ -426,6 +429,7 @@ static struct fake {
 	size_t			 npending;
 	int			 slots;
 	int			 max_sending;	/* seen at submit */
+	int			 max_handed;	/* seen at submit */
 	int			 uncommitted;	/* rows not yet sending */
 	int			 submitted;
 	char			 last_from[256];
@@ -439,6 +443,9 @@ fake_open(const struct conf *conf, char **cause)
 	fake.slots = conf->smtp.concurrency;
 	fake.npending = 0;
 	fake.peek = store_open(fake.e->db, cause);
+	assert_non_null(fake.peek);
+	assert_int_equal(store_exec_sql(fake.peek, "CREATE TEMP TABLE handed"
+	    " (rcpt TEXT PRIMARY KEY)", NULL), 0);
 	return (struct transport *)&fake;
 }
 
@@ -475,6 +482,24 @@ fake_submit(struct transport *t, const struct transport_msg *m,
 	free(v);
 	if (n > fake.max_sending)
 		fake.max_sending = n;
+	/*
+	 * Handed over and still sending: in flight, or answered but not
+	 * written back - what a crash now could send twice.  (A row handed
+	 * over, deferred and claimed again would count early: no test here
+	 * retries within one run.)
+	 */
+	v = NULL;
+	sql = xprintf("INSERT OR IGNORE INTO temp.handed VALUES ('%s')",
+	    m->rcpt_to);
+	assert_int_equal(store_exec_sql(fake.peek, sql, NULL), 0);
+	free(sql);
+	store_query_text(fake.peek,
+	    "SELECT count(*) FROM outbox WHERE state = 'sending'"
+	    " AND rcpt_to IN (SELECT rcpt FROM temp.handed)", &v, NULL);
+	n = v != NULL ? (int)strtol(v, NULL, 10) : 0;
+	free(v);
+	if (n > fake.max_handed)
+		fake.max_handed = n;
 
 	snprintf(fake.last_from, sizeof fake.last_from, "%s", m->mail_from);
 	snprintf(fake.last_data, sizeof fake.last_data, "%.*s", (int)m->len,
@@ -756,7 +781,8 @@ test_engine_replies(void **state)
 	assert_int_equal(st.deferred, 2);
 	assert_int_equal(st.failed, 1);
 	assert_int_equal(fake.uncommitted, 0);
-	assert_true(fake.max_sending <= 2);
+	assert_true(fake.max_handed <= 2);
+	assert_true(fake.max_sending <= 4);
 
 	want_q(&e, "sent", "SELECT state FROM outbox"
 	    " WHERE rcpt_to = 'ok2@example.net'");
@@ -1037,9 +1063,15 @@ test_engine_bound(void **state)
 	assert_int_equal(st.recovered, 2);
 	assert_int_equal(fake.submitted, 60);
 	assert_int_equal(fake.uncommitted, 0);
-	if (fake.max_sending > 3 || fake.max_sending < 2) {
-		print_error("rows sending at once: got %d, want 2..3\n",
-		    fake.max_sending);
+	if (fake.max_handed > 3 || fake.max_handed < 2) {
+		print_error("rows handed over at once: got %d, want 2..3\n",
+		    fake.max_handed);
+		fail();
+	}
+	/* No rate limit: up to 3 more claimed ahead, never handed over. */
+	if (fake.max_sending > 6 || fake.max_sending <= fake.max_handed) {
+		print_error("rows sending at once: got %d, want %d..6\n",
+		    fake.max_sending, fake.max_handed + 1);
 		fail();
 	}
 	assert_int_equal(st.sent + st.deferred, 60);
@@ -1047,6 +1079,36 @@ test_engine_bound(void **state)
 	want_q(&e, "sent|1|(none)", "SELECT state || '|' || attempts || '|'"
 	    " || coalesce(claimed_at, '(none)') FROM outbox WHERE id = 1");
 	want_q(&e, "0", "SELECT count(*) FROM outbox WHERE state = 'sending'");
+	env_close(&e);
+}
+
+/* With a rate limit nothing is claimed ahead: a token is a hand-over. */
+static void
+test_engine_bound_limited(void **state)
+{
+	static const char *const ov[] = { "smtp.concurrency=3",
+	    "smtp.rate_per_second=100000", NULL };
+	struct env		 e;
+	struct deliver_stats	 st;
+	char			 rcpt[64];
+	int			 i;
+
+	(void)state;
+	env_open(&e, "smtp://127.0.0.1:1", ov);
+	memset(&fake, 0, sizeof fake);
+	for (i = 0; i < 60; i++) {
+		snprintf(rcpt, sizeof rcpt, "ok%d@example.net", i);
+		env_add(&e, rcpt, "o@example.org", MSG);
+	}
+	run_once(&e, &fake_opts, &st);
+	assert_int_equal(fake.submitted, 60);
+	assert_int_equal(fake.uncommitted, 0);
+	if (fake.max_sending > 3 || fake.max_sending < 2) {
+		print_error("rows sending at once: got %d, want 2..3\n",
+		    fake.max_sending);
+		fail();
+	}
+	assert_int_equal(st.sent, 60);
 	env_close(&e);
 }
 
@@ -1067,6 +1129,7 @@ main(void)
 		cmocka_unit_test(test_engine_campaign),
 		cmocka_unit_test(test_engine_pause),
 		cmocka_unit_test(test_engine_bound),
+		cmocka_unit_test(test_engine_bound_limited),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
