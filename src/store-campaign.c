@@ -337,7 +337,8 @@ store_campaign_requeue_failed(struct store *s, int64_t id, int64_t now,
 	rc = store_run(s, cause,
 	    "UPDATE outbox SET state = 'queued', attempts = 0,"
 	    " next_attempt_at = ?2, created_at = ?2, updated_at = ?2"
-	    " WHERE campaign_id = ?1 AND state = 'failed'", "II", id, now);
+	    " WHERE campaign_id = ?1 AND state = 'failed'"
+	    " AND subscriber_id IS NOT NULL", "II", id, now);
 	if (rc == -1)
 		return -1;
 	*n = rc;

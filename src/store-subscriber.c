@@ -550,7 +550,8 @@ store_subscriber_forget(struct store *s, const char *email, char **cause)
 
 	/*
 	 * Step 1: every subscriber spelt like it, whatever the case of the
-	 * local part; memberships, their outbox rows and bounces go too.
+	 * local part; memberships, bounces and outbox rows other than
+	 * campaign rows go too.
 	 */
 	st = store_query(s, cause,
 	    "SELECT email FROM subscribers WHERE email = ? COLLATE NOCASE", "t",
@@ -563,6 +564,24 @@ store_subscriber_forget(struct store *s, const char *email, char **cause)
 	}
 	store_done(st);
 	if (rc == -1)
+		goto fail;
+	/*
+	 * Their campaign rows stay, without the address or the server's
+	 * reply, so that each campaign's counts still add up; one still
+	 * waiting is skipped ("recipients forgotten when their turn comes
+	 * are skipped and counted").  A row in flight is skipped too: the
+	 * engine's write-back then finds it no longer sending.
+	 */
+	if (store_run(s, cause,
+	    "UPDATE outbox SET subscriber_id = NULL, rcpt_to = '(forgotten)',"
+	    " claimed_at = NULL, updated_at = ?2,"
+	    " last_reply = CASE WHEN state IN ('queued', 'sending',"
+	    " 'deferred') THEN 'forgotten' ELSE NULL END,"
+	    " state = CASE WHEN state IN ('queued', 'sending', 'deferred')"
+	    " THEN 'skipped' ELSE state END"
+	    " WHERE kind = 'campaign' AND subscriber_id IN (SELECT id FROM"
+	    " subscribers WHERE email = ?1 COLLATE NOCASE)", "tI", email,
+	    (int64_t)time(NULL)) == -1)
 		goto fail;
 	if (store_run(s, cause,
 	    "DELETE FROM subscribers WHERE email = ? COLLATE NOCASE", "t",

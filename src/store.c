@@ -325,6 +325,10 @@ static const char *const store_migrations[] = {
 	 * every write-back: that table was a third of a claim's cost.
 	 * Rebuilt as in the 12 steps of SQLite's ALTER TABLE page
 	 * (store_migrate() turns foreign keys off around the step).
+	 * A campaign row may lose its subscriber once it can no longer be
+	 * sent: forgetting someone keeps their rows of a campaign, without
+	 * the address, so that the campaign's counts still add up (a row
+	 * still waiting is counted skipped).
 	 * Without outbox_due (state, next_attempt_at): the engine finds
 	 * due rows through outbox_ready and rows by id, campaigns count
 	 * through outbox_campaign, and every index holding state costs a
@@ -361,8 +365,9 @@ static const char *const store_migrations[] = {
 	"    updated_at      INTEGER NOT NULL,\n"
 	"    sent_at         INTEGER,\n"
 	"    UNIQUE (campaign_id, subscriber_id),\n"
-	"    CHECK (kind <> 'campaign' OR\n"
-	"        (campaign_id IS NOT NULL AND subscriber_id IS NOT NULL)),\n"
+	"    CHECK (kind <> 'campaign' OR (campaign_id IS NOT NULL AND\n"
+	"        (subscriber_id IS NOT NULL OR (state <> 'queued'\n"
+	"        AND state <> 'sending' AND state <> 'deferred')))),\n"
 	"    CHECK (kind = 'campaign' OR message IS NOT NULL)\n"
 	") STRICT;\n"
 	"INSERT INTO outbox_v2 SELECT * FROM outbox;\n"

@@ -642,11 +642,18 @@ test_scheduler_forgotten(void **state)
 	id = campaign("news");
 	assert_int_equal(campaign_send(conf, s, id, 0, T0, &r, &fail, &cause),
 	    0);
-	/* Its one recipient is erased before their turn: nothing left. */
+	/*
+	 * Its one recipient is erased before their turn: the row stays,
+	 * skipped and counted, with nothing left of the address.
+	 */
 	assert_int_equal(store_subscriber_forget(s, "a@example.org", &cause),
 	    1);
 	assert_int_equal(numf("SELECT count(*) FROM outbox WHERE campaign_id ="
-	    " %lld", id), 0);
+	    " %lld AND state = 'skipped' AND last_reply = 'forgotten' AND"
+	    " rcpt_to = '(forgotten)' AND subscriber_id IS NULL", id), 1);
+	assert_int_equal(numf("SELECT count(*) FROM outbox WHERE campaign_id ="
+	    " %lld AND instr(rcpt_to || coalesce(last_reply, ''),"
+	    " 'a@example.org') > 0", id), 0);
 	assert_status(id, STORE_CAMPAIGN_SENDING);
 	assert_int_equal(campaign_start_due(s, T0 + 1, &cause), 0);
 	assert_status(id, STORE_CAMPAIGN_SENT);

@@ -1001,6 +1001,47 @@ test_engine_campaign(void **state)
 	env_close(&e);
 }
 
+/*
+ * Forgotten before their turn: skipped and counted, and the campaign's
+ * counts still add up to everyone it was sent to.
+ */
+static void
+test_engine_forgotten(void **state)
+{
+	static const char *const emails[] = {
+		"ok1@example.net", "ok2@example.net", "ok3@example.net",
+	};
+	struct env		 e;
+	struct deliver_stats	 st;
+	char			*cause = NULL;
+	int64_t			 c, id;
+	size_t			 i;
+
+	(void)state;
+	env_open(&e, "smtp://127.0.0.1:1", NULL);
+	memset(&fake, 0, sizeof fake);
+	c = env_campaign(&e, "news", "sending");
+	for (i = 0; i < 3; i++) {
+		id = env_subscriber(&e, emails[i], "news",
+		    STORE_MEMBER_CONFIRMED);
+		env_campaign_row(&e, c, id, emails[i]);
+	}
+	assert_int_equal(store_subscriber_forget(e.s, "ok2@example.net",
+	    &cause), 1);
+	run_once(&e, &fake_opts, &st);
+	assert_int_equal(st.sent, 2);
+	assert_int_equal(fake.submitted, 2);
+	want_q(&e, "sent:2 skipped:1", "SELECT group_concat(state || ':' || n,"
+	    " ' ') FROM (SELECT state, count(*) AS n FROM outbox WHERE"
+	    " campaign_id = %lld GROUP BY state ORDER BY state)",
+	    (long long)c);
+	want_q(&e, "sent", "SELECT status FROM campaigns WHERE id = %lld",
+	    (long long)c);
+	want_q(&e, "0", "SELECT count(*) FROM outbox WHERE rcpt_to ="
+	    " 'ok2@example.net'");
+	env_close(&e);
+}
+
 static void
 test_engine_pause(void **state)
 {
@@ -1129,6 +1170,7 @@ main(void)
 		cmocka_unit_test(test_engine_campaign),
 		cmocka_unit_test(test_engine_pause),
 		cmocka_unit_test(test_engine_bound),
+		cmocka_unit_test(test_engine_forgotten),
 		cmocka_unit_test(test_engine_bound_limited),
 	};
 

@@ -615,6 +615,17 @@ test_version2(void **state)
 	exec_ok(s, "DELETE FROM outbox WHERE id = 5");
 	query_is(s, "SELECT coalesce(outbox_id, 'null') FROM digest_items",
 	    "null");
+	/* A campaign row may lose its subscriber only once it cannot go. */
+	exec_ok(s, "UPDATE outbox SET subscriber_id = NULL WHERE id = 1");
+	exec_fails(s, "UPDATE outbox SET state = 'queued' WHERE id = 1",
+	    "CHECK constraint failed");
+	exec_fails(s, "UPDATE outbox SET state = 'deferred' WHERE id = 1",
+	    "CHECK constraint failed");
+	exec_fails(s, "UPDATE outbox SET state = 'sending' WHERE id = 1",
+	    "CHECK constraint failed");
+	exec_ok(s, "UPDATE outbox SET state = 'skipped' WHERE id = 1");
+	exec_fails(s, "UPDATE outbox SET campaign_id = NULL WHERE id = 1",
+	    "CHECK constraint failed");
 	store_close(s);
 }
 
