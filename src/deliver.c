@@ -560,6 +560,36 @@ deliver_release_campaign(struct deliver *d, int64_t campaign_id,
 }
 
 /*
+ * Inside the sync's transaction: rows claimed ahead whose campaign was
+ * paused or cancelled since (by an operator) go back to the queue, so
+ * that they are not sent after the pause; claimed again, a cancelled
+ * campaign's rows are skipped.  One look per campaign per sync.
+ */
+static int
+deliver_check_ahead(struct deliver *d, int64_t now, char **cause)
+{
+	struct deliver_job	*job;
+	int64_t			 last = 0;
+	size_t			 i;
+	int			 rc;
+
+	for (i = 0; i < d->njobs; i++) {
+		job = d->jobs[i];
+		if (job->state != DELIVER_CLAIMED || job->row.campaign_id == 0 ||
+		    job->row.campaign_id == last)
+			continue;
+		last = job->row.campaign_id;
+		rc = store_outbox_campaign_sending(d->store, last, cause);
+		if (rc == -1)
+			return -1;
+		if (rc == 0 && deliver_release_campaign(d, last, now,
+		    cause) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
  * After write-backs, inside the transaction: pause campaigns whose
  * failures passed the threshold, mark finished ones sent.  Only the
  * campaigns touched from index from on.
@@ -772,9 +802,11 @@ deliver_sync(struct deliver *d, int64_t now_us, int claim, char **cause)
 
 	/*
 	 * Step 2: campaigns that pause or finish with these rows - before
-	 * claiming, so that a paused campaign's rows are not claimed.
+	 * claiming, so that a paused campaign's rows are not claimed - and
+	 * rows claimed ahead for a campaign no longer sending.
 	 */
-	if (deliver_campaigns_check(d, 0, now, cause) == -1)
+	if (deliver_campaigns_check(d, 0, now, cause) == -1 ||
+	    deliver_check_ahead(d, now, cause) == -1)
 		goto fail;
 
 	/*

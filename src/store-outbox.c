@@ -231,6 +231,17 @@ store_outbox_complete(struct store *s, int64_t id,
 }
 
 int
+store_outbox_campaign_sending(struct store *s, int64_t id, char **cause)
+{
+	int64_t	n = 0;
+
+	if (store_query_int(s, &n, cause, "SELECT count(*) FROM campaigns"
+	    " WHERE id = ? AND status = 'sending'", "I", id) == -1)
+		return -1;
+	return n > 0;
+}
+
+int
 store_outbox_release(struct store *s, int64_t id, int64_t now, char **cause)
 {
 	int	n;

@@ -248,6 +248,9 @@ int		 store_outbox_claim(struct store *, int64_t id, int64_t now,
 int		 store_outbox_complete(struct store *, int64_t id,
 		    enum store_outbox_state, int code, const char *reply,
 		    int64_t next_attempt_at, int64_t now, char **cause);
+/* 1 when the campaign is being sent (status sending), 0 when not, -1. */
+int		 store_outbox_campaign_sending(struct store *, int64_t id,
+		    char **cause);
 /*
  * A claimed row that was never handed over goes back to queued, its
  * attempt not counted.  1 when it moved, 0 when it was not sending, -1.

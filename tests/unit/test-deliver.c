@@ -432,6 +432,7 @@ static struct fake {
 	int			 max_handed;	/* seen at submit */
 	int			 uncommitted;	/* rows not yet sending */
 	int			 submitted;
+	const char		*pause_at;	/* an operator pauses then */
 	char			 last_from[256];
 	char			 last_data[4096];
 } fake;
@@ -500,6 +501,10 @@ fake_submit(struct transport *t, const struct transport_msg *m,
 	free(v);
 	if (n > fake.max_handed)
 		fake.max_handed = n;
+
+	if (fake.pause_at != NULL && strcmp(m->rcpt_to, fake.pause_at) == 0)
+		assert_int_equal(store_exec_sql(fake.peek, "UPDATE campaigns"
+		    " SET status = 'paused'", NULL), 0);
 
 	snprintf(fake.last_from, sizeof fake.last_from, "%s", m->mail_from);
 	snprintf(fake.last_data, sizeof fake.last_data, "%.*s", (int)m->len,
@@ -1042,6 +1047,42 @@ test_engine_forgotten(void **state)
 	env_close(&e);
 }
 
+/*
+ * An operator pauses the campaign while a row is claimed ahead: that row
+ * goes back to the queue, uncounted, and is not sent.
+ */
+static void
+test_engine_pause_ahead(void **state)
+{
+	static const char *const ov[] = { "smtp.concurrency=1", NULL };
+	struct env		 e;
+	struct deliver_stats	 st;
+	char			 rcpt[64];
+	int64_t			 c, id;
+	int			 i;
+
+	(void)state;
+	env_open(&e, "smtp://127.0.0.1:1", ov);
+	memset(&fake, 0, sizeof fake);
+	c = env_campaign(&e, "news", "sending");
+	for (i = 1; i <= 5; i++) {
+		snprintf(rcpt, sizeof rcpt, "ok%d@example.net", i);
+		id = env_subscriber(&e, rcpt, "news", STORE_MEMBER_CONFIRMED);
+		env_campaign_row(&e, c, id, rcpt);
+	}
+	fake.pause_at = "ok1@example.net";
+	run_once(&e, &fake_opts, &st);
+	assert_int_equal(fake.submitted, 1);
+	assert_int_equal(st.sent, 1);
+	want_q(&e, "paused", "SELECT status FROM campaigns WHERE id = %lld",
+	    (long long)c);
+	want_q(&e, "queued:0 queued:0 queued:0 queued:0 sent:1",
+	    "SELECT group_concat(state || ':' || attempts, ' ') FROM (SELECT"
+	    " state, attempts FROM outbox WHERE campaign_id = %lld ORDER BY"
+	    " state, id)", (long long)c);
+	env_close(&e);
+}
+
 static void
 test_engine_pause(void **state)
 {
@@ -1171,6 +1212,7 @@ main(void)
 		cmocka_unit_test(test_engine_pause),
 		cmocka_unit_test(test_engine_bound),
 		cmocka_unit_test(test_engine_forgotten),
+		cmocka_unit_test(test_engine_pause_ahead),
 		cmocka_unit_test(test_engine_bound_limited),
 	};
 
