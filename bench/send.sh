@@ -11,6 +11,9 @@
 #
 #   send: postroom 4200 msg/s, smtp-source 5000 msg/s, ratio 0.84, peak RSS 18 MB
 #
+# and the CPU seconds postroomd, smtp-source and the sink used in each
+# half (both sides share the machine's cores with the sink, so a ratio
+# means little without them),
 # then the same campaign to RSS_N subscribers (100,000), to show that
 # postroomd's memory does not grow with the number of recipients.  Every
 # number goes to standard output; postroomd's own log stays in the
@@ -59,6 +62,11 @@ else
 fi
 sink=$!
 sleep 0.5
+
+# sink_cpu: the sink's user + system CPU so far, in clock ticks.
+sink_cpu() {
+	awk '{ print $14 + $15 }' "/proc/$sink/stat" 2>/dev/null || echo 0
+}
 
 # sessions: how many SMTP sessions the sink has seen so far.
 sessions() {
@@ -124,7 +132,7 @@ fill() {
 deliver() {
 	opts "$1" "smtp://127.0.0.1:$port" >"$T/opts"
 	# exec keeps postroomd the process that /usr/bin/time measures.
-	/usr/bin/time -f '%e %M' -o "$T/time" sh -c 'IFS="
+	/usr/bin/time -f '%e %M %U %S' -o "$T/time" sh -c 'IFS="
 "; exec "$0" $(cat "$1") --once' "$BIN/postroomd" "$T/opts" \
 	    2>"$T/postroomd.log"
 	rc=$?
@@ -135,7 +143,7 @@ deliver() {
 		tail -5 "$T/postroomd.log"
 		exit 1
 	fi
-	read -r p_secs p_rss <"$T/time"
+	read -r p_secs p_rss p_user p_sys <"$T/time"
 }
 
 # The size of one rendered message: render one into a Maildir.
@@ -154,14 +162,19 @@ while [ "$r" -lt "$ROUNDS" ]; do
 	r=$((r + 1))
 	fill bench "$N"
 	s0=$(sessions)
+	k0=$(sink_cpu)
 	deliver bench "$N"
+	k1=$(sink_cpu)
 	s1=$(sessions)
 
 	t0=$(date +%s.%N)
-	smtp-source -s "$CONC" -m "$N" -l "$size" -d -f news@example.org \
+	/usr/bin/time -f '%U %S' -o "$T/stime" smtp-source -s "$CONC" \
+	    -m "$N" -l "$size" -d -f news@example.org \
 	    -t reader@example.net "127.0.0.1:$port" >"$T/source.out" 2>&1 || {
 		echo "send: smtp-source failed:"; cat "$T/source.out"; exit 1; }
 	t1=$(date +%s.%N)
+	k2=$(sink_cpu)
+	read -r s_user s_sys <"$T/stime"
 
 	$PY - "$N" "$p_secs" "$p_rss" "$t0" "$t1" "${s0:-0}" "${s1:-0}" <<'PYEOF'
 import sys
@@ -174,6 +187,17 @@ print("send: postroom %.0f msg/s, smtp-source %.0f msg/s, ratio %.2f, "
       "peak RSS %.0f MB" % (p_rate, s_rate, p_rate / s_rate, p_rss / 1024))
 print("send: postroomd --once %.2f s over %d SMTP sessions, "
       "smtp-source %.2f s" % (p_secs, conns, s_secs))
+PYEOF
+	# Where the 2 cores went: this machine is shared by both sides and
+	# the sink, so the CPU each used explains the ratio.
+	$PY - "$p_user" "$p_sys" "$s_user" "$s_sys" "$k0" "$k1" "$k2" \
+	    "$(getconf CLK_TCK)" <<'PYEOF'
+import sys
+pu, ps, su, ss = (float(x) for x in sys.argv[1:5])
+k0, k1, k2, hz = (int(x) for x in sys.argv[5:9])
+print("send: CPU seconds: postroomd %.2f (user %.2f, sys %.2f), smtp-source "
+      "%.2f; smtp-sink %.2f while postroom sent, %.2f while smtp-source did"
+      % (pu + ps, pu, ps, su + ss, (k1 - k0) / hz, (k2 - k1) / hz))
 PYEOF
 done
 
