@@ -66,6 +66,14 @@ buf_add(struct buf *b, const void *p, size_t n)
 	return 0;
 }
 
+char *
+buf_reserve(struct buf *b, size_t n)
+{
+	if (buf_grow(b, n) == -1)
+		return NULL;
+	return b->data + b->len;
+}
+
 int
 buf_addstr(struct buf *b, const char *s)
 {

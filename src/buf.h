@@ -31,6 +31,13 @@ int	 buf_addc(struct buf *, char);
 int	 buf_printf(struct buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	 buf_vprintf(struct buf *, const char *, va_list);
+/*
+ * Room for n more bytes without writing them, for a writer that fills the
+ * buffer itself: a pointer to data + len, or NULL past the cap.  Nothing
+ * is added: the caller writes at most n bytes there, adds what it wrote
+ * to len and puts the NUL after them.
+ */
+char	*buf_reserve(struct buf *, size_t n);
 /* Hand the data to the caller (who frees it); the buffer is left empty. */
 char	*buf_detach(struct buf *, size_t *lenp);
 /* Read a whole file; -1 with errno set (EFBIG past the cap). */

@@ -11,11 +11,15 @@
  * Speed matters: the delivery engine renders every campaign message here.
  * Everything appends to one struct buf (doubling, so linear), encoders
  * fill a line at a time on the stack, a message's text and HTML are
- * normalised and encoded once when set, not at every write, and scratch
- * buffers live in the struct mime_msg so a write allocates only for Date
- * and Message-ID.
+ * normalised and encoded once when set, not at every write, sixteen bytes
+ * at a time where they are printable ASCII, a header value that needs
+ * neither cleaning nor folding is copied whole, a reset builder keeps its
+ * memory (header strings go in one store), and random bytes are fetched
+ * a pool at a time: a message costs a few allocations and no system call
+ * most of the time.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +28,10 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <time.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "buf.h"
 #include "log.h"
@@ -45,16 +53,32 @@ enum mime_hkind {
 };
 
 struct mime_addr {
-	char	*display;	/* NULL: none */
-	char	*addr;
+	const char	*display;	/* NULL: none */
+	const char	*addr;
+};
+
+/*
+ * A header as given.  Its strings are copied into the message's one
+ * string store (struct mime_msg's strs) and named by their offsets there,
+ * so that setting a header allocates nothing once a message or two have
+ * been built; the array of addresses stays with its slot when the
+ * message is reset, for the same reason.
+ */
+#define MIME_NONE	((size_t)-1)	/* no display name */
+
+struct mime_saddr {
+	size_t	display;		/* offset, or MIME_NONE */
+	size_t	addr;
 };
 
 struct mime_hdr {
-	enum mime_hkind	  kind;
-	char		 *name;
-	char		 *value;	/* TEXT and RAW */
-	struct mime_addr *addrs;	/* ADDR */
-	size_t		  naddrs;
+	enum mime_hkind	   kind;
+	size_t		   name;	/* offsets in strs */
+	size_t		   namelen;
+	size_t		   value;	/* TEXT and RAW */
+	struct mime_saddr *addrs;	/* ADDR */
+	size_t		   naddrs;
+	size_t		   addrs_cap;	/* kept across mime_msg_reset() */
 };
 
 struct mime_att {
@@ -68,6 +92,9 @@ struct mime_msg {
 	struct mime_hdr	*hdrs;
 	size_t		 nhdrs;
 	size_t		 hdrs_cap;	/* kept across mime_msg_reset() */
+	struct buf	 strs;		/* the headers' strings, NUL-ended */
+	struct mime_addr *fold;		/* an ADDR header's, while written */
+	size_t		 fold_cap;
 
 	struct buf	 text;		/* encoded already, as text_cte */
 	int		 has_text;
@@ -105,6 +132,27 @@ struct mime_word {
 static const char mime_hex[] = "0123456789ABCDEF";
 static const char mime_b64[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/*
+ * Whether s[0..len) is ASCII, as utf8_is_ascii() says, but eight bytes at
+ * a time: the builder asks it of every structured header of every
+ * message.
+ */
+static int
+mime_ascii(const char *s, size_t len)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	uint64_t		 x, acc = 0;
+	size_t			 i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&x, u + i, 8);
+		acc |= x;
+	}
+	for (; i < len; i++)
+		acc |= u[i];
+	return (acc & 0x8080808080808080ULL) == 0;
+}
 
 /* --- cleaning header values --------------------------------------------- */
 
@@ -286,6 +334,71 @@ mime_word_fits(size_t namelen, size_t wslen, size_t wlen)
 	return namelen + 1 + wslen + wlen <= MIME_LINE_SOFT;
 }
 
+/*
+ * Whether value v can go as it is on the line "Name: v": printable ASCII,
+ * no space at either end or next to another, and short enough.  Cleaning
+ * (mime_clean) would leave such a value as it is and folding would not
+ * break it, so it is copied whole; most header values are like this.
+ * With text, a "=?" (which only an encoded word may hold) disqualifies
+ * it too.  Sets *len.
+ */
+static int
+mime_one_line(size_t namelen, const char *v, int text, size_t *len)
+{
+	const unsigned char	*u = (const unsigned char *)v;
+	size_t			 i, n = strlen(v);
+
+	/* Too long, empty, or a space at either end: fold it. */
+	if (n == 0 || namelen + 2 + n > MIME_LINE_SOFT || u[0] == ' ' ||
+	    u[n - 1] == ' ')
+		return 0;
+	for (i = 0; i < n; i++) {
+		/* Most bytes are letters and the like: one test for them. */
+		if (u[i] > ' ' && u[i] < 0x7f && u[i] != '=')
+			continue;
+		if (u[i] == ' ' && u[i + 1] != ' ')
+			continue;
+		if (u[i] == '=' && (!text || u[i + 1] != '?'))
+			continue;
+		return 0;
+	}
+	*len = n;
+	return 1;
+}
+
+/* A piece of a header line. */
+struct mime_piece {
+	const char	*p;
+	size_t		 len;
+};
+
+/* "Name: ", the pieces of the value, CRLF: 0, or -1 past b's cap. */
+static int
+mime_line(struct buf *b, const char *name, size_t namelen,
+    const struct mime_piece *pc, size_t n)
+{
+	char	*p;
+	size_t	 i, len = namelen + 4;
+
+	for (i = 0; i < n; i++)
+		len += pc[i].len;
+	if ((p = buf_reserve(b, len)) == NULL)
+		return -1;
+	memcpy(p, name, namelen);
+	p += namelen;
+	*p++ = ':';
+	*p++ = ' ';
+	for (i = 0; i < n; i++) {
+		memcpy(p, pc[i].p, pc[i].len);
+		p += pc[i].len;
+	}
+	*p++ = '\r';
+	*p++ = '\n';
+	*p = '\0';
+	b->len += len;
+	return 0;
+}
+
 /* --- RFC 2047 encoded words --------------------------------------------- */
 
 /*
@@ -418,8 +531,13 @@ mime_fold_raw(struct buf *b, struct buf *tmp, const char *name,
 {
 	struct mime_fold	f;
 	struct mime_word	w;
-	size_t			pos = 0;
+	struct mime_piece	pc;
+	size_t			pos = 0, namelen = strlen(name);
 
+	if (mime_one_line(namelen, value, 0, &pc.len)) {
+		pc.p = value;
+		return mime_line(b, name, namelen, &pc, 1);
+	}
 	if (mime_clean(tmp, value, 0) == -1)
 		return -1;
 	mime_fold_begin(&f, b, name);
@@ -459,15 +577,19 @@ mime_fold_text(struct buf *b, struct buf *tmp, const char *name,
 {
 	struct mime_fold	f;
 	struct mime_word	w;
+	struct mime_piece	pc;
 	const char		*s;
-	size_t			 len, pos, nw, i, namelen;
+	size_t			 len, pos, nw, i, namelen = strlen(name);
 	size_t			 lo = SIZE_MAX, hi = 0, end = 0;
 
+	if (mime_one_line(namelen, value, 1, &pc.len)) {
+		pc.p = value;
+		return mime_line(b, name, namelen, &pc, 1);
+	}
 	if (mime_clean(tmp, value, 1) == -1)
 		return -1;
 	s = tmp->data;
 	len = tmp->len;
-	namelen = strlen(name);
 
 	/* Step 1: which words need encoding, first (lo) to last (hi). */
 	pos = 0;
@@ -537,6 +659,10 @@ mime_addr_check(const char *addr, char **cause)
 		return -1;
 	}
 	for (p = addr; *p != '\0'; p++) {
+		/* Most characters are these: nothing more to look at. */
+		if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		    *p == '.' || *p == '-' || (*p >= 'A' && *p <= 'Z'))
+			continue;
 		if ((unsigned char)*p >= 0x80) {
 			*cause = xprintf("address is not ASCII (IDN or "
 			    "SMTPUTF8 addresses are not supported)");
@@ -644,13 +770,74 @@ mime_fold_mailbox(struct mime_fold *f, struct buf *tmp, struct buf *tmp2,
 	return 0;
 }
 
+/*
+ * One mailbox on one line, "Name: phrase <addr>" or "Name: addr", when
+ * the display name can go as atoms or a quoted string without folding
+ * (what mime_fold_mailbox() would write then): 1 when written, 0 when
+ * the caller must fold, -1 when b's cap was reached.
+ */
+static int
+mime_address_line(struct buf *b, struct buf *tmp, const char *name,
+    const struct mime_addr *a)
+{
+	struct mime_piece	pc[4];
+	size_t			namelen = strlen(name), dlen = 0, i;
+	char			*p;
+	int			quote = 0;
+
+	pc[0].p = a->addr;
+	pc[0].len = strlen(a->addr);
+	if (a->display == NULL || a->display[0] == '\0') {
+		if (namelen + 2 + pc[0].len > MIME_LINE_SOFT)
+			return 0;
+		return mime_line(b, name, namelen, pc, 1) == -1 ? -1 : 1;
+	}
+
+	/* The phrase: atoms, or a quoted string. */
+	if (!mime_one_line(namelen, a->display, 1, &dlen))
+		return 0;
+	for (i = 0; i < dlen; i++) {
+		if (a->display[i] != ' ' &&
+		    !mime_atext((unsigned char)a->display[i]))
+			quote = 1;
+	}
+	buf_reset(tmp);
+	if ((p = buf_reserve(tmp, 2 * dlen + 2)) == NULL)
+		return -1;
+	if (quote)
+		*p++ = '"';
+	for (i = 0; i < dlen; i++) {
+		if (a->display[i] == '"' || a->display[i] == '\\')
+			*p++ = '\\';
+		*p++ = a->display[i];
+	}
+	if (quote)
+		*p++ = '"';
+	*p = '\0';
+	tmp->len = (size_t)(p - tmp->data);
+	if (namelen + 2 + tmp->len + 2 + pc[0].len + 1 > MIME_LINE_SOFT)
+		return 0;
+	pc[3] = pc[0];
+	pc[0].p = tmp->data;
+	pc[0].len = tmp->len;
+	pc[1].p = " <";
+	pc[1].len = 2;
+	pc[2] = pc[3];
+	pc[3].p = ">";
+	pc[3].len = 1;
+	return mime_line(b, name, namelen, pc, 4) == -1 ? -1 : 1;
+}
+
 static int
 mime_fold_addresses(struct buf *b, struct buf *tmp, struct buf *tmp2,
     const char *name, const struct mime_addr *a, size_t n)
 {
 	struct mime_fold	f;
 	size_t			i;
+	int			rc;
 
+	if (n == 1 && (rc = mime_address_line(b, tmp, name, a)) != 0)
+		return rc == -1 ? -1 : 0;
 	mime_fold_begin(&f, b, name);
 	for (i = 0; i < n; i++) {
 		if (i > 0)
@@ -884,10 +1071,37 @@ mime_cte_name(enum mime_cte cte)
 
 /* --- identifiers -------------------------------------------------------- */
 
+/*
+ * Random bytes are fetched from getrandom() MIME_POOL at a time and handed
+ * out in order: a system call for each Message-ID and each boundary was
+ * a good part of what building a campaign message cost.  Each thread has
+ * its own pool, and a child process starts with an empty one, so that it
+ * never hands out what its parent will.
+ */
+#define MIME_POOL	256
+
+static _Thread_local unsigned char	mime_pool[MIME_POOL];
+static _Thread_local size_t		mime_pool_left;
+static pthread_once_t			mime_pool_once = PTHREAD_ONCE_INIT;
+
 static void
-mime_random(void *p, size_t len)
+mime_pool_forget(void)
 {
-	unsigned char	*u = p;
+	mime_pool_left = 0;
+}
+
+static void
+mime_pool_init(void)
+{
+	if (pthread_atfork(NULL, NULL, mime_pool_forget) != 0)
+		fatalx("pthread_atfork failed");
+}
+
+static void
+mime_pool_fill(void)
+{
+	unsigned char	*u = mime_pool;
+	size_t		 len = MIME_POOL;
 	ssize_t		 n;
 
 	while (len > 0) {
@@ -899,6 +1113,27 @@ mime_random(void *p, size_t len)
 		}
 		u += n;
 		len -= (size_t)n;
+	}
+	mime_pool_left = MIME_POOL;
+}
+
+static void
+mime_random(void *p, size_t len)
+{
+	unsigned char	*u = p;
+	size_t		 n;
+
+	pthread_once(&mime_pool_once, mime_pool_init);
+	while (len > 0) {
+		if (mime_pool_left == 0)
+			mime_pool_fill();
+		n = len < mime_pool_left ? len : mime_pool_left;
+		memcpy(u, mime_pool + MIME_POOL - mime_pool_left, n);
+		/* Handed out: not kept where a later caller could see it. */
+		memset(mime_pool + MIME_POOL - mime_pool_left, 0, n);
+		mime_pool_left -= n;
+		u += n;
+		len -= n;
 	}
 }
 
@@ -936,15 +1171,49 @@ mime_domain_ok(const char *d)
 	return 1;
 }
 
+/* Two decimal digits of n (0-99) at p. */
+static char *
+mime_put2(char *p, int n)
+{
+	*p++ = (char)('0' + n / 10);
+	*p++ = (char)('0' + n % 10);
+	return p;
+}
+
 char *
 mime_message_id(const char *domain)
 {
-	char	hex[33];
+	char		 hex[33], digits[24], *id, *p;
+	size_t		 dlen, nd = 0;
+	long long	 now = (long long)time(NULL);
+	unsigned long long u;
 
 	mime_random_hex(hex, 16);
 	if (!mime_domain_ok(domain))
 		domain = "postroom.invalid";
-	return xprintf("<%s.%lld@%s>", hex, (long long)time(NULL), domain);
+
+	/* "<hex.time@domain>", as "<%s.%lld@%s>" would write it. */
+	u = now < 0 ? 0ULL - (unsigned long long)now : (unsigned long long)now;
+	do {
+		digits[nd++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (now < 0)
+		digits[nd++] = '-';
+	dlen = strlen(domain);
+	id = p = xmalloc(1 + 32 + 1 + nd + 1 + dlen + 2);
+	*p++ = '<';
+	memcpy(p, hex, 32);
+	p += 32;
+	*p++ = '.';
+	while (nd > 0)
+		*p++ = digits[--nd];
+	*p++ = '@';
+	memcpy(p, domain, dlen);
+	p += dlen;
+	*p++ = '>';
+	*p = '\0';
+	return id;
 }
 
 char *
@@ -959,7 +1228,8 @@ mime_date(time_t t)
 	};
 	struct tm	tm;
 	long		off;
-	char		sign = '+';
+	char		sign = '+', s[64], *p = s;
+	int		year;
 
 	if (localtime_r(&t, &tm) == NULL && gmtime_r(&t, &tm) == NULL)
 		fatalx("%s: time %lld out of range", __func__, (long long)t);
@@ -968,10 +1238,40 @@ mime_date(time_t t)
 		sign = '-';
 		off = -off;
 	}
-	return xprintf("%s, %d %s %04d %02d:%02d:%02d %c%02ld%02ld",
-	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
-	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, sign,
-	    off / 60, off % 60);
+	year = tm.tm_year + 1900;
+	if (year < 0 || year > 9999 || off / 60 > 99) {
+		return xprintf("%s, %d %s %04d %02d:%02d:%02d %c%02ld%02ld",
+		    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], year,
+		    tm.tm_hour, tm.tm_min, tm.tm_sec, sign, off / 60,
+		    off % 60);
+	}
+
+	/* The common case by hand: printf is most of the cost otherwise. */
+	memcpy(p, days[tm.tm_wday], 3);
+	p += 3;
+	*p++ = ',';
+	*p++ = ' ';
+	if (tm.tm_mday >= 10)
+		*p++ = (char)('0' + tm.tm_mday / 10);
+	*p++ = (char)('0' + tm.tm_mday % 10);
+	*p++ = ' ';
+	memcpy(p, months[tm.tm_mon], 3);
+	p += 3;
+	*p++ = ' ';
+	p = mime_put2(p, year / 100);
+	p = mime_put2(p, year % 100);
+	*p++ = ' ';
+	p = mime_put2(p, tm.tm_hour);
+	*p++ = ':';
+	p = mime_put2(p, tm.tm_min);
+	*p++ = ':';
+	p = mime_put2(p, tm.tm_sec);
+	*p++ = ' ';
+	*p++ = sign;
+	p = mime_put2(p, (int)(off / 60));
+	p = mime_put2(p, (int)(off % 60));
+	*p = '\0';
+	return xstrdup(s);
 }
 
 /* --- the message -------------------------------------------------------- */
@@ -982,6 +1282,7 @@ mime_msg_new(void)
 	struct mime_msg	*m;
 
 	m = xcalloc(1, sizeof *m);
+	buf_init(&m->strs, BUF_NOMAX);
 	buf_init(&m->text, BUF_NOMAX);
 	buf_init(&m->html, BUF_NOMAX);
 	buf_init(&m->tmp, BUF_NOMAX);
@@ -993,18 +1294,10 @@ mime_msg_new(void)
 static void
 mime_msg_clear(struct mime_msg *m)
 {
-	size_t	i, j;
+	size_t	i;
 
-	for (i = 0; i < m->nhdrs; i++) {
-		free(m->hdrs[i].name);
-		free(m->hdrs[i].value);
-		for (j = 0; j < m->hdrs[i].naddrs; j++) {
-			free(m->hdrs[i].addrs[j].display);
-			free(m->hdrs[i].addrs[j].addr);
-		}
-		free(m->hdrs[i].addrs);
-	}
 	m->nhdrs = 0;
+	buf_reset(&m->strs);
 	for (i = 0; i < m->natts; i++)
 		free(m->atts[i].data);
 	free(m->atts);
@@ -1029,10 +1322,16 @@ mime_msg_reset(struct mime_msg *m)
 void
 mime_msg_free(struct mime_msg *m)
 {
+	size_t	i;
+
 	if (m == NULL)
 		return;
 	mime_msg_clear(m);
+	for (i = 0; i < m->hdrs_cap; i++)
+		free(m->hdrs[i].addrs);
 	free(m->hdrs);
+	free(m->fold);
+	buf_free(&m->strs);
 	buf_free(&m->text);
 	buf_free(&m->html);
 	buf_free(&m->tmp);
@@ -1074,6 +1373,9 @@ mime_msg_name_ok(struct mime_msg *m, const char *name)
 			return 0;
 		}
 	}
+	/* Ours all start with M or C. */
+	if (*name != 'M' && *name != 'm' && *name != 'C' && *name != 'c')
+		return 1;
 	for (i = 0; i < sizeof ours / sizeof ours[0]; i++) {
 		if (strcasecmp(name, ours[i]) == 0) {
 			mime_msg_fail(m, "%s is written by the builder", name);
@@ -1083,29 +1385,50 @@ mime_msg_name_ok(struct mime_msg *m, const char *name)
 	return 1;
 }
 
+/* Copy s (NUL and all) to the message's string store: its offset. */
+static size_t
+mime_msg_str(struct mime_msg *m, const char *s)
+{
+	size_t	off = m->strs.len;
+
+	(void)buf_add(&m->strs, s, strlen(s) + 1);
+	return off;
+}
+
 static struct mime_hdr *
 mime_msg_add_hdr(struct mime_msg *m, enum mime_hkind kind, const char *name)
 {
 	struct mime_hdr	*h;
+	size_t		 old = m->hdrs_cap;
 
 	if (m->nhdrs == m->hdrs_cap) {
 		m->hdrs_cap = m->hdrs_cap == 0 ? 16 : m->hdrs_cap * 2;
 		m->hdrs = xreallocarray(m->hdrs, m->hdrs_cap, sizeof *m->hdrs);
+		memset(m->hdrs + old, 0, (m->hdrs_cap - old) * sizeof *m->hdrs);
 	}
 	h = &m->hdrs[m->nhdrs++];
-	memset(h, 0, sizeof *h);
 	h->kind = kind;
-	h->name = xstrdup(name);
+	h->namelen = strlen(name);
+	h->name = mime_msg_str(m, name);
+	h->value = 0;
+	h->naddrs = 0;
 	return h;
+}
+
+static const char *
+mime_msg_hstr(const struct mime_msg *m, size_t off)
+{
+	return m->strs.data + off;
 }
 
 static struct mime_hdr *
 mime_msg_find(struct mime_msg *m, const char *name)
 {
-	size_t	i;
+	size_t	i, len = strlen(name);
 
 	for (i = 0; i < m->nhdrs; i++) {
-		if (strcasecmp(m->hdrs[i].name, name) == 0)
+		if (m->hdrs[i].namelen == len &&
+		    strcasecmp(mime_msg_hstr(m, m->hdrs[i].name), name) == 0)
 			return &m->hdrs[i];
 	}
 	return NULL;
@@ -1114,25 +1437,30 @@ mime_msg_find(struct mime_msg *m, const char *name)
 void
 mime_msg_header(struct mime_msg *m, const char *name, const char *value)
 {
+	struct mime_hdr	*h;
+
 	if (!mime_msg_name_ok(m, name))
 		return;
-	mime_msg_add_hdr(m, MIME_H_TEXT, name)->value =
-	    xstrdup(value != NULL ? value : "");
+	h = mime_msg_add_hdr(m, MIME_H_TEXT, name);
+	h->value = mime_msg_str(m, value != NULL ? value : "");
 }
 
 void
 mime_msg_header_raw(struct mime_msg *m, const char *name, const char *value)
 {
+	struct mime_hdr	*h;
+
 	if (!mime_msg_name_ok(m, name))
 		return;
 	if (value == NULL)
 		value = "";
-	if (!utf8_is_ascii(value, strlen(value))) {
+	if (!mime_ascii(value, strlen(value))) {
 		mime_msg_fail(m, "%s: structured header value is not ASCII",
 		    name);
 		return;
 	}
-	mime_msg_add_hdr(m, MIME_H_RAW, name)->value = xstrdup(value);
+	h = mime_msg_add_hdr(m, MIME_H_RAW, name);
+	h->value = mime_msg_str(m, value);
 }
 
 void
@@ -1140,7 +1468,7 @@ mime_msg_address(struct mime_msg *m, const char *name, const char *display,
     const char *addr)
 {
 	struct mime_hdr		*h;
-	struct mime_addr	*a;
+	struct mime_saddr	*a;
 	char			*cause;
 
 	if (!mime_msg_name_ok(m, name))
@@ -1153,82 +1481,69 @@ mime_msg_address(struct mime_msg *m, const char *name, const char *display,
 	}
 	if ((h = mime_msg_find(m, name)) == NULL || h->kind != MIME_H_ADDR)
 		h = mime_msg_add_hdr(m, MIME_H_ADDR, name);
-	h->addrs = xreallocarray(h->addrs, h->naddrs + 1, sizeof *h->addrs);
+	if (h->naddrs == h->addrs_cap) {
+		h->addrs_cap = h->addrs_cap == 0 ? 4 : h->addrs_cap * 2;
+		h->addrs = xreallocarray(h->addrs, h->addrs_cap,
+		    sizeof *h->addrs);
+	}
 	a = &h->addrs[h->naddrs++];
-	a->display = display != NULL ? xstrdup(display) : NULL;
-	a->addr = xstrdup(addr);
-}
-
-/* Printable ASCII or TAB: a byte that 7bit carries as it is. */
-static inline int
-mime_plain(unsigned char c)
-{
-	return (unsigned char)(c - 0x20) < 0x5f || c == '\t';
+	a->display = display != NULL ? mime_msg_str(m, display) : MIME_NONE;
+	a->addr = mime_msg_str(m, addr);
 }
 
 /*
- * How many bytes at the start of p[0..len) are plain (mime_plain()).
- * Most of a text part is, so look at eight at a time while they are all
- * printable ASCII: a word has a byte under 0x20 when (x - 0x20..) & ~x
- * has a high bit set, and one over 0x7e when (x + 0x01..) | x does
- * ("hasless" and "hasmore" in Sean Anderson's Bit Twiddling Hacks; both
- * exact as to whether there is one).  Then byte by byte.
+ * Copy src to dst while the bytes are printable ASCII (0x20-0x7e), at
+ * most max of them, and return how many were.  dst may get up to fifteen
+ * bytes more than that (never more than max): they are copied a block at
+ * a time before being looked at.  Most of a text part is printable, so
+ * this is where a part's bytes go.  SSE2 (every x86-64) looks at sixteen
+ * at once: a signed "less than 0x20" catches the controls and, being
+ * signed, every byte from 0x80 up, and DEL is the one left.  Elsewhere
+ * eight at a time, with the "hasless" and "hasmore" tests of Sean
+ * Anderson's Bit Twiddling Hacks (exact as to whether a word has such a
+ * byte; which one is then found byte by byte).
  */
-static size_t
-mime_plain_span(const unsigned char *p, size_t len)
+static inline size_t
+mime_copy_plain(char *dst, const char *src, size_t max)
 {
+	size_t		i = 0;
+#ifdef __SSE2__
+	const __m128i	lo = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f);
+	__m128i		x;
+	unsigned int	mask;
+
+	for (; i + 16 <= max; i += 16) {
+		x = _mm_loadu_si128((const __m128i *)(const void *)(src + i));
+		_mm_storeu_si128((__m128i *)(void *)(dst + i), x);
+		mask = (unsigned int)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_cmplt_epi8(x, lo), _mm_cmpeq_epi8(x, del)));
+		if (mask != 0)
+			return i + (size_t)__builtin_ctz(mask);
+	}
+#else
 	const uint64_t	ones = 0x0101010101010101ULL;
 	const uint64_t	high = 0x8080808080808080ULL;
 	uint64_t	x;
-	size_t		i = 0;
 
-	for (; i + 8 <= len; i += 8) {
-		memcpy(&x, p + i, 8);
+	for (; i + 8 <= max; i += 8) {
+		memcpy(&x, src + i, 8);
+		memcpy(dst + i, &x, 8);
 		if (((x - ones * 0x20) & ~x & high) != 0 ||
-		    (((x + ones) | x) & high) != 0)
-			break;
+		    (((x + ones) | x) & high) != 0) {
+			while ((unsigned char)src[i] >= 0x20 &&
+			    (unsigned char)src[i] < 0x7f)
+				i++;
+			return i;
+		}
 	}
-	while (i < len && mime_plain(p[i]))
-		i++;
+#endif
 	return i;
 }
 
 /*
- * Output gathered on the stack and handed to a struct buf in large pieces:
- * a text part is mostly short lines, and a buf_add() for each line and
- * each CRLF cost more than the copying.  The buf must have no cap.
- */
-struct mime_stage {
-	struct buf	*b;
-	size_t		 n;
-	char		 p[4096];
-};
-
-static void
-mime_stage_flush(struct mime_stage *st)
-{
-	(void)buf_add(st->b, st->p, st->n);
-	st->n = 0;
-}
-
-static void
-mime_stage_add(struct mime_stage *st, const char *p, size_t len)
-{
-	if (len > sizeof st->p - st->n) {
-		mime_stage_flush(st);
-		if (len > sizeof st->p) {
-			(void)buf_add(st->b, p, len);
-			return;
-		}
-	}
-	memcpy(st->p + st->n, p, len);
-	st->n += len;
-}
-
-/*
  * UTF-8 (invalid bytes become U+FFFD) with CRLF line ends and a final
- * CRLF, in one pass that copies runs of plain bytes whole.  Returns 1 when
- * the result can go as 7bit (what mime_text_scan() would say of it: only
+ * CRLF, in one pass that writes straight into out.  Returns 1 when the
+ * result can go as 7bit (what mime_text_scan() would say of it: only
  * printable ASCII and TAB, no line over MIME_LINE_MAX), learnt on the way
  * rather than by reading the result again.
  */
@@ -1236,46 +1551,86 @@ static int
 mime_msg_normalise(struct buf *out, const char *s)
 {
 	const unsigned char	*u = (const unsigned char *)s;
-	struct mime_stage	 st;
+	char			*o = NULL;
 	uint32_t		 cp;
-	size_t			 i = 0, start = 0, line = 0, len = strlen(s);
+	size_t			 i = 0, line = 0, len = strlen(s), w = 0;
+	size_t			 room = 0, k;
 	int			 n, sevenbit = 1;
 
 	buf_reset(out);
-	(void)buf_add(out, "", 0);
-	st.b = out;
-	st.n = 0;
 	while (i < len) {
-		/* Most bytes are plain: skip over them, copy them later. */
-		i += mime_plain_span(u + i, len - i);
+		/*
+		 * Keep room for a block of printable bytes and the most one
+		 * other byte makes (a UTF-8 character; U+FFFD; CRLF).
+		 */
+		if (room < 16 + 4) {
+			out->len = w;
+			room = len - i + (len - i) / 8 + 64;
+			if (buf_reserve(out, room) == NULL)
+				fatalx("%s: buffer has a cap", __func__);
+			o = out->data;
+		}
+
+		/* Printable bytes, in blocks. */
+		k = mime_copy_plain(o + w, s + i, len - i < room - 4 ?
+		    len - i : room - 4);
+		i += k;
+		w += k;
+		room -= k;
 		if (i == len)
 			break;
-		if (u[i] == '\r' || u[i] == '\n') {
+
+		/* One byte: printable after all (the last few), or not. */
+		if (u[i] >= 0x20 && u[i] < 0x7f) {
+			o[w++] = s[i++];
+			room--;
+		} else if (u[i] == '\r' || u[i] == '\n') {
 			if (i - line > MIME_LINE_MAX)
 				sevenbit = 0;
-			mime_stage_add(&st, s + start, i - start);
-			mime_stage_add(&st, "\r\n", 2);
+			o[w++] = '\r';
+			o[w++] = '\n';
+			room -= 2;
 			i += (u[i] == '\r' && u[i + 1] == '\n') ? 2 : 1;
-			start = line = i;
+			line = i;
+		} else if (u[i] == '\t') {
+			o[w++] = s[i++];
+			room--;
 		} else if (u[i] < 0x80) {
 			sevenbit = 0;		/* another control, or DEL */
-			i++;
+			o[w++] = s[i++];
+			room--;
 		} else if ((n = utf8_decode(s + i, len - i, &cp)) > 0) {
 			sevenbit = 0;
+			memcpy(o + w, s + i, (size_t)n);
+			w += (size_t)n;
+			room -= (size_t)n;
 			i += (size_t)n;
 		} else {
 			sevenbit = 0;
-			mime_stage_add(&st, s + start, i - start);
-			mime_stage_add(&st, "\xef\xbf\xbd", 3);
-			start = ++i;
+			memcpy(o + w, "\xef\xbf\xbd", 3);
+			w += 3;
+			room -= 3;
+			i++;
 		}
 	}
 	if (i - line > MIME_LINE_MAX)
 		sevenbit = 0;
-	mime_stage_add(&st, s + start, i - start);
-	mime_stage_flush(&st);
-	if (out->len > 0 && out->data[out->len - 1] != '\n')
-		(void)buf_add(out, "\r\n", 2);
+	if (w > 0 && o[w - 1] != '\n') {
+		if (room < 2) {
+			out->len = w;
+			if (buf_reserve(out, 2) == NULL)
+				fatalx("%s: buffer has a cap", __func__);
+			o = out->data;
+		}
+		o[w++] = '\r';
+		o[w++] = '\n';
+	}
+	if (o == NULL)
+		(void)buf_add(out, "", 0);	/* "": data, not NULL */
+	else {
+		out->len = w;
+		out->data[w] = '\0';
+	}
 	return sevenbit;
 }
 
@@ -1398,9 +1753,25 @@ mime_msg_write_leaf(struct buf *out, const char *type, const struct buf *b,
 {
 	int	err = 0;
 
-	err |= buf_printf(out, "Content-Type: %s; charset=UTF-8\r\n"
-	    "Content-Transfer-Encoding: %s\r\n\r\n", type, mime_cte_name(cte));
+	err |= buf_addstr(out, "Content-Type: ");
+	err |= buf_addstr(out, type);
+	err |= buf_addstr(out, "; charset=UTF-8\r\n"
+	    "Content-Transfer-Encoding: ");
+	err |= buf_addstr(out, mime_cte_name(cte));
+	err |= buf_add(out, "\r\n\r\n", 4);
 	err |= buf_add(out, b->data != NULL ? b->data : "", b->len);
+	return err;
+}
+
+/* "\r\n--" boundary and a CRLF unless last ("--" then). */
+static int
+mime_msg_write_delim(struct buf *out, const char *boundary, int last)
+{
+	int	err = 0;
+
+	err |= buf_add(out, "\r\n--", 4);
+	err |= buf_addstr(out, boundary);
+	err |= last ? buf_add(out, "--", 2) : buf_add(out, "\r\n", 2);
 	return err;
 }
 
@@ -1412,14 +1783,18 @@ mime_msg_write_body(struct mime_msg *m, struct buf *out, const char *alt)
 	int		err = 0;
 
 	if (m->has_text && m->has_html) {
-		err |= buf_printf(out, "Content-Type: multipart/alternative;"
-		    "\r\n boundary=\"%s\"\r\n\r\n--%s\r\n", alt, alt);
+		err |= buf_addstr(out, "Content-Type: multipart/alternative;"
+		    "\r\n boundary=\"");
+		err |= buf_addstr(out, alt);
+		err |= buf_add(out, "\"\r\n", 3);
+		/* The blank line is the first delimiter's CRLF. */
+		err |= mime_msg_write_delim(out, alt, 0);
 		err |= mime_msg_write_leaf(out, "text/plain", &m->text,
 		    m->text_cte);
-		err |= buf_printf(out, "\r\n--%s\r\n", alt);
+		err |= mime_msg_write_delim(out, alt, 0);
 		err |= mime_msg_write_leaf(out, "text/html", &m->html,
 		    m->html_cte);
-		err |= buf_printf(out, "\r\n--%s--", alt);
+		err |= mime_msg_write_delim(out, alt, 1);
 	} else if (m->has_html)
 		err |= mime_msg_write_leaf(out, "text/html", &m->html,
 		    m->html_cte);
@@ -1447,10 +1822,13 @@ mime_msg_write_att(struct buf *out, const struct mime_att *a)
 		    " filename=\"original.eml\"\r\n\r\n");
 		err |= mime_base64_encode(out, a->data, a->len);
 	} else {
-		err |= buf_printf(out, "Content-Type: message/rfc822\r\n"
-		    "Content-Transfer-Encoding: %s\r\n"
-		    "Content-Disposition: inline\r\n\r\n",
-		    a->eightbit ? "8bit" : "7bit");
+		err |= buf_addstr(out, a->eightbit ?
+		    "Content-Type: message/rfc822\r\n"
+		    "Content-Transfer-Encoding: 8bit\r\n"
+		    "Content-Disposition: inline\r\n\r\n" :
+		    "Content-Type: message/rfc822\r\n"
+		    "Content-Transfer-Encoding: 7bit\r\n"
+		    "Content-Disposition: inline\r\n\r\n");
 		err |= buf_add(out, a->data, a->len);
 	}
 	return err;
@@ -1493,9 +1871,9 @@ int
 mime_msg_write(struct mime_msg *m, struct buf *out, char **cause)
 {
 	struct mime_hdr	*h;
-	const char	*domain = NULL, *at;
+	const char	*domain = NULL, *at, *name;
 	char		 hex[33], alt[40], mix[40], *s;
-	size_t		 i;
+	size_t		 i, j;
 	int		 err = 0;
 
 	if (m->error != NULL) {
@@ -1506,19 +1884,33 @@ mime_msg_write(struct mime_msg *m, struct buf *out, char **cause)
 	/* Step 1: the caller's headers, then Date and Message-ID. */
 	for (i = 0; i < m->nhdrs; i++) {
 		h = &m->hdrs[i];
+		name = mime_msg_hstr(m, h->name);
 		switch (h->kind) {
 		case MIME_H_TEXT:
-			err |= mime_fold_text(out, &m->tmp, h->name, h->value);
+			err |= mime_fold_text(out, &m->tmp, name,
+			    mime_msg_hstr(m, h->value));
 			break;
 		case MIME_H_RAW:
-			err |= mime_fold_raw(out, &m->tmp, h->name, h->value);
+			err |= mime_fold_raw(out, &m->tmp, name,
+			    mime_msg_hstr(m, h->value));
 			break;
 		case MIME_H_ADDR:
+			if (h->naddrs > m->fold_cap) {
+				m->fold_cap = h->naddrs;
+				m->fold = xreallocarray(m->fold, m->fold_cap,
+				    sizeof *m->fold);
+			}
+			for (j = 0; j < h->naddrs; j++) {
+				m->fold[j].display =
+				    h->addrs[j].display == MIME_NONE ? NULL :
+				    mime_msg_hstr(m, h->addrs[j].display);
+				m->fold[j].addr =
+				    mime_msg_hstr(m, h->addrs[j].addr);
+			}
 			err |= mime_fold_addresses(out, &m->tmp, &m->tmp2,
-			    h->name, h->addrs, h->naddrs);
-			if (domain == NULL &&
-			    strcasecmp(h->name, "From") == 0 &&
-			    (at = strrchr(h->addrs[0].addr, '@')) != NULL)
+			    name, m->fold, h->naddrs);
+			if (domain == NULL && strcasecmp(name, "From") == 0 &&
+			    (at = strrchr(m->fold[0].addr, '@')) != NULL)
 				domain = at + 1;
 			break;
 		}
@@ -1540,19 +1932,24 @@ mime_msg_write(struct mime_msg *m, struct buf *out, char **cause)
 		mime_msg_boundary(m, hex);
 	else
 		hex[0] = '\0';		/* one part: no boundary */
-	snprintf(alt, sizeof alt, "=_alt_%s", hex);
-	snprintf(mix, sizeof mix, "=_mix_%s", hex);
+	memcpy(alt, "=_alt_", 6);
+	memcpy(alt + 6, hex, strlen(hex) + 1);
+	memcpy(mix, "=_mix_", 6);
+	memcpy(mix + 6, hex, strlen(hex) + 1);
 	if (m->natts == 0)
 		err |= mime_msg_write_body(m, out, alt);
 	else {
-		err |= buf_printf(out, "Content-Type: multipart/mixed;\r\n"
-		    " boundary=\"%s\"\r\n\r\n--%s\r\n", mix, mix);
+		err |= buf_addstr(out, "Content-Type: multipart/mixed;\r\n"
+		    " boundary=\"");
+		err |= buf_addstr(out, mix);
+		err |= buf_add(out, "\"\r\n", 3);
+		err |= mime_msg_write_delim(out, mix, 0);
 		err |= mime_msg_write_body(m, out, alt);
 		for (i = 0; i < m->natts; i++) {
-			err |= buf_printf(out, "\r\n--%s\r\n", mix);
+			err |= mime_msg_write_delim(out, mix, 0);
 			err |= mime_msg_write_att(out, &m->atts[i]);
 		}
-		err |= buf_printf(out, "\r\n--%s--", mix);
+		err |= mime_msg_write_delim(out, mix, 1);
 	}
 	if (out->len > 0 && out->data[out->len - 1] != '\n')
 		err |= buf_add(out, "\r\n", 2);

@@ -10,6 +10,7 @@
  * sent what (the campaign engine).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,9 +67,26 @@ struct newsletter {
 	struct template		 *text_t;
 	struct template_partials *partials;
 
-	/* The merge data; each render replaces the per-subscriber keys. */
+	/* campaign.date: the last one worked out, for date_t. */
+	char			  date[64];
+	time_t			  date_t;
+	int			  date_ok;
+
+	/*
+	 * The merge data; each render replaces the per-subscriber keys.
+	 * The values that change with every render are changed in place,
+	 * through these pointers into data (NULL until first set).
+	 */
 	struct value		 *data;
-	struct value		 *campaign_v;	/* borrowed from data */
+	struct value		 *campaign_v;
+	struct value		 *subject_v;	/* campaign.subject */
+	struct value		 *date_v;	/* campaign.date */
+	struct value		 *unsubscribe_v;
+	struct value		 *preferences_v;
+	struct value		 *body_html_v;
+	struct value		 *body_text_v;
+	struct value		 *sub_name_v;	/* subscriber.name, when */
+	struct value		 *sub_email_v;	/* ... it has no attrs */
 
 	/* Reused by every render. */
 	struct mime_msg		 *msg;
@@ -508,6 +526,30 @@ newsletter_set_string(struct value *obj, const char *key, const char *s)
 	value_object_set(obj, key, value_new_string(s != NULL ? s : ""));
 }
 
+/*
+ * Set obj's key to s[0..len): the first time as a new string kept in *vp,
+ * then in place (see struct newsletter).
+ */
+static void
+newsletter_update(struct value *obj, const char *key, struct value **vp,
+    const char *s, size_t len)
+{
+	if (*vp == NULL) {
+		*vp = value_new_stringn(s, len);
+		value_object_set(obj, key, *vp);
+	} else
+		value_string_set(*vp, s, len);
+}
+
+static void
+newsletter_update_str(struct value *obj, const char *key, struct value **vp,
+    const char *s)
+{
+	if (s == NULL)
+		s = "";
+	newsletter_update(obj, key, vp, s, strlen(s));
+}
+
 struct newsletter *
 newsletter_prepare(const struct conf *conf, const struct store_campaign *c,
     const unsigned char key[TOKEN_KEY_LEN], char **cause)
@@ -585,8 +627,8 @@ newsletter_prepare(const struct conf *conf, const struct store_campaign *c,
 	value_object_set(nl->data, "list", v);
 	v = value_new_object();
 	value_object_set(v, "id", value_new_int(c->id));
-	newsletter_set_string(v, "subject", c->subject);
-	newsletter_set_string(v, "date", "");
+	newsletter_update_str(v, "subject", &nl->subject_v, c->subject);
+	newsletter_update_str(v, "date", &nl->date_v, "");
 	value_object_set(nl->data, "campaign", v);
 	nl->campaign_v = v;
 	v = value_new_object();
@@ -677,11 +719,41 @@ newsletter_links_free(struct newsletter_links *l)
 	memset(l, 0, sizeof *l);
 }
 
+/*
+ * The strings given, up to a NULL, one after the other, in a new string:
+ * what xprintf("%s%s...") makes, without parsing a format for every link
+ * of every message.
+ */
+static char *
+newsletter_cat(const char *s, ...)
+{
+	va_list		 ap;
+	const char	*p;
+	char		*out, *o;
+	size_t		 len = 0, n;
+
+	va_start(ap, s);
+	for (p = s; p != NULL; p = va_arg(ap, const char *))
+		len += strlen(p);
+	va_end(ap);
+	out = o = xmalloc(len + 1);
+	va_start(ap, s);
+	for (p = s; p != NULL; p = va_arg(ap, const char *)) {
+		n = strlen(p);
+		memcpy(o, p, n);
+		o += n;
+	}
+	va_end(ap);
+	*o = '\0';
+	return out;
+}
+
 static char *
 newsletter_token(struct token_signer *signer, enum token_purpose purpose,
     int64_t subscriber, const char *list, int64_t campaign, time_t expires)
 {
 	struct token	t;
+	size_t		len;
 
 	memset(&t, 0, sizeof t);
 	t.purpose = purpose;
@@ -689,7 +761,9 @@ newsletter_token(struct token_signer *signer, enum token_purpose purpose,
 	t.campaign = campaign;
 	t.expires = expires;
 	/* The callers checked the slug's length (TOKEN_LIST_MAX). */
-	snprintf(t.list, sizeof t.list, "%s", list);
+	if ((len = strlen(list)) >= sizeof t.list)
+		len = sizeof t.list - 1;
+	memcpy(t.list, list, len);
 	return token_signer_make(signer, &t);
 }
 
@@ -711,23 +785,27 @@ newsletter_links_make(struct token_signer *signer, const char *base_url,
 
 	tok = newsletter_token(signer, TOKEN_UNSUBSCRIBE, subscriber, slug,
 	    campaign, NEWSLETTER_UNSUB_EXPIRY);
-	l->unsubscribe_url = xprintf("%s/unsubscribe/%s", base_url, tok);
+	l->unsubscribe_url = newsletter_cat(base_url, "/unsubscribe/", tok,
+	    (char *)NULL);
 	free(tok);
 
 	/* No list: the campaign names it, and the local part stays short. */
 	tok = newsletter_token(signer, TOKEN_UNSUBSCRIBE, subscriber, "",
 	    mailto_campaign, NEWSLETTER_UNSUB_EXPIRY);
-	l->unsubscribe_mailto = xprintf("unsubscribe+%s@%s", tok, domain);
+	l->unsubscribe_mailto = newsletter_cat("unsubscribe+", tok, "@",
+	    domain, (char *)NULL);
 	free(tok);
 
 	tok = newsletter_token(signer, TOKEN_PREFERENCES, subscriber, slug,
 	    campaign, now + NEWSLETTER_PREFS_EXPIRY);
-	l->preferences_url = xprintf("%s/preferences/%s", base_url, tok);
+	l->preferences_url = newsletter_cat(base_url, "/preferences/", tok,
+	    (char *)NULL);
 	free(tok);
 
 	tok = newsletter_token(signer, TOKEN_BOUNCE, subscriber, "", campaign,
 	    now + NEWSLETTER_VERP_EXPIRY);
-	l->mail_from = xprintf("bounces+%s@%s", tok, domain);
+	l->mail_from = newsletter_cat("bounces+", tok, "@", domain,
+	    (char *)NULL);
 	free(tok);
 
 	if (strchr(l->unsubscribe_mailto, '@') - l->unsubscribe_mailto >
@@ -745,7 +823,7 @@ newsletter_links_make(struct token_signer *signer, const char *base_url,
 
 /* "22 November 2026", in the process's local time. */
 static void
-newsletter_date(time_t t, char *out, size_t len)
+newsletter_date_format(time_t t, char *out, size_t len)
 {
 	static const char *const months[] = {
 		"January", "February", "March", "April", "May", "June",
@@ -762,9 +840,29 @@ newsletter_date(time_t t, char *out, size_t len)
 	    tm.tm_year + 1900);
 }
 
-/* The subscriber object of the merge data. */
-static struct value *
-newsletter_subscriber(const struct store_subscriber *s, char **cause)
+/*
+ * The same, remembered: a campaign that has started shows the same date
+ * in every message, so it is worked out once, not per recipient.
+ */
+static const char *
+newsletter_date(struct newsletter *nl, time_t t)
+{
+	if (!nl->date_ok || nl->date_t != t) {
+		newsletter_date_format(t, nl->date, sizeof nl->date);
+		nl->date_t = t;
+		nl->date_ok = 1;
+	}
+	return nl->date;
+}
+
+/*
+ * Make subscriber s the subscriber object of the merge data.  One with no
+ * attributes changes the name and email of the last one in place when it
+ * had none either (most subscribers have none).
+ */
+static int
+newsletter_subscriber(struct newsletter *nl,
+    const struct store_subscriber *s, char **cause)
 {
 	static const char *const own[] = { "name", "email", "attrs", NULL };
 	const char *const	*o;
@@ -775,26 +873,40 @@ newsletter_subscriber(const struct store_subscriber *s, char **cause)
 
 	/* Most subscribers have no attributes: no JSON parser for "{}". */
 	if (s->attrs == NULL || *s->attrs == '\0' ||
-	    strcmp(s->attrs, "{}") == 0)
+	    strcmp(s->attrs, "{}") == 0) {
+		if (nl->sub_name_v != NULL) {
+			value_string_set(nl->sub_name_v, s->name != NULL ?
+			    s->name : "", s->name != NULL ? strlen(s->name) :
+			    0);
+			value_string_set(nl->sub_email_v, s->email != NULL ?
+			    s->email : "", s->email != NULL ?
+			    strlen(s->email) : 0);
+			return 0;
+		}
 		attrs = value_new_object();
-	else if ((attrs = json_parse(s->attrs, strlen(s->attrs),
+	} else if ((attrs = json_parse(s->attrs, strlen(s->attrs),
 	    &why)) == NULL) {
 		*cause = xprintf("subscriber %lld: attributes: %s",
 		    (long long)s->id, why);
 		free(why);
-		return NULL;
+		return -1;
 	}
 	if (value_get_type(attrs) != VALUE_OBJECT) {
 		*cause = xprintf("subscriber %lld: attributes are a %s, not "
 		    "an object", (long long)s->id,
 		    value_type_name(value_get_type(attrs)));
 		value_free(attrs);
-		return NULL;
+		return -1;
 	}
 
 	sv = value_new_object();
 	newsletter_set_string(sv, "name", s->name);
 	newsletter_set_string(sv, "email", s->email);
+	if (value_object_len(attrs) == 0) {
+		nl->sub_name_v = value_object_get(sv, "name");
+		nl->sub_email_v = value_object_get(sv, "email");
+	} else
+		nl->sub_name_v = nl->sub_email_v = NULL;
 	for (i = 0; i < value_object_len(attrs); i++) {
 		k = value_object_key(attrs, i);
 		for (o = own; *o != NULL; o++) {
@@ -806,7 +918,8 @@ newsletter_subscriber(const struct store_subscriber *s, char **cause)
 			    value_copy(value_object_value(attrs, i)));
 	}
 	value_object_set(sv, "attrs", attrs);
-	return sv;
+	value_object_set(nl->data, "subscriber", sv);
+	return 0;
 }
 
 /*
@@ -817,26 +930,22 @@ static int
 newsletter_merge(struct newsletter *nl, const struct store_subscriber *s,
     time_t now, struct newsletter_links *l, char **cause)
 {
-	struct value	*sv;
-	char		 date[64];
-
-	if ((sv = newsletter_subscriber(s, cause)) == NULL)
-		return -1;
-	if (newsletter_links_make(nl->signer, nl->base_url, nl->domain,
+	if (newsletter_subscriber(nl, s, cause) == -1 ||
+	    newsletter_links_make(nl->signer, nl->base_url, nl->domain,
 	    nl->slug, s->id, nl->campaign, nl->campaign, now, l,
-	    cause) == -1) {
-		value_free(sv);
+	    cause) == -1)
 		return -1;
-	}
-	value_object_set(nl->data, "subscriber", sv);
-	newsletter_set_string(nl->data, "unsubscribe_url", l->unsubscribe_url);
-	newsletter_set_string(nl->data, "preferences_url", l->preferences_url);
-	newsletter_date(nl->started_at != 0 ? (time_t)nl->started_at : now,
-	    date, sizeof date);
-	newsletter_set_string(nl->campaign_v, "date", date);
-	newsletter_set_string(nl->campaign_v, "subject", nl->subject_raw);
-	newsletter_set_string(nl->data, "body_html", "");
-	newsletter_set_string(nl->data, "body_text", "");
+	newsletter_update_str(nl->data, "unsubscribe_url", &nl->unsubscribe_v,
+	    l->unsubscribe_url);
+	newsletter_update_str(nl->data, "preferences_url", &nl->preferences_v,
+	    l->preferences_url);
+	newsletter_update_str(nl->campaign_v, "date", &nl->date_v,
+	    newsletter_date(nl, nl->started_at != 0 ?
+	    (time_t)nl->started_at : now));
+	newsletter_update_str(nl->campaign_v, "subject", &nl->subject_v,
+	    nl->subject_raw);
+	newsletter_update(nl->data, "body_html", &nl->body_html_v, "", 0);
+	newsletter_update(nl->data, "body_text", &nl->body_text_v, "", 0);
 	return 0;
 }
 
@@ -859,7 +968,8 @@ newsletter_fill(struct newsletter *nl, const struct store_subscriber *s,
 	if (template_render_text(nl->subject_t, nl->data, NULL, &nl->subject,
 	    &why) == -1)
 		goto fail;
-	newsletter_set_string(nl->campaign_v, "subject", newsletter_str(&nl->subject));
+	newsletter_update(nl->campaign_v, "subject", &nl->subject_v,
+	    newsletter_str(&nl->subject), nl->subject.len);
 
 	/* Step 3: the body, then the templates around it. */
 	buf_reset(&nl->body_html);
@@ -869,12 +979,10 @@ newsletter_fill(struct newsletter *nl, const struct store_subscriber *s,
 	    template_render_text(nl->body_text_t, nl->data, NULL,
 	    &nl->body_text, &why) == -1)
 		goto fail;
-	value_object_set(nl->data, "body_html",
-	    value_new_stringn(newsletter_str(&nl->body_html),
-	    nl->body_html.len));
-	value_object_set(nl->data, "body_text",
-	    value_new_stringn(newsletter_str(&nl->body_text),
-	    nl->body_text.len));
+	newsletter_update(nl->data, "body_html", &nl->body_html_v,
+	    newsletter_str(&nl->body_html), nl->body_html.len);
+	newsletter_update(nl->data, "body_text", &nl->body_text_v,
+	    newsletter_str(&nl->body_text), nl->body_text.len);
 	buf_reset(&nl->html);
 	buf_reset(&nl->text);
 	if (template_render(nl->html_t, nl->data, nl->partials, &nl->html,
@@ -913,10 +1021,13 @@ newsletter_write(struct newsletter *nl, const struct store_subscriber *s,
 		mime_msg_address(m, "Reply-To", NULL, nl->reply_to);
 	mime_msg_address(m, "To", s->name != NULL && *s->name != '\0' ?
 	    s->name : NULL, s->email);
-	subject = xprintf("%s%s", test ? NEWSLETTER_TEST_PREFIX : "",
-	    newsletter_str(&nl->subject));
-	mime_msg_header(m, "Subject", subject);
-	free(subject);
+	if (test) {
+		subject = newsletter_cat(NEWSLETTER_TEST_PREFIX,
+		    newsletter_str(&nl->subject), (char *)NULL);
+		mime_msg_header(m, "Subject", subject);
+		free(subject);
+	} else
+		mime_msg_header(m, "Subject", newsletter_str(&nl->subject));
 	date = mime_date(now);
 	mime_msg_header_raw(m, "Date", date);
 	free(date);
@@ -927,8 +1038,8 @@ newsletter_write(struct newsletter *nl, const struct store_subscriber *s,
 		mime_msg_header(m, "List-Id", nl->list_id);
 	else
 		mime_msg_header_raw(m, "List-Id", nl->list_id);
-	unsub = xprintf("<%s>, <mailto:%s?subject=unsubscribe>",
-	    l.unsubscribe_url, l.unsubscribe_mailto);
+	unsub = newsletter_cat("<", l.unsubscribe_url, ">, <mailto:",
+	    l.unsubscribe_mailto, "?subject=unsubscribe>", (char *)NULL);
 	mime_msg_header_raw(m, "List-Unsubscribe", unsub);
 	free(unsub);
 	mime_msg_header_raw(m, "List-Unsubscribe-Post",

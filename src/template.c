@@ -16,6 +16,7 @@
  * once per (name, indentation) and cached in its struct template_partials.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,7 @@ struct template_node {
 	char			 *s;	  /* TEXT: the text, else the name */
 	size_t			  len;
 	char			**path;	  /* dotted name; npath 0 is "." */
+	uint32_t		 *hash;	  /* value_key_hash() of each */
 	size_t			  npath;
 	char			 *indent; /* PARTIAL: when standalone */
 	size_t			  end;	  /* SECTION, INVERTED: past children */
@@ -113,6 +115,7 @@ struct template_render {
 	const struct value		**stack;
 	size_t				  nstack;
 	size_t				  capstack;
+	const struct value		 *stack0[16];	/* the first ones */
 
 	unsigned long			  steps;
 	unsigned			  partial_depth;
@@ -248,7 +251,11 @@ template_set_name(struct template_node *n, const char *s, size_t len,
 		}
 		n->path = xreallocarray(n->path, n->npath + 1,
 		    sizeof *n->path);
-		n->path[n->npath++] = xstrndup(s, (size_t)(dot - s));
+		n->hash = xreallocarray(n->hash, n->npath + 1,
+		    sizeof *n->hash);
+		n->path[n->npath] = xstrndup(s, (size_t)(dot - s));
+		n->hash[n->npath] = value_key_hash(n->path[n->npath]);
+		n->npath++;
 		if (dot == end)
 			break;
 		s = dot + 1;
@@ -532,6 +539,7 @@ template_free(struct template *t)
 		for (j = 0; j < n->npath; j++)
 			free(n->path[j]);
 		free(n->path);
+		free(n->hash);
 		free(n->indent);
 	}
 	free(t->nodes);
@@ -819,6 +827,9 @@ template_emit_escaped(struct template_render *r, const char *s, size_t len)
 	const char	*rep;
 
 	for (i = 0; i < len; i++) {
+		/* The five all come before '?': letters go straight on. */
+		if ((unsigned char)s[i] > '>')
+			continue;
 		switch (s[i]) {
 		case '&':
 			rep = "&amp;";
@@ -856,12 +867,13 @@ template_lookup(struct template_render *r, const struct template_node *n)
 	if (n->npath == 0)
 		return r->stack[r->nstack - 1];
 	for (i = r->nstack; i > 0; i--) {
-		if ((v = value_object_get(r->stack[i - 1], n->path[0])) != NULL)
+		if ((v = value_object_get_hashed(r->stack[i - 1], n->path[0],
+		    n->hash[0])) != NULL)
 			break;
 	}
 	/* The rest of a dotted name resolves only against what came first. */
 	for (i = 1; v != NULL && i < n->npath; i++)
-		v = value_object_get(v, n->path[i]);
+		v = value_object_get_hashed(v, n->path[i], n->hash[i]);
 	return v;
 }
 
@@ -890,10 +902,21 @@ template_truthy(const struct value *v)
 static int
 template_push(struct template_render *r, const struct value *v)
 {
+	if (r->stack == NULL) {
+		/* Renders seldom nest deeper: no allocation for those. */
+		r->stack = r->stack0;
+		r->capstack = sizeof r->stack0 / sizeof r->stack0[0];
+	}
 	if (r->nstack == r->capstack) {
-		r->capstack = r->capstack ? r->capstack * 2 : 16;
-		r->stack = xreallocarray(r->stack, r->capstack,
-		    sizeof *r->stack);
+		if (r->stack == r->stack0) {
+			r->stack = xreallocarray(NULL, r->capstack * 2,
+			    sizeof *r->stack);
+			memcpy(r->stack, r->stack0, sizeof r->stack0);
+		} else {
+			r->stack = xreallocarray(r->stack, r->capstack * 2,
+			    sizeof *r->stack);
+		}
+		r->capstack *= 2;
 	}
 	r->stack[r->nstack++] = v;
 	return 0;
@@ -1040,7 +1063,8 @@ template_render_common(const struct template *t, const struct value *data,
 	r.maxout = out->max != 0 ? out->max : TEMPLATE_MAX_OUTPUT;
 	template_push(&r, data);
 	rc = template_render_nodes(&r, t, 0, t->n);
-	free(r.stack);
+	if (r.stack != r.stack0)
+		free(r.stack);
 	if (rc == -1) {
 		*cause = r.cause != NULL ? r.cause :
 		    xstrdup("template rendering failed");

@@ -35,6 +35,7 @@ struct value {
 		struct {		/* VALUE_STRING and VALUE_NUMBER */
 			char	*s;
 			size_t	 len;
+			size_t	 cap;	/* bytes at s, the NUL's too */
 		} str;
 		struct {
 			struct value	**v;
@@ -85,6 +86,7 @@ value_new_number_raw(const char *s, size_t len)
 	v = value_alloc(VALUE_NUMBER);
 	v->u.str.s = xstrndup(s, len);
 	v->u.str.len = len;
+	v->u.str.cap = len + 1;
 	return v;
 }
 
@@ -191,7 +193,24 @@ value_new_stringn(const char *s, size_t len)
 		memcpy(v->u.str.s, s, len);
 	v->u.str.s[len] = '\0';
 	v->u.str.len = len;
+	v->u.str.cap = len + 1;
 	return v;
+}
+
+void
+value_string_set(struct value *v, const char *s, size_t len)
+{
+	if (v == NULL || v->type != VALUE_STRING)
+		fatalx("value_string_set: not a string");
+	if (len >= v->u.str.cap) {
+		free(v->u.str.s);
+		v->u.str.cap = len + 1;
+		v->u.str.s = xmalloc(v->u.str.cap);
+	}
+	if (len > 0)
+		memcpy(v->u.str.s, s, len);
+	v->u.str.s[len] = '\0';
+	v->u.str.len = len;
 }
 
 struct value *
@@ -263,11 +282,17 @@ value_index_rebuild(struct value *obj)
 		value_index_insert(obj, i);
 }
 
-/* The member's position, or -1. */
-static long
-value_object_find(const struct value *obj, const char *key)
+uint32_t
+value_key_hash(const char *key)
 {
-	uint32_t	h = value_hash(key);
+	return value_hash(key);
+}
+
+/* The member's position, or -1; h is the key's hash. */
+static long
+value_object_find_hashed(const struct value *obj, const char *key,
+    uint32_t h)
+{
 	size_t		mask, i, m;
 
 	if (obj->u.obj.idx == NULL) {
@@ -285,6 +310,12 @@ value_object_find(const struct value *obj, const char *key)
 			return (long)(m - 1);
 	}
 	return -1;
+}
+
+static long
+value_object_find(const struct value *obj, const char *key)
+{
+	return value_object_find_hashed(obj, key, value_hash(key));
 }
 
 void
@@ -537,6 +568,19 @@ value_object_get(const struct value *obj, const char *key)
 	if (obj == NULL || obj->type != VALUE_OBJECT)
 		return NULL;
 	if ((at = value_object_find(obj, key)) == -1)
+		return NULL;
+	return obj->u.obj.m[at].v;
+}
+
+struct value *
+value_object_get_hashed(const struct value *obj, const char *key,
+    uint32_t hash)
+{
+	long	at;
+
+	if (obj == NULL || obj->type != VALUE_OBJECT)
+		return NULL;
+	if ((at = value_object_find_hashed(obj, key, hash)) == -1)
 		return NULL;
 	return obj->u.obj.m[at].v;
 }

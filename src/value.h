@@ -28,6 +28,7 @@
 #define POSTROOM_VALUE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum value_type {
 	VALUE_NULL,
@@ -55,6 +56,14 @@ struct value	*value_new_time(long long);
 struct value	*value_new_number_text(const char *);
 struct value	*value_new_string(const char *);
 struct value	*value_new_stringn(const char *, size_t);
+/*
+ * Change a string's text to s[0..len) in place, keeping its memory when
+ * it is big enough: for data that changes between renders (a newsletter's
+ * per-recipient fields), so that pointers to the value stay good (what
+ * value_string() gave before does not).  A value that is not a string
+ * aborts; s must not point into the string.
+ */
+void		 value_string_set(struct value *, const char *, size_t);
 struct value	*value_new_list(void);
 struct value	*value_new_object(void);
 
@@ -88,6 +97,14 @@ const char	*value_object_key(const struct value *, size_t);
 struct value	*value_object_value(const struct value *, size_t);
 /* NULL when obj is not an object or has no such key. */
 struct value	*value_object_get(const struct value *obj, const char *key);
+/*
+ * The same for a key looked up again and again (a template's names, at
+ * every render): its hash, worked out once by value_key_hash(), saves
+ * reading the key to hash it each time.
+ */
+uint32_t	 value_key_hash(const char *key);
+struct value	*value_object_get_hashed(const struct value *obj,
+		     const char *key, uint32_t hash);
 /* The key's value when it is a string, else NULL. */
 const char	*value_object_get_string(const struct value *obj,
 		     const char *key);

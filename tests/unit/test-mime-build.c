@@ -829,6 +829,289 @@ test_text_cte(void **state)
 	free(longline);
 }
 
+/* --- header values that go on one line --------------------------------- */
+
+/*
+ * Where a value stops fitting on its line "Name: value" (78 octets), and
+ * values that look plain but are not (spaces at an end or doubled, "=?",
+ * a TAB): the builder copies a plain value that fits whole, and these pin
+ * that it writes what folding would.
+ */
+enum line_kind { LINE_FOLD, LINE_TEXT, LINE_ADDR };
+
+static const struct {
+	enum line_kind	 kind;
+	const char	*in;		/* LINE_ADDR: the display name */
+	const char	*want;
+} line_cases[] = {
+	{ LINE_FOLD, "abcd abcd abcd abcd abcd abcd abcd abcd abcd abcd abcd "
+	  "abcd abcd abcd", "Subject: abcd abcd abcd abcd abcd abcd abcd "
+	  "abcd abcd abcd abcd abcd abcd abcd\r\n" },
+	{ LINE_FOLD, "abcd abcd abcd abcd abcd abcd abcd abcd abcd abcd abcd "
+	  "abcd abcd abcdz", "Subject: abcd abcd abcd abcd abcd abcd abcd "
+	  "abcd abcd abcd abcd abcd abcd\r\n abcdz\r\n" },
+	{ LINE_FOLD, "abcd abcd abcd abcd abcd abcd abcd abcd abcd abcd abcd "
+	  "abcd abcd abcd a", "Subject: abcd abcd abcd abcd abcd abcd abcd "
+	  "abcd abcd abcd abcd abcd abcd abcd\r\n a\r\n" },
+	{ LINE_TEXT, "abcd abcd abcd abcd abcd abcd abcd abcd abcd abcd abcd "
+	  "abcd abcd abcd", "Subject: abcd abcd abcd abcd abcd abcd abcd "
+	  "abcd abcd abcd abcd abcd abcd abcd\r\n" },
+	{ LINE_TEXT, "abcd abcd abcd abcd abcd abcd abcd abcd abcd abcd abcd "
+	  "abcd abcd abcdz", "Subject: abcd abcd abcd abcd abcd abcd abcd "
+	  "abcd abcd abcd abcd abcd abcd\r\n abcdz\r\n" },
+	{ LINE_FOLD, " lead", "Subject: lead\r\n" },
+	{ LINE_FOLD, "trail ", "Subject: trail\r\n" },
+	{ LINE_FOLD, "two  spaces", "Subject: two  spaces\r\n" },
+	{ LINE_FOLD, "a=?b", "Subject: a=?b\r\n" },
+	{ LINE_FOLD, "tab\there", "Subject: tab here\r\n" },
+	{ LINE_FOLD, "", "Subject:\r\n" },
+	{ LINE_TEXT, " lead", "Subject: lead\r\n" },
+	{ LINE_TEXT, "trail ", "Subject: trail\r\n" },
+	{ LINE_TEXT, "two  spaces", "Subject: two  spaces\r\n" },
+	{ LINE_TEXT, "a=?b", "Subject: =?UTF-8?Q?a=3D=3Fb?=\r\n" },
+	{ LINE_TEXT, "a=b?c", "Subject: a=b?c\r\n" },
+	{ LINE_TEXT, "tab\there", "Subject: tab here\r\n" },
+	{ LINE_TEXT, "", "Subject:\r\n" },
+	{ LINE_ADDR, NULL, "To: reader@example.net\r\n" },
+	{ LINE_ADDR, "", "To: reader@example.net\r\n" },
+	{ LINE_ADDR, "Reader One", "To: Reader One <reader@example.net>\r\n" },
+	{ LINE_ADDR, "O'Brien, Pat",
+	  "To: \"O'Brien, Pat\" <reader@example.net>\r\n" },
+	{ LINE_ADDR, "Say \"hi\" \\ there",
+	  "To: \"Say \\\"hi\\\" \\\\ there\" <reader@example.net>\r\n" },
+	{ LINE_ADDR, "  lead", "To: lead <reader@example.net>\r\n" },
+	{ LINE_ADDR, "a  b", "To: a  b <reader@example.net>\r\n" },
+	{ LINE_ADDR, "=?x?=",
+	  "To: =?UTF-8?B?PT94Pz0=?= <reader@example.net>\r\n" },
+	{ LINE_ADDR, "Someone With A Name Exactly Long Enough To Fit In Ful",
+	  "To: Someone With A Name Exactly Long Enough To Fit In Ful "
+	  "<reader@example.net>\r\n" },
+	{ LINE_ADDR, "Someone With A Name Exactly Long Enough To Fit In Full",
+	  "To: Someone With A Name Exactly Long Enough To Fit In Full\r\n"
+	  " <reader@example.net>\r\n" },
+	{ LINE_ADDR, "Someone, With A Name Exactly Long Enough To Fit In",
+	  "To: \"Someone, With A Name Exactly Long Enough To Fit In\" "
+	  "<reader@example.net>\r\n" },
+	{ LINE_ADDR, "Someone, With A Name Exactly Long Enough To Fit In F",
+	  "To: \"Someone, With A Name Exactly Long Enough To Fit In F\"\r\n"
+	  " <reader@example.net>\r\n" },
+};
+
+static void
+test_one_line(void **state)
+{
+	struct buf	 b;
+	char		*cause = NULL;
+	size_t		 i;
+	int		 rc = 0;
+
+	for (i = 0; i < sizeof line_cases / sizeof line_cases[0]; i++) {
+		buf_init(&b, 0);
+		switch (line_cases[i].kind) {
+		case LINE_FOLD:
+			rc = mime_header_fold(&b, "Subject", line_cases[i].in);
+			break;
+		case LINE_TEXT:
+			rc = mime_header_text(&b, "Subject", line_cases[i].in);
+			break;
+		case LINE_ADDR:
+			rc = mime_header_address(&b, "To", line_cases[i].in,
+			    "reader@example.net", &cause);
+			break;
+		}
+		assert_int_equal(rc, 0);
+		assert_str_eq_msg(line_cases[i].in != NULL ?
+		    line_cases[i].in : "(null)", b.data, line_cases[i].want);
+		buf_free(&b);
+	}
+}
+
+/* --- text parts, byte by byte --------------------------------------------- */
+
+/*
+ * What a text part carries, worked out the slow way: a CRLF, a lone CR
+ * and a lone LF each become CRLF, a byte that does not start a valid
+ * UTF-8 character (as utf8_decode() has it) becomes U+FFFD, and a CRLF
+ * ends it unless it is empty.
+ */
+static void
+normalise_ref(struct buf *out, const char *s, size_t len)
+{
+	uint32_t	cp;
+	size_t		i = 0;
+	int		n;
+
+	buf_reset(out);
+	buf_add(out, "", 0);
+	while (i < len) {
+		if (s[i] == '\r' || s[i] == '\n') {
+			buf_add(out, "\r\n", 2);
+			i += s[i] == '\r' && i + 1 < len && s[i + 1] == '\n' ?
+			    2 : 1;
+		} else if ((unsigned char)s[i] < 0x80)
+			buf_addc(out, s[i++]);
+		else if ((n = utf8_decode(s + i, len - i, &cp)) > 0) {
+			buf_add(out, s + i, (size_t)n);
+			i += (size_t)n;
+		} else {
+			buf_add(out, "\xef\xbf\xbd", 3);
+			i++;
+		}
+	}
+	if (out->len > 0 && out->data[out->len - 1] != '\n')
+		buf_add(out, "\r\n", 2);
+}
+
+/*
+ * Send text as the one part of a message from m (reset first) and check
+ * that its body decodes to normalise_ref()'s, in the encoding
+ * mime_text_cte() picks for that.
+ */
+static void
+check_part(struct mime_msg *m, const char *what, const char *text)
+{
+	struct buf	 msg, ref, dec;
+	const char	*body, *cte;
+	char		*cause = NULL;
+	enum mime_cte	 want;
+	int		 ok;
+
+	mime_msg_reset(m);
+	mime_msg_address(m, "From", NULL, "news@example.org");
+	mime_msg_header_raw(m, "Date", "Tue, 3 Mar 2026 14:05:09 +0000");
+	mime_msg_header_raw(m, "Message-ID", "<part@example.org>");
+	mime_msg_text(m, text);
+	buf_init(&msg, 0);
+	if (mime_msg_write(m, &msg, &cause) != 0)
+		fail_msg("%s: %s", what, cause);
+	if (!check_lines(what, msg.data, msg.len, MIME_LINE_MAX))
+		fail_msg("%s", what);
+
+	buf_init(&ref, 0);
+	normalise_ref(&ref, text, strlen(text));
+	want = mime_text_cte(ref.data, ref.len);
+	cte = strstr(msg.data, "Content-Transfer-Encoding: ");
+	body = strstr(msg.data, "\r\n\r\n");
+	assert_non_null(cte);
+	assert_non_null(body);
+	cte += strlen("Content-Transfer-Encoding: ");
+	body += 4;
+	if (strncmp(cte, mime_cte_name(want), strlen(mime_cte_name(want))) !=
+	    0 || cte[strlen(mime_cte_name(want))] != '\r')
+		fail_msg("%s: got encoding %.20s, want %s", what, cte,
+		    mime_cte_name(want));
+
+	buf_init(&dec, 0);
+	buf_add(&dec, "", 0);
+	switch (want) {
+	case MIME_CTE_QP:
+		ok = qp_decode(&dec, body, strlen(body));
+		break;
+	case MIME_CTE_BASE64:
+		ok = b64_decode(&dec, body, strlen(body));
+		break;
+	default:
+		ok = buf_addstr(&dec, body) == 0;
+		break;
+	}
+	if (!ok)
+		fail_msg("%s: the body does not decode", what);
+	if (dec.len != ref.len || memcmp(dec.data, ref.data, ref.len) != 0) {
+		print_error("%s: got %zu bytes, want %zu:\n  got  \"%.80s\"\n"
+		    "  want \"%.80s\"\n", what, dec.len, ref.len, dec.data,
+		    ref.data);
+		fail();
+	}
+	buf_free(&msg);
+	buf_free(&ref);
+	buf_free(&dec);
+}
+
+static uint64_t
+part_random(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+static void
+test_text_parts(void **state)
+{
+	static const char *const bits[] = {
+		"a", "Dear reader, ", "the quick brown fox ", " ", "\t",
+		"\n", "\r\n", "\r", "\r\r\n", "\n\n", ".", "From ", "=",
+		"\x01", "\x7f", "\xc3\xa9", "\xe2\x80\x94", "\xf0\x9f\x98\x80",
+		"\xff", "\xc3", "\xe0\x80\x80", "\xed\xa0\x80",
+		"\xc3\xa9\xc3\xa9",
+		"0123456789abcdef", "<p>", "&amp;",
+	};
+	struct mime_msg	*m;
+	struct buf	 t;
+	char		 what[64];
+	uint64_t	 x = 88172645463325252ULL;
+	size_t		 i, j, n, len;
+
+	(void)state;
+	m = mime_msg_new();
+
+	/* Step 1: line ends, characters and runs across 16-byte blocks. */
+	for (len = 0; len <= 40; len++) {
+		for (j = 0; j < sizeof bits / sizeof bits[0]; j++) {
+			buf_init(&t, 0);
+			for (i = 0; i < len; i++)
+				buf_addc(&t, (char)('a' + i % 26));
+			buf_addstr(&t, bits[j]);
+			buf_addstr(&t, "tail");
+			snprintf(what, sizeof what, "%zu, then piece %zu", len,
+			    j);
+			check_part(m, what, t.data);
+			buf_free(&t);
+		}
+	}
+
+	/* Step 2: what grows most (all invalid; all line ends), long lines. */
+	buf_init(&t, 0);
+	for (i = 0; i < 3000; i++)
+		buf_addc(&t, '\xff');
+	check_part(m, "3000 invalid bytes", t.data);
+	buf_reset(&t);
+	for (i = 0; i < 3000; i++)
+		buf_addc(&t, i % 2 ? '\r' : '\n');
+	check_part(m, "3000 line ends", t.data);
+	for (n = 997; n <= 1000; n++) {
+		buf_reset(&t);
+		for (i = 0; i < n; i++)
+			buf_addc(&t, 'x');
+		buf_addstr(&t, "\nshort\n");
+		snprintf(what, sizeof what, "a line of %zu", n);
+		check_part(m, what, t.data);
+	}
+	check_part(m, "empty", "");
+	check_part(m, "no final line end", "abc");
+	buf_free(&t);
+
+	/* Step 3: random texts of those pieces. */
+	for (n = 0; n < 300; n++) {
+		buf_init(&t, 0);
+		buf_add(&t, "", 0);
+		len = part_random(&x) % 3000;
+		while (t.len < len) {
+			if (part_random(&x) % 4 == 0)
+				buf_addstr(&t, "The network brings analysts "
+				    "together. ");
+			else
+				buf_addstr(&t, bits[part_random(&x) %
+				    (sizeof bits / sizeof bits[0])]);
+		}
+		snprintf(what, sizeof what, "random text %zu", n);
+		check_part(m, what, t.data);
+		buf_free(&t);
+	}
+	mime_msg_free(m);
+}
+
 /* --- identifiers -------------------------------------------------------- */
 
 struct date_case {
@@ -1405,6 +1688,8 @@ main(void)
 		cmocka_unit_test(test_qp),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_text_cte),
+		cmocka_unit_test(test_one_line),
+		cmocka_unit_test(test_text_parts),
 		cmocka_unit_test(test_date),
 		cmocka_unit_test(test_message_id),
 		cmocka_unit_test(test_messages),

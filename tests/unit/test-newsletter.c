@@ -6,8 +6,9 @@
  * tests/tools/check-email.py (Python's email package, default policy).
  * The golden files in tests/golden/newsletter/ are NAME.md (the campaign
  * body) and the text and HTML parts expected for the sample subscriber at
- * a fixed time; POSTROOM_UPDATE_GOLDEN=1 rewrites them (review the diff by
- * eye before committing).
+ * a fixed time, and NAME.eml: whole messages as sent to a few subscribers
+ * (their random Message-ID and boundary masked); POSTROOM_UPDATE_GOLDEN=1
+ * rewrites them (review the diff by eye before committing).
  */
 #include "testutil.h"
 
@@ -1050,6 +1051,172 @@ test_golden(void **state)
 	free(dir);
 }
 
+/* --- the golden message: every byte on the wire ------------------------------------------ */
+
+/*
+ * Subscribers whose whole messages are pinned in november.eml: ASCII and
+ * not, with and without attributes (a renderer reuses what it can between
+ * two subscribers without attributes), a quoted display name, a test copy,
+ * no name, a name too long for one header line.
+ */
+static const struct {
+	int64_t		 id;
+	const char	*email;
+	const char	*name;
+	const char	*attrs;
+	int		 test;
+} golden_subs[] = {
+	{ 1, "reader1@example.net", "Reader One", "{}", 0 },
+	{ 2, "reader2@example.net", "Reader Two", "", 0 },
+	{ 77, "zoe@example.net", "Zo\xc3\xab \xc3\x85ngstr\xc3\xb6m",
+	  "{\"organisation\": \"Black Country ICB\"}", 0 },
+	{ 1000003, "pat@example.net", "O'Brien, \"Pat\"", "{}", 1 },
+	{ 5, "x@example.net", "", "{\"organisation\": \"<b>&amp;</b>\"}",
+	  0 },
+	{ 6, "long.name@example.net", "Someone With A Name Long Enough To "
+	  "Need Folding Across Two Header Lines", "{}", 0 },
+	{ 7, "reader7@example.net", "Reader Seven", "{}", 0 },
+};
+
+/*
+ * Mask what is random in a message, in place and keeping its length: the
+ * Message-ID's value and the boundary's 32 hex digits become '#'.
+ */
+static void
+mask_random(char *msg)
+{
+	char	*p, *e, hex[33];
+
+	if ((p = strstr(msg, "\r\nMessage-ID: <")) != NULL) {
+		p += strlen("\r\nMessage-ID: <");
+		if ((e = strchr(p, '>')) != NULL)
+			memset(p, '#', (size_t)(e - p));
+	}
+	if ((p = strstr(msg, "boundary=\"=_alt_")) != NULL) {
+		p += strlen("boundary=\"=_alt_");
+		if (strlen(p) < 32)
+			return;
+		memcpy(hex, p, 32);
+		hex[32] = '\0';
+		while ((p = strstr(msg, hex)) != NULL)
+			memset(p, '#', 32);
+	}
+}
+
+/* Subscriber i's message from nl, masked, after a "=== FROM" line. */
+static char *
+golden_one(struct newsletter *nl, size_t i)
+{
+	struct store_subscriber	 s;
+	char			*msg, *from, *out;
+
+	subscriber_init(&s, golden_subs[i].id, golden_subs[i].email,
+	    golden_subs[i].name, golden_subs[i].attrs);
+	msg = render_ok(nl, &s, golden_subs[i].test, &from);
+	check_wire(golden_subs[i].email, msg);
+	mask_random(msg);
+	out = xprintf("=== %s\n%s", from, msg);
+	free(msg);
+	free(from);
+	store_subscriber_clear(&s);
+	return out;
+}
+
+/*
+ * The campaigns: with a non-ASCII subject every part goes quoted-printable;
+ * with ASCII throughout the parts of an ASCII subscriber go 7bit; with a
+ * body mostly in Greek the text part goes base64.
+ */
+/* Mostly Greek, so that a text part goes base64. */
+#define GOLDEN_GREEK \
+	"\xce\xa4\xce\xbf \xce\xb4\xce\xaf\xce\xba\xcf\x84\xcf\x85\xce\xbf " \
+	"\xce\xb1\xce\xbd\xce\xb1\xce\xbb\xcf\x85\xcf\x84\xcf\x8e\xce\xbd " \
+	"\xcf\x83\xcf\x85\xce\xbd\xce\xb1\xce\xbd\xcf\x84\xce\xb9\xce\xad" \
+	"\xcf\x84\xce\xb1\xce\xb9 \xce\xba\xce\xac\xce\xb8\xce\xb5 " \
+	"\xce\x94\xce\xb5\xcf\x85\xcf\x84\xce\xad\xcf\x81\xce\xb1. "
+
+static const struct {
+	const char	*subject;
+	const char	*body;		/* NULL: november.md */
+} golden_campaigns[] = {
+	{ "November bulletin for {{subscriber.name}} \xe2\x80\x94 "
+	  "{{campaign.date}}", NULL },
+	{ "Network news for {{subscriber.name}}",
+	  "Dear {{subscriber.name}},\n\nThe network news, with [a link]"
+	  "(https://example.org/news/1) and *some* **emphasis**.\n\n"
+	  "## Events\n\nHuddles every other Tuesday; the evaluation "
+	  "guide; the training prospectus for the year ahead, which is "
+	  "long enough to wrap.\n" },
+	{ "\xce\x9d\xce\xad\xce\xb1 {{subscriber.name}}",
+	  "{{subscriber.name}},\n\n" GOLDEN_GREEK GOLDEN_GREEK GOLDEN_GREEK
+	  GOLDEN_GREEK "\n\n" GOLDEN_GREEK GOLDEN_GREEK GOLDEN_GREEK
+	  GOLDEN_GREEK GOLDEN_GREEK GOLDEN_GREEK "\n" },
+};
+
+static void
+test_golden_message(void **state)
+{
+	struct store_campaign	 c;
+	struct newsletter	*nl, *fresh;
+	struct buf		 all;
+	char			*dir, *md, *path, *one[sizeof golden_subs /
+				    sizeof golden_subs[0]], *again;
+	size_t			 i, j, n = sizeof golden_subs /
+				    sizeof golden_subs[0];
+
+	(void)state;
+	dir = xprintf("%s/tests/golden/newsletter", test_top());
+	path = xprintf("%s/november.md", dir);
+	if ((md = read_file(path)) == NULL)
+		fail_msg("%s: %s", path, strerror(errno));
+	free(path);
+	buf_init(&all, BUF_NOMAX);
+	for (j = 0; j < sizeof golden_campaigns / sizeof golden_campaigns[0];
+	    j++) {
+		campaign_init(&c, "news", golden_campaigns[j].subject,
+		    golden_campaigns[j].body != NULL ?
+		    golden_campaigns[j].body : md);
+
+		/* Step 1: one renderer for all, for the golden file. */
+		nl = prepare_ok(&c);
+		for (i = 0; i < n; i++) {
+			one[i] = golden_one(nl, i);
+			buf_addstr(&all, one[i]);
+		}
+
+		/*
+		 * Step 2: a renderer changes its merge data in place from
+		 * one subscriber to the next.  In the other order, and
+		 * fresh for each subscriber, every message must come out
+		 * the same.
+		 */
+		for (i = n; i > 0; i--) {
+			again = golden_one(nl, i - 1);
+			assert_str_eq_msg(golden_subs[i - 1].email, again,
+			    one[i - 1]);
+			free(again);
+		}
+		for (i = 0; i < n; i++) {
+			fresh = prepare_ok(&c);
+			again = golden_one(fresh, i);
+			assert_str_eq_msg(golden_subs[i].email, again, one[i]);
+			free(again);
+			newsletter_free(fresh);
+			free(one[i]);
+		}
+		newsletter_free(nl);
+		store_campaign_clear(&c);
+	}
+	path = xprintf("%s/november.eml", dir);
+	if (getenv("POSTROOM_UPDATE_GOLDEN") != NULL)
+		write_file(path, all.data);
+	compare_golden(path, all.data);
+	free(path);
+	buf_free(&all);
+	free(md);
+	free(dir);
+}
+
 /* --- speed: prepare once, render many ---------------------------------------------------- */
 
 static void
@@ -1234,6 +1401,7 @@ main(void)
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_prepare_errors),
 		cmocka_unit_test(test_golden),
+		cmocka_unit_test(test_golden_message),
 		cmocka_unit_test(test_speed),
 		cmocka_unit_test(test_store_campaign),
 	};

@@ -1,7 +1,8 @@
 /*
  * test-template.c - the Mustache renderer against the official spec files
  * (read at test time from ../shared/spec/mustache with json.c), and
- * postroom's own cases: error reporting, escaping, limits, partials.
+ * postroom's own cases: error reporting, escaping, deep contexts, big
+ * objects, data changed in place between renders, limits, partials.
  */
 #include "testutil.h"
 
@@ -221,6 +222,191 @@ test_render_cases(void **state)
 		value_free(data);
 	}
 	assert_int_equal(failed, 0);
+}
+
+/* --- rendering: escaping, deep contexts, big objects, data in place ------ */
+
+/* Render tmpl (HTML) with data into a new string, failing on error. */
+static char *
+render_html(const char *tmpl, const struct value *data)
+{
+	struct template	*t;
+	struct buf	 out;
+	char		*cause = NULL;
+
+	if ((t = template_parse(tmpl, strlen(tmpl), &cause)) == NULL)
+		fail_msg("%s: %s", tmpl, cause);
+	buf_init(&out, BUF_NOMAX);
+	if (template_render(t, data, NULL, &out, &cause) == -1)
+		fail_msg("%s: %s", tmpl, cause);
+	template_free(t);
+	if (out.data == NULL)
+		buf_add(&out, "", 0);
+	return buf_detach(&out, NULL);
+}
+
+/* Every printable ASCII byte and some UTF-8: only the five change. */
+static void
+test_escape_all(void **state)
+{
+	struct value	*data;
+	struct buf	 in, want;
+	char		*got;
+	int		 c;
+
+	(void)state;
+	buf_init(&in, BUF_NOMAX);
+	buf_init(&want, BUF_NOMAX);
+	for (c = 0x20; c < 0x7f; c++) {
+		buf_addc(&in, (char)c);
+		switch (c) {
+		case '&':
+			buf_addstr(&want, "&amp;");
+			break;
+		case '"':
+			buf_addstr(&want, "&quot;");
+			break;
+		case '<':
+			buf_addstr(&want, "&lt;");
+			break;
+		case '>':
+			buf_addstr(&want, "&gt;");
+			break;
+		case '\'':
+			buf_addstr(&want, "&#39;");
+			break;
+		default:
+			buf_addc(&want, (char)c);
+			break;
+		}
+	}
+	buf_addstr(&in, "\t\n caf\xc3\xa9 <\xe2\x80\x94>");
+	buf_addstr(&want, "\t\n caf\xc3\xa9 &lt;\xe2\x80\x94&gt;");
+	data = value_new_object();
+	value_object_set(data, "s", value_new_stringn(in.data, in.len));
+	got = render_html("[{{s}}]", data);
+	buf_free(&in);
+	buf_init(&in, BUF_NOMAX);
+	buf_addc(&in, '[');
+	buf_add(&in, want.data, want.len);
+	buf_addc(&in, ']');
+	assert_str_eq_msg("escape", got, in.data);
+	free(got);
+	value_free(data);
+	buf_free(&in);
+	buf_free(&want);
+}
+
+/*
+ * Sections forty deep, each pushing an object (the context stack grows
+ * past what a render starts with), and names resolved against the
+ * objects below.
+ */
+static void
+test_deep_contexts(void **state)
+{
+	struct value	*data, *v, *inner;
+	struct buf	 t;
+	char		*got;
+	int		 i;
+
+	(void)state;
+	inner = value_new_object();
+	value_object_set(inner, "v", value_new_string("deep"));
+	for (i = 0; i < 40; i++) {
+		v = value_new_object();
+		value_object_set(v, "a", inner);
+		if (i == 20)
+			value_object_set(v, "mid", value_new_string("m"));
+		inner = v;
+	}
+	data = inner;
+	value_object_set(data, "top", value_new_string("t"));
+	buf_init(&t, BUF_NOMAX);
+	for (i = 0; i < 40; i++)
+		buf_addstr(&t, "{{#a}}");
+	buf_addstr(&t, "{{v}}/{{mid}}/{{top}}");
+	for (i = 0; i < 40; i++)
+		buf_addstr(&t, "{{/a}}");
+	got = render_html(t.data, data);
+	assert_str_eq_msg("forty deep", got, "deep/m/t");
+	free(got);
+	buf_free(&t);
+	value_free(data);
+}
+
+/*
+ * Objects big enough to be indexed (value.c hashes their keys), looked
+ * up by plain and dotted names, missing names included.
+ */
+static void
+test_big_objects(void **state)
+{
+	struct value	*data, *o;
+	char		 key[16], val[16], *got;
+	int		 i;
+
+	(void)state;
+	data = value_new_object();
+	o = value_new_object();
+	for (i = 0; i < 40; i++) {
+		snprintf(key, sizeof key, "k%d", i);
+		snprintf(val, sizeof val, "v%d", i);
+		value_object_set(data, key, value_new_string(val));
+		snprintf(val, sizeof val, "o%d", i);
+		value_object_set(o, key, value_new_string(val));
+	}
+	value_object_set(data, "o", o);
+	got = render_html("{{k0}} {{k39}} {{k17}} [{{missing}}] {{o.k5}} "
+	    "[{{o.missing}}] {{#o}}{{k38}} {{k1}}{{/o}} [{{k5.x}}]", data);
+	assert_str_eq_msg("big objects", got,
+	    "v0 v39 v17 [] o5 [] o38 o1 []");
+	free(got);
+	value_free(data);
+}
+
+/*
+ * A string changed in place between renders (what a newsletter does with
+ * each recipient's fields): each render shows the text of the moment,
+ * longer and shorter than before.
+ */
+static void
+test_data_in_place(void **state)
+{
+	static const char *const texts[] = {
+		"Ann", "Someone with a much longer name than Ann", "", "B&o",
+		"Someone with a much longer name than Ann, and longer still",
+	};
+	struct value	*data, *sub, *name;
+	struct template	*t;
+	struct buf	 out;
+	char		*cause = NULL, *want;
+	size_t		 i;
+
+	(void)state;
+	data = value_new_object();
+	sub = value_new_object();
+	name = value_new_string("first");
+	value_object_set(sub, "name", name);
+	value_object_set(data, "subscriber", sub);
+	t = template_parse("Dear {{subscriber.name}},{{#subscriber.name}} "
+	    "yes{{/subscriber.name}}", strlen("Dear {{subscriber.name}},"
+	    "{{#subscriber.name}} yes{{/subscriber.name}}"), &cause);
+	assert_non_null(t);
+	buf_init(&out, BUF_NOMAX);
+	for (i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+		value_string_set(name, texts[i], strlen(texts[i]));
+		buf_reset(&out);
+		assert_int_equal(template_render_text(t, data, NULL, &out,
+		    &cause), 0);
+		want = xprintf("Dear %s,%s", texts[i], *texts[i] != '\0' ?
+		    " yes" : "");
+		assert_str_eq_msg(texts[i], out.data, want);
+		free(want);
+	}
+	buf_free(&out);
+	template_free(t);
+	value_free(data);
 }
 
 /* --- syntax errors ------------------------------------------------------- */
@@ -601,6 +787,10 @@ main(void)
 		cmocka_unit_test(test_spec_partials),
 		cmocka_unit_test(test_spec_sections),
 		cmocka_unit_test(test_render_cases),
+		cmocka_unit_test(test_escape_all),
+		cmocka_unit_test(test_deep_contexts),
+		cmocka_unit_test(test_big_objects),
+		cmocka_unit_test(test_data_in_place),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_nesting_limit),
 		cmocka_unit_test(test_partial_recursion_limit),

@@ -3,8 +3,9 @@
  *
  * Owns: the checks that tokens round-trip, that any change to one is
  * refused, that expiry is told apart from forgery, that malformed input
- * fails cleanly, and that key files are created safely and refused when
- * others can read them.
+ * fails cleanly, that a signer signs what token_make() does (and the
+ * HMAC under it is RFC 4231's), and that key files are created safely
+ * and refused when others can read them.
  */
 #include "testutil.h"
 
@@ -14,6 +15,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "crypto.h"
 #include "log.h"
 #include "token.h"
 
@@ -218,6 +220,138 @@ test_other_key(void **state)
 	    "bad signature");
 	free(cause);
 	free(s);
+}
+
+/*
+ * A signer (the key made ready once, for a campaign's tokens) signs what
+ * token_make() signs, token after token, with two signers at once.
+ */
+static void
+test_signer(void **state)
+{
+	unsigned char		 key[TOKEN_KEY_LEN], other[TOKEN_KEY_LEN];
+	struct token_signer	*sg, *sg2;
+	struct token		 t;
+	char			*want, *want2, *got, *got2;
+	size_t			 i, round;
+
+	test_key(key, 1);
+	test_key(other, 9);
+	sg = token_signer_new(key);
+	sg2 = token_signer_new(other);
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < sizeof round_trips / sizeof round_trips[0];
+		    i++) {
+			t = test_token(round_trips[i].purpose,
+			    round_trips[i].sub, round_trips[i].list,
+			    round_trips[i].campaign, round_trips[i].expires);
+			want = token_make(key, &t);
+			want2 = token_make(other, &t);
+			got = token_signer_make(sg, &t);
+			got2 = token_signer_make(sg2, &t);
+			assert_str_eq_msg(round_trips[i].name, got, want);
+			assert_str_eq_msg(round_trips[i].name, got2, want2);
+			free(want);
+			free(want2);
+			free(got);
+			free(got2);
+		}
+	}
+	/* The known answer, through a signer. */
+	t = test_token(TOKEN_UNSUBSCRIBE, 300, "analyst-network", 0,
+	    1900000000);
+	got = token_signer_make(sg, &t);
+	assert_str_eq_msg("signer: unsubscribe 300 analyst-network", got,
+	    "AQKsAoDm_okHD2FuYWx5c3QtbmV0d29yawC2pFRyL7cEMgsBaZOIraX4");
+	free(got);
+	token_signer_free(sg);
+	token_signer_free(sg2);
+	token_signer_free(NULL);
+}
+
+/*
+ * HMAC-SHA256 both ways (crypto.c: one call, and a key made ready once),
+ * against RFC 4231's test cases and a few of our own, whose answers come
+ * from Python's hmac module: keys shorter than, as long as and longer
+ * than SHA-256's 64-byte block.
+ */
+static void
+test_hmac_vectors(void **state)
+{
+	static const struct {
+		const char	*name;
+		unsigned char	 kbyte;	/* the key: klen of these... */
+		size_t		 klen;
+		const char	*key;	/* ...unless this is not NULL */
+		unsigned char	 dbyte;	/* the data: dlen of these... */
+		size_t		 dlen;
+		const char	*data;	/* ...unless this is not NULL */
+		const char	*want;
+	} cases[] = {
+		{ "rfc4231 1", 0x0b, 20, NULL, 0, 0, "Hi There",
+		  "b0344c61d8db38535ca8afceaf0bf12b"
+		  "881dc200c9833da726e9376c2e32cff7" },
+		{ "rfc4231 2", 0, 0, "Jefe", 0, 0,
+		  "what do ya want for nothing?",
+		  "5bdcc146bf60754e6a042426089575c7"
+		  "5a003f089d2739839dec58b964ec3843" },
+		{ "rfc4231 3", 0xaa, 20, NULL, 0xdd, 50, NULL,
+		  "773ea91e36800e46854db8ebd09181a7"
+		  "2959098b3ef8c122d9635514ced565fe" },
+		{ "rfc4231 6", 0xaa, 131, NULL, 0, 0,
+		  "Test Using Larger Than Block-Size Key - Hash Key First",
+		  "60e431591ee0b67f0d8a26aacbf5b77f"
+		  "8e0bc6213728c5140546040f0ee37f54" },
+		{ "rfc4231 7", 0xaa, 131, NULL, 0, 0,
+		  "This is a test using a larger than block-size key and a "
+		  "larger than block-size data. The key needs to be hashed "
+		  "before being used by the HMAC algorithm.",
+		  "9b09ffa71b942fcb27635fbcd5b0e944"
+		  "bfdc63644f0713938a7f51535c3a35e2" },
+		{ "a key of one block", 0x42, 64, NULL, 0, 0,
+		  "a key of exactly one block, and one more",
+		  "f6ce70b3fff79c6280f868b83c78fcc2"
+		  "e3a35b92606dc45de7c13ef1da7ef968" },
+		{ "a key of one block and a byte", 0x42, 65, NULL, 0, 0,
+		  "a key of exactly one block, and one more",
+		  "78a424526761f4901787ec853f526604"
+		  "4ab8c6edb8b3ffcc50ea24fa98cd2637" },
+		{ "empty key and data", 0, 0, "", 0, 0, "",
+		  "b613679a0814d9ec772f95d778c35fc5"
+		  "ff1697c493715653c6c712144292c5ad" },
+	};
+	struct crypto_hmac	*h;
+	unsigned char		 key[200], data[200], mac[CRYPTO_SHA256_LEN];
+	char			 hex[2 * CRYPTO_SHA256_LEN + 1];
+	size_t			 i, j, klen, dlen, run;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		klen = cases[i].key != NULL ? strlen(cases[i].key) :
+		    cases[i].klen;
+		if (cases[i].key != NULL)
+			memcpy(key, cases[i].key, klen);
+		else
+			memset(key, cases[i].kbyte, klen);
+		dlen = cases[i].data != NULL ? strlen(cases[i].data) :
+		    cases[i].dlen;
+		if (cases[i].data != NULL)
+			memcpy(data, cases[i].data, dlen);
+		else
+			memset(data, cases[i].dbyte, dlen);
+
+		h = crypto_hmac_new(key, klen);
+		for (run = 0; run < 3; run++) {
+			if (run == 0)
+				crypto_hmac_sha256(key, klen, data, dlen, mac);
+			else
+				crypto_hmac_run(h, data, dlen, mac);
+			for (j = 0; j < sizeof mac; j++)
+				snprintf(hex + 2 * j, 3, "%02x", mac[j]);
+			assert_str_eq_msg(cases[i].name, hex, cases[i].want);
+		}
+		crypto_hmac_free(h);
+	}
+	crypto_hmac_free(NULL);
 }
 
 static const struct {
@@ -521,6 +655,8 @@ main(void)
 		cmocka_unit_test(test_known_answer),
 		cmocka_unit_test(test_tamper),
 		cmocka_unit_test(test_other_key),
+		cmocka_unit_test(test_signer),
+		cmocka_unit_test(test_hmac_vectors),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_no_address),
