@@ -280,16 +280,26 @@ store_member_set_status(struct store *s, int64_t subscriber_id,
 	if (n <= 0)
 		return n;
 
-	/* Leaving: a confirmation still waiting to go must not go. */
+	/*
+	 * Leaving: a confirmation or a digest of this list still waiting to
+	 * go must not go (their dedup keys name the list: "confirm:LIST:..."
+	 * and "digest:LIST:...").  Campaign rows are looked at when claimed.
+	 */
 	if (status == STORE_MEMBER_UNSUBSCRIBED ||
 	    status == STORE_MEMBER_BOUNCED) {
-		if (store_run(s, cause,
-		    "UPDATE outbox SET state = 'skipped', updated_at = ?3"
-		    " WHERE subscriber_id = ?1 AND kind = 'confirm'"
+		detail = xprintf("%s from list %s", name, list);
+		n = store_run(s, cause,
+		    "UPDATE outbox SET state = 'skipped', updated_at = ?3,"
+		    " last_reply = ?4"
+		    " WHERE subscriber_id = ?1"
 		    " AND state IN ('queued', 'deferred')"
-		    " AND substr(dedup_key, 1, length(?2) + 9) ="
-		    " 'confirm:' || ?2 || ':'", "ItI", subscriber_id, list,
-		    (int64_t)time(NULL)) == -1)
+		    " AND ((kind = 'confirm' AND substr(dedup_key, 1,"
+		    " length(?2) + 9) = 'confirm:' || ?2 || ':')"
+		    " OR (kind = 'digest' AND substr(dedup_key, 1,"
+		    " length(?2) + 8) = 'digest:' || ?2 || ':'))", "ItIt",
+		    subscriber_id, list, (int64_t)time(NULL), detail);
+		free(detail);
+		if (n == -1)
 			return -1;
 	}
 

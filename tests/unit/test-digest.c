@@ -845,6 +845,47 @@ test_who_not(void **state)
 	check_ll("other list", digests_of(other), 0);
 }
 
+/*
+ * Leaving after the digest was queued and before it went: it does not go
+ * (skipped, saying why); a digest of another list stays queued.
+ */
+static void
+test_left_before_sent(void **state)
+{
+	struct digest_stats	 st;
+	char			*cause = NULL, *sql;
+	int64_t			 who, c1, c2;
+
+	(void)state;
+	c1 = send_campaign("analyst-network", "One", body_b,
+	    "2026-11-17 10:00", "sent");
+	c2 = send_campaign("daily", "Two", body_b, "2026-11-22 11:00", "sent");
+	who = member("leaver@example.org", "", "analyst-network", "digest",
+	    "2026-11-01 09:00");
+	if (store_member_add(s, who, "daily", STORE_MEMBER_CONFIRMED, "digest",
+	    "staff", "test", &cause) == -1)
+		fail_msg("%s", cause);
+	st = run("2026-11-23 09:00");
+	check_ll("messages", st.messages, 2);
+	check_ll("got c1", got(who, c1), 1);
+	check_ll("got c2", got(who, c2), 1);
+
+	if (store_member_set_status(s, who, "analyst-network",
+	    STORE_MEMBER_UNSUBSCRIBED, NULL, NULL, &cause) == -1)
+		fail_msg("%s", cause);
+	sql = xprintf("SELECT count(*) FROM outbox WHERE kind = 'digest'"
+	    " AND subscriber_id = %lld AND state = 'skipped' AND last_reply ="
+	    " 'unsubscribed from list analyst-network'"
+	    " AND dedup_key LIKE 'digest:analyst-network:%%'", (long long)who);
+	check_ll("the left list's digest skipped", query_int(sql), 1);
+	free(sql);
+	sql = xprintf("SELECT count(*) FROM outbox WHERE kind = 'digest'"
+	    " AND subscriber_id = %lld AND state = 'queued'"
+	    " AND dedup_key LIKE 'digest:daily:%%'", (long long)who);
+	check_ll("the other list's digest still queued", query_int(sql), 1);
+	free(sql);
+}
+
 static void
 test_list_options(void **state)
 {
@@ -1192,6 +1233,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_twice_and_crash, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_mode_switch, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_left_before_sent, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_who_not, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_options, setup,
