@@ -739,6 +739,19 @@ deliver_claim(struct deliver *d, int64_t now_us, int64_t max, char **cause)
 				return -1;
 			} else if (rc == 1)
 				reason = deliver_skip_reason(&row);
+		} else if (row.kind == STORE_OUTBOX_DIGEST) {
+			/*
+			 * List mail too: leaving the list skipped it already
+			 * (store_member_set_status()); an address suppressed
+			 * since it was queued (a complaint) is not mailed.
+			 */
+			if ((rc = store_subscriber_suppressed(d->store,
+			    row.rcpt_to, cause)) == -1) {
+				deliver_job_free(job);
+				return -1;
+			}
+			if (rc == 1)
+				reason = xstrdup("address suppressed");
 		}
 		if (reason != NULL) {
 			/*

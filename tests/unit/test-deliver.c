@@ -1083,6 +1083,42 @@ test_engine_pause_ahead(void **state)
 	env_close(&e);
 }
 
+/* A digest to an address suppressed after it was queued: skipped. */
+static void
+test_engine_digest_suppressed(void **state)
+{
+	struct store_outbox_msg	 m;
+	struct env		 e;
+	struct deliver_stats	 st;
+	char			*cause = NULL;
+	const char		*to[] = { "ok1@example.net", "ok2@example.net" };
+	size_t			 i;
+
+	(void)state;
+	env_open(&e, "smtp://127.0.0.1:1", NULL);
+	memset(&fake, 0, sizeof fake);
+	for (i = 0; i < 2; i++) {
+		memset(&m, 0, sizeof m);
+		m.kind = STORE_OUTBOX_DIGEST;
+		m.mail_from = "bounces@example.org";
+		m.rcpt_to = to[i];
+		m.message = MSG;
+		m.len = strlen(MSG);
+		if (store_outbox_add(e.s, &m, NULL, &cause) != 1)
+			fail_msg("store_outbox_add: %s", cause);
+	}
+	if (store_subscriber_suppress(e.s, "ok2@example.net", "complaint",
+	    &cause) == -1)
+		fail_msg("%s", cause);
+	run_once(&e, &fake_opts, &st);
+	assert_int_equal(st.sent, 1);
+	assert_int_equal(st.skipped, 1);
+	assert_int_equal(fake.submitted, 1);
+	want_q(&e, "skipped|address suppressed", "SELECT state || '|' ||"
+	    " last_reply FROM outbox WHERE rcpt_to = 'ok2@example.net'");
+	env_close(&e);
+}
+
 static void
 test_engine_pause(void **state)
 {
@@ -1212,6 +1248,7 @@ main(void)
 		cmocka_unit_test(test_engine_pause),
 		cmocka_unit_test(test_engine_bound),
 		cmocka_unit_test(test_engine_forgotten),
+		cmocka_unit_test(test_engine_digest_suppressed),
 		cmocka_unit_test(test_engine_pause_ahead),
 		cmocka_unit_test(test_engine_bound_limited),
 	};
