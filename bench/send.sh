@@ -23,17 +23,18 @@
 # into a fresh database with the sqlite3 command: what is measured is
 # delivery (claim, render, send, write back), not importing.
 #
-#   N=20000 RSS_N=100000 CONCURRENCY=8 ROUNDS=1 BIN=bin sh bench/send.sh
+#   N=20000 RSS_N=100000 CONCURRENCY=8 ROUNDS=3 BIN=bin sh bench/send.sh
 #
-# RSS_N=0 skips the large run; ROUNDS=3 repeats the timed pair (the
-# machine may be busy: compare rounds before believing one ratio).
+# RSS_N=0 skips the large run.  The timed pair runs ROUNDS times (3) and
+# a last line gives the ratios' range and median: on a shared machine one
+# ratio alone can be off by half.
 set -u
 cd "$(dirname "$0")/.."
 top=$(pwd)
 N=${N:-20000}
 RSS_N=${RSS_N:-100000}
 CONC=${CONCURRENCY:-8}
-ROUNDS=${ROUNDS:-1}
+ROUNDS=${ROUNDS:-3}
 BIN=${BIN:-$top/bin}
 PY=/usr/bin/python3
 
@@ -176,7 +177,8 @@ while [ "$r" -lt "$ROUNDS" ]; do
 	k2=$(sink_cpu)
 	read -r s_user s_sys <"$T/stime"
 
-	$PY - "$N" "$p_secs" "$p_rss" "$t0" "$t1" "${s0:-0}" "${s1:-0}" <<'PYEOF'
+	$PY - "$N" "$p_secs" "$p_rss" "$t0" "$t1" "${s0:-0}" "${s1:-0}" \
+	    "$T/ratios" <<'PYEOF'
 import sys
 n = int(sys.argv[1])
 p_secs, p_rss = float(sys.argv[2]), int(sys.argv[3])
@@ -185,6 +187,7 @@ conns = int(sys.argv[7]) - int(sys.argv[6])
 p_rate, s_rate = n / p_secs, n / s_secs
 print("send: postroom %.0f msg/s, smtp-source %.0f msg/s, ratio %.2f, "
       "peak RSS %.0f MB" % (p_rate, s_rate, p_rate / s_rate, p_rss / 1024))
+open(sys.argv[8], "a").write("%.4f\n" % (p_rate / s_rate))
 print("send: postroomd --once %.2f s over %d SMTP sessions, "
       "smtp-source %.2f s" % (p_secs, conns, s_secs))
 PYEOF
@@ -200,6 +203,14 @@ print("send: CPU seconds: postroomd %.2f (user %.2f, sys %.2f), smtp-source "
       % (pu + ps, pu, ps, su + ss, (k1 - k0) / hz, (k2 - k1) / hz))
 PYEOF
 done
+if [ "$ROUNDS" -gt 1 ]; then
+	$PY - "$T/ratios" <<'PYEOF'
+import statistics, sys
+r = [float(l) for l in open(sys.argv[1])]
+print("send: %d rounds: ratio %.2f to %.2f, median %.2f"
+      % (len(r), min(r), max(r), statistics.median(r)))
+PYEOF
+fi
 
 # Memory must not grow with the recipients: the same campaign, larger.
 if [ "$RSS_N" -gt 0 ]; then
