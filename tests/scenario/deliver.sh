@@ -123,6 +123,15 @@ printf 'From: news@example.org\r\nTo: user17@example.net\r\nSubject: message 17\
 check "the message arrived byte for byte (CRLF, the dot line)" cmp -s "$T/want17" "$T/sink/msgs/$f"
 check "the envelope sender is the row's" grep -q "	bounces@example.org	user17@example.net	" "$T/sink/log"
 
+# A relay slow to answer the final dot (its queue file's fsync): the
+# connections wait for those replies side by side, not in turn (libcurl's
+# multi interface would wait for each in turn: curl issue 8555).
+inject slowdot 12
+run_once -o smtp.concurrency=4 -o smtp.rate_per_second=0; rc=$?
+check "slow final replies: all 12 arrived" [ "$rc" -eq 0 -a "$(delivered slowdot)" -eq 12 ]
+most=$(cat "$T/sink/slowdot" 2>/dev/null || echo 0)
+check "slow final replies: up to 4 awaited at once, not one at a time (most at once: $most)" [ "$most" -ge 3 ]
+
 # --- 2. replies: 451, 550, 554, a drop, a stall, greylisting ------------
 inject tempfail 1; inject reject 1; inject rejectdata 1; inject drop 1
 inject stall 1; inject flaky 1; inject nullsender 1 ""

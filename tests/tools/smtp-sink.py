@@ -27,6 +27,10 @@ What it answers depends on the recipient's local part:
                  before any reply; then accepted
     stall*       the first time: RCPT gets no reply for --stall seconds
                  (past the client's timeout); then accepted
+    slowdot*     accepted, but the reply to the final dot comes after half
+                 a second (a relay writing its queue file); DIR/slowdot
+                 holds the most transactions ever waiting for that reply
+                 at once
     anything else: accepted
 
 TLS: --starttls offers STARTTLS and refuses mail without it; --smtps
@@ -54,6 +58,8 @@ class Sink:
         self.dir = directory
         self.stall = stall
         self.seen = set()
+        self.slow = 0
+        self.slow_max = 0
         self.n = 0
         self.conns = 0
         self.auths = 0
@@ -125,6 +131,15 @@ class Sink:
                 return "421 4.4.2 gone"
             if local.startswith("rejectdata"):
                 return "554 5.7.1 message refused: looks like spam"
+        if any(self.local(r).startswith("slowdot")
+               for r in envelope.rcpt_tos):
+            self.slow += 1
+            if self.slow > self.slow_max:
+                self.slow_max = self.slow
+                with open(os.path.join(self.dir, "slowdot"), "w") as f:
+                    f.write("%d\n" % self.slow_max)
+            await asyncio.sleep(0.5)
+            self.slow -= 1
         self.n += 1
         name = "%06d.eml" % self.n
         with open(os.path.join(self.dir, "msgs", name), "wb") as f:
