@@ -7,7 +7,7 @@
  * on, the leads' summaries; --list does one list, --leads the leads'
  * summaries (whatever digest.leads says); both together do both.  --now
  * pretends it is that local time (general.timezone), for tests and to
- * see what a day would send.  systemd/postroom-digest.timer runs it daily.
+ * see what a day would send.  systemd/postroom-digest.timer runs it hourly.
  *
  * Prints one line per list and lead saying what was queued (the journal
  * keeps them).  Exit codes: 0 done, even when nothing was due; 64 bad
@@ -66,7 +66,7 @@ cmd_digest_help(FILE *f)
 	fprintf(f, "\n"
 	    "Queue every digest that is due now and nothing else; safe to run "
 	    "at any\n"
-	    "time and more than once (postroom-digest.timer runs it daily).\n"
+	    "time and more than once (postroom-digest.timer runs it hourly).\n"
 	    "\n"
 	    "  run              every list's digest, and the leads' summaries "
 	    "when\n"

@@ -38,8 +38,8 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 	if [ -z "$out" ]; then ok "systemd-analyze verify reports nothing"
 	else not_ok "systemd-analyze verify reports nothing"; echo "$out" | sed 's/^/# /'; fi
 	grep -q '^Persistent=true' "$u/postroom-digest.timer" &&
-	    grep -q '^OnCalendar=\*-\*-\* 07:00:00' "$u/postroom-digest.timer"
-	check "the digest timer runs daily at 07:00, persistent" [ $? -eq 0 ]
+	    grep -q '^OnCalendar=\*-\*-\* \*:00:00' "$u/postroom-digest.timer"
+	check "the digest timer runs hourly, persistent" [ $? -eq 0 ]
 else
 	skip "systemd-analyze not installed"
 fi
