@@ -523,19 +523,25 @@ enquiry_bounce_suppress(const struct store_member *m, void *arg)
 
 static int
 enquiry_bounce(struct enquiry_env *env, struct store *s,
-    const struct message *msg, const char *source,
+    const struct message *msg, const char *source, const char *hash,
     struct enquiry_result *res, char **cause)
 {
 	struct store_subscriber	 sub;
 	struct store_bounce	 b;
 	struct token		 t;
-	char			**lists = NULL, *detail;
+	char			**lists = NULL, *detail, *key;
 	int64_t			 hard;
 	size_t			 i;
-	int			 rc = -1, found;
+	int			 rc = -1, found, added;
 
 	memset(&b, 0, sizeof b);
 	memset(&sub, 0, sizeof sub);
+	/* The report itself, as enquiries are known again (Step 1 there). */
+	if (*msg->message_id != '\0')
+		key = xprintf("<%s>", msg->message_id);
+	else
+		key = xprintf("sha256:%s", hash);
+	b.message_key = key;
 	b.recipient = msg->report_recipient;
 	b.status = msg->report_status;
 	b.diagnostic = msg->report_diagnostic;
@@ -553,13 +559,13 @@ enquiry_bounce(struct enquiry_env *env, struct store *s,
 		b.campaign_id = t.campaign;
 		if ((found = store_subscriber_get_id(s, t.subscriber, &sub,
 		    cause)) == -1)
-			return -1;
+			goto out;
 		if (found && *b.recipient == '\0')
 			b.recipient = sub.email;
 	} else if (*msg->report_recipient != '\0') {
 		if ((found = store_subscriber_get(s, msg->report_recipient,
 		    &sub, cause)) == -1)
-			return -1;
+			goto out;
 		if (found)
 			b.subscriber_id = sub.id;
 	}
@@ -567,8 +573,17 @@ enquiry_bounce(struct enquiry_env *env, struct store *s,
 	/* Step 2: record it, and suppress past the threshold, together. */
 	if (store_begin(s, cause) == -1)
 		goto out;
-	if (store_bounce_add(s, &b, cause) == -1)
+	if ((added = store_bounce_add(s, &b, cause)) == -1)
 		goto rollback;
+	if (added == 0) {
+		/* Read before and not filed (a crash between): once only. */
+		store_rollback(s);
+		log_info("%s: a delivery report already recorded (%s)", source,
+		    key);
+		enquiry_result_set(res, ENQUIRY_BOUNCE, NULL);
+		rc = 0;
+		goto out;
+	}
 	if (b.subscriber_id != 0 && strcmp(b.kind, "hard") == 0) {
 		if (store_bounce_hard_count(s, b.subscriber_id,
 		    (int64_t)time(NULL) - ENQUIRY_BOUNCE_WINDOW, &hard,
@@ -615,6 +630,7 @@ out:
 		free(lists);
 	}
 	store_subscriber_clear(&sub);
+	free(key);
 	return rc;
 }
 
@@ -644,7 +660,7 @@ enquiry_receive(struct enquiry_env *env, struct store *s, const char *raw,
 		return 0;
 	}
 	if (msg->status != MESSAGE_FAILED && route_is_bounce(conf, msg))
-		return enquiry_bounce(env, s, msg, source, res, cause);
+		return enquiry_bounce(env, s, msg, source, hash, res, cause);
 
 	/* Step 2: decide, outside the transaction (the rules take time). */
 	memset(&e, 0, sizeof e);

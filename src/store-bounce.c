@@ -15,14 +15,20 @@
 int
 store_bounce_add(struct store *s, const struct store_bounce *b, char **cause)
 {
-	return store_run(s, cause,
+	int	n;
+
+	n = store_run(s, cause,
 	    "INSERT INTO bounces (outbox_id, subscriber_id, recipient, kind,"
-	    " status, diagnostic, source, received_at)"
+	    " status, diagnostic, source, received_at, message_key)"
 	    " VALUES ((SELECT id FROM outbox WHERE campaign_id = ?1"
-	    " AND subscriber_id = ?2), NULLIF(?2, 0), ?3, ?4, ?5, ?6, ?7, ?8)",
-	    "IItttttI", b->campaign_id, b->subscriber_id, b->recipient,
+	    " AND subscriber_id = ?2), NULLIF(?2, 0), ?3, ?4, ?5, ?6, ?7, ?8,"
+	    " ?9) ON CONFLICT (message_key) DO NOTHING",
+	    "IItttttIt", b->campaign_id, b->subscriber_id, b->recipient,
 	    b->kind, b->status, b->diagnostic, b->source,
-	    (int64_t)time(NULL)) == -1 ? -1 : 0;
+	    (int64_t)time(NULL), b->message_key);
+	if (n == -1)
+		return -1;
+	return n > 0;
 }
 
 int

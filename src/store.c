@@ -377,7 +377,14 @@ static const char *const store_migrations[] = {
 	"    WHERE +state IN ('queued', 'deferred');\n"
 	"CREATE INDEX outbox_campaign ON outbox (campaign_id, state);\n"
 	"CREATE INDEX outbox_subscriber ON outbox (subscriber_id);\n"
-	"CREATE INDEX outbox_enquiry ON outbox (enquiry_id);\n",
+	"CREATE INDEX outbox_enquiry ON outbox (enquiry_id);\n"
+	/*
+	 * The delivery report a bounce came in, by its Message-ID (else its
+	 * content's hash): a report read twice (a crash between recording
+	 * and filing it) counts once.  NULL for the rows before.
+	 */
+	"ALTER TABLE bounces ADD COLUMN message_key TEXT;\n"
+	"CREATE UNIQUE INDEX bounces_message ON bounces (message_key);\n",
 };
 #define STORE_LATEST \
 	((int)(sizeof store_migrations / sizeof store_migrations[0]) - 1)

@@ -828,8 +828,10 @@ struct store_bounce {
 	const char	*status;	/* "5.1.1", or "" */
 	const char	*diagnostic;	/* the remote server's words, or "" */
 	const char	*source;	/* where the report came in */
+	const char	*message_key;	/* "<message-id>" or "sha256:HASH" */
 };
 
+/* 1 when recorded, 0 when that report (message_key) was already, -1. */
 int	store_bounce_add(struct store *, const struct store_bounce *,
 	    char **cause);
 /* Hard bounces recorded for a subscriber since a time. */

@@ -287,6 +287,17 @@ test_bounces_matched_and_suppressed(void **state)
 	    " 'hard' AND subscriber_id IS NOT NULL"), 1);
 	assert_int_equal(count(t, "SELECT count(*) FROM memberships WHERE"
 	    " status = 'confirmed'"), 1);
+	/*
+	 * The same report read again (not filed before a crash): once only,
+	 * or this second reading would pass the threshold of 2.
+	 */
+	raw = dsn(verp, "gone@example.net", "failed", "5.1.1", "b1");
+	assert_int_equal(receive(t, raw, &res), 0);
+	free(raw);
+	assert_int_equal(res.outcome, ENQUIRY_BOUNCE);
+	assert_int_equal(count(t, "SELECT count(*) FROM bounces"), 1);
+	assert_int_equal(count(t, "SELECT count(*) FROM memberships WHERE"
+	    " status = 'confirmed'"), 1);
 	/* A soft one does not count. */
 	raw = dsn(verp, "gone@example.net", "delayed", "4.2.2", "b2");
 	assert_int_equal(receive(t, raw, &res), 0);
