@@ -1,6 +1,8 @@
 /*
  * web.c - the public web pages: subscribe, confirm, unsubscribe (with
- * RFC 8058 one-click), preferences, on libmicrohttpd (see web.h).
+ * RFC 8058 one-click), preferences, the newsletter archive (the "read
+ * this online" link of every newsletter and digest), on libmicrohttpd
+ * (see web.h).
  *
  * Owns: the HTTP side (the only file including <microhttpd.h>), routing,
  * the security headers, request limits, the client address, what each
@@ -37,9 +39,11 @@
 #include "conf.h"
 #include "confirm.h"
 #include "crypto.h"
+#include "digest.h"
 #include "form.h"
 #include "log.h"
 #include "newsletter.h"
+#include "period.h"
 #include "store.h"
 #include "template.h"
 #include "token.h"
@@ -67,6 +71,7 @@ enum web_page {
 	WEB_PAGE_UNSUBSCRIBE,
 	WEB_PAGE_UNSUBSCRIBED,
 	WEB_PAGE_PREFERENCES,
+	WEB_PAGE_ARCHIVE,
 	WEB_PAGE_ERROR,
 	WEB_NPAGES
 };
@@ -80,6 +85,7 @@ static const char *const web_page_files[WEB_NPAGES] = {
 	[WEB_PAGE_UNSUBSCRIBE] = "unsubscribe.html",
 	[WEB_PAGE_UNSUBSCRIBED] = "unsubscribed.html",
 	[WEB_PAGE_PREFERENCES] = "preferences.html",
+	[WEB_PAGE_ARCHIVE] = "archive.html",
 	[WEB_PAGE_ERROR] = "error.html",
 };
 
@@ -1440,6 +1446,85 @@ web_root(const char *url)
 	return ups + (sizeof ups - 1) - 3 * (depth - 1);
 }
 
+/* --- /archive/ID ------------------------------------------------- */
+
+/*
+ * A newsletter that went out (sending, paused or sent), as its readers got
+ * it but without anyone's data: merge fields read as for a subscriber
+ * named "reader", and the body is the part a digest shows (the template
+ * pair DIGEST_ITEM_TEMPLATE), with no personal links.  Drafts, scheduled
+ * and cancelled campaigns, and lists no longer configured, are not found.
+ */
+static enum MHD_Result
+web_archive(struct web_req *r, const char *arg)
+{
+	struct store_subscriber	 reader;
+	struct store_campaign	 c;
+	struct newsletter_parts	 np;
+	struct newsletter	*nl;
+	const struct conf_list	*list;
+	struct value		*data, *o;
+	enum MHD_Result		 ret;
+	char			*cause = NULL, *end, date[64];
+	long long		 id;
+	int			 rc;
+
+	if (r->method != WEB_GET)
+		return web_bad_method(r, "GET, HEAD");
+	if (*arg < '1' || *arg > '9' || strlen(arg) > 18)
+		return web_not_found(r);
+	errno = 0;
+	id = strtoll(arg, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return web_not_found(r);
+
+	memset(&c, 0, sizeof c);
+	if ((rc = store_campaign_get(r->w->store, id, &c, &cause)) == -1)
+		return web_busy(r, cause);
+	if (rc == 0 || (c.status != STORE_CAMPAIGN_SENDING &&
+	    c.status != STORE_CAMPAIGN_PAUSED &&
+	    c.status != STORE_CAMPAIGN_SENT) ||
+	    (list = conf_list_find(r->conf, c.list)) == NULL) {
+		store_campaign_clear(&c);
+		return web_not_found(r);
+	}
+	free(c.template);
+	c.template = xstrdup(DIGEST_ITEM_TEMPLATE);
+
+	memset(&reader, 0, sizeof reader);
+	reader.name = (char *)"reader";
+	reader.email = (char *)"";
+	reader.attrs = (char *)"{}";
+	memset(&np, 0, sizeof np);
+	if ((nl = newsletter_prepare(r->conf, &c, r->w->key, &cause)) == NULL ||
+	    newsletter_render_parts(nl, &reader, r->now, &np, &cause) == -1) {
+		log_error("web: archive %lld: %s", id, cause);
+		free(cause);
+		newsletter_free(nl);
+		newsletter_parts_clear(&np);
+		store_campaign_clear(&c);
+		return web_text(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "Sorry, this page could not be shown.\n");
+	}
+
+	data = value_new_object();
+	web_set(data, "subject", np.subject);
+	web_set(data, "body_html", np.html);
+	date[0] = '\0';
+	if (c.started_at > 0)
+		period_date((time_t)c.started_at, date, sizeof date);
+	web_set(data, "date", date);
+	o = value_new_object();
+	web_set(o, "slug", list->slug);
+	web_set(o, "name", list->name);
+	value_object_set(data, "list", o);
+	ret = web_page(r, MHD_HTTP_OK, WEB_PAGE_ARCHIVE, np.subject, data);
+	newsletter_free(nl);
+	newsletter_parts_clear(&np);
+	store_campaign_clear(&c);
+	return ret;
+}
+
 static enum MHD_Result
 web_dispatch(struct web_req *r, const char *url)
 {
@@ -1451,6 +1536,7 @@ web_dispatch(struct web_req *r, const char *url)
 		{ "confirm", web_confirm },
 		{ "unsubscribe", web_unsubscribe },
 		{ "preferences", web_preferences },
+		{ "archive", web_archive },
 	};
 	const char	*arg;
 	size_t		 i, n;

@@ -422,6 +422,22 @@ check "40 page requests during a campaign all answered 200 within 2 s ($bad fail
 check "... while it was still sending" [ "$left" -gt 0 ]
 check "... and each POST was recorded" [ "$(q "SELECT count(*) FROM subscribers WHERE email LIKE 'during%'")" -eq 20 ]
 
+# --- 10b. the archive: every newsletter's "read this online" link ---------------------
+ARCH=$(grep -o "$H/archive/[0-9]*" "$T/ann.eml" | head -1)
+check "ann's newsletter links to its page in the archive ($ARCH)" [ "$ARCH" = "$H/archive/$CAMP" ]
+req "GET /archive/ID of a campaign being sent shows it" 200 "$H/archive/$CAMP"
+has '<h1>Network news</h1>' && has 'Hello reader.' && has '<p>News.</p>' &&
+    has "subscribe/news" && ! grep -q 'example\.net\|/unsubscribe/\|/preferences/' "$T/body"
+check "... its subject and body, merge fields for \"reader\", no one's address or links" [ $? -eq 0 ]
+req "HEAD /archive/ID" 200 -I "$H/archive/$CAMP"
+cli campaign new news --subject "Not yet" --body "$T/body.md" >/dev/null 2>&1
+DRAFT=$(q "SELECT max(id) FROM campaigns")
+req "GET /archive/ID of a draft is 404" 404 "$H/archive/$DRAFT"
+req "GET /archive/99999 is 404" 404 "$H/archive/99999"
+req "GET /archive/abc is 404" 404 "$H/archive/abc"
+req "GET /archive/0$CAMP is 404" 404 "$H/archive/0$CAMP"
+req "POST /archive/ID is 405" 405 -d x=1 "$H/archive/$CAMP"
+
 # --- 11. privacy: no address in any log line, no token either ---------------------------
 grep -n 'example\.net\|%40' "$T/d.log" > "$T/leaks"
 check "no subscriber address appears in postroomd's log" [ ! -s "$T/leaks" ]
