@@ -535,8 +535,8 @@ deliver_touch(struct deliver *d, int64_t campaign_id, int failed)
 }
 
 /*
- * A campaign was paused: its rows claimed ahead go back to the queue now,
- * in the sync's transaction, rather than out after the pause.
+ * A campaign was paused (or cancelled): its rows claimed ahead go back to
+ * the queue now, in the sync's transaction, rather than out after it.
  */
 static int
 deliver_release_campaign(struct deliver *d, int64_t campaign_id,
@@ -554,7 +554,7 @@ deliver_release_campaign(struct deliver *d, int64_t campaign_id,
 		    cause) == -1)
 			return -1;
 		deliver_enter_state(job, DELIVER_RELEASED, 0,
-		    "campaign paused");
+		    "campaign no longer sending");
 	}
 	return 0;
 }
