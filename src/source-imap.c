@@ -120,6 +120,7 @@ struct source {
 	uint32_t	 high;		/* highest UID seen by a search */
 	struct source_imap_set queue;	/* found, not yet handed out */
 	struct source_imap_set done;	/* done, above last_uid */
+	struct source_imap_set copied;	/* COPY made, \Deleted not yet */
 	struct source_imap_out *out;	/* handed out, not done */
 	size_t		 nout;
 	size_t		 cout;
@@ -356,6 +357,7 @@ source_imap_forget(struct source *s)
 {
 	s->queue.n = 0;
 	s->done.n = 0;
+	s->copied.n = 0;
 	s->nout = 0;
 	s->last_uid = 0;
 	s->high = 0;
@@ -1245,7 +1247,15 @@ source_imap_done(struct source *s, const struct source_msg *msg,
 		    MAILIMAP_NO_ERROR)
 			what = "UID MOVE";
 	} else {
-		r = mailimap_uid_copy(s->imap, set, s->routed);
+		/*
+		 * A copy made before the \Deleted failed (a dropped
+		 * connection) is not made again when the message comes round.
+		 */
+		r = MAILIMAP_NO_ERROR;
+		if (!source_imap_set_has(&s->copied, uid) &&
+		    (r = mailimap_uid_copy(s->imap, set, s->routed)) ==
+		    MAILIMAP_NO_ERROR)
+			source_imap_set_add(&s->copied, uid);
 		if (r != MAILIMAP_NO_ERROR)
 			what = "UID COPY";
 		else {
@@ -1279,6 +1289,7 @@ source_imap_done(struct source *s, const struct source_msg *msg,
 	}
 
 	/* Step 3: remember it, and move last_uid when we can. */
+	source_imap_set_del(&s->copied, uid);
 	source_imap_out_del(s, uid);
 	source_imap_set_add(&s->done, uid);
 	source_imap_advance(s);
@@ -1313,6 +1324,7 @@ source_imap_close(struct source *s)
 	free(s->account);
 	free(s->queue.v);
 	free(s->done.v);
+	free(s->copied.v);
 	free(s->out);
 	free(s);
 }
