@@ -133,27 +133,6 @@ static const char mime_hex[] = "0123456789ABCDEF";
 static const char mime_b64[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/*
- * Whether s[0..len) is ASCII, as utf8_is_ascii() says, but eight bytes at
- * a time: the builder asks it of every structured header of every
- * message.
- */
-static int
-mime_ascii(const char *s, size_t len)
-{
-	const unsigned char	*u = (const unsigned char *)s;
-	uint64_t		 x, acc = 0;
-	size_t			 i = 0;
-
-	for (; i + 8 <= len; i += 8) {
-		memcpy(&x, u + i, 8);
-		acc |= x;
-	}
-	for (; i < len; i++)
-		acc |= u[i];
-	return (acc & 0x8080808080808080ULL) == 0;
-}
-
 /* --- cleaning header values --------------------------------------------- */
 
 /*
@@ -1454,7 +1433,7 @@ mime_msg_header_raw(struct mime_msg *m, const char *name, const char *value)
 		return;
 	if (value == NULL)
 		value = "";
-	if (!mime_ascii(value, strlen(value))) {
+	if (!utf8_is_ascii(value, strlen(value))) {
 		mime_msg_fail(m, "%s: structured header value is not ASCII",
 		    name);
 		return;

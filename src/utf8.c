@@ -6,6 +6,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "buf.h"
 #include "utf8.h"
@@ -178,13 +179,21 @@ utf8_valid(const char *s, size_t len)
 int
 utf8_is_ascii(const char *s, size_t len)
 {
-	size_t	i;
+	const unsigned char	*u = (const unsigned char *)s;
+	uint64_t		 x, acc = 0;
+	size_t			 i = 0;
 
-	for (i = 0; i < len; i++) {
-		if ((unsigned char)s[i] >= 0x80)
-			return 0;
+	/*
+	 * Eight bytes at a time: the message builder asks it of every
+	 * header of every campaign message.
+	 */
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&x, u + i, 8);
+		acc |= x;
 	}
-	return 1;
+	for (; i < len; i++)
+		acc |= u[i];
+	return (acc & 0x8080808080808080ULL) == 0;
 }
 
 int
