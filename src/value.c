@@ -322,13 +322,15 @@ void
 value_object_set(struct value *obj, const char *key, struct value *v)
 {
 	struct value_member	*m;
+	uint32_t		 h;
 	long			 at;
 
 	if (obj == NULL || obj->type != VALUE_OBJECT)
 		fatalx("value_object_set: not an object");
 	if (v == NULL)
 		fatalx("value_object_set: NULL value");
-	if ((at = value_object_find(obj, key)) != -1) {
+	h = value_hash(key);
+	if ((at = value_object_find_hashed(obj, key, h)) != -1) {
 		value_free(obj->u.obj.m[at].v);
 		obj->u.obj.m[at].v = v;
 		return;
@@ -340,7 +342,7 @@ value_object_set(struct value *obj, const char *key, struct value *v)
 	}
 	m = &obj->u.obj.m[obj->u.obj.n++];
 	m->key = xstrdup(key);
-	m->hash = value_hash(key);
+	m->hash = h;
 	m->v = v;
 	if (obj->u.obj.idx == NULL || obj->u.obj.n * 2 > obj->u.obj.idxcap)
 		value_index_rebuild(obj);
@@ -563,13 +565,7 @@ value_object_value(const struct value *v, size_t i)
 struct value *
 value_object_get(const struct value *obj, const char *key)
 {
-	long	at;
-
-	if (obj == NULL || obj->type != VALUE_OBJECT)
-		return NULL;
-	if ((at = value_object_find(obj, key)) == -1)
-		return NULL;
-	return obj->u.obj.m[at].v;
+	return value_object_get_hashed(obj, key, value_hash(key));
 }
 
 struct value *
