@@ -496,19 +496,49 @@ deliver_campaign(struct deliver *d, int64_t id, char **cause)
 	return lru->prepared;
 }
 
-/* Why a campaign row's recipient may not be mailed now. */
-static char *
-deliver_skip_reason(const struct store_outbox_row *row)
+/*
+ * Why a claimed row's recipient may not be mailed now (as
+ * store_subscriber_mailable() says: confirmed on the list, which the claim
+ * read, and not suppressed), in *reason; NULL when they may.  Only list
+ * mail is looked at: a campaign row, and a digest (leaving the list
+ * skipped that already, store_member_set_status(); an address suppressed
+ * since it was queued, a complaint, is not mailed).  -1 when the store
+ * failed.
+ */
+static int
+deliver_skip_reason(struct deliver *d, const struct store_outbox_row *row,
+    char **reason, char **cause)
 {
-	const char	*st = row->member_status;
+	const char	*st = row->member_status, *addr;
+	int		 rc;
 
-	if (st == NULL)
-		return xprintf("no longer on list %s", row->list);
-	if (strcmp(st, "confirmed") == 0)
-		return xstrdup("address suppressed");
-	if (strcmp(st, "pending") == 0)
-		return xprintf("not confirmed on list %s", row->list);
-	return xprintf("%s from list %s", st, row->list);
+	*reason = NULL;
+	switch (row->kind) {
+	case STORE_OUTBOX_CAMPAIGN:
+		if (row->cancelled)
+			*reason = xstrdup("campaign cancelled");
+		else if (st == NULL)
+			*reason = xprintf("no longer on list %s", row->list);
+		else if (strcmp(st, "pending") == 0)
+			*reason = xprintf("not confirmed on list %s",
+			    row->list);
+		else if (strcmp(st, "confirmed") != 0)
+			*reason = xprintf("%s from list %s", st, row->list);
+		if (*reason != NULL)
+			return 0;
+		addr = row->sub_email;
+		break;
+	case STORE_OUTBOX_DIGEST:
+		addr = row->rcpt_to;
+		break;
+	default:
+		return 0;
+	}
+	if ((rc = store_subscriber_suppressed(d->store, addr, cause)) == -1)
+		return -1;
+	if (rc == 1)
+		*reason = xstrdup("address suppressed");
+	return 0;
 }
 
 static void
@@ -722,36 +752,9 @@ deliver_claim(struct deliver *d, int64_t now_us, int64_t max, char **cause)
 		job->claimed_us = now_us;
 		deliver_buf_get(d, &job->buf);
 
-		/*
-		 * Mailable (as store_subscriber_mailable() says): confirmed
-		 * on the list, which the claim read, and not suppressed.
-		 */
-		reason = NULL;
-		if (row.kind == STORE_OUTBOX_CAMPAIGN) {
-			if (row.cancelled)
-				reason = xstrdup("campaign cancelled");
-			else if (row.member_status == NULL ||
-			    strcmp(row.member_status, "confirmed") != 0)
-				reason = deliver_skip_reason(&row);
-			else if ((rc = store_subscriber_suppressed(d->store,
-			    row.sub_email, cause)) == -1) {
-				deliver_job_free(job);
-				return -1;
-			} else if (rc == 1)
-				reason = deliver_skip_reason(&row);
-		} else if (row.kind == STORE_OUTBOX_DIGEST) {
-			/*
-			 * List mail too: leaving the list skipped it already
-			 * (store_member_set_status()); an address suppressed
-			 * since it was queued (a complaint) is not mailed.
-			 */
-			if ((rc = store_subscriber_suppressed(d->store,
-			    row.rcpt_to, cause)) == -1) {
-				deliver_job_free(job);
-				return -1;
-			}
-			if (rc == 1)
-				reason = xstrdup("address suppressed");
+		if (deliver_skip_reason(d, &job->row, &reason, cause) == -1) {
+			deliver_job_free(job);
+			return -1;
 		}
 		if (reason != NULL) {
 			/*
