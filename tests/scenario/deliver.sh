@@ -74,6 +74,14 @@ start_daemon() {
 
 q() { sqlite3 "$DB" "$1"; }
 
+# term_daemon WHAT: SIGTERM to the daemon, which must exit 0 within 5 s.
+term_daemon() {
+	kill -TERM $DPID
+	i=0; while kill -0 $DPID 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	if kill -0 $DPID 2>/dev/null; then not_ok "$1: stopped within 5 seconds"
+	else wait $DPID; rc=$?; check "$1: stopped within 5 seconds, status 0" [ "$rc" -eq 0 ]; fi
+}
+
 # inject PREFIX N [MAIL_FROM]: N one-off messages to PREFIX1..N@example.net,
 # each with CRLF line ends and a line starting with a dot.
 inject() {
@@ -214,10 +222,7 @@ crash ahead 0 8
 inject term 400
 start_daemon -o smtp.concurrency=4 -o smtp.rate_per_second=100
 wait_for 20 sh -c "[ \$(grep -c '	term' '$T/sink/log') -ge 50 ]"
-kill -TERM $DPID
-i=0; while kill -0 $DPID 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-if kill -0 $DPID 2>/dev/null; then not_ok "SIGTERM stops postroomd within 5 seconds"
-else wait $DPID; rc=$?; check "SIGTERM stops postroomd within 5 seconds, status 0" [ "$rc" -eq 0 ]; fi
+term_daemon "SIGTERM"
 check "nothing left sending after SIGTERM" [ "$(q "SELECT count(*) FROM outbox WHERE state = 'sending'")" -eq 0 ]
 sent=$(q "SELECT count(*) FROM outbox WHERE rcpt_to LIKE 'term%' AND state = 'sent'")
 check "every message the sink got is marked sent, and only those ($sent)" [ "$sent" -eq "$(delivered term)" -a "$(dups term)" -eq 0 ]
@@ -230,10 +235,7 @@ q "UPDATE outbox SET priority = 1 WHERE rcpt_to = 'stallterm1@example.net'"
 start_daemon -o smtp.concurrency=2 -o smtp.timeout=60
 wait_for 10 sh -c "[ \$(sqlite3 '$DB' \"SELECT state FROM outbox WHERE rcpt_to = 'stallterm1@example.net'\") = sending ]"
 sleep 0.5
-kill -TERM $DPID
-i=0; while kill -0 $DPID 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-if kill -0 $DPID 2>/dev/null; then not_ok "SIGTERM with a stalled server: stopped within 5 seconds"
-else wait $DPID; rc=$?; check "SIGTERM with a stalled server: stopped within 5 seconds, status 0" [ "$rc" -eq 0 ]; fi
+term_daemon "SIGTERM with a stalled server"
 row=$(q "SELECT state || '|' || coalesce(last_reply, '') FROM outbox WHERE rcpt_to = 'stallterm1@example.net'")
 case $row in deferred\|interrupted*) ok "the stalled message is deferred, not lost" ;;
 	*) not_ok "the stalled message is deferred, not lost"; diag "got $row"; diag "$(tail -5 "$T/daemon.log")" ;; esac
@@ -247,10 +249,7 @@ start_daemon -o smtp.concurrency=1 -o smtp.rate_per_second=0 -o smtp.timeout=60 
 wait_for 10 sh -c "[ \$(sqlite3 '$DB' \"SELECT state FROM outbox WHERE rcpt_to = 'stallahead1@example.net'\") = sending ]"
 sleep 2.5
 check "a row claimed ahead that waits a second for a connection is released" grep -q 'claimed -> released: no connection free' "$T/daemon.log"
-kill -TERM $DPID
-i=0; while kill -0 $DPID 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-if kill -0 $DPID 2>/dev/null; then not_ok "SIGTERM while claiming ahead: stopped within 5 seconds"
-else wait $DPID; rc=$?; check "SIGTERM while claiming ahead: stopped within 5 seconds, status 0" [ "$rc" -eq 0 ]; fi
+term_daemon "SIGTERM while claiming ahead"
 check "claiming ahead: nothing left sending after SIGTERM" [ "$(q "SELECT count(*) FROM outbox WHERE state = 'sending'")" -eq 0 ]
 row=$(q "SELECT group_concat(state || ':' || attempts, ' ') FROM outbox WHERE rcpt_to LIKE 'behind%'")
 check "the rows behind it are queued, no attempt counted (got $row)" [ "$row" = "queued:0 queued:0 queued:0" ]

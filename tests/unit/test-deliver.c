@@ -899,6 +899,25 @@ env_campaign_row(struct env *e, int64_t campaign, int64_t subscriber,
 	free(sql);
 }
 
+/*
+ * A campaign being sent to list "news", with a queued row for each of the
+ * n addresses (confirmed members); its id.
+ */
+static int64_t
+env_sending(struct env *e, const char *const *emails, size_t n)
+{
+	int64_t	c, id;
+	size_t	i;
+
+	c = env_campaign(e, "news", "sending");
+	for (i = 0; i < n; i++) {
+		id = env_subscriber(e, emails[i], "news",
+		    STORE_MEMBER_CONFIRMED);
+		env_campaign_row(e, c, id, emails[i]);
+	}
+	return c;
+}
+
 static void
 test_engine_campaign(void **state)
 {
@@ -1019,18 +1038,12 @@ test_engine_forgotten(void **state)
 	struct env		 e;
 	struct deliver_stats	 st;
 	char			*cause = NULL;
-	int64_t			 c, id;
-	size_t			 i;
+	int64_t			 c;
 
 	(void)state;
 	env_open(&e, "smtp://127.0.0.1:1", NULL);
 	memset(&fake, 0, sizeof fake);
-	c = env_campaign(&e, "news", "sending");
-	for (i = 0; i < 3; i++) {
-		id = env_subscriber(&e, emails[i], "news",
-		    STORE_MEMBER_CONFIRMED);
-		env_campaign_row(&e, c, id, emails[i]);
-	}
+	c = env_sending(&e, emails, 3);
 	assert_int_equal(store_subscriber_forget(e.s, "ok2@example.net",
 	    &cause), 1);
 	run_once(&e, &fake_opts, &st);
@@ -1055,21 +1068,18 @@ static void
 test_engine_pause_ahead(void **state)
 {
 	static const char *const ov[] = { "smtp.concurrency=1", NULL };
+	static const char *const emails[] = {
+		"ok1@example.net", "ok2@example.net", "ok3@example.net",
+		"ok4@example.net", "ok5@example.net",
+	};
 	struct env		 e;
 	struct deliver_stats	 st;
-	char			 rcpt[64];
-	int64_t			 c, id;
-	int			 i;
+	int64_t			 c;
 
 	(void)state;
 	env_open(&e, "smtp://127.0.0.1:1", ov);
 	memset(&fake, 0, sizeof fake);
-	c = env_campaign(&e, "news", "sending");
-	for (i = 1; i <= 5; i++) {
-		snprintf(rcpt, sizeof rcpt, "ok%d@example.net", i);
-		id = env_subscriber(&e, rcpt, "news", STORE_MEMBER_CONFIRMED);
-		env_campaign_row(&e, c, id, rcpt);
-	}
+	c = env_sending(&e, emails, 5);
 	fake.pause_at = "ok1@example.net";
 	run_once(&e, &fake_opts, &st);
 	assert_int_equal(fake.submitted, 1);
@@ -1132,18 +1142,12 @@ test_engine_pause(void **state)
 	};
 	struct env		 e;
 	struct deliver_stats	 st;
-	int64_t			 c, id;
-	size_t			 i;
+	int64_t			 c;
 
 	(void)state;
 	env_open(&e, "smtp://127.0.0.1:1", ov);
 	memset(&fake, 0, sizeof fake);
-	c = env_campaign(&e, "news", "sending");
-	for (i = 0; i < 5; i++) {
-		id = env_subscriber(&e, emails[i], "news",
-		    STORE_MEMBER_CONFIRMED);
-		env_campaign_row(&e, c, id, emails[i]);
-	}
+	c = env_sending(&e, emails, 5);
 	run_once(&e, &fake_opts, &st);
 	/* One at a time: two failures of two tried pause it at once. */
 	assert_int_equal(st.failed, 2);
