@@ -2,50 +2,56 @@
  * send-smtp.c - the SMTP transport: smtp:// and smtps:// through libcurl.
  * The only file in postroom that includes <curl/curl.h>.
  *
- * Owns: N connections (smtp.concurrency), each an easy handle in a thread
- * of its own, reused for message after message, so that connections stay
- * open between messages (no new TCP + EHLO + TLS + AUTH per message); TLS
- * (STARTTLS required / optional / off, or implicit TLS with smtps://)
- * with certificate checks on unless smtp.verify_cert is off; AUTH with
- * smtp.user and a password (smtp.password_file, read with
- * conf_read_secret(), or smtp.password); timeouts; the EHLO name
- * (general.domain); keeping the server's last reply; telling the engine
- * what the outcome was (send_smtp_status()).
+ * Owns: N connections (smtp.concurrency), each reused for message after
+ * message (no new TCP + EHLO + TLS + AUTH per message), all driven from
+ * the engine's thread by one libcurl multi handle; TLS (STARTTLS required
+ * / optional / off, or implicit TLS with smtps://) with certificate checks
+ * on unless smtp.verify_cert is off; AUTH with smtp.user and a password
+ * (smtp.password_file, read with conf_read_secret(), or smtp.password);
+ * timeouts; the EHLO name (general.domain); the SMTP transaction itself;
+ * telling the engine what became of each message (send_smtp_status()).
  *
- * Why threads and not one curl multi handle: libcurl waits for the reply
- * to the final "." of a message in a blocking loop (smtp_done(); curl
- * issue 8555, still so in 8.x), even under the multi interface.  One
- * multi handle would stall every connection for a round trip per message
- * - the server's fsync of its queue file included - so that
- * smtp.concurrency bought nothing.  A thread per connection blocks only
- * its own.  The engine still sees one struct transport in one thread
- * (transport.h): submit() hands a message to an idle connection's thread,
- * which runs the transaction with curl_easy_perform() and queues the
- * result; run() waits on an eventfd for results (or wakeup()) and
- * reports them in the engine's thread.  abort() makes every transfer in
- * progress give up through the progress callback (libcurl calls it at
- * least once a second, in its blocking waits too) and waits for the
- * threads to let go of the messages' bytes.
+ * How the work is split with libcurl.  libcurl makes each connection: the
+ * TCP connect, the greeting, EHLO, STARTTLS and the TLS handshake with its
+ * certificate checks, EHLO again, AUTH (every SASL mechanism it knows) -
+ * non-blocking, in the multi handle, with CURLOPT_CONNECT_ONLY.  postroom
+ * then speaks the transaction over that connection with curl_easy_send()
+ * and curl_easy_recv(), which carry the bytes through libcurl's TLS: MAIL,
+ * RCPT and DATA (pipelined, RFC 2920, when the server offers PIPELINING),
+ * the dot-stuffed message, and the replies.  Why not libcurl's own
+ * transfer: it waits for the reply to a message's final "." in a blocking
+ * loop (smtp_done(); curl issue 8555, still so in 8.x), even under the
+ * multi interface, so one multi handle would stall every connection for a
+ * round trip per message, and a thread per connection instead costs a
+ * context switch per reply; and it dot-stuffs a byte at a time, a quarter
+ * of postroomd's CPU on a bulk send.  The transaction is the small part of
+ * SMTP; the parts that are hard to get right stay libcurl's.
  *
- * One recipient per transaction: libcurl reports one RCPT result.  The
- * message is streamed from the engine's buffer through the read callback;
- * libcurl does the dot-stuffing and ends DATA with CRLF.CRLF (it expects
- * CRLF line ends, which the engine guarantees).
+ * A connection's life: CLOSED -> CONNECTING (in the multi handle) -> READY
+ * -> ENVELOPE ([RSET] MAIL RCPT DATA sent, their replies read; without
+ * PIPELINING each command waits for the reply before) -> BODY (message and
+ * dot sent, the reply read) -> READY ...  A transaction that did not end
+ * in 250 leaves RSET to go first in the next.  A failure to send or read,
+ * a timeout (smtp.timeout for the whole transaction), or the server
+ * closing, ends the connection; a message whose connection had sat idle
+ * and turns out closed before the server said anything is sent once more
+ * on a new one.
+ *
+ * One recipient per transaction, as the outbox has one row per recipient.
  *
  * Does not own: which messages to send or what happens to them afterwards
  * (deliver.c), the message bytes (newsletter.c, the outbox).
  */
-#include <sys/eventfd.h>
+#include <sys/socket.h>
 
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -57,61 +63,86 @@
 #include "transport.h"
 #include "xmalloc.h"
 
-/* Bytes libcurl reads from us at a time (its minimum). */
-#define SEND_SMTP_UPLOAD_BUFFER	(16 * 1024)
+/* Longest envelope address written into a command (RFC 5321 4.5.3.1). */
+#define SEND_SMTP_PATH_MAX	256
+/* What a connection reads at a time. */
+#define SEND_SMTP_READ		4096
+/* How long closing waits, at most, for anything (QUIT is not waited for). */
+#define SEND_SMTP_QUIT_TIMEOUT	5L
 
-/* Where a connection's thread is, under the transport's lock. */
 enum send_smtp_state {
-	SEND_SMTP_IDLE,		/* waiting for a message */
-	SEND_SMTP_QUEUED,	/* given one, not started yet */
-	SEND_SMTP_RUNNING,	/* in curl_easy_perform() */
-	SEND_SMTP_DONE,		/* result ready for the engine */
+	SEND_SMTP_CLOSED,	/* no connection */
+	SEND_SMTP_CONNECTING,	/* libcurl: TCP, TLS, EHLO, AUTH */
+	SEND_SMTP_READY,	/* connected, no transaction */
+	SEND_SMTP_IN_ENVELOPE,	/* [RSET] MAIL RCPT DATA: their replies */
+	SEND_SMTP_IN_BODY,	/* the message and the dot: the reply */
 };
 
-struct send_smtp_slot {
+/* What each command of the envelope phase was, to read its reply. */
+enum send_smtp_cmd {
+	SEND_SMTP_RSET,
+	SEND_SMTP_MAIL,
+	SEND_SMTP_RCPT,
+	SEND_SMTP_DATA,
+};
+
+#define SEND_SMTP_CMDS		4
+
+struct send_smtp_conn {
 	struct transport	*t;
 	CURL			*easy;
-	pthread_t		 thread;
-	int			 started;	/* thread running */
-	pthread_cond_t		 cond;		/* a message, or quit */
-	enum send_smtp_state	 state;		/* under t->lock */
+	curl_socket_t		 sock;		/* libcurl's, while it is open */
+	enum send_smtp_state	 state;
+	struct send_smtp_ehlo	 ehlo;		/* what the server offers */
+	int			 reused;	/* a transaction ended on it */
+	int			 dirty;		/* RSET before the next MAIL */
+	int			 closing;	/* the server said 421 */
+	int64_t			 deadline;	/* ms, of the transaction */
 
-	/* The engine's: */
-	int			 inuse;		/* from submit to collect */
-	int			 busy;		/* to be reported (not aborted) */
+	/* Bytes to send: the commands, then the message. */
+	struct buf		 out;
+	size_t			 outoff;
+	enum send_smtp_cmd	 cmd[SEND_SMTP_CMDS];
+	size_t			 cmdend[SEND_SMTP_CMDS]; /* in out */
+	int			 ncmd;
+	int			 nreplied;	/* replies read so far */
+	struct send_smtp_reply	 reply;
+
+	/* The message, from submit() until its result is reported. */
+	int			 busy;
+	int			 retried;	/* sent again on a new connection */
 	void			*cookie;
-	struct curl_slist	*rcpt;
-
-	/* The message, read by the thread while RUNNING. */
+	const char		*mail_from;
+	const char		*rcpt_to;
 	const char		*data;
 	size_t			 len;
-	size_t			 off;
+	int			 discard;	/* the dot ends a failed one */
+	int			 failcode;	/* first refusal, 0: none */
+	enum send_smtp_stage	 failstage;
+	char			*failtext;
 
-	/* The thread's, handed over with DONE. */
-	int			 retried;	/* sent again (stale) */
-	long			 connects;	/* new connections made */
+	/* Its result, until run() reports it. */
+	int			 finished;
 	enum transport_status	 status;
 	int			 code;
-	char			*result;	/* the reply, or the error */
-	struct send_smtp_reply	 reply;
+	char			*result;
 	char			 errbuf[CURL_ERROR_SIZE];
 };
 
 struct transport {
-	struct send_smtp_slot	*slots;
-	struct send_smtp_slot	**ready;	/* scratch for collect */
-	int			 nslots;
-	int			 nbusy;		/* slots in use */
+	const struct conf	*conf;
+	CURLM			*multi;
+	struct send_smtp_conn	*conns;
+	struct curl_waitfd	*wait;		/* scratch for run() */
+	struct send_smtp_conn	**waiting;	/* ... and whose they are */
+	int			 nconns;
+	int			 nbusy;
+	int			 nfinished;
 	char			*url;
 	char			*password;
-	long			 connects;	/* new connections made */
+	long			 timeout_ms;	/* smtp.timeout */
+	long			 connects;	/* connections made */
 	long			 messages;	/* transactions finished */
-
-	pthread_mutex_t		 lock;
-	pthread_cond_t		 settled;	/* a thread went DONE */
-	int			 quit;		/* under lock */
-	atomic_int		 aborting;	/* transfers give up */
-	int			 efd;		/* results, wakeup(): eventfd */
 };
 
 static pthread_once_t	send_smtp_once = PTHREAD_ONCE_INIT;
@@ -157,55 +188,140 @@ send_smtp_reply_append(struct buf *b, const char *s, size_t len)
 	buf_add(b, s, len < room ? len : room);
 }
 
-/* One whole line, CR LF stripped. */
-static void
+/* One whole line, CR LF stripped; 1 when it ended a reply. */
+static int
 send_smtp_reply_line(struct send_smtp_reply *r, const char *s, size_t len)
 {
 	int	final, code;
 
 	if (len < 3 || s[0] < '2' || s[0] > '5' || s[1] < '0' ||
 	    s[1] > '9' || s[2] < '0' || s[2] > '9')
-		return;		/* not a reply line */
+		return 0;	/* not a reply line */
 	code = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
 	/*
 	 * libcurl says QUIT when it closes a connection after a failure:
 	 * "221 Bye" is never what became of the message.
 	 */
 	if (code == 221)
-		return;
+		return 0;
 	final = len == 3 || s[3] != '-';
 	if (r->cur.len > 0)
 		send_smtp_reply_append(&r->cur, " ", 1);
 	send_smtp_reply_append(&r->cur, s, len);
 	if (!final)
-		return;
+		return 0;
 	buf_reset(&r->last);
 	send_smtp_reply_append(&r->last, r->cur.data, r->cur.len);
 	buf_reset(&r->cur);
 	r->code = code;
+	return 1;
+}
+
+size_t
+send_smtp_reply_feed(struct send_smtp_reply *r, const char *s, size_t len,
+    int *whole)
+{
+	const char	*nl;
+	size_t		 n, used = 0;
+
+	*whole = 0;
+	while (used < len) {
+		if ((nl = memchr(s + used, '\n', len - used)) == NULL) {
+			send_smtp_reply_append(&r->line, s + used, len - used);
+			return len;
+		}
+		n = (size_t)(nl - (s + used));
+		send_smtp_reply_append(&r->line, s + used, n);
+		used += n + 1;
+		if (r->line.len > 0 && r->line.data[r->line.len - 1] == '\r')
+			r->line.data[--r->line.len] = '\0';
+		*whole = send_smtp_reply_line(r, r->line.data, r->line.len);
+		buf_reset(&r->line);
+		if (*whole)
+			break;
+	}
+	return used;
 }
 
 void
 send_smtp_reply_add(struct send_smtp_reply *r, const char *s, size_t len)
 {
-	const char	*nl;
-	size_t		 n;
+	size_t	n;
+	int	whole;
 
 	while (len > 0) {
-		if ((nl = memchr(s, '\n', len)) == NULL) {
-			send_smtp_reply_append(&r->line, s, len);
-			return;
-		}
-		n = (size_t)(nl - s);
-		send_smtp_reply_append(&r->line, s, n);
-		n++;
+		n = send_smtp_reply_feed(r, s, len, &whole);
 		s += n;
 		len -= n;
-		if (r->line.len > 0 && r->line.data[r->line.len - 1] == '\r')
-			r->line.data[--r->line.len] = '\0';
-		send_smtp_reply_line(r, r->line.data, r->line.len);
-		buf_reset(&r->line);
 	}
+}
+
+/* --- EHLO extensions and dot-stuffing (send-smtp.h) -------------------- */
+
+/* Is the line's keyword (after "250-" or "250 ") kw, alone or with args? */
+static int
+send_smtp_keyword(const char *s, size_t len, const char *kw)
+{
+	size_t	n = strlen(kw);
+
+	return len >= n && strncasecmp(s, kw, n) == 0 &&
+	    (len == n || s[n] == ' ');
+}
+
+void
+send_smtp_ehlo_line(struct send_smtp_ehlo *e, const char *s, size_t len)
+{
+	int	more;
+
+	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r'))
+		len--;
+	if (len < 3 || strncmp(s, "250", 3) != 0 ||
+	    (len > 3 && s[3] != '-' && s[3] != ' ')) {
+		e->in250 = 0;
+		return;
+	}
+	more = len > 3 && s[3] == '-';
+	if (!e->in250) {
+		/* A new 250 reply; its first line names the server. */
+		e->pipelining = e->size = 0;
+		e->size_max = 0;
+		e->in250 = more;
+		return;
+	}
+	e->in250 = more;
+	s += 4;
+	len -= 4;
+	if (send_smtp_keyword(s, len, "PIPELINING"))
+		e->pipelining = 1;
+	else if (send_smtp_keyword(s, len, "SIZE")) {
+		e->size = 1;
+		e->size_max = len > 5 ? strtoll(s + 5, NULL, 10) : 0;
+		if (e->size_max < 0)
+			e->size_max = 0;
+	}
+}
+
+int
+send_smtp_dot_stuff(struct buf *out, const char *data, size_t len)
+{
+	const char	*p = data, *end = data + len, *q;
+
+	if (len > 0 && data[0] == '.' && buf_addc(out, '.') == -1)
+		return -1;
+	/* Sentences end in dots; lines seldom start with one. */
+	while ((q = memmem(p, (size_t)(end - p), "\n.", 2)) != NULL) {
+		if (buf_add(out, p, (size_t)(q + 1 - p)) == -1)
+			return -1;
+		if (q > data && q[-1] == '\r' && buf_addc(out, '.') == -1)
+			return -1;
+		p = q + 1;
+	}
+	if (buf_add(out, p, (size_t)(end - p)) == -1)
+		return -1;
+	if ((len < 2 || end[-2] != '\r' || end[-1] != '\n') &&
+	    buf_add(out, "\r\n", 2) == -1)
+		return -1;
+	return buf_add(out, ".\r\n", 3);
 }
 
 enum transport_status
@@ -226,7 +342,6 @@ send_smtp_status(int ok, int code, enum send_smtp_stage stage)
 	return TRANSPORT_TEMPFAIL;
 }
 
-
 /* --- libcurl ---------------------------------------------------------- */
 
 static void
@@ -235,41 +350,49 @@ send_smtp_global_init(void)
 	send_smtp_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-static size_t
-send_smtp_read(char *ptr, size_t size, size_t nitems, void *arg)
+static int64_t
+send_smtp_now_ms(void)
 {
-	struct send_smtp_slot	*slot = arg;
-	size_t			 n = size * nitems;
+	struct timespec	ts;
 
-	if (n > slot->len - slot->off)
-		n = slot->len - slot->off;
-	memcpy(ptr, slot->data + slot->off, n);
-	slot->off += n;
-	return n;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* libcurl passes every SMTP response line to the header callback. */
+/*
+ * libcurl hands every reply line it reads to the header callback: while it
+ * connects, the EHLO reply (its extensions) and, when the connection
+ * fails, the refusal worth reporting.
+ */
 static size_t
 send_smtp_header(char *ptr, size_t size, size_t nitems, void *arg)
 {
-	struct send_smtp_slot	*slot = arg;
+	struct send_smtp_conn	*c = arg;
 
-	send_smtp_reply_add(&slot->reply, ptr, size * nitems);
+	send_smtp_ehlo_line(&c->ehlo, ptr, size * nitems);
+	send_smtp_reply_add(&c->reply, ptr, size * nitems);
 	return size * nitems;
 }
 
-/* Non-zero makes libcurl give the transfer up: abort() and close(). */
+/* The socket, as soon as libcurl has it, so that it can be cut short. */
 static int
-send_smtp_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
-    curl_off_t ultotal, curl_off_t ulnow)
+send_smtp_sockopt(void *arg, curl_socket_t fd, curlsocktype purpose)
 {
-	struct send_smtp_slot	*slot = arg;
+	struct send_smtp_conn	*c = arg;
 
-	(void)dltotal;
-	(void)dlnow;
-	(void)ultotal;
-	(void)ulnow;
-	return atomic_load(&slot->t->aborting);
+	(void)purpose;
+	c->sock = fd;
+	return CURL_SOCKOPT_OK;
+}
+
+static int
+send_smtp_closesocket(void *arg, curl_socket_t fd)
+{
+	struct send_smtp_conn	*c = arg;
+
+	if (c->sock == fd)
+		c->sock = CURL_SOCKET_BAD;
+	return close(fd);
 }
 
 /*
@@ -299,47 +422,37 @@ send_smtp_url(const struct conf *conf)
 	}								\
 } while (0)
 
-/* The options every transfer on this handle shares. */
+/* A handle that makes one connection, ready for the multi handle. */
 static int
-send_smtp_easy(struct transport *t, struct send_smtp_slot *slot,
-    const struct conf *conf, char **cause)
+send_smtp_easy(struct transport *t, struct send_smtp_conn *c, char **cause)
 {
-	const struct conf_smtp	*c = &conf->smtp;
+	const struct conf_smtp	*sc = &t->conf->smtp;
 	CURL			*e;
 	long			 ssl;
 
-	if ((slot->easy = e = curl_easy_init()) == NULL) {
+	if ((c->easy = e = curl_easy_init()) == NULL) {
 		xasprintf(cause, "curl_easy_init failed");
 		return -1;
 	}
 	SEND_SMTP_SETOPT(e, CURLOPT_URL, t->url);
 	SEND_SMTP_SETOPT(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	SEND_SMTP_SETOPT(e, CURLOPT_CONNECT_ONLY, 1L);
 	SEND_SMTP_SETOPT(e, CURLOPT_NOSIGNAL, 1L);
-	SEND_SMTP_SETOPT(e, CURLOPT_UPLOAD, 1L);
-	SEND_SMTP_SETOPT(e, CURLOPT_READFUNCTION, send_smtp_read);
-	SEND_SMTP_SETOPT(e, CURLOPT_READDATA, slot);
+	SEND_SMTP_SETOPT(e, CURLOPT_PRIVATE, c);
 	SEND_SMTP_SETOPT(e, CURLOPT_HEADERFUNCTION, send_smtp_header);
-	SEND_SMTP_SETOPT(e, CURLOPT_HEADERDATA, slot);
-	SEND_SMTP_SETOPT(e, CURLOPT_NOPROGRESS, 0L);
-	SEND_SMTP_SETOPT(e, CURLOPT_XFERINFOFUNCTION, send_smtp_progress);
-	SEND_SMTP_SETOPT(e, CURLOPT_XFERINFODATA, slot);
-	SEND_SMTP_SETOPT(e, CURLOPT_ERRORBUFFER, slot->errbuf);
-	SEND_SMTP_SETOPT(e, CURLOPT_CONNECTTIMEOUT, (long)c->connect_timeout);
-	SEND_SMTP_SETOPT(e, CURLOPT_TIMEOUT, (long)c->timeout);
+	SEND_SMTP_SETOPT(e, CURLOPT_HEADERDATA, c);
+	SEND_SMTP_SETOPT(e, CURLOPT_SOCKOPTFUNCTION, send_smtp_sockopt);
+	SEND_SMTP_SETOPT(e, CURLOPT_SOCKOPTDATA, c);
+	SEND_SMTP_SETOPT(e, CURLOPT_CLOSESOCKETFUNCTION,
+	    send_smtp_closesocket);
+	SEND_SMTP_SETOPT(e, CURLOPT_CLOSESOCKETDATA, c);
+	SEND_SMTP_SETOPT(e, CURLOPT_ERRORBUFFER, c->errbuf);
+	SEND_SMTP_SETOPT(e, CURLOPT_CONNECTTIMEOUT, (long)sc->connect_timeout);
+	/* The greeting, EHLO and AUTH too, not only TCP and TLS. */
+	SEND_SMTP_SETOPT(e, CURLOPT_TIMEOUT, (long)sc->timeout);
+	SEND_SMTP_SETOPT(e, CURLOPT_SERVER_RESPONSE_TIMEOUT, (long)sc->timeout);
 	SEND_SMTP_SETOPT(e, CURLOPT_TCP_KEEPALIVE, 1L);
-	/* One connection per handle, kept open between messages. */
-	SEND_SMTP_SETOPT(e, CURLOPT_MAXCONNECTS, 1L);
-	/*
-	 * libcurl allocates the upload buffer, and twice its size for SMTP
-	 * dot-stuffing, for every transfer and frees them after: at the
-	 * default of 64 KB each free makes malloc consolidate and give
-	 * memory back to the kernel (brk, then page faults to get it again),
-	 * per message.  SEND_SMTP_UPLOAD_BUFFER keeps both under malloc's
-	 * thresholds and still takes a newsletter in one read.
-	 */
-	SEND_SMTP_SETOPT(e, CURLOPT_UPLOAD_BUFFERSIZE,
-	    (long)SEND_SMTP_UPLOAD_BUFFER);
-	switch (c->starttls) {
+	switch (sc->starttls) {
 	case CONF_STARTTLS_REQUIRED:
 		ssl = CURLUSESSL_ALL;
 		break;
@@ -352,124 +465,396 @@ send_smtp_easy(struct transport *t, struct send_smtp_slot *slot,
 	}
 	/* smtps:// is TLS from the start whatever this says. */
 	SEND_SMTP_SETOPT(e, CURLOPT_USE_SSL, ssl);
-	SEND_SMTP_SETOPT(e, CURLOPT_SSL_VERIFYPEER, c->verify_cert ? 1L : 0L);
-	SEND_SMTP_SETOPT(e, CURLOPT_SSL_VERIFYHOST, c->verify_cert ? 2L : 0L);
-	if (c->user[0] != '\0') {
-		SEND_SMTP_SETOPT(e, CURLOPT_USERNAME, c->user);
+	SEND_SMTP_SETOPT(e, CURLOPT_SSL_VERIFYPEER, sc->verify_cert ? 1L : 0L);
+	SEND_SMTP_SETOPT(e, CURLOPT_SSL_VERIFYHOST, sc->verify_cert ? 2L : 0L);
+	if (sc->user[0] != '\0') {
+		SEND_SMTP_SETOPT(e, CURLOPT_USERNAME, sc->user);
 		SEND_SMTP_SETOPT(e, CURLOPT_PASSWORD, t->password);
 	}
 	return 0;
 }
 
-/* --- a connection's thread -------------------------------------------- */
+/* --- a connection -------------------------------------------------------- */
 
-/* Tell the engine's run(): a result, or wakeup(). */
+/*
+ * Let the connection go.  polite: it is idle and the server answers, so
+ * say QUIT; otherwise cut it (shutdown() first, so that libcurl, which
+ * says QUIT of its own when a handle goes, does not wait for a reply a
+ * stalled server would never send).
+ */
 static void
-send_smtp_notify(struct transport *t)
+send_smtp_disconnect(struct transport *t, struct send_smtp_conn *c,
+    int polite)
 {
-	uint64_t	one = 1;
+	size_t	n;
 
-	(void)write(t->efd, &one, sizeof one);
+	if (c->easy == NULL)
+		return;
+	if (polite && c->state == SEND_SMTP_READY && !c->closing)
+		(void)curl_easy_send(c->easy, "QUIT\r\n", 6, &n);
+	if (c->sock != CURL_SOCKET_BAD)
+		(void)shutdown(c->sock, SHUT_RDWR);
+	curl_multi_remove_handle(t->multi, c->easy);
+	curl_easy_cleanup(c->easy);
+	c->easy = NULL;
+	c->sock = CURL_SOCKET_BAD;
+	c->state = SEND_SMTP_CLOSED;
+	c->reused = c->dirty = c->closing = 0;
 }
 
-/* One transaction, start to finish, in the connection's thread. */
+/* The message's result, reported by the next run(). */
 static void
-send_smtp_transfer(struct transport *t, struct send_smtp_slot *slot)
+send_smtp_finish(struct transport *t, struct send_smtp_conn *c,
+    enum transport_status status, int code, const char *reply)
 {
-	enum transport_status	 status;
-	enum send_smtp_stage	 stage;
-	CURLcode		 result;
-	long			 code, connects;
-	char			*reply;
+	c->finished = 1;
+	c->status = status;
+	c->code = code;
+	c->result = xstrdup(reply);
+	free(c->failtext);
+	c->failtext = NULL;
+	t->nfinished++;
+	if (c->state == SEND_SMTP_IN_ENVELOPE || c->state == SEND_SMTP_IN_BODY) {
+		c->state = SEND_SMTP_READY;
+		c->reused = 1;
+	}
+	if (c->closing)
+		send_smtp_disconnect(t, c, 0);
+}
 
-	slot->retried = 0;
-	slot->connects = 0;
-again:
-	slot->off = 0;
-	slot->errbuf[0] = '\0';
-	send_smtp_reply_reset(&slot->reply);
-	result = curl_easy_perform(slot->easy);
-	code = connects = 0;
-	curl_easy_getinfo(slot->easy, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_getinfo(slot->easy, CURLINFO_NUM_CONNECTS, &connects);
-	slot->connects += connects;
+/* Start making the connection; the message waits for it. */
+static void
+send_smtp_connect(struct transport *t, struct send_smtp_conn *c)
+{
+	CURLMcode	 mc;
+	char		*cause = NULL;
 
-	/*
-	 * A connection kept open that the server had closed while it sat
-	 * idle fails at the first command, before any of the message: send
-	 * once more, on a new connection.
-	 */
-	if (result != CURLE_OK && connects == 0 && !slot->retried &&
-	    slot->off == 0 && code < 400 && !atomic_load(&t->aborting) &&
-	    (result == CURLE_SEND_ERROR || result == CURLE_RECV_ERROR ||
-	    result == CURLE_GOT_NOTHING)) {
+	memset(&c->ehlo, 0, sizeof c->ehlo);
+	send_smtp_reply_reset(&c->reply);
+	c->errbuf[0] = '\0';
+	if (send_smtp_easy(t, c, &cause) == -1) {
+		if (c->easy != NULL)
+			curl_easy_cleanup(c->easy);
+		c->easy = NULL;
+		send_smtp_finish(t, c, TRANSPORT_TEMPFAIL, 0, cause);
+		free(cause);
+		return;
+	}
+	if ((mc = curl_multi_add_handle(t->multi, c->easy)) != CURLM_OK) {
+		curl_easy_cleanup(c->easy);
+		c->easy = NULL;
+		cause = xprintf("curl_multi_add_handle: %s",
+		    curl_multi_strerror(mc));
+		send_smtp_finish(t, c, TRANSPORT_TEMPFAIL, 0, cause);
+		free(cause);
+		return;
+	}
+	c->state = SEND_SMTP_CONNECTING;
+	t->connects++;
+}
+
+/*
+ * The connection failed under a message (or while idle).  A refusal
+ * already read (a 550 to RCPT before the server went away) still says
+ * what became of the message; otherwise it is tried again later - or at
+ * once, on a new connection, when a connection that had sat idle turns out
+ * closed before the server said anything.
+ */
+static void
+send_smtp_broken(struct transport *t, struct send_smtp_conn *c,
+    const char *why)
+{
+	int	again;
+	char	*text;
+
+	again = c->busy && !c->finished && c->reused && !c->retried &&
+	    c->state == SEND_SMTP_IN_ENVELOPE && c->nreplied == 0;
+	send_smtp_disconnect(t, c, 0);
+	if (!c->busy || c->finished)
+		return;
+	if (again) {
 		log_debug("smtp: reused connection failed (%s); trying a new "
-		    "one", curl_easy_strerror(result));
-		slot->retried = 1;
-		goto again;
+		    "one", why);
+		c->retried = 1;
+		send_smtp_connect(t, c);
+		return;
+	}
+	if (c->failcode != 0) {
+		text = c->failtext;
+		c->failtext = NULL;
+		send_smtp_finish(t, c, send_smtp_status(0, c->failcode,
+		    c->failstage), c->failcode, text);
+		free(text);
+		return;
+	}
+	send_smtp_finish(t, c, TRANSPORT_TEMPFAIL, 0, why);
+}
+
+/* Send what may be sent now: 0, or -1 when the connection broke. */
+static int
+send_smtp_flush(struct send_smtp_conn *c)
+{
+	CURLcode	rc;
+	size_t		limit, n;
+	char		why[CURL_ERROR_SIZE + 64];
+
+	limit = c->out.len;
+	/* Without PIPELINING, a command waits for the reply before it. */
+	if (c->state == SEND_SMTP_IN_ENVELOPE && !c->ehlo.pipelining &&
+	    c->nreplied < c->ncmd)
+		limit = c->cmdend[c->nreplied];
+	while (c->outoff < limit) {
+		rc = curl_easy_send(c->easy, c->out.data + c->outoff,
+		    limit - c->outoff, &n);
+		if (rc == CURLE_AGAIN)
+			return 0;
+		if (rc != CURLE_OK) {
+			snprintf(why, sizeof why, "%s%s%s",
+			    curl_easy_strerror(rc), c->errbuf[0] != '\0' ?
+			    ": " : "", c->errbuf);
+			send_smtp_broken(c->t, c, why);
+			return -1;
+		}
+		c->outoff += n;
+	}
+	return 0;
+}
+
+/* Is the address one SMTP can carry between < and >? */
+static int
+send_smtp_path_ok(const char *a)
+{
+	const char	*p;
+
+	if (strlen(a) > SEND_SMTP_PATH_MAX)
+		return 0;
+	for (p = a; *p != '\0'; p++) {
+		if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' ||
+		    (unsigned char)*p >= 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+static void
+send_smtp_add_cmd(struct send_smtp_conn *c, enum send_smtp_cmd cmd)
+{
+	c->cmd[c->ncmd] = cmd;
+	c->cmdend[c->ncmd] = c->out.len;
+	c->ncmd++;
+}
+
+/* The envelope: [RSET,] MAIL, RCPT, DATA, pipelined when offered. */
+static void
+send_smtp_begin(struct transport *t, struct send_smtp_conn *c)
+{
+	buf_reset(&c->out);
+	c->outoff = 0;
+	c->ncmd = c->nreplied = 0;
+	c->discard = 0;
+	c->failcode = 0;
+	send_smtp_reply_reset(&c->reply);
+	if (c->dirty) {
+		buf_addstr(&c->out, "RSET\r\n");
+		send_smtp_add_cmd(c, SEND_SMTP_RSET);
+	}
+	buf_printf(&c->out, "MAIL FROM:<%s>", c->mail_from);
+	if (c->ehlo.size)
+		buf_printf(&c->out, " SIZE=%zu", c->len);
+	buf_addstr(&c->out, "\r\n");
+	send_smtp_add_cmd(c, SEND_SMTP_MAIL);
+	buf_printf(&c->out, "RCPT TO:<%s>\r\n", c->rcpt_to);
+	send_smtp_add_cmd(c, SEND_SMTP_RCPT);
+	buf_addstr(&c->out, "DATA\r\n");
+	send_smtp_add_cmd(c, SEND_SMTP_DATA);
+	c->state = SEND_SMTP_IN_ENVELOPE;
+	c->deadline = send_smtp_now_ms() + t->timeout_ms;
+	(void)send_smtp_flush(c);
+}
+
+/* The first refusal is the one that counts. */
+static void
+send_smtp_refused(struct send_smtp_conn *c, enum send_smtp_stage stage)
+{
+	if (c->failcode != 0)
+		return;
+	c->failcode = c->reply.code;
+	c->failstage = stage;
+	c->failtext = xstrdup(c->reply.last.data);
+}
+
+/* One whole reply has been read (in c->reply). */
+static void
+send_smtp_replied(struct transport *t, struct send_smtp_conn *c)
+{
+	int	code = c->reply.code, last;
+	char	*text;
+
+	if (code == 421)
+		c->closing = 1;		/* the server is going away */
+	if (c->state == SEND_SMTP_IN_BODY) {
+		c->dirty = 0;		/* the dot ended the transaction */
+		/* A reply before the whole message went: out of step. */
+		if (c->outoff < c->out.len)
+			c->closing = 1;
+		if (c->discard) {
+			text = c->failtext;
+			c->failtext = NULL;
+			send_smtp_finish(t, c, send_smtp_status(0,
+			    c->failcode, c->failstage), c->failcode, text);
+			free(text);
+		} else if (code >= 200 && code < 300)
+			send_smtp_finish(t, c, TRANSPORT_OK, code,
+			    c->reply.last.data);
+		else
+			send_smtp_finish(t, c, send_smtp_status(0, code,
+			    SEND_SMTP_MESSAGE), code, c->reply.last.data);
+		return;
+	}
+	if (c->state != SEND_SMTP_IN_ENVELOPE || c->nreplied >= c->ncmd) {
+		/* Nothing was asked: the server is not speaking SMTP. */
+		send_smtp_broken(t, c, "the server replied to nothing");
+		return;
 	}
 
-	if (result == CURLE_OK)
-		stage = SEND_SMTP_MESSAGE;
-	else if (slot->off == slot->len && slot->len > 0 &&
-	    result == CURLE_WEIRD_SERVER_REPLY)
-		stage = SEND_SMTP_MESSAGE;	/* the reply to the dot */
-	else if (result == CURLE_SEND_ERROR && code >= 400)
-		stage = SEND_SMTP_ENVELOPE;	/* MAIL, RCPT or DATA refused */
-	else
-		stage = SEND_SMTP_SESSION;
-	status = send_smtp_status(result == CURLE_OK, (int)code, stage);
+	last = c->nreplied == c->ncmd - 1;
+	switch (c->cmd[c->nreplied++]) {
+	case SEND_SMTP_RSET:
+		if (code != 250) {
+			c->reused = 0;	/* no second try for this */
+			send_smtp_broken(t, c, c->reply.last.data);
+			return;
+		}
+		c->dirty = 0;
+		break;
+	case SEND_SMTP_MAIL:
+	case SEND_SMTP_RCPT:
+		if (code < 200 || code >= 300) {
+			send_smtp_refused(c, SEND_SMTP_ENVELOPE);
+			c->dirty = 1;
+		}
+		break;
+	case SEND_SMTP_DATA:
+		if (code != 354) {
+			send_smtp_refused(c, SEND_SMTP_ENVELOPE);
+			c->dirty = 1;
+			break;
+		}
+		/*
+		 * Go ahead.  After a refusal (a server that accepts DATA
+		 * with no recipient) the dot alone ends it (RFC 2920 3.1).
+		 */
+		buf_reset(&c->out);
+		c->outoff = 0;
+		c->discard = c->failcode != 0;
+		if (send_smtp_dot_stuff(&c->out, c->data,
+		    c->discard ? 0 : c->len) == -1)
+			fatalx("%s: out of memory", __func__);
+		c->state = SEND_SMTP_IN_BODY;
+		(void)send_smtp_flush(c);
+		return;
+	}
+	if (c->failcode != 0 && (last || !c->ehlo.pipelining)) {
+		/* Without PIPELINING nothing after a refusal was sent. */
+		text = c->failtext;
+		c->failtext = NULL;
+		send_smtp_finish(t, c, send_smtp_status(0, c->failcode,
+		    c->failstage), c->failcode, text);
+		free(text);
+		return;
+	}
+	(void)send_smtp_flush(c);
+}
 
-	if (status != TRANSPORT_OK && code >= 400 && slot->reply.code >= 400)
-		reply = xprintf("%s", slot->reply.last.data);
-	else if (status != TRANSPORT_OK) {
-		/* "Timeout was reached: Operation timed out after ..." */
-		if (slot->errbuf[0] != '\0')
-			reply = xprintf("%s: %s", curl_easy_strerror(result),
-			    slot->errbuf);
-		else
-			reply = xprintf("%s", curl_easy_strerror(result));
-		code = code >= 400 ? code : 0;
-	} else
-		reply = xprintf("%s", slot->reply.last.len > 0 ?
-		    slot->reply.last.data : "250 accepted");
-	if (status == TRANSPORT_TEMPFAIL && code >= 500 &&
-	    !atomic_load(&t->aborting))
+/* The socket is ready: send, and read every reply there is. */
+static void
+send_smtp_io(struct transport *t, struct send_smtp_conn *c)
+{
+	CURLcode	 rc;
+	char		 in[SEND_SMTP_READ], why[CURL_ERROR_SIZE + 64];
+	const char	*p;
+	size_t		 n, used;
+	int		 whole;
+
+	if (c->state != SEND_SMTP_READY && c->state != SEND_SMTP_IN_ENVELOPE &&
+	    c->state != SEND_SMTP_IN_BODY)
+		return;
+	if (send_smtp_flush(c) == -1)
+		return;
+	for (;;) {
+		rc = curl_easy_recv(c->easy, in, sizeof in, &n);
+		if (rc == CURLE_AGAIN)
+			return;
+		if (rc != CURLE_OK || n == 0) {
+			if (rc != CURLE_OK)
+				snprintf(why, sizeof why, "%s%s%s",
+				    curl_easy_strerror(rc),
+				    c->errbuf[0] != '\0' ? ": " : "",
+				    c->errbuf);
+			else
+				snprintf(why, sizeof why, "the server closed "
+				    "the connection%s", c->state ==
+				    SEND_SMTP_READY ? " while it was idle" :
+				    " before it replied");
+			if (c->state == SEND_SMTP_READY)
+				log_debug("smtp: %s", why);
+			send_smtp_broken(t, c, why);
+			return;
+		}
+		for (p = in; n > 0; p += used, n -= used) {
+			used = send_smtp_reply_feed(&c->reply, p, n, &whole);
+			if (!whole)
+				continue;
+			if (c->state == SEND_SMTP_READY) {
+				/* "421 idle too long", most likely. */
+				log_debug("smtp: the server says, unasked: "
+				    "%s", c->reply.last.data);
+				send_smtp_disconnect(t, c, 0);
+				return;
+			}
+			send_smtp_replied(t, c);
+			if (c->state == SEND_SMTP_CLOSED ||
+			    c->state == SEND_SMTP_CONNECTING)
+				return;
+		}
+	}
+}
+
+/* libcurl finished making a connection, or failed to. */
+static void
+send_smtp_connected(struct transport *t, struct send_smtp_conn *c,
+    CURLcode result)
+{
+	curl_socket_t	 sock = CURL_SOCKET_BAD;
+	long		 code = 0;
+	char		*reply;
+
+	if (result == CURLE_OK &&
+	    curl_easy_getinfo(c->easy, CURLINFO_ACTIVESOCKET, &sock) ==
+	    CURLE_OK && sock != CURL_SOCKET_BAD) {
+		c->sock = sock;
+		c->state = SEND_SMTP_READY;
+		if (c->busy && !c->finished)
+			send_smtp_begin(t, c);
+		return;
+	}
+	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &code);
+	if (code >= 400 && c->reply.code >= 400)
+		reply = xprintf("%s", c->reply.last.data);
+	else if (c->errbuf[0] != '\0')
+		reply = xprintf("%s: %s", curl_easy_strerror(result),
+		    c->errbuf);
+	else
+		reply = xprintf("%s", curl_easy_strerror(result));
+	if (code >= 500)
 		log_warn("smtp: %s refuses the session, not the message "
 		    "(check smtp.starttls, smtp.user and the password): %s",
 		    t->url, reply);
-	slot->status = status;
-	slot->code = (int)code;
-	slot->result = reply;
-}
-
-static void *
-send_smtp_thread(void *arg)
-{
-	struct send_smtp_slot	*slot = arg;
-	struct transport	*t = slot->t;
-
-	pthread_mutex_lock(&t->lock);
-	for (;;) {
-		while (slot->state != SEND_SMTP_QUEUED && !t->quit)
-			pthread_cond_wait(&slot->cond, &t->lock);
-		if (t->quit)
-			break;
-		slot->state = SEND_SMTP_RUNNING;
-		pthread_mutex_unlock(&t->lock);
-
-		send_smtp_transfer(t, slot);
-
-		pthread_mutex_lock(&t->lock);
-		slot->state = SEND_SMTP_DONE;
-		pthread_cond_broadcast(&t->settled);
-		send_smtp_notify(t);
-	}
-	pthread_mutex_unlock(&t->lock);
-	/* Closes the connection, with QUIT: each thread its own, at once. */
-	curl_easy_cleanup(slot->easy);
-	slot->easy = NULL;
-	return NULL;
+	send_smtp_disconnect(t, c, 0);
+	if (c->busy && !c->finished)
+		send_smtp_finish(t, c, TRANSPORT_TEMPFAIL,
+		    code >= 400 ? (int)code : 0, reply);
+	free(reply);
 }
 
 /* --- the engine's side ------------------------------------------------- */
@@ -480,10 +865,8 @@ static struct transport *
 send_smtp_open(const struct conf *conf, char **cause)
 {
 	const struct conf_smtp	*c = &conf->smtp;
-	struct send_smtp_slot	*slot;
 	struct transport	*t;
-	sigset_t		 all, old;
-	int			 i, rc;
+	int			 i;
 
 	pthread_once(&send_smtp_once, send_smtp_global_init);
 	if (send_smtp_init_rc != CURLE_OK) {
@@ -498,11 +881,9 @@ send_smtp_open(const struct conf *conf, char **cause)
 	}
 
 	t = xcalloc(1, sizeof *t);
-	t->efd = -1;
-	atomic_init(&t->aborting, 0);
-	pthread_mutex_init(&t->lock, NULL);
-	pthread_cond_init(&t->settled, NULL);
+	t->conf = conf;
 	t->url = send_smtp_url(conf);
+	t->timeout_ms = (long)c->timeout * 1000;
 	if (c->password_file[0] != '\0') {
 		if (conf_read_secret(c->password_file, &t->password,
 		    cause) == -1)
@@ -517,37 +898,21 @@ send_smtp_open(const struct conf *conf, char **cause)
 	if (!c->verify_cert)
 		log_warn("smtp.verify_cert is off: the server's certificate "
 		    "is not checked");
-	if ((t->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
-		xasprintf(cause, "eventfd: %s", strerror(errno));
+	if ((t->multi = curl_multi_init()) == NULL) {
+		xasprintf(cause, "curl_multi_init failed");
 		goto fail;
 	}
 
-	t->nslots = c->concurrency > 0 ? c->concurrency : 1;
-	t->slots = xcalloc((size_t)t->nslots, sizeof *t->slots);
-	t->ready = xcalloc((size_t)t->nslots, sizeof *t->ready);
-	for (i = 0; i < t->nslots; i++) {
-		slot = &t->slots[i];
-		slot->t = t;
-		pthread_cond_init(&slot->cond, NULL);
-		send_smtp_reply_init(&slot->reply);
-		if (send_smtp_easy(t, slot, conf, cause) == -1)
-			goto fail;
+	t->nconns = c->concurrency > 0 ? c->concurrency : 1;
+	t->conns = xcalloc((size_t)t->nconns, sizeof *t->conns);
+	t->wait = xcalloc((size_t)t->nconns, sizeof *t->wait);
+	t->waiting = xcalloc((size_t)t->nconns, sizeof *t->waiting);
+	for (i = 0; i < t->nconns; i++) {
+		t->conns[i].t = t;
+		t->conns[i].sock = CURL_SOCKET_BAD;
+		buf_init(&t->conns[i].out, BUF_NOMAX);
+		send_smtp_reply_init(&t->conns[i].reply);
 	}
-
-	/* Signals are the main thread's business. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	for (i = 0; i < t->nslots; i++) {
-		slot = &t->slots[i];
-		if ((rc = pthread_create(&slot->thread, NULL,
-		    send_smtp_thread, slot)) != 0) {
-			pthread_sigmask(SIG_SETMASK, &old, NULL);
-			xasprintf(cause, "pthread_create: %s", strerror(rc));
-			goto fail;
-		}
-		slot->started = 1;
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return t;
 
 fail:
@@ -558,122 +923,85 @@ fail:
 static int
 send_smtp_slots(struct transport *t)
 {
-	return t->nslots - t->nbusy;
+	return t->nconns - t->nbusy;
 }
-
-#undef SEND_SMTP_SETOPT
-#define SEND_SMTP_SETOPT(e, opt, val) do {				\
-	CURLcode	rc_ = curl_easy_setopt((e), (opt), (val));	\
-	if (rc_ != CURLE_OK) {						\
-		xasprintf(cause, "curl: %s: %s", #opt,			\
-		    curl_easy_strerror(rc_));				\
-		goto fail;						\
-	}								\
-} while (0)
 
 static int
 send_smtp_submit(struct transport *t, const struct transport_msg *m,
     char **cause)
 {
-	struct send_smtp_slot	*slot = NULL;
+	struct send_smtp_conn	*c = NULL;
+	char			*reply;
 	int			 i;
 
-	for (i = 0; i < t->nslots; i++) {
-		if (!t->slots[i].inuse) {
-			slot = &t->slots[i];
+	/* A connection that is open, else any free one. */
+	for (i = 0; i < t->nconns; i++) {
+		if (t->conns[i].busy)
+			continue;
+		if (c == NULL || t->conns[i].state == SEND_SMTP_READY)
+			c = &t->conns[i];
+		if (c->state == SEND_SMTP_READY)
 			break;
-		}
 	}
-	if (slot == NULL)
-		fatalx("%s: no free slot", __func__);
+	if (c == NULL)
+		fatalx("%s: no free connection", __func__);
+	(void)cause;
 
-	/*
-	 * The thread is waiting (IDLE): the handle is ours to set until the
-	 * message is handed over, under the lock.
-	 */
-	slot->cookie = m->cookie;
-	slot->data = m->data;
-	slot->len = m->len;
-	if ((slot->rcpt = curl_slist_append(NULL, m->rcpt_to)) == NULL)
-		fatalx("%s: out of memory", __func__);
-	/* "" is the null sender: curl then says MAIL FROM:<>. */
-	SEND_SMTP_SETOPT(slot->easy, CURLOPT_MAIL_FROM, m->mail_from);
-	SEND_SMTP_SETOPT(slot->easy, CURLOPT_MAIL_RCPT, slot->rcpt);
-	SEND_SMTP_SETOPT(slot->easy, CURLOPT_INFILESIZE_LARGE,
-	    (curl_off_t)m->len);
-	slot->inuse = 1;
-	slot->busy = 1;
+	c->busy = 1;
+	c->finished = 0;
+	c->retried = 0;
+	c->cookie = m->cookie;
+	c->mail_from = m->mail_from;
+	c->rcpt_to = m->rcpt_to;
+	c->data = m->data;
+	c->len = m->len;
 	t->nbusy++;
-
-	pthread_mutex_lock(&t->lock);
-	slot->state = SEND_SMTP_QUEUED;
-	pthread_cond_signal(&slot->cond);
-	pthread_mutex_unlock(&t->lock);
+	/* Never a command built from a CR, an LF or a ">". */
+	if (!send_smtp_path_ok(m->mail_from) ||
+	    !send_smtp_path_ok(m->rcpt_to)) {
+		reply = xprintf("refused before sending: an envelope address "
+		    "SMTP cannot carry (control characters, spaces, <, >, "
+		    "or longer than %d octets)", SEND_SMTP_PATH_MAX);
+		send_smtp_finish(t, c, TRANSPORT_PERMFAIL, 0, reply);
+		free(reply);
+	} else if (c->state == SEND_SMTP_READY)
+		send_smtp_begin(t, c);
+	else if (c->state == SEND_SMTP_CLOSED)
+		send_smtp_connect(t, c);
 	return 0;
-
-fail:
-	curl_slist_free_all(slot->rcpt);
-	slot->rcpt = NULL;
-	return -1;
 }
 
-/*
- * Hand the results the threads have finished to done (dropping those of
- * messages abort() already gave up on) and free their slots.  Returns how
- * many were handed to done.
- */
+/* Hand every finished result to done and free its connection. */
 static int
-send_smtp_collect(struct transport *t,
+send_smtp_report(struct transport *t,
     void (*done)(const struct transport_result *, void *), void *arg)
 {
-	struct send_smtp_slot	*slot;
+	struct send_smtp_conn	*c;
 	struct transport_result	 res;
-	int			 i, n = 0, reported = 0;
+	int			 i, n = 0;
 
-	pthread_mutex_lock(&t->lock);
-	for (i = 0; i < t->nslots; i++) {
-		if (t->slots[i].state == SEND_SMTP_DONE) {
-			t->slots[i].state = SEND_SMTP_IDLE;
-			t->ready[n++] = &t->slots[i];
-		}
-	}
-	pthread_mutex_unlock(&t->lock);
-
-	for (i = 0; i < n; i++) {
-		slot = t->ready[i];
-		t->connects += slot->connects;
-		curl_slist_free_all(slot->rcpt);
-		slot->rcpt = NULL;
-		slot->inuse = 0;
-		slot->data = NULL;
+	for (i = 0; i < t->nconns && t->nfinished > 0; i++) {
+		c = &t->conns[i];
+		if (!c->finished)
+			continue;
+		c->finished = 0;
+		c->busy = 0;
+		c->data = NULL;
+		t->nfinished--;
 		t->nbusy--;
-		res.cookie = slot->cookie;
-		res.status = slot->status;
-		res.code = slot->code;
-		res.reply = slot->result;
-		slot->cookie = NULL;
-		slot->result = NULL;
-		if (slot->busy) {
-			/* The callback may submit: the slot is free already. */
-			slot->busy = 0;
-			t->messages++;
-			done(&res, arg);
-			reported++;
-		}
+		t->messages++;
+		res.cookie = c->cookie;
+		res.status = c->status;
+		res.code = c->code;
+		res.reply = c->result;
+		c->cookie = NULL;
+		c->result = NULL;
+		/* The callback may submit: the connection is free already. */
+		done(&res, arg);
 		free((char *)res.reply);
+		n++;
 	}
-	if (t->nbusy == 0)
-		atomic_store(&t->aborting, 0);
-	return reported;
-}
-
-/* Empty the eventfd: what it said is about to be looked at. */
-static void
-send_smtp_drain(struct transport *t)
-{
-	uint64_t	v;
-
-	(void)read(t->efd, &v, sizeof v);
+	return n;
 }
 
 static int
@@ -681,127 +1009,124 @@ send_smtp_run(struct transport *t, int timeout_ms,
     void (*done)(const struct transport_result *, void *),
     void *arg, char **cause)
 {
-	struct pollfd	pfd;
+	struct send_smtp_conn	*c;
+	struct curl_waitfd	*w;
+	CURLMsg			*msg;
+	CURLMcode		 mc;
+	int64_t			 now;
+	int			 i, n = 0, left, running;
 
-	send_smtp_drain(t);
-	if (send_smtp_collect(t, done, arg) > 0 || timeout_ms <= 0)
-		return 0;
-	pfd.fd = t->efd;
-	pfd.events = POLLIN;
-	if (poll(&pfd, 1, timeout_ms) == -1 && errno != EINTR) {
-		xasprintf(cause, "poll: %s", strerror(errno));
+	if (t->nfinished > 0)
+		timeout_ms = 0;
+	now = send_smtp_now_ms();
+	for (i = 0; i < t->nconns; i++) {
+		c = &t->conns[i];
+		if (c->state < SEND_SMTP_READY || c->sock == CURL_SOCKET_BAD)
+			continue;
+		if (c->state != SEND_SMTP_READY &&
+		    c->deadline - now < timeout_ms)
+			timeout_ms = c->deadline - now > 0 ?
+			    (int)(c->deadline - now) : 0;
+		w = &t->wait[n];
+		w->fd = c->sock;
+		w->events = CURL_WAIT_POLLIN;
+		if (c->outoff < c->out.len && c->state != SEND_SMTP_READY)
+			w->events |= CURL_WAIT_POLLOUT;
+		w->revents = 0;
+		t->waiting[n++] = c;
+	}
+
+	/* Also wakes for the connections libcurl is making, and wakeup(). */
+	mc = curl_multi_poll(t->multi, t->wait, (unsigned)n,
+	    timeout_ms > 0 ? timeout_ms : 0, NULL);
+	if (mc != CURLM_OK && mc != CURLM_UNRECOVERABLE_POLL) {
+		xasprintf(cause, "curl_multi_poll: %s",
+		    curl_multi_strerror(mc));
 		return -1;
 	}
-	send_smtp_drain(t);
-	send_smtp_collect(t, done, arg);
+	if ((mc = curl_multi_perform(t->multi, &running)) != CURLM_OK) {
+		xasprintf(cause, "curl_multi_perform: %s",
+		    curl_multi_strerror(mc));
+		return -1;
+	}
+	while ((msg = curl_multi_info_read(t->multi, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		c = NULL;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &c);
+		if (c != NULL && c->state == SEND_SMTP_CONNECTING)
+			send_smtp_connected(t, c, msg->data.result);
+	}
+
+	for (i = 0; i < n; i++) {
+		if (t->wait[i].revents != 0)
+			send_smtp_io(t, t->waiting[i]);
+	}
+
+	/* smtp.timeout: the whole transaction, as libcurl would count it. */
+	now = send_smtp_now_ms();
+	for (i = 0; i < t->nconns; i++) {
+		c = &t->conns[i];
+		if ((c->state == SEND_SMTP_IN_ENVELOPE ||
+		    c->state == SEND_SMTP_IN_BODY) && now >= c->deadline) {
+			c->reused = 0;	/* a slow server, not a stale one */
+			send_smtp_broken(t, c, "Timeout was reached: no reply "
+			    "within smtp.timeout");
+		}
+	}
+	send_smtp_report(t, done, arg);
 	return 0;
 }
 
 static void
 send_smtp_wakeup(struct transport *t)
 {
-	send_smtp_notify(t);
-}
-
-/*
- * Make every transfer in progress give up, and wait until the threads
- * are done with the messages' bytes (the engine frees them next).
- */
-static void
-send_smtp_settle(struct transport *t)
-{
-	int	i, running;
-
-	atomic_store(&t->aborting, 1);
-	pthread_mutex_lock(&t->lock);
-	for (;;) {
-		running = 0;
-		for (i = 0; i < t->nslots; i++) {
-			/* Not started: it never will be. */
-			if (t->slots[i].state == SEND_SMTP_QUEUED) {
-				t->slots[i].state = SEND_SMTP_DONE;
-				t->slots[i].status = TRANSPORT_TEMPFAIL;
-				t->slots[i].code = 0;
-				t->slots[i].connects = 0;
-			}
-			if (t->slots[i].state == SEND_SMTP_RUNNING)
-				running = 1;
-		}
-		if (!running)
-			break;
-		pthread_cond_wait(&t->settled, &t->lock);
-	}
-	pthread_mutex_unlock(&t->lock);
+	curl_multi_wakeup(t->multi);
 }
 
 static void
 send_smtp_abort(struct transport *t,
     void (*done)(const struct transport_result *, void *), void *arg)
 {
-	struct transport_result	res;
-	int			i;
+	struct send_smtp_conn	*c;
+	int			 i;
 
 	/* Finished ones first: they may have been accepted. */
-	send_smtp_collect(t, done, arg);
-	for (i = 0; i < t->nslots; i++) {
-		if (!t->slots[i].busy)
+	send_smtp_report(t, done, arg);
+	for (i = 0; i < t->nconns; i++) {
+		c = &t->conns[i];
+		if (!c->busy)
 			continue;
-		t->slots[i].busy = 0;
-		t->messages++;
-		res.cookie = t->slots[i].cookie;
-		res.status = TRANSPORT_TEMPFAIL;
-		res.code = 0;
-		res.reply = "interrupted: postroom stopped before the server "
-		    "replied";
-		t->slots[i].cookie = NULL;
-		done(&res, arg);
+		send_smtp_disconnect(t, c, 0);
+		send_smtp_finish(t, c, TRANSPORT_TEMPFAIL, 0, "interrupted: "
+		    "postroom stopped before the server replied");
 	}
-	/*
-	 * libcurl notices within a second (its waits call the progress
-	 * callback at least that often) and closes those connections
-	 * without waiting for QUIT's reply.
-	 */
-	send_smtp_settle(t);
-	send_smtp_collect(t, done, arg);
+	send_smtp_report(t, done, arg);
 }
 
 static void
 send_smtp_close(struct transport *t)
 {
-	struct send_smtp_slot	*slot;
+	struct send_smtp_conn	*c;
 	int			 i;
 
 	if (t == NULL)
 		return;
-	/* Nothing should be in flight; if something is, give it up. */
-	if (t->nbusy > 0)
-		send_smtp_settle(t);
-	pthread_mutex_lock(&t->lock);
-	t->quit = 1;
-	for (i = 0; i < t->nslots; i++)
-		pthread_cond_signal(&t->slots[i].cond);
-	pthread_mutex_unlock(&t->lock);
-	for (i = 0; i < t->nslots; i++) {
-		slot = &t->slots[i];
-		if (slot->started)
-			pthread_join(slot->thread, NULL);
-		else if (slot->easy != NULL)
-			curl_easy_cleanup(slot->easy);
-		t->connects += slot->state == SEND_SMTP_DONE ?
-		    slot->connects : 0;
-		curl_slist_free_all(slot->rcpt);
-		free(slot->result);
-		send_smtp_reply_free(&slot->reply);
-		pthread_cond_destroy(&slot->cond);
+	for (i = 0; i < t->nconns; i++) {
+		c = &t->conns[i];
+		send_smtp_disconnect(t, c, 1);
+		free(c->result);
+		free(c->failtext);
+		buf_free(&c->out);
+		send_smtp_reply_free(&c->reply);
 	}
 	log_debug("smtp: %ld messages over %ld connections", t->messages,
 	    t->connects);
-	free(t->slots);
-	free(t->ready);
-	if (t->efd != -1)
-		close(t->efd);
-	pthread_cond_destroy(&t->settled);
-	pthread_mutex_destroy(&t->lock);
+	if (t->multi != NULL)
+		curl_multi_cleanup(t->multi);
+	free(t->conns);
+	free(t->wait);
+	free(t->waiting);
 	if (t->password != NULL)
 		explicit_bzero(t->password, strlen(t->password));
 	free(t->password);

@@ -3,16 +3,15 @@
  * pointers and one file per way out (as OpenSMTPD's queue backends):
  *
  *	send-smtp.c	smtp:// and smtps:// through libcurl, many
- *			connections at once (a thread each: see its head
- *			comment for why not one multi handle), each reused
+ *			connections at once in one multi handle, each
+ *			reused (see its head comment for who speaks what)
  *	send-maildir.c	maildir:PATH, for development and tests
  *
  * The delivery engine (deliver.c) sees only this interface.  A transport
  * takes up to slots() messages at a time; each submitted message comes
  * back exactly once through the callback given to run(), with what the
- * far end said.  One recipient per message: SMTP reports one RCPT result
- * per transaction that libcurl can tell apart, and the outbox has one row
- * per recipient anyway.
+ * far end said.  One recipient per message: the outbox has one row per
+ * recipient, and each row's fate is its own server's reply.
  *
  * Threads: a struct transport belongs to one thread (the engine's), except
  * wakeup(), which any thread may call to make a waiting run() return.

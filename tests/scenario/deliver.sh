@@ -141,32 +141,39 @@ most=$(cat "$T/sink/slowdot" 2>/dev/null || echo 0)
 check "slow final replies: up to 4 awaited at once, not one at a time (most at once: $most)" [ "$most" -ge 3 ]
 
 # --- 2. replies: 451, 550, 554, a drop, a stall, greylisting ------------
-inject tempfail 1; inject reject 1; inject rejectdata 1; inject drop 1
-inject stall 1; inject flaky 1; inject nullsender 1 ""
-now=$(date +%s)
-run_once -o smtp.concurrency=3 -o smtp.rate_per_second=0 -o smtp.timeout=2; rc=$?
-check "a run with failures still exits 0" [ "$rc" -eq 0 ]
-row=$(q "SELECT state || '|' || last_code || '|' || (next_attempt_at > $now + 30) || '|' || last_reply FROM outbox WHERE rcpt_to = 'tempfail1@example.net'")
-case $row in "deferred|451|1|451 4.3.0 <tempfail1@example.net>: try again later") ok "451: deferred, retry in the future, reply kept" ;;
-	*) not_ok "451: deferred, retry in the future, reply kept"; diag "got $row" ;; esac
-row=$(q "SELECT state || '|' || last_code || '|' || last_reply FROM outbox WHERE rcpt_to = 'reject1@example.net'")
-case $row in "failed|550|550 5.1.1 <reject1@example.net>: no such user here") ok "550: failed at once, reply kept" ;;
-	*) not_ok "550: failed at once, reply kept"; diag "got $row" ;; esac
-row=$(q "SELECT state || '|' || last_code || '|' || last_reply FROM outbox WHERE rcpt_to = 'rejectdata1@example.net'")
-case $row in "failed|554|554 5.7.1 message refused: looks like spam") ok "554 to the message: failed, reply kept" ;;
-	*) not_ok "554 to the message: failed, reply kept"; diag "got $row" ;; esac
-check "dropped connection: deferred" [ "$(state_of drop1@example.net)" = deferred ]
-check "stalled server: timed out, deferred" [ "$(state_of stall1@example.net)" = deferred ]
-check "greylisted: deferred" [ "$(state_of flaky1@example.net)" = deferred ]
-check "nothing of those reached the sink" [ "$(delivered drop)$(delivered stall)$(delivered flaky)" = 000 ]
-check "the null sender goes out as MAIL FROM:<>" grep -q '		nullsender1@example.net	' "$T/sink/log"
+# replies P: the failures with recipients named PREFIX$P, against the sink
+# running now.  Run without PIPELINING here, with it after section 8.
+replies() {
+	p=$1
+	inject tempfail$p 1; inject reject$p 1; inject rejectdata$p 1
+	inject drop$p 1; inject stall$p 1; inject flaky$p 1
+	inject nullsender$p 1 ""
+	now=$(date +%s)
+	run_once -o smtp.concurrency=3 -o smtp.rate_per_second=0 -o smtp.timeout=2; rc=$?
+	check "a run with failures still exits 0" [ "$rc" -eq 0 ]
+	row=$(q "SELECT state || '|' || last_code || '|' || (next_attempt_at > $now + 30) || '|' || last_reply FROM outbox WHERE rcpt_to = 'tempfail${p}1@example.net'")
+	case $row in "deferred|451|1|451 4.3.0 <tempfail${p}1@example.net>: try again later") ok "451: deferred, retry in the future, reply kept" ;;
+		*) not_ok "451: deferred, retry in the future, reply kept"; diag "got $row" ;; esac
+	row=$(q "SELECT state || '|' || last_code || '|' || last_reply FROM outbox WHERE rcpt_to = 'reject${p}1@example.net'")
+	case $row in "failed|550|550 5.1.1 <reject${p}1@example.net>: no such user here") ok "550: failed at once, reply kept" ;;
+		*) not_ok "550: failed at once, reply kept"; diag "got $row" ;; esac
+	row=$(q "SELECT state || '|' || last_code || '|' || last_reply FROM outbox WHERE rcpt_to = 'rejectdata${p}1@example.net'")
+	case $row in "failed|554|554 5.7.1 message refused: looks like spam") ok "554 to the message: failed, reply kept" ;;
+		*) not_ok "554 to the message: failed, reply kept"; diag "got $row" ;; esac
+	check "dropped connection: deferred" [ "$(state_of drop${p}1@example.net)" = deferred ]
+	check "stalled server: timed out, deferred" [ "$(state_of stall${p}1@example.net)" = deferred ]
+	check "greylisted: deferred" [ "$(state_of flaky${p}1@example.net)" = deferred ]
+	check "nothing of those reached the sink" [ "$(delivered drop$p)$(delivered stall$p)$(delivered flaky$p)" = 000 ]
+	check "the null sender goes out as MAIL FROM:<>" grep -q "		nullsender${p}1@example.net	" "$SINK_DIR/log"
 
-q "UPDATE outbox SET next_attempt_at = 0 WHERE state = 'deferred'"
-run_once -o smtp.concurrency=3 -o smtp.rate_per_second=0 -o smtp.timeout=2
-for a in drop1 stall1 flaky1; do
-	check "$a delivered on the later run, once" [ "$(state_of $a@example.net)" = sent -a "$(delivered ${a%1})" -eq 1 ]
-done
-check "451 again: deferred, attempt 2" [ "$(q "SELECT state || attempts FROM outbox WHERE rcpt_to = 'tempfail1@example.net'")" = deferred2 ]
+	q "UPDATE outbox SET next_attempt_at = 0 WHERE state = 'deferred'"
+	run_once -o smtp.concurrency=3 -o smtp.rate_per_second=0 -o smtp.timeout=2
+	for a in drop stall flaky; do
+		check "$a$p delivered on the later run, once" [ "$(state_of $a${p}1@example.net)" = sent -a "$(delivered $a$p)" -eq 1 ]
+	done
+	check "451 again: deferred, attempt 2" [ "$(q "SELECT state || attempts FROM outbox WHERE rcpt_to = 'tempfail${p}1@example.net'")" = deferred2 ]
+}
+replies ""
 
 # --- 3. rate limit: 10 a second at the server, across a restart ---------
 inject ratea 16; t0=$(date +%s.%N)
@@ -301,7 +308,30 @@ check "maildir: bare LF written as CRLF" cmp -s "$f" /dev/stdin <<EOF
 $(printf 'Return-Path: <o@example.org>\r\nDelivered-To: bare@example.net\r\nSubject: bare\r\nbare LF\r')
 EOF
 
-# --- 8. TLS and AUTH ----------------------------------------------------
+# --- 8. a server that offers PIPELINING (RFC 2920) ---------------------
+# postroom then sends MAIL, RCPT and DATA in one go and reads the three
+# replies in turn: the same messages must arrive, and every refusal among
+# the replies must count just as it does one command at a time.
+start_sink "$T/pipe" --pipelining
+inject piped 40
+run_once -o smtp.concurrency=4 -o smtp.rate_per_second=0; rc=$?
+check "PIPELINING: all 40 arrived, none twice" [ "$rc" -eq 0 -a "$(delivered piped)" -eq 40 -a "$(dups piped)" -eq 0 ]
+f=$(grep "	piped7@example.net	" "$T/pipe/log" | cut -f6)
+printf 'From: news@example.org\r\nTo: piped7@example.net\r\nSubject: message 7\r\n\r\nHello.\r\n.a line with a dot\r\nBye.\r\n' >"$T/want7"
+check "PIPELINING: byte for byte (CRLF, the dot line)" cmp -s "$T/want7" "$T/pipe/msgs/$f"
+n=$(cat "$T/pipe/pipelined" 2>/dev/null || echo 0)
+check "PIPELINING: RCPT and DATA were there before MAIL's reply ($n of 40)" [ "$n" -eq 40 ]
+replies p
+# An envelope address that would smuggle a command: refused, not sent.
+inject smuggle 1
+q "UPDATE outbox SET rcpt_to = 'smuggle1@example.net>' || char(13, 10) || 'RCPT TO:<victim@example.net' WHERE dedup_key = 'smuggle1'"
+run_once -o smtp.concurrency=2 -o smtp.rate_per_second=0
+row=$(q "SELECT state || '|' || last_reply FROM outbox WHERE dedup_key = 'smuggle1'")
+case $row in "failed|refused before sending: an envelope address SMTP cannot carry"*) ok "an address with CR LF in it fails before a byte is sent" ;;
+	*) not_ok "an address with CR LF in it fails before a byte is sent"; diag "got $row" ;; esac
+check "... and nothing reached anyone" [ "$(grep -c victim "$SINK_DIR/log")" -eq 0 ]
+
+# --- 9. TLS and AUTH ----------------------------------------------------
 if ! command -v openssl >/dev/null 2>&1; then
 	skip "TLS and AUTH: the openssl command is not installed"
 	done_testing; exit 0

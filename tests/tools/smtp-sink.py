@@ -3,7 +3,7 @@
 
     smtp-sink.py --port PORT --dir DIR [--stall SECONDS]
                  [--starttls | --smtps] [--cert PEM --key PEM]
-                 [--auth USER:PASSWORD]
+                 [--auth USER:PASSWORD] [--pipelining]
 
 Listens on 127.0.0.1:PORT (aiosmtpd, Debian's python3-aiosmtpd) and keeps
 what it is sent:
@@ -15,6 +15,9 @@ what it is sent:
                           sender ("" for the null sender <>), recipient,
                           file name
     DIR/connections       how many connections were made so far
+    DIR/pipelined         with --pipelining: how many MAIL commands came
+                          with the rest of the envelope already behind
+                          them, unanswered (the client pipelined)
     DIR/ready             written once listening
 
 What it answers depends on the recipient's local part:
@@ -37,6 +40,8 @@ TLS: --starttls offers STARTTLS and refuses mail without it; --smtps
 speaks TLS from the first byte (smtps://).  Both need --cert and --key.
 --auth requires AUTH (PLAIN or LOGIN, over TLS) as USER with PASSWORD; the
 number of successful logins is in DIR/auths.
+
+--pipelining offers PIPELINING (RFC 2920) in the EHLO reply.
 
 Stops on SIGTERM or SIGINT.
 """
@@ -64,6 +69,8 @@ class Sink:
         self.conns = 0
         self.auths = 0
         self.user = None
+        self.pipelining = False
+        self.pipelined = 0
         os.makedirs(os.path.join(directory, "msgs"), exist_ok=True)
         self.log = open(os.path.join(directory, "log"), "a", buffering=1)
         self.write_connections()
@@ -101,8 +108,22 @@ class Sink:
     def local(address):
         return address.split("@")[0].lower()
 
+    async def handle_EHLO(self, server, session, envelope, hostname,
+                          responses):
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(1, "250-PIPELINING")
+        return responses
+
     async def handle_MAIL(self, server, session, envelope, address,
                           mail_options):
+        # Bytes already read past MAIL's line: the client did not wait
+        # for this reply (aiosmtpd reads with an asyncio.StreamReader).
+        buffered = getattr(getattr(server, "_reader", None), "_buffer", b"")
+        if self.pipelining and b"DATA" in bytes(buffered).upper():
+            self.pipelined += 1
+            with open(os.path.join(self.dir, "pipelined"), "w") as f:
+                f.write("%d\n" % self.pipelined)
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         session.t_mail = time.time()
@@ -174,9 +195,11 @@ def main():
     ap.add_argument("--cert")
     ap.add_argument("--key")
     ap.add_argument("--auth")
+    ap.add_argument("--pipelining", action="store_true")
     args = ap.parse_args()
 
     sink = Sink(args.dir, args.stall)
+    sink.pipelining = args.pipelining
     kw = {"data_size_limit": 64 << 20}
     ctx = None
     if args.starttls or args.smtps:

@@ -268,6 +268,117 @@ test_smtp_reply(void **state)
 	send_smtp_reply_free(&r);
 }
 
+/* Pipelined replies arrive several to a read: each is seen in turn. */
+static void
+test_smtp_reply_feed(void **state)
+{
+	static const char	 in[] = "250 2.1.0 Ok\r\n250-2.1.5 Ok\r\n"
+	    "250 more\r\n354 End data with <CR><LF>.<CR><LF>\r\n451 4";
+	static const int	 codes[] = { 250, 250, 354 };
+	static const char *const texts[] = { "250 2.1.0 Ok",
+	    "250-2.1.5 Ok 250 more", "354 End data with <CR><LF>.<CR><LF>" };
+	struct send_smtp_reply	 r;
+	const char		*p = in;
+	size_t			 len = sizeof in - 1, used;
+	int			 whole, n = 0;
+
+	(void)state;
+	send_smtp_reply_init(&r);
+	while (len > 0) {
+		used = send_smtp_reply_feed(&r, p, len, &whole);
+		assert_true(used > 0 && used <= len);
+		p += used;
+		len -= used;
+		if (!whole)
+			continue;
+		assert_true(n < 3);
+		assert_int_equal(r.code, codes[n]);
+		assert_string_equal(r.last.data, texts[n]);
+		n++;
+	}
+	assert_int_equal(n, 3);
+	/* The unfinished "451 4" waits for the rest of its line. */
+	used = send_smtp_reply_feed(&r, ".3.0 later\r\n", 12, &whole);
+	assert_true(used == 12 && whole);
+	assert_int_equal(r.code, 451);
+	assert_string_equal(r.last.data, "451 4.3.0 later");
+	send_smtp_reply_free(&r);
+}
+
+/* What libcurl reads while it connects, line by line, as it hands it on. */
+static void
+test_smtp_ehlo(void **state)
+{
+	static const char *const plain[] = {
+		"220 mx.example ESMTP\r\n", "250-mx.example\r\n",
+		"250-PIPELINING\r\n", "250-SIZE 10240000\r\n",
+		"250-STARTTLS\r\n", "250 8BITMIME\r\n", NULL,
+	};
+	/* After STARTTLS the server says less: the last EHLO counts. */
+	static const char *const tls[] = {
+		"220 2.0.0 Ready to start TLS\r\n", "250-mx.example\r\n",
+		"250 size\r\n", "235 2.7.0 Authentication successful\r\n",
+		NULL,
+	};
+	struct send_smtp_ehlo	e;
+	size_t			i;
+
+	(void)state;
+	memset(&e, 0, sizeof e);
+	for (i = 0; plain[i] != NULL; i++)
+		send_smtp_ehlo_line(&e, plain[i], strlen(plain[i]));
+	assert_true(e.pipelining);
+	assert_true(e.size);
+	assert_true(e.size_max == 10240000);
+	for (i = 0; tls[i] != NULL; i++)
+		send_smtp_ehlo_line(&e, tls[i], strlen(tls[i]));
+	assert_false(e.pipelining);
+	assert_true(e.size);
+	assert_true(e.size_max == 0);
+	/* A one-line 250 (HELO's) names no extension. */
+	memset(&e, 0, sizeof e);
+	send_smtp_ehlo_line(&e, "250 PIPELINING\r\n", 16);
+	assert_false(e.pipelining);
+	/* A keyword must be whole: PIPELININGX is something else. */
+	send_smtp_ehlo_line(&e, "250-mx\r\n", 8);
+	send_smtp_ehlo_line(&e, "250 PIPELININGX\r\n", 17);
+	assert_false(e.pipelining);
+}
+
+static void
+test_smtp_dot_stuff(void **state)
+{
+	static const struct {
+		const char	*in, *want;
+	} cases[] = {
+		{ "a\r\nb\r\n", "a\r\nb\r\n.\r\n" },
+		{ ".a\r\n", "..a\r\n.\r\n" },
+		{ "a\r\n.\r\nb\r\n", "a\r\n..\r\nb\r\n.\r\n" },
+		{ "a\r\n..b\r\n.", "a\r\n...b\r\n..\r\n.\r\n" },
+		/* No CRLF at the end: one is added before the dot. */
+		{ "a. b.", "a. b.\r\n.\r\n" },
+		{ "", "\r\n.\r\n" },
+		/* A dot after a bare LF does not start an SMTP line. */
+		{ "a\n.b\r\n", "a\n.b\r\n.\r\n" },
+	};
+	struct buf	out;
+	size_t		i;
+
+	(void)state;
+	buf_init(&out, BUF_NOMAX);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		buf_reset(&out);
+		assert_int_equal(send_smtp_dot_stuff(&out, cases[i].in,
+		    strlen(cases[i].in)), 0);
+		assert_str_eq_msg(cases[i].in, out.data, cases[i].want);
+	}
+	/* Past the buffer's cap: -1, not a cut message. */
+	buf_free(&out);
+	buf_init(&out, 8);
+	assert_int_equal(send_smtp_dot_stuff(&out, "0123456789\r\n", 12), -1);
+	buf_free(&out);
+}
+
 static void
 test_smtp_status(void **state)
 {
@@ -1244,6 +1355,9 @@ main(void)
 		cmocka_unit_test(test_retry),
 		cmocka_unit_test(test_should_pause),
 		cmocka_unit_test(test_smtp_reply),
+		cmocka_unit_test(test_smtp_reply_feed),
+		cmocka_unit_test(test_smtp_ehlo),
+		cmocka_unit_test(test_smtp_dot_stuff),
 		cmocka_unit_test(test_smtp_status),
 		cmocka_unit_test(test_engine_maildir),
 		cmocka_unit_test(test_engine_rate),
