@@ -347,8 +347,9 @@ tls() {	# PREFIX, then settings: one message to PREFIX1, run once
 	run_once -o smtp.concurrency=1 -o smtp.rate_per_second=0 \
 	    -o smtp.timeout=5 -o smtp.url="smtp://127.0.0.1:$SINK_PORT" "$@"
 }
+# This one offers PIPELINING too: pipelined commands through TLS.
 start_sink "$T/tls" --starttls --cert "$T/cert.pem" --key "$T/key.pem" \
-    --auth postroom:s3cret
+    --auth postroom:s3cret --pipelining
 tls tlsok -o smtp.starttls=required -o smtp.verify_cert=false \
     -o smtp.user=postroom -o smtp.password_file="$T/pw"
 check "STARTTLS required + AUTH from a password file: delivered" [ "$(state_of tlsok1@example.net)" = sent -a "$(delivered tlsok)" -eq 1 -a "$(cat "$T/tls/auths" 2>/dev/null)" -ge 1 ]
@@ -369,7 +370,20 @@ tls tlsmissing -o smtp.starttls=required
 check "STARTTLS required but not offered: deferred, nothing sent in clear" [ "$(state_of tlsmissing1@example.net)" = deferred -a "$(delivered tlsmissing)" -eq 0 ]
 start_sink "$T/smtps" --smtps --cert "$T/cert.pem" --key "$T/key.pem"
 inject smtps 1
+# A message of 3 MB: many TLS records, sends that do not all go at once.
+inject smtpsbig 1
+/usr/bin/python3 - "$T/big.eml" <<'PY'
+import sys
+lines = ["From: news@example.org", "To: smtpsbig1@example.net",
+         "Subject: a large one", ""]
+lines += [("%06d " % i) + "x" * 70 for i in range(40000)]
+lines += [".a dot line at the end"]
+open(sys.argv[1], "wb").write(("\r\n".join(lines) + "\r\n").encode())
+PY
+q "UPDATE outbox SET message = readfile('$T/big.eml') WHERE dedup_key = 'smtpsbig1'"
 run_once -o smtp.concurrency=1 -o smtp.timeout=5 -o smtp.verify_cert=false \
     -o smtp.url="smtps://127.0.0.1:$SINK_PORT"
 check "smtps:// (TLS from the first byte): delivered" [ "$(state_of smtps1@example.net)" = sent -a "$(delivered smtps)" -eq 1 ]
+f=$(grep "	smtpsbig1@example.net	" "$T/smtps/log" | cut -f6)
+check "a 3 MB message over TLS arrived byte for byte" cmp -s "$T/big.eml" "$T/smtps/msgs/${f:-none}"
 done_testing
