@@ -595,6 +595,19 @@ send_smtp_broken(struct transport *t, struct send_smtp_conn *c,
 	send_smtp_finish(t, c, TRANSPORT_TEMPFAIL, 0, why);
 }
 
+/* How much of out may be sent now. */
+static size_t
+send_smtp_sendable(const struct send_smtp_conn *c)
+{
+	if (c->state != SEND_SMTP_IN_ENVELOPE && c->state != SEND_SMTP_IN_BODY)
+		return c->outoff;
+	/* Without PIPELINING, a command waits for the reply before it. */
+	if (c->state == SEND_SMTP_IN_ENVELOPE && !c->ehlo.pipelining &&
+	    c->nreplied < c->ncmd)
+		return c->cmdend[c->nreplied];
+	return c->out.len;
+}
+
 /* Send what may be sent now: 0, or -1 when the connection broke. */
 static int
 send_smtp_flush(struct send_smtp_conn *c)
@@ -603,11 +616,7 @@ send_smtp_flush(struct send_smtp_conn *c)
 	size_t		limit, n;
 	char		why[CURL_ERROR_SIZE + 64];
 
-	limit = c->out.len;
-	/* Without PIPELINING, a command waits for the reply before it. */
-	if (c->state == SEND_SMTP_IN_ENVELOPE && !c->ehlo.pipelining &&
-	    c->nreplied < c->ncmd)
-		limit = c->cmdend[c->nreplied];
+	limit = send_smtp_sendable(c);
 	while (c->outoff < limit) {
 		rc = curl_easy_send(c->easy, c->out.data + c->outoff,
 		    limit - c->outoff, &n);
@@ -1035,7 +1044,7 @@ send_smtp_run(struct transport *t, int timeout_ms,
 		w = &t->wait[n];
 		w->fd = c->sock;
 		w->events = CURL_WAIT_POLLIN;
-		if (c->outoff < c->out.len && c->state != SEND_SMTP_READY)
+		if (c->outoff < send_smtp_sendable(c))
 			w->events |= CURL_WAIT_POLLOUT;
 		w->revents = 0;
 		t->waiting[n++] = c;
