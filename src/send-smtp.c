@@ -527,6 +527,15 @@ send_smtp_finish(struct transport *t, struct send_smtp_conn *c,
 		send_smtp_disconnect(t, c, 0);
 }
 
+/* The message ends with the first refusal the server gave it. */
+static void
+send_smtp_finish_refused(struct transport *t, struct send_smtp_conn *c)
+{
+	/* finish() copies the text before it frees failtext. */
+	send_smtp_finish(t, c, send_smtp_status(0, c->failcode,
+	    c->failstage), c->failcode, c->failtext);
+}
+
 /* Start making the connection; the message waits for it. */
 static void
 send_smtp_connect(struct transport *t, struct send_smtp_conn *c)
@@ -570,7 +579,6 @@ send_smtp_broken(struct transport *t, struct send_smtp_conn *c,
     const char *why)
 {
 	int	again;
-	char	*text;
 
 	again = c->busy && !c->finished && c->reused && !c->retried &&
 	    c->state == SEND_SMTP_IN_ENVELOPE && c->nreplied == 0;
@@ -585,11 +593,7 @@ send_smtp_broken(struct transport *t, struct send_smtp_conn *c,
 		return;
 	}
 	if (c->failcode != 0) {
-		text = c->failtext;
-		c->failtext = NULL;
-		send_smtp_finish(t, c, send_smtp_status(0, c->failcode,
-		    c->failstage), c->failcode, text);
-		free(text);
+		send_smtp_finish_refused(t, c);
 		return;
 	}
 	send_smtp_finish(t, c, TRANSPORT_TEMPFAIL, 0, why);
@@ -702,7 +706,6 @@ static void
 send_smtp_replied(struct transport *t, struct send_smtp_conn *c)
 {
 	int	code = c->reply.code, last;
-	char	*text;
 
 	if (code == 421)
 		c->closing = 1;		/* the server is going away */
@@ -712,11 +715,7 @@ send_smtp_replied(struct transport *t, struct send_smtp_conn *c)
 		if (c->outoff < c->out.len)
 			c->closing = 1;
 		if (c->discard) {
-			text = c->failtext;
-			c->failtext = NULL;
-			send_smtp_finish(t, c, send_smtp_status(0,
-			    c->failcode, c->failstage), c->failcode, text);
-			free(text);
+			send_smtp_finish_refused(t, c);
 		} else if (code >= 200 && code < 300)
 			send_smtp_finish(t, c, TRANSPORT_OK, code,
 			    c->reply.last.data);
@@ -770,11 +769,7 @@ send_smtp_replied(struct transport *t, struct send_smtp_conn *c)
 	}
 	if (c->failcode != 0 && (last || !c->ehlo.pipelining)) {
 		/* Without PIPELINING nothing after a refusal was sent. */
-		text = c->failtext;
-		c->failtext = NULL;
-		send_smtp_finish(t, c, send_smtp_status(0, c->failcode,
-		    c->failstage), c->failcode, text);
-		free(text);
+		send_smtp_finish_refused(t, c);
 		return;
 	}
 	(void)send_smtp_flush(c);
