@@ -322,6 +322,35 @@ check "PIPELINING: byte for byte (CRLF, the dot line)" cmp -s "$T/want7" "$T/pip
 n=$(cat "$T/pipe/pipelined" 2>/dev/null || echo 0)
 check "PIPELINING: RCPT and DATA were there before MAIL's reply ($n of 40)" [ "$n" -eq 40 ]
 replies p
+# The server says 421 and goes: that message waits, the others go on.
+inject closing 1; inject afterclose 6
+run_once -o smtp.concurrency=2 -o smtp.rate_per_second=0
+row=$(q "SELECT state || '|' || last_code || '|' || last_reply FROM outbox WHERE dedup_key = 'closing1'")
+case $row in "deferred|421|421 4.3.2 <closing1@example.net>: shutting down, try later") ok "421 and a closed connection: deferred, reply kept" ;;
+	*) not_ok "421 and a closed connection: deferred, reply kept"; diag "got $row" ;; esac
+check "... the others were sent on new connections" [ "$(delivered afterclose)" -eq 6 ]
+q "UPDATE outbox SET next_attempt_at = 0 WHERE dedup_key = 'closing1'"
+run_once -o smtp.concurrency=2 -o smtp.rate_per_second=0
+check "... and it went on the later run" [ "$(state_of closing1@example.net)" = sent ]
+
+# wait_sent PREFIX N: until N rows PREFIX* are sent (10 s at most).
+wait_sent() {
+	wait_for 10 sh -c "[ \"\$(sqlite3 '$DB' \"SELECT count(*) FROM outbox WHERE dedup_key LIKE '$1%' AND state = 'sent'\")\" -eq $2 ]"
+}
+# A server that closes connections left idle: postroomd notices, and the
+# next messages go on new connections, not deferred.
+start_sink "$T/idle" --pipelining --idle-timeout 1
+start_daemon -o smtp.concurrency=2 -o smtp.rate_per_second=0
+inject idlea 2; wait_sent idlea 2
+c1=$(cat "$T/idle/connections")
+sleep 2
+inject idleb 2; wait_sent idleb 2
+c2=$(cat "$T/idle/connections")
+row=$(q "SELECT count(*) || '|' || max(attempts) FROM outbox WHERE dedup_key LIKE 'idle%' AND state = 'sent'")
+check "connections closed while idle: the next messages sent at the first try (got $row)" [ "$row" = "4|1" ]
+check "... on new connections ($c1, then $c2)" [ "$c2" -gt "$c1" ]
+term_daemon "after the idle connections"
+
 # An envelope address that would smuggle a command: refused, not sent.
 inject smuggle 1
 q "UPDATE outbox SET rcpt_to = 'smuggle1@example.net>' || char(13, 10) || 'RCPT TO:<victim@example.net' WHERE dedup_key = 'smuggle1'"

@@ -4,6 +4,7 @@
     smtp-sink.py --port PORT --dir DIR [--stall SECONDS]
                  [--starttls | --smtps] [--cert PEM --key PEM]
                  [--auth USER:PASSWORD] [--pipelining]
+                 [--idle-timeout SECONDS]
 
 Listens on 127.0.0.1:PORT (aiosmtpd, Debian's python3-aiosmtpd) and keeps
 what it is sent:
@@ -28,6 +29,9 @@ What it answers depends on the recipient's local part:
     rejectdata*  554 to the final dot (the message itself refused)
     drop*        the first time: the connection is closed after the data,
                  before any reply; then accepted
+    closing*     the first time: RCPT gets 421 (the server is going
+                 away) and the connection is closed after it; then
+                 accepted
     stall*       the first time: RCPT gets no reply for --stall seconds
                  (past the client's timeout); then accepted
     slowdot*     accepted, but the reply to the final dot comes after half
@@ -42,6 +46,8 @@ speaks TLS from the first byte (smtps://).  Both need --cert and --key.
 number of successful logins is in DIR/auths.
 
 --pipelining offers PIPELINING (RFC 2920) in the EHLO reply.
+--idle-timeout closes a connection idle that long, without a word
+(aiosmtpd's own timeout; the default is 300 seconds).
 
 Stops on SIGTERM or SIGINT.
 """
@@ -138,6 +144,10 @@ class Sink:
             return "550 5.1.1 <%s>: no such user here" % address
         if local.startswith("flaky") and self.first("flaky", address):
             return "451 4.7.1 <%s>: greylisted, come back later" % address
+        if local.startswith("closing") and self.first("closing", address):
+            asyncio.get_running_loop().call_later(
+                0.05, server.transport.close)
+            return "421 4.3.2 <%s>: shutting down, try later" % address
         if local.startswith("stall") and self.first("stall", address):
             await asyncio.sleep(self.stall)
             return "451 4.4.2 too slow"
@@ -196,11 +206,14 @@ def main():
     ap.add_argument("--key")
     ap.add_argument("--auth")
     ap.add_argument("--pipelining", action="store_true")
+    ap.add_argument("--idle-timeout", type=float)
     args = ap.parse_args()
 
     sink = Sink(args.dir, args.stall)
     sink.pipelining = args.pipelining
     kw = {"data_size_limit": 64 << 20}
+    if args.idle_timeout:
+        kw["timeout"] = args.idle_timeout
     ctx = None
     if args.starttls or args.smtps:
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
