@@ -67,8 +67,8 @@
 #define SEND_SMTP_PATH_MAX	256
 /* What a connection reads at a time. */
 #define SEND_SMTP_READ		4096
-/* How long closing waits, at most, for anything (QUIT is not waited for). */
-#define SEND_SMTP_QUIT_TIMEOUT	5L
+/* A connection's send buffer kept between messages, at most. */
+#define SEND_SMTP_KEEP		(256 * 1024)
 
 enum send_smtp_state {
 	SEND_SMTP_CLOSED,	/* no connection */
@@ -519,6 +519,11 @@ send_smtp_finish(struct transport *t, struct send_smtp_conn *c,
 	free(c->failtext);
 	c->failtext = NULL;
 	t->nfinished++;
+	/* One large message does not keep its size for the connection's life. */
+	if (c->out.cap > SEND_SMTP_KEEP) {
+		buf_free(&c->out);
+		c->outoff = 0;
+	}
 	if (c->state == SEND_SMTP_IN_ENVELOPE || c->state == SEND_SMTP_IN_BODY) {
 		c->state = SEND_SMTP_READY;
 		c->reused = 1;
