@@ -34,12 +34,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "conf.h"
 #include "log.h"
+#include "monotime.h"
 #include "message.h"
 #include "mime-parse.h"
 #include "parser.h"
@@ -147,15 +147,6 @@ parser_unhead(const unsigned char *h, enum parser_frame *type, uint64_t *len)
 	return 0;
 }
 
-static long long
-parser_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Move len bytes over fd (non-blocking in the daemon, blocking in the
  * child) before deadline (ms, CLOCK_MONOTONIC; 0: none).  Returns 0, or
@@ -193,7 +184,7 @@ parser_io(int fd, int out, void *p, size_t len, long long deadline,
 			return -1;
 		}
 		for (;;) {
-			left = deadline == 0 ? -1 : deadline - parser_now_ms();
+			left = deadline == 0 ? -1 : deadline - monotime_ms();
 			if (deadline != 0 && left <= 0) {
 				*why = "timed out";
 				return -1;
@@ -467,7 +458,7 @@ parser_spawn(struct parser *p, char **cause)
 		parser_put64(cfg + 8 * i, v[i]);
 	ulen = strlen(p->user);
 	memcpy(cfg + PARSER_CONFIG_N * 8, p->user, ulen);
-	deadline = parser_now_ms() + PARSER_START_TIMEOUT * 1000LL;
+	deadline = monotime_ms() + PARSER_START_TIMEOUT * 1000LL;
 	if (parser_send(p->fd, PARSER_CONFIG, cfg, PARSER_CONFIG_N * 8 + ulen,
 	    deadline, &why) == -1 ||
 	    parser_recv(p->fd, &type, &data, &len, 4096, deadline,
@@ -624,7 +615,7 @@ parser_parse(struct parser *p, const char *raw, size_t len,
 			free(detail);
 			return -1;
 		}
-		deadline = parser_now_ms() + p->opt.timeout * 1000LL;
+		deadline = monotime_ms() + p->opt.timeout * 1000LL;
 		if (parser_send(p->fd, PARSER_PARSE, raw, sendlen, deadline,
 		    &why) == 0)
 			break;
@@ -690,9 +681,9 @@ parser_stop(struct parser *p)
 		p->fd = -1;
 	}
 	if (p->pid != -1) {
-		deadline = parser_now_ms() + PARSER_STOP_WAIT;
+		deadline = monotime_ms() + PARSER_STOP_WAIT;
 		while (waitpid(p->pid, &status, WNOHANG) == 0) {
-			if (parser_now_ms() >= deadline) {
+			if (monotime_ms() >= deadline) {
 				kill(p->pid, SIGKILL);
 				while (waitpid(p->pid, &status, 0) == -1 &&
 				    errno == EINTR)

@@ -51,7 +51,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -59,6 +58,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "log.h"
+#include "monotime.h"
 #include "send-smtp.h"
 #include "transport.h"
 #include "xmalloc.h"
@@ -353,15 +353,6 @@ static void
 send_smtp_global_init(void)
 {
 	send_smtp_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-static int64_t
-send_smtp_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
@@ -691,7 +682,7 @@ send_smtp_begin(struct transport *t, struct send_smtp_conn *c)
 	buf_addstr(&c->out, "DATA\r\n");
 	send_smtp_add_cmd(c, SEND_SMTP_DATA);
 	c->state = SEND_SMTP_IN_ENVELOPE;
-	c->deadline = send_smtp_now_ms() + t->timeout_ms;
+	c->deadline = monotime_ms() + t->timeout_ms;
 	(void)send_smtp_flush(c);
 }
 
@@ -1032,7 +1023,7 @@ send_smtp_run(struct transport *t, int timeout_ms,
 
 	if (t->nfinished > 0)
 		timeout_ms = 0;
-	now = send_smtp_now_ms();
+	now = monotime_ms();
 	for (i = 0; i < t->nconns; i++) {
 		c = &t->conns[i];
 		if (c->state < SEND_SMTP_READY || c->sock == CURL_SOCKET_BAD)
@@ -1078,7 +1069,7 @@ send_smtp_run(struct transport *t, int timeout_ms,
 	}
 
 	/* smtp.timeout: the whole transaction, as libcurl would count it. */
-	now = send_smtp_now_ms();
+	now = monotime_ms();
 	for (i = 0; i < t->nconns; i++) {
 		c = &t->conns[i];
 		if ((c->state == SEND_SMTP_IN_ENVELOPE ||

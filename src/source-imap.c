@@ -52,6 +52,7 @@
 #include "conf.h"
 #include "crypto.h"
 #include "log.h"
+#include "monotime.h"
 #include "source.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -127,15 +128,6 @@ struct source {
 };
 
 /* --- small helpers ------------------------------------------------------ */
-
-static int64_t
-source_imap_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 source_imap_set_find(const struct source_imap_set *set, uint32_t uid,
@@ -393,7 +385,7 @@ source_imap_drop(struct source *s)
 		s->backoff = SOURCE_IMAP_BACKOFF_MIN;
 	else if ((s->backoff *= 2) > SOURCE_IMAP_BACKOFF_MAX)
 		s->backoff = SOURCE_IMAP_BACKOFF_MAX;
-	s->retry_at = source_imap_now() + s->backoff;
+	s->retry_at = monotime_ms() + s->backoff;
 }
 
 /* A failure on the connection: drop it and say when we try again. */
@@ -1061,7 +1053,7 @@ source_imap_fd(struct source *s)
 static int
 source_imap_timeout(struct source *s)
 {
-	int64_t	now = source_imap_now(), at, t;
+	int64_t	now = monotime_ms(), at, t;
 
 	switch (s->state) {
 	case SOURCE_IMAP_DOWN:
@@ -1091,7 +1083,7 @@ source_imap_timeout(struct source *s)
 static int
 source_imap_next(struct source *s, struct source_msg *msg, char **cause)
 {
-	int64_t		now = source_imap_now(), t;
+	int64_t		now = monotime_ms(), t;
 	uint32_t	uid;
 	char		*c;
 	int		r, permanent, searches;
@@ -1167,7 +1159,7 @@ source_imap_next(struct source *s, struct source_msg *msg, char **cause)
 			return source_imap_fail(s, cause, r, "IDLE");
 		}
 		source_imap_enter(s, SOURCE_IMAP_IDLING);
-		s->idle_since = source_imap_now();
+		s->idle_since = monotime_ms();
 	}
 	return 0;
 }
@@ -1210,7 +1202,7 @@ source_imap_done(struct source *s, const struct source_msg *msg,
 
 	/* Step 1: a connection (the caller may have been slow). */
 	if (s->state == SOURCE_IMAP_DOWN) {
-		if (source_imap_now() < s->retry_at) {
+		if (monotime_ms() < s->retry_at) {
 			xasprintf(cause, "%s: not connected; UID %" PRIu32
 			    " is filed when it comes round again", s->url,
 			    uid);

@@ -17,12 +17,12 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <stdint.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "conf.h"
 #include "maildir.h"
+#include "monotime.h"
 #include "source.h"
 #include "xmalloc.h"
 
@@ -44,15 +44,6 @@ struct source {
 	size_t	  npending;
 	size_t	  cpending;
 };
-
-static int64_t
-source_maildir_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void
 source_msg_free(struct source_msg *msg)
@@ -102,7 +93,7 @@ source_maildir_fd(struct source *s)
 static int
 source_maildir_timeout(struct source *s)
 {
-	int64_t	now = source_maildir_now_ms();
+	int64_t	now = monotime_ms();
 
 	if (!s->scanned || now >= s->next_scan)
 		return 0;
@@ -172,11 +163,11 @@ source_maildir_next(struct source *s, struct source_msg *msg, char **cause)
 	struct buf	 b;
 	char		*name, *file;
 
-	if (!s->scanned || source_maildir_now_ms() >= s->next_scan) {
+	if (!s->scanned || monotime_ms() >= s->next_scan) {
 		if (source_maildir_scan(s, cause) == -1)
 			return -1;
 		s->scanned = 1;
-		s->next_scan = source_maildir_now_ms() +
+		s->next_scan = monotime_ms() +
 		    SOURCE_MAILDIR_RESCAN * 1000;
 	}
 	source_maildir_drain(s);
