@@ -839,6 +839,9 @@ send_smtp_connected(struct transport *t, struct send_smtp_conn *c,
 	    CURLE_OK && sock != CURL_SOCKET_BAD) {
 		c->sock = sock;
 		c->state = SEND_SMTP_READY;
+		log_debug("smtp: connected to %s%s%s", t->url,
+		    c->ehlo.pipelining ? ", PIPELINING" : "",
+		    c->ehlo.size ? ", SIZE" : "");
 		if (c->busy && !c->finished)
 			send_smtp_begin(t, c);
 		return;
