@@ -3,10 +3,10 @@
  *
  * The transport itself is send_smtp_ops (transport.h), in send-smtp.c, the
  * only file that includes <curl/curl.h>.  What is here is the plain logic
- * beside it, kept apart so that unit tests can reach it: gathering the
- * server's reply lines into whole replies, reading the EHLO reply's
- * extensions, dot-stuffing a message, and deciding what a transaction's
- * outcome means for the message.
+ * beside it, in send-smtp-text.c, kept apart so that unit tests and the
+ * fuzzer can reach it: gathering the server's reply lines into whole
+ * replies, reading the EHLO reply's extensions, dot-stuffing a message,
+ * and deciding what a transaction's outcome means for the message.
  */
 #ifndef POSTROOM_SEND_SMTP_H
 #define POSTROOM_SEND_SMTP_H
@@ -63,7 +63,9 @@ void	send_smtp_ehlo_line(struct send_smtp_ehlo *, const char *, size_t);
  * Append a message to out as the DATA phase carries it (RFC 5321 4.5.2):
  * a "." added before every line that starts with one, then CRLF "." CRLF
  * (the message's own CRLF ends its last line; one is added if it has
- * none).  The message has CRLF line ends.  0, or -1 past out's cap.
+ * none).  The message has CRLF line ends; a line after a bare LF is
+ * stuffed too, for servers that end lines there.  0, or -1 past out's
+ * cap.
  */
 int	send_smtp_dot_stuff(struct buf *out, const char *data, size_t len);
 

@@ -232,6 +232,9 @@ test_smtp_reply(void **state)
 		{ "bare LF", "354 go ahead\n", 354, "354 go ahead" },
 		{ "code alone", "250\r\n", 250, "250" },
 		{ "not a reply", "hello\r\n", 0, "" },
+		/* Shown on terminals: no escapes, no NUL, no bytes not text. */
+		{ "control bytes", "550 \033[31mred\001 \xc3\xa9\r\n", 550,
+		  "550 ?[31mred? ??" },
 		{ "unfinished", "250 2.0.0 Ok", 0, "" },
 	};
 	struct send_smtp_reply	 r;
@@ -343,6 +346,12 @@ test_smtp_ehlo(void **state)
 	send_smtp_ehlo_line(&e, "250-mx\r\n", 8);
 	send_smtp_ehlo_line(&e, "250 PIPELININGX\r\n", 17);
 	assert_false(e.pipelining);
+	/* A bare "250" ends the reply; a SIZE past 2^63 is no limit. */
+	send_smtp_ehlo_line(&e, "250-mx\r\n", 8);
+	send_smtp_ehlo_line(&e, "250-size 99999999999999999999999\r\n", 35);
+	assert_true(e.size && e.size_max == 0);
+	send_smtp_ehlo_line(&e, "250", 3);
+	assert_false(e.in250);
 }
 
 static void
@@ -358,8 +367,12 @@ test_smtp_dot_stuff(void **state)
 		/* No CRLF at the end: one is added before the dot. */
 		{ "a. b.", "a. b.\r\n.\r\n" },
 		{ "", "\r\n.\r\n" },
-		/* A dot after a bare LF does not start an SMTP line. */
-		{ "a\n.b\r\n", "a\n.b\r\n.\r\n" },
+		/*
+		 * A dot after a bare LF is stuffed too: a server that ends
+		 * lines at LF must not see "\n.\r\n" end the message.
+		 */
+		{ "a\n.b\r\n", "a\n..b\r\n.\r\n" },
+		{ "a\n.\r\nRCPT", "a\n..\r\nRCPT\r\n.\r\n" },
 	};
 	struct buf	out;
 	size_t		i;
