@@ -351,6 +351,29 @@ check "connections closed while idle: the next messages sent at the first try (g
 check "... on new connections ($c1, then $c2)" [ "$c2" -gt "$c1" ]
 term_daemon "after the idle connections"
 
+# Postfix's own smtp-sink, which reads pipelined commands as Postfix does
+# and dumps each transaction (envelope, then the message as it took it).
+if PF=$(command -v smtp-sink || ls /usr/sbin/smtp-sink 2>/dev/null); then
+	# Run as nobody when we are root: it must reach and write $T/pf.
+	mkdir -p "$T/pf"; chmod 711 "$T"; chmod 777 "$T/pf"
+	pf_port=$(free_port)
+	if [ "$(id -u)" -eq 0 ]; then pfu="-u nobody"; else pfu=""; fi
+	# shellcheck disable=SC2086
+	"$PF" $pfu -d "$T/pf/%M." "127.0.0.1:$pf_port" 16 2>"$T/pf.err" &
+	started $!
+	wait_for 10 $PYTHON -c "import socket; socket.create_connection(('127.0.0.1', $pf_port), 1)"
+	inject pfsink 30
+	run_once -o smtp.concurrency=4 -o smtp.rate_per_second=0 \
+	    -o smtp.url="smtp://127.0.0.1:$pf_port"
+	n=$(grep -l '^X-Rcpt-Args: <pfsink[0-9]*@example.net>' "$T"/pf/* 2>/dev/null | wc -l)
+	u=$(grep -h '^X-Rcpt-Args:' "$T"/pf/* 2>/dev/null | sort -u | wc -l)
+	check "Postfix smtp-sink, pipelined: 30 transactions, 30 recipients (got $n, $u)" [ "$n" -eq 30 -a "$u" -eq 30 ]
+	check "... the dot line as it was written" grep -q '^\.a line with a dot$' "$(grep -l 'pfsink7@' "$T"/pf/* | head -1)"
+	check "... the rows are sent" [ "$(q "SELECT count(*) FROM outbox WHERE dedup_key LIKE 'pfsink%' AND state = 'sent'")" -eq 30 ]
+else
+	skip "Postfix's smtp-sink is not installed (apt-get install postfix)"
+fi
+
 # An envelope address that would smuggle a command: refused, not sent.
 inject smuggle 1
 q "UPDATE outbox SET rcpt_to = 'smuggle1@example.net>' || char(13, 10) || 'RCPT TO:<victim@example.net' WHERE dedup_key = 'smuggle1'"
