@@ -70,7 +70,6 @@ store_outbox_due(struct store *s, int64_t now, int campaigns, int64_t *ids,
     size_t max, size_t *n, char **cause)
 {
 	struct store_stmt	*st;
-	int			 rc;
 
 	*n = 0;
 	/*
@@ -92,12 +91,7 @@ store_outbox_due(struct store *s, int64_t now, int campaigns, int64_t *ids,
 	    " AND c.status IN ('sending', 'cancelled'))))"
 	    " ORDER BY o.priority DESC, o.next_attempt_at, o.id LIMIT ?3",
 	    "IiI", now, campaigns != 0, (int64_t)max);
-	if (st == NULL)
-		return -1;
-	while ((rc = store_step(s, st, cause)) == 1 && *n < max)
-		ids[(*n)++] = store_column_int(st, 0);
-	store_done(st);
-	return rc == -1 ? -1 : 0;
+	return store_step_ids(s, st, ids, max, n, cause);
 }
 
 /*
