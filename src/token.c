@@ -3,8 +3,9 @@
  *
  * Owns: the token wire format (see token.h), base64url, the key file
  * (reading, permission check, atomic creation), signers (a key made
- * ready once for many tokens) and the forgotten-address hash.  The hashing itself is crypto.c's.  Does not own: what a token
- * grants, or where keys live (the configuration says).
+ * ready once for many tokens) and the forgotten-address hash.  The
+ * hashing itself is crypto.c's.  Does not own: what a token grants, or
+ * where keys live (the configuration says).
  */
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "crypto.h"
+#include "hex.h"
 #include "log.h"
 #include "token.h"
 #include "xmalloc.h"
@@ -300,18 +302,6 @@ token_check(const unsigned char key[TOKEN_KEY_LEN], const char *s,
 /* --- the key file ------------------------------------------------------- */
 
 static int
-token_hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
 token_key_read(int fd, const char *path, unsigned char key[TOKEN_KEY_LEN],
     char **cause)
 {
@@ -354,8 +344,8 @@ token_key_read(int fd, const char *path, unsigned char key[TOKEN_KEY_LEN],
 	if (len != 2 * TOKEN_KEY_LEN)
 		goto bad;
 	for (i = 0; i < TOKEN_KEY_LEN; i++) {
-		hi = token_hex_value((unsigned char)text[2 * i]);
-		lo = token_hex_value((unsigned char)text[2 * i + 1]);
+		hi = hex_digit((unsigned char)text[2 * i]);
+		lo = hex_digit((unsigned char)text[2 * i + 1]);
 		if (hi == -1 || lo == -1)
 			goto bad;
 		key[i] = (unsigned char)(hi << 4 | lo);
