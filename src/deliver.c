@@ -605,8 +605,8 @@ deliver_check_ahead(struct deliver *d, int64_t now, char **cause)
 
 	for (i = 0; i < d->njobs; i++) {
 		job = d->jobs[i];
-		if (job->state != DELIVER_CLAIMED || job->row.campaign_id == 0 ||
-		    job->row.campaign_id == last)
+		if (job->state != DELIVER_CLAIMED ||
+		    job->row.campaign_id == 0 || job->row.campaign_id == last)
 			continue;
 		last = job->row.campaign_id;
 		rc = store_outbox_campaign_sending(d->store, last, cause);
@@ -1300,7 +1300,7 @@ deliver_new(const struct conf *conf, const struct deliver_opts *opts,
 	 * roll back), so for a moment there can be twice maxjobs.
 	 */
 	d->jobs = xcalloc(2 * d->maxjobs, sizeof *d->jobs);
-	/* Each job may hold two buffers for a moment (deliver_send). */
+	/* Each job may hold two buffers for a moment (deliver_prepare). */
 	d->maxspare = 2 * d->maxjobs + 1;
 	d->spare = xcalloc(d->maxspare, sizeof *d->spare);
 	return d;

@@ -1135,8 +1135,8 @@ digest_leads_run(struct digest_ctx *x)
 		    xstrdup("cannot work out the digest period"));
 		return 0;
 	}
-	if ((x->lead_t = template_load(conf->general.templates, "lead-digest.txt",
-	    &cause)) == NULL) {
+	if ((x->lead_t = template_load(conf->general.templates,
+	    "lead-digest.txt", &cause)) == NULL) {
 		digest_failed(x, DIGEST_FAIL_CONFIG, "leads", cause);
 		return 0;
 	}
@@ -1341,8 +1341,8 @@ digest_lead_preview(const struct conf *conf, struct store *s,
 	x.store = s;
 	x.opts = opts;
 	x.stats = &stats;
-	if ((x.lead_t = template_load(conf->general.templates, "lead-digest.txt",
-	    cause)) == NULL)
+	if ((x.lead_t = template_load(conf->general.templates,
+	    "lead-digest.txt", cause)) == NULL)
 		return -1;
 	sum = xcalloc(1, sizeof *sum);
 	if (digest_lead_collect(&x, lead, &p, sum, cause) == -1)

@@ -71,8 +71,8 @@ enquiry_open(const struct conf *conf, char **cause)
 	env = xcalloc(1, sizeof *env);
 	env->conf = conf;
 	if ((env->router = router_new(conf, cause)) == NULL ||
-	    (env->forward = template_load(conf->general.templates, "forward.txt",
-	    cause)) == NULL ||
+	    (env->forward = template_load(conf->general.templates,
+	    "forward.txt", cause)) == NULL ||
 	    (env->ack = template_load(conf->general.templates, "ack.txt",
 	    cause)) == NULL ||
 	    token_key_load(conf->general.secret_file, 1, env->key,

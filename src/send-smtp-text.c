@@ -190,7 +190,8 @@ send_smtp_ehlo_line(struct send_smtp_ehlo *e, const char *s, size_t len)
 		e->size_max = 0;
 		for (i = 5; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
 			if (e->size_max > (LLONG_MAX - 9) / 10) {
-				e->size_max = 0;	/* no limit to speak of */
+				/* No limit to speak of. */
+				e->size_max = 0;
 				break;
 			}
 			e->size_max = e->size_max * 10 + (s[i] - '0');

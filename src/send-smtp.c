@@ -310,12 +310,13 @@ send_smtp_finish(struct transport *t, struct send_smtp_conn *c,
 	free(c->failtext);
 	c->failtext = NULL;
 	t->nfinished++;
-	/* One large message does not keep its size for the connection's life. */
+	/* A large message does not keep its size for the connection's life. */
 	if (c->out.cap > SEND_SMTP_KEEP) {
 		buf_free(&c->out);
 		c->outoff = 0;
 	}
-	if (c->state == SEND_SMTP_IN_ENVELOPE || c->state == SEND_SMTP_IN_BODY) {
+	if (c->state == SEND_SMTP_IN_ENVELOPE ||
+	    c->state == SEND_SMTP_IN_BODY) {
 		c->state = SEND_SMTP_READY;
 		c->reused = 1;
 	}
@@ -877,7 +878,8 @@ send_smtp_run(struct transport *t, int timeout_ms,
 		c = &t->conns[i];
 		if ((c->state == SEND_SMTP_IN_ENVELOPE ||
 		    c->state == SEND_SMTP_IN_BODY) && now >= c->deadline) {
-			c->reused = 0;	/* a slow server, not a stale one */
+			/* A slow server, not a stale connection. */
+			c->reused = 0;
 			send_smtp_broken(t, c, "Timeout was reached: no reply "
 			    "within smtp.timeout");
 		}

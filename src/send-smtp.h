@@ -40,8 +40,8 @@ void	send_smtp_reply_add(struct send_smtp_reply *, const char *, size_t);
  * used, and *whole is 1 when a reply ended there (it is in last and code).
  * Pipelined replies come several to a read; each is looked at in turn.
  */
-size_t	send_smtp_reply_feed(struct send_smtp_reply *, const char *, size_t,
-	    int *whole);
+size_t	send_smtp_reply_feed(struct send_smtp_reply *, const char *,
+	    size_t, int *whole);
 
 /*
  * The service extensions the server named in its EHLO reply that postroom
