@@ -23,6 +23,7 @@
 #include "markdown.h"
 #include "mime-build.h"
 #include "newsletter.h"
+#include "period.h"
 #include "store.h"
 #include "template.h"
 #include "token.h"
@@ -821,34 +822,16 @@ newsletter_links_make(struct token_signer *signer, const char *base_url,
 	return 0;
 }
 
-/* "22 November 2026", in the process's local time. */
-static void
-newsletter_date_format(time_t t, char *out, size_t len)
-{
-	static const char *const months[] = {
-		"January", "February", "March", "April", "May", "June",
-		"July", "August", "September", "October", "November",
-		"December"
-	};
-	struct tm	tm;
-
-	if (localtime_r(&t, &tm) == NULL && gmtime_r(&t, &tm) == NULL) {
-		snprintf(out, len, "%s", "");
-		return;
-	}
-	snprintf(out, len, "%d %s %d", tm.tm_mday, months[tm.tm_mon % 12],
-	    tm.tm_year + 1900);
-}
-
 /*
- * The same, remembered: a campaign that has started shows the same date
- * in every message, so it is worked out once, not per recipient.
+ * campaign.date ("22 November 2026", local time), remembered: a campaign
+ * that has started shows the same date in every message, so it is worked
+ * out once, not per recipient.
  */
 static const char *
 newsletter_date(struct newsletter *nl, time_t t)
 {
 	if (!nl->date_ok || nl->date_t != t) {
-		newsletter_date_format(t, nl->date, sizeof nl->date);
+		period_date(t, nl->date, sizeof nl->date);
 		nl->date_t = t;
 		nl->date_ok = 1;
 	}
