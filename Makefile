@@ -84,8 +84,7 @@ deps:
 
 run: deps all
 	@mkdir -p var/inbox/new var/inbox/cur var/inbox/tmp
-	./bin/postroomd -f -c config/postroom.conf \
-	    -o general.templates=$(CURDIR)/templates
+	./bin/postroomd -f -c config/postroom.conf
 
 check: deps
 	$(MAKE) $(SAN_BINS) $(SAN_TESTS) all

@@ -92,7 +92,7 @@ const struct conf_setting conf_settings[] = {
 	{ "general.reference_prefix", CONF_STRING, 0, CONF_SHAPE_TOKEN,
 	  "ENQ", 0, 0, NULL, S(general.reference_prefix),
 	  "prefix of enquiry reference numbers (ENQ-2024-000123)" },
-	{ "general.timezone", CONF_STRING, 0, CONF_SHAPE_ANY,
+	{ "general.timezone", CONF_STRING, 0, CONF_SHAPE_ZONE,
 	  "Europe/London", 0, 0, NULL, S(general.timezone),
 	  "time zone for schedules and digest times" },
 

@@ -13,7 +13,10 @@
  * overrides and touches no global state, so SIGHUP can load a candidate
  * beside the running configuration and throw it away when it is bad.  It
  * opens no file but the configuration: password files are read by their
- * users, with conf_read_secret(), when they need them.
+ * users, with conf_read_secret(), when they need them.  It looks at a few
+ * (the modes of files holding passwords; whether the templates directory
+ * exists and, when it does not, whether the binary runs from a source
+ * tree whose templates/ can stand in for it).
  */
 #include <sys/stat.h>
 
@@ -32,6 +35,8 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "period.h"
+#include "suggest.h"
 #include "xmalloc.h"
 
 /* Enum fields are written through an int pointer. */
@@ -241,90 +246,10 @@ conf_choices_text(const struct conf_choice *ch)
 
 
 static int
-conf_tolower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
-}
-
-static int
 conf_isalnum(int c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	    (c >= '0' && c <= '9');
-}
-
-/*
- * Edit distance ignoring case, where swapping two neighbours counts as one
- * edit ("smpt", "laed"); SIZE_MAX for long words.
- */
-static size_t
-conf_distance(const char *a, const char *b)
-{
-	size_t	la = strlen(a), lb = strlen(b), i, j, best;
-	size_t	d[33][33];
-	int	ca, cb;
-
-	if (la > 32 || lb > 32)
-		return SIZE_MAX;
-	for (i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (i = 1; i <= la; i++) {
-		for (j = 1; j <= lb; j++) {
-			ca = conf_tolower((unsigned char)a[i - 1]);
-			cb = conf_tolower((unsigned char)b[j - 1]);
-			best = d[i - 1][j - 1] + (ca != cb);
-			if (d[i - 1][j] + 1 < best)
-				best = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < best)
-				best = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && ca ==
-			    conf_tolower((unsigned char)b[j - 2]) &&
-			    conf_tolower((unsigned char)a[i - 2]) == cb &&
-			    d[i - 2][j - 2] + 1 < best)
-				best = d[i - 2][j - 2] + 1;
-			d[i][j] = best;
-		}
-	}
-	return d[la][lb];
-}
-
-/* The closest candidate seen so far, for "did you mean". */
-struct conf_suggest {
-	const char	*word;
-	const char	*best;
-	size_t		 dist;
-};
-
-static void
-conf_suggest_init(struct conf_suggest *sg, const char *word)
-{
-	sg->word = word;
-	sg->best = NULL;
-	sg->dist = SIZE_MAX;
-}
-
-static void
-conf_suggest_try(struct conf_suggest *sg, const char *cand)
-{
-	size_t	d, limit;
-
-	limit = strlen(sg->word) <= 4 ? 1 : 2;
-	d = conf_distance(sg->word, cand);
-	if (d <= limit && d < sg->dist) {
-		sg->best = cand;
-		sg->dist = d;
-	}
-}
-
-/* " (did you mean X?)" or "", for appending to a message; caller frees. */
-static char *
-conf_suggest_text(const struct conf_suggest *sg)
-{
-	if (sg->best == NULL)
-		return xstrdup("");
-	return xprintf(" (did you mean %s?)", sg->best);
 }
 
 /* ---- What values must look like ---- */
@@ -508,6 +433,10 @@ conf_shape_cause(enum conf_shape shape, const char *s)
 		}
 		if (*p != '\0' || p == s)
 			cause = xprintf("%s may hold only a-z, 0-9 and -", q);
+		break;
+	case CONF_SHAPE_ZONE:
+		if (period_zone_check(s, &cause) == 0)
+			cause = NULL;
 		break;
 	case CONF_SHAPE_TOKEN:
 		if (*s == '\0' || strlen(s) > 16 ||
@@ -858,14 +787,14 @@ conf_is_section(const char *name)
 static char *
 conf_unknown_setting(const char *full, int with_name)
 {
-	struct conf_suggest	 sg;
+	struct suggest	 sg;
 	const struct conf_setting *s;
 	const char		*key, *dot;
 	char			*hint, *msg;
 
-	conf_suggest_init(&sg, full);
+	suggest_init(&sg, full);
 	for (s = conf_settings; s->name != NULL; s++)
-		conf_suggest_try(&sg, s->name);
+		suggest_try(&sg, s->name);
 	if (sg.best == NULL && (key = strchr(full, '.')) != NULL) {
 		/* The right key in the wrong section. */
 		for (s = conf_settings; s->name != NULL; s++) {
@@ -876,7 +805,7 @@ conf_unknown_setting(const char *full, int with_name)
 			}
 		}
 	}
-	hint = conf_suggest_text(&sg);
+	hint = suggest_text(&sg);
 	msg = xprintf("unknown setting%s%s%s", with_name ? " " : "",
 	    with_name ? full : "", hint);
 	free(hint);
@@ -981,7 +910,7 @@ conf_load_lead(struct conf_loader *ld, const config_setting_t *cs)
 	static const char *const keys[] = { "name", "addresses" };
 	struct conf			*conf = ld->conf;
 	struct conf_lead		*lead;
-	struct conf_suggest		 sg;
+	struct suggest		 sg;
 	const config_setting_t		*m, *a;
 	const char			*key = config_setting_name(cs);
 	const char			*file = config_setting_source_file(cs);
@@ -1034,10 +963,10 @@ conf_load_lead(struct conf_loader *ld, const config_setting_t *cs)
 			continue;
 		}
 		if (strcmp(config_setting_name(m), "addresses") != 0) {
-			conf_suggest_init(&sg, config_setting_name(m));
+			suggest_init(&sg, config_setting_name(m));
 			for (k = 0; k < sizeof keys / sizeof keys[0]; k++)
-				conf_suggest_try(&sg, keys[k]);
-			hint = sg.best != NULL ? conf_suggest_text(&sg) :
+				suggest_try(&sg, keys[k]);
+			hint = sg.best != NULL ? suggest_text(&sg) :
 			    xstrdup(" (expected name or addresses)");
 			conf_error(ld, config_setting_source_file(m),
 			    config_setting_source_line(m), "lead %s: unknown "
@@ -1127,7 +1056,7 @@ conf_load_list(struct conf_loader *ld, const config_setting_t *cs, int pos)
 {
 	struct conf			*conf = ld->conf;
 	struct conf_list		*list;
-	struct conf_suggest		 sg;
+	struct suggest		 sg;
 	const struct conf_setting	*s;
 	const config_setting_t		*m;
 	const char			*file = config_setting_source_file(cs);
@@ -1164,10 +1093,10 @@ conf_load_list(struct conf_loader *ld, const config_setting_t *cs, int pos)
 		m = config_setting_get_elem(cs, (unsigned int)i);
 		if ((s = conf_row(conf_list_settings, config_setting_name(m),
 		    &k)) == NULL) {
-			conf_suggest_init(&sg, config_setting_name(m));
+			suggest_init(&sg, config_setting_name(m));
 			for (s = conf_list_settings; s->name != NULL; s++)
-				conf_suggest_try(&sg, s->name);
-			hint = conf_suggest_text(&sg);
+				suggest_try(&sg, s->name);
+			hint = suggest_text(&sg);
 			conf_error(ld, config_setting_source_file(m),
 			    config_setting_source_line(m), "%s: unknown key "
 			    "%s%s", label, config_setting_name(m), hint);
@@ -1302,16 +1231,16 @@ conf_rule_type_want(enum conf_rule_type t)
 static const char *
 conf_lead_near(const struct conf *conf, const char *key, int *found)
 {
-	struct conf_suggest	sg;
+	struct suggest	sg;
 	size_t			i;
 
-	conf_suggest_init(&sg, key);
+	suggest_init(&sg, key);
 	for (i = 0; i < conf->nleads; i++) {
 		if (strcmp(conf->leads[i].key, key) == 0) {
 			*found = 1;
 			return NULL;
 		}
-		conf_suggest_try(&sg, conf->leads[i].key);
+		suggest_try(&sg, conf->leads[i].key);
 	}
 	*found = 0;
 	return sg.best;
@@ -1324,7 +1253,7 @@ conf_load_rule(struct conf_loader *ld, const config_setting_t *cs, int pos)
 	struct conf			*conf = ld->conf;
 	struct conf_rule		*rule;
 	struct conf_node		*v;
-	struct conf_suggest		 sg;
+	struct suggest		 sg;
 	const struct conf_rule_key	*rk;
 	const char			*file = config_setting_source_file(cs);
 	const char			*near;
@@ -1361,10 +1290,10 @@ conf_load_rule(struct conf_loader *ld, const config_setting_t *cs, int pos)
 				break;
 		}
 		if (rk->name == NULL) {
-			conf_suggest_init(&sg, v->name);
+			suggest_init(&sg, v->name);
 			for (rk = conf_rule_keys; rk->name != NULL; rk++)
-				conf_suggest_try(&sg, rk->name);
-			hint = conf_suggest_text(&sg);
+				suggest_try(&sg, rk->name);
+			hint = suggest_text(&sg);
 			conf_error(ld, file, v->line, "%s: unknown key %s%s",
 			    label, v->name, hint);
 			free(hint);
@@ -1432,7 +1361,7 @@ conf_load_root(struct conf_loader *ld, const config_setting_t *root)
 {
 	const config_setting_t	*sec, *cs;
 	const struct conf_setting *s;
-	struct conf_suggest	 sg;
+	struct suggest	 sg;
 	const char		*name;
 	char			*hint, *list;
 	size_t			 k;
@@ -1503,11 +1432,11 @@ conf_load_root(struct conf_loader *ld, const config_setting_t *root)
 			free(hint);
 			continue;
 		}
-		conf_suggest_init(&sg, name);
+		suggest_init(&sg, name);
 		for (k = 0; k < CONF_NSECTIONS; k++)
-			conf_suggest_try(&sg, conf_sections[k]);
+			suggest_try(&sg, conf_sections[k]);
 		if (sg.best != NULL) {
-			hint = conf_suggest_text(&sg);
+			hint = suggest_text(&sg);
 			conf_error(ld, config_setting_source_file(sec),
 			    config_setting_source_line(sec), "unknown section "
 			    "%s%s", name, hint);
@@ -1608,6 +1537,66 @@ conf_mode_cause(const char *path, const char *what, mode_t mode)
 	    path);
 }
 
+/* 1 when path is a directory. */
+static int
+conf_is_dir(const char *path)
+{
+	struct stat	sb;
+
+	return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/*
+ * The source tree the running binary was built in, or NULL: the nearest
+ * directory above it (bin/, build/san/bin/, build/san/tests/) that holds
+ * both src/postroomd.c and templates/newsletter.html.  The caller frees
+ * it.  An installed binary ($PREFIX/sbin) has no such directory above it.
+ */
+static char *
+conf_source_tree(void)
+{
+	char	 dir[PATH_MAX], *slash, *src, *tpl;
+	ssize_t	 n;
+	int	 up, found;
+
+	if ((n = readlink("/proc/self/exe", dir, sizeof dir - 1)) <= 0)
+		return NULL;
+	dir[n] = '\0';
+	for (up = 0; up < 4; up++) {
+		if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+			return NULL;
+		*slash = '\0';
+		src = xprintf("%s/src/postroomd.c", dir);
+		tpl = xprintf("%s/templates/newsletter.html", dir);
+		found = access(src, R_OK) == 0 && access(tpl, R_OK) == 0;
+		free(tpl);
+		free(src);
+		if (found)
+			return xstrdup(dir);
+	}
+	return NULL;
+}
+
+/*
+ * "make run", "bin/postroom ..." and the tests run from a checkout, where
+ * the templates are not installed: when the configured directory does not
+ * exist, the source tree's own are used, and "config dump" says so.
+ */
+static void
+conf_find_templates(struct conf *conf)
+{
+	char	*tree;
+
+	if (conf_is_dir(conf->general.templates) ||
+	    (tree = conf_source_tree()) == NULL)
+		return;
+	conf->templates_note = xprintf("%s does not exist: using the "
+	    "source tree's", conf->general.templates);
+	free(conf->general.templates);
+	conf->general.templates = xprintf("%s/templates", tree);
+	free(tree);
+}
+
 /* Checks across settings, once the file and the overrides are in. */
 static void
 conf_finish(struct conf_loader *ld)
@@ -1639,6 +1628,7 @@ conf_finish(struct conf_loader *ld)
 		if (conf->lists[i].digest_time == -1)
 			conf->lists[i].digest_time = conf->digest.time;
 	}
+	conf_find_templates(conf);
 
 	/* A password inline or in a file, not both. */
 	for (i = 0; i < 2; i++) {
@@ -1853,6 +1843,7 @@ conf_free(struct conf *conf)
 	if (conf == NULL)
 		return;
 	conf_free_strings(conf, conf_settings);
+	free(conf->templates_note);
 	for (i = 0; i < conf->nleads; i++) {
 		for (j = 0; j < conf->leads[i].naddresses; j++)
 			free(conf->leads[i].addresses[j]);
@@ -2001,6 +1992,9 @@ conf_dump(const struct conf *conf, FILE *f)
 	for (s = conf_settings; s->name != NULL; s++) {
 		fprintf(f, "%s = ", s->name);
 		conf_dump_value(f, conf, s);
+		if (conf->templates_note != NULL &&
+		    strcmp(s->name, "general.templates") == 0)
+			fprintf(f, "  # %s", conf->templates_note);
 		fputc('\n', f);
 	}
 	for (i = 0; i < conf->nleads; i++) {

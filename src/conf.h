@@ -110,6 +110,12 @@ struct conf_rule {
  */
 struct conf {
 	char		*path;		/* the file read; NULL for defaults */
+	/*
+	 * Why general.templates is not what was configured (the binary
+	 * runs from a source tree and the configured directory does not
+	 * exist), or NULL.
+	 */
+	char		*templates_note;
 
 	struct conf_general {
 		char	*database;
@@ -216,6 +222,7 @@ enum conf_shape {
 	CONF_SHAPE_SLUG,	/* [a-z0-9-]+ (list slugs) */
 	CONF_SHAPE_TOKEN,	/* [A-Za-z0-9]+ */
 	CONF_SHAPE_TEXT,	/* newlines and tabs allowed */
+	CONF_SHAPE_ZONE,	/* Europe/London: in the zoneinfo database */
 };
 
 #define CONF_F_SECRET	0x1	/* masked by conf_dump, refused by -o */

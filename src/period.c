@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "period.h"
+#include "suggest.h"
 #include "xmalloc.h"
 
 #define PERIOD_DAY	86400
@@ -50,12 +51,65 @@ period_every_name(enum period_every every)
 
 /* --- the zone ------------------------------------------------------------- */
 
-int
-period_zone(const char *zone, char **cause)
+/* The zoneinfo database's directory. */
+static const char *
+period_zone_dir(void)
 {
-	const char	*dir, *p;
+	const char	*dir;
+
+	if ((dir = getenv("TZDIR")) == NULL || *dir == '\0')
+		dir = "/usr/share/zoneinfo";
+	return dir;
+}
+
+/*
+ * The nearest known zone name to zone, from the database's tzdata.zi
+ * (its "Z NAME ..." zones and "L TARGET NAME" links): " (did you mean
+ * Europe/London?)" or "".  The caller frees it.
+ */
+static char *
+period_zone_near(const char *zone)
+{
+	struct suggest	 sg;
+	FILE		*f;
+	char		*path, *line = NULL, *name, *end, **names = NULL;
+	char		*text;
+	size_t		 size = 0, n = 0, i;
+
+	suggest_init(&sg, zone);
+	path = xprintf("%s/tzdata.zi", period_zone_dir());
+	f = fopen(path, "r");
+	free(path);
+	if (f == NULL)
+		return xstrdup("");
+	while (getline(&line, &size, f) != -1) {
+		if ((line[0] != 'Z' && line[0] != 'L') || line[1] != ' ')
+			continue;
+		name = line + 2;
+		if (line[0] == 'L' && (name = strchr(name, ' ')) != NULL)
+			name++;
+		if (name == NULL || (end = strpbrk(name, " \t\n")) == NULL)
+			continue;
+		names = xreallocarray(names, n + 1, sizeof *names);
+		names[n] = xstrndup(name, (size_t)(end - name));
+		suggest_try(&sg, names[n]);
+		n++;
+	}
+	free(line);
+	fclose(f);
+	text = suggest_text(&sg);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return text;
+}
+
+int
+period_zone_check(const char *zone, char **cause)
+{
+	const char	*p;
 	struct stat	 sb;
-	char		*path;
+	char		*path, *near;
 	int		 found = 0;
 
 	if (*zone == ':')
@@ -66,26 +120,31 @@ period_zone(const char *zone, char **cause)
 		return -1;
 	}
 	if (strcmp(zone, "UTC") == 0)
-		found = 1;
-	else {
-		if ((dir = getenv("TZDIR")) == NULL || *dir == '\0')
-			dir = "/usr/share/zoneinfo";
-		path = xprintf("%s/%s", dir, zone);
-		found = stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
-		free(path);
-		/* A POSIX TZ string ("GMT0BST,M3.5.0/1,M10.5.0") has digits. */
-		if (!found) {
-			for (p = zone; *p != '\0'; p++) {
-				if (*p >= '0' && *p <= '9')
-					found = 1;
-			}
-		}
+		return 0;
+	path = xprintf("%s/%s", period_zone_dir(), zone);
+	found = stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+	free(path);
+	/* A POSIX TZ string ("GMT0BST,M3.5.0/1,M10.5.0") has digits. */
+	for (p = zone; !found && *p != '\0'; p++) {
+		if (*p >= '0' && *p <= '9')
+			found = 1;
 	}
-	if (!found) {
-		*cause = xprintf("time zone \"%s\" is not known (no such file "
-		    "in the zoneinfo database)", zone);
+	if (found)
+		return 0;
+	near = period_zone_near(zone);
+	*cause = xprintf("time zone \"%s\" is not in the zoneinfo "
+	    "database%s", zone, near);
+	free(near);
+	return -1;
+}
+
+int
+period_zone(const char *zone, char **cause)
+{
+	if (period_zone_check(zone, cause) == -1)
 		return -1;
-	}
+	if (*zone == ':')
+		zone++;
 	if (setenv("TZ", zone, 1) != 0) {
 		*cause = xprintf("time zone \"%s\": cannot set TZ", zone);
 		return -1;

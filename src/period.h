@@ -74,6 +74,11 @@ const char	*period_every_name(enum period_every);
  * sets TZ.  -1 with *cause (caller frees) when the zone does not exist.
  */
 int		 period_zone(const char *zone, char **cause);
+/*
+ * The same check without setting anything: 0 when zone exists, else -1
+ * with *cause (caller frees) naming the nearest known zone, if any.
+ */
+int		 period_zone_check(const char *zone, char **cause);
 
 /*
  * The period of rule r that ended last at or before now (its end <= now

@@ -67,6 +67,27 @@ grep -q 'already recorded as ENQ-[0-9]*-00001' "$T/once.log"
 check "the same message seen again is not routed twice" [ $? -eq 0 ]
 check "... and is filed all the same" test -f "$T/inbox/cur/again.eml:2,S"
 
+# Run from the checkout, the commands find the tree's templates without
+# -o general.templates (the default directory is not installed here).
+if [ -d /usr/local/share/postroom/templates ]; then
+	skip "templates from the source tree: they are installed on this machine"
+else
+	tree() { "$C" -c "$conf" -o general.database="$T/var/p.db" \
+	    -o smtp.url="maildir:$T/outbox" \
+	    -o general.secret_file="$T/var/secret.key" "$@"; }
+	tree config dump > "$T/dump" 2>&1
+	check "config dump says the source tree's templates are used" \
+	    grep -q "^general.templates = \"$POSTROOM_TOP/templates\"  # .* does not exist: using the source tree's" "$T/dump"
+	tree subscriber add news tree@example.net > "$T/tree.out" 2>&1; rc=$?
+	check "subscriber add (a confirmation email) works without -o general.templates" [ "$rc" -eq 0 ]
+	printf '# Hello\n\nA newsletter.\n' > "$T/body.md"
+	id=$(tree campaign new news --subject "From the tree" --body "$T/body.md" 2>"$T/tree.err")
+	tree campaign preview "$id" --text > "$T/tree.txt" 2>>"$T/tree.err"; rc=$?
+	check "campaign preview works without -o general.templates" \
+	    [ "$rc" -eq 0 -a -s "$T/tree.txt" ]
+	[ "$rc" -eq 0 ] || diag "$(cat "$T/tree.out" "$T/tree.err")"
+fi
+
 "$D" --bogus >/dev/null 2>&1; rc=$?
 check "postroomd with an unknown option exits 64" [ "$rc" -eq 64 ]
 "$D" --help >"$T/help" 2>&1; rc=$?

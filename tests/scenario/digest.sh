@@ -74,6 +74,7 @@ has "... named" "$T/err" 'no list "nosuch"'
 p -o general.timezone=Mars/Olympus_Mons digest run
 expect_rc "an unknown time zone" 78
 has "... named" "$T/err" "Mars/Olympus_Mons"
+mkdir -p "$T/none"
 p -o general.templates="$T/none" digest run --now "2026-11-23 07:00"
 expect_rc "no templates" 78
 has "... says which file" "$T/err" "$T/none/digest.html"

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <glob.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -265,6 +266,16 @@ test_conf_defaults(void **state)
 
 	conf = test_conf_load_ok(NULL, NULL, 0);
 	assert_null(conf->path);
+	/*
+	 * Not installed, the default templates directory gives way to the
+	 * source tree's (test_conf_templates_tree); the note names it.
+	 */
+	if (conf->templates_note != NULL) {
+		assert_true(strncmp(conf->templates_note, POSTROOM_TEMPLATEDIR
+		    " does not exist", strlen(POSTROOM_TEMPLATEDIR) + 15) == 0);
+		free(conf->general.templates);
+		conf->general.templates = xstrdup(POSTROOM_TEMPLATEDIR);
+	}
 	for (i = 0; i < sizeof strings / sizeof strings[0]; i++) {
 		assert_str_eq_msg(strings[i].name,
 		    *(char **)((char *)conf + strings[i].offset),
@@ -735,6 +746,53 @@ test_conf_good_files(void **state)
 	conf_free(conf);
 }
 
+/*
+ * Run from the source tree (as this test is), a templates directory that
+ * does not exist gives way to the tree's own; one that exists is kept.
+ */
+static void
+test_conf_templates_tree(void **state)
+{
+	struct conf	*conf;
+	char		*ov, *want, real_got[PATH_MAX], real_want[PATH_MAX];
+	FILE		*f;
+	char		*text;
+	size_t		 len;
+
+	(void)state;
+	ov = xstrdup("general.templates=/nonexistent/postroom/templates");
+	conf = test_conf_load_ok(NULL, &ov, 1);
+	want = xprintf("%s/templates", test_top());
+	if (realpath(conf->general.templates, real_got) == NULL ||
+	    realpath(want, real_want) == NULL ||
+	    strcmp(real_got, real_want) != 0) {
+		print_error("templates: got %s, want %s\n",
+		    conf->general.templates, want);
+		fail();
+	}
+	assert_non_null(conf->templates_note);
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	conf_dump(conf, f);
+	fclose(f);
+	if (strstr(text, "  # /nonexistent/postroom/templates does not "
+	    "exist: using the source tree's\n") == NULL) {
+		print_error("config dump does not say why:\n%s\n", text);
+		fail();
+	}
+	free(text);
+	conf_free(conf);
+	free(ov);
+
+	ov = xprintf("general.templates=%s", test_top());
+	conf = test_conf_load_ok(NULL, &ov, 1);
+	assert_string_equal(conf->general.templates, test_top());
+	assert_null(conf->templates_note);
+	conf_free(conf);
+	free(ov);
+	free(want);
+}
+
 static void
 test_conf_missing_file(void **state)
 {
@@ -801,6 +859,7 @@ main(void)
 		cmocka_unit_test(test_conf_read_secret),
 		cmocka_unit_test(test_conf_bad_files),
 		cmocka_unit_test(test_conf_good_files),
+		cmocka_unit_test(test_conf_templates_tree),
 		cmocka_unit_test(test_conf_missing_file),
 		cmocka_unit_test(test_conf_default_path),
 		cmocka_unit_test(test_conf_table),

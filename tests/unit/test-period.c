@@ -323,31 +323,43 @@ test_zone(void **state)
 	static const struct {
 		const char	*zone;
 		int		 ok;
+		const char	*hint;	/* in the refusal */
 	} cases[] = {
-		{ "Europe/London", 1 },
-		{ "UTC", 1 },
-		{ "GMT0BST,M3.5.0/1,M10.5.0", 1 },
-		{ "Mars/Olympus_Mons", 0 },
-		{ "Europe/Londn", 0 },
-		{ "../../etc/passwd", 0 },
-		{ "/etc/localtime", 0 },
-		{ "", 0 },
+		{ "Europe/London", 1, NULL },
+		{ "UTC", 1, NULL },
+		{ "GMT0BST,M3.5.0/1,M10.5.0", 1, NULL },
+		{ "Mars/Olympus_Mons", 0, "database" },
+		{ "Europe/Londn", 0, "(did you mean Europe/London?)" },
+		{ "europe/london", 0, "(did you mean Europe/London?)" },
+		{ "Amerca/New_York", 0, "(did you mean America/New_York?)" },
+		{ "../../etc/passwd", 0, "expected a name" },
+		{ "/etc/localtime", 0, "expected a name" },
+		{ "", 0, "expected a name" },
 	};
 	size_t	 i;
-	char	*cause;
-	int	 got;
+	char	*cause, *cause2;
+	int	 got, got2;
 
 	(void)state;
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		cause = NULL;
+		cause = cause2 = NULL;
 		got = period_zone(cases[i].zone, &cause) == 0;
-		if (got != cases[i].ok) {
+		got2 = period_zone_check(cases[i].zone, &cause2) == 0;
+		if (got != cases[i].ok || got2 != cases[i].ok) {
 			print_error("zone \"%s\": got %s, want %s\n",
 			    cases[i].zone, got ? "accepted" : cause,
 			    cases[i].ok ? "accepted" : "refused");
 			fail();
 		}
+		if (!cases[i].ok && (strstr(cause, cases[i].hint) == NULL ||
+		    strcmp(cause, cause2) != 0)) {
+			print_error("zone \"%s\": got \"%s\" and \"%s\", "
+			    "want both to hold \"%s\"\n", cases[i].zone,
+			    cause, cause2, cases[i].hint);
+			fail();
+		}
 		free(cause);
+		free(cause2);
 	}
 	assert_int_equal(period_zone("Europe/London", &cause), 0);
 }
