@@ -492,8 +492,8 @@ campaign_test(const struct conf *conf, struct store *s,
 	}
 	snprintf(subject, sizeof subject, "%lld", (long long)id);
 	store_event(s, "campaign-test", subject, address);
-	log_info("campaign %lld: test copy queued for %s (outbox %lld)",
-	    (long long)id, address, (long long)*outbox_id);
+	log_info("campaign %lld: test copy queued (outbox %lld)",
+	    (long long)id, (long long)*outbox_id);
 	rc = 0;
 
 out:

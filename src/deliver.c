@@ -341,36 +341,46 @@ deliver_enter_state(struct deliver_job *job, enum deliver_state to,
 		    deliver_state_name(to));
 	if (reply == NULL)
 		reply = "";
-	if (row->campaign_id != 0)
+	/* Ids, never the address: no log line names a person. */
+	if (row->campaign_id != 0 && row->subscriber_id != 0)
+		snprintf(ctx, sizeof ctx, "%s %lld, subscriber %lld",
+		    store_outbox_kind_name(row->kind),
+		    (long long)row->campaign_id,
+		    (long long)row->subscriber_id);
+	else if (row->campaign_id != 0)
 		snprintf(ctx, sizeof ctx, "%s %lld",
 		    store_outbox_kind_name(row->kind),
 		    (long long)row->campaign_id);
+	else if (row->subscriber_id != 0)
+		snprintf(ctx, sizeof ctx, "%s, subscriber %lld",
+		    store_outbox_kind_name(row->kind),
+		    (long long)row->subscriber_id);
 	else
 		snprintf(ctx, sizeof ctx, "%s",
 		    store_outbox_kind_name(row->kind));
 
 	switch (to) {
 	case DELIVER_DEFERRED:
-		log_info("outbox %lld (%s) to %s: %s -> deferred, attempt %d, "
-		    "next in %s%s%s", (long long)row->id, ctx, row->rcpt_to,
+		log_info("outbox %lld (%s): %s -> deferred, attempt %d, "
+		    "next in %s%s%s", (long long)row->id, ctx,
 		    deliver_state_name(from), row->attempts,
 		    deliver_duration(job->next_attempt -
 		    deliver_now() / RATELIMIT_USEC, when, sizeof when), sep,
 		    reply);
 		break;
 	case DELIVER_FAILED:
-		log_warn("outbox %lld (%s) to %s: %s -> failed%s%s",
-		    (long long)row->id, ctx, row->rcpt_to,
+		log_warn("outbox %lld (%s): %s -> failed%s%s",
+		    (long long)row->id, ctx,
 		    deliver_state_name(from), sep, reply);
 		break;
 	case DELIVER_SKIPPED:
-		log_info("outbox %lld (%s) to %s: %s -> skipped%s%s",
-		    (long long)row->id, ctx, row->rcpt_to,
+		log_info("outbox %lld (%s): %s -> skipped%s%s",
+		    (long long)row->id, ctx,
 		    deliver_state_name(from), sep, reply);
 		break;
 	default:
-		log_debug("outbox %lld (%s) to %s: %s -> %s%s%s",
-		    (long long)row->id, ctx, row->rcpt_to,
+		log_debug("outbox %lld (%s): %s -> %s%s%s",
+		    (long long)row->id, ctx,
 		    deliver_state_name(from), deliver_state_name(to), sep,
 		    reply);
 		break;

@@ -1,10 +1,17 @@
 /*
  * log.c - levelled logging to stderr.
  *
- * Owns: the log level and the program name.  Does not own: where stderr
- * goes (journald, a terminal, a test's capture file).
+ * Owns: the log level and the program name; keeping email addresses out
+ * of every line.  Does not own: where stderr goes (journald, a terminal, a
+ * test's capture file).
+ *
+ * No log line carries a person's address (README): callers log ids and
+ * references, and as a last guard every line is passed through
+ * log_mask_addresses() before it is written, so that an address inside a
+ * server's reply, a parser's complaint or an IMAP trace is masked too.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +74,77 @@ log_parse_level(const char *s, enum log_level *level)
 	return -1;
 }
 
+/*
+ * Bytes of a local part: letters, digits, dots, any 8-bit byte and the
+ * RFC 5322 atext that real addresses use (o'brien@).  Not '/', '=' or
+ * '?': they end a local part in the URLs and key=value text logs hold
+ * ("imaps://user@host", "to=x@y").
+ */
+static int
+log_local_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c >= 0x80 ||
+	    (c != '\0' && strchr("!#$%&'*+-^_~.", c) != NULL);
+}
+
+/* Bytes of a domain: letters, digits, hyphens, dots, 8-bit (IDN). */
+static int
+log_domain_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c >= 0x80 || c == '-' || c == '.';
+}
+
+size_t
+log_mask_addresses(const char *in, char *out, size_t size)
+{
+	size_t		 i, o = 0, floor = 0, start, end, k;
+	uint32_t	 h;
+	unsigned char	 c;
+	char		 mask[16];
+
+	if (size == 0)
+		return 0;
+	for (i = 0; in[i] != '\0'; i++) {
+		if (in[i] != '@') {
+			if (o + 1 < size)
+				out[o++] = in[i];
+			continue;
+		}
+		for (start = i; start > floor &&
+		    log_local_byte((unsigned char)in[start - 1]); start--)
+			;
+		for (end = i + 1; log_domain_byte((unsigned char)in[end]);
+		    end++)
+			;
+		while (end > i + 1 && (in[end - 1] == '.' ||
+		    in[end - 1] == '-'))
+			end--;
+		if (start == i || end == i + 1) {
+			if (o + 1 < size)
+				out[o++] = in[i];
+			continue;
+		}
+		/* The local part went out as it came: take it back. */
+		o = o >= i - start ? o - (i - start) : 0;
+		h = 2166136261u;
+		for (k = start; k < end; k++) {
+			c = (unsigned char)in[k];
+			if (c >= 'A' && c <= 'Z')
+				c = (unsigned char)(c - 'A' + 'a');
+			h = (h ^ c) * 16777619u;
+		}
+		snprintf(mask, sizeof mask, "addr#%08x", (unsigned int)h);
+		for (k = 0; mask[k] != '\0' && o + 1 < size; k++)
+			out[o++] = mask[k];
+		i = end - 1;
+		floor = end;
+	}
+	out[o] = '\0';
+	return o;
+}
+
 static void
 log_vwrite(enum log_level level, const char *fmt, va_list ap)
 {
@@ -74,11 +152,12 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap)
 		[LOGL_ERROR] = "error", [LOGL_WARN] = "warning",
 		[LOGL_INFO] = "info", [LOGL_DEBUG] = "debug",
 	};
-	char	line[4096];
+	char	raw[4096], line[4096 + 256];
 
 	if (level > log_level)
 		return;
-	vsnprintf(line, sizeof line, fmt, ap);
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	log_mask_addresses(raw, line, sizeof line);
 	if (log_syslog) {
 		/* Our levels are syslog's priorities (3, 4, 6, 7). */
 		syslog((int)level, "%s", line);

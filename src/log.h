@@ -8,6 +8,8 @@
 #ifndef POSTROOM_LOG_H
 #define POSTROOM_LOG_H
 
+#include <stddef.h>
+
 enum log_level {
 	LOGL_ERROR = 3,
 	LOGL_WARN = 4,
@@ -26,6 +28,15 @@ void	log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Copy in to out (size bytes, NUL-terminated, cut short when full) with
+ * every email address replaced by "addr#" and 8 hex digits of a hash of
+ * the address in lowercase: the same address gives the same mask, so the
+ * lines about one recipient can still be followed.  Every log line goes
+ * through this.  Returns the length written.
+ */
+size_t	log_mask_addresses(const char *in, char *out, size_t size);
+
 /* Broken invariant or unusable environment: log and exit(1). */
 void	fatalx(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));

@@ -438,4 +438,6 @@ run_once -o smtp.concurrency=1 -o smtp.timeout=5 -o smtp.verify_cert=false \
 check "smtps:// (TLS from the first byte): delivered" [ "$(state_of smtps1@example.net)" = sent -a "$(delivered smtps)" -eq 1 ]
 f=$(grep "	smtpsbig1@example.net	" "$T/smtps/log" | cut -f6)
 check "a 3 MB message over TLS arrived byte for byte" cmp -s "$T/big.eml" "$T/smtps/msgs/${f:-none}"
+no_personal_data "no log line holds a recipient's address (deferred, failed, skipped)" "$T/daemon.log"
+no_personal_data "... nor in the --once runs" "$T/once.log"
 done_testing

@@ -137,4 +137,6 @@ import json, sys
 rows = [json.loads(l) for l in sys.stdin]
 print(sum(1 for r in rows if r["parse_status"] == "failed" and r["lead"] != "general"))')
 check "every message the parser could not read went to general" [ "$bad" = 0 ]
+no_personal_data "no log line names an enquirer or holds an address" \
+    "$T/d.log" Aaliyah Hussain
 done_testing

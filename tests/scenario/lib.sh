@@ -47,3 +47,18 @@ sqlite3() { command sqlite3 -cmd ".timeout 10000" "$@"; }
 free_port() {
 	$PYTHON -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
+
+# no_personal_data NAME FILE [WORD...]: ok when no line of postroom's log
+# FILE holds an email address, nor any WORD (the names of people the test
+# used).  Masked addresses ("addr#1a2b3c4d") are what postroom writes.
+no_personal_data() {
+	_name=$1 _file=$2; shift 2
+	grep -nE "[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+" \
+	    "$_file" > "$T/pii" 2>/dev/null
+	for _w in "$@"; do grep -nF -- "$_w" "$_file" >> "$T/pii"; done
+	if [ -s "$T/pii" ]; then
+		not_ok "$_name"; diag "$(sort -u "$T/pii" | head -5)"
+	else
+		ok "$_name"
+	fi
+}

@@ -409,5 +409,7 @@ expect "sending a scheduled campaign again exits 65" 65
 p campaign cancel "$E"
 expect "a scheduled campaign can be cancelled" 0
 has "... its queued rows counted" "$T/out" "12 queued messages will not be sent"
+no_personal_data "no log line holds an address (a test copy's, a recipient's)" "$T/daemon.log"
+no_personal_data "... nor in the --once runs" "$T/once.log"
 
 done_testing
