@@ -18,6 +18,7 @@
  */
 #include "testutil.h"
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -891,7 +892,7 @@ test_list_options(void **state)
 	struct digest_stats	 st;
 	enum digest_fail	 fail;
 	struct conf		*bad;
-	char			*cause = NULL;
+	char			*cause = NULL, *sql;
 	int64_t			 bob;
 
 	(void)state;
@@ -930,16 +931,27 @@ test_list_options(void **state)
 		    (int)fail, cause != NULL ? cause : "");
 	free(cause);
 
-	/* Templates missing: a configuration error, nothing recorded. */
+	/*
+	 * Templates missing: a configuration error, nothing recorded.  (A
+	 * directory that exists: one that does not gives way to the source
+	 * tree's, which this test runs from.)
+	 */
 	cause = NULL;
-	if ((bad = load_conf("general.templates=/nonexistent")) == NULL)
+	sql = xprintf("%s/notemplates", tmpdir);
+	if (mkdir(sql, 0700) == -1 && errno != EEXIST)
+		fail_msg("mkdir %s: %s", sql, strerror(errno));
+	free(sql);
+	sql = xprintf("general.templates=%s/notemplates", tmpdir);
+	bad = load_conf(sql);
+	free(sql);
+	if (bad == NULL)
 		fail_msg("cannot load the configuration");
 	exec_ok("DELETE FROM digests_sent");
 	opts.list = NULL;
 	opts.now = at("2026-12-08 07:00");
 	if (digest_run(bad, s, key, &opts, &st, &fail, &cause) != -1 ||
 	    fail != DIGEST_FAIL_CONFIG ||
-	    strstr(cause, "/nonexistent/digest.html") == NULL)
+	    strstr(cause, "/notemplates/digest.html") == NULL)
 		fail_msg("no templates: got %d \"%s\", want a configuration "
 		    "error naming digest.html", (int)fail,
 		    cause != NULL ? cause : "");
