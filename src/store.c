@@ -396,8 +396,8 @@ static const char *const store_migrations[] = {
 	 * more), unknown (no such subscriber or list), forged (not our
 	 * token), expired, misused (our token, made for something else).
 	 * subscriber_id, list and campaign_id only from a token that is
-	 * ours; the subscriber goes when they are forgotten, the row stays.
-	 * No address is kept: the token names the person.
+	 * ours.  No address is kept (the token names the person); like their
+	 * bounces, a person's requests go when they are forgotten.
 	 */
 	"CREATE TABLE mail_unsubscribes (\n"
 	"    id              INTEGER PRIMARY KEY,\n"
@@ -407,7 +407,7 @@ static const char *const store_migrations[] = {
 	"        OR outcome = 'forged' OR outcome = 'expired'\n"
 	"        OR outcome = 'misused'),\n"
 	"    subscriber_id   INTEGER\n"
-	"        REFERENCES subscribers(id) ON DELETE SET NULL,\n"
+	"        REFERENCES subscribers(id) ON DELETE CASCADE,\n"
 	"    list            TEXT,\n"
 	"    campaign_id     INTEGER,\n"
 	"    detail          TEXT,\n"
