@@ -3,9 +3,10 @@
  * standard input is recorded and routed like one from the inbox.
  *
  * Exit codes are what an MTA understands (sysexits): 0 when the message
- * is recorded (routed, a duplicate, or a bounce noted), 75 (EX_TEMPFAIL)
- * when it could not be recorded so the MTA keeps it and tries again, 78
- * for a configuration that cannot be loaded (also temporary to an MTA).
+ * is recorded (routed, a duplicate, a bounce or an unsubscribe request
+ * noted), 75 (EX_TEMPFAIL) when it could not be recorded so the MTA keeps
+ * it and tries again, 78 for a configuration that cannot be loaded (also
+ * temporary to an MTA).
  * Postfix: in master.cf, or in aliases as
  *	enquiries: "|/usr/local/bin/postroom deliver"
  */
@@ -114,6 +115,10 @@ cmd_deliver_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		break;
 	case ENQUIRY_BOUNCE:
 		log_info("deliver: a delivery report, recorded");
+		break;
+	case ENQUIRY_UNSUBSCRIBE:
+		log_info("deliver: an unsubscribe request, recorded (%s)",
+		    res.unsubscribe);
 		break;
 	default:
 		log_info("deliver: %s to %s", res.reference, res.lead);

@@ -35,6 +35,7 @@
 #include "message.h"
 #include "mime-parse.h"
 #include "route.h"
+#include "unsubscribe.h"
 #include "value.h"
 #include "xmalloc.h"
 
@@ -52,6 +53,7 @@ struct cmd_route_one {
 	struct message		*msg;
 	struct route_decision	 d;
 	int			 bounce;
+	int			 unsubscribe;	/* to unsubscribe+TOKEN@ */
 	int			 reply;
 	char			 reference[ROUTE_REFERENCE_MAX];
 	int			 autoreply;
@@ -130,10 +132,15 @@ cmd_route_one(struct cmd_route_state *st, const char *path,
 		return -1;
 	}
 	o->bounce = route_is_bounce(conf, o->msg);
+	o->unsubscribe = !o->bounce && o->msg->status != MESSAGE_FAILED &&
+	    unsubscribe_addressed(conf, o->msg);
 	o->reply = route_find_reference(o->msg, conf->general.reference_prefix,
 	    o->reference, sizeof o->reference);
 	if (o->bounce)
 		snprintf(o->why, sizeof o->why, "a bounce, not an enquiry");
+	else if (o->unsubscribe)
+		snprintf(o->why, sizeof o->why, "an unsubscribe request, not "
+		    "an enquiry");
 	else if (o->reply)
 		snprintf(o->why, sizeof o->why, "a reply to %s", o->reference);
 	else if (!autoreply_allowed(conf, o->msg, awhy, sizeof awhy))
@@ -212,6 +219,7 @@ cmd_route_line(struct cmd_route_state *st, const char *path,
 	value_object_set(v, "no_autoreply_reason", o->autoreply ?
 	    value_new_null() : value_new_string(o->why));
 	value_object_set(v, "bounce", value_new_bool(o->bounce));
+	value_object_set(v, "unsubscribe", value_new_bool(o->unsubscribe));
 	value_object_set(v, "reference", o->reply ?
 	    value_new_string(o->reference) : value_new_null());
 	value_object_set(v, "region", value_new_string(o->d.region));
@@ -381,6 +389,10 @@ cmd_route_explain(struct cmd_route_state *st, const char *path)
 	if (o.bounce)
 		printf("bounce:     yes: recorded against what it bounces, "
 		    "not routed as an enquiry\n");
+	if (o.unsubscribe)
+		printf("unsubscribe: yes: sent to a newsletter's unsubscribe "
+		    "address; its token\n             decides, nothing is "
+		    "sent, not routed as an enquiry\n");
 	if (o.reply)
 		printf("reply to:   %s: goes to that enquiry's lead\n",
 		    o.reference);

@@ -29,6 +29,7 @@
 #include "store.h"
 #include "template.h"
 #include "token.h"
+#include "unsubscribe.h"
 #include "value.h"
 #include "xmalloc.h"
 
@@ -41,7 +42,7 @@ struct enquiry_env {
 	struct router		*router;
 	struct template		*forward;
 	struct template		*ack;
-	unsigned char		 key[TOKEN_KEY_LEN];	/* VERP tokens */
+	unsigned char		 key[TOKEN_KEY_LEN];	/* VERP, unsubscribe */
 };
 
 /* What the templates and the messages need to know about one enquiry. */
@@ -634,6 +635,35 @@ out:
 	return rc;
 }
 
+/*
+ * Mail to a newsletter's unsubscribe+TOKEN@ address is not an enquiry,
+ * whatever its token: unsubscribe.c acts on it and records it, keyed as
+ * enquiries are known again (Step 1 there); nothing is sent.
+ */
+static int
+enquiry_unsubscribe(struct enquiry_env *env, struct store *s,
+    const struct message *msg, const char *source, const char *hash,
+    struct enquiry_result *res, char **cause)
+{
+	struct unsubscribe_result	 u;
+	char				*key;
+	int				 rc;
+
+	if (*msg->message_id != '\0')
+		key = xprintf("<%s>", msg->message_id);
+	else
+		key = xprintf("sha256:%s", hash);
+	rc = unsubscribe_receive(env->conf, env->key, s, msg, key, source,
+	    time(NULL), &u, cause);
+	free(key);
+	if (rc == -1)
+		return -1;
+	enquiry_result_set(res, ENQUIRY_UNSUBSCRIBE, NULL);
+	snprintf(res->unsubscribe, sizeof res->unsubscribe, "%s",
+	    unsubscribe_outcome_name(u.outcome));
+	return 0;
+}
+
 int
 enquiry_receive(struct enquiry_env *env, struct store *s, const char *raw,
     size_t len, const struct message *msg, const char *source,
@@ -661,6 +691,9 @@ enquiry_receive(struct enquiry_env *env, struct store *s, const char *raw,
 	}
 	if (msg->status != MESSAGE_FAILED && route_is_bounce(conf, msg))
 		return enquiry_bounce(env, s, msg, source, hash, res, cause);
+	if (msg->status != MESSAGE_FAILED && unsubscribe_addressed(conf, msg))
+		return enquiry_unsubscribe(env, s, msg, source, hash, res,
+		    cause);
 
 	/* Step 2: decide, outside the transaction (the rules take time). */
 	memset(&e, 0, sizeof e);

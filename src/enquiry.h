@@ -2,8 +2,10 @@
  * enquiry.h - what postroom does with one inbound message.
  *
  * enquiry_receive() takes a raw message and its decoded form, decides
- * (a reply to an existing enquiry, a bounce, or a new enquiry routed by
- * the rules), and in ONE transaction records the enquiry row and queues
+ * (a reply to an existing enquiry, a bounce, an unsubscribe request sent
+ * to a newsletter's mailto address (unsubscribe.h), or a new enquiry
+ * routed by the rules), and in ONE transaction records the enquiry row and
+ * queues
  * the forward to every address of the lead and, where RFC 3834 allows,
  * the acknowledgement to the enquirer.  Only after it returns 0 may the
  * source file the message away (Maildir cur/, IMAP Routed): a crash in
@@ -34,15 +36,21 @@ enum enquiry_outcome {
 	ENQUIRY_REPLY,		/* carries a known reference: same lead */
 	ENQUIRY_DUPLICATE,	/* seen before: nothing done again */
 	ENQUIRY_BOUNCE,		/* a delivery report: recorded, not routed */
+	ENQUIRY_UNSUBSCRIBE,	/* to unsubscribe+TOKEN@: recorded (and
+				   acted on when the token is good), not
+				   routed, nothing sent */
 };
 
 struct enquiry_result {
 	enum enquiry_outcome	 outcome;
-	char			 reference[32];	/* "" for a bounce */
+	char			 reference[32];	/* "" for a bounce or an
+						   unsubscribe request */
 	char			 lead[64];
 	char			 rule[64];
 	int			 acked;		/* an acknowledgement queued */
 	char			 why_no_ack[128];
+	/* ENQUIRY_UNSUBSCRIBE: unsubscribe_outcome_name(), e.g. "done". */
+	char			 unsubscribe[16];
 };
 
 struct enquiry_env	*enquiry_open(const struct conf *, char **cause);

@@ -27,6 +27,7 @@
 #include "store.h"
 #include "template.h"
 #include "token.h"
+#include "unsubscribe.h"
 #include "utf8.h"
 #include "value.h"
 #include "xmalloc.h"
@@ -793,7 +794,7 @@ newsletter_links_make(struct token_signer *signer, const char *base_url,
 	/* No list: the campaign names it, and the local part stays short. */
 	tok = newsletter_token(signer, TOKEN_UNSUBSCRIBE, subscriber, "",
 	    mailto_campaign, NEWSLETTER_UNSUB_EXPIRY);
-	l->unsubscribe_mailto = newsletter_cat("unsubscribe+", tok, "@",
+	l->unsubscribe_mailto = newsletter_cat(UNSUBSCRIBE_PREFIX, tok, "@",
 	    domain, (char *)NULL);
 	free(tok);
 

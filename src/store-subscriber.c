@@ -768,6 +768,14 @@ static const struct store_subscriber_field store_subscriber_bounces[] = {
 	{ "received_at", STORE_SUBSCRIBER_TIME },
 	{ NULL, 0 },
 };
+static const struct store_subscriber_field store_subscriber_unsubscribes[] = {
+	{ "outcome", STORE_SUBSCRIBER_TEXT },
+	{ "list", STORE_SUBSCRIBER_TEXT },
+	{ "campaign_id", STORE_SUBSCRIBER_INT },
+	{ "source", STORE_SUBSCRIBER_TEXT },
+	{ "received_at", STORE_SUBSCRIBER_TIME },
+	{ NULL, 0 },
+};
 static const struct store_subscriber_field store_subscriber_enquiries[] = {
 	{ "reference", STORE_SUBSCRIBER_TEXT },
 	{ "received_at", STORE_SUBSCRIBER_TIME },
@@ -862,6 +870,16 @@ store_subscriber_person(struct store *s, const char *email, char **cause)
 	    found ? sub.id : (int64_t)-1, email, display);
 	if (st == NULL || store_subscriber_rows(s, st, store_subscriber_bounces,
 	    list, cause) == -1)
+		goto fail;
+	/* ... and their unsubscribe requests by mail (unsubscribe.h). */
+	list = value_new_list();
+	value_object_set(person, "unsubscribe_requests", list);
+	st = store_query(s, cause,
+	    "SELECT outcome, list, campaign_id, source, received_at"
+	    " FROM mail_unsubscribes WHERE subscriber_id = ? ORDER BY id", "I",
+	    found ? sub.id : (int64_t)-1);
+	if (st == NULL || store_subscriber_rows(s, st,
+	    store_subscriber_unsubscribes, list, cause) == -1)
 		goto fail;
 
 	/* Step 4: enquiries they sent (the record, not the raw message). */

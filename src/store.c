@@ -385,6 +385,39 @@ static const char *const store_migrations[] = {
 	 */
 	"ALTER TABLE bounces ADD COLUMN message_key TEXT;\n"
 	"CREATE UNIQUE INDEX bounces_message ON bounces (message_key);\n",
+
+	/* 3 */
+	/*
+	 * Mail to a newsletter's List-Unsubscribe mailto address
+	 * (unsubscribe+TOKEN@): one row per message, keyed like bounces by
+	 * its Message-ID (else its content's hash), so that a message read
+	 * twice (a crash between recording and filing it) acts and counts
+	 * once.  outcome: done (they left the list), already (not on it any
+	 * more), unknown (no such subscriber or list), forged (not our
+	 * token), expired, misused (our token, made for something else).
+	 * subscriber_id, list and campaign_id only from a token that is
+	 * ours.  No address is kept (the token names the person); like their
+	 * bounces, a person's requests go when they are forgotten.
+	 */
+	"CREATE TABLE mail_unsubscribes (\n"
+	"    id              INTEGER PRIMARY KEY,\n"
+	"    message_key     TEXT NOT NULL UNIQUE,\n"
+	"    outcome         TEXT NOT NULL CHECK (outcome = 'done'\n"
+	"        OR outcome = 'already' OR outcome = 'unknown'\n"
+	"        OR outcome = 'forged' OR outcome = 'expired'\n"
+	"        OR outcome = 'misused'),\n"
+	"    subscriber_id   INTEGER\n"
+	"        REFERENCES subscribers(id) ON DELETE CASCADE,\n"
+	"    list            TEXT,\n"
+	"    campaign_id     INTEGER,\n"
+	"    detail          TEXT,\n"
+	"    source          TEXT NOT NULL,\n"
+	"    received_at     INTEGER NOT NULL\n"
+	") STRICT;\n"
+	"CREATE INDEX mail_unsubscribes_received ON mail_unsubscribes\n"
+	"    (received_at);\n"
+	"CREATE INDEX mail_unsubscribes_subscriber ON mail_unsubscribes\n"
+	"    (subscriber_id);\n",
 };
 #define STORE_LATEST \
 	((int)(sizeof store_migrations / sizeof store_migrations[0]) - 1)

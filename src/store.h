@@ -838,6 +838,32 @@ int	store_bounce_add(struct store *, const struct store_bounce *,
 int	store_bounce_hard_count(struct store *, int64_t subscriber_id,
 	    int64_t since, int64_t *n, char **cause);
 
+/* --- unsubscribe requests by mail (store-unsubscribe.c) ---------------- */
+
+/*
+ * One message sent to a List-Unsubscribe mailto address (unsubscribe.h)
+ * and what came of it.  subscriber_id is kept only when that subscriber
+ * exists; no address is kept.
+ */
+struct store_unsubscribe {
+	const char	*message_key;	/* "<message-id>" or "sha256:HASH" */
+	const char	*outcome;	/* done, already, unknown, forged,
+					   expired or misused */
+	int64_t		 subscriber_id;	/* 0 when none */
+	const char	*list;		/* a list slug, or NULL */
+	int64_t		 campaign_id;	/* 0 when none */
+	const char	*detail;	/* why, for staff; or NULL */
+	const char	*source;	/* where it came in: "pipe", ... */
+	int64_t		 received_at;
+};
+
+/* 1 when recorded, 0 when that message (message_key) already was, -1. */
+int	store_unsubscribe_add(struct store *, const struct store_unsubscribe *,
+	    char **cause);
+/* 1 when a message with that key is recorded, 0 when not, -1. */
+int	store_unsubscribe_seen(struct store *, const char *message_key,
+	    char **cause);
+
 /* --- tests and maintenance -------------------------------------------- */
 
 /* Run one or more SQL statements, discarding any rows. */

@@ -3,7 +3,10 @@
  * database and the shipped configuration and templates: the enquiry row,
  * the forwards and the acknowledgement queued together; a message seen
  * twice; a reply carrying a reference; the once-a-day acknowledgement
- * limit; unreadable mail; bounces matched and counted to suppression.
+ * limit; unreadable mail; bounces matched and counted to suppression;
+ * mail to a newsletter's List-Unsubscribe mailto address (valid, forged,
+ * expired, misused and unknown tokens, in To, Cc or only the envelope
+ * headers, read twice), which is never an enquiry.
  */
 #include "testutil.h"
 
@@ -13,8 +16,10 @@
 #include "enquiry.h"
 #include "message.h"
 #include "mime-parse.h"
+#include "newsletter.h"
 #include "store.h"
 #include "token.h"
+#include "unsubscribe.h"
 #include "xmalloc.h"
 
 struct env {
@@ -318,6 +323,388 @@ test_bounces_matched_and_suppressed(void **state)
 	free(tok);
 }
 
+/* --- unsubscribe requests by mail -------------------------------------- */
+
+/* The first column of the first row as a new string ("" for none). */
+static char *
+text(struct env *t, const char *sql)
+{
+	char	*v = NULL, *cause = NULL;
+	int	 rc;
+
+	rc = store_query_text(t->s, sql, &v, &cause);
+	assert_int_not_equal(rc, -1);
+	return v != NULL ? v : xstrdup("");
+}
+
+/* A subscriber (made when new) confirmed on list: the id. */
+static int64_t
+member(struct env *t, const char *email, const char *list)
+{
+	char	*cause = NULL;
+	int64_t	 id;
+
+	assert_int_not_equal(store_subscriber_add(t->s, email, NULL, NULL,
+	    &id, &cause), -1);
+	assert_int_not_equal(store_member_add(t->s, id, list,
+	    STORE_MEMBER_CONFIRMED, NULL, "staff", "test", &cause), -1);
+	return id;
+}
+
+static const char *
+status_of(struct env *t, int64_t id, const char *list)
+{
+	static char	 buf[32];
+	char		*sql, *v;
+
+	sql = xprintf("SELECT status FROM memberships WHERE subscriber_id ="
+	    " %lld AND list = '%s'", (long long)id, list);
+	v = text(t, sql);
+	snprintf(buf, sizeof buf, "%s", v);
+	free(v);
+	free(sql);
+	return buf;
+}
+
+static int64_t
+campaign_on(struct env *t, const char *list)
+{
+	struct store_campaign	 c;
+	char			*cause = NULL;
+	int64_t			 id;
+
+	memset(&c, 0, sizeof c);
+	c.list = (char *)list;
+	c.subject = (char *)"News";
+	c.body = (char *)"Hello.";
+	assert_int_equal(store_campaign_add(t->s, &c, 0, &id, &cause), 0);
+	return id;
+}
+
+/* The mailto address a newsletter of campaign carries for subscriber. */
+static char *
+mailto(struct env *t, int64_t subscriber, int64_t campaign)
+{
+	struct newsletter_links	 l;
+	struct token_signer	*signer;
+	unsigned char		 key[TOKEN_KEY_LEN];
+	char			*cause = NULL, *addr;
+
+	assert_int_equal(token_key_load(t->conf->general.secret_file, 0, key,
+	    &cause), 0);
+	signer = token_signer_new(key);
+	assert_int_equal(newsletter_links_make(signer, "https://x.example",
+	    t->conf->general.domain, "news", subscriber, campaign, campaign,
+	    time(NULL), &l, &cause), 0);
+	addr = xstrdup(l.unsubscribe_mailto);
+	newsletter_links_free(&l);
+	token_signer_free(signer);
+	return addr;
+}
+
+/* unsubscribe+TOKEN@example.org for a token made as given. */
+static char *
+mailto_token(struct env *t, const unsigned char *key,
+    enum token_purpose purpose, int64_t subscriber, int64_t campaign,
+    time_t expires)
+{
+	struct token	 tk;
+	unsigned char	 own[TOKEN_KEY_LEN];
+	char		*cause = NULL, *tok, *addr;
+
+	if (key == NULL) {
+		assert_int_equal(token_key_load(t->conf->general.secret_file,
+		    0, own, &cause), 0);
+		key = own;
+	}
+	memset(&tk, 0, sizeof tk);
+	tk.purpose = purpose;
+	tk.subscriber = subscriber;
+	tk.campaign = campaign;
+	tk.expires = expires;
+	tok = token_make(key, &tk);
+	addr = xprintf("unsubscribe+%s@example.org", tok);
+	free(tok);
+	return addr;
+}
+
+/* A person's short note to addr (in header hdr: "To" or "Cc"). */
+static char *
+request(const char *hdr, const char *addr, const char *id)
+{
+	return xprintf("From: Lee Vernon <lee@nhs.example.net>\r\n"
+	    "%s%s: %s\r\nSubject: unsubscribe\r\n"
+	    "Message-ID: <%s@nhs.example.net>\r\n"
+	    "Date: Mon, 16 Nov 2026 09:00:00 +0000\r\n\r\n"
+	    "Please take me off this list.\r\n",
+	    strcmp(hdr, "To") != 0 ? "To: enquiries@example.org\r\n" : "",
+	    hdr, addr, id);
+}
+
+/*
+ * Hand raw over and check: an unsubscribe request with outcome want, no
+ * enquiry, nothing queued (no acknowledgement, no forward), one more
+ * mail_unsubscribes row (none when want is "seen").
+ */
+static void
+unsub_check(struct env *t, const char *raw, const char *want)
+{
+	struct enquiry_result	 res;
+	long long		 enq, out, rows;
+
+	enq = count(t, "SELECT count(*) FROM enquiries");
+	out = count(t, "SELECT count(*) FROM outbox");
+	rows = count(t, "SELECT count(*) FROM mail_unsubscribes");
+	assert_int_equal(receive(t, raw, &res), 0);
+	if (res.outcome != ENQUIRY_UNSUBSCRIBE) {
+		print_error("got outcome %d (lead \"%s\"), want an unsubscribe "
+		    "request\n", (int)res.outcome, res.lead);
+		fail();
+	}
+	assert_str_eq_msg("unsubscribe outcome", res.unsubscribe, want);
+	assert_str_eq_msg("no reference", res.reference, "");
+	assert_int_equal(count(t, "SELECT count(*) FROM enquiries"), enq);
+	assert_int_equal(count(t, "SELECT count(*) FROM outbox"), out);
+	assert_int_equal(count(t, "SELECT count(*) FROM mail_unsubscribes"),
+	    rows + (strcmp(want, "seen") != 0));
+}
+
+static void
+test_unsubscribe_by_mail(void **state)
+{
+	struct env	*t = *state;
+	int64_t		 id, camp;
+	char		*addr, *raw, *v, *want;
+
+	id = member(t, "lee@nhs.example.net", "news");
+	(void)member(t, "lee@nhs.example.net", "training");
+	camp = campaign_on(t, "news");
+	addr = mailto(t, id, camp);
+	raw = request("To", addr, "u1");
+	unsub_check(t, raw, "done");
+	assert_str_eq_msg("news", status_of(t, id, "news"), "unsubscribed");
+	assert_str_eq_msg("training (another list)",
+	    status_of(t, id, "training"), "confirmed");
+	/* Recorded, keyed by Message-ID, with the ids; no address. */
+	v = text(t, "SELECT message_key || ' ' || outcome || ' ' ||"
+	    " subscriber_id || ' ' || list || ' ' || campaign_id || ' ' ||"
+	    " source FROM mail_unsubscribes ORDER BY id DESC LIMIT 1");
+	want = xprintf("<u1@nhs.example.net> done %lld news %lld test",
+	    (long long)id, (long long)camp);
+	assert_str_eq_msg("mail_unsubscribes row", v, want);
+	free(want);
+	free(v);
+	/* The audit log as the web's unsubscribe writes it, method mail. */
+	v = text(t, "SELECT detail FROM events WHERE kind ="
+	    " 'member.unsubscribed' ORDER BY id DESC LIMIT 1");
+	assert_str_eq_msg("member event", v,
+	    "list news method mail source test");
+	free(v);
+	assert_int_equal(count(t, "SELECT count(*) FROM events WHERE kind ="
+	    " 'unsubscribe.mail' AND detail LIKE 'done:%'"), 1);
+	assert_int_equal(count(t, "SELECT count(*) FROM memberships WHERE"
+	    " unsubscribed_at > 0 AND list = 'news'"), 1);
+
+	/*
+	 * The same message read again (not filed before a crash), after
+	 * they joined again meanwhile: nothing done or recorded twice.
+	 */
+	assert_int_equal(store_member_set_status(t->s, id, "news",
+	    STORE_MEMBER_CONFIRMED, "staff", "test", NULL), 1);
+	unsub_check(t, raw, "seen");
+	assert_str_eq_msg("news after the re-read", status_of(t, id, "news"),
+	    "confirmed");
+	free(raw);
+
+	/* Without a Message-ID it is known again by its content. */
+	raw = xprintf("From: lee@nhs.example.net\r\nTo: %s\r\n\r\nstop\r\n",
+	    addr);
+	unsub_check(t, raw, "done");
+	unsub_check(t, raw, "seen");
+	free(raw);
+
+	/* Mailing it again once they have left: recorded, nothing to do. */
+	raw = request("To", addr, "u2");
+	unsub_check(t, raw, "already");
+	assert_str_eq_msg("news", status_of(t, id, "news"), "unsubscribed");
+	free(raw);
+	free(addr);
+}
+
+/* Only the address in Cc, or only in what the MTA wrote: the same. */
+static void
+test_unsubscribe_cc_and_envelope(void **state)
+{
+	struct env	*t = *state;
+	int64_t		 a, b, camp;
+	char		*addr, *raw;
+
+	camp = campaign_on(t, "news");
+	a = member(t, "cc@nhs.example.net", "news");
+	addr = mailto(t, a, camp);
+	raw = request("Cc", addr, "cc1");
+	unsub_check(t, raw, "done");
+	assert_str_eq_msg("cc", status_of(t, a, "news"), "unsubscribed");
+	free(raw);
+	free(addr);
+
+	b = member(t, "env@nhs.example.net", "news");
+	addr = mailto(t, b, camp);
+	raw = xprintf("Delivered-To: <%s>\r\nFrom: env@nhs.example.net\r\n"
+	    "To: undisclosed-recipients:;\r\nSubject: unsubscribe\r\n"
+	    "Message-ID: <env1@nhs.example.net>\r\n\r\nstop\r\n", addr);
+	unsub_check(t, raw, "done");
+	assert_str_eq_msg("envelope", status_of(t, b, "news"),
+	    "unsubscribed");
+	free(raw);
+	free(addr);
+}
+
+/* Forged, expired, misused and unknown tokens: recorded, nothing done. */
+static void
+test_unsubscribe_bad_tokens(void **state)
+{
+	struct env		*t = *state;
+	static const unsigned char other[TOKEN_KEY_LEN] = { 1, 2, 3 };
+	int64_t			 id, camp;
+	char			*addr, *raw, *v;
+	size_t			 at;
+
+	camp = campaign_on(t, "news");
+	id = member(t, "keep@nhs.example.net", "news");
+
+	/* Signed with another key. */
+	addr = mailto_token(t, other, TOKEN_UNSUBSCRIBE, id, camp, 0);
+	raw = request("To", addr, "bad1");
+	unsub_check(t, raw, "forged");
+	free(raw);
+	free(addr);
+	/* Ours, one character changed. */
+	addr = mailto(t, id, camp);
+	at = (size_t)(strchr(addr, '@') - addr);
+	addr[at - 3] = addr[at - 3] == 'A' ? 'B' : 'A';
+	raw = request("To", addr, "bad2");
+	unsub_check(t, raw, "forged");
+	free(raw);
+	free(addr);
+	/* Not a token at all. */
+	raw = request("To", "unsubscribe+please@example.org", "bad3");
+	unsub_check(t, raw, "forged");
+	free(raw);
+	/* A forged one records no ids, which nobody vouched for. */
+	assert_int_equal(count(t, "SELECT count(*) FROM mail_unsubscribes"
+	    " WHERE outcome = 'forged' AND (subscriber_id IS NOT NULL OR"
+	    " list IS NOT NULL OR campaign_id IS NOT NULL)"), 0);
+
+	/* Ours, expired a minute ago. */
+	addr = mailto_token(t, NULL, TOKEN_UNSUBSCRIBE, id, camp,
+	    time(NULL) - 60);
+	raw = request("To", addr, "bad4");
+	unsub_check(t, raw, "expired");
+	free(raw);
+	free(addr);
+	v = text(t, "SELECT detail FROM mail_unsubscribes WHERE message_key ="
+	    " '<bad4@nhs.example.net>'");
+	if (strstr(v, "expired on ") == NULL) {
+		print_error("got detail \"%s\", want \"expired on ...\"\n", v);
+		fail();
+	}
+	free(v);
+
+	/* Ours, made for another purpose: a confirmation, a bounce. */
+	addr = mailto_token(t, NULL, TOKEN_CONFIRM, id, camp, 0);
+	raw = request("To", addr, "bad5");
+	unsub_check(t, raw, "misused");
+	free(raw);
+	free(addr);
+	addr = mailto_token(t, NULL, TOKEN_BOUNCE, id, camp, 0);
+	raw = request("To", addr, "bad6");
+	unsub_check(t, raw, "misused");
+	free(raw);
+	free(addr);
+	assert_str_eq_msg("still subscribed", status_of(t, id, "news"),
+	    "confirmed");
+
+	/* Ours, for nobody we hold, or for a campaign we do not know. */
+	addr = mailto(t, 999999, camp);
+	raw = request("To", addr, "bad7");
+	unsub_check(t, raw, "unknown");
+	free(raw);
+	free(addr);
+	addr = mailto(t, id, 999999);
+	raw = request("To", addr, "bad8");
+	unsub_check(t, raw, "unknown");
+	free(raw);
+	free(addr);
+	assert_str_eq_msg("still subscribed", status_of(t, id, "news"),
+	    "confirmed");
+	/* Nothing was moved by any of them. */
+	assert_int_equal(count(t, "SELECT count(*) FROM events WHERE kind ="
+	    " 'member.unsubscribed' AND subject = 'keep@nhs.example.net'"), 0);
+
+	/* A forged address beside a good one: the good one counts. */
+	addr = mailto(t, id, camp);
+	raw = xprintf("From: keep@nhs.example.net\r\nTo: "
+	    "unsubscribe+forged@example.org, %s\r\nSubject: unsubscribe\r\n"
+	    "Message-ID: <bad9@nhs.example.net>\r\n\r\nstop\r\n", addr);
+	unsub_check(t, raw, "done");
+	assert_str_eq_msg("left", status_of(t, id, "news"), "unsubscribed");
+	free(raw);
+	free(addr);
+}
+
+/* Only postroom's own address counts; anything else is an enquiry. */
+static void
+test_unsubscribe_not_ours(void **state)
+{
+	struct env		*t = *state;
+	struct enquiry_result	 res;
+	int64_t			 id, camp;
+	char			*addr, *raw, *tok;
+
+	camp = campaign_on(t, "news");
+	id = member(t, "other@nhs.example.net", "news");
+	addr = mailto(t, id, camp);
+	tok = xstrndup(addr + strlen(UNSUBSCRIBE_PREFIX),
+	    (size_t)(strchr(addr, '@') - addr) - strlen(UNSUBSCRIBE_PREFIX));
+
+	/* A good token on another domain; a look-alike local part. */
+	raw = xprintf("From: other@nhs.example.net\r\n"
+	    "To: unsubscribe+%s@example.com\r\nSubject: training courses\r\n"
+	    "Message-ID: <no1@nhs.example.net>\r\n\r\nWhich courses are "
+	    "running in spring?\r\n", tok);
+	assert_int_equal(receive(t, raw, &res), 0);
+	assert_int_equal(res.outcome, ENQUIRY_ROUTED);
+	free(raw);
+	raw = xprintf("From: other@nhs.example.net\r\n"
+	    "To: newsletter-unsubscribe+%s@example.org\r\n"
+	    "Subject: evaluation guide\r\nMessage-ID: <no2@nhs.example.net>"
+	    "\r\n\r\nWhere is the evaluation guide?\r\n", tok);
+	assert_int_equal(receive(t, raw, &res), 0);
+	assert_int_equal(res.outcome, ENQUIRY_ROUTED);
+	free(raw);
+
+	/* A newsletter forwarded to enquiries with a question about it. */
+	raw = xprintf("From: other@nhs.example.net\r\n"
+	    "To: enquiries@example.org\r\nSubject: Fwd: News\r\n"
+	    "Message-ID: <no3@nhs.example.net>\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+	    "Content-Type: text/plain\r\n\r\nCan I join the analyst network "
+	    "huddles?\r\n--b\r\nContent-Type: message/rfc822\r\n\r\n"
+	    "From: news@example.org\r\nTo: other@nhs.example.net\r\n"
+	    "Subject: News\r\nList-Unsubscribe: <mailto:%s>\r\n\r\nNews."
+	    "\r\n--b--\r\n", addr);
+	assert_int_equal(receive(t, raw, &res), 0);
+	assert_int_equal(res.outcome, ENQUIRY_ROUTED);
+	free(raw);
+	assert_str_eq_msg("still subscribed", status_of(t, id, "news"),
+	    "confirmed");
+	assert_int_equal(count(t, "SELECT count(*) FROM mail_unsubscribes"
+	    " WHERE message_key LIKE '<no_@%'"), 0);
+	free(tok);
+	free(addr);
+}
+
 int
 main(void)
 {
@@ -329,6 +716,10 @@ main(void)
 		cmocka_unit_test(test_unreadable_to_default_with_raw),
 		cmocka_unit_test(test_never_an_open_relay),
 		cmocka_unit_test(test_bounces_matched_and_suppressed),
+		cmocka_unit_test(test_unsubscribe_by_mail),
+		cmocka_unit_test(test_unsubscribe_cc_and_envelope),
+		cmocka_unit_test(test_unsubscribe_bad_tokens),
+		cmocka_unit_test(test_unsubscribe_not_ours),
 	};
 
 	return cmocka_run_group_tests_name("enquiry", tests, setup, teardown);

@@ -399,6 +399,7 @@ test_forget(void **state)
 	struct fixture		*f = *state;
 	struct store_subscriber	 sub;
 	struct store_outbox_msg	 m;
+	struct store_unsubscribe u;
 	struct value		*v;
 	char			 hash[65], *cause = NULL, *got = NULL;
 	int64_t			 id, other, oid;
@@ -426,6 +427,18 @@ test_forget(void **state)
 	assert_int_equal(store_exec_sql(f->s, "INSERT INTO bounces "
 	    "(recipient, kind, received_at) VALUES ('ann@example.org', "
 	    "'hard', 1)", &cause), 0);
+	memset(&u, 0, sizeof u);
+	u.message_key = "<left@example.org>";
+	u.outcome = "done";
+	u.subscriber_id = id;
+	u.list = "news";
+	u.source = "pipe";
+	assert_int_equal(store_unsubscribe_add(f->s, &u, &cause), 1);
+	u.message_key = "<forged@example.org>";
+	u.outcome = "forged";
+	u.subscriber_id = 0;
+	u.list = NULL;
+	assert_int_equal(store_unsubscribe_add(f->s, &u, &cause), 1);
 
 	/* Access request first: everything is there. */
 	v = store_subscriber_person(f->s, "ann@example.org", &cause);
@@ -434,6 +447,8 @@ test_forget(void **state)
 	    2);
 	assert_int_equal(value_list_len(value_object_get(v, "outbox")), 2);
 	assert_int_equal(value_list_len(value_object_get(v, "bounces")), 1);
+	assert_int_equal(value_list_len(value_object_get(v,
+	    "unsubscribe_requests")), 1);
 	assert_int_equal(value_list_len(value_object_get(v, "events")), 2);
 	assert_false(value_bool(value_object_get(v, "suppressed")));
 	assert_str_eq_msg("person name", value_object_get_string(
@@ -452,6 +467,11 @@ test_forget(void **state)
 	    1);
 	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM outbox"), 0);
 	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM bounces"), 0);
+	/* Her unsubscribe request by mail; a forged one named nobody. */
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM"
+	    " mail_unsubscribes WHERE outcome = 'forged'"), 1);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM"
+	    " mail_unsubscribes"), 1);
 	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM events WHERE "
 	    "instr(lower(coalesce(subject, '') || coalesce(detail, '')), "
 	    "'ann@example.org') > 0"), 0);
