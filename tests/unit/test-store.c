@@ -226,7 +226,6 @@ test_fresh(void **state)
 	s = open_ok(f->db);
 	check_int("schema version", store_schema_version(s),
 	    store_latest_version());
-	check_int("latest version", store_latest_version(), 2);
 	assert_str_eq_msg("store_path", store_path(s), f->db);
 	for (i = 0; i < sizeof tables / sizeof tables[0]; i++) {
 		sql = xprintf("SELECT name FROM sqlite_schema"
@@ -236,7 +235,9 @@ test_fresh(void **state)
 	}
 	query_is(s, "PRAGMA journal_mode", "wal");
 	query_is(s, "PRAGMA foreign_keys", "1");
-	query_is(s, "PRAGMA user_version", "2");
+	sql = xprintf("%d", store_latest_version());
+	query_is(s, "PRAGMA user_version", sql);
+	free(sql);
 	query_is(s, "PRAGMA application_id", "1347638354");
 	query_is(s, "PRAGMA synchronous", "2");		/* FULL */
 	query_is(s, "PRAGMA busy_timeout", "5000");
@@ -583,7 +584,8 @@ test_version2(void **state)
 	store_close(s);
 
 	s = open_ok(f->db);
-	check_int("version after upgrade", store_schema_version(s), 2);
+	check_int("version after upgrade", store_schema_version(s),
+	    store_latest_version());
 	query_is(s, "SELECT group_concat(id || ':' || kind || ':' || state ||"
 	    " ':' || coalesce(last_reply, '') || ':' ||"
 	    " coalesce(dedup_key, ''), ' ') FROM (SELECT * FROM outbox"
@@ -626,6 +628,36 @@ test_version2(void **state)
 	exec_ok(s, "UPDATE outbox SET state = 'skipped' WHERE id = 1");
 	exec_fails(s, "UPDATE outbox SET campaign_id = NULL WHERE id = 1",
 	    "CHECK constraint failed");
+	store_close(s);
+}
+
+/*
+ * Version 3 adds campaigns.tested_at: a version 2 database keeps its
+ * campaigns, which read as never tested (NULL), and the column takes a
+ * time.
+ */
+static void
+test_version3(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	char		*cause = NULL;
+
+	s = store_open_version(f->db, 2, &cause);
+	assert_non_null(s);
+	exec_ok(s, setup_sql);
+	exec_fails(s, "UPDATE campaigns SET tested_at = 5",
+	    "no such column: tested_at");
+	store_close(s);
+
+	s = open_ok(f->db);
+	check_int("version after upgrade", store_schema_version(s),
+	    store_latest_version());
+	query_is(s, "SELECT id || ':' || subject || ':' ||"
+	    " coalesce(tested_at, 'null') FROM campaigns", "7:Huddle:null");
+	exec_ok(s, "UPDATE campaigns SET tested_at = 5");
+	query_is(s, "SELECT tested_at FROM campaigns", "5");
+	query_is(s, "PRAGMA integrity_check", "ok");
 	store_close(s);
 }
 
@@ -871,6 +903,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_version0, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_version2, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_version3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_atomic, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_newer_refused, setup,
