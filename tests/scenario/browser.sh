@@ -72,7 +72,7 @@ nl='
 cli() { (IFS=$nl; exec "$C" $(cat "$T/opts") "$@"); }
 cli campaign new news --subject "Autumn bulletin" --body "$T/news.md" >/dev/null
 id=$(sqlite3 "$DB" "SELECT max(id) FROM campaigns")
-if cli campaign send "$id" >"$T/send.out" 2>&1; then
+if cli campaign send "$id" --yes >"$T/send.out" 2>&1 </dev/null; then
 	echo "# sent with postroom campaign send" >&2
 else
 	echo "# no 'postroom campaign send' yet: recipients queued with SQL" >&2
