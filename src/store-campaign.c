@@ -51,8 +51,8 @@ static const char *const store_campaign_statuses[] = {
 /* The columns every read selects, in the order store_campaign_row reads. */
 #define STORE_CAMPAIGN_COLUMNS						\
 	"id, list, subject, template, status, scheduled_at, started_at,"	\
-	" finished_at, paused_reason, created_by, created_at, updated_at,"	\
-	" tested_at"
+	" finished_at, paused_reason, created_by, created_at,"		\
+	" updated_at, tested_at"
 
 const char *
 store_campaign_status_name(enum store_campaign_status st)

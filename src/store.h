@@ -682,7 +682,8 @@ int		 store_campaign_tested(struct store *, int64_t id, int64_t now,
  * Delete a draft that has no outbox rows: 1 deleted, 0 when there is no
  * such draft (or it has rows), -1.
  */
-int		 store_campaign_delete(struct store *, int64_t id, char **cause);
+int		 store_campaign_delete(struct store *, int64_t id,
+		    char **cause);
 
 /* A failed recipient; strings live only during the call. */
 struct store_campaign_failure {

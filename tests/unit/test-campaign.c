@@ -879,7 +879,7 @@ test_test_copy(void **state)
 	free(cause);
 }
 
-/* --- a send is never a surprise ----------------------------------------------- */
+/* --- a send is never a surprise ------------------------------------------ */
 
 static void
 test_send_past(void **state)

@@ -640,8 +640,8 @@ test_test_links(void **state)
 		const char	*prefix;
 		const char	*stop;
 	} where[] = {
-		{ "List-Unsubscribe: <https://news.example.org/test-unsubscribe/",
-		  ">" },
+		{ "List-Unsubscribe: <https://news.example.org/"
+		  "test-unsubscribe/", ">" },
 		{ "mailto:unsubscribe+", "@" },
 		{ "Unsubscribe: https://news.example.org/test-unsubscribe/",
 		  "\r" },
