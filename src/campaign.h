@@ -4,9 +4,12 @@
  * A campaign's state is its status in the store (enum
  * store_campaign_status).  The moves allowed are:
  *
- *	draft     -> scheduled	send --at a time (rows queued now, due then)
+ *	draft     -> scheduled	send --at a time to come (rows queued now,
+ *				due then)
  *	draft     -> sending	send (rows queued in the same transaction)
- *	scheduled -> sending	the scheduler, once scheduled_at has come
+ *	scheduled -> sending	the scheduler, once scheduled_at has come;
+ *				or send --now (its rows due at once)
+ *	scheduled -> draft	unschedule (its rows removed)
  *	sending   -> paused	pause (or the engine, when failures pile up)
  *	paused    -> sending	resume
  *	sending   -> sent	every row done (the engine, or here when
@@ -18,7 +21,8 @@
  * it logs the move and records it in the audit log (kind
  * "campaign-STATUS").  The delivery engine pauses a campaign and marks it
  * sent through store-outbox.c itself (deliver.h): those two moves are
- * its own.
+ * its own.  Deleting a draft and copying a campaign are not moves: the
+ * one removes a draft, the other makes a new one.
  *
  * Sending follows digest.h's contract: one outbox row per confirmed,
  * immediate-mode member (any mode when the list has no digests) who did
@@ -26,17 +30,21 @@
  * move, before anything can be sent; digest-mode members get it in their
  * list's digest.  With a time, the rows are queued at once, due at that
  * time, and the campaign is scheduled until then; started_at is set when
- * it starts sending.
+ * it starts sending.  A time that has passed is refused: a send is never
+ * a surprise.  campaign_plan() says beforehand, without changing
+ * anything, what a send would do - to whom, how many, whether it was
+ * tested - so that a person can be asked.
  *
  * Every operation below runs in its own transaction (BEGIN IMMEDIATE, so
  * what it reads cannot change before it writes), except
  * campaign_start_due(), which also runs inside a caller's.  "now" is the
  * caller's, so that tests can move the clock.
  *
- * Owns: the rules of moving, queueing recipients, the scheduler, test
- * copies.  Does not own: the SQL (store-campaign.c), rendering
- * (newsletter.c), delivery (deliver.c), the commands (cmd-campaign.c), the
- * progress display (progress.c).
+ * Owns: the rules of moving, editing, deleting and copying, queueing
+ * recipients, the scheduler, test copies, which failures are worth
+ * retrying.  Does not own: the SQL (store-campaign.c), rendering
+ * (newsletter.c), delivery (deliver.c), the commands and their questions
+ * (cmd-campaign.c), the progress display (progress.c).
  *
  * Errors: -1 with *cause (caller frees) and *fail saying what kind, so
  * that a command can pick its exit code.
@@ -59,6 +67,7 @@ enum campaign_fail {
 	CAMPAIGN_FAIL_MISSING,	/* no such campaign */
 	CAMPAIGN_FAIL_STATE,	/* not allowed in its state */
 	CAMPAIGN_FAIL_DATA,	/* its list is not configured, cannot render */
+	CAMPAIGN_FAIL_PAST,	/* the time to send at has passed */
 	CAMPAIGN_FAIL_STORE,	/* the database (store_busy() says if busy) */
 };
 
@@ -76,22 +85,88 @@ int	 campaign_enter_state(struct store *, int64_t id,
 	    enum store_campaign_status from, enum store_campaign_status to,
 	    int64_t at, const char *reason, int64_t now, char **cause);
 
+/*
+ * What a send would do, for the question before it (campaign_plan()).
+ * The caller clears it with campaign_plan_clear().
+ */
+struct campaign_plan {
+	enum store_campaign_status status;	/* draft or scheduled */
+	char	*subject;	/* as written, merge fields and all */
+	char	*list;		/* the list's slug */
+	char	*list_name;	/* ... and its name */
+	int64_t	 recipients;	/* who would be sent it when it starts */
+	int64_t	 digest;	/* digest-mode members: in their digest */
+	int64_t	 at;		/* 0: now; else when it would start */
+	int64_t	 scheduled_at;	/* scheduled: when it was to start */
+	int64_t	 tested_at;	/* 0: no test copy since the last edit */
+};
+
+/*
+ * What send (at 0: now, else at that time) or, with now_too, send now
+ * even when scheduled (campaign_send_now()) would do to campaign id,
+ * refused exactly as that send would be (and when it cannot be rendered,
+ * CAMPAIGN_FAIL_DATA).  Changes nothing.  A draft's recipients are
+ * counted as campaign_send() would queue them; a scheduled campaign's
+ * are its queued rows of people still confirmed.
+ */
+int	 campaign_plan(const struct conf *, struct store *, int64_t id,
+	    int64_t at, int now_too, int64_t now, struct campaign_plan *,
+	    enum campaign_fail *, char **cause);
+void	 campaign_plan_clear(struct campaign_plan *);
+
 /* What campaign_send() did. */
 struct campaign_sent {
 	enum store_campaign_status status;	/* sending, scheduled or sent */
-	int64_t	 queued;	/* outbox rows made */
+	int64_t	 queued;	/* outbox rows made (or brought forward) */
 	int64_t	 digest;	/* digest-mode members left to the digest */
 	int64_t	 at;		/* scheduled: when it starts */
 };
 
 /*
- * Send draft id now (at 0) or schedule it for at (which may be past: the
- * scheduler then starts it on its next look).  A send with nobody to send
- * to is sent at once.
+ * Send draft id now (at 0) or schedule it for at, which must not have
+ * passed (CAMPAIGN_FAIL_PAST, saying the local time now in
+ * general.timezone).  A send with nobody to send to is sent at once.  A
+ * draft that cannot be rendered is refused (CAMPAIGN_FAIL_DATA).
  */
 int	 campaign_send(const struct conf *, struct store *, int64_t id,
 	    int64_t at, int64_t now, struct campaign_sent *,
 	    enum campaign_fail *, char **cause);
+/*
+ * Send id now: a draft as campaign_send() does; a scheduled campaign
+ * starts at once (scheduled -> sending), its queued rows due now
+ * (out->queued: how many).
+ */
+int	 campaign_send_now(const struct conf *, struct store *, int64_t id,
+	    int64_t now, struct campaign_sent *, enum campaign_fail *,
+	    char **cause);
+/*
+ * scheduled -> draft: its rows are removed (*removed: how many were
+ * queued), so that its counts start again from nothing; it can then be
+ * edited and sent (or scheduled) again.
+ */
+int	 campaign_unschedule(struct store *, int64_t id, int64_t now,
+	    int64_t *removed, enum campaign_fail *, char **cause);
+
+/*
+ * Change a draft's subject, body and/or template (NULL: leave it as it
+ * is; template "": the default), checked by rendering it as it will be
+ * (CAMPAIGN_FAIL_DATA when it cannot be).  Anything but a draft is
+ * refused; a scheduled one with the advice to unschedule it first.  who
+ * goes into the audit log.  A test copy made before no longer counts as
+ * one (campaign_plan()).
+ */
+int	 campaign_edit(const struct conf *, struct store *, int64_t id,
+	    const char *subject, const char *body, const char *template,
+	    const char *who, int64_t now, enum campaign_fail *, char **cause);
+/* Remove a draft (nothing else: a scheduled one is unscheduled first). */
+int	 campaign_delete(struct store *, int64_t id, const char *who,
+	    int64_t now, enum campaign_fail *, char **cause);
+/*
+ * A new draft with the list, subject, body and template of campaign id,
+ * whatever its status; created_by who.  *copy gets its id.
+ */
+int	 campaign_copy(struct store *, int64_t id, const char *who,
+	    int64_t now, int64_t *copy, enum campaign_fail *, char **cause);
 
 /* sending -> paused, with reason (NULL: "paused by hand"). */
 int	 campaign_pause(struct store *, int64_t id, const char *reason,
@@ -106,14 +181,27 @@ int	 campaign_resume(struct store *, int64_t id, int64_t now,
  */
 int	 campaign_cancel(struct store *, int64_t id, int64_t now,
 	    int64_t *skipped, enum campaign_fail *, char **cause);
+/* What campaign_retry_failed() found and did. */
+struct campaign_retried {
+	int64_t	 requeued;	/* queued again */
+	int64_t	 temporary;	/* failed for a temporary reason */
+	int64_t	 refused;	/* refused for good by the server (5xx) */
+	int64_t	 other;		/* could not be sent at all (rendering...) */
+	enum store_campaign_status after;
+};
+
 /*
- * Failed rows back to queued (*requeued: how many; 0 changes nothing).
- * A sent campaign goes back to sending; a sending one goes on; a paused
- * one stays paused until resumed.  Refused for any other.
+ * Failed rows back to queued: those that failed for a temporary reason
+ * (the engine gave up on 4xx replies, lost connections or timeouts after
+ * smtp.max_retry_age), and with permanent_too also those refused for
+ * good (5xx) and those that could not be sent at all.  The counts say
+ * how many of each there were; requeued 0 changes nothing.  A sent
+ * campaign goes back to sending; a sending one goes on; a paused one
+ * stays paused until resumed.  Refused for any other.
  */
-int	 campaign_retry_failed(struct store *, int64_t id, int64_t now,
-	    int64_t *requeued, enum store_campaign_status *after,
-	    enum campaign_fail *, char **cause);
+int	 campaign_retry_failed(struct store *, int64_t id, int permanent_too,
+	    int64_t now, struct campaign_retried *, enum campaign_fail *,
+	    char **cause);
 
 /*
  * The scheduler: start every scheduled campaign whose time has come
@@ -130,8 +218,9 @@ int	 campaign_start_due(struct store *, int64_t now, char **cause);
  * address (normalised): rendered now with newsletter_render_test() for
  * the subscriber with that address when there is one, else for the
  * preview's sample subscriber (newsletter_sample()) at that address; kind
- * test, priority CAMPAIGN_TEST_PRIORITY.
- * *outbox_id gets its row.
+ * test, priority CAMPAIGN_TEST_PRIORITY.  Its links are a test copy's
+ * (newsletter.h): they change nobody's subscription.  The campaign's
+ * tested_at is set in the same transaction.  *outbox_id gets its row.
  */
 int	 campaign_test(const struct conf *, struct store *,
 	    const unsigned char key[TOKEN_KEY_LEN], int64_t id,

@@ -3,20 +3,25 @@
  *
  *	new LIST --subject TEXT --body FILE.md [--template NAME]
  *	edit ID [--subject TEXT] [--body FILE.md] [--template NAME]
+ *	copy ID | delete ID
  *	list [--list LIST] [--json]
  *	show ID [--json]
  *	preview ID [--subscriber EMAIL] [--eml FILE] [--html FILE] [--text]
  *	test ID --to ADDRESS
- *	send ID [--at "YYYY-MM-DD HH:MM"] [--wait]
+ *	send ID [--at "YYYY-MM-DD HH:MM" | --now] [--yes] [--wait]
+ *	unschedule ID
  *	status ID [--json]
- *	pause ID | resume ID | cancel ID | retry-failed ID
+ *	pause ID | resume ID | cancel ID
+ *	retry-failed ID [--include-permanent]
  *	failures ID [--json]
  *
- * Owns: these commands' arguments, their messages and exit codes, what a
+ * Owns: these commands' arguments, the question before a send (asked on
+ * a terminal; --yes otherwise), their messages and exit codes, what a
  * subject and a body file must look like, and the preview.  Does not own:
- * the SQL (store-campaign.c), composing the message (newsletter.c),
- * moving a campaign between states, queueing and scheduling (campaign.c),
- * the progress display (progress.c), or sending (the daemon).
+ * the SQL (store-campaign.c), composing the message (newsletter.c), the
+ * rules of moving, editing, deleting, copying, queueing, scheduling and
+ * retrying and what a send would do (campaign.c), the progress display
+ * (progress.c), or sending (the daemon).
  *
  * Exit codes: 0 done; 64 bad arguments; 65 bad data (an unknown list or
  * campaign, a subject or body that is not acceptable, a template that is
@@ -25,9 +30,13 @@
  * the database cannot be opened; 70 any other database failure; 73 a
  * preview file that cannot be written; 75 the database is busy; 78 a bad
  * configuration or an unusable key file.  Illegal moves (sending a sent
- * campaign, pausing a draft...) are bad data: 65.  "send --wait" exits
- * 0 when the campaign is sent, 1 when it ends paused, 2 when it ends
- * cancelled, 130 when the watching is interrupted (the campaign goes on).
+ * campaign, pausing a draft, editing a scheduled one...) and a time to
+ * send at that has passed are bad data: 65.  "send" without --yes when
+ * standard input is not a terminal is a usage error: 64, nothing queued;
+ * answering no to its question exits 1, nothing queued.  "send --wait"
+ * exits 0 when the campaign is sent, 1 when it ends paused, 2 when it
+ * ends cancelled, 130 when the watching is interrupted (the campaign goes
+ * on).
  *
  * The command sets TZ to general.timezone, so that dates ("campaign.date",
  * the Date header, the times shown here) are the network's.
@@ -42,6 +51,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -77,6 +87,9 @@ enum {
 	OPT_TO,
 	OPT_AT,
 	OPT_WAIT,
+	OPT_NOW,
+	OPT_YES,
+	OPT_PERMANENT,
 };
 
 static const struct option cmd_campaign_longopts[] = {
@@ -92,6 +105,9 @@ static const struct option cmd_campaign_longopts[] = {
 	{ "to",		required_argument,	NULL, OPT_TO },
 	{ "at",		required_argument,	NULL, OPT_AT },
 	{ "wait",	no_argument,		NULL, OPT_WAIT },
+	{ "now",	no_argument,		NULL, OPT_NOW },
+	{ "yes",	no_argument,		NULL, OPT_YES },
+	{ "include-permanent", no_argument,	NULL, OPT_PERMANENT },
 	{ NULL,		0,			NULL, 0 }
 };
 
@@ -109,6 +125,9 @@ struct camp_opts {
 	int		 json;
 	int		 text;
 	int		 wait;
+	int		 now;
+	int		 yes;
+	int		 permanent;
 	char		**args;		/* positional arguments */
 	int		 nargs;
 };
@@ -122,6 +141,10 @@ struct camp_cmd {
 };
 
 static const struct camp_cmd	cmd_campaign_cmds[];
+
+static int	cmd_campaign_fail(struct store *, enum campaign_fail, char *);
+static int	cmd_campaign_start(struct cmd_ctx *, struct camp_opts *,
+		    const char *, int64_t *, struct conf **, struct store **);
 
 /* --- small helpers ------------------------------------------------------ */
 
@@ -142,7 +165,13 @@ cmd_campaign_help(FILE *f)
 	    "            the template NAME means NAME.html and NAME.txt in "
 	    "the\n"
 	    "            templates directory (default: newsletter)\n"
-	    "  edit      change a draft (only a draft can be changed)\n"
+	    "  edit      change a draft (only a draft can be changed; a "
+	    "scheduled one\n"
+	    "            is unscheduled first)\n"
+	    "  copy      a new draft with the list, subject, body and "
+	    "template of any\n"
+	    "            campaign; prints its id\n"
+	    "  delete    remove a draft\n"
 	    "  list      every campaign, newest first; --json: one object a "
 	    "line\n"
 	    "  show      one campaign and its body; --json: one object\n"
@@ -155,19 +184,32 @@ cmd_campaign_help(FILE *f)
 	    "            browser), its text part on stdout with --text\n"
 	    "  test      queue one copy at once to ADDRESS, \"[TEST]\" in the "
 	    "subject;\n"
-	    "            the campaign is not changed\n"
+	    "            the campaign is not changed; the copy's unsubscribe "
+	    "and\n"
+	    "            preferences links change nobody's subscription\n"
 	    "  send      queue a draft for every confirmed member in "
 	    "immediate mode\n"
 	    "            (digest-mode members get it in the list's digest), "
 	    "now or\n"
-	    "            --at a local time (general.timezone); postroomd "
-	    "sends it.\n"
-	    "            --wait: watch it until it is done (a progress bar on "
-	    "a\n"
-	    "            terminal, a line every few seconds otherwise; after "
-	    "20s\n"
+	    "            --at a local time to come (general.timezone); "
+	    "postroomd sends\n"
+	    "            it.  --now sends a scheduled campaign at once.  It "
+	    "first asks\n"
+	    "            Send \"SUBJECT\" to N people on LIST now? [y/N] "
+	    "(and says so\n"
+	    "            when no test copy was sent since the last edit); "
+	    "--yes sends\n"
+	    "            without asking, and is needed when standard input "
+	    "is not a\n"
+	    "            terminal.  --wait: watch it until it is done (a "
+	    "progress bar\n"
+	    "            on a terminal, a line every few seconds otherwise; "
+	    "after 20s\n"
 	    "            with no progress it asks whether postroomd is "
 	    "running)\n"
+	    "  unschedule  a scheduled campaign back to draft, its queued "
+	    "messages\n"
+	    "            removed\n"
 	    "  status    status, counts (total, sent, deferred, failed, "
 	    "skipped,\n"
 	    "            pending), times and the rate of the last minute; "
@@ -175,7 +217,13 @@ cmd_campaign_help(FILE *f)
 	    "  pause     stop sending (messages being sent finish); resume "
 	    "goes on\n"
 	    "  cancel    stop for good: the messages not yet sent never are\n"
-	    "  retry-failed  queue the failed recipients again\n"
+	    "  retry-failed  queue again the recipients that failed for a "
+	    "temporary\n"
+	    "            reason (the server said 4xx until postroom gave up, "
+	    "or the\n"
+	    "            connection failed); --include-permanent: also those "
+	    "refused\n"
+	    "            for good (5xx) and those that could not be sent\n"
 	    "  failures  each failed recipient with the server's reply; "
 	    "--json\n"
 	    "\n"
@@ -192,9 +240,13 @@ cmd_campaign_help(FILE *f)
 	    "opened, 70\n"
 	    "database failure, 73 preview file cannot be written, 75 database "
 	    "busy,\n"
-	    "78 bad configuration or key file.  send --wait: 0 sent, 1 "
-	    "paused, 2\n"
-	    "cancelled, 130 interrupted (the campaign goes on).\n");
+	    "78 bad configuration or key file.  send: 64 without --yes when "
+	    "standard\n"
+	    "input is not a terminal, 65 a time that has passed, 1 when the "
+	    "answer is\n"
+	    "no (nothing is queued in any of these).  send --wait: 0 sent, 1 "
+	    "paused,\n"
+	    "2 cancelled, 130 interrupted (the campaign goes on).\n");
 }
 
 /* A campaign id: a positive decimal integer. */
@@ -513,10 +565,10 @@ cmd_campaign_edit(struct cmd_ctx *ctx, struct camp_opts *o)
 {
 	struct conf		*conf;
 	struct store		*s;
-	struct store_campaign	 c;
-	char			*body = NULL, *cause = NULL, *who, detail[32];
+	enum campaign_fail	 fail;
+	char			*body = NULL, *cause = NULL, *who;
 	int64_t			 id;
-	int			 rc = EX_OK, n;
+	int			 rc = EX_OK;
 
 	if (cmd_campaign_id(o->args[0], &id) == -1)
 		return cmd_usage_error(&cmd_campaign, "edit: \"%s\" is not a "
@@ -535,53 +587,66 @@ cmd_campaign_edit(struct cmd_ctx *ctx, struct camp_opts *o)
 		free(body);
 		return rc;
 	}
-	memset(&c, 0, sizeof c);
-	if (!cmd_campaign_get(s, id, &c, &rc))
-		goto out;
-	if (c.status != STORE_CAMPAIGN_DRAFT) {
-		fprintf(stderr, "postroom: campaign: campaign %" PRId64 " is %s:"
-		    " only a draft can be edited\n", id,
-		    store_campaign_status_name(c.status));
-		rc = EX_DATAERR;
-		goto out;
-	}
-
-	/* Check the campaign as it will be. */
-	if (o->subject != NULL) {
-		free(c.subject);
-		c.subject = xstrdup(o->subject);
-	}
-	if (body != NULL) {
-		free(c.body);
-		c.body = xstrdup(body);
-	}
-	if (o->template != NULL) {
-		free(c.template);
-		c.template = xstrdup(o->template);
-	}
-	if (!cmd_campaign_check(conf, &c)) {
-		rc = EX_DATAERR;
-		goto out;
-	}
-
-	n = store_campaign_edit(s, id, o->subject, body, o->template,
-	    (int64_t)time(NULL), &cause);
-	if (n == -1)
-		rc = cmd_store_fail(s, cause);
-	else if (n == 0) {
-		fprintf(stderr, "postroom: campaign: campaign %" PRId64 " is no"
-		    " longer a draft: not changed\n", id);
-		rc = EX_DATAERR;
-	} else {
-		who = cmd_who();
-		snprintf(detail, sizeof detail, "%" PRId64, id);
-		store_event(s, "campaign.edit", detail, who);
-		free(who);
-	}
-out:
-	store_campaign_clear(&c);
+	/* campaign.c checks its status and renders it as it will be. */
+	who = cmd_who();
+	if (campaign_edit(conf, s, id, o->subject, body, o->template, who,
+	    (int64_t)time(NULL), &fail, &cause) == -1)
+		rc = cmd_campaign_fail(s, fail, cause);
+	free(who);
 	store_close(s);
 	free(body);
+	return rc;
+}
+
+static int
+cmd_campaign_copy(struct cmd_ctx *ctx, struct camp_opts *o)
+{
+	struct conf		*conf;
+	struct store		*s;
+	enum campaign_fail	 fail;
+	char			*cause = NULL, *who;
+	int64_t			 id, copy;
+	int			 rc;
+
+	if ((rc = cmd_campaign_start(ctx, o, "copy", &id, &conf,
+	    &s)) != EX_OK)
+		return rc;
+	who = cmd_who();
+	if (campaign_copy(s, id, who, (int64_t)time(NULL), &copy, &fail,
+	    &cause) == -1)
+		rc = cmd_campaign_fail(s, fail, cause);
+	else {
+		/* Only the id, as "new" prints: for scripts. */
+		printf("%" PRId64 "\n", copy);
+		if (fflush(stdout) == EOF)
+			rc = EX_IOERR;
+	}
+	free(who);
+	store_close(s);
+	return rc;
+}
+
+static int
+cmd_campaign_delete(struct cmd_ctx *ctx, struct camp_opts *o)
+{
+	struct conf		*conf;
+	struct store		*s;
+	enum campaign_fail	 fail;
+	char			*cause = NULL, *who;
+	int64_t			 id;
+	int			 rc;
+
+	if ((rc = cmd_campaign_start(ctx, o, "delete", &id, &conf,
+	    &s)) != EX_OK)
+		return rc;
+	who = cmd_who();
+	if (campaign_delete(s, id, who, (int64_t)time(NULL), &fail,
+	    &cause) == -1)
+		rc = cmd_campaign_fail(s, fail, cause);
+	else
+		printf("campaign %" PRId64 ": draft deleted\n", id);
+	free(who);
+	store_close(s);
 	return rc;
 }
 
@@ -900,21 +965,79 @@ cmd_campaign_wait(struct store *s, int64_t id)
 	}
 }
 
+/* "1 person", "2 people". */
+static const char *
+cmd_campaign_people(int64_t n)
+{
+	return n == 1 ? "person" : "people";
+}
+
+/*
+ * Say what a send would do and ask, on the terminal (stdin), whether to
+ * go on: 1 yes, 0 anything else (the default, and end of input).
+ */
+static int
+cmd_campaign_ask(int64_t id, const struct conf *conf,
+    const struct campaign_plan *p, int64_t scheduled_at)
+{
+	char	 line[64], when[64];
+	size_t	 n;
+
+	if (p->tested_at == 0)
+		fprintf(stderr, "No test copy of campaign %" PRId64 " has been "
+		    "sent since it was last changed (postroom campaign test "
+		    "%" PRId64 " --to ADDRESS sends one).\n", id, id);
+	fprintf(stderr, "Send \"");
+	cmd_put_safe(stderr, p->subject);
+	fprintf(stderr, "\" to %" PRId64 " %s on ", p->recipients,
+	    cmd_campaign_people(p->recipients));
+	cmd_put_safe(stderr, p->list_name);
+	if (p->at != 0) {
+		period_datetime((time_t)p->at, when, sizeof when);
+		fprintf(stderr, " at %s (%s)", when,
+		    conf->general.timezone[0] != '\0' ?
+		    conf->general.timezone : "local time");
+	} else if (scheduled_at != 0) {
+		period_datetime((time_t)scheduled_at, when, sizeof when);
+		fprintf(stderr, " now, instead of at %s", when);
+	} else
+		fprintf(stderr, " now");
+	if (p->digest > 0)
+		fprintf(stderr, " (%" PRId64 " more get%s it in the list's "
+		    "digest)", p->digest, p->digest == 1 ? "s" : "");
+	fprintf(stderr, "? [y/N] ");
+	fflush(stderr);
+
+	if (fgets(line, sizeof line, stdin) == NULL) {
+		fputc('\n', stderr);
+		return 0;
+	}
+	n = strcspn(line, "\r\n");
+	line[n] = '\0';
+	while (n > 0 && line[n - 1] == ' ')
+		line[--n] = '\0';
+	return strcasecmp(line + strspn(line, " "), "y") == 0 ||
+	    strcasecmp(line + strspn(line, " "), "yes") == 0;
+}
+
 static int
 cmd_campaign_send(struct cmd_ctx *ctx, struct camp_opts *o)
 {
 	struct conf		*conf;
 	struct store		*s;
-	struct store_campaign	 c;
+	struct campaign_plan	 plan;
 	struct campaign_sent	 r;
 	enum campaign_fail	 fail;
 	char			*cause = NULL, when[64];
 	time_t			 at = 0;
-	int64_t			 id, now;
+	int64_t			 id, now, was = 0;
 	int			 rc;
 
 	if ((rc = cmd_campaign_arg_id(o, "send", &id)) != EX_OK)
 		return rc;
+	if (o->at != NULL && o->now)
+		return cmd_usage_error(&cmd_campaign, "%s", "send: --at and "
+		    "--now cannot go together");
 	if ((conf = cmd_campaign_conf(ctx)) == NULL)
 		return EX_CONFIG;
 	/* After the zone is set: --at is the network's local time. */
@@ -927,30 +1050,61 @@ cmd_campaign_send(struct cmd_ctx *ctx, struct camp_opts *o)
 	if ((s = cmd_store_open(conf, &rc)) == NULL)
 		return rc;
 
-	/* A draft that cannot be rendered is refused before anyone is queued. */
-	if (!cmd_campaign_get(s, id, &c, &rc))
-		goto out;
-	if (c.status == STORE_CAMPAIGN_DRAFT && !cmd_campaign_check(conf, &c)) {
-		store_campaign_clear(&c);
-		rc = EX_DATAERR;
-		goto out;
-	}
-	store_campaign_clear(&c);
-
+	/*
+	 * Step 1: what the send would do, refused as the send would be (a
+	 * time that has passed, a campaign that cannot be rendered...).
+	 */
 	now = (int64_t)time(NULL);
-	if (campaign_send(conf, s, id, (int64_t)at, now, &r, &fail,
+	if (campaign_plan(conf, s, id, (int64_t)at, o->now, now, &plan, &fail,
 	    &cause) == -1) {
 		rc = cmd_campaign_fail(s, fail, cause);
 		goto out;
 	}
+	was = plan.scheduled_at;
+
+	/* Step 2: nobody is sent anything they did not ask for. */
+	if (!o->yes && !isatty(STDIN_FILENO)) {
+		fprintf(stderr, "postroom: campaign: send: standard input is "
+		    "not a terminal, so nobody can be asked: add --yes to "
+		    "send campaign %" PRId64 " to %" PRId64 " %s on ", id,
+		    plan.recipients, cmd_campaign_people(plan.recipients));
+		cmd_put_safe(stderr, plan.list_name);
+		fprintf(stderr, "; nothing was queued\n");
+		campaign_plan_clear(&plan);
+		rc = EX_USAGE;
+		goto out;
+	}
+	if (!o->yes) {
+		if (!cmd_campaign_ask(id, conf, &plan, was)) {
+			fprintf(stderr, "postroom: campaign %" PRId64 ": not "
+			    "sent; nothing was queued\n", id);
+			campaign_plan_clear(&plan);
+			rc = 1;
+			goto out;
+		}
+	} else if (plan.tested_at == 0)
+		fprintf(stderr, "postroom: campaign %" PRId64 ": no test copy "
+		    "was sent since it was last changed\n", id);
+	campaign_plan_clear(&plan);
+
+	/* Step 3: the send; its own time, after the question. */
+	now = (int64_t)time(NULL);
+	if (o->now)
+		rc = campaign_send_now(conf, s, id, now, &r, &fail, &cause);
+	else
+		rc = campaign_send(conf, s, id, (int64_t)at, now, &r, &fail,
+		    &cause);
+	if (rc == -1) {
+		rc = cmd_campaign_fail(s, fail, cause);
+		goto out;
+	}
+	rc = EX_OK;
 	switch (r.status) {
 	case STORE_CAMPAIGN_SCHEDULED:
 		printf("campaign %" PRId64 ": scheduled for %s: %" PRId64
-		    " recipients queued\n", id, cmd_when(r.at, when,
-		    sizeof when), r.queued);
-		if (r.at <= now)
-			printf("that time has passed: postroomd starts it at "
-			    "once\n");
+		    " recipients queued (postroom campaign unschedule %" PRId64
+		    " to change it)\n", id, cmd_when(r.at, when, sizeof when),
+		    r.queued, id);
 		break;
 	case STORE_CAMPAIGN_SENT:
 		printf("campaign %" PRId64 ": nobody to send to now: marked "
@@ -958,8 +1112,9 @@ cmd_campaign_send(struct cmd_ctx *ctx, struct camp_opts *o)
 		break;
 	default:
 		printf("campaign %" PRId64 ": sending to %" PRId64
-		    " recipients; postroomd sends it (postroom campaign "
-		    "status %" PRId64 ")\n", id, r.queued, id);
+		    " recipients%s; postroomd sends it (postroom campaign "
+		    "status %" PRId64 ")\n", id, r.queued, was != 0 ?
+		    " now, not at its scheduled time" : "", id);
 		break;
 	}
 	if (r.digest > 0)
@@ -972,6 +1127,31 @@ cmd_campaign_send(struct cmd_ctx *ctx, struct camp_opts *o)
 	}
 	rc = o->wait ? cmd_campaign_wait(s, id) : EX_OK;
 out:
+	store_close(s);
+	return rc;
+}
+
+static int
+cmd_campaign_unschedule(struct cmd_ctx *ctx, struct camp_opts *o)
+{
+	struct conf		*conf;
+	struct store		*s;
+	enum campaign_fail	 fail;
+	char			*cause = NULL;
+	int64_t			 id, removed;
+	int			 rc;
+
+	if ((rc = cmd_campaign_start(ctx, o, "unschedule", &id, &conf,
+	    &s)) != EX_OK)
+		return rc;
+	if (campaign_unschedule(s, id, (int64_t)time(NULL), &removed, &fail,
+	    &cause) == -1)
+		rc = cmd_campaign_fail(s, fail, cause);
+	else
+		printf("campaign %" PRId64 ": unscheduled, a draft again; %"
+		    PRId64 " queued message%s removed (postroom campaign send "
+		    "%" PRId64 " sends it)\n", id, removed, removed == 1 ? "" :
+		    "s", id);
 	store_close(s);
 	return rc;
 }
@@ -1190,31 +1370,56 @@ cmd_campaign_retry(struct cmd_ctx *ctx, struct camp_opts *o)
 {
 	struct conf		*conf;
 	struct store		*s;
-	enum store_campaign_status after;
+	struct campaign_retried	 r;
 	enum campaign_fail	 fail;
 	char			*cause = NULL;
-	int64_t			 id, n;
+	int64_t			 id;
 	int			 rc;
 
 	if ((rc = cmd_campaign_start(ctx, o, "retry-failed", &id, &conf,
 	    &s)) != EX_OK)
 		return rc;
-	if (campaign_retry_failed(s, id, (int64_t)time(NULL), &n, &after,
-	    &fail, &cause) == -1)
+	if (campaign_retry_failed(s, id, o->permanent, (int64_t)time(NULL),
+	    &r, &fail, &cause) == -1) {
 		rc = cmd_campaign_fail(s, fail, cause);
-	else if (n == 0)
+		goto out;
+	}
+	if (r.temporary + r.refused + r.other == 0) {
 		printf("campaign %" PRId64 ": no failed recipients to retry\n",
 		    id);
-	else {
-		printf("campaign %" PRId64 ": %" PRId64 " failed recipient%s "
-		    "queued again", id, n, n == 1 ? "" : "s");
-		if (after == STORE_CAMPAIGN_PAUSED)
-			printf("; the campaign is paused: postroom campaign "
-			    "resume %" PRId64 " sends them\n", id);
-		else
-			printf("; the campaign is %s\n",
-			    store_campaign_status_name(after));
+		goto out;
 	}
+	printf("campaign %" PRId64 ": re-queued ", id);
+	if (o->permanent) {
+		printf("%" PRId64 ": %" PRId64 " that failed for a temporary "
+		    "reason, %" PRId64 " refused permanently (5xx)", r.requeued,
+		    r.temporary, r.refused);
+		if (r.other > 0)
+			printf(", %" PRId64 " that could not be sent at all",
+			    r.other);
+	} else {
+		printf("%" PRId64 " that failed for a temporary reason",
+		    r.requeued);
+		if (r.refused > 0)
+			printf("; %" PRId64 " refused permanently (5xx) stay "
+			    "failed", r.refused);
+		if (r.other > 0)
+			printf("; %" PRId64 " that could not be sent at all "
+			    "stay failed (postroom campaign failures %" PRId64
+			    " says why)", r.other, id);
+		if (r.refused + r.other > 0)
+			printf(": add --include-permanent to retry them too");
+	}
+	printf("\n");
+	if (r.requeued == 0)
+		goto out;
+	if (r.after == STORE_CAMPAIGN_PAUSED)
+		printf("the campaign is paused: postroom campaign resume %"
+		    PRId64 " sends them\n", id);
+	else
+		printf("the campaign is %s\n",
+		    store_campaign_status_name(r.after));
+out:
 	store_close(s);
 	return rc;
 }
@@ -1335,14 +1540,20 @@ static const struct camp_cmd cmd_campaign_cmds[] = {
 	  cmd_campaign_preview },
 	{ "test", "ID --to ADDRESS",
 	  (const char []){ OPT_TO, 0 }, 1, cmd_campaign_test },
-	{ "send", "ID [--at \"YYYY-MM-DD HH:MM\"] [--wait]",
-	  (const char []){ OPT_AT, OPT_WAIT, 0 }, 1, cmd_campaign_send },
+	{ "copy", "ID", (const char []){ 0 }, 1, cmd_campaign_copy },
+	{ "delete", "ID", (const char []){ 0 }, 1, cmd_campaign_delete },
+	{ "send", "ID [--at \"YYYY-MM-DD HH:MM\" | --now] [--yes] [--wait]",
+	  (const char []){ OPT_AT, OPT_NOW, OPT_YES, OPT_WAIT, 0 }, 1,
+	  cmd_campaign_send },
+	{ "unschedule", "ID", (const char []){ 0 }, 1,
+	  cmd_campaign_unschedule },
 	{ "status", "ID [--json]",
 	  (const char []){ OPT_JSON, 0 }, 1, cmd_campaign_status },
 	{ "pause", "ID", (const char []){ 0 }, 1, cmd_campaign_pause },
 	{ "resume", "ID", (const char []){ 0 }, 1, cmd_campaign_resume },
 	{ "cancel", "ID", (const char []){ 0 }, 1, cmd_campaign_cancel },
-	{ "retry-failed", "ID", (const char []){ 0 }, 1, cmd_campaign_retry },
+	{ "retry-failed", "ID [--include-permanent]",
+	  (const char []){ OPT_PERMANENT, 0 }, 1, cmd_campaign_retry },
 	{ "failures", "ID [--json]",
 	  (const char []){ OPT_JSON, 0 }, 1, cmd_campaign_failures },
 	{ NULL, NULL, NULL, 0, NULL },
@@ -1417,6 +1628,15 @@ cmd_campaign_run(struct cmd_ctx *ctx, const struct camp_cmd *cc, int argc,
 		case OPT_WAIT:
 			o.wait = 1;
 			break;
+		case OPT_NOW:
+			o.now = 1;
+			break;
+		case OPT_YES:
+			o.yes = 1;
+			break;
+		case OPT_PERMANENT:
+			o.permanent = 1;
+			break;
 		}
 	}
 	o.args = argv + optind;
@@ -1460,8 +1680,8 @@ cmd_campaign_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd cmd_campaign = {
 	.name = "campaign",
-	.usage = "new|edit|list|show|preview|test|send|status|pause|resume|"
-	    "cancel|retry-failed|failures ...",
+	.usage = "new|edit|copy|delete|list|show|preview|test|send|"
+	    "unschedule|status|pause|resume|cancel|retry-failed|failures ...",
 	.help = "newsletters: write, preview, test, send, watch and steer",
 	.exec = cmd_campaign_exec,
 };

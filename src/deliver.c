@@ -412,7 +412,7 @@ deliver_tempfail(struct deliver_job *job, int code, const char *reply)
 		deliver_enter_state(job, DELIVER_DEFERRED, code, reply);
 		return;
 	}
-	why = xprintf("gave up after %d attempts over %s "
+	why = xprintf(DELIVER_GAVE_UP "%d attempts over %s "
 	    "(smtp.max_retry_age): %s", job->row.attempts,
 	    deliver_duration(now - job->row.created_at, age, sizeof age),
 	    reply);

@@ -69,6 +69,12 @@ int		 deliver_can_move(enum deliver_state, enum deliver_state);
 /* --- the retry schedule (pure functions, for tests) ------------------- */
 
 #define DELIVER_JITTER_PERCENT	10
+/*
+ * How the reply of a row failed by giving up after smtp.max_retry_age
+ * starts: what the campaign engine tells temporary failures (4xx, lost
+ * connections, timeouts) by when it retries them (campaign.h).
+ */
+#define DELIVER_GAVE_UP		"gave up after "
 
 /* Seconds to wait after the attempts-th failed attempt, without jitter. */
 int64_t		 deliver_backoff_base(int attempts);

@@ -85,6 +85,8 @@ struct newsletter {
 	struct value		 *date_v;	/* campaign.date */
 	struct value		 *unsubscribe_v;
 	struct value		 *preferences_v;
+	struct value		 *archive_v;	/* archive_url */
+	char			 *archive_url;	/* the campaign's own */
 	struct value		 *body_html_v;
 	struct value		 *body_text_v;
 	struct value		 *sub_name_v;	/* subscriber.name, when */
@@ -100,7 +102,7 @@ struct newsletter {
 };
 
 static int	newsletter_merge(struct newsletter *,
-		    const struct store_subscriber *, time_t,
+		    const struct store_subscriber *, time_t, int,
 		    struct newsletter_links *, char **);
 
 static char	newsletter_sample_name[] = NEWSLETTER_SAMPLE_NAME;
@@ -561,7 +563,7 @@ newsletter_prepare(const struct conf *conf, const struct store_campaign *c,
 	const char		*tname;
 	struct newsletter_links	 l;
 	struct value		*v;
-	char			*why, *s;
+	char			*why;
 
 	if ((list = conf_list_find(conf, c->list)) == NULL) {
 		*cause = xprintf("list \"%s\" is not in the configuration",
@@ -637,16 +639,17 @@ newsletter_prepare(const struct conf *conf, const struct store_campaign *c,
 	newsletter_set_string(v, "name", conf->general.from_name);
 	newsletter_set_string(v, "enquiries", conf->general.from_address);
 	value_object_set(nl->data, "network", v);
-	s = xprintf("%s/archive/%lld", nl->base_url, (long long)c->id);
-	newsletter_set_string(nl->data, "archive_url", s);
-	free(s);
+	nl->archive_url = xprintf("%s/archive/%lld", nl->base_url,
+	    (long long)c->id);
+	newsletter_update_str(nl->data, "archive_url", &nl->archive_v,
+	    nl->archive_url);
 	nl->subject_raw = xstrdup(c->subject);
 
 	/*
 	 * Step 3: the body, rendered once, with the sample subscriber's
 	 * data to size the placeholders.
 	 */
-	if (newsletter_merge(nl, newsletter_sample(), time(NULL), &l,
+	if (newsletter_merge(nl, newsletter_sample(), time(NULL), 0, &l,
 	    cause) == -1)
 		goto fail;
 	newsletter_links_free(&l);
@@ -692,6 +695,7 @@ newsletter_free(struct newsletter *nl)
 	free(nl->list_id);
 	free(nl->list_help);
 	free(nl->subject_raw);
+	free(nl->archive_url);
 	template_free(nl->subject_t);
 	template_free(nl->body_html_t);
 	template_free(nl->body_text_t);
@@ -718,6 +722,7 @@ newsletter_links_free(struct newsletter_links *l)
 	free(l->unsubscribe_mailto);
 	free(l->preferences_url);
 	free(l->mail_from);
+	free(l->archive_url);
 	memset(l, 0, sizeof *l);
 }
 
@@ -823,6 +828,56 @@ newsletter_links_make(struct token_signer *signer, const char *base_url,
 	return 0;
 }
 
+int
+newsletter_links_test(struct token_signer *signer, const char *base_url,
+    const char *domain, int64_t subscriber, int64_t campaign, time_t now,
+    struct newsletter_links *l, char **cause)
+{
+	char	*tok;
+
+	memset(l, 0, sizeof *l);
+	if (subscriber < 0 || campaign < 0) {
+		*cause = xprintf("subscriber %lld, campaign %lld: ids cannot "
+		    "be negative", (long long)subscriber, (long long)campaign);
+		return -1;
+	}
+
+	/*
+	 * One token naming the campaign and nobody: whoever holds the copy
+	 * may read the draft, and no link in it changes anyone's
+	 * subscription - not even its own recipient's.
+	 */
+	tok = newsletter_token(signer, TOKEN_TEST_COPY, 0, "", campaign,
+	    now + NEWSLETTER_TEST_EXPIRY);
+	l->unsubscribe_url = newsletter_cat(base_url, "/test-unsubscribe/",
+	    tok, (char *)NULL);
+	l->unsubscribe_mailto = newsletter_cat(UNSUBSCRIBE_PREFIX, tok, "@",
+	    domain, (char *)NULL);
+	l->preferences_url = newsletter_cat(base_url, "/test-preferences/",
+	    tok, (char *)NULL);
+	l->archive_url = newsletter_cat(base_url, "/test-copy/", tok,
+	    (char *)NULL);
+	free(tok);
+
+	/* Bounces are real: the address is. */
+	tok = newsletter_token(signer, TOKEN_BOUNCE, subscriber, "", campaign,
+	    now + NEWSLETTER_VERP_EXPIRY);
+	l->mail_from = newsletter_cat("bounces+", tok, "@", domain,
+	    (char *)NULL);
+	free(tok);
+
+	if (strchr(l->unsubscribe_mailto, '@') - l->unsubscribe_mailto >
+	    NEWSLETTER_LOCAL_MAX ||
+	    strchr(l->mail_from, '@') - l->mail_from > NEWSLETTER_LOCAL_MAX) {
+		*cause = xprintf("subscriber %lld: a VERP or unsubscribe "
+		    "address is longer than %d octets before the @",
+		    (long long)subscriber, NEWSLETTER_LOCAL_MAX);
+		newsletter_links_free(l);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * campaign.date ("22 November 2026", local time), remembered: a campaign
  * that has started shows the same date in every message, so it is worked
@@ -912,17 +967,23 @@ newsletter_subscriber(struct newsletter *nl,
  */
 static int
 newsletter_merge(struct newsletter *nl, const struct store_subscriber *s,
-    time_t now, struct newsletter_links *l, char **cause)
+    time_t now, int test, struct newsletter_links *l, char **cause)
 {
-	if (newsletter_subscriber(nl, s, cause) == -1 ||
-	    newsletter_links_make(nl->signer, nl->base_url, nl->domain,
-	    nl->slug, s->id, nl->campaign, nl->campaign, now, l,
+	if (newsletter_subscriber(nl, s, cause) == -1)
+		return -1;
+	if (test && newsletter_links_test(nl->signer, nl->base_url,
+	    nl->domain, s->id, nl->campaign, now, l, cause) == -1)
+		return -1;
+	if (!test && newsletter_links_make(nl->signer, nl->base_url,
+	    nl->domain, nl->slug, s->id, nl->campaign, nl->campaign, now, l,
 	    cause) == -1)
 		return -1;
 	newsletter_update_str(nl->data, "unsubscribe_url", &nl->unsubscribe_v,
 	    l->unsubscribe_url);
 	newsletter_update_str(nl->data, "preferences_url", &nl->preferences_v,
 	    l->preferences_url);
+	newsletter_update_str(nl->data, "archive_url", &nl->archive_v,
+	    l->archive_url != NULL ? l->archive_url : nl->archive_url);
 	newsletter_update_str(nl->campaign_v, "date", &nl->date_v,
 	    newsletter_date(nl, nl->started_at != 0 ?
 	    (time_t)nl->started_at : now));
@@ -939,12 +1000,12 @@ newsletter_merge(struct newsletter *nl, const struct store_subscriber *s,
  */
 static int
 newsletter_fill(struct newsletter *nl, const struct store_subscriber *s,
-    time_t now, struct newsletter_links *l, char **cause)
+    time_t now, int test, struct newsletter_links *l, char **cause)
 {
 	char	*why = NULL;
 
 	/* Step 1: this subscriber's merge data. */
-	if (newsletter_merge(nl, s, now, l, cause) == -1)
+	if (newsletter_merge(nl, s, now, test, l, cause) == -1)
 		return -1;
 
 	/* Step 2: the subject, which the body may show too. */
@@ -994,7 +1055,7 @@ newsletter_write(struct newsletter *nl, const struct store_subscriber *s,
 	int			 rc;
 
 	*mail_from = NULL;
-	if (newsletter_fill(nl, s, now, &l, cause) == -1)
+	if (newsletter_fill(nl, s, now, test, &l, cause) == -1)
 		return -1;
 
 	/* One builder for every message: its buffers are the right size. */
@@ -1064,7 +1125,7 @@ newsletter_render_parts(struct newsletter *nl,
 	struct newsletter_links	l;
 
 	memset(p, 0, sizeof *p);
-	if (newsletter_fill(nl, s, now, &l, cause) == -1)
+	if (newsletter_fill(nl, s, now, 0, &l, cause) == -1)
 		return -1;
 	newsletter_links_free(&l);
 	p->subject = xstrdup(newsletter_str(&nl->subject));

@@ -18,7 +18,8 @@
  *	subscriber), campaign.date ("22 November 2026": the day the campaign
  *	started, or of now when it has not; in the process's local time,
  *	so programs set TZ from general.timezone at start-up);
- *	unsubscribe_url, preferences_url, archive_url (base_url/archive/ID);
+ *	unsubscribe_url, preferences_url, archive_url (base_url/archive/ID;
+ *	    a test copy's: see below);
  *	network.name, network.enquiries (general.from_name, from_address);
  *	body_html, body_text (the rendered body; the templates insert them
  *	raw with {{{body_html}}} and {{{body_text}}}).
@@ -53,6 +54,16 @@
  *	    with an unsubscribe token that has NO list (the campaign names
  *	    it), so that the local part stays within 64 octets.
  *
+ * A test copy (newsletter_render_test()) changes nobody's subscription,
+ * whoever it goes to: its unsubscribe, preferences and "read this
+ * online" links, and its List-Unsubscribe, carry one token of purpose
+ * test copy naming the campaign and no subscriber, expiring
+ * NEWSLETTER_TEST_EXPIRY after the render, and lead to
+ * base_url/test-unsubscribe/TOKEN, /test-preferences/TOKEN (pages that
+ * say it was a test copy and change nothing) and /test-copy/TOKEN (the
+ * campaign as it stands, for whoever holds the link).  Its VERP return
+ * path is the usual one: a bounce is about the address, test or not.
+ *
  * Headers, in order: From (the list's from, the list's name as display
  * name), Reply-To (when the list has one), To, Subject, Date, Message-ID
  * (random, on general.domain), List-Id ("Name <slug.domain>"),
@@ -84,6 +95,7 @@ struct newsletter;
 #define NEWSLETTER_UNSUB_EXPIRY	0			/* never */
 #define NEWSLETTER_PREFS_EXPIRY	(365 * 24 * 3600)	/* seconds */
 #define NEWSLETTER_VERP_EXPIRY	(180 * 24 * 3600)	/* seconds */
+#define NEWSLETTER_TEST_EXPIRY	(30 * 24 * 3600)	/* seconds */
 
 struct token_signer;
 
@@ -101,12 +113,20 @@ struct newsletter_links {
 	char	*unsubscribe_mailto;
 	char	*preferences_url;
 	char	*mail_from;
+	char	*archive_url;	/* a test copy's own; else NULL */
 };
 
 int	newsletter_links_make(struct token_signer *, const char *base_url,
 	    const char *domain, const char *slug, int64_t subscriber,
 	    int64_t campaign, int64_t mailto_campaign, time_t now,
 	    struct newsletter_links *, char **cause);
+/*
+ * The links of a test copy of campaign (see above): the same fields, and
+ * archive_url; the VERP return path names subscriber.
+ */
+int	newsletter_links_test(struct token_signer *, const char *base_url,
+	    const char *domain, int64_t subscriber, int64_t campaign,
+	    time_t now, struct newsletter_links *, char **cause);
 void	newsletter_links_free(struct newsletter_links *);
 
 /*
@@ -151,7 +171,10 @@ void		 newsletter_free(struct newsletter *);	/* NULL is fine */
 int		 newsletter_render(struct newsletter *,
 		    const struct store_subscriber *s, time_t now,
 		    struct buf *out, char **mail_from, char **cause);
-/* The same as a test copy: the subject starts NEWSLETTER_TEST_PREFIX. */
+/*
+ * The same as a test copy: the subject starts NEWSLETTER_TEST_PREFIX and
+ * the links are a test copy's (above).
+ */
 int		 newsletter_render_test(struct newsletter *,
 		    const struct store_subscriber *s, time_t now,
 		    struct buf *out, char **mail_from, char **cause);

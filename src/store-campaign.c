@@ -22,10 +22,37 @@ static const char *const store_campaign_statuses[] = {
 	[STORE_CAMPAIGN_CANCELLED] = "cancelled",
 };
 
+/*
+ * Who a campaign is queued for: the members m of list ?2 who are
+ * confirmed, in immediate mode unless ?3 (a list without digests: any
+ * mode), and have not had campaign ?1 in a digest (digest.h).  One text
+ * for queueing and for counting beforehand, so that the question before
+ * a send gives the number the send then queues.
+ */
+#define STORE_CAMPAIGN_AUDIENCE						\
+	"m.list = ?2 AND m.status = 'confirmed'"			\
+	" AND (?3 OR m.mode = 'immediate')"				\
+	" AND NOT EXISTS (SELECT 1 FROM digest_items d"			\
+	" WHERE d.subscriber_id = m.subscriber_id AND d.campaign_id = ?1)"
+
+/*
+ * A failed row that failed for a temporary reason: the engine gave up
+ * after smtp.max_retry_age (its reply starts with the prefix ?2 the
+ * caller passes, DELIVER_GAVE_UP: 4xx replies, lost connections,
+ * timeouts), or a 4xx code.  A 5xx is a refusal; anything else (no code
+ * and no give-up: it could not be rendered or written) is neither.
+ */
+#define STORE_CAMPAIGN_TEMPORARY					\
+	"(substr(coalesce(last_reply, ''), 1, length(?2)) = ?2"		\
+	" OR coalesce(last_code, 0) BETWEEN 400 AND 499)"
+#define STORE_CAMPAIGN_REFUSED						\
+	"(coalesce(last_code, 0) BETWEEN 500 AND 599)"
+
 /* The columns every read selects, in the order store_campaign_row reads. */
 #define STORE_CAMPAIGN_COLUMNS						\
 	"id, list, subject, template, status, scheduled_at, started_at,"	\
-	" finished_at, paused_reason, created_by, created_at, updated_at"
+	" finished_at, paused_reason, created_by, created_at,"		\
+	" updated_at, tested_at"
 
 const char *
 store_campaign_status_name(enum store_campaign_status st)
@@ -90,6 +117,7 @@ store_campaign_row(struct store_stmt *st, struct store_campaign *c,
 	c->created_by = store_column_text_or(st, 9, "");
 	c->created_at = store_column_int(st, 10);
 	c->updated_at = store_column_int(st, 11);
+	c->tested_at = store_column_int(st, 12);
 	return 0;
 }
 
@@ -128,7 +156,7 @@ store_campaign_get(struct store *s, int64_t id, struct store_campaign *c,
 		if (store_campaign_row(st, c, cause) == -1)
 			rc = -1;
 		else
-			c->body = store_column_text_or(st, 12, "");
+			c->body = store_column_text_or(st, 13, "");
 	}
 	store_done(st);
 	return rc;
@@ -142,14 +170,15 @@ store_campaign_edit(struct store *s, int64_t id, const char *subject,
 
 	/*
 	 * COALESCE keeps what is there for a NULL; the template is stored
-	 * as NULL when it is the default, so "" resets it.
+	 * as NULL when it is the default, so "" resets it.  A test copy
+	 * made before this change no longer shows the campaign as it is.
 	 */
 	n = store_run(s, cause,
 	    "UPDATE campaigns SET subject = COALESCE(?1, subject),"
 	    " body = COALESCE(?2, body),"
 	    " template = CASE WHEN ?3 IS NULL THEN template"
 	    "     WHEN ?3 = '' THEN NULL ELSE ?3 END,"
-	    " updated_at = ?4"
+	    " tested_at = NULL, updated_at = ?4"
 	    " WHERE id = ?5 AND status = 'draft'",
 	    "tttII", subject, body, template, now, id);
 	if (n == -1)
@@ -197,7 +226,7 @@ store_campaign_move(struct store *s, int64_t id,
 	n = store_run(s, cause,
 	    "UPDATE campaigns SET status = ?3,"
 	    " scheduled_at = CASE WHEN ?3 = 'scheduled' THEN ?4"
-	    "     ELSE scheduled_at END,"
+	    "     WHEN ?3 = 'draft' THEN NULL ELSE scheduled_at END,"
 	    " started_at = CASE WHEN ?3 = 'sending'"
 	    "     THEN coalesce(started_at, ?6) ELSE started_at END,"
 	    " finished_at = CASE WHEN ?3 IN ('sent', 'cancelled') THEN ?6"
@@ -230,10 +259,7 @@ store_campaign_queue(struct store *s, int64_t id, const char *list,
 	    " rcpt_to, next_attempt_at, created_at, updated_at)"
 	    " SELECT 'campaign', ?1, m.subscriber_id, ?4, u.email, ?5, ?6, ?6"
 	    " FROM memberships m JOIN subscribers u ON u.id = m.subscriber_id"
-	    " WHERE m.list = ?2 AND m.status = 'confirmed'"
-	    " AND (?3 OR m.mode = 'immediate')"
-	    " AND NOT EXISTS (SELECT 1 FROM digest_items d"
-	    " WHERE d.subscriber_id = m.subscriber_id AND d.campaign_id = ?1)"
+	    " WHERE " STORE_CAMPAIGN_AUDIENCE
 	    " ORDER BY m.subscriber_id"
 	    " ON CONFLICT DO NOTHING", "ItitII", id, list, all_modes != 0,
 	    mail_from, not_before, now);
@@ -329,16 +355,45 @@ store_campaign_skip_queued(struct store *s, int64_t id, const char *reason,
 }
 
 int
-store_campaign_requeue_failed(struct store *s, int64_t id, int64_t now,
-    int64_t *n, char **cause)
+store_campaign_failed_kinds(struct store *s, int64_t id,
+    const char *gave_up, int64_t *temporary, int64_t *refused,
+    int64_t *other, char **cause)
+{
+	struct store_stmt	*st;
+	int			 rc;
+
+	*temporary = *refused = *other = 0;
+	/* Rows of forgotten people (no subscriber) cannot be sent again. */
+	st = store_query(s, cause,
+	    "SELECT coalesce(sum(" STORE_CAMPAIGN_TEMPORARY "), 0),"
+	    " coalesce(sum(NOT " STORE_CAMPAIGN_TEMPORARY " AND "
+	    STORE_CAMPAIGN_REFUSED "), 0), count(*)"
+	    " FROM outbox WHERE campaign_id = ?1 AND state = 'failed'"
+	    " AND subscriber_id IS NOT NULL", "It", id, gave_up);
+	if (st == NULL)
+		return -1;
+	if ((rc = store_step(s, st, cause)) == 1) {
+		*temporary = store_column_int(st, 0);
+		*refused = store_column_int(st, 1);
+		*other = store_column_int(st, 2) - *temporary - *refused;
+	}
+	store_done(st);
+	return rc == -1 ? -1 : 0;
+}
+
+int
+store_campaign_requeue_failed(struct store *s, int64_t id,
+    const char *gave_up, int all, int64_t now, int64_t *n, char **cause)
 {
 	int	rc;
 
 	rc = store_run(s, cause,
 	    "UPDATE outbox SET state = 'queued', attempts = 0,"
-	    " next_attempt_at = ?2, created_at = ?2, updated_at = ?2"
+	    " next_attempt_at = ?3, created_at = ?3, updated_at = ?3"
 	    " WHERE campaign_id = ?1 AND state = 'failed'"
-	    " AND subscriber_id IS NOT NULL", "II", id, now);
+	    " AND subscriber_id IS NOT NULL"
+	    " AND (?4 OR " STORE_CAMPAIGN_TEMPORARY ")", "ItIi", id, gave_up,
+	    now, all != 0);
 	if (rc == -1)
 		return -1;
 	*n = rc;
@@ -379,4 +434,94 @@ store_campaign_failures(struct store *s, int64_t id,
 	}
 	store_done(st);
 	return rc;
+}
+
+/* --- before a send, and changing a scheduled campaign ------------------- */
+
+int
+store_campaign_audience(struct store *s, int64_t id, const char *list,
+    int all_modes, int64_t *n, char **cause)
+{
+	*n = 0;
+	return store_query_int(s, n, cause,
+	    "SELECT count(*) FROM memberships m WHERE " STORE_CAMPAIGN_AUDIENCE,
+	    "Iti", id, list, all_modes != 0) == -1 ? -1 : 0;
+}
+
+int
+store_campaign_waiting(struct store *s, int64_t id, const char *list,
+    int64_t *n, char **cause)
+{
+	*n = 0;
+	/* Queued rows of people still on the list: the engine skips others. */
+	return store_query_int(s, n, cause,
+	    "SELECT count(*) FROM outbox o JOIN memberships m"
+	    " ON m.subscriber_id = o.subscriber_id AND m.list = ?2"
+	    " WHERE o.campaign_id = ?1 AND o.kind = 'campaign'"
+	    " AND o.state = 'queued' AND m.status = 'confirmed'", "It", id,
+	    list) == -1 ? -1 : 0;
+}
+
+int
+store_campaign_unqueue(struct store *s, int64_t id, int64_t *n,
+    char **cause)
+{
+	int64_t	left = 0;
+	int	rc;
+
+	*n = 0;
+	rc = store_run(s, cause,
+	    "DELETE FROM outbox WHERE campaign_id = ?1 AND kind = 'campaign'"
+	    " AND state = 'queued'", "I", id);
+	if (rc == -1)
+		return -1;
+	*n = rc;
+	if (store_run(s, cause,
+	    "DELETE FROM outbox WHERE campaign_id = ?1 AND kind = 'campaign'"
+	    " AND state = 'skipped'", "I", id) == -1)
+		return -1;
+	if (store_query_int(s, &left, cause,
+	    "SELECT count(*) FROM outbox WHERE campaign_id = ?1", "I",
+	    id) == -1)
+		return -1;
+	return left == 0 ? 0 : 1;
+}
+
+int
+store_campaign_bring_forward(struct store *s, int64_t id, int64_t now,
+    int64_t *n, char **cause)
+{
+	int	rc;
+
+	rc = store_run(s, cause,
+	    "UPDATE outbox SET next_attempt_at = ?2, updated_at = ?2"
+	    " WHERE campaign_id = ?1 AND state = 'queued'"
+	    " AND next_attempt_at > ?2", "II", id, now);
+	if (rc == -1)
+		return -1;
+	*n = rc;
+	return 0;
+}
+
+int
+store_campaign_tested(struct store *s, int64_t id, int64_t now,
+    char **cause)
+{
+	return store_run(s, cause,
+	    "UPDATE campaigns SET tested_at = ?2 WHERE id = ?1", "II", id,
+	    now) == -1 ? -1 : 0;
+}
+
+int
+store_campaign_delete(struct store *s, int64_t id, char **cause)
+{
+	int	n;
+
+	n = store_run(s, cause,
+	    "DELETE FROM campaigns WHERE id = ?1 AND status = 'draft'"
+	    " AND NOT EXISTS (SELECT 1 FROM outbox WHERE campaign_id = ?1)",
+	    "I", id);
+	if (n == -1)
+		return -1;
+	return n > 0;
 }

@@ -418,6 +418,17 @@ static const char *const store_migrations[] = {
 	"    (received_at);\n"
 	"CREATE INDEX mail_unsubscribes_subscriber ON mail_unsubscribes\n"
 	"    (subscriber_id);\n",
+
+	/* 4 */
+	/*
+	 * When the last test copy of a campaign was queued since its
+	 * subject, body or template last changed: campaign_test() sets it,
+	 * an edit sets it back to NULL, in the statement that makes the
+	 * change - so "sent a test since the last edit" needs no clock to
+	 * order the two.  "campaign send" says so when it is NULL.
+	 * Campaigns from before have none: they read as not tested.
+	 */
+	"ALTER TABLE campaigns ADD COLUMN tested_at INTEGER;\n",
 };
 #define STORE_LATEST \
 	((int)(sizeof store_migrations / sizeof store_migrations[0]) - 1)

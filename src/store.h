@@ -537,6 +537,8 @@ struct store_campaign {
 	char			*created_by;	/* "cli:USER", or "" */
 	int64_t			 created_at;
 	int64_t			 updated_at;
+	int64_t			 tested_at;	/* 0: no test copy queued
+						 * since the last edit */
 };
 
 /* "draft", "scheduled", ...; parse: 0, or -1 for an unknown name. */
@@ -559,10 +561,11 @@ int		 store_campaign_get(struct store *, int64_t id,
 		    struct store_campaign *c, char **cause);
 /*
  * Change a draft's subject, body and/or template (NULL: leave it alone)
- * at time now.  1 when changed, 0 when there is no such campaign or it is
- * no longer a draft (nothing changed), -1.  The status is checked in the
- * same statement, so a campaign that another process has just scheduled
- * is never edited.
+ * at time now; tested_at goes back to 0 (a test copy made before shows
+ * the campaign as it was).  1 when changed, 0 when there is no such
+ * campaign or it is no longer a draft (nothing changed), -1.  The status
+ * is checked in the same statement, so a campaign that another process
+ * has just scheduled is never edited.
  */
 int		 store_campaign_edit(struct store *, int64_t id,
 		    const char *subject, const char *body,
@@ -582,9 +585,10 @@ int		 store_campaign_each(struct store *, const char *list,
  *
  * store_campaign_move: move campaign id from status from to status to at
  * time now, in one statement that checks from, with what goes with the
- * move: to scheduled sets scheduled_at to at; to sending sets started_at
- * when it is unset and clears finished_at and paused_reason; to paused
- * sets paused_reason to reason; to sent or cancelled sets finished_at.
+ * move: to scheduled sets scheduled_at to at, back to draft clears it;
+ * to sending sets started_at when it is unset and clears finished_at and
+ * paused_reason; to paused sets paused_reason to reason; to sent or
+ * cancelled sets finished_at.
  * 1 when moved, 0 when the campaign is not (or no longer) in from, -1.
  */
 int		 store_campaign_move(struct store *, int64_t id,
@@ -630,12 +634,56 @@ int		 store_campaign_sent_since(struct store *, int64_t id,
 int		 store_campaign_skip_queued(struct store *, int64_t id,
 		    const char *reason, int64_t now, int64_t *n, char **cause);
 /*
- * Retrying: failed rows go back to queued, due now, their attempts reset
- * and created_at now (a fresh start for the retry deadline,
- * smtp.max_retry_age).  *n gets how many.
+ * A campaign's failed rows that can be sent again (those of forgotten
+ * people cannot), by why they failed: *temporary, the engine gave up
+ * after smtp.max_retry_age (the reply starts with gave_up, the delivery
+ * engine's DELIVER_GAVE_UP: 4xx replies, lost connections, timeouts) or
+ * a 4xx code; *refused, a 5xx code; *other, neither (the message could
+ * not be rendered or written, no server said anything).
+ */
+int		 store_campaign_failed_kinds(struct store *, int64_t id,
+		    const char *gave_up, int64_t *temporary, int64_t *refused,
+		    int64_t *other, char **cause);
+/*
+ * Retrying: failed rows - the temporary ones above, or all when all is
+ * set - go back to queued, due now, their attempts reset and created_at
+ * now (a fresh start for the retry deadline, smtp.max_retry_age).  *n
+ * gets how many.
  */
 int		 store_campaign_requeue_failed(struct store *, int64_t id,
+		    const char *gave_up, int all, int64_t now, int64_t *n,
+		    char **cause);
+
+/*
+ * How many store_campaign_queue() would queue now (the same rule, for
+ * the question before a send).
+ */
+int		 store_campaign_audience(struct store *, int64_t id,
+		    const char *list, int all_modes, int64_t *n, char **cause);
+/* Rows of campaign id queued for people still confirmed on list. */
+int		 store_campaign_waiting(struct store *, int64_t id,
+		    const char *list, int64_t *n, char **cause);
+/*
+ * Unscheduling: remove the rows of a campaign that never started (queued,
+ * or skipped for someone forgotten meanwhile); *n gets how many were
+ * queued.  0 when
+ * it has no rows left, 1 when some remain (rows in other states: it has
+ * been sending, and they are left alone), -1.
+ */
+int		 store_campaign_unqueue(struct store *, int64_t id, int64_t *n,
+		    char **cause);
+/* Sending now what was due later: queued rows due after now, due now. */
+int		 store_campaign_bring_forward(struct store *, int64_t id,
 		    int64_t now, int64_t *n, char **cause);
+/* A test copy was queued at now (campaigns.tested_at). */
+int		 store_campaign_tested(struct store *, int64_t id, int64_t now,
+		    char **cause);
+/*
+ * Delete a draft that has no outbox rows: 1 deleted, 0 when there is no
+ * such draft (or it has rows), -1.
+ */
+int		 store_campaign_delete(struct store *, int64_t id,
+		    char **cause);
 
 /* A failed recipient; strings live only during the call. */
 struct store_campaign_failure {

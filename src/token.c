@@ -183,7 +183,7 @@ token_make_with(const unsigned char key[TOKEN_KEY_LEN],
 	unsigned char	 raw[TOKEN_RAW_MAX];
 	size_t		 n = 0, slug;
 
-	if (t->purpose < TOKEN_CONFIRM || t->purpose > TOKEN_BOUNCE)
+	if (t->purpose < TOKEN_CONFIRM || t->purpose > TOKEN_LAST)
 		fatalx("token_make: bad purpose %d", (int)t->purpose);
 	if (t->subscriber < 0 || t->campaign < 0 || t->expires < 0)
 		fatalx("token_make: negative id or expiry");
@@ -269,7 +269,7 @@ token_check(const unsigned char key[TOKEN_KEY_LEN], const char *s,
 	/* Step 3: parse. */
 	memset(&t, 0, sizeof t);
 	if (raw[0] != TOKEN_VERSION || raw[1] < TOKEN_CONFIRM ||
-	    raw[1] > TOKEN_BOUNCE)
+	    raw[1] > TOKEN_LAST)
 		return token_fail(cause, "malformed");
 	t.purpose = raw[1];
 	off = 2;

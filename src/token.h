@@ -39,6 +39,9 @@ enum token_purpose {
 	TOKEN_UNSUBSCRIBE,	/* leave list */
 	TOKEN_PREFERENCES,	/* the preferences page (list may be "") */
 	TOKEN_BOUNCE,		/* VERP return path: subscriber + campaign */
+	TOKEN_TEST_COPY,	/* the links of a test copy: campaign; grants
+				 * reading that campaign, nothing else */
+	TOKEN_LAST = TOKEN_TEST_COPY
 };
 
 struct token {

@@ -84,6 +84,8 @@ unsubscribe_purpose_name(enum token_purpose p)
 		return "an unsubscribe";
 	case TOKEN_PREFERENCES:
 		return "a preferences";
+	case TOKEN_TEST_COPY:
+		return "a test copy's";
 	case TOKEN_BOUNCE:
 		break;
 	}

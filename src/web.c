@@ -6,9 +6,11 @@
  *
  * Owns: the HTTP side (the only file including <microhttpd.h>), routing,
  * the security headers, request limits, the client address, what each
- * page does to memberships, and the rate limits on subscribing.  Does not
+ * page here does to memberships, the rate limits on subscribing, and the
+ * answers the page files (web-*.c, web-int.h) give through.  Does not
  * own: the wording (templates/web/), tokens (token.c), the confirmation
- * email (confirm.c), form encodings (form.c), the SQL (store-*.c).
+ * email (confirm.c), form encodings (form.c), the SQL (store-*.c), the
+ * pages of a test copy's links (web-test.c).
  *
  * Threads: everything below web_start() and above web_stop() runs in
  * libmicrohttpd's one internal thread, which alone uses w->store and the
@@ -50,6 +52,7 @@
 #include "utf8.h"
 #include "value.h"
 #include "web.h"
+#include "web-int.h"
 #include "xmalloc.h"
 
 #define WEB_MAX_DISCARD	(1024 * 1024)	/* then hang up */
@@ -60,21 +63,6 @@
 #define WEB_CSP \
 	"default-src 'none'; style-src 'self'; img-src 'self'; " \
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-
-/* The pages, each a file in general.templates/web/. */
-enum web_page {
-	WEB_PAGE_INDEX,
-	WEB_PAGE_SUBSCRIBE,
-	WEB_PAGE_CHECK_INBOX,
-	WEB_PAGE_CONFIRM,
-	WEB_PAGE_CONFIRMED,
-	WEB_PAGE_UNSUBSCRIBE,
-	WEB_PAGE_UNSUBSCRIBED,
-	WEB_PAGE_PREFERENCES,
-	WEB_PAGE_ARCHIVE,
-	WEB_PAGE_ERROR,
-	WEB_NPAGES
-};
 
 static const char *const web_page_files[WEB_NPAGES] = {
 	[WEB_PAGE_INDEX] = "index.html",
@@ -87,6 +75,8 @@ static const char *const web_page_files[WEB_NPAGES] = {
 	[WEB_PAGE_PREFERENCES] = "preferences.html",
 	[WEB_PAGE_ARCHIVE] = "archive.html",
 	[WEB_PAGE_ERROR] = "error.html",
+	[WEB_PAGE_TEST_COPY] = "test-copy.html",
+	[WEB_PAGE_TEST_LINK] = "test-link.html",
 };
 
 /* Templates and the confirmation mailer for one configuration. */
@@ -108,32 +98,6 @@ struct web {
 
 	pthread_mutex_t		 lock;	/* guards next_conf */
 	const struct conf	*next_conf;	/* from web_reload() */
-};
-
-enum web_method {
-	WEB_GET,	/* and HEAD: libmicrohttpd leaves out the body */
-	WEB_POST,
-	WEB_OTHER,
-};
-
-/* One request, from its first call to its completion. */
-struct web_req {
-	struct web		*w;
-	struct web_site		*site;
-	const struct conf	*conf;
-	struct MHD_Connection	*c;
-	enum web_method		 method;
-	const char		*method_name;
-	struct buf		 body;
-	int			 too_big;
-	size_t			 discarded;
-	/* Who asks: for logs, and (IPv6 by /64) for rate limits. */
-	char			 client[INET6_ADDRSTRLEN];
-	char			 client_key[INET6_ADDRSTRLEN + 8];
-	const char		*root;	/* relative path to "/" */
-	const char		*route;		/* for the debug log */
-	unsigned int		 status;
-	time_t			 now;
 };
 
 /* --- configuration-dependent parts -------------------------------- */
@@ -359,7 +323,7 @@ web_text(struct web_req *r, unsigned int status, const char *text)
 	    strlen(text), NULL, NULL);
 }
 
-static void
+void
 web_set(struct value *o, const char *key, const char *s)
 {
 	value_object_set(o, key, value_new_string(s != NULL ? s : ""));
@@ -535,7 +499,14 @@ web_token(struct web_req *r, const char *s, enum token_purpose purpose,
 			    "older, so nothing has been changed. You can ask "
 			    "for a new one.", url, "Subscribe again");
 			free(url);
-		} else
+		} else if (purpose == TOKEN_TEST_COPY)
+			*ret = web_error(r, MHD_HTTP_FORBIDDEN, "This test "
+			    "link has expired", "The links in a test copy of "
+			    "a newsletter work for 30 days, and this one is "
+			    "older. Nothing has been changed. Send yourself a "
+			    "new test copy to see the newsletter as it is "
+			    "now.");
+		else
 			*ret = web_error(r, MHD_HTTP_FORBIDDEN, "This link has "
 			    "expired", "The link you followed is too old to "
 			    "use, so nothing has been changed. Use the link "
@@ -1455,15 +1426,15 @@ web_root(const char *url)
  * pair DIGEST_ITEM_TEMPLATE), with no personal links.  Drafts, scheduled
  * and cancelled campaigns, and lists no longer configured, are not found.
  */
+static enum MHD_Result	web_campaign(struct web_req *,
+			    const struct store_campaign *, enum web_page,
+			    const char *, struct value *);
+
 static enum MHD_Result
 web_archive(struct web_req *r, const char *arg)
 {
-	struct store_subscriber	 reader;
 	struct store_campaign	 c;
-	struct newsletter_parts	 np;
-	struct newsletter	*nl;
-	const struct conf_list	*list;
-	struct value		*data, *o;
+	struct value		*data;
 	enum MHD_Result		 ret;
 	char			*cause = NULL, *end, date[64];
 	long long		 id;
@@ -1484,45 +1455,142 @@ web_archive(struct web_req *r, const char *arg)
 	if (rc == 0 || (c.status != STORE_CAMPAIGN_SENDING &&
 	    c.status != STORE_CAMPAIGN_PAUSED &&
 	    c.status != STORE_CAMPAIGN_SENT) ||
-	    (list = conf_list_find(r->conf, c.list)) == NULL) {
+	    conf_list_find(r->conf, c.list) == NULL) {
 		store_campaign_clear(&c);
 		return web_not_found(r);
 	}
-	free(c.template);
-	c.template = xstrdup(DIGEST_ITEM_TEMPLATE);
+	data = value_new_object();
+	date[0] = '\0';
+	if (c.started_at > 0)
+		period_date((time_t)c.started_at, date, sizeof date);
+	web_set(data, "date", date);
+	ret = web_campaign(r, &c, WEB_PAGE_ARCHIVE, NULL, data);
+	store_campaign_clear(&c);
+	return ret;
+}
 
+/*
+ * Campaign c for a reader: its subject and body (the template pair
+ * DIGEST_ITEM_TEMPLATE) with merge fields read as for a subscriber named
+ * "reader", in page with data (consumed); title NULL: the subject.
+ */
+static enum MHD_Result
+web_campaign(struct web_req *r, const struct store_campaign *c,
+    enum web_page page, const char *title, struct value *data)
+{
+	struct store_subscriber	 reader;
+	struct store_campaign	 item;
+	struct newsletter_parts	 np;
+	struct newsletter	*nl = NULL;
+	const struct conf_list	*list;
+	struct value		*o;
+	enum MHD_Result		 ret;
+	char			*cause = NULL;
+
+	item = *c;
+	item.template = (char *)DIGEST_ITEM_TEMPLATE;
+	list = conf_list_find(r->conf, c->list);
 	memset(&reader, 0, sizeof reader);
 	reader.name = (char *)"reader";
 	reader.email = (char *)"";
 	reader.attrs = (char *)"{}";
 	memset(&np, 0, sizeof np);
-	if ((nl = newsletter_prepare(r->conf, &c, r->w->key, &cause)) == NULL ||
+	if (list == NULL ||
+	    (nl = newsletter_prepare(r->conf, &item, r->w->key,
+	    &cause)) == NULL ||
 	    newsletter_render_parts(nl, &reader, r->now, &np, &cause) == -1) {
-		log_error("web: archive %lld: %s", id, cause);
-		free(cause);
-		newsletter_free(nl);
+		if (list != NULL) {
+			log_error("web: campaign %lld: %s", (long long)c->id,
+			    cause);
+			free(cause);
+			newsletter_free(nl);
+		}
 		newsletter_parts_clear(&np);
-		store_campaign_clear(&c);
+		value_free(data);
 		return web_text(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "Sorry, this page could not be shown.\n");
 	}
-
-	data = value_new_object();
 	web_set(data, "subject", np.subject);
 	web_set(data, "body_html", np.html);
-	date[0] = '\0';
-	if (c.started_at > 0)
-		period_date((time_t)c.started_at, date, sizeof date);
-	web_set(data, "date", date);
 	o = value_new_object();
 	web_set(o, "slug", list->slug);
 	web_set(o, "name", list->name);
 	value_object_set(data, "list", o);
-	ret = web_page(r, MHD_HTTP_OK, WEB_PAGE_ARCHIVE, np.subject, data);
+	ret = web_page(r, MHD_HTTP_OK, page, title != NULL ? title :
+	    np.subject, data);
 	newsletter_free(nl);
 	newsletter_parts_clear(&np);
-	store_campaign_clear(&c);
 	return ret;
+}
+
+/* --- for the page files (web-int.h) ----------------------------------- */
+
+int
+web_answer_page(struct web_req *r, unsigned int status, enum web_page page,
+    const char *title, struct value *data)
+{
+	return web_page(r, status, page, title, data) == MHD_YES;
+}
+
+int
+web_answer_error(struct web_req *r, unsigned int status, const char *title,
+    const char *message)
+{
+	return web_error(r, status, title, message) == MHD_YES;
+}
+
+int
+web_answer_text(struct web_req *r, unsigned int status, const char *text)
+{
+	return web_text(r, status, text) == MHD_YES;
+}
+
+int
+web_answer_busy(struct web_req *r, char *cause)
+{
+	return web_busy(r, cause) == MHD_YES;
+}
+
+int
+web_answer_not_found(struct web_req *r)
+{
+	return web_not_found(r) == MHD_YES;
+}
+
+int
+web_answer_bad_method(struct web_req *r, const char *allow)
+{
+	return web_bad_method(r, allow) == MHD_YES;
+}
+
+int
+web_answer_campaign(struct web_req *r, const struct store_campaign *c,
+    enum web_page page, const char *title, struct value *data)
+{
+	return web_campaign(r, c, page, title, data) == MHD_YES;
+}
+
+int
+web_check_token(struct web_req *r, const char *s, enum token_purpose purpose,
+    struct token *t, int *ret)
+{
+	enum MHD_Result	mr;
+
+	if (web_token(r, s, purpose, t, &mr) == 0)
+		return 0;
+	*ret = mr == MHD_YES;
+	return -1;
+}
+
+int
+web_read_form(struct web_req *r, struct form *f, int *ret)
+{
+	enum MHD_Result	mr;
+
+	if (web_form(r, f, &mr) == 0)
+		return 0;
+	*ret = mr == MHD_YES;
+	return -1;
 }
 
 static enum MHD_Result
@@ -1537,6 +1605,15 @@ web_dispatch(struct web_req *r, const char *url)
 		{ "unsubscribe", web_unsubscribe },
 		{ "preferences", web_preferences },
 		{ "archive", web_archive },
+	};
+	/* The pages of their own files (web-int.h). */
+	static const struct {
+		const char	*name;
+		int		(*fn)(struct web_req *, const char *);
+	} family[] = {
+		{ "test-copy", web_test_copy },
+		{ "test-unsubscribe", web_test_unsubscribe },
+		{ "test-preferences", web_test_preferences },
 	};
 	const char	*arg;
 	size_t		 i, n;
@@ -1565,6 +1642,19 @@ web_dispatch(struct web_req *r, const char *url)
 			return web_bad_method(r, "GET, HEAD, POST");
 		return routes[i].fn(r, arg);
 	}
+	for (i = 0; i < sizeof family / sizeof family[0]; i++) {
+		n = strlen(family[i].name);
+		if (url[0] != '/' || strncmp(url + 1, family[i].name, n) != 0 ||
+		    url[n + 1] != '/')
+			continue;
+		arg = url + n + 2;
+		if (*arg == '\0' || strchr(arg, '/') != NULL)
+			break;
+		r->route = family[i].name;
+		if (r->method == WEB_OTHER)
+			return web_bad_method(r, "GET, HEAD, POST");
+		return family[i].fn(r, arg) ? MHD_YES : MHD_NO;
+	}
 	return web_not_found(r);
 }
 
@@ -1590,6 +1680,8 @@ web_access(void *cls, struct MHD_Connection *c, const char *url,
 	if (r == NULL) {
 		r = xcalloc(1, sizeof *r);
 		r->w = w;
+		r->store = w->store;
+		r->key = w->key;
 		r->c = c;
 		r->now = time(NULL);
 		buf_init(&r->body, WEB_MAX_BODY);

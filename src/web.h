@@ -16,6 +16,12 @@
  *				bare 200 with nothing to click
  *	GET  /preferences/TOKEN	immediate or digest per list, or leave
  *	POST /preferences/TOKEN	save those choices
+ *	GET  /archive/ID	a newsletter that went out
+ *	GET  /test-copy/TOKEN	the links of a test copy (web-test.c):
+ *	GET|POST /test-unsubscribe/TOKEN, /test-preferences/TOKEN
+ *				the campaign as it stands; a page that
+ *				says it was a test copy (one-click: a
+ *				bare 200), changing nothing
  *	GET  /style.css		the pages' one style sheet
  * HEAD is answered like GET; any other method gets 405 with Allow.
  *
@@ -65,7 +71,8 @@
  * not own: the token format (token.c), the confirmation email
  * (confirm.c), the page wording (templates/web/), form encodings
  * (form.c), sending (the delivery engine).  web.c is the only file that
- * includes <microhttpd.h>.
+ * includes <microhttpd.h>; page files such as web-test.c answer through
+ * web-int.h.
  */
 #ifndef POSTROOM_WEB_H
 #define POSTROOM_WEB_H

@@ -3,7 +3,8 @@
 # chromium and chromium-driver) driven by tests/tools/browser.py subscribes
 # on a phone-sized screen, confirms through the link in the email that
 # postroomd delivered to an SMTP sink, then uses a newsletter's
-# preferences and unsubscribe links; the database is checked at each step.
+# preferences and unsubscribe links, and a test copy's links (which change
+# nothing); the database is checked at each step.
 # Full-page screenshots of every page are kept in $SHOTS (BUILD/screenshots,
 # git-ignored) for a person to look at.
 . "$(dirname "$0")/lib.sh"
@@ -72,7 +73,7 @@ nl='
 cli() { (IFS=$nl; exec "$C" $(cat "$T/opts") "$@"); }
 cli campaign new news --subject "Autumn bulletin" --body "$T/news.md" >/dev/null
 id=$(sqlite3 "$DB" "SELECT max(id) FROM campaigns")
-if cli campaign send "$id" >"$T/send.out" 2>&1; then
+if cli campaign send "$id" --yes >"$T/send.out" 2>&1 </dev/null; then
 	echo "# sent with postroom campaign send" >&2
 else
 	echo "# no 'postroom campaign send' yet: recipients queued with SQL" >&2
@@ -87,11 +88,21 @@ else
 fi
 EOF
 
+cat > "$T/test.sh" <<'EOF'
+set -e
+nl='
+'
+cli() { (IFS=$nl; exec "$C" $(cat "$T/opts") "$@"); }
+id=$(sqlite3 "$DB" "SELECT max(id) FROM campaigns")
+cli campaign test "$id" --to ann.browser@example.net >/dev/null
+EOF
+
 rm -f "$SHOTS"/*.png
 $PYTHON "$POSTROOM_TOP/tests/tools/browser.py" \
     --webdriver "http://127.0.0.1:$CD_PORT" --base "$H" --db "$DB" \
     --sink "$T/sink" --shots "$SHOTS" --email "ann.browser@example.net" \
-    --send-newsletter "sh $T/send.sh 2>$T/send.err" >"$T/journey" 2>"$T/journey.err"
+    --send-newsletter "sh $T/send.sh 2>$T/send.err" \
+    --send-test "sh $T/test.sh 2>>$T/send.err" >"$T/journey" 2>"$T/journey.err"
 rc=$?
 while IFS= read -r line; do
 	case $line in
@@ -104,7 +115,7 @@ check "browser.py finished without an error" [ "$rc" -eq 0 -a ! -s "$T/journey.e
 [ -s "$T/journey.err" ] && diag "$(tail -5 "$T/journey.err")"
 [ -s "$T/send.err" ] && diag "$(cat "$T/send.err")"
 n=$(ls "$SHOTS"/*.png 2>/dev/null | wc -l)
-check "11 screenshots saved in $SHOTS" [ "$n" -eq 11 ]
+check "13 screenshots saved in $SHOTS" [ "$n" -eq 13 ]
 
 grep -n 'example\.net' "$T/d.log" > "$T/leaks"
 check "the address never appears in postroomd's log" [ ! -s "$T/leaks" ]

@@ -96,7 +96,7 @@ check "five members of news" [ "$(q "SELECT count(*) FROM memberships WHERE list
 printf 'Dear {{subscriber.name}},\n\nNews of the network.\n' >"$T/body.md"
 p campaign new news --subject "Network news" --body "$T/body.md"
 cid=$(cat "$T/out")
-p campaign send "$cid"
+p campaign send "$cid" --yes
 check "campaign send exits 0" [ "$rc" -eq 0 ]
 run_once
 check "postroomd delivered the newsletter to all five" [ "$(sent)" -eq 5 ]

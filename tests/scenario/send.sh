@@ -21,13 +21,26 @@
 #   - cancel: nothing more sent, the queued rows counted; illegal moves
 #     exit 65; --wait returns 1 when the campaign is paused under it and
 #     2 when it is cancelled;
-#   - --at: a future time stays scheduled through a --once run (in GMT
-#     and BST: the time is Europe/London's), a past one starts on the
-#     next run.
+#   - --at: a future time (two years from the real date) stays scheduled
+#     through a --once run (in GMT and BST: the time is Europe/London's);
+#     one whose time comes is started by the scheduler; a time that has
+#     passed is refused (65, with the local time now), nothing queued;
+#   - a send is never a surprise: on a terminal (a pseudo-terminal) send
+#     asks 'Send "SUBJECT" to N people on LIST now? [y/N]', says when no
+#     test copy was sent since the last edit, and queues nothing on N;
+#     with standard input not a terminal it needs --yes (64 without,
+#     nothing queued);
+#   - unschedule (a draft again, its rows gone, counts at zero), edit of
+#     a scheduled campaign refused, send --now of a scheduled one (asks
+#     again), delete of a draft, copy of a sent campaign;
+#   - retry-failed re-queues only temporary failures (a 451 given up
+#     after smtp.max_retry_age); 550s stay failed unless
+#     --include-permanent, and it says how many of each.
 . "$(dirname "$0")/lib.sh"
 D="$POSTROOM_BIN/postroomd"
 P="$POSTROOM_BIN/postroom"
 CHECK="$POSTROOM_TOP/tests/tools/check-email.py"
+PTY="$POSTROOM_TOP/tests/tools/pty-answer.py"
 
 if ! $PYTHON -c 'import aiosmtpd' 2>/dev/null; then
 	skip "aiosmtpd is not installed (apt-get install python3-aiosmtpd)"
@@ -66,10 +79,20 @@ opts() {
 	printf '%s\n' "$@"
 }
 # p ARGS...: postroom with opts; stdout in $T/out, stderr in $T/err, $rc.
+# Standard input is never a terminal here (send then needs --yes).
 p() {
 	# shellcheck disable=SC2046
 	(IFS='
-'; exec "$P" $(opts) "$@") >"$T/out" 2>"$T/err"
+'; exec "$P" $(opts) "$@") >"$T/out" 2>"$T/err" </dev/null
+	rc=$?
+}
+# ask ANSWER ARGS...: postroom on a pseudo-terminal, answering its
+# question; what the terminal showed in $T/tty, $rc.
+ask() {
+	_answer=$1; shift
+	# shellcheck disable=SC2046
+	(IFS='
+'; exec $PYTHON "$PTY" "$_answer" "$P" $(opts) "$@") >"$T/tty" 2>&1 </dev/null
 	rc=$?
 }
 run_once() {
@@ -164,11 +187,39 @@ expect "send --at with a bad time exits 64" 64
 p campaign send abc
 expect "send of a non-number exits 64" 64
 
+# --- the question before a send ---------------------------------------------------
+nrows() { q "SELECT count(*) FROM outbox WHERE campaign_id = $1"; }
+p campaign send "$A"
+expect "send with standard input not a terminal and no --yes exits 64" 64
+has "... and says to add --yes" "$T/err" "add --yes to send campaign $A to $N people"
+check "... and queues nothing: still a draft, no rows" [ "$(status_of "$A")" = draft -a "$(nrows "$A")" -eq 0 ]
+ask n campaign send "$A"
+expect "on a terminal, answering N exits 1" 1
+has "... after asking the question, with the real count, the list and the digest members" "$T/tty" \
+    "Send \"Hello {{subscriber.name}}\" to $N people on Midlands Decision Support Network news now (3 more get it in the list's digest)? [y/N]"
+has "... says nothing was queued" "$T/tty" "not sent; nothing was queued"
+if grep -q "No test copy" "$T/tty"; then not_ok "a campaign with a test copy since its last edit is not called untested"
+else ok "a campaign with a test copy since its last edit is not called untested"; fi
+check "... and queues nothing" [ "$(status_of "$A")" = draft -a "$(nrows "$A")" -eq 0 ]
+ask EOF campaign send "$A"
+expect "the end of input (Ctrl-D) is a no too" 1
+check "... nothing queued" [ "$(nrows "$A")" -eq 0 ]
+p campaign edit "$A" --subject "Hello {{subscriber.name}}"
+expect "an edit of the draft" 0
+ask n campaign send "$A"
+has "after an edit, the question says no test copy was sent since" "$T/tty" \
+    "No test copy of campaign $A has been sent since it was last changed"
+p campaign test "$A" --to staff@example.org
+ask n campaign send "$A"
+if grep -q "No test copy" "$T/tty"; then not_ok "... and a new test copy settles it"
+else ok "... and a new test copy settles it"; fi
+
 # --- send: the rows, at once -------------------------------------------------------
 t0=$(date +%s.%N)
-p campaign send "$A"
+ask y campaign send "$A"
 t1=$(date +%s.%N)
-expect "campaign send exits 0" 0
+cp "$T/tty" "$T/out"
+expect "answering y on a terminal: campaign send exits 0" 0
 has "... and says how many" "$T/out" "sending to $N recipients"
 has "... and who gets it in the digest" "$T/out" "3 digest-mode members get it in the list's digest"
 diag "queueing $N recipients took $($PYTHON -c "print('%.2f' % ($t1 - $t0))")s"
@@ -176,7 +227,7 @@ check "status sending" [ "$(status_of "$A")" = sending ]
 check "one queued row per immediate confirmed member" [ "$(q "SELECT count(*) FROM outbox WHERE campaign_id = $A AND kind = 'campaign' AND state = 'queued'")" -eq $N ]
 check "none for digest-mode, unsubscribed, forgotten or pending members" [ "$(q "SELECT count(*) FROM outbox WHERE campaign_id = $A AND rcpt_to NOT LIKE 'user%'")" -eq 0 ]
 check "started_at is set" [ "$(q "SELECT started_at > 0 FROM campaigns WHERE id = $A")" = 1 ]
-p campaign send "$A"
+p campaign send "$A" --yes
 expect "sending it again exits 65" 65
 has "... and says it is already being sent" "$T/err" "is sending: it is already being sent"
 p campaign edit "$A" --subject "Changed"
@@ -193,8 +244,8 @@ B0=$cid
 '; exec "$D" $(opts) -f) 2>>"$T/daemon.log" &
 DPID=$!
 started $DPID
-p campaign send "$B0" --wait
-expect "send --wait exits 0 once the campaign is sent" 0
+p campaign send "$B0" --yes --wait
+expect "send --yes --wait exits 0 once the campaign is sent" 0
 lines=$(grep -c "^campaign $B0: " "$T/out")
 check "--wait printed plain progress lines ($lines)" [ "$lines" -ge 2 ]
 has "... the last says it is sent" "$T/out" "campaign $B0: sent: $((N - 2)) of $((N - 2)) done"
@@ -295,7 +346,7 @@ printf 'reject1@example.net,R1\nreject2@example.net,R2\n' >>"$T/training.csv"
 p subscriber import training "$T/training.csv" --confirmed
 new_campaign training "Training {{subscriber.name}}"
 B=$cid
-p campaign send "$B"
+p campaign send "$B" --yes
 p campaign pause "$B"
 expect "pause exits 0" 0
 has "... and says how to go on" "$T/out" "campaign resume $B"
@@ -326,7 +377,13 @@ json "$B" 'j["status"] == "sent" and j["total"] == 12 and j["sent"] == 10 and j[
 check "status --json after the failures" [ $? -eq 0 ]
 p campaign retry-failed "$B"
 expect "retry-failed exits 0" 0
-has "... and says how many" "$T/out" "2 failed recipients queued again; the campaign is sending"
+has "... leaves the 5xx refusals failed and says how to retry them" "$T/out" \
+    "re-queued 0 that failed for a temporary reason; 2 refused permanently (5xx) stay failed: add --include-permanent to retry them too"
+check "... nothing queued, still sent" [ "$(status_of "$B")" = sent -a "$(q "SELECT count(*) FROM outbox WHERE campaign_id = $B AND state = 'failed'")" -eq 2 ]
+p campaign retry-failed "$B" --include-permanent
+expect "retry-failed --include-permanent exits 0" 0
+has "... and says how many of each" "$T/out" "re-queued 2: 0 that failed for a temporary reason, 2 refused permanently (5xx)"
+has "... and that the campaign is sending" "$T/out" "the campaign is sending"
 check "the campaign is sending again" [ "$(status_of "$B")" = sending ]
 check "the rows are queued, attempts reset" [ "$(q "SELECT count(*) FROM outbox WHERE campaign_id = $B AND state = 'queued' AND attempts = 0")" -eq 2 ]
 run_once
@@ -338,7 +395,7 @@ expect "retry-failed of no campaign exits 65" 65
 # --- cancel --------------------------------------------------------------------------
 new_campaign training "Cancelled {{subscriber.name}}"
 C=$cid
-p campaign send "$C"
+p campaign send "$C" --yes
 p campaign cancel "$C"
 expect "cancel exits 0" 0
 has "... and says how many will not be sent" "$T/out" "cancelled; 12 queued messages will not be sent"
@@ -346,17 +403,23 @@ run_once
 check "nothing of a cancelled campaign is sent" [ "$(grep -c 'Cancelled' "$SINK_DIR"/msgs/* 2>/dev/null | awk -F: '{ n += $2 } END { print n + 0 }')" -eq 0 ]
 json "$C" 'j["status"] == "cancelled" and j["skipped"] == 12 and j["pending"] == 0 and j["finished_at"]'
 check "status: cancelled, 12 skipped" [ $? -eq 0 ]
-for cmd in pause resume send retry-failed cancel; do
+for cmd in pause resume retry-failed cancel unschedule delete; do
 	p campaign $cmd "$C"
 	expect "$cmd of a cancelled campaign exits 65" 65
 done
+p campaign send "$C" --yes
+expect "send of a cancelled campaign exits 65" 65
+p campaign send "$C" --now --yes
+expect "send --now of a cancelled campaign exits 65" 65
+p campaign edit "$C" --subject "Too late"
+expect "edit of a cancelled campaign exits 65" 65
 
 # --- --wait when the campaign stops under it -----------------------------------------
 new_campaign training "Watched {{subscriber.name}}"
 G=$cid
 # shellcheck disable=SC2046
 (IFS='
-'; exec "$P" $(opts) campaign send "$G" --wait) >"$T/wait.out" 2>"$T/wait.err" &
+'; exec "$P" $(opts) campaign send "$G" --yes --wait) >"$T/wait.out" 2>"$T/wait.err" </dev/null &
 WPID=$!
 started $WPID
 wait_for 10 sh -c "[ \"\$(sqlite3 '$DB' \"SELECT status FROM campaigns WHERE id = $G\")\" = sending ]"
@@ -369,7 +432,7 @@ new_campaign training "Watched again {{subscriber.name}}"
 H=$cid
 # shellcheck disable=SC2046
 (IFS='
-'; exec "$P" $(opts) campaign send "$H" --wait) >"$T/wait.out" 2>"$T/wait.err" &
+'; exec "$P" $(opts) campaign send "$H" --yes --wait) >"$T/wait.out" 2>"$T/wait.err" </dev/null &
 WPID=$!
 started $WPID
 wait_for 10 sh -c "[ \"\$(sqlite3 '$DB' \"SELECT status FROM campaigns WHERE id = $H\")\" = sending ]"
@@ -380,36 +443,120 @@ check "--wait returns 2 when the campaign is cancelled (got $wrc)" [ "$wrc" -eq 
 p campaign cancel "$G"
 
 # --- scheduling ---------------------------------------------------------------------------
+# Dates two years from the real one: always to come, whatever today is.
+Y=$(( $(date +%Y) + 2 ))
 : >"$SINK_DIR/log"
 new_campaign training "Winter {{subscriber.name}}"
 E=$cid
-p campaign send "$E" --at "2030-01-15 09:00"
+ask n campaign send "$E" --at "$Y-01-15 09:00"
+has "send --at asks, with the local time it would start" "$T/tty" \
+    "to 12 people on Training and development at "
+has "... in general.timezone" "$T/tty" "15 Jan $Y 09:00 (Europe/London)? [y/N]"
+p campaign send "$E" --at "$Y-01-15 09:00" --yes
 expect "send --at a future time exits 0" 0
-has "... and says when" "$T/out" "scheduled for 2030-01-15 09:00"
+has "... and says when" "$T/out" "scheduled for $Y-01-15 09:00"
 new_campaign training "Summer {{subscriber.name}}"
 S=$cid
-p campaign send "$S" --at "2030-07-15 09:00"
-json "$E" 'j["status"] == "scheduled" and j["scheduled_at"] == "2030-01-15T09:00:00Z" and j["total"] == 12 and j["started_at"] is None'
+p campaign send "$S" --at "$Y-07-15 09:00" --yes
+json "$E" 'j["status"] == "scheduled" and j["scheduled_at"] == "'$Y'-01-15T09:00:00Z" and j["total"] == 12 and j["started_at"] is None'
 check "scheduled, in GMT: 09:00 London is 09:00Z; rows queued, not started" [ $? -eq 0 ] || diag "$(cat "$T/out")"
-json "$S" 'j["scheduled_at"] == "2030-07-15T08:00:00Z"'
+json "$S" 'j["scheduled_at"] == "'$Y'-07-15T08:00:00Z"'
 check "in BST: 09:00 London is 08:00Z" [ $? -eq 0 ] || diag "$(cat "$T/out")"
+
 new_campaign training "Late {{subscriber.name}}"
 L=$cid
-p campaign send "$L" --at "2020-01-15 09:00"
-expect "send --at a past time exits 0" 0
-has "... and says it starts at once" "$T/out" "that time has passed"
-check "it is scheduled until the daemon looks" [ "$(status_of "$L")" = scheduled ]
+p campaign send "$L" --at "2020-01-15 09:00" --yes
+expect "send --at a time that has passed exits 65" 65
+has "... saying the time has passed" "$T/err" "has passed: it is now "
+has "... and the local time now" "$T/err" "$(TZ=Europe/London date +'%-d %b %Y')"
+check "... and queues nothing: a draft, no rows" [ "$(status_of "$L")" = draft -a "$(nrows "$L")" -eq 0 ]
+p campaign send "$L" --at "$(TZ=Europe/London date -d '-2 minutes' +'%Y-%m-%d %H:%M')" --yes
+expect "... also a minute ago" 65
+# Its time comes: scheduled for later, then the clock moves past it.
+p campaign send "$L" --at "$Y-03-01 09:00" --yes
+q "UPDATE campaigns SET scheduled_at = strftime('%s') - 60 WHERE id = $L;
+    UPDATE outbox SET next_attempt_at = strftime('%s') - 60 WHERE campaign_id = $L"
 run_once
 check "a --once run leaves the future ones scheduled" [ "$(status_of "$E")$(status_of "$S")" = scheduledscheduled ]
 check "... and sends none of their messages" [ "$(grep -c 'Winter\|Summer' "$SINK_DIR"/msgs/* 2>/dev/null | awk -F: '{ n += $2 } END { print n + 0 }')" -eq 0 ]
-check "the past one was started by the scheduler and sent" [ "$(status_of "$L")" = sent -a "$(q "SELECT started_at > 0 FROM campaigns WHERE id = $L")" = 1 ]
+check "one whose time has come was started by the scheduler and sent" [ "$(status_of "$L")" = sent -a "$(q "SELECT started_at > 0 FROM campaigns WHERE id = $L")" = 1 ]
 check "... to its 10 good recipients" [ "$(got ok)" -eq 10 ]
-p campaign send "$E"
-expect "sending a scheduled campaign again exits 65" 65
+
+# --- changing a scheduled campaign ----------------------------------------------------------
+p campaign send "$E" --yes
+expect "send (without --now) of a scheduled campaign exits 65" 65
+has "... and says what can be done" "$T/err" "send it now, unschedule it to change it, or cancel it"
+p campaign edit "$E" --subject "Changed"
+expect "edit of a scheduled campaign exits 65" 65
+has "... with the advice to unschedule it first" "$T/err" "is scheduled: unschedule it first"
+p campaign delete "$E"
+expect "delete of a scheduled campaign exits 65" 65
+p campaign unschedule "$E"
+expect "unschedule exits 0" 0
+has "... and says how many queued messages went" "$T/out" "unscheduled, a draft again; 12 queued messages removed"
+json "$E" 'j["status"] == "draft" and j["scheduled_at"] is None and j["total"] == 0 and j["pending"] == 0'
+check "a draft again: no schedule, no rows, counts at zero" [ $? -eq 0 ] || diag "$(cat "$T/out")"
+p campaign unschedule "$E"
+expect "unscheduling a draft exits 65" 65
+p campaign edit "$E" --subject "Winter, changed {{subscriber.name}}"
+expect "... and it can be edited" 0
+p campaign send "$E" --at "$Y-01-16 09:00" --yes
+expect "... and scheduled again" 0
+check "... its rows queued once more (12)" [ "$(nrows "$E")" -eq 12 ]
+
+p campaign send "$S" --now
+expect "send --now of a scheduled campaign without --yes (not a terminal) exits 64" 64
+check "... and it stays scheduled" [ "$(status_of "$S")" = scheduled ]
+ask n campaign send "$S" --now
+has "send --now asks again, saying it replaces the schedule" "$T/tty" "to 12 people on Training and development now, instead of at "
+check "... N keeps it scheduled" [ "$(status_of "$S")" = scheduled ]
+ask y campaign send "$S" --now
+expect "... y sends it now" 0
+has "... and says so" "$T/tty" "sending to 12 recipients now, not at its scheduled time"
+check "it is sending, its rows due now" [ "$(status_of "$S")" = sending -a "$(q "SELECT count(*) FROM outbox WHERE campaign_id = $S AND state = 'queued' AND next_attempt_at <= strftime('%s')")" -eq 12 ]
+: >"$SINK_DIR/log"
+run_once
+check "... and the daemon sends it to its 10 good recipients" [ "$(status_of "$S")" = sent -a "$(got ok)" -eq 10 ]
+p campaign send "$E" --at "$Y-01-15 09:00" --now --yes
+expect "--at and --now together exit 64" 64
 p campaign cancel "$E"
 expect "a scheduled campaign can be cancelled" 0
 has "... its queued rows counted" "$T/out" "12 queued messages will not be sent"
 no_personal_data "no log line holds an address (a test copy's, a recipient's)" "$T/daemon.log"
 no_personal_data "... nor in the --once runs" "$T/once.log"
+
+# --- copy and delete ------------------------------------------------------------------------
+p campaign copy "$S"
+expect "copy of a sent campaign exits 0" 0
+K=$(cat "$T/out")
+check "... and prints the new draft's id ($K)" [ -n "$K" -a "$K" != "$S" -a "$(status_of "$K")" = draft ]
+check "... with the same list, subject and body, no rows" \
+    [ "$(q "SELECT count(*) FROM campaigns a JOIN campaigns b ON a.list = b.list AND a.subject = b.subject AND a.body = b.body WHERE a.id = $S AND b.id = $K")" -eq 1 -a "$(nrows "$K")" -eq 0 ]
+p campaign delete "$K"
+expect "delete of a draft exits 0" 0
+check "... and it is gone" [ -z "$(q "SELECT id FROM campaigns WHERE id = $K")" ]
+p campaign delete "$K"
+expect "delete of no campaign exits 65" 65
+p campaign delete "$S"
+expect "delete of a sent campaign exits 65" 65
+has "... and says only a draft can be" "$T/err" "only a draft can be deleted"
+
+# --- retry-failed: a temporary failure given up, a permanent one -------------------------------
+for a in tempfail1 tempfail2 reject3 ok11; do p subscriber add analyst-network $a@example.net --confirmed; done
+new_campaign analyst-network "Huddle {{subscriber.name}}"
+R=$cid
+p campaign send "$R" --yes
+run_once
+check "a 451 is deferred, a 550 failed" [ "$(q "SELECT group_concat(state, ' ') FROM (SELECT state FROM outbox WHERE campaign_id = $R ORDER BY rcpt_to)")" = "sent failed deferred deferred" ]
+# Past smtp.max_retry_age: the next attempt gives up on them.
+q "UPDATE outbox SET created_at = created_at - 4 * 86400, next_attempt_at = 0 WHERE campaign_id = $R AND state = 'deferred'"
+run_once
+check "... given up after smtp.max_retry_age, the 451s fail too" [ "$(q "SELECT count(*) FROM outbox WHERE campaign_id = $R AND state = 'failed' AND last_code = 451 AND last_reply LIKE 'gave up after %'")" -eq 2 -a "$(status_of "$R")" = sent ]
+p campaign retry-failed "$R"
+expect "retry-failed exits 0" 0
+has "... re-queues the temporary ones only and says how many of each" "$T/out" \
+    "re-queued 2 that failed for a temporary reason; 1 refused permanently (5xx) stay failed: add --include-permanent to retry them too"
+check "... the 451s queued, the 550 still failed" [ "$(q "SELECT group_concat(state, ' ') FROM (SELECT state FROM outbox WHERE campaign_id = $R ORDER BY rcpt_to)")" = "sent failed queued queued" ]
+check "... the campaign sending again" [ "$(status_of "$R")" = sending ]
 
 done_testing

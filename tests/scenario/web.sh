@@ -5,8 +5,10 @@
 # bodies, bad form encodings - plus the no-enumeration answer, the
 # honeypot, the rate limits (per client, per /64, per address; the
 # X-Forwarded-For rule), RFC 8058 one-click (urlencoded and multipart),
-# preferences, SIGHUP, no address in any URL or log line, and pages that
-# keep answering while a campaign is being sent.
+# preferences, SIGHUP, no address in any URL or log line, pages that
+# keep answering while a campaign is being sent, and the links of a test
+# copy (a page that says so and changes nothing, one-click answered and
+# ignored, the draft shown to whoever holds the link and nothing else).
 . "$(dirname "$0")/lib.sh"
 D="$POSTROOM_BIN/postroomd"
 C="$POSTROOM_BIN/postroom"
@@ -442,11 +444,66 @@ req "GET /archive/abc is 404" 404 "$H/archive/abc"
 req "GET /archive/0$CAMP is 404" 404 "$H/archive/0$CAMP"
 req "POST /archive/ID is 405" 405 -d x=1 "$H/archive/$CAMP"
 
+# --- 10c. a test copy's links: they change nothing, and show the draft ---------------------
+cli campaign test "$DRAFT" --to ann@example.net >"$T/test.out" 2>&1
+check "a test copy of the draft is queued for ann, a subscriber" grep -q "test copy queued" "$T/test.out"
+testmail() { test -n "$(link ann@example.net test-unsubscribe)"; }
+check "... and delivered, with a test copy's unsubscribe link" wait_for 15 testmail
+TUNSUB=$(link ann@example.net test-unsubscribe)
+TPREFS=$(link ann@example.net test-preferences)
+TREAD=$(link ann@example.net test-copy)
+TTOK=${TREAD##*/}
+check "its links: /test-unsubscribe/, /test-preferences/, /test-copy/, one token ($TREAD)" \
+    [ "$TUNSUB" = "$H/test-unsubscribe/$TTOK" -a "$TPREFS" = "$H/test-preferences/$TTOK" ]
+check "ann is confirmed on news before" [ "$(status_of ann@example.net)" = confirmed ]
+req "GET its unsubscribe link: a page that says it was a test copy" 200 "$TUNSUB"
+has '<h1>This was a test copy</h1>' && has 'nothing has been changed' && has 'test-copy/'
+check "... nothing changed, with a link to read it online" [ $? -eq 0 ]
+req "RFC 8058 one-click POST on a test copy's link" 200 -d 'List-Unsubscribe=One-Click' "$TUNSUB"
+check "... answers 200 text/plain as the RFC expects" hdr "Content-Type: text/plain"
+check "... says nobody was unsubscribed" has "nobody has been unsubscribed"
+check "... and ann is still confirmed" [ "$(status_of ann@example.net)" = confirmed ]
+req "the same one-click as multipart" 200 \
+    -H 'Content-Type: multipart/form-data; boundary=BoUnDaRy' --data-binary @"$T/mp" "$TUNSUB"
+req "an empty POST (a button) on it: the page again" 200 -X POST "$TUNSUB"
+check "... still confirmed" [ "$(status_of ann@example.net)" = confirmed ]
+req "a malformed POST body on it: 400" 400 -d 'List-Unsubscribe=One%2' "$TUNSUB"
+req "GET its preferences link: the same explanation" 200 "$TPREFS"
+check "... about preferences" has 'the preferences link only leads here'
+before=$(q "SELECT group_concat(list || ' ' || status || ' ' || mode, ', ') FROM memberships WHERE subscriber_id = $ANN")
+req "POST its preferences link changes nothing either" 200 -d 'mode-news=immediate&leave-news=yes' "$TPREFS"
+check "... every membership as it was ($before)" \
+    [ "$(q "SELECT group_concat(list || ' ' || status || ' ' || mode, ', ') FROM memberships WHERE subscriber_id = $ANN")" = "$before" ]
+req "GET /test-copy/TOKEN shows the draft to whoever holds it" 200 "$TREAD"
+has '<h1>Not yet</h1>' && has 'Hello reader.' && has 'Test copy.' && has 'It is a draft' &&
+    ! grep -q 'example\.net\|/unsubscribe/\|/preferences/' "$T/body"
+check "... its subject and body, marked a draft, nobody's address or links" [ $? -eq 0 ]
+req "HEAD /test-copy/TOKEN" 200 -I "$TREAD"
+req "POST /test-copy/TOKEN is 405" 405 -d x=1 "$TREAD"
+req "the draft is still not in the archive" 404 "$H/archive/$DRAFT"
+req "the test token at /unsubscribe/: 403" 403 -d 'List-Unsubscribe=One-Click' "$H/unsubscribe/$TTOK"
+req "the test token at /preferences/: 403" 403 "$H/preferences/$TTOK"
+check "... and ann is still confirmed" [ "$(status_of ann@example.net)" = confirmed ]
+req "a real unsubscribe token at /test-copy/: 403 (it grants nothing else)" 403 "$H/test-copy/${UNSUB##*/}"
+check "... says the link is not for this page" has "not for this page"
+req "a damaged test token: 400" 400 "$H/test-copy/$(printf '%s' "$TTOK" | cut -c1-15)"
+req "a test token signed with another key: 403" 403 \
+    "$H/test-copy/$($TOKEN "$T/other.key" test-copy 0 --campaign "$DRAFT" --expires $(( $(date +%s) + 3600 )))"
+check "... says it is not valid" has "not valid"
+req "an expired test token: 403" 403 "$H/test-copy/$($TOKEN "$KEY" test-copy 0 --campaign "$DRAFT" --expired)"
+check "... says plainly that test links last 30 days" has "work for 30 days"
+req "an expired test token at its unsubscribe link: 403" 403 -d 'List-Unsubscribe=One-Click' \
+    "$H/test-unsubscribe/$($TOKEN "$KEY" test-copy 0 --campaign "$DRAFT" --expired)"
+req "a test token for a campaign that is gone: 404" 404 \
+    "$H/test-copy/$($TOKEN "$KEY" test-copy 0 --campaign 99999 --expires $(( $(date +%s) + 3600 )))"
+req "GET /test-copy/ is 404" 404 "$H/test-copy/"
+req "PUT on a test link is 405" 405 -X PUT -d x=1 "$TUNSUB"
+
 # --- 11. privacy: no address in any log line, no token either ---------------------------
 grep -n 'example\.net\|%40' "$T/d.log" > "$T/leaks"
 check "no subscriber address appears in postroomd's log" [ ! -s "$T/leaks" ]
 [ -s "$T/leaks" ] && diag "$(head -5 "$T/leaks")"
-grep -n "$TOK" "$T/d.log" > "$T/leaks"
+grep -n "$TOK\|$TTOK" "$T/d.log" > "$T/leaks"
 check "no token appears in postroomd's log" [ ! -s "$T/leaks" ]
 
 kill -TERM $DPID

@@ -3,6 +3,7 @@
 
     browser.py --webdriver URL --base URL --db FILE --sink DIR --shots DIR
                --email ADDRESS --send-newsletter COMMAND
+               [--send-test COMMAND]
 
 Speaks the W3C WebDriver protocol to a running chromedriver with nothing
 but urllib (no selenium), and for what WebDriver lacks (a phone-sized
@@ -22,6 +23,10 @@ The journey, as a person would make it:
      the newsletter that reaches the sink; choose the digest on the
      preferences page; press Unsubscribe on the unsubscribe page:
      unsubscribed.
+  4. with --send-test, run COMMAND, which sends a test copy of the
+     newsletter to ADDRESS; its unsubscribe link opens a page saying it
+     was a test copy (the membership is left as it was), and its "read
+     this online" link shows the newsletter.
 Each step is checked in the page and in the database (sqlite3), and a
 full-page screenshot of every page is saved in --shots (PNG).
 
@@ -394,6 +399,40 @@ class Journey:
         self.page_ok(b, "the list of lists on a desktop")
         self.shot(b, "11-lists-desktop.png")
 
+        # 5. A test copy's links change nothing and show the newsletter.
+        if not a.send_test:
+            return
+        rc = subprocess.call(a.send_test, shell=True)
+        self.check("a test copy is sent (%s: %d)" % (a.send_test, rc),
+                   rc == 0)
+        msg = self.wait_mail("[TEST] Autumn bulletin", 60)
+        self.check("the test copy reached the SMTP sink", msg is not None)
+        if msg is None:
+            return
+        unsub = self.links(msg, "test-unsubscribe")
+        read = self.links(msg, "test-copy")
+        self.check("its links are a test copy's (%s)" % (unsub[:1]),
+                   unsub and read and not self.links(msg, "unsubscribe"))
+        if not unsub or not read:
+            return
+        before = self.membership()
+        b.phone()
+        b.go(unsub[0])
+        got = b.wait_text("h1", "test copy")
+        self.check("its unsubscribe link says it was a test copy (h1: %s)"
+                   % got, got == "This was a test copy")
+        self.page_ok(b, "a test copy's unsubscribe link on a phone")
+        self.shot(b, "12-test-unsubscribe-phone.png")
+        self.check("... and changed nothing (%s)" % self.membership(),
+                   self.membership() == before)
+        b.desktop()
+        b.go(read[0])
+        got = b.wait_text("h1", "Autumn bulletin")
+        self.check("its read-online link shows the newsletter (h1: %s)" %
+                   got, got == "Autumn bulletin")
+        self.page_ok(b, "a test copy read online on a desktop")
+        self.shot(b, "13-test-copy-desktop.png")
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -404,6 +443,7 @@ def main():
     ap.add_argument("--shots", required=True)
     ap.add_argument("--email", required=True)
     ap.add_argument("--send-newsletter", required=True)
+    ap.add_argument("--send-test")
     args = ap.parse_args()
     os.makedirs(args.shots, exist_ok=True)
     return Journey(args).run()

@@ -4,11 +4,12 @@
     web-token.py KEYFILE PURPOSE SUBSCRIBER [--list SLUG] [--campaign ID]
                  [--expires UNIXTIME | --expired]
 
-PURPOSE is confirm, unsubscribe, preferences or bounce.  Prints the token
-that src/token.c would make with the key in KEYFILE (64 hex digits): the
-same bytes, written independently, so the tests can make tokens the mail
-never carries (expired ones, ones for another page, ones signed with
-another key) and, on the way, check that the format in token.h holds.
+PURPOSE is confirm, unsubscribe, preferences, bounce or test-copy.  Prints
+the token that src/token.c would make with the key in KEYFILE (64 hex
+digits): the same bytes, written independently, so the tests can make
+tokens the mail never carries (expired ones, ones for another page, ones
+signed with another key) and, on the way, check that the format in
+token.h holds.
 """
 import argparse
 import base64
@@ -17,7 +18,8 @@ import hmac
 import sys
 import time
 
-PURPOSES = {"confirm": 1, "unsubscribe": 2, "preferences": 3, "bounce": 4}
+PURPOSES = {"confirm": 1, "unsubscribe": 2, "preferences": 3, "bounce": 4,
+            "test-copy": 5}
 
 
 def varint(n):

@@ -11,7 +11,13 @@
  *     members or those who had it in a digest; nobody -> sent at once;
  *   - the scheduler with a fake clock: nothing before the time, started
  *     at it (started_at = the clock), inside a caller's transaction too;
- *   - cancel skips what is queued; retry-failed requeues; test copies;
+ *   - a time to send at that has passed is refused, nothing queued; the
+ *     plan before a send counts as the send then queues, says whether a
+ *     test copy was sent since the last edit;
+ *   - unschedule (back to draft, rows removed), send now of a scheduled
+ *     campaign, edit refused when scheduled, delete, copy;
+ *   - cancel skips what is queued; retry-failed requeues temporary
+ *     failures only unless asked, each kind counted; test copies;
  *   - progress: the rate over its window, durations, the plain and
  *     terminal lines, when plain lines go out, the "is postroomd
  *     running?" hint after PROGRESS_STALL seconds, once.
@@ -25,6 +31,7 @@
 
 #include "campaign.h"
 #include "conf.h"
+#include "deliver.h"
 #include "log.h"
 #include "period.h"
 #include "progress.h"
@@ -239,7 +246,7 @@ test_can_move(void **state)
 	static const int want[STORE_CAMPAIGN_NSTATUSES]
 	    [STORE_CAMPAIGN_NSTATUSES] = {
 		/* draft */	{ 0, 1, 1, 0, 0, 1 },
-		/* scheduled */	{ 0, 0, 1, 0, 0, 1 },
+		/* scheduled */	{ 1, 0, 1, 0, 0, 1 },
 		/* sending */	{ 0, 0, 0, 1, 1, 1 },
 		/* paused */	{ 0, 0, 1, 0, 0, 1 },
 		/* sent */	{ 0, 0, 1, 0, 0, 0 },
@@ -307,9 +314,13 @@ test_enter_state(void **state)
 
 /* --- operations from every status ------------------------------------------ */
 
-enum op { OP_SEND, OP_SCHEDULE, OP_PAUSE, OP_RESUME, OP_CANCEL, OP_RETRY };
+enum op {
+	OP_SEND, OP_SCHEDULE, OP_PAUSE, OP_RESUME, OP_CANCEL, OP_RETRY,
+	OP_NOW, OP_UNSCHEDULE, OP_EDIT, OP_DELETE
+};
 static const char *const op_names[] = {
-	"send", "send --at", "pause", "resume", "cancel", "retry-failed"
+	"send", "send --at", "pause", "resume", "cancel", "retry-failed",
+	"send --now", "unschedule", "edit", "delete"
 };
 
 struct op_case {
@@ -353,6 +364,29 @@ static const struct op_case op_cases[] = {
 	/* No failed row: nothing to retry, so it stays sent. */
 	{ OP_RETRY, STORE_CAMPAIGN_SENT, 1, STORE_CAMPAIGN_SENT },
 	{ OP_RETRY, STORE_CAMPAIGN_CANCELLED, 0, 0 },
+	{ OP_NOW, STORE_CAMPAIGN_DRAFT, 1, STORE_CAMPAIGN_SENDING },
+	{ OP_NOW, STORE_CAMPAIGN_SCHEDULED, 1, STORE_CAMPAIGN_SENDING },
+	{ OP_NOW, STORE_CAMPAIGN_SENDING, 0, 0 },
+	{ OP_NOW, STORE_CAMPAIGN_PAUSED, 0, 0 },
+	{ OP_NOW, STORE_CAMPAIGN_SENT, 0, 0 },
+	{ OP_NOW, STORE_CAMPAIGN_CANCELLED, 0, 0 },
+	{ OP_UNSCHEDULE, STORE_CAMPAIGN_DRAFT, 0, 0 },
+	{ OP_UNSCHEDULE, STORE_CAMPAIGN_SCHEDULED, 1, STORE_CAMPAIGN_DRAFT },
+	{ OP_UNSCHEDULE, STORE_CAMPAIGN_SENDING, 0, 0 },
+	{ OP_UNSCHEDULE, STORE_CAMPAIGN_PAUSED, 0, 0 },
+	{ OP_UNSCHEDULE, STORE_CAMPAIGN_SENT, 0, 0 },
+	{ OP_UNSCHEDULE, STORE_CAMPAIGN_CANCELLED, 0, 0 },
+	{ OP_EDIT, STORE_CAMPAIGN_DRAFT, 1, STORE_CAMPAIGN_DRAFT },
+	{ OP_EDIT, STORE_CAMPAIGN_SCHEDULED, 0, 0 },
+	{ OP_EDIT, STORE_CAMPAIGN_SENDING, 0, 0 },
+	{ OP_EDIT, STORE_CAMPAIGN_PAUSED, 0, 0 },
+	{ OP_EDIT, STORE_CAMPAIGN_SENT, 0, 0 },
+	{ OP_EDIT, STORE_CAMPAIGN_CANCELLED, 0, 0 },
+	{ OP_DELETE, STORE_CAMPAIGN_SCHEDULED, 0, 0 },
+	{ OP_DELETE, STORE_CAMPAIGN_SENDING, 0, 0 },
+	{ OP_DELETE, STORE_CAMPAIGN_PAUSED, 0, 0 },
+	{ OP_DELETE, STORE_CAMPAIGN_SENT, 0, 0 },
+	{ OP_DELETE, STORE_CAMPAIGN_CANCELLED, 0, 0 },
 };
 
 static void
@@ -360,6 +394,7 @@ test_operations(void **state)
 {
 	const struct op_case		*oc;
 	struct campaign_sent		 r;
+	struct campaign_retried		 rt;
 	enum campaign_fail		 fail;
 	enum store_campaign_status	 after;
 	char				*cause, *q;
@@ -401,9 +436,23 @@ test_operations(void **state)
 		case OP_CANCEL:
 			rc = campaign_cancel(s, id, T0, &n, &fail, &cause);
 			break;
+		case OP_RETRY:
+			rc = campaign_retry_failed(s, id, 0, T0, &rt, &fail,
+			    &cause);
+			break;
+		case OP_NOW:
+			rc = campaign_send_now(conf, s, id, T0, &r, &fail,
+			    &cause);
+			break;
+		case OP_UNSCHEDULE:
+			rc = campaign_unschedule(s, id, T0, &n, &fail, &cause);
+			break;
+		case OP_EDIT:
+			rc = campaign_edit(conf, s, id, "Changed", NULL, NULL,
+			    "test", T0, &fail, &cause);
+			break;
 		default:
-			rc = campaign_retry_failed(s, id, T0, &n, &after,
-			    &fail, &cause);
+			rc = campaign_delete(s, id, "test", T0, &fail, &cause);
 			break;
 		}
 		if (oc->ok && rc != 0) {
@@ -665,8 +714,8 @@ static void
 test_cancel_and_retry(void **state)
 {
 	struct campaign_sent		 r;
+	struct campaign_retried		 rt;
 	enum campaign_fail		 fail;
-	enum store_campaign_status	 after;
 	char				*cause = NULL, *q;
 	int64_t				 id, n;
 	int				 i;
@@ -687,15 +736,18 @@ test_cancel_and_retry(void **state)
 	    " 'sent' WHEN 'm2@example.org' THEN 'failed' WHEN"
 	    " 'm3@example.org' THEN 'failed' WHEN 'm4@example.org' THEN"
 	    " 'sending' ELSE 'deferred' END, attempts = 3,"
-	    " last_code = 550 WHERE campaign_id = %lld", (long long)id);
+	    " last_code = 451, last_reply = 'gave up after 3 attempts over"
+	    " 3d 0h (smtp.max_retry_age): 451 later' WHERE campaign_id ="
+	    " %lld", (long long)id);
 	sql(q);
 	free(q);
 
 	/* retry-failed while sending: the 2 failed, queued, attempts 0. */
-	assert_int_equal(campaign_retry_failed(s, id, T0 + 5, &n, &after,
-	    &fail, &cause), 0);
-	assert_int_equal(n, 2);
-	assert_int_equal(after, STORE_CAMPAIGN_SENDING);
+	assert_int_equal(campaign_retry_failed(s, id, 0, T0 + 5, &rt, &fail,
+	    &cause), 0);
+	assert_int_equal(rt.requeued, 2);
+	assert_int_equal(rt.temporary, 2);
+	assert_int_equal(rt.after, STORE_CAMPAIGN_SENDING);
 	assert_int_equal(numf("SELECT count(*) FROM outbox WHERE campaign_id ="
 	    " %lld AND state = 'queued' AND attempts = 0 AND next_attempt_at ="
 	    " 1795000005", id), 2);
@@ -716,10 +768,10 @@ static void
 test_retry_sent(void **state)
 {
 	struct campaign_sent		 r;
+	struct campaign_retried		 rt;
 	enum campaign_fail		 fail;
-	enum store_campaign_status	 after;
 	char				*cause = NULL, *q;
-	int64_t				 id, n;
+	int64_t				 id;
 
 	(void)state;
 	member("a@example.org", "news", STORE_MEMBER_CONFIRMED, "immediate");
@@ -733,10 +785,17 @@ test_retry_sent(void **state)
 	    " WHERE id = %lld", (long long)id, (long long)id);
 	sql(q);
 	free(q);
-	assert_int_equal(campaign_retry_failed(s, id, T0 + 5, &n, &after,
-	    &fail, &cause), 0);
-	assert_int_equal(n, 1);
-	assert_int_equal(after, STORE_CAMPAIGN_SENDING);
+	/* No code, no give-up: not temporary, so only when asked. */
+	assert_int_equal(campaign_retry_failed(s, id, 0, T0 + 5, &rt, &fail,
+	    &cause), 0);
+	assert_int_equal(rt.requeued, 0);
+	assert_int_equal(rt.other, 1);
+	assert_int_equal(rt.after, STORE_CAMPAIGN_SENT);
+	assert_status(id, STORE_CAMPAIGN_SENT);
+	assert_int_equal(campaign_retry_failed(s, id, 1, T0 + 5, &rt, &fail,
+	    &cause), 0);
+	assert_int_equal(rt.requeued, 1);
+	assert_int_equal(rt.after, STORE_CAMPAIGN_SENDING);
 	assert_status(id, STORE_CAMPAIGN_SENDING);
 	assert_int_equal(numf("SELECT finished_at IS NULL AND started_at ="
 	    " 1795000000 FROM campaigns WHERE id = %lld", id), 1);
@@ -797,7 +856,13 @@ test_test_copy(void **state)
 	assert_int_equal(store_query_text(s, q, &msg, &cause), 1);
 	free(q);
 	assert_non_null(strstr(msg, "Subject: [TEST] Hello Name"));
+	/* Its links are a test copy's: nobody's subscription. */
+	assert_non_null(strstr(msg, "<https://example.org/test-unsubscribe/"));
+	assert_null(strstr(msg, "https://example.org/unsubscribe/"));
 	free(msg);
+	assert_int_equal(numf("SELECT tested_at FROM campaigns WHERE id ="
+	    " %lld", id), T0);
+	assert_false(store_in_transaction(s));
 	/* The campaign is left alone. */
 	assert_status(id, STORE_CAMPAIGN_DRAFT);
 	assert_int_equal(numf("SELECT count(*) FROM outbox WHERE campaign_id ="
@@ -812,6 +877,422 @@ test_test_copy(void **state)
 	    T0, &row, &fail, &cause), -1);
 	assert_int_equal(fail, CAMPAIGN_FAIL_MISSING);
 	free(cause);
+}
+
+/* --- a send is never a surprise ------------------------------------------ */
+
+static void
+test_send_past(void **state)
+{
+	static const struct {
+		int64_t	at;		/* from T0 */
+		int	ok;
+	} cases[] = {
+		{ -60, 0 }, { -1, 0 }, { -86400 * 365, 0 }, { 0, 1 }, { 60, 1 },
+	};
+	struct campaign_sent	 r;
+	enum campaign_fail	 fail;
+	char			*cause, now[64];
+	int64_t			 id;
+	size_t			 i;
+	int			 rc;
+
+	(void)state;
+	member("a@example.org", "news", STORE_MEMBER_CONFIRMED, "immediate");
+	period_datetime((time_t)T0, now, sizeof now);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		id = campaign("news");
+		cause = NULL;
+		rc = campaign_send(conf, s, id, T0 + cases[i].at, T0, &r,
+		    &fail, &cause);
+		if (cases[i].ok) {
+			if (rc != 0)
+				fail_msg("at now%+lld: got \"%s\", want "
+				    "scheduled", (long long)cases[i].at,
+				    cause);
+			assert_status(id, STORE_CAMPAIGN_SCHEDULED);
+			continue;
+		}
+		if (rc != -1 || fail != CAMPAIGN_FAIL_PAST)
+			fail_msg("at now%+lld: got rc %d fail %d, want "
+			    "CAMPAIGN_FAIL_PAST", (long long)cases[i].at, rc,
+			    (int)fail);
+		/* It says so, and what the time is now, in the zone. */
+		if (strstr(cause, "has passed") == NULL ||
+		    strstr(cause, now) == NULL ||
+		    strstr(cause, "Europe/London") == NULL)
+			fail_msg("at now%+lld: got \"%s\", want \"has passed\""
+			    " and \"it is now %s (Europe/London\"",
+			    (long long)cases[i].at, cause, now);
+		free(cause);
+		assert_status(id, STORE_CAMPAIGN_DRAFT);
+		assert_int_equal(numf("SELECT count(*) FROM outbox WHERE"
+		    " campaign_id = %lld", id), 0);
+		assert_false(store_in_transaction(s));
+	}
+}
+
+static void
+test_plan(void **state)
+{
+	struct campaign_plan	 p;
+	struct campaign_sent	 r;
+	enum campaign_fail	 fail;
+	char			*cause = NULL;
+	int64_t			 id, row, a;
+
+	(void)state;
+	a = member("a@example.org", "news", STORE_MEMBER_CONFIRMED,
+	    "immediate");
+	member("b@example.org", "news", STORE_MEMBER_CONFIRMED, "immediate");
+	member("c@example.org", "news", STORE_MEMBER_CONFIRMED, "digest");
+	member("d@example.org", "news", STORE_MEMBER_PENDING, "immediate");
+	member("e@example.org", "news", STORE_MEMBER_UNSUBSCRIBED,
+	    "immediate");
+	id = campaign("news");
+
+	/* What a send would do, and nothing done. */
+	assert_int_equal(campaign_plan(conf, s, id, 0, 0, T0, &p, &fail,
+	    &cause), 0);
+	assert_int_equal(p.status, STORE_CAMPAIGN_DRAFT);
+	assert_int_equal(p.recipients, 2);
+	assert_int_equal(p.digest, 1);
+	assert_int_equal(p.tested_at, 0);
+	assert_int_equal(p.at, 0);
+	assert_str_eq_msg("subject", p.subject, "Hello {{subscriber.name}}");
+	assert_str_eq_msg("list name", p.list_name, "News");
+	campaign_plan_clear(&p);
+	assert_status(id, STORE_CAMPAIGN_DRAFT);
+	assert_int_equal(numf("SELECT count(*) FROM outbox WHERE campaign_id ="
+	    " %lld", id), 0);
+	assert_false(store_in_transaction(s));
+
+	/* Refused as the send would be. */
+	assert_int_equal(campaign_plan(conf, s, id, T0 - 60, 0, T0, &p, &fail,
+	    &cause), -1);
+	assert_int_equal(fail, CAMPAIGN_FAIL_PAST);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(campaign_plan(conf, s, 999, 0, 0, T0, &p, &fail,
+	    &cause), -1);
+	assert_int_equal(fail, CAMPAIGN_FAIL_MISSING);
+	free(cause);
+	cause = NULL;
+
+	/* A test copy counts until the next edit. */
+	assert_int_equal(campaign_test(conf, s, key, id, "staff@example.org",
+	    T0 + 1, &row, &fail, &cause), 0);
+	assert_int_equal(campaign_plan(conf, s, id, 0, 0, T0 + 2, &p, &fail,
+	    &cause), 0);
+	assert_int_equal(p.tested_at, T0 + 1);
+	campaign_plan_clear(&p);
+	assert_int_equal(campaign_edit(conf, s, id, NULL, "New body.\n", NULL,
+	    "test", T0 + 3, &fail, &cause), 0);
+	assert_int_equal(campaign_plan(conf, s, id, 0, 0, T0 + 4, &p, &fail,
+	    &cause), 0);
+	assert_int_equal(p.tested_at, 0);
+	campaign_plan_clear(&p);
+
+	/* The send queues the number the plan gave. */
+	assert_int_equal(campaign_send(conf, s, id, T0 + 3600, T0 + 5, &r,
+	    &fail, &cause), 0);
+	assert_int_equal(r.queued, 2);
+
+	/* Scheduled: only "now" is a send; its count is who is still on. */
+	assert_int_equal(campaign_plan(conf, s, id, 0, 0, T0 + 6, &p, &fail,
+	    &cause), -1);
+	assert_int_equal(fail, CAMPAIGN_FAIL_STATE);
+	assert_non_null(strstr(cause, "scheduled for"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(store_member_set_status(s, a, "news",
+	    STORE_MEMBER_UNSUBSCRIBED, NULL, NULL, &cause), 1);
+	assert_int_equal(campaign_plan(conf, s, id, 0, 1, T0 + 7, &p, &fail,
+	    &cause), 0);
+	assert_int_equal(p.status, STORE_CAMPAIGN_SCHEDULED);
+	assert_int_equal(p.recipients, 1);
+	assert_int_equal(p.scheduled_at, T0 + 3600);
+	campaign_plan_clear(&p);
+	assert_status(id, STORE_CAMPAIGN_SCHEDULED);
+}
+
+static void
+test_unschedule(void **state)
+{
+	struct campaign_sent		 r;
+	struct store_campaign_counts	 cc;
+	enum campaign_fail		 fail;
+	char				*cause = NULL;
+	int64_t				 id, n;
+
+	(void)state;
+	member("a@example.org", "news", STORE_MEMBER_CONFIRMED, "immediate");
+	member("b@example.org", "news", STORE_MEMBER_CONFIRMED, "immediate");
+	member("c@example.org", "news", STORE_MEMBER_CONFIRMED, "immediate");
+	id = campaign("news");
+	assert_int_equal(campaign_send(conf, s, id, T0 + 3600, T0, &r, &fail,
+	    &cause), 0);
+	assert_int_equal(r.queued, 3);
+	/* One is forgotten meanwhile: a skipped row without an address. */
+	assert_int_equal(store_subscriber_forget(s, "c@example.org", &cause),
+	    1);
+
+	assert_int_equal(campaign_unschedule(s, id, T0 + 10, &n, &fail,
+	    &cause), 0);
+	assert_int_equal(n, 2);
+	assert_status(id, STORE_CAMPAIGN_DRAFT);
+	assert_int_equal(numf("SELECT scheduled_at IS NULL AND started_at IS"
+	    " NULL FROM campaigns WHERE id = %lld", id), 1);
+	assert_int_equal(store_campaign_counts(s, id, &cc, &cause), 0);
+	assert_int_equal(cc.total, 0);
+	assert_int_equal(numf("SELECT count(*) FROM events WHERE kind ="
+	    " 'campaign-draft' AND subject = '%lld'", id), 1);
+	/* The scheduler has nothing to start. */
+	assert_int_equal(campaign_start_due(s, T0 + 7200, &cause), 0);
+	assert_status(id, STORE_CAMPAIGN_DRAFT);
+
+	/* A draft again: edited, then sent to who is on the list now. */
+	assert_int_equal(campaign_edit(conf, s, id, "Changed", NULL, NULL,
+	    "test", T0 + 11, &fail, &cause), 0);
+	assert_int_equal(campaign_send(conf, s, id, 0, T0 + 12, &r, &fail,
+	    &cause), 0);
+	assert_int_equal(r.queued, 2);
+	assert_int_equal(store_campaign_counts(s, id, &cc, &cause), 0);
+	assert_int_equal(cc.total, 2);
+	assert_int_equal(cc.state[STORE_OUTBOX_QUEUED], 2);
+}
+
+static void
+test_send_now_scheduled(void **state)
+{
+	struct campaign_sent	 r;
+	enum campaign_fail	 fail;
+	char			*cause = NULL;
+	int64_t			 id;
+
+	(void)state;
+	member("a@example.org", "news", STORE_MEMBER_CONFIRMED, "immediate");
+	member("b@example.org", "news", STORE_MEMBER_CONFIRMED, "immediate");
+	member("d@example.org", "news", STORE_MEMBER_CONFIRMED, "digest");
+	id = campaign("news");
+	assert_int_equal(campaign_send(conf, s, id, T0 + 3600, T0, &r, &fail,
+	    &cause), 0);
+	/* Plain send is refused: it is scheduled already. */
+	assert_int_equal(campaign_send(conf, s, id, 0, T0 + 1, &r, &fail,
+	    &cause), -1);
+	assert_int_equal(fail, CAMPAIGN_FAIL_STATE);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(campaign_send_now(conf, s, id, T0 + 10, &r, &fail,
+	    &cause), 0);
+	assert_int_equal(r.status, STORE_CAMPAIGN_SENDING);
+	assert_int_equal(r.queued, 2);
+	assert_int_equal(r.digest, 1);
+	assert_status(id, STORE_CAMPAIGN_SENDING);
+	assert_int_equal(numf("SELECT started_at FROM campaigns WHERE id ="
+	    " %lld", id), T0 + 10);
+	assert_int_equal(numf("SELECT count(*) FROM outbox WHERE campaign_id ="
+	    " %lld AND state = 'queued' AND next_attempt_at = 1795000010", id),
+	    2);
+	assert_int_equal(numf("SELECT count(*) FROM events WHERE kind ="
+	    " 'campaign-sending' AND subject = '%lld'", id), 1);
+}
+
+static void
+test_edit(void **state)
+{
+	struct campaign_sent	 r;
+	struct store_campaign	 c;
+	enum campaign_fail	 fail;
+	char			*cause = NULL;
+	int64_t			 id;
+
+	(void)state;
+	id = campaign("news");
+	assert_int_equal(campaign_edit(conf, s, id, "New {{list.name}}", NULL,
+	    NULL, "cli:staff", T0, &fail, &cause), 0);
+	assert_int_equal(store_campaign_get(s, id, &c, &cause), 1);
+	assert_str_eq_msg("subject", c.subject, "New {{list.name}}");
+	store_campaign_clear(&c);
+	assert_int_equal(numf("SELECT count(*) FROM events WHERE kind ="
+	    " 'campaign.edit' AND subject = '%lld' AND detail = 'cli:staff'",
+	    id), 1);
+
+	/* What cannot be rendered is refused and changes nothing. */
+	assert_int_equal(campaign_edit(conf, s, id, NULL, NULL, "no-such",
+	    "test", T0, &fail, &cause), -1);
+	assert_int_equal(fail, CAMPAIGN_FAIL_DATA);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(campaign_edit(conf, s, id, "{{#open", NULL, NULL,
+	    "test", T0, &fail, &cause), -1);
+	assert_int_equal(fail, CAMPAIGN_FAIL_DATA);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(store_campaign_get(s, id, &c, &cause), 1);
+	assert_str_eq_msg("subject after refusals", c.subject,
+	    "New {{list.name}}");
+	assert_str_eq_msg("template after refusals", c.template,
+	    "newsletter");
+	store_campaign_clear(&c);
+
+	/* Scheduled: unschedule first, it says. */
+	assert_int_equal(campaign_send(conf, s, id, T0 + 60, T0, &r, &fail,
+	    &cause), 0);
+	assert_int_equal(campaign_edit(conf, s, id, "Late", NULL, NULL, "test",
+	    T0, &fail, &cause), -1);
+	assert_int_equal(fail, CAMPAIGN_FAIL_STATE);
+	assert_non_null(strstr(cause, "unschedule it first"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(campaign_edit(conf, s, 999, "Late", NULL, NULL,
+	    "test", T0, &fail, &cause), -1);
+	assert_int_equal(fail, CAMPAIGN_FAIL_MISSING);
+	free(cause);
+}
+
+static void
+test_delete_copy(void **state)
+{
+	struct store_campaign	 c, d;
+	enum campaign_fail	 fail;
+	char			*cause = NULL;
+	int64_t			 id, sent, copy;
+
+	(void)state;
+	id = campaign("news");
+	assert_int_equal(campaign_delete(s, id, "cli:staff", T0, &fail,
+	    &cause), 0);
+	assert_int_equal(store_campaign_get(s, id, &c, &cause), 0);
+	assert_int_equal(numf("SELECT count(*) FROM events WHERE kind ="
+	    " 'campaign-deleted' AND subject = '%lld'", id), 1);
+	assert_int_equal(campaign_delete(s, id, "cli:staff", T0, &fail,
+	    &cause), -1);
+	assert_int_equal(fail, CAMPAIGN_FAIL_MISSING);
+	free(cause);
+	cause = NULL;
+
+	/* A copy of a sent campaign is a new draft with its content. */
+	sent = campaign("plain");
+	sql("UPDATE campaigns SET template = 'special', status = 'sent',"
+	    " started_at = 5, finished_at = 6, tested_at = 4");
+	assert_int_equal(campaign_copy(s, sent, "cli:staff", T0 + 1, &copy,
+	    &fail, &cause), 0);
+	assert_true(copy != sent);
+	assert_int_equal(store_campaign_get(s, sent, &c, &cause), 1);
+	assert_int_equal(store_campaign_get(s, copy, &d, &cause), 1);
+	assert_int_equal(d.status, STORE_CAMPAIGN_DRAFT);
+	assert_str_eq_msg("list", d.list, c.list);
+	assert_str_eq_msg("subject", d.subject, c.subject);
+	assert_str_eq_msg("body", d.body, c.body);
+	assert_str_eq_msg("template", d.template, "special");
+	assert_str_eq_msg("created_by", d.created_by, "cli:staff");
+	assert_int_equal(d.started_at, 0);
+	assert_int_equal(d.tested_at, 0);
+	assert_int_equal(d.created_at, T0 + 1);
+	store_campaign_clear(&c);
+	store_campaign_clear(&d);
+	assert_int_equal(campaign_copy(s, 999, "x", T0, &copy, &fail, &cause),
+	    -1);
+	assert_int_equal(fail, CAMPAIGN_FAIL_MISSING);
+	free(cause);
+}
+
+/*
+ * retry-failed tells failures apart by what the row holds, as deliver.c
+ * writes it: a give-up after smtp.max_retry_age (4xx, lost connection,
+ * timeout; even a session 5xx such as 535) is temporary, a 5xx refusal
+ * is permanent, and one with neither a code nor a give-up (not rendered,
+ * too large, an address SMTP cannot carry) is neither.
+ */
+static void
+test_retry_kinds(void **state)
+{
+	static const struct {
+		int		 code;	/* 0: NULL */
+		const char	*reply;
+		char		 want;	/* t temporary, r refused, o other */
+	} rows[] = {
+		{ 451, DELIVER_GAVE_UP "9 attempts over 3d 0h "
+		  "(smtp.max_retry_age): 451 4.7.1 try later", 't' },
+		{ 0, DELIVER_GAVE_UP "6 attempts over 3d 0h "
+		  "(smtp.max_retry_age): connection refused", 't' },
+		{ 0, DELIVER_GAVE_UP "7 attempts over 3d 0h "
+		  "(smtp.max_retry_age): timed out", 't' },
+		{ 535, DELIVER_GAVE_UP "5 attempts over 3d 0h "
+		  "(smtp.max_retry_age): 535 5.7.8 bad credentials", 't' },
+		{ 421, "421 4.3.2 going away", 't' },
+		{ 550, "550 5.1.1 <x@example.org>: no such user", 'r' },
+		{ 554, "554 5.6.0 message refused", 'r' },
+		{ 0, "cannot render: template missing", 'o' },
+		{ 0, "message too large", 'o' },
+	};
+	struct campaign_retried	 rt;
+	enum campaign_fail	 fail;
+	char			*cause = NULL, *q, *email, want[16];
+	int64_t			 id, sub, nt = 0, nr = 0, no = 0;
+	size_t			 i;
+
+	(void)state;
+	id = campaign("news");
+	set_status(id, STORE_CAMPAIGN_SENT);
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		email = xprintf("r%zu@example.org", i);
+		sub = member(email, "news", STORE_MEMBER_CONFIRMED,
+		    "immediate");
+		q = xprintf("INSERT INTO outbox (kind, campaign_id,"
+		    " subscriber_id, mail_from, rcpt_to, state, attempts,"
+		    " last_code, last_reply, created_at, updated_at) VALUES"
+		    " ('campaign', %lld, %lld, 'b@example.org', '%s',"
+		    " 'failed', 3, NULLIF(%d, 0), '%s', 0, 0)",
+		    (long long)id, (long long)sub, email, rows[i].code,
+		    rows[i].reply);
+		sql(q);
+		free(q);
+		free(email);
+		nt += rows[i].want == 't';
+		nr += rows[i].want == 'r';
+		no += rows[i].want == 'o';
+	}
+	/* A forgotten person's failed row: not counted, never sent. */
+	q = xprintf("INSERT INTO outbox (kind, campaign_id, mail_from,"
+	    " rcpt_to, state, last_code, last_reply, created_at, updated_at)"
+	    " VALUES ('campaign', %lld, 'b@example.org', '(forgotten)',"
+	    " 'failed', 451, '" DELIVER_GAVE_UP "1 attempt', 0, 0)",
+	    (long long)id);
+	sql(q);
+	free(q);
+
+	assert_int_equal(campaign_retry_failed(s, id, 0, T0, &rt, &fail,
+	    &cause), 0);
+	if (rt.temporary != nt || rt.refused != nr || rt.other != no ||
+	    rt.requeued != nt)
+		fail_msg("got %lld temporary %lld refused %lld other, %lld "
+		    "requeued; want %lld %lld %lld, %lld",
+		    (long long)rt.temporary, (long long)rt.refused,
+		    (long long)rt.other, (long long)rt.requeued,
+		    (long long)nt, (long long)nr, (long long)no,
+		    (long long)nt);
+	assert_int_equal(rt.after, STORE_CAMPAIGN_SENDING);
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		q = xprintf("SELECT state = 'queued' FROM outbox WHERE rcpt_to"
+		    " = 'r%zu@example.org'", i);
+		snprintf(want, sizeof want, "%s", rows[i].want == 't' ?
+		    "queued" : "failed");
+		if (num(q) != (rows[i].want == 't'))
+			fail_msg("row %zu (%d, %s): got %s, want %s", i,
+			    rows[i].code, rows[i].reply, rows[i].want == 't' ?
+			    "failed" : "queued", want);
+		free(q);
+	}
+
+	/* With --include-permanent, the rest, and never the forgotten. */
+	assert_int_equal(campaign_retry_failed(s, id, 1, T0 + 1, &rt, &fail,
+	    &cause), 0);
+	assert_int_equal(rt.requeued, nr + no);
+	assert_int_equal(rt.temporary, 0);
+	assert_int_equal(numf("SELECT count(*) FROM outbox WHERE campaign_id ="
+	    " %lld AND state = 'failed'", id), 1);
 }
 
 /* --- progress ------------------------------------------------------------------ */
@@ -1073,6 +1554,18 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_resume_nothing_left,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_test_copy, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_send_past, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_plan, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unschedule, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_send_now_scheduled, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_edit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete_copy, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_retry_kinds, setup,
 		    teardown),
 		cmocka_unit_test(test_progress_duration),
 		cmocka_unit_test(test_progress_rate),

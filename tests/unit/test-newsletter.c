@@ -616,6 +616,88 @@ test_tokens(void **state)
 	store_subscriber_clear(&s);
 }
 
+/* msg with its quoted-printable soft line breaks taken out, in place. */
+static void
+unfold_qp(char *msg)
+{
+	char	*p;
+
+	while ((p = strstr(msg, "=\r\n")) != NULL)
+		memmove(p, p + 3, strlen(p + 3) + 1);
+}
+
+/*
+ * A test copy's links: one token of purpose test copy that names the
+ * campaign and nobody, in List-Unsubscribe and in the body, leading to the
+ * test pages and never to /unsubscribe/ or /preferences/; the VERP return
+ * path as usual.  The same renderer then makes a newsletter's links
+ * again.
+ */
+static void
+test_test_links(void **state)
+{
+	static const struct {
+		const char	*prefix;
+		const char	*stop;
+	} where[] = {
+		{ "List-Unsubscribe: <https://news.example.org/"
+		  "test-unsubscribe/", ">" },
+		{ "mailto:unsubscribe+", "@" },
+		{ "Unsubscribe: https://news.example.org/test-unsubscribe/",
+		  "\r" },
+		{ "https://news.example.org/test-preferences/", "\r" },
+		{ "Read this online: https://news.example.org/test-copy/",
+		  "\r" },
+		{ "href=\"https://news.example.org/test-copy/", "\"" },
+	};
+	struct store_campaign		 c;
+	struct store_subscriber		 s;
+	struct newsletter		*nl;
+	char				*msg, *from, *tok, *first = NULL;
+	size_t				 i;
+
+	(void)state;
+	campaign_init(&c, "news", "Tokens", "Body.\n");
+	subscriber_init(&s, 12345, "ann.smith@example.net", "Ann", "{}");
+	nl = prepare_ok(&c);
+	msg = render_ok(nl, &s, 1, &from);
+	unfold_qp(msg);
+	for (i = 0; i < sizeof where / sizeof where[0]; i++) {
+		tok = token_after(msg, where[i].prefix, where[i].stop);
+		check_token(where[i].prefix, tok, TOKEN_TEST_COPY, 0, "", 42,
+		    NEWSLETTER_TEST_EXPIRY);
+		if (first == NULL)
+			first = tok;
+		else {
+			assert_str_eq_msg(where[i].prefix, tok, first);
+			free(tok);
+		}
+	}
+	free(first);
+	if (strstr(msg, "/unsubscribe/") != NULL ||
+	    strstr(msg, "/preferences/") != NULL ||
+	    strstr(msg, "/archive/") != NULL)
+		fail_msg("got a newsletter's link in a test copy:\n%s", msg);
+	tok = token_after(from, "bounces+", "@");
+	check_token("VERP", tok, TOKEN_BOUNCE, 12345, "", 42,
+	    NEWSLETTER_VERP_EXPIRY);
+	free(tok);
+	free(msg);
+	free(from);
+
+	/* The next newsletter from the same renderer is a newsletter. */
+	msg = render_ok(nl, &s, 0, &from);
+	unfold_qp(msg);
+	if (strstr(msg, "/test-") != NULL ||
+	    strstr(msg, "https://news.example.org/archive/42") == NULL)
+		fail_msg("got a test copy's links in a newsletter:\n%s", msg);
+	free(msg);
+	free(from);
+	newsletter_free(nl);
+	store_campaign_clear(&c);
+	store_subscriber_clear(&s);
+}
+
 /* --- personalisation ----------------------------------------------------------- */
 
 static void
@@ -1400,6 +1482,7 @@ main(void)
 		cmocka_unit_test(test_test_copy),
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_prepare_errors),
+		cmocka_unit_test(test_test_links),
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_golden_message),
 		cmocka_unit_test(test_speed),

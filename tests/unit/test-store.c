@@ -685,6 +685,36 @@ test_mail_unsubscribes(void **state)
 	store_close(s);
 }
 
+/*
+ * Version 4 adds campaigns.tested_at: a version 2 database keeps its
+ * campaigns, which read as never tested (NULL), and the column takes a
+ * time.
+ */
+static void
+test_tested_at(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	char		*cause = NULL;
+
+	s = store_open_version(f->db, 2, &cause);
+	assert_non_null(s);
+	exec_ok(s, setup_sql);
+	exec_fails(s, "UPDATE campaigns SET tested_at = 5",
+	    "no such column: tested_at");
+	store_close(s);
+
+	s = open_ok(f->db);
+	check_int("version after upgrade", store_schema_version(s),
+	    store_latest_version());
+	query_is(s, "SELECT id || ':' || subject || ':' ||"
+	    " coalesce(tested_at, 'null') FROM campaigns", "7:Huddle:null");
+	exec_ok(s, "UPDATE campaigns SET tested_at = 5");
+	query_is(s, "SELECT tested_at FROM campaigns", "5");
+	query_is(s, "PRAGMA integrity_check", "ok");
+	store_close(s);
+}
+
 static void
 test_outbox_unique(void **state)
 {
@@ -928,6 +958,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_version0, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_version2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mail_unsubscribes, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_tested_at, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_migration_atomic, setup,
 		    teardown),

@@ -68,6 +68,7 @@ static const struct {
 	{ "preferences, all lists", TOKEN_PREFERENCES, 98765, "", 0,
 	    1900000000 },
 	{ "bounce", TOKEN_BOUNCE, 10000000, "", 4321, 0 },
+	{ "test copy", TOKEN_TEST_COPY, 0, "", 77, 1900000000 },
 	{ "zero ids, never expires", TOKEN_CONFIRM, 0, "x", 0, 0 },
 	{ "huge ids", TOKEN_UNSUBSCRIBE, INT64_MAX, "training", INT64_MAX,
 	    (time_t)INT64_MAX },
@@ -460,10 +461,10 @@ test_no_address(void **state)
 
 	test_key(key, 9);
 	/* Subscriber 31337 is alice@example.org. */
-	for (i = TOKEN_CONFIRM; i <= TOKEN_BOUNCE; i++) {
+	for (i = TOKEN_CONFIRM; i <= TOKEN_LAST; i++) {
 		t = test_token((enum token_purpose)i, 31337,
-		    i == TOKEN_BOUNCE ? "" : "analyst-network",
-		    i == TOKEN_BOUNCE ? 12 : 0, 0);
+		    i >= TOKEN_BOUNCE ? "" : "analyst-network",
+		    i >= TOKEN_BOUNCE ? 12 : 0, 0);
 		s = token_make(key, &t);
 		for (size_t j = 0; j < sizeof parts / sizeof parts[0]; j++) {
 			if (strstr(s, parts[j]) != NULL) {

@@ -1,0 +1,124 @@
+/*
+ * web-int.h - what web.c shares with the page files (web-*.c): one
+ * request, and the ways to answer it.
+ *
+ * web.c owns the HTTP side (it alone includes <microhttpd.h>), the route
+ * table and the security headers; a page file owns what its pages do.  A
+ * page handler is given the request and the rest of its URL (a token, an
+ * id), answers through the web_answer_*() functions below, which queue
+ * the response, and returns what they returned (1 queued; 0 the
+ * connection is to be dropped) for web.c to hand to libmicrohttpd.
+ *
+ * Nothing here outlives the request; the store and the key are the web
+ * thread's (web.h).
+ */
+#ifndef POSTROOM_WEB_INT_H
+#define POSTROOM_WEB_INT_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "buf.h"
+#include "token.h"
+
+struct conf;
+struct form;
+struct store;
+struct store_campaign;
+struct value;
+struct web;
+struct web_site;
+struct MHD_Connection;
+
+/* The statuses the page files answer with. */
+#define WEB_HTTP_OK		200
+#define WEB_HTTP_BAD_REQUEST	400
+#define WEB_HTTP_FORBIDDEN	403
+#define WEB_HTTP_NOT_FOUND	404
+
+/* The pages, each a file in general.templates/web/. */
+enum web_page {
+	WEB_PAGE_INDEX,
+	WEB_PAGE_SUBSCRIBE,
+	WEB_PAGE_CHECK_INBOX,
+	WEB_PAGE_CONFIRM,
+	WEB_PAGE_CONFIRMED,
+	WEB_PAGE_UNSUBSCRIBE,
+	WEB_PAGE_UNSUBSCRIBED,
+	WEB_PAGE_PREFERENCES,
+	WEB_PAGE_ARCHIVE,
+	WEB_PAGE_ERROR,
+	WEB_PAGE_TEST_COPY,	/* web-test.c: a draft, by a test link */
+	WEB_PAGE_TEST_LINK,	/* web-test.c: "this was a test copy" */
+	WEB_NPAGES
+};
+
+enum web_method {
+	WEB_GET,	/* and HEAD: libmicrohttpd leaves out the body */
+	WEB_POST,
+	WEB_OTHER,
+};
+
+/* One request, from its first call to its completion. */
+struct web_req {
+	struct web		*w;
+	struct web_site		*site;
+	const struct conf	*conf;
+	struct store		*store;	/* the web thread's */
+	const unsigned char	*key;	/* the token key */
+	struct MHD_Connection	*c;
+	enum web_method		 method;
+	const char		*method_name;
+	struct buf		 body;
+	int			 too_big;
+	size_t			 discarded;
+	/* Who asks: for logs, and (IPv6 by /64) for rate limits. */
+	char			 client[INET6_ADDRSTRLEN];
+	char			 client_key[INET6_ADDRSTRLEN + 8];
+	const char		*root;	/* relative path to "/" */
+	const char		*route;		/* for the debug log */
+	unsigned int		 status;
+	time_t			 now;
+};
+
+/* page inside the layout, with data (consumed) and the title. */
+int	 web_answer_page(struct web_req *, unsigned int status,
+	    enum web_page page, const char *title, struct value *data);
+/* The error page: a title and one paragraph. */
+int	 web_answer_error(struct web_req *, unsigned int status,
+	    const char *title, const char *message);
+/* text/plain (RFC 8058's answer to a one-click POST). */
+int	 web_answer_text(struct web_req *, unsigned int status,
+	    const char *text);
+/* The database failed: 503, cause logged once and freed. */
+int	 web_answer_busy(struct web_req *, char *cause);
+int	 web_answer_not_found(struct web_req *);
+/* 405 with Allow: allow. */
+int	 web_answer_bad_method(struct web_req *, const char *allow);
+/*
+ * Campaign c as the archive shows it (merge fields read as for a
+ * subscriber named "reader", the digest item's body, nobody's links) in
+ * page, with data (consumed) holding any more fields for it.
+ */
+int	 web_answer_campaign(struct web_req *, const struct store_campaign *c,
+	    enum web_page page, const char *title, struct value *data);
+
+/*
+ * The token in the URL: 0 with *t when it is valid and of purpose, else
+ * -1 with the error page (400, 403) queued and *ret to return.
+ */
+int	 web_check_token(struct web_req *, const char *s,
+	    enum token_purpose purpose, struct token *t, int *ret);
+/* The POST body as a form: 0, or -1 with the error page queued, *ret. */
+int	 web_read_form(struct web_req *, struct form *f, int *ret);
+
+/* A string into object o (NULL: ""). */
+void	 web_set(struct value *o, const char *key, const char *s);
+
+/* The pages of web-test.c: the links of a test copy (newsletter.h). */
+int	 web_test_copy(struct web_req *, const char *token);
+int	 web_test_unsubscribe(struct web_req *, const char *token);
+int	 web_test_preferences(struct web_req *, const char *token);
+
+#endif

@@ -1,0 +1,72 @@
+#!/usr/bin/python3
+"""pty-answer.py - run a command on a terminal and answer its question.
+
+    pty-answer.py ANSWER COMMAND [ARG...]
+
+Runs COMMAND with a pseudo-terminal as its standard input, output and
+error (so isatty() is true for all three), waits for a question ending in
+"[y/N]", types ANSWER and Enter (ANSWER "EOF": Ctrl-D, the end of input),
+and keeps reading until the command exits.  Prints everything the command
+wrote to the terminal (with the echoed answer) on standard output and
+exits with the command's exit status; 124 when no question came within 30
+seconds or the command did not end within 60 (it is then killed).
+
+For the scenario tests of "postroom campaign send", whose question is only
+asked on a terminal.
+"""
+import os
+import pty
+import select
+import signal
+import sys
+import time
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.stderr.write(__doc__)
+        return 64
+    answer, cmd = sys.argv[1], sys.argv[2:]
+    pid, fd = pty.fork()
+    if pid == 0:
+        try:
+            os.execvp(cmd[0], cmd)
+        finally:
+            os._exit(127)
+    out = b""
+    asked = False
+    start = time.time()
+    timed_out = False
+    while True:
+        waited = time.time() - start
+        if (not asked and waited > 30) or waited > 60:
+            timed_out = True
+            os.kill(pid, signal.SIGKILL)
+            break
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if not ready:
+            continue
+        try:
+            data = os.read(fd, 4096)
+        except OSError:         # EIO: the command has closed the terminal
+            break
+        if not data:
+            break
+        out += data
+        if not asked and b"[y/N]" in out:
+            asked = True
+            if answer == "EOF":
+                os.write(fd, b"\x04")
+            else:
+                os.write(fd, answer.encode() + b"\n")
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    sys.stdout.write(out.decode("utf-8", "replace"))
+    sys.stdout.flush()
+    if timed_out:
+        return 124
+    return os.waitstatus_to_exitcode(status)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
