@@ -5,7 +5,8 @@
  * Owns: which moves are allowed (campaign_can_move) and the one function
  * that makes them (campaign_enter_state, which logs each, as OpenSMTPD's
  * mta_enter_state); what send, pause, resume, cancel and retry-failed
- * do, each in one transaction; the scheduler; test copies.  Does not own:
+ * do, each in one transaction; the scheduler; test copies; whether a
+ * campaign may go out as written (campaign_check).  Does not own:
  * the SQL (store-campaign.c), rendering (newsletter.c), delivery and the
  * moves the delivery engine makes itself (deliver.c), the commands and
  * their messages (cmd-campaign.c).  campaign.h tells the whole story.
@@ -19,10 +20,92 @@
 #include "buf.h"
 #include "campaign.h"
 #include "conf.h"
+#include "fields.h"
 #include "log.h"
 #include "newsletter.h"
 #include "store.h"
 #include "xmalloc.h"
+
+int
+campaign_check(const struct conf *conf, struct store *s,
+    const struct store_campaign *c, struct fields_report *report,
+    enum campaign_fail *fail, char **cause)
+{
+	struct fields_input	 in;
+	char			**keys = NULL;
+	size_t			 nkeys = 0, i;
+	int			 rc;
+
+	*fail = CAMPAIGN_OK;
+	memset(report, 0, sizeof *report);
+
+	/* Step 1: can it be rendered at all? */
+	if (newsletter_check(conf, c, cause) == -1) {
+		*fail = CAMPAIGN_FAIL_DATA;
+		return -1;
+	}
+
+	/* Step 2: its fields against what the list's members have. */
+	if (store_members_attr_keys(s, c->list, &keys, &nkeys, cause) == -1) {
+		*fail = CAMPAIGN_FAIL_STORE;
+		return -1;
+	}
+	memset(&in, 0, sizeof in);
+	in.subject = c->subject;
+	in.body = c->body;
+	in.list = c->list;
+	in.attrs = (const char *const *)keys;
+	in.nattrs = nkeys;
+	rc = fields_check(&in, report, cause);
+	for (i = 0; i < nkeys; i++)
+		free(keys[i]);
+	free(keys);
+	if (rc == -1)
+		*fail = CAMPAIGN_FAIL_DATA;
+	return rc;
+}
+
+int
+campaign_field_gaps(struct store *s, const char *list,
+    struct fields_report *report, char **cause)
+{
+	struct fields_use	*u;
+	size_t			 i;
+
+	for (i = 0; i < report->nuses; i++) {
+		u = &report->uses[i];
+		if (store_members_lacking(s, list, u->attr, &u->lacking,
+		    &u->recipients, cause) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * campaign_check() for send and test: 0 when c may go, else -1 with
+ * *fail and *cause ("campaign 4: body line 3: ...; subject: ...").
+ */
+static int
+campaign_check_cause(const struct conf *conf, struct store *s,
+    const struct store_campaign *c, enum campaign_fail *fail, char **cause)
+{
+	struct fields_report	 r;
+	char			*text;
+
+	if (campaign_check(conf, s, c, &r, fail, cause) == -1)
+		return -1;
+	if (r.nproblems == 0) {
+		fields_report_clear(&r);
+		return 0;
+	}
+	text = fields_report_text(&r);
+	xasprintf(cause, "campaign %lld cannot go out as written: %s",
+	    (long long)c->id, text);
+	free(text);
+	fields_report_clear(&r);
+	*fail = CAMPAIGN_FAIL_DATA;
+	return -1;
+}
 
 int
 campaign_can_move(enum store_campaign_status from,
@@ -240,6 +323,8 @@ campaign_send(const struct conf *conf, struct store *s, int64_t id,
 		return campaign_abort(s, &c);
 	}
 	all_modes = list->digest == CONF_DIGEST_NONE;
+	if (campaign_check_cause(conf, s, &c, fail, cause) == -1)
+		return campaign_abort(s, &c);
 
 	/*
 	 * Step 2: the move and every recipient's row in this one
@@ -468,7 +553,10 @@ campaign_test(const struct conf *conf, struct store *s,
 		who = &stranger;
 	}
 
-	/* Step 2: render it, marked as a test. */
+	/* Step 2: render it, marked as a test (a draft only if it could go). */
+	if (c.status == STORE_CAMPAIGN_DRAFT &&
+	    campaign_check_cause(conf, s, &c, fail, cause) == -1)
+		goto out;
 	if ((nl = newsletter_prepare(conf, &c, key, cause)) == NULL ||
 	    newsletter_render_test(nl, who, (time_t)now, &b, &mail_from,
 	    cause) == -1) {

@@ -34,9 +34,11 @@
  * caller's, so that tests can move the clock.
  *
  * Owns: the rules of moving, queueing recipients, the scheduler, test
- * copies.  Does not own: the SQL (store-campaign.c), rendering
- * (newsletter.c), delivery (deliver.c), the commands (cmd-campaign.c), the
- * progress display (progress.c).
+ * copies, and whether a campaign may go out as written (campaign_check:
+ * the list's attributes against its merge fields).  Does not own: the
+ * SQL (store-campaign.c), rendering (newsletter.c), what a subject or
+ * body may name (fields.c), delivery (deliver.c), the commands
+ * (cmd-campaign.c), the progress display (progress.c).
  *
  * Errors: -1 with *cause (caller frees) and *fail saying what kind, so
  * that a command can pick its exit code.
@@ -61,6 +63,31 @@ enum campaign_fail {
 	CAMPAIGN_FAIL_DATA,	/* its list is not configured, cannot render */
 	CAMPAIGN_FAIL_STORE,	/* the database (store_busy() says if busy) */
 };
+
+/*
+ * Can campaign c go out as written (c as stored, or as it will be after
+ * "new" or "edit": only list, subject, body and template are read)?
+ * What newsletter_check() finds (its list and template, Mustache, a trial
+ * render) is -1 with *fail CAMPAIGN_FAIL_DATA and *cause.  Then
+ * fields_check() against the attribute keys the list's members have
+ * values for: 0 with *report (fields.h; no problems when nproblems is 0:
+ * a merge field nobody on the list can have, an image that is not
+ * https://).  -1 with CAMPAIGN_FAIL_STORE when the database fails.  send,
+ * and test of a draft, refuse a campaign with problems; "new", "edit" and
+ * "preview" (of a draft) call this first and refuse it too.  The caller
+ * clears *report with fields_report_clear() (it is empty after -1).
+ */
+struct fields_report;
+int	 campaign_check(const struct conf *, struct store *,
+	    const struct store_campaign *c, struct fields_report *report,
+	    enum campaign_fail *, char **cause);
+/*
+ * For each field in report->uses (attributes and subscriber.name): how
+ * many of list's confirmed members there are and how many lack it (it
+ * renders empty for them).  0, or -1 for the database.
+ */
+int	 campaign_field_gaps(struct store *, const char *list,
+	    struct fields_report *report, char **cause);
 
 /* 1 when a campaign may move from one status to the other. */
 int	 campaign_can_move(enum store_campaign_status,
@@ -87,7 +114,9 @@ struct campaign_sent {
 /*
  * Send draft id now (at 0) or schedule it for at (which may be past: the
  * scheduler then starts it on its next look).  A send with nobody to send
- * to is sent at once.
+ * to is sent at once.  A draft campaign_check() finds problems with is
+ * refused (CAMPAIGN_FAIL_DATA, every problem in *cause) and nothing is
+ * queued.
  */
 int	 campaign_send(const struct conf *, struct store *, int64_t id,
 	    int64_t at, int64_t now, struct campaign_sent *,
@@ -131,7 +160,10 @@ int	 campaign_start_due(struct store *, int64_t now, char **cause);
  * the subscriber with that address when there is one, else for the
  * preview's sample subscriber (newsletter_sample()) at that address; kind
  * test, priority CAMPAIGN_TEST_PRIORITY.
- * *outbox_id gets its row.
+ * *outbox_id gets its row.  A draft campaign_check() finds problems with
+ * is refused as send refuses it: a test copy is for a campaign that could
+ * be sent.  One that has gone out is tested as it went, problems or not
+ * (its list may have changed since).
  */
 int	 campaign_test(const struct conf *, struct store *,
 	    const unsigned char key[TOKEN_KEY_LEN], int64_t id,
