@@ -1510,6 +1510,8 @@ web_archive(struct web_req *r, const char *arg)
 	data = value_new_object();
 	web_set(data, "subject", np.subject);
 	web_set(data, "body_html", np.html);
+	/* The body's own "# heading", when it has one, is the page's. */
+	value_object_set(data, "body_heading", value_new_bool(np.body_heading));
 	date[0] = '\0';
 	if (c.started_at > 0)
 		period_date((time_t)c.started_at, date, sizeof date);
