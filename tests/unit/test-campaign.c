@@ -569,7 +569,7 @@ test_send_unknown_list(void **state)
 	assert_false(store_in_transaction(s));
 }
 
-/* --- what a campaign may hold ---------------------------------------------- */
+/* --- what a campaign may hold --------------------------------------------- */
 
 /* A member with a name and attributes (JSON); the subscriber's id. */
 static int64_t
@@ -645,7 +645,8 @@ test_check_fields(void **state)
 		  "field: it is not a standard field, and no member of list "
 		  "\"news\" has a value for \"organization\"; did you mean "
 		  "{{subscriber.Organisation}}?" },
-		{ "![logo](logo.png)\n", "body line 1: the image \"logo.png\"" },
+		{ "![logo](logo.png)\n",
+		  "body line 1: the image \"logo.png\"" },
 	};
 	struct fields_report	 r;
 	enum campaign_fail	 fail;

@@ -1178,8 +1178,8 @@ test_layout(void **state)
 		if (strstr(p.html, "<td class=\"content\" align=\"left\">") ==
 		    NULL || strstr(p.html, "class=\"page\" align=\"center\"")
 		    == NULL) {
-			print_error("case %zu: got no left-aligned content cell "
-			    "in a centred page table\n", i);
+			print_error("case %zu: got no left-aligned content "
+			    "cell in a centred page table\n", i);
 			failed++;
 		}
 		if (count_of(p.html, "<h1>The subject</h1>") !=
