@@ -416,9 +416,13 @@ cmd_campaign_checked(struct conf *conf, struct store *s,
 		cmd_put_safe(stderr, r.problems[i].message);
 		fputc('\n', stderr);
 	}
+	if (r.nmore > 0)
+		fprintf(stderr, "postroom: campaign: %s%zu more like them\n",
+		    warn ? "warning: " : "", r.nmore);
 	if (r.nproblems > 0 && !warn) {
 		fprintf(stderr, "postroom: campaign: %zu problem%s: %s\n",
-		    r.nproblems, r.nproblems == 1 ? "" : "s", what);
+		    r.nproblems + r.nmore, r.nproblems + r.nmore == 1 ? "" :
+		    "s", what);
 		fields_report_clear(&r);
 		return EX_DATAERR;
 	}

@@ -77,6 +77,7 @@ struct fields_ctx {
 	struct fields_report		*out;
 	struct fields_known		*k;
 	size_t				 nk;
+	struct value			*index;	/* folded name -> k[i] */
 	int				 subject;	/* checking it */
 	/* What each section around the name resolved to, by depth. */
 	char				*resolved[TEMPLATE_MAX_NEST + 1];
@@ -129,16 +130,32 @@ fields_distance(const char *a, const char *b)
 
 /* --- the names someone can have ------------------------------------------ */
 
+/* name with ASCII letters folded to lower case; the caller frees it. */
+static char *
+fields_folded(const char *name)
+{
+	char	*s, *p;
+
+	s = xstrdup(name);
+	for (p = s; *p != '\0'; p++)
+		*p = (char)fields_fold(*p);
+	return s;
+}
+
+/* The known name equal to name ignoring case (the first added), or NULL. */
 static struct fields_known *
 fields_find(const struct fields_ctx *x, const char *name)
 {
-	size_t	i;
+	struct value	*v;
+	long long	 i;
+	char		*folded;
 
-	for (i = 0; i < x->nk; i++) {
-		if (value_key_equal_nocase(x->k[i].name, name))
-			return &x->k[i];
-	}
-	return NULL;
+	folded = fields_folded(name);
+	v = value_object_get(x->index, folded);
+	free(folded);
+	if (v == NULL || value_number_int(v, &i) == -1)
+		return NULL;
+	return &x->k[i];
 }
 
 static void
@@ -146,16 +163,20 @@ fields_add_known(struct fields_ctx *x, char *name, enum fields_known_type type,
     size_t attr_at)
 {
 	struct fields_known	*k;
+	char			*folded;
 
 	if (fields_find(x, name) != NULL) {
 		free(name);
 		return;
 	}
 	x->k = xreallocarray(x->k, x->nk + 1, sizeof *x->k);
-	k = &x->k[x->nk++];
+	k = &x->k[x->nk];
 	k->name = name;
 	k->type = type;
 	k->attr = type == FIELDS_K_ATTR ? name + attr_at : NULL;
+	folded = fields_folded(name);
+	value_object_set(x->index, folded, value_new_int((long long)x->nk++));
+	free(folded);
 }
 
 /*
@@ -246,6 +267,20 @@ fields_last(const char *name)
 }
 
 /*
+ * fields_distance(a, b), or SIZE_MAX when it is surely more than limit:
+ * two strings are at least as far apart as their lengths.
+ */
+static size_t
+fields_near(const char *a, const char *b, size_t limit)
+{
+	size_t	la = strlen(a), lb = strlen(b);
+
+	if ((la > lb ? la - lb : lb - la) > limit)
+		return SIZE_MAX;
+	return fields_distance(a, b);
+}
+
+/*
  * The known field nearest to name (as written, and as it would read
  * inside each section around it), or NULL when none is close enough.
  */
@@ -253,7 +288,8 @@ static const char *
 fields_suggest(struct fields_ctx *x, const char *name, size_t depth)
 {
 	const struct fields_known	*k, *best = NULL;
-	size_t				 i, j, d, bestd = SIZE_MAX, limit, len;
+	size_t				 i, j, d, dj, bestd = SIZE_MAX, limit;
+	size_t				 len;
 	char				*form;
 
 	len = strlen(name);
@@ -262,14 +298,14 @@ fields_suggest(struct fields_ctx *x, const char *name, size_t depth)
 		k = &x->k[i];
 		if (k->type != FIELDS_K_LEAF && k->type != FIELDS_K_ATTR)
 			continue;
-		d = fields_distance(name, k->name);
-		for (j = depth; j > 0; j--) {
+		d = fields_near(name, k->name, limit);
+		for (j = depth; j > 0 && d > 0; j--) {
 			if (x->resolved[j - 1] == NULL ||
 			    *x->resolved[j - 1] == '\0')
 				continue;
 			form = xprintf("%s.%s", x->resolved[j - 1], name);
-			if (fields_distance(form, k->name) < d)
-				d = fields_distance(form, k->name);
+			if ((dj = fields_near(form, k->name, limit)) < d)
+				d = dj;
 			free(form);
 		}
 		if (d < bestd) {
@@ -354,6 +390,10 @@ fields_unknown(struct fields_ctx *x, const struct template_name *tn,
 	const char		*suggest, *key = NULL;
 	char			*where, *tag, *why;
 
+	if (x->out->nproblems >= FIELDS_MAX_PROBLEMS) {
+		x->out->nmore++;
+		return;
+	}
 	if (group != NULL)
 		suggest = fields_first_in(x, group->name);
 	else
@@ -392,6 +432,10 @@ fields_template_only(struct fields_ctx *x, const struct template_name *tn)
 	struct fields_problem	*p;
 	char			*where, *tag;
 
+	if (x->out->nproblems >= FIELDS_MAX_PROBLEMS) {
+		x->out->nmore++;
+		return;
+	}
 	p = fields_problem(x, FIELDS_TEMPLATE_ONLY, tn->name, tn->line, NULL);
 	where = fields_where(x, tn->line);
 	tag = fields_tag(tn);
@@ -540,6 +584,10 @@ fields_images(struct fields_ctx *x, const char *body)
 	for (i = 0; i < n; i++) {
 		if (!imgs[i].broken && markdown_image_ok(imgs[i].url))
 			continue;
+		if (x->out->nproblems >= FIELDS_MAX_PROBLEMS) {
+			x->out->nmore++;
+			continue;
+		}
 		p = fields_problem(x, FIELDS_IMAGE, imgs[i].url, imgs[i].line,
 		    NULL);
 		show = fields_show(imgs[i].url);
@@ -604,6 +652,7 @@ fields_check(const struct fields_input *in, struct fields_report *out,
 	memset(&x, 0, sizeof x);
 	x.in = in;
 	x.out = out;
+	x.index = value_new_object();
 	fields_known_build(&x);
 
 	x.subject = 1;
@@ -621,6 +670,7 @@ out:
 	for (i = 0; i < x.nk; i++)
 		free(x.k[i].name);
 	free(x.k);
+	value_free(x.index);
 	if (rc == -1)
 		fields_report_clear(out);
 	return rc;
@@ -657,6 +707,8 @@ fields_report_text(const struct fields_report *r)
 			buf_addstr(&b, "; ");
 		buf_addstr(&b, r->problems[i].message);
 	}
+	if (r->nmore > 0)
+		buf_printf(&b, "; and %zu more", r->nmore);
 	if (b.data == NULL)
 		buf_add(&b, "", 0);
 	return buf_detach(&b, NULL);

@@ -84,9 +84,15 @@ struct fields_use {
 	int64_t		 recipients;
 };
 
+/*
+ * At most FIELDS_MAX_PROBLEMS problems are listed (a suggestion costs a
+ * distance to every known name); nmore counts the rest.
+ */
+#define FIELDS_MAX_PROBLEMS	100
 struct fields_report {
 	struct fields_problem	*problems;
 	size_t			 nproblems;
+	size_t			 nmore;
 	struct fields_use	*uses;
 	size_t			 nuses;
 };
@@ -101,13 +107,17 @@ struct fields_input {
 
 /*
  * Check a subject and body: 0 with *report filled (no problems when
- * nproblems is 0), or -1 with *cause (caller frees) when the subject or
- * the body is not Mustache at all ("body: line 4: ...").
+ * nproblems is 0; nmore is 0 then too), or -1 with *cause (caller frees)
+ * when the subject or the body is not Mustache at all ("body: line 4:
+ * ...").
  */
 int	 fields_check(const struct fields_input *, struct fields_report *,
 	    char **cause);
 void	 fields_report_clear(struct fields_report *);
-/* Every problem's message on one line, "; " between them. */
+/*
+ * Every problem's message on one line, "; " between them, and "; and N
+ * more" when some were not listed.
+ */
 char	*fields_report_text(const struct fields_report *);
 
 /*

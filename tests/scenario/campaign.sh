@@ -31,6 +31,7 @@ has() {
 # --- help and usage ---------------------------------------------------------
 expect_rc "campaign --help exits 0" 0 "$P" "$@" campaign --help
 has "campaign --help prints the usage on stdout" "$T/out" "postroom campaign preview ID"
+has "... and the merge fields, from the one table of them" "$T/out" "{{subscriber.attrs.KEY}}  the same attribute, for any KEY"
 expect_rc "campaign with no subcommand exits 64" 64 "$P" "$@" campaign
 expect_rc "an unknown subcommand exits 64" 64 "$P" "$@" campaign frobnicate
 expect_rc "new without --body exits 64" 64 "$P" "$@" campaign new news --subject Hello

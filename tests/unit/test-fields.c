@@ -388,6 +388,41 @@ test_not_mustache(void **state)
 	free(cause);
 }
 
+/* A body full of unknown names: the first FIELDS_MAX_PROBLEMS are listed. */
+static void
+test_many(void **state)
+{
+	struct fields_input	 in;
+	struct fields_report	 r;
+	struct buf		 b;
+	char			*cause = NULL, *text, *want;
+	size_t			 i;
+
+	(void)state;
+	buf_init(&b, BUF_NOMAX);
+	for (i = 0; i < FIELDS_MAX_PROBLEMS + 50; i++)
+		buf_printf(&b, "{{subscriber.unknown%zu}}\n", i);
+	buf_add(&b, "", 1);
+	memset(&in, 0, sizeof in);
+	in.subject = "S";
+	in.body = b.data;
+	in.list = "news";
+	assert_int_equal(fields_check(&in, &r, &cause), 0);
+	assert_int_equal(r.nproblems, FIELDS_MAX_PROBLEMS);
+	assert_int_equal(r.nmore, 50);
+	text = fields_report_text(&r);
+	want = xprintf("body line %d: {{subscriber.unknown%d}}",
+	    FIELDS_MAX_PROBLEMS, FIELDS_MAX_PROBLEMS - 1);
+	if (strstr(text, want) == NULL ||
+	    strlen(text) < 13 ||
+	    strcmp(text + strlen(text) - 13, "; and 50 more") != 0)
+		fail_msg("got \"...%s\"", text + strlen(text) - 60);
+	free(want);
+	free(text);
+	fields_report_clear(&r);
+	buf_free(&b);
+}
+
 /* --- the table ------------------------------------------------------------ */
 
 /* The README documents every field of the table, in the form {{name}}. */
@@ -427,6 +462,7 @@ main(void)
 		cmocka_unit_test(test_uses),
 		cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_not_mustache),
+		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_readme),
 	};
 
