@@ -6,7 +6,8 @@
  * that makes them (campaign_enter_state, which logs each, as OpenSMTPD's
  * mta_enter_state); what send, send now, unschedule, edit, delete, copy,
  * pause, resume, cancel and retry-failed do, each in one transaction, and
- * what a send would do (campaign_plan); the scheduler; test copies.
+ * what a send would do (campaign_plan); the scheduler; test copies;
+ * whether a campaign may go out as written (campaign_check).
  * Does not own:
  * the SQL (store-campaign.c), rendering (newsletter.c), delivery and the
  * moves the delivery engine makes itself (deliver.c), the commands and
@@ -22,11 +23,93 @@
 #include "campaign.h"
 #include "conf.h"
 #include "deliver.h"
+#include "fields.h"
 #include "log.h"
 #include "newsletter.h"
 #include "period.h"
 #include "store.h"
 #include "xmalloc.h"
+
+int
+campaign_check(const struct conf *conf, struct store *s,
+    const struct store_campaign *c, struct fields_report *report,
+    enum campaign_fail *fail, char **cause)
+{
+	struct fields_input	 in;
+	char			**keys = NULL;
+	size_t			 nkeys = 0, i;
+	int			 rc;
+
+	*fail = CAMPAIGN_OK;
+	memset(report, 0, sizeof *report);
+
+	/* Step 1: can it be rendered at all? */
+	if (newsletter_check(conf, c, cause) == -1) {
+		*fail = CAMPAIGN_FAIL_DATA;
+		return -1;
+	}
+
+	/* Step 2: its fields against what the list's members have. */
+	if (store_members_attr_keys(s, c->list, &keys, &nkeys, cause) == -1) {
+		*fail = CAMPAIGN_FAIL_STORE;
+		return -1;
+	}
+	memset(&in, 0, sizeof in);
+	in.subject = c->subject;
+	in.body = c->body;
+	in.list = c->list;
+	in.attrs = (const char *const *)keys;
+	in.nattrs = nkeys;
+	rc = fields_check(&in, report, cause);
+	for (i = 0; i < nkeys; i++)
+		free(keys[i]);
+	free(keys);
+	if (rc == -1)
+		*fail = CAMPAIGN_FAIL_DATA;
+	return rc;
+}
+
+int
+campaign_field_gaps(struct store *s, const char *list,
+    struct fields_report *report, char **cause)
+{
+	struct fields_use	*u;
+	size_t			 i;
+
+	for (i = 0; i < report->nuses; i++) {
+		u = &report->uses[i];
+		if (store_members_lacking(s, list, u->attr, &u->lacking,
+		    &u->recipients, cause) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * campaign_check() for send and test: 0 when c may go, else -1 with
+ * *fail and *cause ("campaign 4: body line 3: ...; subject: ...").
+ */
+static int
+campaign_check_cause(const struct conf *conf, struct store *s,
+    const struct store_campaign *c, enum campaign_fail *fail, char **cause)
+{
+	struct fields_report	 r;
+	char			*text;
+
+	if (campaign_check(conf, s, c, &r, fail, cause) == -1)
+		return -1;
+	if (r.nproblems == 0) {
+		fields_report_clear(&r);
+		return 0;
+	}
+	text = fields_report_text(&r);
+	xasprintf(cause, "campaign %lld cannot go out as written: %s",
+	    (long long)c->id, text);
+	free(text);
+	fields_report_clear(&r);
+	*fail = CAMPAIGN_FAIL_DATA;
+	return -1;
+}
 
 int
 campaign_can_move(enum store_campaign_status from,
@@ -209,9 +292,9 @@ campaign_settle(struct store *s, int64_t id, int64_t now,
  * (campaign_plan) as for the send.
  */
 static int
-campaign_send_check(const struct conf *conf, const struct store_campaign *c,
-    int64_t at, int now_too, int64_t now, const struct conf_list **list,
-    enum campaign_fail *fail, char **cause)
+campaign_send_check(const struct conf *conf, struct store *s,
+    const struct store_campaign *c, int64_t at, int now_too, int64_t now,
+    const struct conf_list **list, enum campaign_fail *fail, char **cause)
 {
 	char	when[64], then[64], *why = NULL;
 
@@ -270,13 +353,19 @@ campaign_send_check(const struct conf *conf, const struct store_campaign *c,
 		return -1;
 	}
 
-	/* Step 3: a draft that cannot be rendered is never queued. */
+	/*
+	 * Step 3: a draft that cannot be rendered, or names a field nobody
+	 * on the list can have, is never queued.
+	 */
 	if (c->status == STORE_CAMPAIGN_DRAFT &&
 	    newsletter_check(conf, c, &why) == -1) {
 		xasprintf(cause, "campaign %lld: %s", (long long)c->id, why);
 		free(why);
 		return -1;
 	}
+	if (c->status == STORE_CAMPAIGN_DRAFT &&
+	    campaign_check_cause(conf, s, c, fail, cause) == -1)
+		return -1;
 	*fail = CAMPAIGN_OK;
 	return 0;
 }
@@ -302,7 +391,7 @@ campaign_plan(const struct conf *conf, struct store *s, int64_t id,
 	memset(p, 0, sizeof *p);
 	if (campaign_begin(s, id, &c, fail, cause) == -1)
 		return -1;
-	if (campaign_send_check(conf, &c, at, now_too, now, &list, fail,
+	if (campaign_send_check(conf, s, &c, at, now_too, now, &list, fail,
 	    cause) == -1)
 		return campaign_abort(s, &c);
 	all_modes = list->digest == CONF_DIGEST_NONE;
@@ -413,7 +502,7 @@ campaign_send_any(const struct conf *conf, struct store *s, int64_t id,
 	memset(out, 0, sizeof *out);
 	if (campaign_begin(s, id, &c, fail, cause) == -1)
 		return -1;
-	if (campaign_send_check(conf, &c, at, now_too, now, &list, fail,
+	if (campaign_send_check(conf, s, &c, at, now_too, now, &list, fail,
 	    cause) == -1)
 		return campaign_abort(s, &c);
 	if (c.status == STORE_CAMPAIGN_SCHEDULED)
@@ -474,6 +563,25 @@ store_fail:
 
 /* --- drafts ------------------------------------------------------------- */
 
+void
+campaign_apply_edit(struct store_campaign *c, const char *subject,
+    const char *body, const char *template)
+{
+	if (subject != NULL) {
+		free(c->subject);
+		c->subject = xstrdup(subject);
+	}
+	if (body != NULL) {
+		free(c->body);
+		c->body = xstrdup(body);
+	}
+	if (template != NULL) {
+		free(c->template);
+		c->template = xstrdup(*template != '\0' ? template :
+		    STORE_CAMPAIGN_TEMPLATE);
+	}
+}
+
 int
 campaign_edit(const struct conf *conf, struct store *s, int64_t id,
     const char *subject, const char *body, const char *template,
@@ -494,25 +602,15 @@ campaign_edit(const struct conf *conf, struct store *s, int64_t id,
 		    "only a draft can be edited");
 
 	/* Check the campaign as it will be. */
-	if (subject != NULL) {
-		free(c.subject);
-		c.subject = xstrdup(subject);
-	}
-	if (body != NULL) {
-		free(c.body);
-		c.body = xstrdup(body);
-	}
-	if (template != NULL) {
-		free(c.template);
-		c.template = xstrdup(*template != '\0' ? template :
-		    STORE_CAMPAIGN_TEMPLATE);
-	}
+	campaign_apply_edit(&c, subject, body, template);
 	if (newsletter_check(conf, &c, &why) == -1) {
 		*fail = CAMPAIGN_FAIL_DATA;
 		xasprintf(cause, "campaign %lld: %s", (long long)id, why);
 		free(why);
 		return campaign_abort(s, &c);
 	}
+	if (campaign_check_cause(conf, s, &c, fail, cause) == -1)
+		return campaign_abort(s, &c);
 	if ((rc = store_campaign_edit(s, id, subject, body, template, now,
 	    cause)) != 1) {
 		if (rc == 0)
@@ -786,7 +884,13 @@ campaign_test(const struct conf *conf, struct store *s,
 		who = &stranger;
 	}
 
-	/* Step 2: render it, marked as a test, with a test copy's links. */
+	/*
+	 * Step 2: render it, marked as a test, with a test copy's links (a
+	 * draft only if it could go).
+	 */
+	if (c.status == STORE_CAMPAIGN_DRAFT &&
+	    campaign_check_cause(conf, s, &c, fail, cause) == -1)
+		goto out;
 	if ((nl = newsletter_prepare(conf, &c, key, cause)) == NULL ||
 	    newsletter_render_test(nl, who, (time_t)now, &b, &mail_from,
 	    cause) == -1) {

@@ -42,9 +42,11 @@
  *
  * Owns: the rules of moving, editing, deleting and copying, queueing
  * recipients, the scheduler, test copies, which failures are worth
- * retrying.  Does not own: the SQL (store-campaign.c), rendering
- * (newsletter.c), delivery (deliver.c), the commands and their questions
- * (cmd-campaign.c), the progress display (progress.c).
+ * retrying, and whether a campaign may go out as written (campaign_check:
+ * the list's attributes against its merge fields).  Does not own: the
+ * SQL (store-campaign.c), rendering (newsletter.c), what a subject or
+ * body may name (fields.c), delivery (deliver.c), the commands and their
+ * questions (cmd-campaign.c), the progress display (progress.c).
  *
  * Errors: -1 with *cause (caller frees) and *fail saying what kind, so
  * that a command can pick its exit code.
@@ -70,6 +72,31 @@ enum campaign_fail {
 	CAMPAIGN_FAIL_PAST,	/* the time to send at has passed */
 	CAMPAIGN_FAIL_STORE,	/* the database (store_busy() says if busy) */
 };
+
+/*
+ * Can campaign c go out as written (c as stored, or as it will be after
+ * "new" or "edit": only list, subject, body and template are read)?
+ * What newsletter_check() finds (its list and template, Mustache, a trial
+ * render) is -1 with *fail CAMPAIGN_FAIL_DATA and *cause.  Then
+ * fields_check() against the attribute keys the list's members have
+ * values for: 0 with *report (fields.h; no problems when nproblems is 0:
+ * a merge field nobody on the list can have, an image that is not
+ * https://).  -1 with CAMPAIGN_FAIL_STORE when the database fails.  send,
+ * and test of a draft, refuse a campaign with problems; "new", "edit" and
+ * "preview" (of a draft) call this first and refuse it too.  The caller
+ * clears *report with fields_report_clear() (it is empty after -1).
+ */
+struct fields_report;
+int	 campaign_check(const struct conf *, struct store *,
+	    const struct store_campaign *c, struct fields_report *report,
+	    enum campaign_fail *, char **cause);
+/*
+ * For each field in report->uses (attributes and subscriber.name): how
+ * many of list's confirmed members there are and how many lack it (it
+ * renders empty for them).  0, or -1 for the database.
+ */
+int	 campaign_field_gaps(struct store *, const char *list,
+	    struct fields_report *report, char **cause);
 
 /* 1 when a campaign may move from one status to the other. */
 int	 campaign_can_move(enum store_campaign_status,
@@ -126,7 +153,9 @@ struct campaign_sent {
  * Send draft id now (at 0) or schedule it for at, which must not have
  * passed (CAMPAIGN_FAIL_PAST, saying the local time now in
  * general.timezone).  A send with nobody to send to is sent at once.  A
- * draft that cannot be rendered is refused (CAMPAIGN_FAIL_DATA).
+ * draft that cannot be rendered, or that campaign_check() finds problems
+ * with, is refused (CAMPAIGN_FAIL_DATA, every problem in *cause) and
+ * nothing is queued.
  */
 int	 campaign_send(const struct conf *, struct store *, int64_t id,
 	    int64_t at, int64_t now, struct campaign_sent *,
@@ -150,7 +179,8 @@ int	 campaign_unschedule(struct store *, int64_t id, int64_t now,
 /*
  * Change a draft's subject, body and/or template (NULL: leave it as it
  * is; template "": the default), checked by rendering it as it will be
- * (CAMPAIGN_FAIL_DATA when it cannot be).  Anything but a draft is
+ * and by campaign_check() (CAMPAIGN_FAIL_DATA when it cannot be, or
+ * names a field nobody on its list can have).  Anything but a draft is
  * refused; a scheduled one with the advice to unschedule it first.  who
  * goes into the audit log.  A test copy made before no longer counts as
  * one (campaign_plan()).
@@ -158,6 +188,9 @@ int	 campaign_unschedule(struct store *, int64_t id, int64_t now,
 int	 campaign_edit(const struct conf *, struct store *, int64_t id,
 	    const char *subject, const char *body, const char *template,
 	    const char *who, int64_t now, enum campaign_fail *, char **cause);
+/* c as campaign_edit() with those arguments would leave it. */
+void	 campaign_apply_edit(struct store_campaign *c, const char *subject,
+	    const char *body, const char *template);
 /* Remove a draft (nothing else: a scheduled one is unscheduled first). */
 int	 campaign_delete(struct store *, int64_t id, const char *who,
 	    int64_t now, enum campaign_fail *, char **cause);
@@ -221,6 +254,10 @@ int	 campaign_start_due(struct store *, int64_t now, char **cause);
  * test, priority CAMPAIGN_TEST_PRIORITY.  Its links are a test copy's
  * (newsletter.h): they change nobody's subscription.  The campaign's
  * tested_at is set in the same transaction.  *outbox_id gets its row.
+ * A draft campaign_check() finds problems with is refused as send
+ * refuses it: a test copy is for a campaign that could be sent.  One
+ * that has gone out is tested as it went, problems or not (its list may
+ * have changed since).
  */
 int	 campaign_test(const struct conf *, struct store *,
 	    const unsigned char key[TOKEN_KEY_LEN], int64_t id,

@@ -20,23 +20,26 @@
  * subject and a body file must look like, and the preview.  Does not own:
  * the SQL (store-campaign.c), composing the message (newsletter.c), the
  * rules of moving, editing, deleting, copying, queueing, scheduling and
- * retrying and what a send would do (campaign.c), the progress display
- * (progress.c), or sending (the daemon).
+ * retrying, what a send would do, and whether a campaign may go out as
+ * written (campaign.c, with fields.c: this file only prints the
+ * problems, one a line), the progress display (progress.c), or sending
+ * (the daemon).
  *
  * Exit codes: 0 done; 64 bad arguments; 65 bad data (an unknown list or
- * campaign, a subject or body that is not acceptable, a template that is
- * missing or does not parse, editing a campaign that is no longer a
- * draft, an unknown subscriber); 66 a body file that cannot be read; 69
- * the database cannot be opened; 70 any other database failure; 73 a
- * preview file that cannot be written; 75 the database is busy; 78 a bad
- * configuration or an unusable key file.  Illegal moves (sending a sent
- * campaign, pausing a draft, editing a scheduled one...) and a time to
- * send at that has passed are bad data: 65.  "send" without --yes when
- * standard input is not a terminal is a usage error: 64, nothing queued;
- * answering no to its question exits 1, nothing queued.  "send --wait"
- * exits 0 when the campaign is sent, 1 when it ends paused, 2 when it
- * ends cancelled, 130 when the watching is interrupted (the campaign goes
- * on).
+ * campaign, a subject or body that is not acceptable - a merge field
+ * nobody on the list can have, an image that is not https:// - a
+ * template that is missing or does not parse, editing a campaign that is
+ * no longer a draft, an unknown subscriber); 66 a body file that cannot
+ * be read; 69 the database cannot be opened; 70 any other database
+ * failure; 73 a preview file that cannot be written; 75 the database is
+ * busy; 78 a bad configuration or an unusable key file.  Illegal moves
+ * (sending a sent campaign, pausing a draft, editing a scheduled one...)
+ * and a time to send at that has passed are bad data: 65.  "send"
+ * without --yes when standard input is not a terminal is a usage error:
+ * 64, nothing queued; answering no to its question exits 1, nothing
+ * queued.  "send --wait" exits 0 when the campaign is sent, 1 when it
+ * ends paused, 2 when it ends cancelled, 130 when the watching is
+ * interrupted (the campaign goes on).
  *
  * The command sets TZ to general.timezone, so that dates ("campaign.date",
  * the Date header, the times shown here) are the network's.
@@ -60,6 +63,7 @@
 #include "campaign.h"
 #include "cmd.h"
 #include "conf.h"
+#include "fields.h"
 #include "newsletter.h"
 #include "period.h"
 #include "progress.h"
@@ -148,6 +152,54 @@ static int	cmd_campaign_start(struct cmd_ctx *, struct camp_opts *,
 
 /* --- small helpers ------------------------------------------------------ */
 
+/* The merge fields, from the one table of them (fields.c). */
+static void
+cmd_campaign_help_fields(FILE *f)
+{
+	const struct fields_doc	*d;
+	const char		*h, *sp;
+	size_t			 col, w;
+
+	fprintf(f, "Merge fields in subjects and bodies (names match in any "
+	    "case):\n");
+	for (d = fields_table; d->name != NULL; d++) {
+		if (!(d->flags & FIELDS_BODY))
+			continue;
+		fprintf(f, "  {{%s}}", d->name);
+		col = strlen(d->name) + 6;
+		/* The help from column 28, wrapped before column 80. */
+		for (h = d->help; *h != '\0'; h = *sp == ' ' ? sp + 1 : sp) {
+			if ((sp = strchr(h, ' ')) == NULL)
+				sp = h + strlen(h);
+			w = (size_t)(sp - h);
+			if (col >= 28 && col + 1 + w > 79) {
+				fprintf(f, "\n");
+				col = 0;
+			}
+			for (; col < 28; col++)
+				fputc(' ', f);
+			if (col > 28)
+				fputc(' ', f);
+			fprintf(f, "%.*s", (int)w, h);
+			col += w + (col > 28);
+		}
+		fputc('\n', f);
+	}
+	fprintf(f, "In the templates around the body also:");
+	for (d = fields_table; d->name != NULL; d++) {
+		if (d->flags & FIELDS_TEMPLATE)
+			fprintf(f, " {{%s}}", d->name);
+	}
+	fprintf(f, ".\n"
+	    "new, edit, preview, test and send refuse (exit 65) a subject or "
+	    "body with a\n"
+	    "merge field no member of the list can have (saying the nearest "
+	    "one), or an\n"
+	    "image whose address is not https://.  preview says how many "
+	    "recipients lack\n"
+	    "a field they would see empty.\n");
+}
+
 static void
 cmd_campaign_help(FILE *f)
 {
@@ -227,11 +279,9 @@ cmd_campaign_help(FILE *f)
 	    "  failures  each failed recipient with the server's reply; "
 	    "--json\n"
 	    "\n"
-	    "Subjects and bodies may hold merge fields such as "
-	    "{{subscriber.name}},\n"
-	    "{{subscriber.KEY}} (an attribute), {{list.name}} and "
-	    "{{campaign.date}}.\n"
-	    "\n"
+	    "\n");
+	cmd_campaign_help_fields(f);
+	fprintf(f, "\n"
 	    "Exit status: 0 done, 64 bad arguments, 65 bad data (unknown list,"
 	    " campaign\n"
 	    "or subscriber, a bad subject, body or template, a move its "
@@ -389,17 +439,47 @@ cmd_campaign_body(const char *path, int *rc)
 	return buf_detach(&b, NULL);
 }
 
-/* Can this campaign be rendered?  Says why not. */
+/*
+ * May campaign c go out as written (campaign_check())?  Says why not, each
+ * problem on a line, then that nothing happened (what: "nothing saved").
+ * EX_OK, EX_DATAERR, or a database failure's code.  With warn (a campaign
+ * that has gone out: only looked at), the problems are warnings and EX_OK.
+ * keep (may be NULL) gets the report, for the preview's notes; the caller
+ * clears it.
+ */
 static int
-cmd_campaign_check(struct conf *conf, const struct store_campaign *c)
+cmd_campaign_checked(struct conf *conf, struct store *s,
+    const struct store_campaign *c, int warn, const char *what,
+    struct fields_report *keep)
 {
-	char	*cause = NULL;
+	struct fields_report	 r;
+	enum campaign_fail	 fail;
+	char			*cause = NULL;
+	size_t			 i;
 
-	if (newsletter_check(conf, c, &cause) == 0)
-		return 1;
-	fprintf(stderr, "postroom: campaign: %s\n", cause);
-	free(cause);
-	return 0;
+	if (campaign_check(conf, s, c, &r, &fail, &cause) == -1)
+		return cmd_campaign_fail(s, fail, cause);
+	for (i = 0; i < r.nproblems; i++) {
+		fprintf(stderr, "postroom: campaign: %s", warn ? "warning: " :
+		    "");
+		cmd_put_safe(stderr, r.problems[i].message);
+		fputc('\n', stderr);
+	}
+	if (r.nmore > 0)
+		fprintf(stderr, "postroom: campaign: %s%zu more like them\n",
+		    warn ? "warning: " : "", r.nmore);
+	if (r.nproblems > 0 && !warn) {
+		fprintf(stderr, "postroom: campaign: %zu problem%s: %s\n",
+		    r.nproblems + r.nmore, r.nproblems + r.nmore == 1 ? "" :
+		    "s", what);
+		fields_report_clear(&r);
+		return EX_DATAERR;
+	}
+	if (keep != NULL)
+		*keep = r;
+	else
+		fields_report_clear(&r);
+	return EX_OK;
 }
 
 /* Load campaign id: 1 found, else 0 with *rc set after saying why. */
@@ -537,16 +617,16 @@ cmd_campaign_new(struct cmd_ctx *ctx, struct camp_opts *o)
 	c.subject = xstrdup(o->subject);
 	c.template = o->template != NULL ? xstrdup(o->template) : NULL;
 	c.created_by = cmd_who();
-	if (!cmd_campaign_check(conf, &c)) {
-		store_campaign_clear(&c);
-		return EX_DATAERR;
-	}
 
 	if ((s = cmd_store_open(conf, &rc)) == NULL) {
 		store_campaign_clear(&c);
 		return rc;
 	}
-	if (store_campaign_add(s, &c, (int64_t)time(NULL), &id, &cause) == -1)
+	rc = cmd_campaign_checked(conf, s, &c, 0, "nothing saved", NULL);
+	if (rc != EX_OK)
+		goto out;
+	if (store_campaign_add(s, &c, (int64_t)time(NULL), &id,
+	    &cause) == -1)
 		rc = cmd_store_fail(s, cause);
 	else {
 		snprintf(detail, sizeof detail, "%" PRId64, id);
@@ -555,6 +635,7 @@ cmd_campaign_new(struct cmd_ctx *ctx, struct camp_opts *o)
 		if (fflush(stdout) == EOF)
 			rc = EX_IOERR;
 	}
+out:
 	store_close(s);
 	store_campaign_clear(&c);
 	return rc;
@@ -563,6 +644,7 @@ cmd_campaign_new(struct cmd_ctx *ctx, struct camp_opts *o)
 static int
 cmd_campaign_edit(struct cmd_ctx *ctx, struct camp_opts *o)
 {
+	struct store_campaign	 c;
 	struct conf		*conf;
 	struct store		*s;
 	enum campaign_fail	 fail;
@@ -587,12 +669,26 @@ cmd_campaign_edit(struct cmd_ctx *ctx, struct camp_opts *o)
 		free(body);
 		return rc;
 	}
-	/* campaign.c checks its status and renders it as it will be. */
+	/*
+	 * The problems one a line, before campaign.c checks them again (and
+	 * its status) and renders it as it will be.
+	 */
+	memset(&c, 0, sizeof c);
+	if (!cmd_campaign_get(s, id, &c, &rc))
+		goto out;
+	if (c.status == STORE_CAMPAIGN_DRAFT) {
+		campaign_apply_edit(&c, o->subject, body, o->template);
+		if ((rc = cmd_campaign_checked(conf, s, &c, 0,
+		    "nothing changed", NULL)) != EX_OK)
+			goto out;
+	}
 	who = cmd_who();
 	if (campaign_edit(conf, s, id, o->subject, body, o->template, who,
 	    (int64_t)time(NULL), &fail, &cause) == -1)
 		rc = cmd_campaign_fail(s, fail, cause);
 	free(who);
+out:
+	store_campaign_clear(&c);
 	store_close(s);
 	free(body);
 	return rc;
@@ -753,6 +849,29 @@ cmd_campaign_show(struct cmd_ctx *ctx, struct camp_opts *o)
 	return rc;
 }
 
+/*
+ * "note: 14 of 230 recipients have no subscriber.organisation; it will
+ * be empty for them", for each field some of the list's recipients lack.
+ */
+static void
+cmd_campaign_gaps(const struct fields_report *r)
+{
+	const struct fields_use	*u;
+	size_t			 i;
+
+	for (i = 0; i < r->nuses; i++) {
+		u = &r->uses[i];
+		if (u->lacking == 0)
+			continue;
+		fprintf(stderr, "postroom: campaign: note: %" PRId64 " of %"
+		    PRId64 " recipient%s %s no ", u->lacking, u->recipients,
+		    u->recipients == 1 ? "" : "s", u->lacking == 1 ? "has" :
+		    "have");
+		cmd_put_safe(stderr, u->field);
+		fprintf(stderr, "; it will be empty for them\n");
+	}
+}
+
 static int
 cmd_campaign_preview(struct cmd_ctx *ctx, struct camp_opts *o)
 {
@@ -763,6 +882,7 @@ cmd_campaign_preview(struct cmd_ctx *ctx, struct camp_opts *o)
 	const struct store_subscriber	*who;
 	struct newsletter		*nl = NULL;
 	struct newsletter_parts		 parts;
+	struct fields_report		 report;
 	struct buf			 msg;
 	unsigned char			 key[TOKEN_KEY_LEN];
 	char				*cause = NULL, *addr = NULL, *from;
@@ -784,6 +904,7 @@ cmd_campaign_preview(struct cmd_ctx *ctx, struct camp_opts *o)
 	}
 	memset(&sub, 0, sizeof sub);
 	memset(&parts, 0, sizeof parts);
+	memset(&report, 0, sizeof report);
 	buf_init(&msg, NEWSLETTER_MAX_MESSAGE);
 	if (!cmd_campaign_get(s, id, &c, &rc)) {
 		store_close(s);
@@ -812,7 +933,22 @@ cmd_campaign_preview(struct cmd_ctx *ctx, struct camp_opts *o)
 		    "one)\n", who->name, who->email);
 	}
 
-	/* Step 2: the key, the campaign as prepared for sending. */
+	/*
+	 * Step 2: could it go out as written?  A draft that could not is
+	 * refused; one that has gone out is shown as it went.  Then who
+	 * would see a field empty.
+	 */
+	if ((rc = cmd_campaign_checked(conf, s, &c, c.status !=
+	    STORE_CAMPAIGN_DRAFT, "no preview (edit the campaign first)",
+	    &report)) != EX_OK)
+		goto out;
+	if (campaign_field_gaps(s, c.list, &report, &cause) == -1) {
+		rc = cmd_store_fail(s, cause);
+		goto out;
+	}
+	cmd_campaign_gaps(&report);
+
+	/* Step 3: the key, the campaign as prepared for sending. */
 	if (token_key_load(conf->general.secret_file, 1, key, &cause) == -1) {
 		fprintf(stderr, "postroom: campaign: %s\n", cause);
 		free(cause);
@@ -829,7 +965,7 @@ cmd_campaign_preview(struct cmd_ctx *ctx, struct camp_opts *o)
 		goto out;
 	}
 
-	/* Step 3: what was asked for; the whole message when nothing was. */
+	/* Step 4: what was asked for; the whole message when nothing was. */
 	if (o->eml != NULL || (o->html == NULL && !o->text)) {
 		if (newsletter_render(nl, who, now, &msg, &from,
 		    &cause) == -1) {
@@ -866,6 +1002,7 @@ cmd_campaign_preview(struct cmd_ctx *ctx, struct camp_opts *o)
 	}
 
 out:
+	fields_report_clear(&report);
 	newsletter_parts_clear(&parts);
 	newsletter_free(nl);
 	buf_free(&msg);
@@ -1023,6 +1160,7 @@ cmd_campaign_ask(int64_t id, const struct conf *conf,
 static int
 cmd_campaign_send(struct cmd_ctx *ctx, struct camp_opts *o)
 {
+	struct store_campaign	 c;
 	struct conf		*conf;
 	struct store		*s;
 	struct campaign_plan	 plan;
@@ -1052,8 +1190,17 @@ cmd_campaign_send(struct cmd_ctx *ctx, struct camp_opts *o)
 
 	/*
 	 * Step 1: what the send would do, refused as the send would be (a
-	 * time that has passed, a campaign that cannot be rendered...).
+	 * time that has passed, a campaign that cannot be rendered, merge
+	 * fields nobody can have: those one a line first).
 	 */
+	if (!cmd_campaign_get(s, id, &c, &rc))
+		goto out;
+	if (c.status == STORE_CAMPAIGN_DRAFT && (rc = cmd_campaign_checked(conf,
+	    s, &c, 0, "nothing queued", NULL)) != EX_OK) {
+		store_campaign_clear(&c);
+		goto out;
+	}
+	store_campaign_clear(&c);
 	now = (int64_t)time(NULL);
 	if (campaign_plan(conf, s, id, (int64_t)at, o->now, now, &plan, &fail,
 	    &cause) == -1) {
@@ -1485,6 +1632,7 @@ cmd_campaign_test(struct cmd_ctx *ctx, struct camp_opts *o)
 {
 	struct conf		*conf;
 	struct store		*s;
+	struct store_campaign	 c;
 	enum campaign_fail	 fail;
 	unsigned char		 key[TOKEN_KEY_LEN];
 	char			*cause = NULL, *addr = NULL;
@@ -1511,12 +1659,24 @@ cmd_campaign_test(struct cmd_ctx *ctx, struct camp_opts *o)
 		free(addr);
 		return rc;
 	}
+	/*
+	 * A draft that could not be sent gets no test copy either; one
+	 * that has gone out is tested as it went, with warnings.
+	 */
+	if (!cmd_campaign_get(s, id, &c, &rc))
+		goto out;
+	rc = cmd_campaign_checked(conf, s, &c, c.status !=
+	    STORE_CAMPAIGN_DRAFT, "no test copy queued", NULL);
+	store_campaign_clear(&c);
+	if (rc != EX_OK)
+		goto out;
 	if (campaign_test(conf, s, key, id, addr, (int64_t)time(NULL), &row,
 	    &fail, &cause) == -1)
 		rc = cmd_campaign_fail(s, fail, cause);
 	else
 		printf("campaign %" PRId64 ": test copy queued for %s (outbox "
 		    "%" PRId64 "); postroomd sends it\n", id, addr, row);
+out:
 	explicit_bzero(key, sizeof key);
 	store_close(s);
 	free(addr);

@@ -2,10 +2,12 @@
  * markdown.c - CommonMark to HTML (cmark's renderer) and to plain text
  * (our own walk over cmark's tree).
  *
- * Owns: the cmark options, the URL scheme policy, dropping raw HTML, and
- * the plain-text layout described in markdown.h.  The only file that
- * includes <cmark.h>.  Does not own: what surrounds the body (templates)
- * or line endings on the wire (the MIME layer).
+ * Owns: the cmark options, the URL scheme policy (links and images),
+ * dropping raw HTML, the plain-text layout described in markdown.h, and
+ * reading a source for its images and its opening heading.  The only
+ * file that includes <cmark.h>.  Does not own: what surrounds the body
+ * (templates), line endings on the wire (the MIME layer), or what a
+ * campaign may hold (fields.c).
  *
  * cmark allocates with its default allocator, which aborts when memory
  * runs out (as xmalloc does); what cmark_render_html() returns is freed
@@ -14,7 +16,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <cmark.h>
 
@@ -48,20 +49,16 @@ markdown_scheme_is(const char *scheme, size_t len, const char *const *list)
 }
 
 /*
- * May this URL go in a message?  Schemes are compared as a browser reads
- * them: leading spaces and control characters skipped, tabs and newlines
- * inside ignored.  A URL without a scheme (relative, "#frag") is allowed.
+ * The scheme of url, read as a browser reads it (leading spaces and
+ * control characters skipped, tabs and newlines inside ignored), into
+ * scheme (NUL-terminated, as written): its length, 0 when the URL has
+ * none (relative, "#frag"), or -1 when it is longer than any we allow.
+ * *rest (when not NULL) is set past the ':'.
  */
 static int
-markdown_url_ok(const char *url, int image)
+markdown_url_scheme(const char *url, char *scheme, size_t size,
+    const char **rest)
 {
-	static const char *const link_schemes[] = {
-		"http", "https", "mailto", "tel", NULL
-	};
-	static const char *const image_schemes[] = {
-		"http", "https", "cid", NULL
-	};
-	char		 scheme[16];
 	size_t		 n = 0;
 	unsigned char	 c;
 
@@ -75,19 +72,61 @@ markdown_url_ok(const char *url, int image)
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		    (n > 0 && ((c >= '0' && c <= '9') || c == '+' ||
 		    c == '-' || c == '.'))) {
-			if (n < sizeof scheme)
+			if (n + 1 < size)
 				scheme[n] = (char)c;
 			n++;	/* longer than any we allow, if a scheme */
 			continue;
 		}
-		return 1;	/* not a scheme: a relative URL */
+		return 0;	/* not a scheme: a relative URL */
 	}
 	if (c != ':' || n == 0)
-		return 1;
-	if (n > sizeof scheme)
 		return 0;
-	return markdown_scheme_is(scheme, n,
-	    image ? image_schemes : link_schemes);
+	if (n + 1 > size)
+		return -1;
+	scheme[n] = '\0';
+	if (rest != NULL)
+		*rest = url + 1;
+	return (int)n;
+}
+
+int
+markdown_image_ok(const char *url)
+{
+	static const char *const https[] = { "https", NULL };
+	const char	*rest;
+	char		 scheme[16];
+	int		 n;
+
+	if (url == NULL ||
+	    (n = markdown_url_scheme(url, scheme, sizeof scheme, &rest)) <= 0 ||
+	    !markdown_scheme_is(scheme, (size_t)n, https))
+		return 0;
+	/* "https:" alone, or "https:/x", names no server. */
+	return rest[0] == '/' && rest[1] == '/' && rest[2] != '\0' &&
+	    rest[2] != '/';
+}
+
+/*
+ * May this URL go in a message?  A link may have no scheme (relative,
+ * "#frag") or one of link_schemes; an image only an https:// URL
+ * (markdown_image_ok()).
+ */
+static int
+markdown_url_ok(const char *url, int image)
+{
+	static const char *const link_schemes[] = {
+		"http", "https", "mailto", "tel", NULL
+	};
+	char	 scheme[16];
+	int	 n;
+
+	if (image)
+		return markdown_image_ok(url);
+	if ((n = markdown_url_scheme(url, scheme, sizeof scheme, NULL)) == 0)
+		return 1;
+	if (n == -1)
+		return 0;
+	return markdown_scheme_is(scheme, (size_t)n, link_schemes);
 }
 
 /* Nothing but white space and line breaks (and HTML to drop) in it? */
@@ -242,6 +281,110 @@ markdown_to_html(const char *md, size_t len, int allow_raw_html)
 		fatalx("cmark_render_html failed");
 	cmark_node_free(doc);
 	return html;
+}
+
+/* --- looking at the source ---------------------------------------------- */
+
+static void
+markdown_image_add(struct markdown_image **imgs, size_t *n, const char *url,
+    size_t len, int line, int broken)
+{
+	struct markdown_image	*im;
+
+	*imgs = xreallocarray(*imgs, *n + 1, sizeof **imgs);
+	im = &(*imgs)[(*n)++];
+	im->url = xstrndup(url, len);
+	im->line = line > 0 ? (unsigned)line : 0;
+	im->broken = broken;
+}
+
+/*
+ * Text that reads "![alt](address)" but is not an image: cmark could not
+ * read the address (spaces in it, a bracket...).  Added with what lies
+ * between "](" and the next ")" or the end of the text.
+ */
+static void
+markdown_images_broken(struct markdown_image **imgs, size_t *n,
+    const char *s, int line)
+{
+	const char	*bang, *open, *close;
+
+	while ((bang = strstr(s, "![")) != NULL) {
+		if ((open = strstr(bang + 2, "](")) == NULL)
+			return;
+		open += 2;
+		if ((close = strchr(open, ')')) == NULL)
+			close = open + strlen(open);
+		markdown_image_add(imgs, n, open, (size_t)(close - open), line,
+		    1);
+		s = *close != '\0' ? close + 1 : close;
+	}
+}
+
+size_t
+markdown_images(const char *md, size_t len, struct markdown_image **out)
+{
+	cmark_node		*doc, *n;
+	cmark_iter		*it;
+	cmark_event_type	 ev;
+	const char		*url, *lit;
+	size_t			 nimgs = 0;
+
+	*out = NULL;
+	if (md == NULL)
+		md = "";
+	/* The source as written: nothing cleaned away yet. */
+	if ((doc = cmark_parse_document(md, len, MARKDOWN_OPTIONS)) == NULL)
+		fatalx("cmark_parse_document failed");
+	it = cmark_iter_new(doc);
+	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+		if (ev != CMARK_EVENT_ENTER)
+			continue;
+		n = cmark_iter_get_node(it);
+		switch (cmark_node_get_type(n)) {
+		case CMARK_NODE_IMAGE:
+			url = cmark_node_get_url(n);
+			if (url == NULL)
+				url = "";
+			markdown_image_add(out, &nimgs, url, strlen(url),
+			    cmark_node_get_start_line(n), 0);
+			break;
+		case CMARK_NODE_TEXT:
+			if ((lit = cmark_node_get_literal(n)) != NULL)
+				markdown_images_broken(out, &nimgs, lit,
+				    cmark_node_get_start_line(n));
+			break;
+		default:
+			break;
+		}
+	}
+	cmark_iter_free(it);
+	cmark_node_free(doc);
+	return nimgs;
+}
+
+void
+markdown_images_free(struct markdown_image *imgs, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(imgs[i].url);
+	free(imgs);
+}
+
+int
+markdown_first_heading(const char *md, size_t len, int allow_raw_html)
+{
+	cmark_node	*doc, *first;
+	int		 level = 0;
+
+	doc = markdown_parse(md, len, allow_raw_html);
+	first = cmark_node_first_child(doc);
+	if (first != NULL && cmark_node_get_type(first) == CMARK_NODE_HEADING)
+		level = cmark_node_get_heading_level(first);
+	cmark_node_free(doc);
+	return level;
 }
 
 /* --- plain text --------------------------------------------------------- */
@@ -506,9 +649,7 @@ markdown_image_exit(struct markdown_text *mt, cmark_node *n)
 		mt->inl.data[mt->inl.len] = '\0';
 	}
 	markdown_add(&mt->inl, "]", 1);
-	/* A cid: URL names a part of this message: nothing to follow. */
-	if (mt->image == 0 && url != NULL && *url != '\0' &&
-	    strncasecmp(url, "cid:", 4) != 0)
+	if (mt->image == 0 && url != NULL && *url != '\0')
 		markdown_reference(mt, url);
 }
 

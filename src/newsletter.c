@@ -68,6 +68,7 @@ struct newsletter {
 	struct template		 *html_t;
 	struct template		 *text_t;
 	struct template_partials *partials;
+	int			  body_heading;	/* opens with a "# ..." */
 
 	/* campaign.date: the last one worked out, for date_t. */
 	char			  date[64];
@@ -420,6 +421,15 @@ newsletter_body(struct newsletter *nl, const char *md, int allow_html,
 		free(why);
 		goto out;
 	}
+	/* Attribute names came from spreadsheets: any case will do. */
+	template_set_nocase(nl->body_html_t);
+	template_set_nocase(nl->body_text_t);
+
+	/* Does the author give the body its own title (a "# Heading")? */
+	nl->body_heading = markdown_first_heading(src.data, src.len,
+	    allow_html) == 1;
+	value_object_set(nl->data, "body_heading",
+	    value_new_bool(nl->body_heading));
 	rc = 0;
 out:
 	free(html);
@@ -621,6 +631,7 @@ newsletter_prepare(const struct conf *conf, const struct store_campaign *c,
 		free(why);
 		goto fail;
 	}
+	template_set_nocase(nl->subject_t);
 
 	/* Step 2: the merge data every recipient shares. */
 	nl->data = value_new_object();
@@ -1131,6 +1142,7 @@ newsletter_render_parts(struct newsletter *nl,
 	p->subject = xstrdup(newsletter_str(&nl->subject));
 	p->text = xstrdup(newsletter_str(&nl->text));
 	p->html = xstrdup(newsletter_str(&nl->html));
+	p->body_heading = nl->body_heading;
 	return 0;
 }
 

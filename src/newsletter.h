@@ -11,18 +11,24 @@
  * thread its own (renders change the merge data in place).
  *
  * Merge fields (Mustache data) in the subject, the body and the templates:
- *	subscriber.name, subscriber.email, subscriber.attrs.KEY, and each
- *	attribute also as subscriber.KEY unless KEY is name, email or attrs;
- *	list.name, list.slug, list.description;
- *	campaign.id, campaign.subject (the subject as rendered for this
- *	subscriber), campaign.date ("22 November 2026": the day the campaign
- *	started, or of now when it has not; in the process's local time,
- *	so programs set TZ from general.timezone at start-up);
- *	unsubscribe_url, preferences_url, archive_url (base_url/archive/ID;
- *	    a test copy's: see below);
- *	network.name, network.enquiries (general.from_name, from_address);
- *	body_html, body_text (the rendered body; the templates insert them
- *	raw with {{{body_html}}} and {{{body_text}}}).
+ * the ones fields_table[] (fields.h) documents, built here; a test holds
+ * the two to each other.  Notes on some:
+ *	subscriber.KEY: each attribute, unless KEY is name, email or attrs
+ *	(subscriber.attrs.KEY has them all);
+ *	campaign.date ("22 November 2026"): the day the campaign started,
+ *	or of now when it has not, in the process's local time, so programs
+ *	set TZ from general.timezone at start-up;
+ *	unsubscribe_url, preferences_url, archive_url: a test copy's
+ *	are its own (see below);
+ *	body_html, body_text: the rendered body, inserted raw by the
+ *	templates with {{{body_html}}} and {{{body_text}}};
+ *	body_heading: true when the body opens with a level-1 heading, so
+ *	that a template shows the subject as the title only when the author
+ *	gave none ({{^body_heading}}<h1>...</h1>{{/body_heading}}).
+ * In the subject and body (not the templates around them) a name that
+ * matches no key exactly matches one in another ASCII case
+ * (template_set_nocase()): {{subscriber.organisation}} is filled from a
+ * CSV column "Organisation".  A field a subscriber lacks renders empty.
  *
  * Merge fields in the Markdown body.  The body is rendered as Markdown
  * ONCE, with every Mustache tag first swapped for an inert placeholder
@@ -188,6 +194,7 @@ struct newsletter_parts {
 	char	*subject;
 	char	*text;
 	char	*html;
+	int	 body_heading;	/* the body opens with a "# heading" */
 };
 int		 newsletter_render_parts(struct newsletter *,
 		    const struct store_subscriber *s, time_t now,

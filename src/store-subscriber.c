@@ -378,6 +378,67 @@ store_members_count(struct store *s, const char *list, const char *mode,
 	    " AND (?2 IS NULL OR mode = ?2)", "tt", list, mode) == -1 ? -1 : 0;
 }
 
+/* A value a template would print: not null, not "". */
+#define STORE_ATTR_HAS_VALUE \
+	"j.type != 'null' AND NOT (j.type = 'text' AND j.atom = '')"
+
+int
+store_members_attr_keys(struct store *s, const char *list, char ***keys,
+    size_t *n, char **cause)
+{
+	struct store_stmt	*st;
+	int			 rc;
+
+	*keys = NULL;
+	*n = 0;
+	st = store_query(s, cause, "SELECT DISTINCT j.key"
+	    " FROM memberships m JOIN subscribers s ON s.id = m.subscriber_id,"
+	    " json_each(s.attrs) j"
+	    " WHERE m.list = ?1 AND m.status IN ('pending', 'confirmed')"
+	    " AND " STORE_ATTR_HAS_VALUE
+	    " ORDER BY j.key LIMIT ?2", "ti", list, STORE_ATTR_KEYS_MAX);
+	if (st == NULL)
+		return -1;
+	while ((rc = store_step(s, st, cause)) == 1) {
+		*keys = xreallocarray(*keys, *n + 1, sizeof **keys);
+		(*keys)[(*n)++] = store_column_text_or(st, 0, "");
+	}
+	store_done(st);
+	if (rc == -1) {
+		while (*n > 0)
+			free((*keys)[--*n]);
+		free(*keys);
+		*keys = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_members_lacking(struct store *s, const char *list, const char *key,
+    int64_t *lacking, int64_t *total, char **cause)
+{
+	struct store_stmt	*st;
+	int			 rc;
+
+	*lacking = *total = 0;
+	st = store_query(s, cause, "SELECT count(*), coalesce(sum(CASE"
+	    " WHEN ?2 IS NULL THEN coalesce(s.name, '') = ''"
+	    " ELSE NOT EXISTS (SELECT 1 FROM json_each(s.attrs) j"
+	    " WHERE lower(j.key) = lower(?2) AND " STORE_ATTR_HAS_VALUE ")"
+	    " END), 0)"
+	    " FROM memberships m JOIN subscribers s ON s.id = m.subscriber_id"
+	    " WHERE m.list = ?1 AND m.status = 'confirmed'", "tt", list, key);
+	if (st == NULL)
+		return -1;
+	if ((rc = store_step(s, st, cause)) == 1) {
+		*total = store_column_int(st, 0);
+		*lacking = store_column_int(st, 1);
+	}
+	store_done(st);
+	return rc == -1 ? -1 : 0;
+}
+
 int
 store_member_walk(struct store *s, const char *list, unsigned int statuses,
     int (*fn)(const struct store_subscriber *, const struct store_member *,

@@ -429,6 +429,24 @@ int		 store_members_each(struct store *, const char *list,
 int		 store_members_count(struct store *, const char *list,
 		    const char *mode, int64_t *n, char **cause);
 /*
+ * The attribute keys that a list's pending or confirmed members (those
+ * who are or may become its recipients) have a value for (not null, not
+ * ""), each once as stored, sorted, at most STORE_ATTR_KEYS_MAX: 0 with
+ * *keys (free each and the array; NULL when none) and *n, or -1.
+ */
+#define STORE_ATTR_KEYS_MAX	1000
+int		 store_members_attr_keys(struct store *, const char *list,
+		    char ***keys, size_t *n, char **cause);
+/*
+ * Of a list's confirmed members, how many there are (*total) and how
+ * many have no value (missing, null or "") for the attribute key, its
+ * name compared ignoring ASCII case as the renderer does; key NULL: how
+ * many have no name.  0, or -1.
+ */
+int		 store_members_lacking(struct store *, const char *list,
+		    const char *key, int64_t *lacking, int64_t *total,
+		    char **cause);
+/*
  * Walk every membership of a list (statuses: a bit mask of
  * 1 << STORE_MEMBER_*, 0 for all), ordered by subscriber id, with the
  * subscriber.  fn returns 0 to go on; anything else stops the walk and is

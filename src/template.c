@@ -54,6 +54,7 @@ struct template {
 	struct template_node	*nodes;
 	size_t			 n;
 	size_t			 cap;
+	int			 nocase;	/* template_set_nocase() */
 };
 
 struct template_parser {
@@ -111,6 +112,7 @@ struct template_render {
 	struct buf			 *out;
 	size_t				  maxout;
 	int				  escape;
+	int				  nocase;
 
 	const struct value		**stack;
 	size_t				  nstack;
@@ -546,6 +548,65 @@ template_free(struct template *t)
 	free(t);
 }
 
+void
+template_set_nocase(struct template *t)
+{
+	t->nocase = 1;
+}
+
+int
+template_names(const struct template *t,
+    int (*fn)(const struct template_name *, void *), void *arg)
+{
+	const struct template_node	*n;
+	struct template_name		 tn;
+	const char			*outer[TEMPLATE_MAX_NEST];
+	size_t				 end[TEMPLATE_MAX_NEST];
+	int				 push[TEMPLATE_MAX_NEST];
+	size_t				 i, nopen = 0, nouter = 0;
+	int				 rc;
+
+	for (i = 0; i < t->n; i++) {
+		/* Leave the sections that ended before this node. */
+		while (nopen > 0 && end[nopen - 1] <= i) {
+			if (push[--nopen])
+				nouter--;
+		}
+		n = &t->nodes[i];
+		switch (n->type) {
+		case TEMPLATE_VAR:
+			tn.kind = ' ';
+			break;
+		case TEMPLATE_RAW:
+			tn.kind = '&';
+			break;
+		case TEMPLATE_SECTION:
+			tn.kind = '#';
+			break;
+		case TEMPLATE_INVERTED:
+			tn.kind = '^';
+			break;
+		default:
+			continue;
+		}
+		tn.name = n->s;
+		tn.line = n->line;
+		tn.outer = outer;
+		tn.nouter = nouter;
+		if ((rc = fn(&tn, arg)) != 0)
+			return rc;
+		if (n->type == TEMPLATE_SECTION ||
+		    n->type == TEMPLATE_INVERTED) {
+			/* The parser allows no deeper nesting. */
+			end[nopen] = n->end;
+			push[nopen++] = n->type == TEMPLATE_SECTION;
+			if (n->type == TEMPLATE_SECTION)
+				outer[nouter++] = n->s;
+		}
+	}
+	return 0;
+}
+
 /* --- partials ------------------------------------------------------------ */
 
 static struct template_partials *
@@ -861,7 +922,7 @@ template_emit_escaped(struct template_render *r, const char *s, size_t len)
 static const struct value *
 template_lookup(struct template_render *r, const struct template_node *n)
 {
-	const struct value	*v = NULL;
+	const struct value	*v = NULL, *p;
 	size_t			 i;
 
 	if (n->npath == 0)
@@ -871,9 +932,16 @@ template_lookup(struct template_render *r, const struct template_node *n)
 		    n->hash[0])) != NULL)
 			break;
 	}
+	/* Another case only when no context has the name exactly. */
+	for (i = r->nstack; v == NULL && r->nocase && i > 0; i--)
+		v = value_object_get_nocase(r->stack[i - 1], n->path[0]);
 	/* The rest of a dotted name resolves only against what came first. */
-	for (i = 1; v != NULL && i < n->npath; i++)
-		v = value_object_get_hashed(v, n->path[i], n->hash[i]);
+	for (i = 1; v != NULL && i < n->npath; i++) {
+		p = v;
+		v = value_object_get_hashed(p, n->path[i], n->hash[i]);
+		if (v == NULL && r->nocase)
+			v = value_object_get_nocase(p, n->path[i]);
+	}
 	return v;
 }
 
@@ -1060,6 +1128,7 @@ template_render_common(const struct template *t, const struct value *data,
 	r.partials = tp;
 	r.out = out;
 	r.escape = escape;
+	r.nocase = t->nocase;
 	r.maxout = out->max != 0 ? out->max : TEMPLATE_MAX_OUTPUT;
 	template_push(&r, data);
 	rc = template_render_nodes(&r, t, 0, t->n);

@@ -56,6 +56,37 @@ struct template	*template_load(const char *dir, const char *name,
 void		 template_free(struct template *);	/* NULL is fine */
 
 /*
+ * From now on, a name that matches no key exactly (in any context) matches
+ * a key that differs from it only in ASCII case: {{subscriber.organisation}}
+ * finds "Organisation".  The exact key always wins.  Not Mustache (whose
+ * names are case-sensitive): for a newsletter's subject and body, which
+ * staff write against attribute names that came from spreadsheets.  It
+ * costs nothing when every name matches exactly.
+ */
+void		 template_set_nocase(struct template *);
+
+/*
+ * Every name t looks up, in the order written, for a caller that checks
+ * them (fields.c): variables (kind ' ', or '&' when raw), sections ('#')
+ * and inverted sections ('^'), with the line of the tag and the sections
+ * around it that push a context (outer[0] the outermost; inverted
+ * sections push none), whose names are relative to what is around them
+ * in turn.  "." is the implicit iterator.  Comments and partials are not
+ * names; partials are not followed.  fn returns 0 to go on; anything else
+ * stops the walk and is returned.
+ */
+struct template_name {
+	char		  kind;
+	const char	 *name;
+	unsigned	  line;
+	const char	**outer;
+	size_t		  nouter;
+};
+int		 template_names(const struct template *,
+		     int (*fn)(const struct template_name *, void *),
+		     void *arg);
+
+/*
  * Render t with data (NULL: no data) and append the result to out.
  * partials may be NULL: every {{> name}} then renders as nothing, as a
  * partial that is not found always does.  Returns 0, or -1 with *cause

@@ -5,8 +5,9 @@
  * Owns: the tree's memory, number text validation, and key lookup in
  * objects (a linear scan for small objects, an open-addressing index once
  * an object grows past VALUE_INDEX_MIN keys so that big JSON objects do not
- * cost O(n^2) to build).  Does not own: parsing or writing JSON (json.c) or
- * what a value means to a template (template.c).
+ * cost O(n^2) to build; a scan for a key in any ASCII case).  Does not
+ * own: parsing or writing JSON (json.c) or what a value means to a
+ * template (template.c).
  */
 #include <errno.h>
 #include <math.h>	/* isfinite */
@@ -579,6 +580,39 @@ value_object_get_hashed(const struct value *obj, const char *key,
 	if ((at = value_object_find_hashed(obj, key, hash)) == -1)
 		return NULL;
 	return obj->u.obj.m[at].v;
+}
+
+int
+value_key_equal_nocase(const char *a, const char *b)
+{
+	unsigned char	ca, cb;
+
+	for (;; a++, b++) {
+		ca = (unsigned char)*a;
+		cb = (unsigned char)*b;
+		if (ca >= 'A' && ca <= 'Z')
+			ca += 'a' - 'A';
+		if (cb >= 'A' && cb <= 'Z')
+			cb += 'a' - 'A';
+		if (ca != cb)
+			return 0;
+		if (ca == '\0')
+			return 1;
+	}
+}
+
+struct value *
+value_object_get_nocase(const struct value *obj, const char *key)
+{
+	size_t	i;
+
+	if (obj == NULL || obj->type != VALUE_OBJECT)
+		return NULL;
+	for (i = 0; i < obj->u.obj.n; i++) {
+		if (value_key_equal_nocase(obj->u.obj.m[i].key, key))
+			return obj->u.obj.m[i].v;
+	}
+	return NULL;
 }
 
 const char *

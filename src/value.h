@@ -105,6 +105,16 @@ struct value	*value_object_get(const struct value *obj, const char *key);
 uint32_t	 value_key_hash(const char *key);
 struct value	*value_object_get_hashed(const struct value *obj,
 		     const char *key, uint32_t hash);
+/*
+ * The value of the first key (in insertion order) that equals key when
+ * ASCII letters are folded to one case ("Organisation", "organisation"),
+ * or NULL.  A linear scan: for a lookup that missed exactly (template.c
+ * does that for a newsletter's merge fields), not instead of one.
+ */
+struct value	*value_object_get_nocase(const struct value *obj,
+		     const char *key);
+/* 1 when a and b are equal with ASCII letters folded to one case. */
+int		 value_key_equal_nocase(const char *a, const char *b);
 /* The key's value when it is a string, else NULL. */
 const char	*value_object_get_string(const struct value *obj,
 		     const char *key);

@@ -1512,6 +1512,8 @@ web_campaign(struct web_req *r, const struct store_campaign *c,
 	}
 	web_set(data, "subject", np.subject);
 	web_set(data, "body_html", np.html);
+	/* The body's own "# heading", when it has one, is the page's. */
+	value_object_set(data, "body_heading", value_new_bool(np.body_heading));
 	o = value_new_object();
 	web_set(o, "slug", list->slug);
 	web_set(o, "name", list->name);

@@ -2,6 +2,10 @@
 # "postroom campaign" for real, on a temporary database: new prints only
 # an id, edit (and its refusals), list/show --json, preview as .eml (checked
 # by Python's email package), as HTML and as text; exit codes 64/65/66.
+# Merge fields nobody on the list can have and images that are not
+# https:// are refused by new, edit, preview, test and send (65, with the
+# field, its line and the nearest name), attributes match in any case,
+# and preview says how many recipients lack a field.
 . "$(dirname "$0")/lib.sh"
 P="$POSTROOM_BIN/postroom"
 CHECK="$POSTROOM_TOP/tests/tools/check-email.py"
@@ -27,6 +31,7 @@ has() {
 # --- help and usage ---------------------------------------------------------
 expect_rc "campaign --help exits 0" 0 "$P" "$@" campaign --help
 has "campaign --help prints the usage on stdout" "$T/out" "postroom campaign preview ID"
+has "... and the merge fields, from the one table of them" "$T/out" "{{subscriber.attrs.KEY}}  the same attribute, for any KEY"
 expect_rc "campaign with no subcommand exits 64" 64 "$P" "$@" campaign
 expect_rc "an unknown subcommand exits 64" 64 "$P" "$@" campaign frobnicate
 expect_rc "new without --body exits 64" 64 "$P" "$@" campaign new news --subject Hello
@@ -35,6 +40,37 @@ expect_rc "an option of another subcommand exits 64" 64 "$P" "$@" campaign new n
 expect_rc "edit of a non-number exits 64" 64 "$P" "$@" campaign edit abc --subject x
 expect_rc "edit with nothing to change exits 64" 64 "$P" "$@" campaign edit 1
 expect_rc "preview with a missing --eml argument exits 64" 64 "$P" "$@" campaign preview 1 --eml
+
+# --- merge fields and images, before anyone receives them ------------------------
+count() { $PYTHON -c '
+import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])
+' "$T/p.db" "$1"; }
+expect_rc "new with a field no member of the list has exits 65" 65 "$P" "$@" campaign new news --subject "November" --body "$MD"
+has "... naming the field and its line" "$T/err" "body line 22: {{#subscriber.organisation}} is not a merge field"
+has "... and what it is not" "$T/err" 'no member of list "news" has a value for "organisation"'
+has "... one line per problem" "$T/err" "body line 23: {{subscriber.organisation}}"
+has "... and that nothing was saved" "$T/err" "postroom: campaign: 2 problems: nothing saved"
+check "... and nothing is on stdout" [ ! -s "$T/out" ]
+check "... or in the database" [ "$(count 'SELECT count(*) FROM campaigns')" -eq 0 ]
+
+printf 'Dear {{subscriber.nmae}},\n\nNews for {{lst.name}}.\n' > "$T/typo.md"
+expect_rc "new with a typo in a field exits 65" 65 "$P" "$@" campaign new news --subject "Hi {{subscriber.name}}" --body "$T/typo.md"
+has "... naming the field, its line and the nearest name" "$T/err" "body line 1: {{subscriber.nmae}} is not a merge field: it is not a standard field, and no member of list \"news\" has a value for \"nmae\"; did you mean {{subscriber.name}}?"
+has "... every one of them" "$T/err" "body line 3: {{lst.name}} is not a merge field; did you mean {{list.name}}?"
+printf 'Hello.\n' > "$T/hello.md"
+expect_rc "new with a typo in the subject exits 65" 65 "$P" "$@" campaign new news --subject "Hi {{subscriber.nmae}}" --body "$T/hello.md"
+has "... saying it is in the subject" "$T/err" "subject: {{subscriber.nmae}}"
+
+printf 'Hello.\n\n![Our logo](logo.png)\n\n![Map](C:\\Users\\me\\map.png)\n\n![Ok](https://example.org/ok.png)\n' > "$T/img.md"
+expect_rc "new with an image that is not https:// exits 65" 65 "$P" "$@" campaign new news --subject "Hi" --body "$T/img.md"
+has "... with its line and what to do" "$T/err" 'body line 3: the image "logo.png" is a file name, not a web address: put the image on a web site the network controls and use its https:// address'
+has "... a Windows path too" "$T/err" 'body line 5: the image "C:\Users\me\map.png" is a file on a computer'
+check "... and not the https one" [ "$(grep -c 'the image' "$T/err")" -eq 2 ]
+
+# A CSV column "Organisation" fills {{subscriber.organisation}}.
+printf 'email,name,Organisation\nbob@example.net,Bob Smith,Dudley ICB\n' > "$T/members.csv"
+expect_rc "import a member with an Organisation column" 0 "$P" "$@" subscriber import news "$T/members.csv" --confirmed
 
 # --- new ----------------------------------------------------------------------
 "$P" "$@" campaign new news --subject "November bulletin – Ŵyl" --body "$MD" >"$T/out" 2>"$T/err"; rc=$?
@@ -97,6 +133,11 @@ else not_ok "edit changed the subject and body"; diag "$(cat "$T/show.json")"; f
 expect_rc "edit to an unknown template exits 65" 65 "$P" "$@" campaign edit "$id" --template nosuch
 "$P" "$@" campaign show "$id" --json > "$T/show.json"
 has "... and changes nothing" "$T/show.json" '"template":"newsletter"'
+expect_rc "edit to a field nobody has exits 65" 65 "$P" "$@" campaign edit "$id" --subject "For {{subscriber.role}}"
+has "... naming it" "$T/err" "subject: {{subscriber.role}} is not a merge field"
+has "... and that nothing changed" "$T/err" "1 problem: nothing changed"
+"$P" "$@" campaign show "$id" --json > "$T/show.json"
+has "... and changes nothing" "$T/show.json" '"subject":"December bulletin"'
 expect_rc "edit of an unknown id exits 65" 65 "$P" "$@" campaign edit 999 --subject x
 has "... saying no campaign 999" "$T/err" "no campaign 999"
 check "... and nothing on stdout" [ ! -s "$T/out" ]
@@ -165,5 +206,46 @@ if "$P" "$@" subscriber add news ann@example.net --name "Ann Jones" --attr organ
 else
 	not_ok "subscriber add for the preview"; diag "$(cat "$T/err")"
 fi
+"$P" "$@" campaign preview "$id" --subscriber bob@example.net --text >"$T/out" 2>"$T/err"
+has "a CSV column Organisation fills {{subscriber.organisation}}" "$T/out" "colleagues from Dudley ICB."
+
+# preview says how many recipients lack a field, on stderr.
+"$P" "$@" subscriber add news carol@example.net --confirmed >/dev/null 2>&1
+"$P" "$@" subscriber add news dave@example.net --name "Dave" --attr Organisation= --confirmed >/dev/null 2>&1
+expect_rc "preview with recipients who lack fields exits 0" 0 "$P" "$@" campaign preview "$id" --text
+has "... says how many have no organisation" "$T/err" "postroom: campaign: note: 2 of 4 recipients have no subscriber.organisation; it will be empty for them"
+has "... and how many have no name" "$T/err" "postroom: campaign: note: 1 of 4 recipients has no subscriber.name; it will be empty for them"
+has "... and stdout is the message" "$T/out" "Dear Sample Subscriber,"
+if grep -q "note:" "$T/out"; then not_ok "... and nothing else"; else ok "... and nothing else"; fi
+
+# --- the list changes: nobody has the field any more ------------------------------
+printf 'For your team, {{subscriber.team}}.\n' > "$T/team.md"
+"$P" "$@" subscriber add training tom@example.net --attr team=Modelling --confirmed >/dev/null 2>&1
+tid=$("$P" "$@" campaign new training --subject "Teams" --body "$T/team.md" 2>"$T/err")
+check "new with a field a member has exits 0" [ -n "$tid" ]
+"$P" "$@" subscriber remove training tom@example.net >/dev/null 2>&1
+expect_rc "then nobody has it: preview of the draft exits 65" 65 "$P" "$@" campaign preview "$tid" --text
+has "... naming the field" "$T/err" "body line 1: {{subscriber.team}} is not a merge field"
+has "... and that there is no preview" "$T/err" "no preview"
+check "... and shows nothing" [ ! -s "$T/out" ]
+expect_rc "test of the draft exits 65" 65 "$P" "$@" campaign test "$tid" --to staff@example.org
+has "... no test copy queued" "$T/err" "no test copy queued"
+expect_rc "send of the draft exits 65" 65 "$P" "$@" campaign send "$tid"
+has "... naming the field" "$T/err" "{{subscriber.team}} is not a merge field"
+has "... nothing queued" "$T/err" "1 problem: nothing queued"
+check "... and nothing is queued" [ "$(count 'SELECT count(*) FROM outbox')" -eq 0 ]
+check "... and it is still a draft" [ "$(count "SELECT status FROM campaigns WHERE id = $tid")" = draft ]
+expect_rc "send --at of the draft exits 65 too" 65 "$P" "$@" campaign send "$tid" --at "2099-01-01 09:00"
+check "... and nothing is queued" [ "$(count 'SELECT count(*) FROM outbox')" -eq 0 ]
+# Once it has gone out, preview shows it as it went, with a warning.
+$PYTHON -c '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE campaigns SET status = ? WHERE id = ?", ("sent", int(sys.argv[2])))
+db.commit()
+' "$T/p.db" "$tid"
+expect_rc "preview of a campaign that went out exits 0" 0 "$P" "$@" campaign preview "$tid" --text
+has "... with the problem as a warning" "$T/err" "warning: body line 1: {{subscriber.team}}"
+has "... and the message" "$T/out" "For your team, ."
 
 done_testing

@@ -443,6 +443,17 @@ req "GET /archive/99999 is 404" 404 "$H/archive/99999"
 req "GET /archive/abc is 404" 404 "$H/archive/abc"
 req "GET /archive/0$CAMP is 404" 404 "$H/archive/0$CAMP"
 req "POST /archive/ID is 405" 405 -d x=1 "$H/archive/$CAMP"
+# A body with a "# title" of its own: that is the page's heading, and the
+# subject is not printed as a second <h1> above it.
+printf '# Our own title\n\nNews.\n' > "$T/titled.md"
+cli campaign new news --subject "The subject" --body "$T/titled.md" >/dev/null 2>&1
+TITLED=$(q "SELECT max(id) FROM campaigns")
+q "UPDATE campaigns SET status = 'sent', started_at = strftime('%s') WHERE id = $TITLED"
+req "GET /archive/ID of a body with its own title" 200 "$H/archive/$TITLED"
+if [ "$(grep -c '<h1' "$T/body")" -eq 1 ] && has '<h1>Our own title</h1>'; then
+	ok "... has one <h1>, the body's, not the subject"
+else not_ok "... has one <h1>, the body's, not the subject"; diag "$(grep '<h1' "$T/body")"; fi
+check "... and the subject is still the page's <title>" has '<title>The subject'
 
 # --- 10c. a test copy's links: they change nothing, and show the draft ---------------------
 cli campaign test "$DRAFT" --to ann@example.net >"$T/test.out" 2>&1

@@ -18,6 +18,10 @@
  *     campaign, edit refused when scheduled, delete, copy;
  *   - cancel skips what is queued; retry-failed requeues temporary
  *     failures only unless asked, each kind counted; test copies;
+ *   - campaign_check: merge fields against the attributes the list's
+ *     pending and confirmed members have values for (in any case), the
+ *     nearest name, images; who lacks a field (campaign_field_gaps);
+ *     send and test of a draft with problems refused, nothing queued;
  *   - progress: the rate over its window, durations, the plain and
  *     terminal lines, when plain lines go out, the "is postroomd
  *     running?" hint after PROGRESS_STALL seconds, once.
@@ -32,6 +36,7 @@
 #include "campaign.h"
 #include "conf.h"
 #include "deliver.h"
+#include "fields.h"
 #include "log.h"
 #include "period.h"
 #include "progress.h"
@@ -613,6 +618,207 @@ test_send_unknown_list(void **state)
 	assert_false(store_in_transaction(s));
 }
 
+/* --- what a campaign may hold --------------------------------------------- */
+
+/* A member with a name and attributes (JSON); the subscriber's id. */
+static int64_t
+member_attrs(const char *email, const char *name, const char *attrs,
+    const char *list, enum store_member_status st)
+{
+	char	*cause = NULL;
+	int64_t	 id;
+
+	assert_int_not_equal(store_subscriber_add(s, email, name, attrs, &id,
+	    &cause), -1);
+	assert_int_equal(store_member_add(s, id, list,
+	    st == STORE_MEMBER_PENDING ? st : STORE_MEMBER_CONFIRMED,
+	    "immediate", "staff", "test", &cause), 1);
+	if (st != STORE_MEMBER_PENDING && st != STORE_MEMBER_CONFIRMED)
+		assert_int_equal(store_member_set_status(s, id, list, st,
+		    NULL, NULL, &cause), 1);
+	return id;
+}
+
+static int64_t
+campaign_with(const char *list, const char *subject, const char *body)
+{
+	struct store_campaign	 c;
+	char			*cause = NULL;
+	int64_t			 id;
+
+	memset(&c, 0, sizeof c);
+	c.list = (char *)list;
+	c.subject = (char *)subject;
+	c.body = (char *)body;
+	assert_int_equal(store_campaign_add(s, &c, T0 - 100, &id, &cause), 0);
+	return id;
+}
+
+/* The list "news" of test_check_fields and test_field_gaps. */
+static void
+fields_members(void)
+{
+	member_attrs("ann@example.org", "Ann",
+	    "{\"Organisation\": \"Black Country ICB\"}", "news",
+	    STORE_MEMBER_CONFIRMED);
+	member_attrs("bob@example.org", "Bob", "{\"ics\": \"BSol\"}", "news",
+	    STORE_MEMBER_PENDING);
+	member_attrs("cat@example.org", "Cat", "{\"role\": \"analyst\"}",
+	    "news", STORE_MEMBER_UNSUBSCRIBED);
+	member_attrs("dan@example.org", "Dan", "{\"team\": \"\", "
+	    "\"organisation\": null}", "news", STORE_MEMBER_CONFIRMED);
+	member_attrs("eve@example.org", NULL, NULL, "news",
+	    STORE_MEMBER_CONFIRMED);
+	member_attrs("fay@example.org", "Fay", "{\"region\": \"West\"}",
+	    "plain", STORE_MEMBER_CONFIRMED);
+}
+
+static void
+test_check_fields(void **state)
+{
+	static const struct {
+		const char	*body;
+		const char	*want;	/* "" or the first problem's start */
+	} cases[] = {
+		{ "{{subscriber.organisation}} {{subscriber.ORGANISATION}}\n",
+		  "" },
+		{ "{{subscriber.ics}}\n", "" },	/* a pending member's */
+		{ "{{subscriber.role}}\n",		/* unsubscribed: no */
+		  "body line 1: {{subscriber.role}} is not a merge field" },
+		{ "{{subscriber.team}}\n",		/* only "": no */
+		  "body line 1: {{subscriber.team}} is not a merge field" },
+		{ "{{subscriber.region}}\n",		/* another list's */
+		  "body line 1: {{subscriber.region}} is not" },
+		{ "x\n{{subscriber.organization}}\n",
+		  "body line 2: {{subscriber.organization}} is not a merge "
+		  "field: it is not a standard field, and no member of list "
+		  "\"news\" has a value for \"organization\"; did you mean "
+		  "{{subscriber.Organisation}}?" },
+		{ "![logo](logo.png)\n",
+		  "body line 1: the image \"logo.png\"" },
+	};
+	struct fields_report	 r;
+	enum campaign_fail	 fail;
+	struct store_campaign	 c;
+	char			*cause = NULL;
+	const char		*got;
+	size_t			 i;
+	int			 failed = 0;
+
+	(void)state;
+	fields_members();
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		memset(&c, 0, sizeof c);
+		c.list = (char *)"news";
+		c.subject = (char *)"Hello";
+		c.body = (char *)cases[i].body;
+		if (campaign_check(conf, s, &c, &r, &fail, &cause) == -1)
+			fail_msg("case %zu: %s", i, cause);
+		got = r.nproblems > 0 ? r.problems[0].message : "";
+		if (*cases[i].want == '\0' ? *got != '\0' :
+		    strncmp(got, cases[i].want, strlen(cases[i].want)) != 0) {
+			print_error("case %zu: got \"%s\",\n  want \"%s\"\n",
+			    i, got, cases[i].want);
+			failed++;
+		}
+		fields_report_clear(&r);
+	}
+	assert_int_equal(failed, 0);
+
+	/* What newsletter_check() finds comes first, as an error. */
+	memset(&c, 0, sizeof c);
+	c.list = (char *)"news";
+	c.subject = (char *)"Hello";
+	c.body = (char *)"x\n";
+	c.template = (char *)"nosuch";
+	assert_int_equal(campaign_check(conf, s, &c, &r, &fail, &cause), -1);
+	assert_int_equal(fail, CAMPAIGN_FAIL_DATA);
+	assert_non_null(strstr(cause, "nosuch.html"));
+	free(cause);
+	assert_int_equal(r.nproblems, 0);
+}
+
+static void
+test_field_gaps(void **state)
+{
+	struct fields_report	 r;
+	enum campaign_fail	 fail;
+	struct store_campaign	 c;
+	char			*cause = NULL;
+
+	(void)state;
+	fields_members();
+	memset(&c, 0, sizeof c);
+	c.list = (char *)"news";
+	c.subject = (char *)"For {{subscriber.name}}";
+	c.body = (char *)"{{subscriber.organisation}} {{subscriber.ics}}\n";
+	assert_int_equal(campaign_check(conf, s, &c, &r, &fail, &cause), 0);
+	assert_int_equal(r.nproblems, 0);
+	assert_int_equal(r.nuses, 3);
+	assert_int_equal(campaign_field_gaps(s, "news", &r, &cause), 0);
+	/* Confirmed: ann, dan and eve.  eve has no name. */
+	assert_string_equal(r.uses[0].field, "subscriber.name");
+	assert_int_equal(r.uses[0].recipients, 3);
+	assert_int_equal(r.uses[0].lacking, 1);
+	/* ann's "Organisation" counts; dan's is null, eve has none. */
+	assert_string_equal(r.uses[1].field, "subscriber.organisation");
+	assert_int_equal(r.uses[1].lacking, 2);
+	/* Only bob has it, and he is pending: every recipient lacks it. */
+	assert_string_equal(r.uses[2].field, "subscriber.ics");
+	assert_int_equal(r.uses[2].lacking, 3);
+	fields_report_clear(&r);
+}
+
+static void
+test_send_refuses_fields(void **state)
+{
+	struct campaign_sent	 r;
+	enum campaign_fail	 fail;
+	char			*cause = NULL;
+	int64_t			 id, row;
+
+	(void)state;
+	member("a@example.org", "news", STORE_MEMBER_CONFIRMED, "immediate");
+	id = campaign_with("news", "Hello {{subscriber.name}}",
+	    "Dear {{subscriber.nmae}},\n\n![logo](logo.png)\n");
+
+	/* Send: refused, said why, nothing moved or queued. */
+	assert_int_equal(campaign_send(conf, s, id, 0, T0, &r, &fail, &cause),
+	    -1);
+	assert_int_equal(fail, CAMPAIGN_FAIL_DATA);
+	if (strstr(cause, "body line 1: {{subscriber.nmae}}") == NULL ||
+	    strstr(cause, "did you mean {{subscriber.name}}?") == NULL ||
+	    strstr(cause, "; body line 3: the image \"logo.png\"") == NULL)
+		fail_msg("got \"%s\"", cause);
+	free(cause);
+	assert_status(id, STORE_CAMPAIGN_DRAFT);
+	assert_int_equal(num("SELECT count(*) FROM outbox"), 0);
+	assert_int_equal(num("SELECT count(*) FROM events WHERE kind LIKE"
+	    " 'campaign-%'"), 0);
+	assert_false(store_in_transaction(s));
+	/* Scheduling is sending too. */
+	assert_int_equal(campaign_send(conf, s, id, T0 + 3600, T0, &r, &fail,
+	    &cause), -1);
+	assert_int_equal(fail, CAMPAIGN_FAIL_DATA);
+	free(cause);
+	assert_status(id, STORE_CAMPAIGN_DRAFT);
+
+	/* A test copy of the draft: refused as well. */
+	assert_int_equal(campaign_test(conf, s, key, id, "staff@example.org",
+	    T0, &row, &fail, &cause), -1);
+	assert_int_equal(fail, CAMPAIGN_FAIL_DATA);
+	assert_non_null(strstr(cause, "{{subscriber.nmae}}"));
+	free(cause);
+	assert_int_equal(num("SELECT count(*) FROM outbox"), 0);
+
+	/* Once it has gone out it is tested as it went. */
+	set_status(id, STORE_CAMPAIGN_SENT);
+	assert_int_equal(campaign_test(conf, s, key, id, "staff@example.org",
+	    T0, &row, &fail, &cause), 0);
+	assert_int_equal(num("SELECT count(*) FROM outbox WHERE kind = "
+	    "'test'"), 1);
+}
+
 /* --- the scheduler ---------------------------------------------------------- */
 
 static void
@@ -1129,6 +1335,13 @@ test_edit(void **state)
 	assert_int_equal(fail, CAMPAIGN_FAIL_DATA);
 	free(cause);
 	cause = NULL;
+	/* So is a merge field nobody can have, with the nearest name. */
+	assert_int_equal(campaign_edit(conf, s, id, NULL, "Dear "
+	    "{{subscriber.nmae}}", NULL, "test", T0, &fail, &cause), -1);
+	assert_int_equal(fail, CAMPAIGN_FAIL_DATA);
+	assert_non_null(strstr(cause, "subscriber.name"));
+	free(cause);
+	cause = NULL;
 	assert_int_equal(store_campaign_get(s, id, &c, &cause), 1);
 	assert_str_eq_msg("subject after refusals", c.subject,
 	    "New {{list.name}}");
@@ -1552,6 +1765,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_retry_sent, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_resume_nothing_left,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_fields, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_field_gaps, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_send_refuses_fields,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_test_copy, setup,
 		    teardown),

@@ -3,8 +3,10 @@
  *
  * Owns: the golden files (every tests/golden/markdown/NAME.md is rendered
  * and compared with NAME.html, NAME.txt at width 72 and, when present,
- * NAME.raw.html with raw HTML allowed; each is a test of its own), and
- * table-driven checks of the text layout rules and of the URL policy.
+ * NAME.raw.html with raw HTML allowed; each is a test of its own),
+ * table-driven checks of the text layout rules and of the URL policy
+ * (images: https:// only), and reading a source for its images and its
+ * opening heading.
  */
 #include "testutil.h"
 
@@ -233,8 +235,9 @@ static const struct {
 	    "[image] [1]\n\nLinks:\n[1] https://a.example/l.png\n" },
 	{ "image alt is plain", 72, "![*a* [b](https://b/)](https://i/)",
 	    "[image: a b] [1]\n\nLinks:\n[1] https://i/\n" },
-	{ "cid image has no number", 72, "![Logo](cid:logo)",
-	    "[image: Logo]\n" },
+	{ "cid image unwrapped (postroom sends no parts)", 72,
+	    "![Logo](cid:logo)", "Logo\n" },
+	{ "relative image unwrapped", 72, "![Logo](logo.png)", "Logo\n" },
 	{ "javascript link unwrapped", 72, "[click](javascript:alert(1))",
 	    "click\n" },
 	{ "bullets", 72, "- a\n- b\n", "- a\n- b\n" },
@@ -378,9 +381,24 @@ static const struct {
 	{ "colon after a slash is not a scheme", "[x](a/b:c)",
 	    "<p><a href=\"a/b:c\">x</a></p>\n",
 	    "<p><a href=\"a/b:c\">x</a></p>\n" },
-	{ "cid image kept", "![x](cid:logo)",
-	    "<p><img src=\"cid:logo\" alt=\"x\" /></p>\n",
-	    "<p><img src=\"cid:logo\" alt=\"x\" /></p>\n" },
+	{ "cid image unwrapped", "![x](cid:logo)", "<p>x</p>\n",
+	    "<p>x</p>\n" },
+	{ "https image kept", "![x](HTTPS://a.example/l.png)",
+	    "<p><img src=\"HTTPS://a.example/l.png\" alt=\"x\" /></p>\n",
+	    "<p><img src=\"HTTPS://a.example/l.png\" alt=\"x\" /></p>\n" },
+	{ "http image unwrapped", "![x](http://a.example/l.png)",
+	    "<p>x</p>\n", "<p>x</p>\n" },
+	{ "relative image unwrapped", "![x](logo.png)", "<p>x</p>\n",
+	    "<p>x</p>\n" },
+	{ "Windows path image unwrapped", "![x](C:\\pics\\l.png)",
+	    "<p>x</p>\n", "<p>x</p>\n" },
+	{ "file image unwrapped", "![x](file:///l.png)", "<p>x</p>\n",
+	    "<p>x</p>\n" },
+	{ "https with no server unwrapped", "![x](https:///l.png)",
+	    "<p>x</p>\n", "<p>x</p>\n" },
+	{ "relative link still kept", "[x](logo.png)",
+	    "<p><a href=\"logo.png\">x</a></p>\n",
+	    "<p><a href=\"logo.png\">x</a></p>\n" },
 	{ "cid link refused", "[x](cid:logo)", "<p>x</p>\n",
 	    "<p>x</p>\n" },
 	{ "empty URL unwrapped", "[x]()", "<p>x</p>\n", "<p>x</p>\n" },
@@ -427,6 +445,100 @@ test_html(void **state)
 		fail();
 }
 
+/* --- reading a source: images, the opening heading ---------------------- */
+
+static void
+test_images(void **state)
+{
+	static const char md[] =
+	    "# Title\n"
+	    "\n"
+	    "Text ![a](logo.png) and ![b](https://a.example/b.png)\n"
+	    "over lines ![c](C:\\pics\\c.png)\n"
+	    "![d](C:\\My Pictures\\d.png) `![e](code.png)`\n"
+	    "\n"
+	    "> - ![f][ref]\n"
+	    "\n"
+	    "    ![g](in-a-code-block.png)\n"
+	    "\n"
+	    "[ref]: http://a.example/f.png\n";
+	static const struct {
+		const char	*url;
+		unsigned	 line;
+		int		 broken;
+		int		 ok;
+	} want[] = {
+		{ "logo.png", 3, 0, 0 },
+		{ "https://a.example/b.png", 3, 0, 1 },
+		{ "C:\\pics\\c.png", 4, 0, 0 },
+		{ "C:\\My Pictures\\d.png", 5, 1, 0 },
+		{ "http://a.example/f.png", 7, 0, 0 },
+	};
+	struct markdown_image	*imgs;
+	size_t			 n, i, nwant = sizeof want / sizeof want[0];
+	int			 failed = 0;
+
+	(void)state;
+	n = markdown_images(md, strlen(md), &imgs);
+	if (n != nwant) {
+		for (i = 0; i < n; i++)
+			print_error("got image %zu: \"%s\" line %u\n", i,
+			    imgs[i].url, imgs[i].line);
+		fail_msg("got %zu images, want %zu", n, nwant);
+	}
+	for (i = 0; i < n; i++) {
+		if (strcmp(imgs[i].url, want[i].url) != 0 ||
+		    imgs[i].line != want[i].line ||
+		    imgs[i].broken != want[i].broken ||
+		    markdown_image_ok(imgs[i].url) != want[i].ok) {
+			print_error("image %zu: got \"%s\" line %u broken %d "
+			    "ok %d, want \"%s\" line %u broken %d ok %d\n", i,
+			    imgs[i].url, imgs[i].line, imgs[i].broken,
+			    markdown_image_ok(imgs[i].url), want[i].url,
+			    want[i].line, want[i].broken, want[i].ok);
+			failed++;
+		}
+	}
+	markdown_images_free(imgs, n);
+	assert_int_equal(failed, 0);
+	assert_int_equal(markdown_images("no images", 9, &imgs), 0);
+	assert_null(imgs);
+}
+
+static void
+test_first_heading(void **state)
+{
+	static const struct {
+		const char	*md;
+		int		 raw;
+		int		 want;
+	} cases[] = {
+		{ "# Title\n\nText.\n", 0, 1 },
+		{ "Title\n=====\n\nText.\n", 0, 1 },
+		{ "## Section\n\nText.\n", 0, 2 },
+		{ "Text.\n\n# Later\n", 0, 0 },
+		{ "", 0, 0 },
+		{ "- # in a list\n", 0, 0 },
+		/* Raw HTML dropped first: the heading opens what is left. */
+		{ "<!-- note -->\n\n# Title\n", 0, 1 },
+		{ "<!-- note -->\n\n# Title\n", 1, 0 },
+	};
+	size_t	i;
+	int	got, failed = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		got = markdown_first_heading(cases[i].md,
+		    strlen(cases[i].md), cases[i].raw);
+		if (got != cases[i].want) {
+			print_error("case %zu: got %d, want %d\n", i, got,
+			    cases[i].want);
+			failed++;
+		}
+	}
+	assert_int_equal(failed, 0);
+}
+
 /* Deep nesting and big input: no crash, no quadratic blow-up. */
 static void
 test_stress(void **state)
@@ -470,6 +582,8 @@ main(void)
 		cmocka_unit_test(test_length),
 		cmocka_unit_test(test_html),
 		cmocka_unit_test(test_stress),
+		cmocka_unit_test(test_images),
+		cmocka_unit_test(test_first_heading),
 	};
 	struct CMUnitTest	*tests;
 	char			**names, *label;

@@ -2,7 +2,9 @@
  * test-template.c - the Mustache renderer against the official spec files
  * (read at test time from ../shared/spec/mustache with json.c), and
  * postroom's own cases: error reporting, escaping, deep contexts, big
- * objects, data changed in place between renders, limits, partials.
+ * objects, data changed in place between renders, limits, partials,
+ * names matched in any case (template_set_nocase) and the walk over a
+ * template's names (template_names).
  */
 #include "testutil.h"
 
@@ -776,6 +778,148 @@ test_parse_file(void **state)
 	unlink(path);
 }
 
+/* --- names in any case, and the names a template uses -------------------- */
+
+struct nocase_case {
+	const char	*name;
+	const char	*tmpl;
+	const char	*data;
+	int		 nocase;
+	const char	*want;
+};
+
+static const struct nocase_case nocase_cases[] = {
+	{ "Mustache itself is case-sensitive", "[{{subscriber.org}}]",
+	  "{\"subscriber\":{\"Org\":\"A\"}}", 0, "[]" },
+	{ "another case matches", "[{{subscriber.org}}]",
+	  "{\"subscriber\":{\"Org\":\"A\"}}", 1, "[A]" },
+	{ "in the first part too", "[{{SUBSCRIBER.org}}]",
+	  "{\"subscriber\":{\"Org\":\"A\"}}", 1, "[A]" },
+	{ "the exact key wins", "[{{subscriber.org}}]",
+	  "{\"subscriber\":{\"Org\":\"A\",\"org\":\"B\"}}", 1, "[B]" },
+	{ "else the first in order", "[{{subscriber.ORG}}]",
+	  "{\"subscriber\":{\"Org\":\"A\",\"org\":\"B\"}}", 1, "[A]" },
+	{ "an exact match in an outer context wins",
+	  "{{#inner}}[{{name}}]{{/inner}}",
+	  "{\"name\":\"outer\",\"inner\":{\"Name\":\"inner\"}}", 1,
+	  "[outer]" },
+	{ "sections and inverted sections",
+	  "{{#S.Name}}y{{/S.Name}}{{^S.NAME}}n{{/S.NAME}}",
+	  "{\"s\":{\"name\":\"x\"}}", 1, "y" },
+	{ "a miss is still empty", "[{{subscriber.nope}}]",
+	  "{\"subscriber\":{\"Org\":\"A\"}}", 1, "[]" },
+	{ "not ASCII: no folding", "[{{r\xc3\xa9gion}}]",
+	  "{\"R\u00c9gion\":\"x\"}", 1, "[]" },
+};
+
+static void
+test_nocase(void **state)
+{
+	const struct nocase_case	*c;
+	struct template			*t;
+	struct value			*data;
+	struct buf			 out;
+	char				*cause = NULL;
+	size_t				 i;
+	int				 failed = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof nocase_cases / sizeof nocase_cases[0]; i++) {
+		c = &nocase_cases[i];
+		if ((data = json_parse(c->data, strlen(c->data), &cause)) ==
+		    NULL)
+			fail_msg("%s: data: %s", c->name, cause);
+		if ((t = template_parse(c->tmpl, strlen(c->tmpl), &cause)) ==
+		    NULL)
+			fail_msg("%s: %s", c->name, cause);
+		if (c->nocase)
+			template_set_nocase(t);
+		buf_init(&out, BUF_NOMAX);
+		if (template_render(t, data, NULL, &out, &cause) == -1)
+			fail_msg("%s: %s", c->name, cause);
+		buf_add(&out, "", 1);
+		if (strcmp(out.data, c->want) != 0) {
+			print_error("%s: got \"%s\", want \"%s\"\n", c->name,
+			    out.data, c->want);
+			failed++;
+		}
+		buf_free(&out);
+		template_free(t);
+		value_free(data);
+	}
+	assert_int_equal(failed, 0);
+}
+
+static int
+names_fn(const struct template_name *tn, void *arg)
+{
+	struct buf	*b = arg;
+	size_t		 i;
+
+	buf_printf(b, "%c%s@%u", tn->kind, tn->name, tn->line);
+	for (i = 0; i < tn->nouter; i++)
+		buf_printf(b, "%s%s", i == 0 ? " in " : ",", tn->outer[i]);
+	buf_addc(b, '\n');
+	return 0;
+}
+
+static int
+names_stop(const struct template_name *tn, void *arg)
+{
+	(void)tn;
+	return ++*(int *)arg == 2 ? 7 : 0;
+}
+
+static void
+test_names(void **state)
+{
+	static const struct {
+		const char	*tmpl;
+		const char	*want;
+	} cases[] = {
+		{ "Hi {{a.b}} {{{c}}} {{& d}}{{! no }}{{> p}}\n",
+		  " a.b@1\n&c@1\n&d@1\n" },
+		{ "{{#s}}\n{{x}}\n{{^i}}{{y}}{{/i}}\n{{#t.u}}{{.}}{{/t.u}}\n"
+		  "{{/s}}\n{{z}}\n",
+		  "#s@1\n x@2 in s\n^i@3 in s\n y@3 in s\n#t.u@4 in s\n"
+		  " .@4 in s,t.u\n z@6\n" },
+		{ "{{#a}}{{/a}}{{#b}}{{#c}}{{d}}{{/c}}{{e}}{{/b}}{{f}}",
+		  "#a@1\n#b@1\n#c@1 in b\n d@1 in b,c\n e@1 in b\n f@1\n" },
+		{ "{{=<% %>=}}\n<% x %>\n<%#y%><%/y%>\n",
+		  " x@2\n#y@3\n" },
+	};
+	struct template	*t;
+	struct buf	 b;
+	char		*cause = NULL;
+	size_t		 i;
+	int		 n = 0, failed = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		if ((t = template_parse(cases[i].tmpl, strlen(cases[i].tmpl),
+		    &cause)) == NULL)
+			fail_msg("case %zu: %s", i, cause);
+		buf_init(&b, BUF_NOMAX);
+		assert_int_equal(template_names(t, names_fn, &b), 0);
+		buf_add(&b, "", 1);
+		if (strcmp(b.data, cases[i].want) != 0) {
+			print_error("case %zu:\n  got  \"%s\"\n  want \"%s\"\n",
+			    i, b.data, cases[i].want);
+			failed++;
+		}
+		buf_free(&b);
+		template_free(t);
+	}
+	assert_int_equal(failed, 0);
+
+	/* What fn returns stops the walk and comes back. */
+	t = template_parse("{{a}}{{b}}{{c}}", 15, &cause);
+	assert_non_null(t);
+	assert_int_equal(template_names(t, names_stop, &n), 7);
+	assert_int_equal(n, 2);
+	template_free(t);
+}
+
 int
 main(void)
 {
@@ -801,6 +945,8 @@ main(void)
 		cmocka_unit_test(test_partials_callback),
 		cmocka_unit_test(test_partials_dir),
 		cmocka_unit_test(test_parse_file),
+		cmocka_unit_test(test_nocase),
+		cmocka_unit_test(test_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
