@@ -13,9 +13,10 @@
 /*
  * Records are written "LINE:field|field;" with a newline inside a field
  * shown as "\n" (two characters) so that the table stays readable.
+ * delim: what csv_reader_delimiter() is given (0: the default, comma).
  */
 static char *
-test_dump(const char *in, size_t len, char **err)
+test_dump_delim(const char *in, size_t len, int delim, char **err)
 {
 	struct csv_reader	*r;
 	struct csv_record	*rec;
@@ -30,6 +31,8 @@ test_dump(const char *in, size_t len, char **err)
 	f = fmemopen((void *)in, len, "r");
 	assert_non_null(f);
 	r = csv_reader_new(f);
+	if (delim != 0)
+		csv_reader_delimiter(r, delim);
 	while ((rc = csv_read(r, &rec, err)) == 1) {
 		buf_printf(&b, "%lu:", rec->line);
 		for (i = 0; i < rec->n; i++) {
@@ -48,6 +51,12 @@ test_dump(const char *in, size_t len, char **err)
 	csv_reader_free(r);
 	fclose(f);
 	return buf_detach(&b, NULL);
+}
+
+static char *
+test_dump(const char *in, size_t len, char **err)
+{
+	return test_dump_delim(in, len, 0, err);
 }
 
 static const struct {
@@ -124,6 +133,139 @@ test_read(void **state)
 		}
 		free(got);
 		free(err);
+	}
+}
+
+/* Semicolons and tabs, as spreadsheets write them in other locales. */
+static void
+test_delimiters(void **state)
+{
+	static const struct {
+		const char	*name;
+		int		 delim;
+		const char	*in;
+		const char	*want;
+		int		 error;
+	} d[] = {
+		{ "semicolon", ';', "email;name\r\na@x.org;Ann\r\n",
+		  "1:email|name;2:a@x.org|Ann;", 0 },
+		{ "semicolon keeps commas", ';', "a;Smith, Ann;b\n",
+		  "1:a|Smith, Ann|b;", 0 },
+		{ "semicolon quoted", ';', "\"x;y\";\"say \"\"hi\"\"\"\n",
+		  "1:x;y|say \"hi\";", 0 },
+		{ "semicolon quoted line break", ';',
+		  "\"Ann\r\nSmith\";a@x.org\r\nb\r\n",
+		  "1:Ann\\nSmith|a@x.org;3:b;", 0 },
+		{ "semicolon, empty cells", ';', ";;\n", "1:||;", 0 },
+		{ "tab", '\t', "email\tname\na@x.org\tSmith, Ann\n",
+		  "1:email|name;2:a@x.org|Smith, Ann;", 0 },
+		{ "tab, no final line end", '\t', "a\tb", "1:a|b;", 0 },
+		{ "comma after a quote with ;", ';', "\"a\",b\n",
+		  "line 1: a quoted field must be followed by a semicolon", 1 },
+		{ "tab after a quote", '\t', "\"a\" b\n",
+		  "line 1: a quoted field must be followed by a tab", 1 },
+	};
+	char	*got, *err;
+	size_t	 i;
+
+	for (i = 0; i < sizeof d / sizeof d[0]; i++) {
+		got = test_dump_delim(d[i].in, strlen(d[i].in), d[i].delim,
+		    &err);
+		if (d[i].error) {
+			if (err == NULL || strncmp(err, d[i].want,
+			    strlen(d[i].want)) != 0) {
+				print_error("%s: got error \"%s\", want "
+				    "\"%s...\"\n", d[i].name,
+				    err != NULL ? err : "(none)", d[i].want);
+				fail();
+			}
+		} else {
+			if (err != NULL) {
+				print_error("%s: got error \"%s\", want "
+				    "\"%s\"\n", d[i].name, err, d[i].want);
+				fail();
+			}
+			assert_str_eq_msg(d[i].name, got, d[i].want);
+		}
+		free(got);
+		free(err);
+	}
+	assert_string_equal(csv_delimiter_name(','), "comma");
+	assert_string_equal(csv_delimiter_name(';'), "semicolon");
+	assert_string_equal(csv_delimiter_name('\t'), "tab");
+	assert_null(csv_delimiter_name('|'));
+}
+
+/* Guessing the delimiter from the first record. */
+static void
+test_sniff(void **state)
+{
+	static const struct {
+		const char	*name;
+		const char	*in;
+		const char	*want;	/* ranked */
+	} d[] = {
+		{ "comma", "email,name,org\nx;y;z;w\n", "," },
+		{ "semicolon (Excel, European locale)",
+		  "Email;Name;Organisation\r\na@x.org;Ann;DSU\r\n", ";" },
+		{ "tab", "email\tname\n", "\t" },
+		{ "one column", "email\na@x.org\n", "" },
+		{ "empty", "", "" },
+		{ "quotes hide delimiters", "\"Smith, Ann; Jo\"\temail\n",
+		  "\t" },
+		{ "most wins", "a;b;c,d\n", ";," },
+		{ "tie: comma first", "a;b,c\n", ",;" },
+		{ "tie: semicolon before tab", "a\tb;c\n", ";\t" },
+		{ "blank lines first", "\r\n\n a;b\n", ";" },
+		{ "BOM", "\xef\xbb\xbf" "email;name\n", ";" },
+		{ "quoted line break in the header", "\"e\nmail\";n\nx,y,z\n",
+		  ";" },
+		{ "only the first record counts", "email\na,b,c\n", "" },
+	};
+	char	 ranked[CSV_SNIFF_MAX + 1];
+	size_t	 i, n;
+	char	 what[128];
+
+	for (i = 0; i < sizeof d / sizeof d[0]; i++) {
+		n = csv_sniff(d[i].in, strlen(d[i].in), ",;\t", ranked);
+		assert_int_equal(n, strlen(ranked));
+		snprintf(what, sizeof what, "sniff %s", d[i].name);
+		assert_str_eq_msg(what, ranked, d[i].want);
+	}
+}
+
+/* csv_error() says which kind of error the last read ran into. */
+static void
+test_error_kinds(void **state)
+{
+	static const struct {
+		const char	*in;
+		enum csv_error	 want;
+	} d[] = {
+		{ "a,\"b\n", CSV_UNCLOSED },
+		{ "\"a\"b\n", CSV_AFTER_QUOTE },
+		{ "a,b\n", CSV_OK },
+	};
+	struct csv_reader	*r;
+	struct csv_record	*rec;
+	FILE			*f;
+	char			*err = NULL;
+	size_t			 i;
+
+	for (i = 0; i < sizeof d / sizeof d[0]; i++) {
+		f = fmemopen((void *)d[i].in, strlen(d[i].in), "r");
+		r = csv_reader_new(f);
+		while (csv_read(r, &rec, &err) == 1)
+			;
+		if (csv_error(r) != d[i].want) {
+			print_error("\"%s\": got error kind %d, want %d\n",
+			    d[i].in, csv_error(r), d[i].want);
+			fail();
+		}
+		free(err);
+		err = NULL;
+		csv_reader_free(r);
+		fclose(f);
 	}
 }
 
@@ -231,6 +373,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read),
+		cmocka_unit_test(test_delimiters),
+		cmocka_unit_test(test_sniff),
+		cmocka_unit_test(test_error_kinds),
 		cmocka_unit_test(test_nul),
 		cmocka_unit_test(test_write),
 		cmocka_unit_test(test_round_trip),
