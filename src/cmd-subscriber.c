@@ -899,7 +899,7 @@ cmd_subscriber_import(struct cmd_ctx *ctx, int argc, char **argv)
 	struct sheet		*sh = NULL;
 	struct buf		 data;
 	const char		*path, *base;
-	char			*cause = NULL, *who, *notice;
+	char			*cause = NULL, *who, *notice, *source = NULL;
 	int			 nargs, rc = EX_OK, ask;
 
 	memset(&io, 0, sizeof io);
@@ -948,7 +948,7 @@ cmd_subscriber_import(struct cmd_ctx *ctx, int argc, char **argv)
 	else
 		base = path;
 	who = cmd_who();
-	io.source = xprintf("%s (%s)", base, who);
+	io.source = source = xprintf("%s (%s)", base, who);
 	free(who);
 	io.list = l;
 	io.confirmed = o.confirmed;
@@ -1009,7 +1009,7 @@ out:
 	confirm_close(io.confirm);
 	sheet_report_free(&rep);
 	sheet_close(sh);
-	free((char *)io.source);
+	free(source);
 	return rc;
 }
 
