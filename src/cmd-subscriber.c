@@ -274,19 +274,6 @@ cmd_subscriber_status_mask(const char *s, unsigned int def, unsigned int *mask)
 }
 
 static struct value *
-cmd_subscriber_attrs_value(const char *attrs)
-{
-	struct value	*v;
-
-	if ((v = json_parse(attrs, strlen(attrs), NULL)) == NULL ||
-	    value_get_type(v) != VALUE_OBJECT) {
-		value_free(v);
-		return value_new_object();
-	}
-	return v;
-}
-
-static struct value *
 cmd_subscriber_subscriber_value(const struct store_subscriber *sub)
 {
 	struct value	*o;
@@ -295,7 +282,7 @@ cmd_subscriber_subscriber_value(const struct store_subscriber *sub)
 	value_object_set(o, "id", value_new_int((long long)sub->id));
 	value_object_set(o, "email", value_new_string(sub->email));
 	value_object_set(o, "name", value_new_string(sub->name));
-	value_object_set(o, "attrs", cmd_subscriber_attrs_value(sub->attrs));
+	value_object_set(o, "attrs", store_subscriber_attrs_value(sub->attrs));
 	value_object_set(o, "created_at", value_new_time(sub->created_at));
 	return o;
 }
@@ -347,8 +334,8 @@ cmd_subscriber_attrs_merge(const char *old, const char *add)
 	char		*s;
 	size_t		 i;
 
-	o = cmd_subscriber_attrs_value(old);
-	a = cmd_subscriber_attrs_value(add);
+	o = store_subscriber_attrs_value(old);
+	a = store_subscriber_attrs_value(add);
 	for (i = 0; i < value_object_len(a); i++)
 		value_object_set(o, value_object_key(a, i),
 		    value_copy(value_object_value(a, i)));
@@ -801,7 +788,7 @@ cmd_subscriber_show_cmd(struct cmd_ctx *ctx, int argc, char **argv)
 		printf("\ncreated:  %s\n",
 		    cmd_when(sub.created_at, t,
 		    sizeof t));
-		attrs = cmd_subscriber_attrs_value(sub.attrs);
+		attrs = store_subscriber_attrs_value(sub.attrs);
 		for (i = 0; i < value_object_len(attrs); i++) {
 			printf("%s%s = ", i == 0 ? "attrs:    " :
 			    "          ", value_object_key(attrs, i));

@@ -1057,19 +1057,6 @@ sheet_skip(struct sheet_report *rep, unsigned long line, char *why)
 	rep->skipped++;
 }
 
-static struct value *
-sheet_attrs_value(const char *attrs)
-{
-	struct value	*v;
-
-	if ((v = json_parse(attrs, strlen(attrs), NULL)) == NULL ||
-	    value_get_type(v) != VALUE_OBJECT) {
-		value_free(v);
-		return value_new_object();
-	}
-	return v;
-}
-
 static const char *
 sheet_day(int64_t t, char *buf, size_t len)
 {
@@ -1139,7 +1126,7 @@ sheet_import_row(struct store *s, const struct sheet_import_opts *o,
 	if (!added) {
 		if (store_subscriber_get_id(s, sub.id, &sub, cause) != 1)
 			goto out;
-		old = sheet_attrs_value(sub.attrs);
+		old = store_subscriber_attrs_value(sub.attrs);
 		for (i = 0; i < value_object_len(row->attrs); i++)
 			value_object_set(old, value_object_key(row->attrs, i),
 			    value_copy(value_object_value(row->attrs, i)));
@@ -1313,7 +1300,7 @@ sheet_export_keys(const struct store_subscriber *sub,
 	const char		*k;
 	size_t			 i, j;
 
-	attrs = sheet_attrs_value(sub->attrs);
+	attrs = store_subscriber_attrs_value(sub->attrs);
 	for (i = 0; i < value_object_len(attrs); i++) {
 		k = value_object_key(attrs, i);
 		for (j = 0; j < ex->nkeys; j++) {
@@ -1371,7 +1358,7 @@ sheet_export_row(const struct store_subscriber *sub,
 	sheet_export_text(ex, when);
 	sheet_export_text(ex, m->consent_method);
 	sheet_export_text(ex, m->consent_source);
-	attrs = sheet_attrs_value(sub->attrs);
+	attrs = store_subscriber_attrs_value(sub->attrs);
 	for (i = 0; i < ex->nkeys; i++) {
 		buf_addc(&ex->line, ',');
 		v = value_object_get(attrs, ex->keys[i]);
