@@ -7,29 +7,31 @@
  *	set LIST EMAIL --mode immediate|digest
  *	list LIST [--status S] [--json]
  *	show EMAIL [--json]
- *	import LIST FILE.csv [--confirmed] [--dry-run]
+ *	import LIST FILE.csv [--confirmed] [--dry-run] [--yes]
  *	export LIST [FILE.csv] [--status S]
  *	forget EMAIL
  *	export-person EMAIL
  *
- * Owns: these commands' arguments, their messages and exit codes, the
- * mapping of CSV columns to subscribers (email, name, attributes), and
+ * Owns: these commands' arguments, their messages and exit codes,
  * consent records made from the command line ("staff", "import", with
- * source "cli:USER").  Does not own: the SQL (store-subscriber.c), address
- * syntax (address.c), CSV syntax (csv.c), the confirmation email
+ * source "cli:USER"), and asking at the terminal before an import sends
+ * confirmation emails (or, when standard input is not a terminal,
+ * refusing without --yes: exit 64, nothing imported).  Does not own:
+ * reading or writing spreadsheets and the import's rules and messages
+ * (sheet.c, which the staff console uses too), the SQL
+ * (store-subscriber.c), address syntax (address.c), the confirmation email
  * (confirm.c).
  *
  * Exit codes: 0 done (also "already subscribed, nothing changed"); 64 bad
  * arguments; 65 bad data (an unknown list, an invalid or forgotten
- * address, no such subscriber, a malformed CSV file); 66 a CSV file that
- * cannot be read; 73 the database cannot be opened or an export file
+ * address, no such subscriber, a CSV file that is refused); 66 a CSV file
+ * that cannot be read; 73 the database cannot be opened or an export file
  * cannot be written; 75 the database is busy; 78 a bad configuration; 70
  * any other database failure.  The database is cmd_store()'s, opened once
  * per command and closed by the dispatcher.
  */
 #include <sys/stat.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -37,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,17 +48,13 @@
 #include "cmd.h"
 #include "conf.h"
 #include "confirm.h"
-#include "csv.h"
 #include "json.h"
+#include "sheet.h"
 #include "store.h"
-#include "utf8.h"
 #include "value.h"
 #include "xmalloc.h"
 
 extern const struct cmd	cmd_subscriber;
-
-#define CMD_SUBSCRIBER_ATTR_KEY_MAX	64
-#define CMD_SUBSCRIBER_VALUE_MAX		(64 * 1024)
 
 struct sub_cmd {
 	const char	*name;
@@ -73,6 +72,7 @@ struct sub_opts {
 	int		 confirmed;
 	int		 dry_run;
 	int		 json;
+	int		 yes;
 };
 
 enum {
@@ -83,6 +83,7 @@ enum {
 	OPT_CONFIRMED,
 	OPT_DRY_RUN,
 	OPT_JSON,
+	OPT_YES,
 };
 
 static const struct sub_cmd	cmd_subscriber_cmds[];
@@ -112,13 +113,23 @@ cmd_subscriber_help(FILE *f)
 	    "  set            immediate: each newsletter; digest: one message "
 	    "a period\n"
 	    "  list, show     --json: one JSON object per line / one object\n"
-	    "  import         CSV with a header row: email, name, any other "
-	    "column is an\n"
-	    "                 attribute ([A-Za-z0-9_-]); --confirmed records "
-	    "consent\n"
-	    "                 (method import), else each gets a confirmation "
-	    "email\n"
-	    "  export         the same CSV (pending and confirmed members "
+	    "  import         a spreadsheet saved as CSV (comma, semicolon or "
+	    "tab; UTF-8,\n"
+	    "                 else read as Windows-1252) with a header row: "
+	    "Email (or E-mail,\n"
+	    "                 Email Address, Mail), Name (or Full Name, or "
+	    "First Name and\n"
+	    "                 Last Name); other columns are attributes "
+	    "([A-Za-z0-9_-]).\n"
+	    "                 --confirmed records consent (method import); "
+	    "without it each\n"
+	    "                 new person gets a confirmation email, and the "
+	    "file is checked\n"
+	    "                 first and you are asked (--yes when not on a "
+	    "terminal)\n"
+	    "  export         the same CSV, UTF-8 with a byte order mark, with "
+	    "status, mode\n"
+	    "                 and consent (pending and confirmed members "
 	    "unless --status)\n"
 	    "  forget         erase the person everywhere, keeping only a "
 	    "one-way hash so\n"
@@ -129,8 +140,11 @@ cmd_subscriber_help(FILE *f)
 	    "  --status       pending, confirmed, unsubscribed, bounced or "
 	    "all\n"
 	    "\n"
-	    "Exit status: 0 done (also when nothing needed changing), 64 bad "
-	    "arguments,\n"
+	    "Exit status: 0 done (also when nothing needed changing, or you "
+	    "answered no),\n"
+	    "64 bad arguments (also import without --confirmed or --yes when "
+	    "standard\n"
+	    "input is not a terminal),\n"
 	    "65 bad data (unknown list, invalid or forgotten address, no such "
 	    "subscriber,\n"
 	    "malformed CSV), 66 unreadable CSV file, 70 database failure,\n"
@@ -159,49 +173,6 @@ cmd_subscriber_list(struct conf *conf, const char *slug)
 	return NULL;
 }
 
-/* Attribute names: [A-Za-z0-9_-], not email or name. */
-static const char *
-cmd_subscriber_attr_key_bad(const char *k, size_t len)
-{
-	size_t	i;
-
-	if (len == 0)
-		return "an attribute name is empty";
-	if (len > CMD_SUBSCRIBER_ATTR_KEY_MAX)
-		return "an attribute name is longer than 64 characters";
-	for (i = 0; i < len; i++) {
-		if (!isascii((unsigned char)k[i]) ||
-		    (!isalnum((unsigned char)k[i]) && k[i] != '_' &&
-		    k[i] != '-'))
-			return "attribute names are letters, digits, _ and -";
-	}
-	if ((len == 5 && strncasecmp(k, "email", 5) == 0) ||
-	    (len == 4 && strncasecmp(k, "name", 4) == 0))
-		return "email and name are not attributes";
-	return NULL;
-}
-
-/* A name or value: UTF-8, and no controls but (when multiline) LF, tab. */
-static const char *
-cmd_subscriber_text_bad(const char *s, size_t len, int multiline)
-{
-	size_t	i;
-
-	if (len > CMD_SUBSCRIBER_VALUE_MAX)
-		return "longer than 64 KiB";
-	if (!utf8_valid(s, len))
-		return "not valid UTF-8";
-	for (i = 0; i < len; i++) {
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
-			if (multiline && (s[i] == '\n' || s[i] == '\t'))
-				continue;
-			return multiline ? "holds a control character" :
-			    "holds a line break or control character";
-		}
-	}
-	return NULL;
-}
-
 /*
  * Parse the subcommand's options.  positional gets what is left; returns
  * -1 after printing a usage error.
@@ -219,6 +190,7 @@ cmd_subscriber_getopt(int argc, char **argv, const char *allowed,
 		{ "confirmed",	no_argument,		NULL, OPT_CONFIRMED },
 		{ "dry-run",	no_argument,		NULL, OPT_DRY_RUN },
 		{ "json",	no_argument,		NULL, OPT_JSON },
+		{ "yes",	no_argument,		NULL, OPT_YES },
 		{ NULL,		0,			NULL, 0 }
 	};
 	int	ch;
@@ -262,6 +234,9 @@ cmd_subscriber_getopt(int argc, char **argv, const char *allowed,
 		case OPT_JSON:
 			o->json = 1;
 			break;
+		case OPT_YES:
+			o->yes = 1;
+			break;
 		}
 	}
 	*nargs = argc - optind;
@@ -299,19 +274,6 @@ cmd_subscriber_status_mask(const char *s, unsigned int def, unsigned int *mask)
 }
 
 static struct value *
-cmd_subscriber_attrs_value(const char *attrs)
-{
-	struct value	*v;
-
-	if ((v = json_parse(attrs, strlen(attrs), NULL)) == NULL ||
-	    value_get_type(v) != VALUE_OBJECT) {
-		value_free(v);
-		return value_new_object();
-	}
-	return v;
-}
-
-static struct value *
 cmd_subscriber_subscriber_value(const struct store_subscriber *sub)
 {
 	struct value	*o;
@@ -320,7 +282,7 @@ cmd_subscriber_subscriber_value(const struct store_subscriber *sub)
 	value_object_set(o, "id", value_new_int((long long)sub->id));
 	value_object_set(o, "email", value_new_string(sub->email));
 	value_object_set(o, "name", value_new_string(sub->name));
-	value_object_set(o, "attrs", cmd_subscriber_attrs_value(sub->attrs));
+	value_object_set(o, "attrs", store_subscriber_attrs_value(sub->attrs));
 	value_object_set(o, "created_at", value_new_time(sub->created_at));
 	return o;
 }
@@ -344,9 +306,9 @@ cmd_subscriber_attrs_json(const struct sub_opts *o)
 			    "--attr %s: expected KEY=VALUE", o->attrs[i]);
 			return NULL;
 		}
-		if ((why = cmd_subscriber_attr_key_bad(o->attrs[i],
+		if ((why = sheet_key_bad(o->attrs[i],
 		    (size_t)(eq - o->attrs[i]))) != NULL ||
-		    (why = cmd_subscriber_text_bad(eq + 1, strlen(eq + 1),
+		    (why = sheet_text_bad(eq + 1, strlen(eq + 1),
 		    1)) != NULL) {
 			value_free(v);
 			fprintf(stderr, "postroom: subscriber: --attr ");
@@ -372,8 +334,8 @@ cmd_subscriber_attrs_merge(const char *old, const char *add)
 	char		*s;
 	size_t		 i;
 
-	o = cmd_subscriber_attrs_value(old);
-	a = cmd_subscriber_attrs_value(add);
+	o = store_subscriber_attrs_value(old);
+	a = store_subscriber_attrs_value(add);
 	for (i = 0; i < value_object_len(a); i++)
 		value_object_set(o, value_object_key(a, i),
 		    value_copy(value_object_value(a, i)));
@@ -412,7 +374,7 @@ cmd_subscriber_add(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_usage_error(&cmd_subscriber,
 		    "%s: expected LIST EMAIL", "add");
 	}
-	if (o.name != NULL && (why = cmd_subscriber_text_bad(o.name,
+	if (o.name != NULL && (why = sheet_text_bad(o.name,
 	    strlen(o.name),
 	    0)) != NULL) {
 		free(o.attrs);
@@ -826,7 +788,7 @@ cmd_subscriber_show_cmd(struct cmd_ctx *ctx, int argc, char **argv)
 		printf("\ncreated:  %s\n",
 		    cmd_when(sub.created_at, t,
 		    sizeof t));
-		attrs = cmd_subscriber_attrs_value(sub.attrs);
+		attrs = store_subscriber_attrs_value(sub.attrs);
 		for (i = 0; i < value_object_len(attrs); i++) {
 			printf("%s%s = ", i == 0 ? "attrs:    " :
 			    "          ", value_object_key(attrs, i));
@@ -858,340 +820,79 @@ out:
 
 /* --- import ----------------------------------------------------------- */
 
-/* Addresses seen in the file and the line each was first on. */
-struct sub_seen {
-	char		**keys;
-	unsigned long	 *lines;
-	size_t		  size;		/* a power of two */
-	size_t		  n;
-};
-
-static size_t
-cmd_subscriber_seen_hash(const char *s)
-{
-	size_t	h = 14695981039346656037ULL;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
-/* 0 when added, else the line it was first seen on. */
-static unsigned long
-cmd_subscriber_seen_add(struct sub_seen *t, const char *key, unsigned long line)
-{
-	char		**okeys;
-	unsigned long	 *olines;
-	size_t		  i, j, osize;
-
-	if (t->n * 2 >= t->size) {
-		okeys = t->keys;
-		olines = t->lines;
-		osize = t->size;
-		t->size = osize == 0 ? 1024 : osize * 2;
-		t->keys = xcalloc(t->size, sizeof *t->keys);
-		t->lines = xcalloc(t->size, sizeof *t->lines);
-		for (i = 0; i < osize; i++) {
-			if (okeys[i] == NULL)
-				continue;
-			j = cmd_subscriber_seen_hash(okeys[i]) & (t->size - 1);
-			while (t->keys[j] != NULL)
-				j = (j + 1) & (t->size - 1);
-			t->keys[j] = okeys[i];
-			t->lines[j] = olines[i];
-		}
-		free(okeys);
-		free(olines);
-	}
-	j = cmd_subscriber_seen_hash(key) & (t->size - 1);
-	while (t->keys[j] != NULL) {
-		if (strcmp(t->keys[j], key) == 0)
-			return t->lines[j];
-		j = (j + 1) & (t->size - 1);
-	}
-	t->keys[j] = xstrdup(key);
-	t->lines[j] = line;
-	t->n++;
-	return 0;
-}
-
+/* What an import found or did: notes, the records skipped, the counts. */
 static void
-cmd_subscriber_seen_free(struct sub_seen *t)
+cmd_subscriber_report(const struct sheet_report *rep, enum sheet_summary how,
+    int details)
 {
-	size_t	i;
+	char	*line;
+	size_t	 i;
 
-	for (i = 0; i < t->size; i++)
-		free(t->keys[i]);
-	free(t->keys);
-	free(t->lines);
-}
-
-struct sub_import {
-	const struct conf_list	*list;
-	struct store		*s;
-	struct confirm		*confirm;
-	int			 confirmed;
-	int			 dry_run;
-	char			*source;
-
-	/* Columns: email and name (-1: none); attrs[i]: NULL or its key. */
-	int			 email_col;
-	int			 name_col;
-	char			**attrs;
-	size_t			 ncols;
-
-	struct sub_seen		 seen;
-	unsigned long		 imported, updated, unchanged, skipped;
-};
-
-static void
-cmd_subscriber_skip(struct sub_import *im, unsigned long line, const char *addr,
-    const char *why, unsigned long first)
-{
-	im->skipped++;
-	printf("line %lu: ", line);
-	if (addr != NULL && *addr != '\0') {
-		cmd_put_safe(stdout, addr);
-		printf(": ");
+	for (i = 0; details && i < rep->nnotes; i++) {
+		printf("note: ");
+		cmd_put_safe(stdout, rep->notes[i]);
+		putchar('\n');
 	}
-	if (first != 0)
-		printf("%s %lu\n", why, first);
-	else
-		printf("%s\n", why);
+	for (i = 0; details && i < rep->nskips; i++) {
+		printf("line %lu: ", rep->skips[i].line);
+		cmd_put_safe(stdout, rep->skips[i].why);
+		putchar('\n');
+	}
+	line = sheet_summary(rep, how);
+	printf("%s\n", line);
+	free(line);
 }
 
 /*
- * The header row: which column is what.  -1 after printing the problem
- * (the file is then refused whole).
+ * Before confirmation emails go: 1 to go on, 0 when the person at the
+ * terminal said no, -1 (after saying why) when nobody can be asked.
  */
 static int
-cmd_subscriber_import_header(struct sub_import *im, const char *path,
-    const struct csv_record *r)
+cmd_subscriber_ask(unsigned long emails)
 {
-	const char	*why;
-	char		*k;
-	size_t		 i, j, len;
+	char	line[64];
+	size_t	len;
 
-	im->email_col = im->name_col = -1;
-	im->ncols = r->n;
-	im->attrs = xcalloc(r->n, sizeof *im->attrs);
-	for (i = 0; i < r->n; i++) {
-		k = r->fields[i];
-		len = r->lens[i];
-		while (len > 0 && (*k == ' ' || *k == '\t')) {
-			k++;
-			len--;
-		}
-		while (len > 0 && (k[len - 1] == ' ' || k[len - 1] == '\t'))
-			len--;
-		if (len == 5 && strncasecmp(k, "email", 5) == 0) {
-			if (im->email_col != -1)
-				goto twice;
-			im->email_col = (int)i;
-			continue;
-		}
-		if (len == 4 && strncasecmp(k, "name", 4) == 0) {
-			if (im->name_col != -1)
-				goto twice;
-			im->name_col = (int)i;
-			continue;
-		}
-		if ((why = cmd_subscriber_attr_key_bad(k, len)) != NULL) {
-			fprintf(stderr, "postroom: %s: line %lu: column %zu "
-			    "(\"", path, r->line, i + 1);
-			fwrite(k, 1, len, stderr);
-			fprintf(stderr, "\"): %s\n", why);
-			return -1;
-		}
-		im->attrs[i] = xstrndup(k, len);
-		for (j = 0; j < i; j++) {
-			if (im->attrs[j] != NULL &&
-			    strcmp(im->attrs[j], im->attrs[i]) == 0)
-				goto twice;
-		}
-	}
-	if (im->email_col == -1) {
-		fprintf(stderr, "postroom: %s: line %lu: the header row has no "
-		    "\"email\" column\n", path, r->line);
+	fflush(stdout);
+	if (!isatty(STDIN_FILENO)) {
+		fprintf(stderr, "postroom: subscriber: standard input is not a "
+		    "terminal: add --yes to subscriber import to import and "
+		    "send %lu confirmation email%s; nothing was imported\n",
+		    emails, emails == 1 ? "" : "s");
 		return -1;
 	}
-	return 0;
-
-twice:
-	fprintf(stderr, "postroom: %s: line %lu: column %zu (\"", path, r->line,
-	    i + 1);
-	fwrite(k, 1, len, stderr);
-	fprintf(stderr, "\") appears twice in the header\n");
-	return -1;
-}
-
-/* One data record.  -1 on a database failure (cause set). */
-static int
-cmd_subscriber_import_row(struct sub_import *im, const struct csv_record *r,
-    char **cause)
-{
-	struct store_subscriber	 sub;
-	struct store_member	 m;
-	struct value		*attrs = NULL, *old;
-	const char		*why, *name = NULL;
-	char			*email = NULL, *reason = NULL, *text = NULL;
-	char			 t[32];
-	unsigned long		 first;
-	size_t			 i;
-	int			 rc = -1, found, added, changed;
-
-	memset(&sub, 0, sizeof sub);
-	memset(&m, 0, sizeof m);
-
-	/* Step 1: the fields. */
-	if (r->n == 1 && r->lens[0] == 0)
-		return 0;	/* a blank line */
-	for (i = im->ncols; i < r->n; i++) {
-		if (r->lens[i] != 0) {
-			reason = xprintf("%zu fields, but the header has %zu",
-			    r->n, im->ncols);
-			cmd_subscriber_skip(im, r->line, NULL, reason, 0);
-			free(reason);
-			return 0;
-		}
-	}
-	if ((size_t)im->email_col >= r->n ||
-	    r->lens[im->email_col] == 0) {
-		cmd_subscriber_skip(im, r->line, NULL, "no email address", 0);
+	if (emails > 0)
+		fprintf(stderr, "Import and send %lu confirmation email%s? "
+		    "[y/N] ", emails, emails == 1 ? "" : "s");
+	else
+		fprintf(stderr, "Import (no email will be sent)? [y/N] ");
+	fflush(stderr);
+	if (fgets(line, sizeof line, stdin) == NULL)
 		return 0;
-	}
-	if (address_normalise(r->fields[im->email_col], &email, &reason) != 0) {
-		cmd_subscriber_skip(im, r->line, r->fields[im->email_col],
-		    reason,
-		    0);
-		free(reason);
-		return 0;
-	}
-	if ((first = cmd_subscriber_seen_add(&im->seen, email, r->line)) != 0) {
-		cmd_subscriber_skip(im, r->line, email, "duplicate of line",
-		    first);
-		free(email);
-		return 0;
-	}
-	if (im->name_col != -1 && (size_t)im->name_col < r->n) {
-		name = r->fields[im->name_col];
-		if ((why = cmd_subscriber_text_bad(name, r->lens[im->name_col],
-		    0)) != NULL) {
-			reason = xprintf("the name %s", why);
-			cmd_subscriber_skip(im, r->line, email, reason, 0);
-			goto done;
-		}
-	}
-	attrs = value_new_object();
-	for (i = 0; i < im->ncols && i < r->n; i++) {
-		if (im->attrs[i] == NULL || r->lens[i] == 0)
-			continue;
-		if ((why = cmd_subscriber_text_bad(r->fields[i], r->lens[i],
-		    1)) != NULL) {
-			reason = xprintf("%s %s", im->attrs[i], why);
-			cmd_subscriber_skip(im, r->line, email, reason, 0);
-			goto done;
-		}
-		value_object_set(attrs, im->attrs[i],
-		    value_new_stringn(r->fields[i], r->lens[i]));
-	}
-
-	/* Step 2: never a forgotten address. */
-	if ((found = store_subscriber_suppressed(im->s, email, cause)) == -1)
-		goto out;
-	if (found) {
-		cmd_subscriber_skip(im, r->line, email,
-		    "erased at their request "
-		    "(subscriber forget); never added again", 0);
-		goto done;
-	}
-
-	/* Step 3: the subscriber, new or brought up to date. */
-	text = json_write(attrs, 0);
-	if ((added = store_subscriber_add(im->s, email, name, text, &sub.id,
-	    cause)) == -1)
-		goto out;
-	changed = 0;
-	if (!added) {
-		if (store_subscriber_get_id(im->s, sub.id, &sub, cause) != 1)
-			goto out;
-		old = cmd_subscriber_attrs_value(sub.attrs);
-		for (i = 0; i < value_object_len(attrs); i++)
-			value_object_set(old, value_object_key(attrs, i),
-			    value_copy(value_object_value(attrs, i)));
-		free(text);
-		text = json_write(old, 0);
-		value_free(old);
-		if ((changed = store_subscriber_update(im->s, sub.id,
-		    name != NULL && *name != '\0' ? name : NULL,
-		    strcmp(text, sub.attrs) != 0 ? text : NULL, cause)) == -1)
-			goto out;
-	}
-
-	/* Step 4: the membership. */
-	if ((found = store_member_get(im->s, sub.id, im->list->slug, &m,
-	    cause)) == -1)
-		goto out;
-	if (!found) {
-		if (store_member_add(im->s, sub.id, im->list->slug,
-		    im->confirmed ? STORE_MEMBER_CONFIRMED :
-		    STORE_MEMBER_PENDING, NULL, "import", im->source,
-		    cause) == -1)
-			goto out;
-		if (!im->confirmed && im->confirm != NULL &&
-		    confirm_add(im->confirm, im->s, sub.id, im->list->slug,
-		    time(NULL), cause) == -1)
-			goto out;
-		im->imported++;
-	} else if (m.status == STORE_MEMBER_UNSUBSCRIBED ||
-	    m.status == STORE_MEMBER_BOUNCED) {
-		reason = xprintf("%s from %s on %s; not added again",
-		    store_member_status_name(m.status), im->list->slug,
-		    cmd_when(m.status == STORE_MEMBER_UNSUBSCRIBED ?
-		    m.unsubscribed_at : m.updated_at, t, sizeof t));
-		cmd_subscriber_skip(im, r->line, email, reason, 0);
-		goto done;
-	} else {
-		if (m.status == STORE_MEMBER_PENDING && im->confirmed) {
-			if (store_member_set_status(im->s, sub.id,
-			    im->list->slug, STORE_MEMBER_CONFIRMED, "import",
-			    im->source, cause) == -1)
-				goto out;
-			changed = 1;
-		}
-		im->updated++;
-		if (!changed)
-			im->unchanged++;
-	}
-done:
-	rc = 0;
-out:
-	value_free(attrs);
-	store_subscriber_clear(&sub);
-	store_member_clear(&m);
-	free(email);
-	free(reason);
-	free(text);
-	return rc;
+	len = strcspn(line, "\r\n");
+	line[len] = '\0';
+	return strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0;
 }
 
 static int
 cmd_subscriber_import(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct sub_opts		 o;
-	struct sub_import	 im;
+	struct sheet_import_opts io;
+	struct sheet_report	 rep;
 	struct conf		*conf;
-	struct csv_reader	*cr = NULL;
-	struct csv_record	*r;
+	const struct conf_list	*l;
+	struct store		*s;
+	struct sheet		*sh = NULL;
+	struct buf		 data;
 	const char		*path, *base;
-	FILE			*f = NULL;
-	char			*cause = NULL, *detail;
-	size_t			 i;
-	int			 nargs, rc = EX_OK, n;
+	char			*cause = NULL, *who, *notice, *source = NULL;
+	int			 nargs, rc = EX_OK, ask;
 
-	memset(&im, 0, sizeof im);
+	memset(&io, 0, sizeof io);
+	memset(&rep, 0, sizeof rep);
 	if (cmd_subscriber_getopt(argc, argv, (char []){ OPT_CONFIRMED,
-	    OPT_DRY_RUN, 0 }, &o, &nargs) != 0)
+	    OPT_DRY_RUN, OPT_YES, 0 }, &o, &nargs) != 0)
 		return EX_USAGE;
 	if (nargs != 2)
 		return cmd_usage_error(&cmd_subscriber,
@@ -1199,200 +900,122 @@ cmd_subscriber_import(struct cmd_ctx *ctx, int argc, char **argv)
 	path = argv[optind + 1];
 	if ((conf = cmd_conf(ctx)) == NULL)
 		return EX_CONFIG;
-	if ((im.list = cmd_subscriber_list(conf, argv[optind])) == NULL)
+	if ((l = cmd_subscriber_list(conf, argv[optind])) == NULL)
 		return EX_DATAERR;
-	if ((f = fopen(path, "r")) == NULL) {
-		fprintf(stderr, "postroom: %s: %s\n", path, strerror(errno));
-		return EX_NOINPUT;
+
+	/* Step 1: the whole file, read and checked before anything else. */
+	buf_init(&data, SHEET_MAX_SIZE);
+	if (buf_read_file(&data, path) != 0) {
+		if (errno == EFBIG) {
+			fprintf(stderr, "postroom: %s: the file is larger than "
+			    "64 MB: split the spreadsheet into smaller files "
+			    "and import each\n", path);
+			rc = EX_DATAERR;
+		} else {
+			fprintf(stderr, "postroom: %s: %s\n", path,
+			    strerror(errno));
+			rc = EX_NOINPUT;
+		}
+		buf_free(&data);
+		return rc;
 	}
-	im.confirmed = o.confirmed;
-	im.dry_run = o.dry_run;
+	sh = sheet_open(data.data != NULL ? data.data : "", data.len, &cause);
+	buf_free(&data);
+	if (sh == NULL) {
+		fprintf(stderr, "postroom: %s: ", path);
+		cmd_put_safe(stderr, cause);
+		fprintf(stderr, "; nothing imported\n");
+		free(cause);
+		return EX_DATAERR;
+	}
+	if ((s = cmd_store(ctx, &rc)) == NULL)
+		goto out;
 	if ((base = strrchr(path, '/')) != NULL)
 		base++;
 	else
 		base = path;
-	detail = cmd_who();
-	im.source = xprintf("%s (%s)", base, detail);
-	free(detail);
-	cr = csv_reader_new(f);
+	who = cmd_who();
+	io.source = source = xprintf("%s (%s)", base, who);
+	free(who);
+	io.list = l;
+	io.confirmed = o.confirmed;
+	io.dry_run = o.dry_run;
+	io.now = time(NULL);
 
-	/* Step 1: the header (the first line that is not blank). */
-	while ((n = csv_read(cr, &r, &cause)) == 1 && r->n == 1 &&
-	    r->lens[0] == 0)
-		;
-	if (n != 1) {
-		if (n == 0)
-			fprintf(stderr, "postroom: %s: empty file (a header "
-			    "row with an email column is needed)\n", path);
-		else
-			fprintf(stderr, "postroom: %s: %s\n", path, cause);
-		rc = n == -1 && ferror(f) ? EX_IOERR : EX_DATAERR;
-		goto out;
-	}
-	if (cmd_subscriber_import_header(&im, path, r) != 0) {
-		rc = EX_DATAERR;
-		goto out;
-	}
-
-	/* Step 2: every record, in one transaction. */
-	if ((im.s = cmd_store(ctx, &rc)) == NULL)
-		goto out;
-	if (!im.confirmed && !im.dry_run &&
-	    (im.confirm = confirm_open(conf, &cause)) == NULL) {
-		fprintf(stderr, "postroom: %s\n", cause);
-		rc = EX_CONFIG;
-		goto out;
-	}
-	if (store_begin(im.s, &cause) != 0)
-		goto fail;
-	while ((n = csv_read(cr, &r, &cause)) == 1) {
-		if (cmd_subscriber_import_row(&im, r, &cause) != 0)
+	/*
+	 * Step 2: without consent, each new person gets an email: check the
+	 * whole file as a dry run, say so, and ask before sending.
+	 */
+	ask = !o.confirmed && !o.dry_run;
+	if (ask) {
+		io.dry_run = 1;
+		if (sheet_import(s, sh, &io, &rep, &cause) != 0)
 			goto fail;
+		cmd_subscriber_report(&rep, SHEET_SUMMARY_CHECK, 1);
+		notice = sheet_notice(&rep, l);
+		printf("%s\n", notice);
+		free(notice);
+		if (!o.yes) {
+			switch (cmd_subscriber_ask(rep.emails)) {
+			case -1:
+				rc = EX_USAGE;
+				goto out;
+			case 0:
+				printf("nothing imported\n");
+				goto out;
+			}
+		}
+		sheet_report_free(&rep);
+		io.dry_run = 0;
+		if ((io.confirm = confirm_open(conf, &cause)) == NULL) {
+			fprintf(stderr, "postroom: %s\n", cause);
+			free(cause);
+			rc = EX_CONFIG;
+			goto out;
+		}
 	}
-	if (n == -1) {
-		fprintf(stderr, "postroom: %s: %s; nothing imported\n", path,
-		    cause);
-		rc = ferror(f) ? EX_IOERR : EX_DATAERR;
-		goto out;
-	}
-	detail = xprintf("list %s file %s imported %lu updated %lu skipped "
-	    "%lu%s", im.list->slug, im.source, im.imported, im.updated,
-	    im.skipped, im.confirmed ? " confirmed" : "");
-	store_event(im.s, "subscriber.import", NULL, detail);
-	free(detail);
-	if (im.dry_run)
-		store_rollback(im.s);
-	else if (store_commit(im.s, &cause) != 0)
-		goto fail;
 
-	printf("imported %lu, updated %lu, skipped %lu", im.imported,
-	    im.updated, im.skipped);
-	if (im.unchanged > 0)
-		printf(" (%lu of the updated already up to date)",
-		    im.unchanged);
-	if (im.dry_run)
-		printf(" (dry run: nothing was changed)");
-	putchar('\n');
+	/* Step 3: every person, in one transaction. */
+	if (sheet_import(s, sh, &io, &rep, &cause) != 0)
+		goto fail;
+	cmd_subscriber_report(&rep, o.dry_run ? SHEET_SUMMARY_DRY_RUN :
+	    SHEET_SUMMARY_DONE, !ask);
+	if (o.dry_run && !o.confirmed) {
+		notice = sheet_notice(&rep, l);
+		printf("%s\n", notice);
+		free(notice);
+	}
+	if (ask)
+		printf("%lu confirmation email%s queued (postroomd sends "
+		    "them)\n", rep.emails, rep.emails == 1 ? "" : "s");
 	goto out;
 
 fail:
-	rc = cmd_store_fail(im.s, cause);
-	cause = NULL;
+	rc = cmd_store_fail(s, cause);
 out:
-	free(cause);
-	if (im.s != NULL)
-		store_rollback(im.s);
-	confirm_close(im.confirm);
-	csv_reader_free(cr);
-	if (f != NULL)
-		fclose(f);
-	for (i = 0; i < im.ncols; i++)
-		free(im.attrs[i]);
-	free(im.attrs);
-	free(im.source);
-	cmd_subscriber_seen_free(&im.seen);
+	confirm_close(io.confirm);
+	sheet_report_free(&rep);
+	sheet_close(sh);
+	free(source);
 	return rc;
 }
 
 /* --- export ----------------------------------------------------------- */
 
-struct sub_export {
-	FILE		 *f;
-	char		**keys;		/* attribute columns, sorted */
-	size_t		  nkeys;
-	struct buf	  line;
-	unsigned long	  n;
-	int		  error;
-};
-
-static int
-cmd_subscriber_export_key_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Pass 1: the union of attribute names. */
-static int
-cmd_subscriber_export_keys(const struct store_subscriber *sub,
-    const struct store_member *m, void *arg)
-{
-	struct sub_export	*ex = arg;
-	struct value		*attrs;
-	const char		*k;
-	size_t			 i, j;
-
-	attrs = cmd_subscriber_attrs_value(sub->attrs);
-	for (i = 0; i < value_object_len(attrs); i++) {
-		k = value_object_key(attrs, i);
-		for (j = 0; j < ex->nkeys; j++) {
-			if (strcmp(ex->keys[j], k) == 0)
-				break;
-		}
-		if (j == ex->nkeys) {
-			ex->keys = xreallocarray(ex->keys, ex->nkeys + 1,
-			    sizeof *ex->keys);
-			ex->keys[ex->nkeys++] = xstrdup(k);
-		}
-	}
-	value_free(attrs);
-	return 0;
-}
-
-/* Pass 2: one record per member. */
-static int
-cmd_subscriber_export_row(const struct store_subscriber *sub,
-    const struct store_member *m, void *arg)
-{
-	struct sub_export	*ex = arg;
-	struct value		*attrs, *v;
-	const char		*t;
-	char			*js;
-	size_t			 i, len;
-
-	buf_reset(&ex->line);
-	csv_write_field(&ex->line, sub->email, strlen(sub->email));
-	buf_addc(&ex->line, ',');
-	csv_write_field(&ex->line, sub->name, strlen(sub->name));
-	attrs = cmd_subscriber_attrs_value(sub->attrs);
-	for (i = 0; i < ex->nkeys; i++) {
-		buf_addc(&ex->line, ',');
-		v = value_object_get(attrs, ex->keys[i]);
-		if ((t = value_string(v, &len)) != NULL)
-			csv_write_field(&ex->line, t, len);
-		else if ((t = value_number_text(v)) != NULL)
-			csv_write_field(&ex->line, t, strlen(t));
-		else if (v != NULL && value_get_type(v) != VALUE_NULL) {
-			js = json_write(v, 0);
-			csv_write_field(&ex->line, js, strlen(js));
-			free(js);
-		}
-	}
-	value_free(attrs);
-	buf_add(&ex->line, "\r\n", 2);
-	if (fwrite(ex->line.data, 1, ex->line.len, ex->f) != ex->line.len) {
-		ex->error = errno;
-		return 1;
-	}
-	ex->n++;
-	return 0;
-}
-
 static int
 cmd_subscriber_export(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct sub_opts		 o;
-	struct sub_export	 ex;
 	struct conf		*conf;
 	const struct conf_list	*l;
 	struct store		*s = NULL;
 	const char		*path = NULL;
 	char			*cause = NULL;
+	unsigned long		 n;
 	unsigned int		 mask;
-	size_t			 i;
+	FILE			*f;
 	int			 nargs, rc = EX_OK, fd;
 
-	memset(&ex, 0, sizeof ex);
-	buf_init(&ex.line, BUF_NOMAX);
 	if (cmd_subscriber_getopt(argc, argv, (char []){ OPT_STATUS, 0 }, &o,
 	    &nargs) != 0)
 		return EX_USAGE;
@@ -1411,66 +1034,34 @@ cmd_subscriber_export(struct cmd_ctx *ctx, int argc, char **argv)
 	if ((s = cmd_store(ctx, &rc)) == NULL)
 		return rc;
 
-	/* One read transaction, so that both passes see the same rows. */
-	if (store_exec_sql(s, "BEGIN", &cause) != 0 ||
-	    store_member_walk(s, l->slug, mask, cmd_subscriber_export_keys, &ex,
-	    &cause) == -1) {
-		rc = cmd_store_fail(s, cause);
-		goto out;
-	}
-	qsort(ex.keys, ex.nkeys, sizeof *ex.keys,
-	    cmd_subscriber_export_key_cmp);
-
 	/* Personal data: the file is the user's alone. */
 	if (path != NULL) {
 		fd = open(path, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0600);
-		if (fd == -1 || (ex.f = fdopen(fd, "w")) == NULL) {
+		if (fd == -1 || (f = fdopen(fd, "w")) == NULL) {
 			fprintf(stderr, "postroom: %s: %s\n", path,
 			    strerror(errno));
 			if (fd != -1)
 				close(fd);
-			rc = EX_CANTCREAT;
-			goto out;
+			return EX_CANTCREAT;
 		}
 	} else
-		ex.f = stdout;
+		f = stdout;
 
-	buf_addstr(&ex.line, "email,name");
-	for (i = 0; i < ex.nkeys; i++) {
-		buf_addc(&ex.line, ',');
-		csv_write_field(&ex.line, ex.keys[i], strlen(ex.keys[i]));
-	}
-	buf_add(&ex.line, "\r\n", 2);
-	if (fwrite(ex.line.data, 1, ex.line.len, ex.f) != ex.line.len)
-		ex.error = errno;
-	else if (store_member_walk(s, l->slug, mask,
-	    cmd_subscriber_export_row, &ex, &cause) == -1) {
-		rc = cmd_store_fail(s, cause);
-		goto out;
-	}
-	if (fflush(ex.f) == EOF && ex.error == 0)
-		ex.error = errno;
-	if (ex.error != 0) {
-		fprintf(stderr, "postroom: %s: %s\n", path != NULL ? path :
-		    "stdout", strerror(ex.error));
-		rc = EX_IOERR;
-		goto out;
-	}
-	if (path != NULL)
-		fprintf(stderr, "exported %lu subscriber%s of %s to %s\n", ex.n,
-		    ex.n == 1 ? "" : "s", l->slug, path);
-out:
-	if (ex.f != NULL && ex.f != stdout && fclose(ex.f) == EOF &&
-	    rc == EX_OK) {
+	if (sheet_export(s, l->slug, mask, f, &n, &cause) != 0) {
+		if (ferror(f)) {
+			fprintf(stderr, "postroom: %s: %s\n", path != NULL ?
+			    path : "stdout", cause);
+			free(cause);
+			rc = EX_IOERR;
+		} else
+			rc = cmd_store_fail(s, cause);
+	} else if (path != NULL)
+		fprintf(stderr, "exported %lu subscriber%s of %s to %s\n", n,
+		    n == 1 ? "" : "s", l->slug, path);
+	if (f != stdout && fclose(f) == EOF && rc == EX_OK) {
 		fprintf(stderr, "postroom: %s: %s\n", path, strerror(errno));
 		rc = EX_IOERR;
 	}
-	if (s != NULL && store_in_transaction(s))
-		store_rollback(s);
-	for (i = 0; i < ex.nkeys; i++)
-		free(ex.keys[i]);
-	free(ex.keys);
-	buf_free(&ex.line);
 	return rc;
 }
 
@@ -1566,7 +1157,7 @@ static const struct sub_cmd cmd_subscriber_cmds[] = {
 	{ "set", "LIST EMAIL --mode immediate|digest", cmd_subscriber_set },
 	{ "list", "LIST [--status S] [--json]", cmd_subscriber_list_cmd },
 	{ "show", "EMAIL [--json]", cmd_subscriber_show_cmd },
-	{ "import", "LIST FILE.csv [--confirmed] [--dry-run]",
+	{ "import", "LIST FILE.csv [--confirmed] [--dry-run] [--yes]",
 	    cmd_subscriber_import },
 	{ "export", "LIST [FILE.csv] [--status S]", cmd_subscriber_export },
 	{ "forget", "EMAIL", cmd_subscriber_forget },

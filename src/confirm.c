@@ -71,10 +71,24 @@ confirm_close(struct confirm *c)
 	free(c);
 }
 
-/* The template's data; the caller frees it. */
+/* 1 when staff put them on the list (by hand or by an import). */
+static int
+confirm_by_staff(const struct store_member *m)
+{
+	const char	*method = m->consent_method;
+
+	return method != NULL && (strcmp(method, "staff") == 0 ||
+	    strcmp(method, "import") == 0);
+}
+
+/*
+ * The template's data; the caller frees it.  staff: the pending
+ * membership was made by the network's staff (one by one or by an
+ * import), not asked for on the web.
+ */
 static struct value *
 confirm_data(struct confirm *c, const struct store_subscriber *sub,
-    const struct conf_list *l, const char *url)
+    const struct conf_list *l, const char *url, int staff)
 {
 	struct value	*data, *o, *attrs;
 	char		*display;
@@ -98,6 +112,7 @@ confirm_data(struct confirm *c, const struct store_subscriber *sub,
 	value_object_set(data, "list", o);
 
 	value_object_set(data, "confirm_url", value_new_string(url));
+	value_object_set(data, "added_by_staff", value_new_bool(staff));
 
 	o = value_new_object();
 	value_object_set(o, "enquiries",
@@ -125,6 +140,7 @@ confirm_add(struct confirm *c, struct store *s, int64_t subscriber_id,
 	int			 rc = -1, found;
 
 	memset(&sub, 0, sizeof sub);
+	memset(&mem, 0, sizeof mem);
 	buf_init(&text, TEMPLATE_MAX_OUTPUT);
 	buf_init(&out, CONFIRM_MAX_MESSAGE);
 	if ((l = conf_list_find(conf, list)) == NULL) {
@@ -153,8 +169,10 @@ confirm_add(struct confirm *c, struct store *s, int64_t subscriber_id,
 	token = token_make(c->key, &t);
 	url = xprintf("%s/confirm/%s", conf->general.base_url, token);
 
-	/* Step 2: the text. */
-	data = confirm_data(c, &sub, l, url);
+	/* Step 2: the text, saying who asked for the subscription. */
+	if (store_member_get(s, subscriber_id, list, &mem, cause) == -1)
+		goto out;
+	data = confirm_data(c, &sub, l, url, confirm_by_staff(&mem));
 	if (template_render_text(c->template, data, NULL, &text, cause) != 0)
 		goto out;
 
@@ -178,14 +196,10 @@ confirm_add(struct confirm *c, struct store *s, int64_t subscriber_id,
 	 * left and asks again the same day gets a new message, so the key
 	 * carries when they last left.
 	 */
-	memset(&mem, 0, sizeof mem);
-	if (store_member_get(s, subscriber_id, list, &mem, cause) == -1)
-		goto out;
 	gmtime_r(&now, &tm);
 	strftime(day, sizeof day, "%Y-%m-%d", &tm);
 	dedup = xprintf("confirm:%s:%lld:%s:%lld", list,
 	    (long long)subscriber_id, day, (long long)mem.unsubscribed_at);
-	store_member_clear(&mem);
 	memset(&m, 0, sizeof m);
 	m.kind = STORE_OUTBOX_CONFIRM;
 	m.mail_from = conf->general.from_address;
@@ -204,6 +218,7 @@ out:
 	buf_free(&text);
 	buf_free(&out);
 	store_subscriber_clear(&sub);
+	store_member_clear(&mem);
 	free(token);
 	free(url);
 	free(subject);

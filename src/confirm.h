@@ -9,6 +9,11 @@
  *			(token.h: purpose confirm, subscriber id and list
  *			slug, never the address; valid CONFIRM_EXPIRY)
  *	network		{ enquiries: general.from_address }
+ *	added_by_staff	true when the pending membership's consent method
+ *			is "staff" or "import" (the network's staff put
+ *			them on the list), false for a sign-up on the web:
+ *			the text says who asked, since "someone, probably
+ *			you" is wrong when it was staff
  * built by mime-build.c (From: general.from_name <general.from_address>,
  * Auto-Submitted: auto-generated) and queued in the outbox (kind confirm,
  * priority CONFIRM_PRIORITY, dedup key "confirm:LIST:SUBSCRIBER:YYYY-MM-DD:LEFT"

@@ -2,8 +2,9 @@
  * csv.c - RFC 4180 reader and writer.
  *
  * Owns: splitting a byte stream into records and fields (see csv.h for the
- * exact rules), and quoting on the way out.  Does not own: the meaning of
- * columns, UTF-8 checks, opening files.
+ * exact rules), guessing the delimiter from the first record, and quoting
+ * on the way out.  Does not own: the meaning of columns, character sets
+ * and UTF-8 checks, opening files (sheet.c does those for imports).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 
 #include "buf.h"
 #include "csv.h"
+#include "log.h"
 #include "xmalloc.h"
 
 #define CSV_CHUNK	65536
@@ -23,8 +25,9 @@ struct csv_reader {
 	size_t			 pos;
 	size_t			 len;
 	int			 eof;	/* the FILE has nothing more */
-	int			 dead;	/* an error was reported */
+	enum csv_error		 dead;	/* an error was reported */
 	int			 started;
+	int			 delim;	/* ',', ';' or '\t' */
 	unsigned long		 line;	/* physical line of the next byte */
 
 	struct buf		 data;	/* fields, each NUL-terminated */
@@ -43,8 +46,31 @@ csv_reader_new(FILE *f)
 	r = xcalloc(1, sizeof *r);
 	r->f = f;
 	r->line = 1;
+	r->delim = ',';
 	buf_init(&r->data, CSV_MAX_RECORD + CSV_MAX_FIELDS);
 	return r;
+}
+
+void
+csv_reader_delimiter(struct csv_reader *r, int delim)
+{
+	if (csv_delimiter_name(delim) == NULL)
+		fatalx("%s: 0x%x is not a delimiter", __func__, delim);
+	r->delim = delim;
+}
+
+const char *
+csv_delimiter_name(int delim)
+{
+	switch (delim) {
+	case ',':
+		return "comma";
+	case ';':
+		return "semicolon";
+	case '\t':
+		return "tab";
+	}
+	return NULL;
 }
 
 void
@@ -108,11 +134,18 @@ csv_peek(struct csv_reader *r)
 	return r->in[r->pos];
 }
 
-static int
-csv_fail(struct csv_reader *r, char **cause, unsigned long line,
-    const char *what)
+enum csv_error
+csv_error(const struct csv_reader *r)
 {
-	r->dead = 1;
+	return r->dead;
+}
+
+static int
+csv_fail(struct csv_reader *r, enum csv_error e, char **cause,
+    unsigned long line, const char *what)
+{
+	if (r->dead == CSV_OK)
+		r->dead = e;
 	if (cause != NULL) {
 		if (line == 0)
 			*cause = xprintf("%s", what);
@@ -143,11 +176,13 @@ csv_read(struct csv_reader *r, struct csv_record **recp, char **cause)
 {
 	unsigned long	 qline = 0;
 	size_t		 i, start;
-	int		 c, quoted, after_quote;
+	char		*what;
+	int		 c, quoted, after_quote, rc;
 
 	*recp = NULL;
 	if (r->dead)
-		return csv_fail(r, cause, 0, "reading after an error");
+		return csv_fail(r, r->dead, cause, 0,
+		    "reading after an error");
 
 	/* Step 1: a byte order mark before the first record. */
 	if (!r->started) {
@@ -155,7 +190,7 @@ csv_read(struct csv_reader *r, struct csv_record **recp, char **cause)
 		if (csv_fill(r, 3) != 0)
 			goto read_error;
 		if (r->len - r->pos >= 3 &&
-		    memcmp(r->in + r->pos, "\357\273\277", 3) == 0)
+		    memcmp(r->in + r->pos, CSV_BOM, 3) == 0)
 			r->pos += 3;
 	}
 	if ((c = csv_peek(r)) == EOF)
@@ -178,10 +213,12 @@ csv_read(struct csv_reader *r, struct csv_record **recp, char **cause)
 		if (c == -2)
 			goto read_error;
 		if (c == '\0')
-			return csv_fail(r, cause, r->line, "NUL byte");
+			return csv_fail(r, CSV_NUL, cause, r->line,
+			    "NUL byte");
 		if (quoted && c == EOF)
-			return csv_fail(r, cause, qline, "quoted field is not "
-			    "closed (it opens on this line)");
+			return csv_fail(r, CSV_UNCLOSED, cause, qline,
+			    "quoted field is not closed (it opens on this "
+			    "line)");
 		if (quoted) {
 			if (c == '"') {
 				if (csv_peek(r) == '"') {
@@ -202,10 +239,10 @@ csv_read(struct csv_reader *r, struct csv_record **recp, char **cause)
 				goto too_long;
 			continue;
 		}
-		if (c == ',' || c == '\r' || c == '\n' || c == EOF) {
+		if (c == r->delim || c == '\r' || c == '\n' || c == EOF) {
 			if (csv_end_field(r) != 0)
 				goto too_long;
-			if (c == ',') {
+			if (c == r->delim) {
 				after_quote = 0;
 				if (csv_peek(r) == '"') {
 					csv_getc(r);
@@ -220,10 +257,15 @@ csv_read(struct csv_reader *r, struct csv_record **recp, char **cause)
 				r->line++;
 			break;
 		}
-		if (after_quote)
-			return csv_fail(r, cause, r->line, "a quoted field "
-			    "must be followed by a comma or the end of the "
-			    "line");
+		if (after_quote) {
+			what = xprintf("a quoted field must be followed by a "
+			    "%s or the end of the line",
+			    csv_delimiter_name(r->delim));
+			rc = csv_fail(r, CSV_AFTER_QUOTE, cause, r->line,
+			    what);
+			free(what);
+			return rc;
+		}
 		if (buf_addc(&r->data, (char)c) != 0)
 			goto too_long;
 	}
@@ -246,10 +288,69 @@ csv_read(struct csv_reader *r, struct csv_record **recp, char **cause)
 	return 1;
 
 too_long:
-	return csv_fail(r, cause, r->rec.line, r->noffs == CSV_MAX_FIELDS ?
-	    "too many fields in one record" : "record is too long");
+	if (r->noffs == CSV_MAX_FIELDS)
+		return csv_fail(r, CSV_TOO_MANY, cause, r->rec.line,
+		    "too many fields in one record");
+	return csv_fail(r, CSV_TOO_LONG, cause, r->rec.line,
+	    "record is too long");
 read_error:
-	return csv_fail(r, cause, 0, strerror(errno));
+	return csv_fail(r, CSV_READ, cause, 0, strerror(errno));
+}
+
+/* --- the delimiter ------------------------------------------------------ */
+
+size_t
+csv_sniff(const char *s, size_t len, const char *cands, char *ranked)
+{
+	size_t		 count[CSV_SNIFF_MAX], n, i, j, best;
+	const char	*p;
+	int		 quoted = 0, seen = 0;
+	char		 used[CSV_SNIFF_MAX];
+
+	if ((n = strlen(cands)) > CSV_SNIFF_MAX)
+		fatalx("%s: more than %d candidates", __func__, CSV_SNIFF_MAX);
+	memset(count, 0, sizeof count);
+	if (len >= 3 && memcmp(s, CSV_BOM, 3) == 0) {
+		s += 3;
+		len -= 3;
+	}
+
+	/* Step 1: count them in the first record that is not blank. */
+	for (i = 0; i < len; i++) {
+		if (s[i] == '"') {
+			quoted = !quoted;
+			seen = 1;
+			continue;
+		}
+		if (quoted)
+			continue;
+		if (s[i] == '\r' || s[i] == '\n') {
+			if (seen)
+				break;
+			continue;
+		}
+		seen = 1;
+		if (s[i] != '\0' && (p = strchr(cands, s[i])) != NULL)
+			count[p - cands]++;
+	}
+
+	/* Step 2: most first; a tie goes to the one named first. */
+	memset(used, 0, sizeof used);
+	for (j = 0; j < n; j++) {
+		best = n;
+		for (i = 0; i < n; i++) {
+			if (used[i] || count[i] == 0)
+				continue;
+			if (best == n || count[i] > count[best])
+				best = i;
+		}
+		if (best == n)
+			break;
+		used[best] = 1;
+		ranked[j] = cands[best];
+	}
+	ranked[j] = '\0';
+	return j;
 }
 
 /* --- writing ----------------------------------------------------------- */

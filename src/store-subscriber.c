@@ -774,6 +774,19 @@ store_subscriber_rows(struct store *s, struct store_stmt *st,
 }
 
 struct value *
+store_subscriber_attrs_value(const char *attrs)
+{
+	struct value	*v;
+
+	if ((v = json_parse(attrs, strlen(attrs), NULL)) == NULL ||
+	    value_get_type(v) != VALUE_OBJECT) {
+		value_free(v);
+		return value_new_object();
+	}
+	return v;
+}
+
+struct value *
 store_member_value(const struct store_member *m, int with_updated)
 {
 	struct value	*o, *c;

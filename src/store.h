@@ -457,6 +457,11 @@ int		 store_member_walk(struct store *, const char *list,
 		    int (*fn)(const struct store_subscriber *,
 		    const struct store_member *, void *), void *arg,
 		    char **cause);
+/*
+ * A subscriber's attrs text as a new object (value.h) the caller frees;
+ * an empty object when the text is not a JSON object.
+ */
+struct value	*store_subscriber_attrs_value(const char *attrs);
 /* Every list one subscriber is on (any status), ordered by list. */
 /*
  * A membership as JSON (value.h): list, status, mode, consent {at,

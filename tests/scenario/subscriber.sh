@@ -2,8 +2,13 @@
 # postroom subscriber: the real CLI on a temporary database.
 #
 # add (pending -> a confirmation in the outbox, confirmed, again), list and
-# show --json, set, remove, import of tests/data/csv/*.csv (counts and the
-# line numbers of skipped records), export and a lossless round trip,
+# show --json, set, remove, import of tests/data/csv/*.csv (counts, the
+# line numbers of skipped records and what to change; Windows-1252,
+# semicolons, tabs, UTF-16, first + last names, line breaks in names, an
+# export's status and mode; asking before confirmation emails, through a
+# pseudo-terminal, and --yes; what the confirmation says), export (BOM,
+# status, mode and consent columns) and a round trip that keeps people,
+# status, mode and attributes,
 # forget (then add and import refused), export-person, the exit codes, and
 # a 100,000-row import (its time is printed, not asserted).
 . "$(dirname "$0")/lib.sh"
@@ -100,6 +105,9 @@ assert m['To'] == 'Ann Smith <Ann.Smith@example.org>', m['To']
 assert m['Auto-Submitted'] == 'auto-generated'
 assert 'Please confirm your subscription to' in m['Subject'], m['Subject']
 assert 'Ann.Smith@example.org' in body
+# Staff added her (subscriber add): the text says so, not "probably you".
+assert 'The staff of the Midlands Decision Support Network have added' in body, body
+assert 'probably you' not in body, body
 print("ok", u)
 EOF
 if grep -q '^ok http' "$T/msg"; then ok "confirmation has a /confirm/ link and no address in it"
@@ -166,31 +174,116 @@ check "remove skips the queued confirmation" [ "$(sql "SELECT state FROM outbox 
 p remove news nobody@example.org
 expect_rc "remove someone not on the list" 65
 
-# --- import --------------------------------------------------------------------------
+# --- import ------------------------------------------------------------------------
 p import news /nonexistent/file.csv
 expect_rc "import a missing file" 66
-p import news "$CSV/unterminated.csv"
+p import news "$CSV/unterminated.csv" --yes
 expect_rc "import an unterminated quote" 65
 err_has "unterminated quote names its line" "unterminated.csv: line 3: quoted field is not closed"
+err_has "and says what to change" "end it with another one, or save the file again from the spreadsheet; nothing imported"
 check "a malformed file imports nothing" [ "$(sql "SELECT count(*) FROM subscribers WHERE email LIKE '_@example.org'")" = 0 ]
-p import news "$CSV/no-email.csv"
-expect_rc "import without an email column" 65
+p import news "$CSV/no-email.csv" --yes
+expect_rc "import without an address column" 65
+err_has "no address column: the headings found and the names accepted" 'no column holds email addresses: the header row (line 1) has "Courriel", "Nom". Give the column of addresses the heading Email (E-mail, Email Address, E-mail Address and Mail work too)'
+p import news "$CSV/workbook.csv" --yes
+expect_rc "import a workbook (.xlsx)" 65
+err_has "a workbook: how to save it as CSV" 'choose File > Save As, pick "CSV UTF-8 (Comma delimited) (*.csv)"'
+p import news "$CSV/bad-headings.csv" --confirmed
+expect_rc "import with headings that cannot be field names" 65
+err_has "every bad heading at once, and what to change" '"Job Title" (column 3), "Phone Number" (column 4), "Région" (column 5): a heading for other information may hold only letters A to Z, digits, _ and - (at most 64), because it becomes a field name in newsletters; change them (for example to Job_Title), or delete those columns'
+printf '' >"$T/empty.csv"
+p import news "$T/empty.csv" --confirmed
+expect_rc "import an empty file" 65
+err_has "an empty file says what a file needs" "the file is empty: save the spreadsheet again with a header row (for example Email, Name) and a row for each person"
+
 p import analyst-network "$CSV/basic.csv" --dry-run
 expect_rc "import --dry-run" 0
 out_has "dry run counts" "imported 5, updated 0, skipped 4 (dry run: nothing was changed)"
+out_has "dry run says who would get an email" "Each of the 5 new people will get an email asking them to confirm their subscription to Analyst Network bulletin. It says that the network's staff added them, and they get nothing else unless they confirm."
 check "dry run changed nothing" [ "$(sql "SELECT count(*) FROM memberships WHERE list = 'analyst-network'")" = 0 ]
+
+# Without --confirmed each new person is emailed: say so and ask first.
 q0=$(sql "SELECT count(*) FROM outbox WHERE kind = 'confirm'")
-p import analyst-network "$CSV/basic.csv"
-expect_rc "import basic.csv" 0
-out_has "basic.csv counts" "imported 5, updated 0, skipped 4"
-out_has "skip: invalid address" "line 6: not-an-address: no @"
-out_has "skip: no email" "line 7: no email address"
-out_has "skip: duplicate names the first line" "line 8: ann@example.org: duplicate of line 2"
-out_has "skip: too many fields" "line 11: 5 fields, but the header has 4"
+p import analyst-network "$CSV/basic.csv" </dev/null
+expect_rc "import without --confirmed, not on a terminal, no --yes" 64
+err_has "it says to add --yes" "standard input is not a terminal: add --yes to subscriber import to import and send 5 confirmation emails; nothing was imported"
+out_has "it says before anything is sent who gets an email" "Each of the 5 new people will get an email asking them to confirm their subscription to Analyst Network bulletin. It says that the network's staff added them, and they get nothing else unless they confirm."
+out_has "and what the file holds" "checked: would import 5, update 0, skip 4"
+check "nothing imported without --yes" [ "$(sql "SELECT count(*) FROM memberships WHERE list = 'analyst-network'")" = 0 ]
+check "no email queued without --yes" [ "$(sql "SELECT count(*) FROM outbox WHERE kind = 'confirm'")" -eq "$q0" ]
+
+# On a terminal it asks [y/N]: through a pseudo-terminal, "n" then "y".
+tty_import() {	# ANSWER FILE: import FILE at a terminal answering ANSWER
+	$PYTHON - "$1" "$PR" "$POSTROOM_TOP" "$DB" "$T" "$2" >"$T/tty" 2>&1 <<'EOF'
+import os, pty, sys
+answer, pr, top, db, t, csv = sys.argv[1:]
+argv = [pr, "-c", top + "/config/postroom.conf", "-o", "general.database=" + db,
+        "-o", "general.secret_file=" + t + "/secret.key",
+        "-o", "general.templates=" + top + "/templates",
+        "subscriber", "import", "analyst-network", csv]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(pr, argv)
+out = b""
+sent = False
+while True:
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    out += data
+    if not sent and b"[y/N]" in out:
+        os.write(fd, answer.encode() + b"\r")
+        sent = True
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode("utf-8", "replace").replace("\r\n", "\n"))
+print("exit", os.waitstatus_to_exitcode(status))
+EOF
+}
+# out_has_tty NAME TEXT: the terminal showed the line TEXT.
+out_has_tty() {
+	if grep -qxF -- "$2" "$T/tty"; then ok "$1"; else
+		not_ok "$1: no line \"$2\""; sed 's/^/#   /' "$T/tty" | head -20
+	fi
+}
+tty_import n "$CSV/basic.csv"
+check "on a terminal it asks before sending" grep -qF "Import and send 5 confirmation emails? [y/N]" "$T/tty"
+out_has_tty "answering n imports nothing (exit 0)" "exit 0"
+out_has_tty "answering n says so" "nothing imported"
+check "answering n: no member, no email" [ "$(sql "SELECT count(*) FROM memberships WHERE list = 'analyst-network'")/$(sql "SELECT count(*) FROM outbox WHERE kind = 'confirm'")" = "0/$q0" ]
+tty_import y "$CSV/basic.csv"
+out_has_tty "answering y imports" "imported 5, updated 0, skipped 4"
+out_has_tty "answering y: the emails queued" "5 confirmation emails queued (postroomd sends them)"
+out_has_tty "answering y: exit 0" "exit 0"
 check "each pending import got a confirmation" [ "$(sql "SELECT count(*) FROM outbox WHERE kind = 'confirm'")" -eq $((q0 + 5)) ]
+out_has_tty "skip: invalid address, with what to change" 'line 6: "not-an-address" is not a complete email address (no @): check the email column for this person'
+out_has_tty "skip: no email" "line 7: no email address: fill in the email column for this person, or delete the row"
+out_has_tty "skip: duplicate names the first line" "line 8: ann@example.org is also on line 2, and only the first is imported: delete one of the two rows"
+out_has_tty "skip: too many cells" "line 11: this row has 5 cells but the header row has 4 headings: delete the extra cells, or give their column a heading"
 check "multi-line field kept" [ "$(sql "SELECT json_extract(attrs, '$.org') FROM subscribers WHERE email = 'carol@example.org'")" = "Multi
 line org" ]
 check "consent method import" [ "$(sql "SELECT DISTINCT consent_method FROM memberships WHERE list = 'analyst-network'")" = import ]
+
+# The confirmation an import sends says the network's staff added them.
+$PYTHON - "$DB" "$T" >"$T/msg" 2>&1 <<'EOF'
+import email, email.policy, sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+raw = c.execute("SELECT message FROM outbox WHERE kind = 'confirm'"
+                " AND rcpt_to = 'carol@example.org'").fetchone()[0]
+open(sys.argv[2] + "/import-confirm.eml", "wb").write(raw)
+body = email.message_from_bytes(raw, policy=email.policy.default).get_body().get_content()
+assert "The staff of the Midlands Decision Support Network have added" in body, body
+assert "carol@example.org" in body and "/confirm/" in body, body
+assert "If you do not want these emails, ignore this message" in body, body
+assert "probably you" not in body, body
+print("ok")
+EOF
+if grep -qx ok "$T/msg"; then ok "the import's confirmation says staff added them, with confirm and ignore"
+else not_ok "the import's confirmation"; sed 's/^/#   /' "$T/msg"; fi
+check "the import's confirmation is valid RFC 5322/MIME" $PYTHON "$POSTROOM_TOP/tests/tools/check-email.py" "$T/import-confirm.eml"
+
 p import analyst-network "$CSV/excel.csv" --confirmed
 expect_rc "import excel.csv (BOM, CRLF)" 0
 out_has "excel.csv counts" "imported 2, updated 0, skipped 0"
@@ -200,16 +293,71 @@ expect_rc "import basic.csv again, confirmed" 0
 out_has "re-import updates" "imported 0, updated 5, skipped 4"
 check "pending became confirmed" [ "$(sql "SELECT count(*) FROM memberships WHERE list = 'analyst-network' AND status = 'confirmed'")" = 7 ]
 
+# --- spreadsheets as staff save them ----------------------------------------------
+DB="$T/x.db"
+p import news "$CSV/windows-1252.csv" --confirmed
+expect_rc "import Windows-1252 (Excel's CSV (Comma delimited))" 0
+out_has "Windows-1252: every person imported" "imported 3, updated 0, skipped 0"
+out_has "Windows-1252: the summary says so" "note: the file is not UTF-8, so it was read as Windows-1252 (what Excel's \"CSV (Comma delimited)\" writes): check that accented names look right, and next time save as \"CSV UTF-8\""
+check "Windows-1252: é and ’ read right" [ "$(sql "SELECT name FROM subscribers WHERE email = 'renee@example.org'")" = "Renée O’Brien" ]
+check "Windows-1252: ë and â read right" [ "$(sql "SELECT name FROM subscribers WHERE email = 'zoe@example.org'")" = "Zoë Château" ]
+check "Windows-1252: € read right" [ "$(sql "SELECT json_extract(attrs, '$.Note') FROM subscribers WHERE email = 'renee@example.org'")" = "Café € fund" ]
+p import news "$CSV/utf8-bom-semicolon.csv" --confirmed
+expect_rc "import semicolons, UTF-8 with BOM, E-mail Address / Full Name" 0
+out_has "semicolons: the summary says so" "note: the columns are separated by semicolons"
+out_has "semicolons: both updated" "imported 0, updated 2, skipped 0"
+check "semicolons: a semicolon inside quotes is kept" [ "$(sql "SELECT name FROM subscribers WHERE email = 'zoe@example.org'")" = "Zoë; Château" ]
+p import news "$CSV/tab.csv" --confirmed
+expect_rc "import tab-separated" 0
+out_has "tabs: the summary says so" "note: the columns are separated by tabs"
+p import news "$CSV/first-last.csv" --confirmed
+expect_rc "import First Name + Last Name" 0
+out_has "first and last: the summary says so" "note: names are made from the First Name and Last Name columns"
+check "first and last: joined for a new person" [ "$(sql "SELECT name FROM subscribers WHERE email = 'carol@example.org'")" = "Carol-Jones" ]
+check "first and last: an existing name updated" [ "$(sql "SELECT name FROM subscribers WHERE email = 'ann@example.org'")" = "Ann Smith" ]
+p import news "$CSV/line-break.csv" --confirmed
+expect_rc "import a quoted line break in a name" 0
+out_has "a line break in a name skips nobody" "imported 0, updated 3, skipped 0"
+check "a line break in a name is a space" [ "$(sql "SELECT name FROM subscribers WHERE email = 'bob@example.org'")" = "Bob Jones" ]
+p import news "$CSV/utf16.txt" --confirmed
+expect_rc "import UTF-16 (Excel's Unicode Text)" 0
+out_has "UTF-16: the summary says so" "note: read as UTF-16 (Excel's \"Unicode Text\")"
+
+# An export's own columns: people who left stay out, mode is kept.
+DB="$T/e.db"
+p import news "$CSV/export.csv" --confirmed
+expect_rc "import an export, confirmed" 0
+out_has "export: counts" "imported 2, updated 0, skipped 5"
+out_has "export: the consent columns are not taken" "note: the consent columns of an export are not imported (consent is recorded by this import); its status column leaves out people who left"
+out_has "export: pending is not confirmed by --confirmed" "line 3: bob@example.org is marked pending in the status column (they never confirmed), so an import that records their consent cannot add them: delete the row, or import it without --confirmed so that they get a confirmation email"
+out_has "export: unsubscribed is not added back" "line 4: carol@example.org is marked unsubscribed in the status column: people who left a list are not added back, so delete the row"
+out_has "export: bounced is not added back" "line 5: dan@example.org is marked bounced in the status column: people who left a list are not added back, so delete the row"
+out_has "export: a status postroom does not write" 'line 7: the status "active" is not one that subscriber export writes (pending, confirmed, unsubscribed or bounced): correct it, or empty the cell'
+out_has "export: a mode postroom does not write" 'line 8: the mode "weekly" is neither immediate nor digest: correct it, or empty the cell (immediate)'
+check "export: the mode is kept for new members" [ "$(sql "SELECT group_concat(mode) FROM memberships m JOIN subscribers s ON s.id = m.subscriber_id WHERE email IN ('ann@example.org', 'erin@example.org')")" = "digest,digest" ]
+check "export: consent recorded by this import, not the file" [ "$(sql "SELECT DISTINCT consent_method || ' ' || substr(consent_source, 1, 11) FROM memberships")" = "import export.csv " ]
+check "export: status and consent are not attributes" [ "$(sql "SELECT attrs FROM subscribers WHERE email = 'ann@example.org'")" = '{"org":"DSU"}' ]
+DB="$T/p.db"
+
 # --- export and round trip -----------------------------------------------------------
 p export analyst-network "$T/a.csv"
 expect_rc "export to a file" 0
 check "export file is private" [ "$(stat -c %a "$T/a.csv")" = 600 ]
-check "export header: email, name, sorted attributes, CRLF" $PYTHON -c '
+check "export header: BOM, email, name, status, mode, consent, sorted attributes, CRLF" $PYTHON -c '
 import sys
 first = open(sys.argv[1], "rb").readline()
-assert first == b"email,name,org,region,team\r\n", first
+want = b"\xef\xbb\xbfemail,name,status,mode,consent_at,consent_method,consent_source,org,region,team\r\n"
+assert first == want, first
 ' "$T/a.csv"
-check "export quotes commas" grep -q '^bob@example.org,"Jones, Bob",Analyst Network,East,' "$T/a.csv"
+check "export quotes commas, and has status, mode and consent" $PYTHON -c '
+import csv, re, sys
+rows = {r["email"]: r for r in csv.DictReader(open(sys.argv[1], encoding="utf-8-sig", newline=""))}
+b = rows["bob@example.org"]
+assert b["name"] == "Jones, Bob" and b["org"] == "Analyst Network", b
+assert b["status"] == "confirmed" and b["mode"] == "immediate", b
+assert b["consent_method"] == "import" and b["consent_source"].startswith("basic.csv (cli:"), b
+assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b["consent_at"]), b
+' "$T/a.csv"
 p export analyst-network
 check "export to stdout is the same" cmp -s "$T/out" "$T/a.csv"
 DB="$T/q.db"
@@ -217,7 +365,15 @@ p import analyst-network "$T/a.csv" --confirmed
 expect_rc "import the export elsewhere" 0
 out_has "round trip counts" "imported 7, updated 0, skipped 0"
 p export analyst-network "$T/b.csv"
-check "import -> export -> import -> export is lossless" cmp "$T/a.csv" "$T/b.csv"
+check "import -> export -> import -> export keeps people, status, mode and attributes" $PYTHON -c '
+import csv, sys
+def rows(p):
+    return [{k: v for k, v in r.items() if not k.startswith("consent_")}
+            for r in csv.DictReader(open(p, encoding="utf-8-sig", newline=""))]
+a, b = rows(sys.argv[1]), rows(sys.argv[2])
+assert a == b, (a, b)
+assert open(sys.argv[1], "rb").readline() == open(sys.argv[2], "rb").readline()
+' "$T/a.csv" "$T/b.csv"
 DB="$T/p.db"
 
 # --- forget and the access request ------------------------------------------------
@@ -240,7 +396,7 @@ p add analyst-network carol@example.org --confirmed
 expect_rc "add a forgotten address" 65
 err_has "add refused with a reason" "was erased at their request"
 p import analyst-network "$CSV/basic.csv" --confirmed
-out_has "import skips a forgotten address" "line 4: carol@example.org: erased at their request (subscriber forget); never added again"
+out_has "import skips a forgotten address" "line 4: carol@example.org was erased at their request (subscriber forget) and is never added again: delete the row"
 p export-person carol@example.org
 check "export-person after forget: nothing but the hash" $PYTHON -c '
 import json, sys
@@ -277,7 +433,7 @@ t1=$(date +%s.%N)
 diag "100,000-row import took $(echo "$t1 $t0" | awk '{ printf "%.2f", $1 - $2 }') s (sanitizer build)"
 expect_rc "import 100,000 rows" 0
 out_has "100,000 rows: counts" "imported 99999, updated 0, skipped 1"
-out_has "100,000 rows: the bad line" "line 50001: not-an-address: no @"
+out_has "100,000 rows: the bad line" 'line 50001: "not-an-address" is not a complete email address (no @): check the email column for this person'
 check "100,000 rows: all there" [ "$(sql "SELECT count(*) FROM memberships WHERE list = 'training' AND status = 'confirmed'")" = 99999 ]
 
 done_testing
