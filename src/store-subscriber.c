@@ -141,8 +141,10 @@ store_subscriber_get_id(struct store *s, int64_t id,
 	struct store_stmt	*st;
 	int			 rc;
 
+	/* An id merged into another person's (store-merge.c) leads there. */
 	st = store_query(s, cause, "SELECT " STORE_SUBSCRIBER_COLS
-	    " FROM subscribers s WHERE s.id = ?", "I", id);
+	    " FROM subscribers s WHERE s.id = coalesce((SELECT subscriber_id"
+	    " FROM subscriber_merges WHERE merged_id = ?1), ?1)", "I", id);
 	if (st == NULL)
 		return -1;
 	if ((rc = store_step(s, st, cause)) == 1)

@@ -311,9 +311,11 @@ int		 store_outbox_rate_set(struct store *, const char *key,
  * A subscriber is one address; a membership is that address on one list
  * (lists live in the configuration).  Addresses are stored in the form
  * address_normalise() (address.h) gives: local part as written, domain
- * lowercased, IDN domains as A-labels ("xn--..."), and subscribers.email
- * is unique on exactly that form.  Callers normalise before calling: the
- * functions here compare addresses byte for byte.
+ * lowercased, IDN domains as A-labels ("xn--..."), in the form first
+ * given, and an address is one person whatever its case: every match
+ * on an address ignores the case of ASCII letters (subscribers.email is
+ * unique under COLLATE NOCASE), so "Sian.Jones@nhs.uk" finds and cannot
+ * duplicate "sian.jones@nhs.uk".  Callers normalise before calling.
  *
  * Everything here runs inside or outside a caller's transaction; a caller
  * changing several rows (an import) wraps them in store_begin/commit.
@@ -362,7 +364,11 @@ int		 store_member_status_parse(const char *,
 void		 store_subscriber_clear(struct store_subscriber *);
 void		 store_member_clear(struct store_member *);
 
-/* 1 found, 0 not, -1 error.  The struct is filled only when found. */
+/*
+ * 1 found, 0 not, -1 error.  The struct is filled only when found.  By
+ * id, an id merged into another person's (schema version 3, store-merge.c)
+ * finds that person: sub->id is then the one to use from there on.
+ */
 int		 store_subscriber_get(struct store *, const char *email,
 		    struct store_subscriber *, char **cause);
 int		 store_subscriber_get_id(struct store *, int64_t id,
@@ -371,7 +377,8 @@ int		 store_subscriber_get_id(struct store *, int64_t id,
 /*
  * Add a subscriber (name NULL or "": unknown; attrs NULL: "{}", else a
  * JSON object's text).  1 with *id when added, 0 when the address is
- * already there (*id is then its id and nothing changed), -1 on error.
+ * already there in any case (*id is then its id and nothing changed), -1
+ * on error.
  */
 int		 store_subscriber_add(struct store *, const char *email,
 		    const char *name, const char *attrs, int64_t *id,
