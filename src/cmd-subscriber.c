@@ -7,6 +7,7 @@
  *	set LIST EMAIL --mode immediate|digest
  *	list LIST [--status S] [--json]
  *	show EMAIL [--json]
+ *	find TEXT [--json]
  *	import LIST FILE.csv [--confirmed] [--dry-run]
  *	export LIST [FILE.csv] [--status S]
  *	forget EMAIL
@@ -112,6 +113,10 @@ cmd_subscriber_help(FILE *f)
 	    "  set            immediate: each newsletter; digest: one message "
 	    "a period\n"
 	    "  list, show     --json: one JSON object per line / one object\n"
+	    "  find           everyone whose name or address holds TEXT, "
+	    "whatever its case\n"
+	    "                 and accents (zoe finds Zoë); --json: one "
+	    "object a line\n"
 	    "  import         CSV with a header row: email, name, any other "
 	    "column is an\n"
 	    "                 attribute ([A-Za-z0-9_-]); --confirmed records "
@@ -397,7 +402,7 @@ cmd_subscriber_add(struct cmd_ctx *ctx, int argc, char **argv)
 	struct store_subscriber	 sub;
 	struct store_member	 m;
 	enum store_member_status st;
-	const char		*why;
+	const char		*why, *shown;
 	char			*email = NULL, *attrs = NULL, *cause = NULL;
 	char			*source = NULL, *merged = NULL, *detail;
 	int			 nargs, rc = EX_OK, added, found, queued = 0;
@@ -454,12 +459,13 @@ cmd_subscriber_add(struct cmd_ctx *ctx, int argc, char **argv)
 	if ((added = store_subscriber_add(s, email, o.name, attrs, &sub.id,
 	    &cause)) == -1)
 		goto fail;
+	/* Already there, perhaps in another case: say it as first given. */
+	if (!added && store_subscriber_get_id(s, sub.id, &sub, &cause) != 1)
+		goto fail;
+	shown = added ? email : sub.email;
 	if ((found = store_member_get(s, sub.id, l->slug, &m, &cause)) == -1)
 		goto fail;
 	if (!found) {
-		if (!added && store_subscriber_get_id(s, sub.id, &sub,
-		    &cause) != 1)
-			goto fail;
 		if (!added && (o.name != NULL || o.nattrs > 0)) {
 			merged = o.nattrs > 0 ?
 			    cmd_subscriber_attrs_merge(sub.attrs,
@@ -483,23 +489,23 @@ cmd_subscriber_add(struct cmd_ctx *ctx, int argc, char **argv)
 			goto fail;
 		if (st == STORE_MEMBER_CONFIRMED)
 			printf("added %s to %s (confirmed: consent given to "
-			    "staff, %s)\n", email, l->slug, source);
+			    "staff, %s)\n", shown, l->slug, source);
 		else
 			printf("added %s to %s (pending: confirmation email "
-			    "queued)\n", email, l->slug);
+			    "queued)\n", shown, l->slug);
 		goto out;
 	}
 
 	/* Step 3: already on the list. */
 	if (m.status == STORE_MEMBER_CONFIRMED) {
 		printf("%s is already subscribed to %s (confirmed); nothing "
-		    "changed\n", email, l->slug);
+		    "changed\n", shown, l->slug);
 	} else if (m.status == STORE_MEMBER_PENDING && !o.confirmed) {
 		if ((queued = confirm_queue(s, conf, sub.id, l->slug,
 		    &cause)) == -1)
 			goto fail;
 		printf("%s is already on %s, waiting for confirmation; "
-		    "nothing changed (%s)\n", email, l->slug, queued ?
+		    "nothing changed (%s)\n", shown, l->slug, queued ?
 		    "confirmation email queued again" :
 		    "a confirmation email was already queued today");
 	} else if (m.status == STORE_MEMBER_PENDING ||
@@ -509,12 +515,12 @@ cmd_subscriber_add(struct cmd_ctx *ctx, int argc, char **argv)
 		    STORE_MEMBER_CONFIRMED, "staff", source, &cause) == -1)
 			goto fail;
 		printf("%s was %s on %s; now confirmed (consent given to "
-		    "staff, %s)\n", email, store_member_status_name(m.status),
+		    "staff, %s)\n", shown, store_member_status_name(m.status),
 		    l->slug, source);
 	} else {
 		printf("%s is on %s but %s; nothing changed (add --confirmed "
 		    "only with their consent to subscribe them again)\n",
-		    email, l->slug, store_member_status_name(m.status));
+		    shown, l->slug, store_member_status_name(m.status));
 	}
 	if (store_commit(s, &cause) != 0)
 		goto fail;
@@ -576,6 +582,9 @@ cmd_subscriber_find_member(struct cmd_ctx *ctx, const char *slug,
 		*rc = EX_DATAERR;
 		return -1;
 	}
+	/* Found in any case: from here on, the form first given. */
+	free(*email);
+	*email = xstrdup(sub->email);
 	return 0;
 }
 
@@ -856,6 +865,117 @@ out:
 	return rc;
 }
 
+/* --- find ------------------------------------------------------------- */
+
+struct sub_find {
+	struct store	*s;
+	int		 json;
+	size_t		 n;
+	struct value	*members;	/* --json: the current person's */
+	struct buf	 lists;		/* text: "news:pending,..." */
+};
+
+static int
+cmd_subscriber_find_list(const struct store_member *m, void *arg)
+{
+	struct sub_find	*fd = arg;
+
+	if (fd->json) {
+		value_list_append(fd->members, store_member_value(m, 0));
+		return 0;
+	}
+	if (fd->lists.len > 0)
+		buf_addc(&fd->lists, ',');
+	buf_addstr(&fd->lists, m->list);
+	buf_addc(&fd->lists, ':');
+	buf_addstr(&fd->lists, store_member_status_name(m->status));
+	return 0;
+}
+
+/* One person found: a line like "list"'s, or one JSON object. */
+static int
+cmd_subscriber_find_one(const struct store_subscriber *sub, void *arg)
+{
+	struct sub_find	*fd = arg;
+	struct value	*o = NULL;
+	char		*cause = NULL;
+	int		 rc;
+
+	fd->n++;
+	buf_reset(&fd->lists);
+	if (fd->json) {
+		o = cmd_subscriber_subscriber_value(sub);
+		fd->members = value_new_list();
+		value_object_set(o, "memberships", fd->members);
+	}
+	rc = store_member_walk_subscriber(fd->s, sub->id,
+	    cmd_subscriber_find_list, fd, &cause);
+	if (rc == -1) {
+		value_free(o);
+		fprintf(stderr, "postroom: subscriber: %s\n", cause);
+		free(cause);
+		return 1;
+	}
+	if (fd->json) {
+		cmd_print_json(o, 0);
+		value_free(o);
+		return 0;
+	}
+	printf("%-40s %-30s ", sub->email, fd->lists.len > 0 ?
+	    fd->lists.data : "-");
+	cmd_put_safe(stdout, sub->name);
+	putchar('\n');
+	return 0;
+}
+
+static int
+cmd_subscriber_find_cmd(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct sub_opts		 o;
+	struct sub_find		 fd;
+	struct conf		*conf;
+	const char		*text;
+	char			*cause = NULL;
+	int			 nargs, rc = EX_OK, stop;
+
+	if (cmd_subscriber_getopt(argc, argv, (char []){ OPT_JSON, 0 }, &o,
+	    &nargs) != 0)
+		return EX_USAGE;
+	if (nargs != 1)
+		return cmd_usage_error(&cmd_subscriber, "%s: expected TEXT",
+		    "find");
+	text = argv[optind];
+	while (*text == ' ' || *text == '\t')
+		text++;
+	if (*text == '\0')
+		return cmd_usage_error(&cmd_subscriber, "%s: TEXT is empty",
+		    "find");
+	if ((conf = cmd_conf(ctx)) == NULL)
+		return EX_CONFIG;
+	memset(&fd, 0, sizeof fd);
+	if ((fd.s = cmd_store(ctx, &rc)) == NULL)
+		return rc;
+	fd.json = o.json;
+	buf_init(&fd.lists, BUF_NOMAX);
+	if (!o.json)
+		printf("%-40s %-30s %s\n", "EMAIL", "LISTS", "NAME");
+	stop = store_subscriber_find(fd.s, text, cmd_subscriber_find_one, &fd,
+	    &cause);
+	if (stop == -1)
+		rc = cmd_store_fail(fd.s, cause);
+	else if (stop != 0)
+		rc = EX_SOFTWARE;
+	else if (fd.n == 0) {
+		fprintf(stderr, "postroom: subscriber: nobody's name or "
+		    "address holds \"");
+		cmd_put_safe(stderr, text);
+		fprintf(stderr, "\"\n");
+		rc = EX_DATAERR;
+	}
+	buf_free(&fd.lists);
+	return rc;
+}
+
 /* --- import ----------------------------------------------------------- */
 
 /* Addresses seen in the file and the line each was first on. */
@@ -1035,7 +1155,7 @@ cmd_subscriber_import_row(struct sub_import *im, const struct csv_record *r,
 	struct value		*attrs = NULL, *old;
 	const char		*why, *name = NULL;
 	char			*email = NULL, *reason = NULL, *text = NULL;
-	char			 t[32];
+	char			*key, t[32];
 	unsigned long		 first;
 	size_t			 i;
 	int			 rc = -1, found, added, changed;
@@ -1067,7 +1187,11 @@ cmd_subscriber_import_row(struct sub_import *im, const struct csv_record *r,
 		free(reason);
 		return 0;
 	}
-	if ((first = cmd_subscriber_seen_add(&im->seen, email, r->line)) != 0) {
+	/* "Ann@" and "ann@" on two lines are one person twice. */
+	key = address_key(email);
+	first = cmd_subscriber_seen_add(&im->seen, key, r->line);
+	free(key);
+	if (first != 0) {
 		cmd_subscriber_skip(im, r->line, email, "duplicate of line",
 		    first);
 		free(email);
@@ -1566,6 +1690,7 @@ static const struct sub_cmd cmd_subscriber_cmds[] = {
 	{ "set", "LIST EMAIL --mode immediate|digest", cmd_subscriber_set },
 	{ "list", "LIST [--status S] [--json]", cmd_subscriber_list_cmd },
 	{ "show", "EMAIL [--json]", cmd_subscriber_show_cmd },
+	{ "find", "TEXT [--json]", cmd_subscriber_find_cmd },
 	{ "import", "LIST FILE.csv [--confirmed] [--dry-run]",
 	    cmd_subscriber_import },
 	{ "export", "LIST [FILE.csv] [--status S]", cmd_subscriber_export },
@@ -1599,8 +1724,8 @@ cmd_subscriber_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd cmd_subscriber = {
 	.name = "subscriber",
-	.usage = "add|remove|set|list|show|import|export|forget|export-person "
-	    "...",
+	.usage = "add|remove|set|list|show|find|import|export|forget|"
+	    "export-person ...",
 	.help = "manage subscribers: add, import/export CSV, forget",
 	.exec = cmd_subscriber_exec,
 };

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "store-int.h"
 #include "token.h"
+#include "utf8.h"
 #include "value.h"
 #include "xmalloc.h"
 
@@ -197,6 +198,42 @@ store_subscriber_update(struct store *s, int64_t id, const char *name,
 	if (n == -1)
 		return -1;
 	return n > 0;
+}
+
+int
+store_subscriber_find(struct store *s, const char *text,
+    int (*fn)(const struct store_subscriber *, void *), void *arg,
+    char **cause)
+{
+	struct store_subscriber	 sub;
+	struct store_stmt	*st;
+	char			*folded;
+	int			 rc, stop = 0;
+
+	/* A scan: a rare search by staff, not worth an index per word. */
+	folded = utf8_fold(text, strlen(text));
+	st = store_query(s, cause, "SELECT " STORE_SUBSCRIBER_COLS
+	    " FROM subscribers s"
+	    " WHERE instr(postroom_fold(coalesce(s.name, '')), ?1) > 0"
+	    " OR instr(postroom_fold(s.email), ?1) > 0 ORDER BY s.id", "t",
+	    folded);
+	if (st == NULL) {
+		free(folded);
+		return -1;
+	}
+	while ((rc = store_step(s, st, cause)) == 1) {
+		memset(&sub, 0, sizeof sub);
+		store_subscriber_fill(st, 0, &sub);
+		stop = fn(&sub, arg);
+		store_subscriber_clear(&sub);
+		if (stop != 0)
+			break;
+	}
+	store_done(st);
+	free(folded);
+	if (rc == -1)
+		return -1;
+	return stop;
 }
 
 /* --- memberships -------------------------------------------------------- */
@@ -445,37 +482,23 @@ store_member_walk_subscriber(struct store *s, int64_t subscriber_id,
 
 /* --- suppression -------------------------------------------------------- */
 
-/*
- * The suppression hash: token_hash_address() of the address with its
- * local part lowercased too.  Local parts are case-sensitive in principle,
- * but a person who asked to be forgotten must not be mailed because they
- * or a spreadsheet spelt it "Carol@" the next time: suppression errs on
- * the side of not mailing.
- */
-static void
-store_subscriber_hash(const char *email, char hash[65])
-{
-	char	*lower, *p;
-
-	lower = xstrdup(email);
-	for (p = lower; *p != '\0'; p++) {
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
-	}
-	token_hash_address(lower, hash);
-	free(lower);
-}
-
 int
 store_subscriber_suppressed(struct store *s, const char *email,
     char **cause)
 {
-	char	hash[65];
+	char	hash[65], given[65];
 	int64_t	one;
 
-	store_subscriber_hash(email, hash);
+	/*
+	 * The hash of the address in lower case; and, for a list made by
+	 * hand when token.h described the local part as kept, of the
+	 * address as given.
+	 */
+	token_hash_address(email, hash);
+	token_hash_address_as_given(email, given);
 	return store_query_int(s, &one, cause,
-	    "SELECT 1 FROM suppressions WHERE hash = ?", "t", hash);
+	    "SELECT 1 FROM suppressions WHERE hash = ?1 OR hash = ?2", "tt",
+	    hash, given);
 }
 
 int
@@ -485,7 +508,7 @@ store_subscriber_suppress(struct store *s, const char *email,
 	char	hash[65];
 	int	n;
 
-	store_subscriber_hash(email, hash);
+	token_hash_address(email, hash);
 	n = store_run(s, cause,
 	    "INSERT INTO suppressions (hash, reason, created_at)"
 	    " VALUES (?, ?, ?) ON CONFLICT (hash) DO NOTHING", "ttI", hash,

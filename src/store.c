@@ -42,6 +42,7 @@
 #include "log.h"
 #include "store.h"
 #include "store-int.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /* "PSTR": PRAGMA application_id of a postroom database. */
@@ -1014,6 +1015,26 @@ store_configure(struct store *s, char **cause)
 	return 0;
 }
 
+/*
+ * SQL postroom_fold(TEXT): utf8_fold(), for searching names whatever
+ * their case and accents (store_subscriber_find).  Only in queries,
+ * never in the schema: other programs opening the file do not have it.
+ */
+static void
+store_fold_sql(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char	*t;
+	char			*folded;
+
+	if ((t = sqlite3_value_text(argv[0])) == NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	folded = utf8_fold((const char *)t,
+	    (size_t)sqlite3_value_bytes(argv[0]));
+	sqlite3_result_text(ctx, folded, -1, free);
+}
+
 /* Apply migrations up to target, one transaction per step. */
 static int
 store_migrate(struct store *s, int target, char **cause)
@@ -1126,6 +1147,12 @@ store_open_version(const char *path, int version, char **cause)
 	}
 	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT);
 	sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	if ((rc = sqlite3_create_function_v2(s->db, "postroom_fold", 1,
+	    SQLITE_UTF8|SQLITE_DETERMINISTIC|SQLITE_INNOCUOUS, NULL,
+	    store_fold_sql, NULL, NULL, NULL)) != SQLITE_OK) {
+		store_fail(s, cause, rc, "registering postroom_fold");
+		goto fail;
+	}
 
 	/* Read-only checks first: refuse without touching the file. */
 	if (store_check_identity(s, cause) != 0)

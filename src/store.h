@@ -384,6 +384,15 @@ int		 store_subscriber_add(struct store *, const char *email,
 		    const char *name, const char *attrs, int64_t *id,
 		    char **cause);
 /*
+ * Everyone whose name or address holds text, whatever the case and the
+ * accents on Latin letters ("zoe" finds Zoë, "SIAN" finds Siân:
+ * utf8_fold()), in id order.  fn returns 0 to go on; anything else stops
+ * the walk and is returned.  Do not call back into this from fn.
+ */
+int		 store_subscriber_find(struct store *, const char *text,
+		    int (*fn)(const struct store_subscriber *, void *),
+		    void *arg, char **cause);
+/*
  * Replace name and/or attrs (NULL: leave that one alone).  1 when
  * something changed, 0 when nothing did (or there is no such id), -1.
  */
@@ -470,9 +479,10 @@ int		 store_subscriber_mailable(struct store *,
 
 /*
  * The suppression list holds token_hash_address() of the normalised
- * address with its local part lowercased as well, so that no spelling of
- * a suppressed address is mailed; check and add through these two, not
- * with token_hash_address() directly.
+ * address, which lowercases it whole, so that no spelling of a suppressed
+ * address is mailed; checking also looks for the hash of the address as
+ * given (token.h says why).  Check and add through these two, not with
+ * token_hash_address() directly.
  * 1 when the (normalised) address is suppressed, 0 when not, -1.
  */
 int		 store_subscriber_suppressed(struct store *, const char *email,
@@ -688,7 +698,7 @@ void	store_enquiry_clear(struct store_enquiry *);
  */
 int	store_enquiry_find(struct store *, const char *message_id,
 	    const char *content_hash, struct store_enquiry *out, char **cause);
-/* By reference ("ENQ-2026-00042"): 1 found, 0, -1. */
+/* By reference ("ENQ-2026-00042", in any case): 1 found, 0, -1. */
 int	store_enquiry_get(struct store *, const char *reference,
 	    struct store_enquiry *out, char **cause);
 /*
@@ -697,7 +707,7 @@ int	store_enquiry_get(struct store *, const char *reference,
  */
 int	store_enquiry_add(struct store *, struct store_enquiry *e,
 	    const void *raw, size_t rawlen, char **cause);
-/* Acknowledgements queued to sender since the given time. */
+/* Acknowledgements queued to sender (in any case) since the given time. */
 int	store_enquiry_acks_since(struct store *, const char *sender,
 	    int64_t since, int64_t *count, char **cause);
 /*

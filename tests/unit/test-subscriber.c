@@ -12,6 +12,7 @@
 
 #include <unistd.h>
 
+#include "buf.h"
 #include "json.h"
 #include "store.h"
 #include "token.h"
@@ -513,6 +514,121 @@ test_forget(void **state)
 	store_subscriber_clear(&sub);
 }
 
+/*
+ * An address is one person whatever its case: adding, finding, the
+ * suppression list (folded hashes, and old ones made as given), enquiry
+ * senders for the once-a-day acknowledgement, references.
+ */
+static void
+test_case(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_subscriber	 sub;
+	struct store_enquiry	 e;
+	char			 hash[65], *cause = NULL;
+	int64_t			 id, n;
+
+	memset(&sub, 0, sizeof sub);
+	id = add(f->s, "Sian.Jones@nhs.uk", "Siân", NULL, 1);
+	assert_int_equal(add(f->s, "sian.jones@nhs.uk", NULL, NULL, 0), id);
+	assert_int_equal(add(f->s, "SIAN.JONES@nhs.uk", NULL, NULL, 0), id);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM subscribers"), 1);
+	assert_int_equal(store_subscriber_get(f->s, "sIAN.jONES@nhs.uk", &sub,
+	    &cause), 1);
+	assert_int_equal(sub.id, id);
+	assert_str_eq_msg("the form first given", sub.email,
+	    "Sian.Jones@nhs.uk");
+	store_subscriber_clear(&sub);
+
+	/* Suppressed in one case, suppressed in all; the hash is folded. */
+	assert_int_equal(store_subscriber_suppress(f->s, "SIAN.jones@nhs.uk",
+	    "complaint", &cause), 1);
+	assert_int_equal(store_subscriber_suppressed(f->s, "sian.JONES@nhs.uk",
+	    &cause), 1);
+	token_hash_address("sian.jones@nhs.uk", hash);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM suppressions"),
+	    1);
+	{
+		char	*sql = xprintf("SELECT count(*) FROM suppressions"
+		    " WHERE hash = '%s'", hash);
+
+		assert_int_equal(sql_int(f->s, sql), 1);
+		free(sql);
+	}
+	/* A hash made by hand of the address as given still counts. */
+	token_hash_address_as_given("Carol.Hand@example.org", hash);
+	{
+		char	*sql = xprintf("INSERT INTO suppressions (hash,"
+		    " reason, created_at) VALUES ('%s', 'forgotten', 1)",
+		    hash);
+
+		assert_int_equal(store_exec_sql(f->s, sql, &cause), 0);
+		free(sql);
+	}
+	assert_int_equal(store_subscriber_suppressed(f->s,
+	    "Carol.Hand@example.org", &cause), 1);
+
+	/* Enquiry senders and references, in any case. */
+	assert_int_equal(store_exec_sql(f->s, "INSERT INTO enquiries"
+	    " (reference, content_hash, sender, received_at, ack) VALUES"
+	    " ('ENQ-2026-00042', 'h', 'Sian.Jones@nhs.uk', 1000, 'queued')",
+	    &cause), 0);
+	assert_int_equal(store_enquiry_acks_since(f->s, "sian.jones@NHS.UK",
+	    999, &n, &cause), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_enquiry_get(f->s, "enq-2026-00042", &e, &cause),
+	    1);
+	assert_str_eq_msg("reference", e.reference, "ENQ-2026-00042");
+	store_enquiry_clear(&e);
+}
+
+static int
+collect_email(const struct store_subscriber *sub, void *arg)
+{
+	struct buf	*b = arg;
+
+	if (b->len > 0)
+		buf_addc(b, ' ');
+	buf_addstr(b, sub->email);
+	return 0;
+}
+
+/* find: part of the name or address, whatever the case and accents. */
+static void
+test_find(void **state)
+{
+	static const struct {
+		const char	*text;
+		const char	*want;
+	} t[] = {
+		{ "zoe", "zoe.b@example.org zed@example.org" },
+		{ "ZOË", "zoe.b@example.org zed@example.org" },
+		{ "SIAN", "Sian.Jones@nhs.uk" },
+		{ "siân j", "Sian.Jones@nhs.uk" },
+		{ "NHS.UK", "Sian.Jones@nhs.uk" },
+		{ "brown", "zoe.b@example.org" },
+		{ "nobody", "" },
+	};
+	struct fixture	*f = *state;
+	struct buf	 b;
+	char		*cause = NULL;
+	size_t		 i;
+
+	add(f->s, "zoe.b@example.org", "Zoë Brown", NULL, 1);
+	add(f->s, "Sian.Jones@nhs.uk", "Siân Jones", NULL, 1);
+	add(f->s, "zed@example.org", "Zoe\xcc\x88 Zed", NULL, 1);
+	add(f->s, "bob@example.org", NULL, NULL, 1);
+	buf_init(&b, BUF_NOMAX);
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		buf_reset(&b);
+		buf_addstr(&b, "");
+		assert_int_equal(store_subscriber_find(f->s, t[i].text,
+		    collect_email, &b, &cause), 0);
+		assert_str_eq_msg(t[i].text, b.data, t[i].want);
+	}
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -525,6 +641,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_remove_skips_confirm,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_case, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_find, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
