@@ -10,7 +10,7 @@
  *	find TEXT [--json]
  *	import LIST FILE.csv [--confirmed] [--dry-run]
  *	export LIST [FILE.csv] [--status S]
- *	forget EMAIL
+ *	forget EMAIL [--suppress-anyway]
  *	export-person EMAIL
  *
  * Owns: these commands' arguments, their messages and exit codes, the
@@ -47,6 +47,7 @@
 #include "conf.h"
 #include "confirm.h"
 #include "csv.h"
+#include "forget.h"
 #include "json.h"
 #include "store.h"
 #include "utf8.h"
@@ -74,6 +75,7 @@ struct sub_opts {
 	int		 confirmed;
 	int		 dry_run;
 	int		 json;
+	int		 suppress_anyway;
 };
 
 enum {
@@ -84,6 +86,7 @@ enum {
 	OPT_CONFIRMED,
 	OPT_DRY_RUN,
 	OPT_JSON,
+	OPT_SUPPRESS_ANYWAY,
 };
 
 static const struct sub_cmd	cmd_subscriber_cmds[];
@@ -127,7 +130,13 @@ cmd_subscriber_help(FILE *f)
 	    "unless --status)\n"
 	    "  forget         erase the person everywhere, keeping only a "
 	    "one-way hash so\n"
-	    "                 the address is never mailed or added again\n"
+	    "                 the address is never mailed or added again; "
+	    "their enquiries'\n"
+	    "                 originals are deleted from the Maildir or IMAP "
+	    "folder, and it\n"
+	    "                 says what stays outside postroom.  An address "
+	    "postroom never\n"
+	    "                 held is refused (65) unless --suppress-anyway\n"
 	    "  export-person  everything held about an address, as JSON (an "
 	    "access request)\n"
 	    "\n"
@@ -224,6 +233,8 @@ cmd_subscriber_getopt(int argc, char **argv, const char *allowed,
 		{ "confirmed",	no_argument,		NULL, OPT_CONFIRMED },
 		{ "dry-run",	no_argument,		NULL, OPT_DRY_RUN },
 		{ "json",	no_argument,		NULL, OPT_JSON },
+		{ "suppress-anyway", no_argument,	NULL,
+		    OPT_SUPPRESS_ANYWAY },
 		{ NULL,		0,			NULL, 0 }
 	};
 	int	ch;
@@ -266,6 +277,9 @@ cmd_subscriber_getopt(int argc, char **argv, const char *allowed,
 			break;
 		case OPT_JSON:
 			o->json = 1;
+			break;
+		case OPT_SUPPRESS_ANYWAY:
+			o->suppress_anyway = 1;
 			break;
 		}
 	}
@@ -1600,16 +1614,131 @@ out:
 
 /* --- forget, export-person --------------------------------------------- */
 
+/* "N things" / "1 thing". */
+static const char *
+cmd_subscriber_n(int64_t n, const char *one, const char *many, char *buf,
+    size_t size)
+{
+	snprintf(buf, size, "%lld %s", (long long)n, n == 1 ? one : many);
+	return buf;
+}
+
+/* What forget_person() did, for the person at the terminal. */
+static void
+cmd_subscriber_forget_report(const char *email,
+    const struct forget_report *r)
+{
+	const struct store_erasure	*x = &r->erased;
+	const struct forget_original	*o;
+	const char			*ref;
+	char				 a[64], b[64], c[64], d[64];
+	size_t				 i, nfwd = 0;
+
+	printf("forgot %s:\n", email);
+	if (x->nsubscribers > 0) {
+		printf("  erased: %s (id",
+		    cmd_subscriber_n((int64_t)x->nsubscribers,
+		    "subscriber record", "subscriber records", a, sizeof a));
+		for (i = 0; i < x->nsubscribers; i++)
+			printf("%s%lld", i == 0 ? " " : ", ",
+			    (long long)x->subscriber_ids[i]);
+		printf(") with its name, attributes and %s\n",
+		    cmd_subscriber_n(x->memberships, "list membership",
+		    "list memberships", a, sizeof a));
+	}
+	if (x->nenquiries > 0) {
+		printf("  erased: %s (",
+		    cmd_subscriber_n((int64_t)x->nenquiries, "enquiry",
+		    "enquiries", a, sizeof a));
+		for (i = 0; i < x->nenquiries; i++)
+			printf("%s%s", i == 0 ? "" : ", ",
+			    x->enquiries[i].reference);
+		printf("): sender, name, subject and message; their %s and "
+		    "%s\n", cmd_subscriber_n(x->forwards, "forward",
+		    "forwards", a, sizeof a), cmd_subscriber_n(x->acks,
+		    "acknowledgement", "acknowledgements", b, sizeof b));
+	}
+	if (x->outbox > 0 || x->bounces > 0 || x->events > 0 ||
+	    x->lead_digests > 0)
+		printf("  erased: %s, %s, %s, %s naming them\n",
+		    cmd_subscriber_n(x->outbox, "other message to them",
+		    "other messages to them", a, sizeof a),
+		    cmd_subscriber_n(x->bounces, "bounce", "bounces", b,
+		    sizeof b), cmd_subscriber_n(x->events, "audit-log entry",
+		    "audit-log entries", c, sizeof c),
+		    cmd_subscriber_n(x->lead_digests, "sent lead summary",
+		    "sent lead summaries", d, sizeof d));
+	if (x->campaign_rows > 0)
+		printf("  kept without the address: %s, so that the "
+		    "campaigns' counts add up\n",
+		    cmd_subscriber_n(x->campaign_rows, "newsletter delivery",
+		    "newsletter deliveries", a, sizeof a));
+	printf("  suppressed: only a one-way hash of the address is kept, so "
+	    "it is never mailed or added again\n");
+
+	if (x->nenquiries == 0)
+		return;
+	printf("the original messages in the mail store:\n");
+	for (i = 0; i < x->nenquiries; i++) {
+		o = &r->originals[i];
+		ref = x->enquiries[i].reference;
+		switch (o->fate) {
+		case FORGET_DELETED:
+			printf("  %s: deleted (%s)\n", ref, o->where);
+			break;
+		case FORGET_MARKED:
+			printf("  %s: marked \\Deleted in the %s; the server "
+			    "cannot expunge it alone (no UIDPLUS): the "
+			    "mailbox's owner must expunge it\n", ref,
+			    o->where);
+			break;
+		case FORGET_NOT_FOUND:
+			printf("  %s: not found in the %s (deleted "
+			    "already?)\n", ref, o->where);
+			break;
+		case FORGET_NO_COPY:
+			printf("  %s: came from the mail server by its pipe; "
+			    "postroom filed no copy (any the mail server "
+			    "keeps is outside postroom)\n", ref);
+			break;
+		case FORGET_FAILED:
+			printf("  %s: NOT deleted: %s; delete it by hand",
+			    ref, o->why);
+			if (x->enquiries[i].message_id != NULL)
+				printf(" (Message-ID <%s>)",
+				    x->enquiries[i].message_id);
+			if (o->where != NULL)
+				printf(" in the %s", o->where);
+			putchar('\n');
+			break;
+		}
+	}
+	printf("outside postroom, and not erased by this:\n");
+	for (i = 0; i < x->nenquiries; i++) {
+		if (!x->enquiries[i].forwarded)
+			continue;
+		printf("%s%s (to %s)", nfwd++ == 0 ? "  the forwards of " :
+		    ", ", x->enquiries[i].reference, x->enquiries[i].lead);
+	}
+	if (nfwd > 0)
+		printf(" are in those leads' mailboxes: ask them to delete "
+		    "them\n");
+	printf("  the acknowledgements postroom sent are in the enquirer's "
+	    "own mailbox\n");
+}
+
 static int
 cmd_subscriber_forget(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	struct sub_opts	 o;
-	struct conf	*conf;
-	struct store	*s;
-	char		*email, *cause = NULL;
-	int		 nargs, rc = EX_OK, found;
+	struct sub_opts		 o;
+	struct forget_report	 r;
+	struct conf		*conf;
+	struct store		*s;
+	char			*email, *cause = NULL;
+	int			 nargs, rc = EX_OK;
 
-	if (cmd_subscriber_getopt(argc, argv, "", &o, &nargs) != 0)
+	if (cmd_subscriber_getopt(argc, argv,
+	    (char []){ OPT_SUPPRESS_ANYWAY, 0 }, &o, &nargs) != 0)
 		return EX_USAGE;
 	if (nargs != 1)
 		return cmd_usage_error(&cmd_subscriber, "%s: expected EMAIL",
@@ -1622,15 +1751,28 @@ cmd_subscriber_forget(struct cmd_ctx *ctx, int argc, char **argv)
 		free(email);
 		return rc;
 	}
-	if ((found = store_subscriber_forget(s, email, &cause)) == -1)
-		rc = cmd_store_fail(s, cause);
-	else if (found)
-		printf("forgot %s: subscriber, lists, attributes and history "
-		    "erased; only a one-way hash is kept so that the address "
-		    "is never mailed or added again\n", email);
-	else
-		printf("no subscriber %s; any history erased and the address "
-		    "suppressed (only its one-way hash is kept)\n", email);
+	if (forget_person(conf, s, email, o.suppress_anyway ?
+	    FORGET_SUPPRESS_ANYWAY : 0, &r, &cause) == -1) {
+		free(email);
+		return cmd_store_fail(s, cause);
+	}
+	if (r.erased.held)
+		cmd_subscriber_forget_report(email, &r);
+	else if (r.erased.suppressed)
+		printf("postroom held nothing for %s; the address is now "
+		    "suppressed: only a one-way hash is kept, so it is never "
+		    "mailed or added again\n", email);
+	else if (r.erased.was_suppressed)
+		printf("postroom holds nothing for %s; it was forgotten "
+		    "before (only a one-way hash is kept), so it is never "
+		    "mailed\n", email);
+	else {
+		fprintf(stderr, "postroom: subscriber: postroom holds nothing "
+		    "for %s; nothing was suppressed (use --suppress-anyway to "
+		    "make sure it is never mailed)\n", email);
+		rc = EX_DATAERR;
+	}
+	forget_report_clear(&r);
 	free(email);
 	return rc;
 }
@@ -1694,7 +1836,7 @@ static const struct sub_cmd cmd_subscriber_cmds[] = {
 	{ "import", "LIST FILE.csv [--confirmed] [--dry-run]",
 	    cmd_subscriber_import },
 	{ "export", "LIST [FILE.csv] [--status S]", cmd_subscriber_export },
-	{ "forget", "EMAIL", cmd_subscriber_forget },
+	{ "forget", "EMAIL [--suppress-anyway]", cmd_subscriber_forget },
 	{ "export-person", "EMAIL", cmd_subscriber_export_person },
 	{ NULL, NULL, NULL },
 };

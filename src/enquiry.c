@@ -723,8 +723,9 @@ enquiry_receive(struct enquiry_env *env, struct store *s, const char *raw,
 	if (store_commit(s, cause) == -1)
 		goto rollback;
 
-	log_info("%s: %s <%s> \"%s\" -> %s (rule %s)%s%s", e.reference,
-	    source, e.sender, e.subject, e.lead, e.rule,
+	/* By reference: no address or subject, which forget cannot reach. */
+	log_info("%s: %s -> %s (rule %s)%s%s", e.reference, source, e.lead,
+	    e.rule,
 	    c.acked ? ", acknowledged" : "; no acknowledgement: ",
 	    c.acked ? "" : no_ack);
 	enquiry_result_set(res, reply ? ENQUIRY_REPLY : ENQUIRY_ROUTED, &e);

@@ -507,6 +507,53 @@ int		 store_subscriber_forget(struct store *, const char *email,
 		    char **cause);
 
 /*
+ * What store_subscriber_erase() found and erased.  Each enquiry keeps
+ * what is needed to find its original message outside the database
+ * (forget.c deletes it from the mail store).
+ */
+struct store_erased_enquiry {
+	int64_t	 id;
+	char	*reference;	/* "ENQ-2026-00042" */
+	char	*source;	/* "maildir:NAME", "imap:UID", "pipe" */
+	char	*message_id;	/* without <>; NULL when it had none */
+	char	*lead;		/* where it was forwarded */
+	int	 forwarded;	/* a forward to the lead was sent */
+};
+struct store_erasure {
+	int		 held;		/* anything at all was held */
+	int		 suppressed;	/* the hash was added now */
+	int		 was_suppressed; /* it was there before */
+	int64_t		*subscriber_ids; /* erased */
+	size_t		 nsubscribers;
+	int64_t		 memberships;	/* erased */
+	int64_t		 campaign_rows;	/* kept, without the address */
+	int64_t		 forwards;	/* of their enquiries, erased */
+	int64_t		 acks;		/* to them, erased */
+	int64_t		 outbox;	/* other messages, erased */
+	int64_t		 lead_digests;	/* sent summaries naming them */
+	int64_t		 bounces;
+	int64_t		 events;	/* audit-log entries */
+	struct store_erased_enquiry *enquiries;	/* anonymised */
+	size_t		 nenquiries;
+};
+#define STORE_ERASE_SUPPRESS_ANYWAY	0x1
+
+/*
+ * Erase a person as store_subscriber_forget() does, and say what was
+ * erased in *x (clear it with store_erasure_clear).  When postroom held
+ * nothing for the address (no subscriber, enquiry, outbox row, bounce or
+ * audit-log entry) nothing is changed - x->held is 0, x->was_suppressed
+ * says whether it was suppressed already - unless flags has
+ * STORE_ERASE_SUPPRESS_ANYWAY, which suppresses it all the same.  Also
+ * erased: the forwards and acknowledgements of their enquiries, and the
+ * copies of lead summaries sent naming them; their enquiries stay
+ * without sender, name, subject, message or reasoning.  0, or -1.
+ */
+int		 store_subscriber_erase(struct store *, const char *email,
+		    int flags, struct store_erasure *x, char **cause);
+void		 store_erasure_clear(struct store_erasure *);
+
+/*
  * Everything held about an address (a UK GDPR access request), as a new
  * struct value the caller frees (value.h): an object with "email",
  * "subscriber" (null when none; when there is no exact match, the first

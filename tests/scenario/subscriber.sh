@@ -21,6 +21,7 @@ p() {
 	"$PR" -c "$POSTROOM_TOP/config/postroom.conf" \
 	    -o general.database="$DB" -o general.secret_file="$T/secret.key" \
 	    -o general.templates="$POSTROOM_TOP/templates" \
+	    -o inbound.maildir="$T/inbox" -o smtp.url="maildir:$T/outbox" \
 	    subscriber "$@" >"$T/out" 2>"$T/err"
 	rc=$?
 	return 0
@@ -283,6 +284,56 @@ o = json.load(open(sys.argv[1]))
 assert o["subscriber"] is None and o["memberships"] == [] and o["events"] == []
 assert o["suppressed"] is True
 ' "$T/out"
+
+# --- forget: an address never held, and an enquirer --------------------------
+p forget never@example.org
+expect_rc "forget an address postroom never held" 65
+err_has "says it held nothing" "postroom holds nothing for never@example.org; nothing was suppressed (use --suppress-anyway to make sure it is never mailed)"
+check "nothing suppressed" [ "$(sql "SELECT count(*) FROM suppressions")" = 1 ]
+p forget never@example.org --suppress-anyway
+expect_rc "forget --suppress-anyway" 0
+check "--suppress-anyway suppresses" [ "$(sql "SELECT count(*) FROM suppressions")" = 2 ]
+p add news never@example.org --confirmed
+expect_rc "... and the address cannot be added" 65
+
+# Siân writes in (the daemon routes it from the Maildir and files it in
+# cur/), and subscribes; she asks to be forgotten with another case.
+mkdir -p "$T/inbox/new" "$T/inbox/cur" "$T/inbox/tmp"
+printf 'From: =?utf-8?q?Si=C3=A2n_Jones?= <Sian.Jones@nhs.example.net>\r\nTo: enquiries@example.org\r\nSubject: Joining the huddles\r\nMessage-ID: <sian-1@nhs.example.net>\r\n\r\nHow do I join the analyst network huddles?\r\n' \
+    >"$T/inbox/tmp/sian.eml"
+mv "$T/inbox/tmp/sian.eml" "$T/inbox/new/sian.eml"
+"$POSTROOM_BIN/postroomd" --once -c "$POSTROOM_TOP/config/postroom.conf" \
+    -o general.database="$DB" -o general.secret_file="$T/secret.key" \
+    -o general.templates="$POSTROOM_TOP/templates" \
+    -o inbound.maildir="$T/inbox" -o smtp.url="maildir:$T/outbox" \
+    2>"$T/d.log"
+check "the daemon filed her message in cur/" test -f "$T/inbox/cur/sian.eml:2,S"
+check "no log line holds her address or subject" sh -c "! grep -qi 'sian.jones\|huddles' '$T/d.log'"
+ref=$(sql "SELECT reference FROM enquiries WHERE sender = 'Sian.Jones@nhs.example.net'")
+check "her enquiry was recorded" [ -n "$ref" ]
+p add news sian.jones@NHS.example.net --confirmed
+p forget SIAN.JONES@nhs.example.net
+expect_rc "forget an enquirer" 0
+check "forget names the subscriber record" grep -q "^  erased: 1 subscriber record (id [0-9]*) with its name, attributes and 1 list membership$" "$T/out"
+check "forget lists the enquiry, its forwards and acknowledgement" grep -q "^  erased: 1 enquiry ($ref): sender, name, subject and message; their [12] forwards\{0,1\} and 1 acknowledgement$" "$T/out"
+out_has "forget deleted the original from the Maildir" "  $ref: deleted ($T/inbox/cur/sian.eml:2,S)"
+check "... and it is gone" [ ! -e "$T/inbox/cur/sian.eml:2,S" ]
+check "forget says what stays outside postroom" grep -q "^  the forwards of $ref (to [a-z_]*) are in those leads' mailboxes: ask them to delete them$" "$T/out"
+check "nothing of her is left in the database" [ "$(sql "SELECT count(*) FROM enquiries WHERE lower(sender) = 'sian.jones@nhs.example.net'")/$(sql "SELECT count(*) FROM outbox WHERE lower(rcpt_to) = 'sian.jones@nhs.example.net' OR instr(lower(CAST(message AS TEXT)), 'sian.jones@nhs.example.net') > 0")/$(sql "SELECT count(*) FROM subscribers WHERE lower(email) = 'sian.jones@nhs.example.net'")/$(sql "SELECT count(*) FROM events WHERE instr(lower(coalesce(subject, '') || coalesce(detail, '')), 'sian.jones@nhs.example.net') > 0")" = "0/0/0/0" ]
+check "her enquiry stays, anonymous" [ "$(sql "SELECT coalesce(sender, '-') || coalesce(subject, '-') FROM enquiries WHERE reference = '$ref'")" = "--" ]
+p forget sian.jones@nhs.example.net
+expect_rc "forgetting again: held nothing, suppressed before" 0
+out_has "forgetting again says so" "postroom holds nothing for sian.jones@nhs.example.net; it was forgotten before (only a one-way hash is kept), so it is never mailed"
+check "the once-a-day index serves acknowledgements in any case" $PYTHON -c '
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+plan = " ".join(r[3] for r in c.execute("EXPLAIN QUERY PLAN SELECT count(*) FROM enquiries WHERE sender = ? COLLATE NOCASE AND ack = \x27queued\x27 AND received_at >= ?", ("x", 0)))
+assert "USING INDEX enquiries_sender" in plan, plan
+plan = " ".join(r[3] for r in c.execute("EXPLAIN QUERY PLAN SELECT * FROM enquiries WHERE reference = ? COLLATE NOCASE", ("x",)))
+assert "enquiries_reference_nocase" in plan, plan
+plan = " ".join(r[3] for r in c.execute("EXPLAIN QUERY PLAN SELECT id FROM subscribers WHERE email = ?", ("x",)))
+assert "USING INDEX sqlite_autoindex_subscribers" in plan or "USING COVERING INDEX sqlite_autoindex_subscribers" in plan, plan
+' "$DB"
 
 # --- a busy database --------------------------------------------------------------
 $PYTHON -c 'import sqlite3, sys, time

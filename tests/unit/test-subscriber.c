@@ -629,6 +629,94 @@ test_find(void **state)
 	buf_free(&b);
 }
 
+/*
+ * Erasure says what it erased; an address never held is not suppressed
+ * unless asked; an enquirer's enquiries lose everything of them, with
+ * their forwards and acknowledgements, and say where the originals are.
+ */
+static void
+test_erase(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_erasure	 x;
+	char			*cause = NULL;
+	int64_t			 id;
+
+	/* Nothing held: nothing changed, unless asked. */
+	assert_int_equal(store_subscriber_erase(f->s, "nobody@example.org",
+	    0, &x, &cause), 0);
+	assert_int_equal(x.held, 0);
+	assert_int_equal(x.suppressed, 0);
+	assert_int_equal(x.was_suppressed, 0);
+	store_erasure_clear(&x);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM suppressions"),
+	    0);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM events"), 0);
+	assert_int_equal(store_subscriber_erase(f->s, "nobody@example.org",
+	    STORE_ERASE_SUPPRESS_ANYWAY, &x, &cause), 0);
+	assert_int_equal(x.held, 0);
+	assert_int_equal(x.suppressed, 1);
+	store_erasure_clear(&x);
+	assert_int_equal(store_subscriber_erase(f->s, "NOBODY@example.org",
+	    0, &x, &cause), 0);
+	assert_int_equal(x.was_suppressed, 1);
+	store_erasure_clear(&x);
+
+	/* A subscriber who also wrote in, from another case. */
+	id = add(f->s, "Sian.Jones@nhs.uk", "Siân", NULL, 1);
+	member(f->s, id, "news", STORE_MEMBER_CONFIRMED, NULL);
+	assert_int_equal(store_exec_sql(f->s,
+	    "INSERT INTO enquiries (id, reference, message_id, content_hash,"
+	    " sender, sender_name, subject, lead, reason, source, received_at,"
+	    " ack, raw) VALUES"
+	    " (1, 'ENQ-2026-00001', 'm1@x', 'h1', 'SIAN.jones@nhs.uk', 'Siân',"
+	    " 'Help', 'general', 'It says Derby', 'maildir:123.M1.h', 1,"
+	    " 'queued', X'41'),"
+	    " (2, 'ENQ-2026-00002', NULL, 'h2', 'sian.jones@NHS.uk', 'Siân',"
+	    " 'Again', 'training', 'x', 'imap:7', 2,"
+	    " 'sian.jones@nhs.uk was already acknowledged today', NULL),"
+	    " (3, 'ENQ-2026-00003', NULL, 'h3', 'bob@example.org', 'Bob', 'B',"
+	    " 'general', 'x', 'pipe', 3, 'queued', NULL);"
+	    "INSERT INTO outbox (kind, enquiry_id, message, mail_from,"
+	    " rcpt_to, state, created_at, updated_at) VALUES"
+	    " ('forward', 1, X'41', 'e@x', 'lead@example.org', 'sent', 1, 1),"
+	    " ('ack', 1, X'41', '', 'replies@elsewhere.org', 'sent', 1, 1),"
+	    " ('forward', 2, X'41', 'e@x', 'lead@example.org', 'queued', 1, 1),"
+	    " ('forward', 3, X'41', 'e@x', 'lead@example.org', 'sent', 1, 1),"
+	    " ('lead_digest', NULL, CAST('from sian.jones@nhs.uk: Help' AS"
+	    " BLOB), 'e@x', 'lead@example.org', 'sent', 1, 1);", &cause), 0);
+	assert_int_equal(store_subscriber_erase(f->s, "sian.jones@nhs.uk", 0,
+	    &x, &cause), 0);
+	assert_int_equal(x.held, 1);
+	assert_int_equal(x.suppressed, 1);
+	assert_int_equal(x.nsubscribers, 1);
+	assert_int_equal(x.subscriber_ids[0], id);
+	assert_int_equal(x.memberships, 1);
+	assert_int_equal(x.forwards, 2);
+	assert_int_equal(x.acks, 1);
+	assert_int_equal(x.lead_digests, 1);
+	assert_int_equal(x.nenquiries, 2);
+	assert_str_eq_msg("first", x.enquiries[0].reference, "ENQ-2026-00001");
+	assert_str_eq_msg("source", x.enquiries[0].source, "maildir:123.M1.h");
+	assert_str_eq_msg("message-id", x.enquiries[0].message_id, "m1@x");
+	assert_int_equal(x.enquiries[0].forwarded, 1);
+	assert_null(x.enquiries[1].message_id);
+	assert_int_equal(x.enquiries[1].forwarded, 0);
+	assert_str_eq_msg("lead", x.enquiries[1].lead, "training");
+	store_erasure_clear(&x);
+
+	/* Nothing of her is left; Bob's enquiry and forward are. */
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM enquiries WHERE"
+	    " sender IS NULL AND sender_name IS NULL AND subject IS NULL AND"
+	    " raw IS NULL AND instr(ack, '@') = 0 AND reason ="
+	    " 'erased at the sender''s request'"), 2);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM outbox"), 1);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM enquiries WHERE"
+	    " sender = 'bob@example.org' AND subject = 'B'"), 1);
+	assert_int_equal(store_subscriber_suppressed(f->s, "SIAN.JONES@nhs.uk",
+	    &cause), 1);
+}
+
 int
 main(void)
 {
@@ -643,6 +731,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_case, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_find, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_erase, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
