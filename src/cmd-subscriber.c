@@ -18,11 +18,12 @@
  * consent records made from the command line ("staff", "import", with
  * source "cli:USER").  Does not own: the SQL (store-subscriber.c), address
  * syntax (address.c), CSV syntax (csv.c), the confirmation email
- * (confirm.c).
+ * (confirm.c), erasing a person (forget.c).
  *
  * Exit codes: 0 done (also "already subscribed, nothing changed"); 64 bad
  * arguments; 65 bad data (an unknown list, an invalid or forgotten
- * address, no such subscriber, a malformed CSV file); 66 a CSV file that
+ * address, no such subscriber, nobody found, an address postroom never
+ * held given to forget, a malformed CSV file); 66 a CSV file that
  * cannot be read; 73 the database cannot be opened or an export file
  * cannot be written; 75 the database is busy; 78 a bad configuration; 70
  * any other database failure.  The database is cmd_store()'s, opened once
