@@ -569,3 +569,16 @@ address_display(const char *addr)
 	}
 	return buf_detach(&b, NULL);
 }
+
+char *
+address_key(const char *addr)
+{
+	char	*k, *p;
+
+	k = xstrdup(addr);
+	for (p = k; *p != '\0'; p++) {
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	}
+	return k;
+}

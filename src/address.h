@@ -53,6 +53,15 @@ int	 address_normalise(const char *s, char **out, char **cause);
 int	 address_valid(const char *s);
 
 /*
+ * The key two addresses are matched on: a copy of addr with every ASCII
+ * letter in lower case, local part and domain alike (an address is one
+ * person whatever its case; the store matches with SQLite's NOCASE, which
+ * folds exactly these).  Other bytes are kept: "ZOË@" and "zoë@" are two
+ * keys (a subscriber's address is ASCII anyway).  Caller frees.
+ */
+char	*address_key(const char *addr);
+
+/*
  * An address for people to read: A-label domains turned back into UTF-8
  * (a label that does not decode is left alone).  Caller frees.
  */

@@ -7,9 +7,10 @@
  *	set LIST EMAIL --mode immediate|digest
  *	list LIST [--status S] [--json]
  *	show EMAIL [--json]
+ *	find TEXT [--json]
  *	import LIST FILE.csv [--confirmed] [--dry-run] [--yes]
  *	export LIST [FILE.csv] [--status S]
- *	forget EMAIL
+ *	forget EMAIL [--suppress-anyway]
  *	export-person EMAIL
  *
  * Owns: these commands' arguments, their messages and exit codes,
@@ -20,11 +21,12 @@
  * reading or writing spreadsheets and the import's rules and messages
  * (sheet.c, which the staff console uses too), the SQL
  * (store-subscriber.c), address syntax (address.c), the confirmation email
- * (confirm.c).
+ * (confirm.c), erasing a person (forget.c).
  *
  * Exit codes: 0 done (also "already subscribed, nothing changed"); 64 bad
  * arguments; 65 bad data (an unknown list, an invalid or forgotten
- * address, no such subscriber, a CSV file that is refused); 66 a CSV file
+ * address, no such subscriber, nobody found, an address postroom never
+ * held given to forget, a CSV file that is refused); 66 a CSV file
  * that cannot be read; 73 the database cannot be opened or an export file
  * cannot be written; 75 the database is busy; 78 a bad configuration; 70
  * any other database failure.  The database is cmd_store()'s, opened once
@@ -48,6 +50,7 @@
 #include "cmd.h"
 #include "conf.h"
 #include "confirm.h"
+#include "forget.h"
 #include "json.h"
 #include "sheet.h"
 #include "store.h"
@@ -73,6 +76,7 @@ struct sub_opts {
 	int		 dry_run;
 	int		 json;
 	int		 yes;
+	int		 suppress_anyway;
 };
 
 enum {
@@ -84,6 +88,7 @@ enum {
 	OPT_DRY_RUN,
 	OPT_JSON,
 	OPT_YES,
+	OPT_SUPPRESS_ANYWAY,
 };
 
 static const struct sub_cmd	cmd_subscriber_cmds[];
@@ -113,7 +118,11 @@ cmd_subscriber_help(FILE *f)
 	    "  set            immediate: each newsletter; digest: one message "
 	    "a period\n"
 	    "  list, show     --json: one JSON object per line / one object\n"
-	    "  import         a spreadsheet saved as CSV (comma, semicolon or "
+	    "  find           everyone whose name or address holds TEXT, "
+	    "whatever its case\n"
+	    "                 and accents (zoe finds Zoë); --json: one "
+	    "object a line\n"
+	    	    "  import         a spreadsheet saved as CSV (comma, semicolon or "
 	    "tab; UTF-8,\n"
 	    "                 else read as Windows-1252) with a header row: "
 	    "Email (or E-mail,\n"
@@ -133,7 +142,13 @@ cmd_subscriber_help(FILE *f)
 	    "unless --status)\n"
 	    "  forget         erase the person everywhere, keeping only a "
 	    "one-way hash so\n"
-	    "                 the address is never mailed or added again\n"
+	    "                 the address is never mailed or added again; "
+	    "their enquiries'\n"
+	    "                 originals are deleted from the Maildir or IMAP "
+	    "folder, and it\n"
+	    "                 says what stays outside postroom.  An address "
+	    "postroom never\n"
+	    "                 held is refused (65) unless --suppress-anyway\n"
 	    "  export-person  everything held about an address, as JSON (an "
 	    "access request)\n"
 	    "\n"
@@ -191,6 +206,8 @@ cmd_subscriber_getopt(int argc, char **argv, const char *allowed,
 		{ "dry-run",	no_argument,		NULL, OPT_DRY_RUN },
 		{ "json",	no_argument,		NULL, OPT_JSON },
 		{ "yes",	no_argument,		NULL, OPT_YES },
+		{ "suppress-anyway", no_argument,	NULL,
+		    OPT_SUPPRESS_ANYWAY },
 		{ NULL,		0,			NULL, 0 }
 	};
 	int	ch;
@@ -236,6 +253,9 @@ cmd_subscriber_getopt(int argc, char **argv, const char *allowed,
 			break;
 		case OPT_YES:
 			o->yes = 1;
+			break;
+		case OPT_SUPPRESS_ANYWAY:
+			o->suppress_anyway = 1;
 			break;
 		}
 	}
@@ -359,7 +379,7 @@ cmd_subscriber_add(struct cmd_ctx *ctx, int argc, char **argv)
 	struct store_subscriber	 sub;
 	struct store_member	 m;
 	enum store_member_status st;
-	const char		*why;
+	const char		*why, *shown;
 	char			*email = NULL, *attrs = NULL, *cause = NULL;
 	char			*source = NULL, *merged = NULL, *detail;
 	int			 nargs, rc = EX_OK, added, found, queued = 0;
@@ -416,12 +436,13 @@ cmd_subscriber_add(struct cmd_ctx *ctx, int argc, char **argv)
 	if ((added = store_subscriber_add(s, email, o.name, attrs, &sub.id,
 	    &cause)) == -1)
 		goto fail;
+	/* Already there, perhaps in another case: say it as first given. */
+	if (!added && store_subscriber_get_id(s, sub.id, &sub, &cause) != 1)
+		goto fail;
+	shown = added ? email : sub.email;
 	if ((found = store_member_get(s, sub.id, l->slug, &m, &cause)) == -1)
 		goto fail;
 	if (!found) {
-		if (!added && store_subscriber_get_id(s, sub.id, &sub,
-		    &cause) != 1)
-			goto fail;
 		if (!added && (o.name != NULL || o.nattrs > 0)) {
 			merged = o.nattrs > 0 ?
 			    cmd_subscriber_attrs_merge(sub.attrs,
@@ -445,23 +466,23 @@ cmd_subscriber_add(struct cmd_ctx *ctx, int argc, char **argv)
 			goto fail;
 		if (st == STORE_MEMBER_CONFIRMED)
 			printf("added %s to %s (confirmed: consent given to "
-			    "staff, %s)\n", email, l->slug, source);
+			    "staff, %s)\n", shown, l->slug, source);
 		else
 			printf("added %s to %s (pending: confirmation email "
-			    "queued)\n", email, l->slug);
+			    "queued)\n", shown, l->slug);
 		goto out;
 	}
 
 	/* Step 3: already on the list. */
 	if (m.status == STORE_MEMBER_CONFIRMED) {
 		printf("%s is already subscribed to %s (confirmed); nothing "
-		    "changed\n", email, l->slug);
+		    "changed\n", shown, l->slug);
 	} else if (m.status == STORE_MEMBER_PENDING && !o.confirmed) {
 		if ((queued = confirm_queue(s, conf, sub.id, l->slug,
 		    &cause)) == -1)
 			goto fail;
 		printf("%s is already on %s, waiting for confirmation; "
-		    "nothing changed (%s)\n", email, l->slug, queued ?
+		    "nothing changed (%s)\n", shown, l->slug, queued ?
 		    "confirmation email queued again" :
 		    "a confirmation email was already queued today");
 	} else if (m.status == STORE_MEMBER_PENDING ||
@@ -471,12 +492,12 @@ cmd_subscriber_add(struct cmd_ctx *ctx, int argc, char **argv)
 		    STORE_MEMBER_CONFIRMED, "staff", source, &cause) == -1)
 			goto fail;
 		printf("%s was %s on %s; now confirmed (consent given to "
-		    "staff, %s)\n", email, store_member_status_name(m.status),
+		    "staff, %s)\n", shown, store_member_status_name(m.status),
 		    l->slug, source);
 	} else {
 		printf("%s is on %s but %s; nothing changed (add --confirmed "
 		    "only with their consent to subscribe them again)\n",
-		    email, l->slug, store_member_status_name(m.status));
+		    shown, l->slug, store_member_status_name(m.status));
 	}
 	if (store_commit(s, &cause) != 0)
 		goto fail;
@@ -538,6 +559,9 @@ cmd_subscriber_find_member(struct cmd_ctx *ctx, const char *slug,
 		*rc = EX_DATAERR;
 		return -1;
 	}
+	/* Found in any case: from here on, the form first given. */
+	free(*email);
+	*email = xstrdup(sub->email);
 	return 0;
 }
 
@@ -818,6 +842,117 @@ out:
 	return rc;
 }
 
+/* --- find ------------------------------------------------------------- */
+
+struct sub_find {
+	struct store	*s;
+	int		 json;
+	size_t		 n;
+	struct value	*members;	/* --json: the current person's */
+	struct buf	 lists;		/* text: "news:pending,..." */
+};
+
+static int
+cmd_subscriber_find_list(const struct store_member *m, void *arg)
+{
+	struct sub_find	*fd = arg;
+
+	if (fd->json) {
+		value_list_append(fd->members, store_member_value(m, 0));
+		return 0;
+	}
+	if (fd->lists.len > 0)
+		buf_addc(&fd->lists, ',');
+	buf_addstr(&fd->lists, m->list);
+	buf_addc(&fd->lists, ':');
+	buf_addstr(&fd->lists, store_member_status_name(m->status));
+	return 0;
+}
+
+/* One person found: a line like "list"'s, or one JSON object. */
+static int
+cmd_subscriber_find_one(const struct store_subscriber *sub, void *arg)
+{
+	struct sub_find	*fd = arg;
+	struct value	*o = NULL;
+	char		*cause = NULL;
+	int		 rc;
+
+	fd->n++;
+	buf_reset(&fd->lists);
+	if (fd->json) {
+		o = cmd_subscriber_subscriber_value(sub);
+		fd->members = value_new_list();
+		value_object_set(o, "memberships", fd->members);
+	}
+	rc = store_member_walk_subscriber(fd->s, sub->id,
+	    cmd_subscriber_find_list, fd, &cause);
+	if (rc == -1) {
+		value_free(o);
+		fprintf(stderr, "postroom: subscriber: %s\n", cause);
+		free(cause);
+		return 1;
+	}
+	if (fd->json) {
+		cmd_print_json(o, 0);
+		value_free(o);
+		return 0;
+	}
+	printf("%-40s %-30s ", sub->email, fd->lists.len > 0 ?
+	    fd->lists.data : "-");
+	cmd_put_safe(stdout, sub->name);
+	putchar('\n');
+	return 0;
+}
+
+static int
+cmd_subscriber_find_cmd(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct sub_opts		 o;
+	struct sub_find		 fd;
+	struct conf		*conf;
+	const char		*text;
+	char			*cause = NULL;
+	int			 nargs, rc = EX_OK, stop;
+
+	if (cmd_subscriber_getopt(argc, argv, (char []){ OPT_JSON, 0 }, &o,
+	    &nargs) != 0)
+		return EX_USAGE;
+	if (nargs != 1)
+		return cmd_usage_error(&cmd_subscriber, "%s: expected TEXT",
+		    "find");
+	text = argv[optind];
+	while (*text == ' ' || *text == '\t')
+		text++;
+	if (*text == '\0')
+		return cmd_usage_error(&cmd_subscriber, "%s: TEXT is empty",
+		    "find");
+	if ((conf = cmd_conf(ctx)) == NULL)
+		return EX_CONFIG;
+	memset(&fd, 0, sizeof fd);
+	if ((fd.s = cmd_store(ctx, &rc)) == NULL)
+		return rc;
+	fd.json = o.json;
+	buf_init(&fd.lists, BUF_NOMAX);
+	if (!o.json)
+		printf("%-40s %-30s %s\n", "EMAIL", "LISTS", "NAME");
+	stop = store_subscriber_find(fd.s, text, cmd_subscriber_find_one, &fd,
+	    &cause);
+	if (stop == -1)
+		rc = cmd_store_fail(fd.s, cause);
+	else if (stop != 0)
+		rc = EX_SOFTWARE;
+	else if (fd.n == 0) {
+		fprintf(stderr, "postroom: subscriber: nobody's name or "
+		    "address holds \"");
+		cmd_put_safe(stderr, text);
+		fprintf(stderr, "\"\n");
+		rc = EX_DATAERR;
+	}
+	buf_free(&fd.lists);
+	return rc;
+}
+
 /* --- import ----------------------------------------------------------- */
 
 /* What an import found or did: notes, the records skipped, the counts. */
@@ -1067,16 +1202,131 @@ cmd_subscriber_export(struct cmd_ctx *ctx, int argc, char **argv)
 
 /* --- forget, export-person --------------------------------------------- */
 
+/* "N things" / "1 thing". */
+static const char *
+cmd_subscriber_n(int64_t n, const char *one, const char *many, char *buf,
+    size_t size)
+{
+	snprintf(buf, size, "%lld %s", (long long)n, n == 1 ? one : many);
+	return buf;
+}
+
+/* What forget_person() did, for the person at the terminal. */
+static void
+cmd_subscriber_forget_report(const char *email,
+    const struct forget_report *r)
+{
+	const struct store_erasure	*x = &r->erased;
+	const struct forget_original	*o;
+	const char			*ref;
+	char				 a[64], b[64], c[64], d[64];
+	size_t				 i, nfwd = 0;
+
+	printf("forgot %s:\n", email);
+	if (x->nsubscribers > 0) {
+		printf("  erased: %s (id",
+		    cmd_subscriber_n((int64_t)x->nsubscribers,
+		    "subscriber record", "subscriber records", a, sizeof a));
+		for (i = 0; i < x->nsubscribers; i++)
+			printf("%s%lld", i == 0 ? " " : ", ",
+			    (long long)x->subscriber_ids[i]);
+		printf(") with its name, attributes and %s\n",
+		    cmd_subscriber_n(x->memberships, "list membership",
+		    "list memberships", a, sizeof a));
+	}
+	if (x->nenquiries > 0) {
+		printf("  erased: %s (",
+		    cmd_subscriber_n((int64_t)x->nenquiries, "enquiry",
+		    "enquiries", a, sizeof a));
+		for (i = 0; i < x->nenquiries; i++)
+			printf("%s%s", i == 0 ? "" : ", ",
+			    x->enquiries[i].reference);
+		printf("): sender, name, subject and message; their %s and "
+		    "%s\n", cmd_subscriber_n(x->forwards, "forward",
+		    "forwards", a, sizeof a), cmd_subscriber_n(x->acks,
+		    "acknowledgement", "acknowledgements", b, sizeof b));
+	}
+	if (x->outbox > 0 || x->bounces > 0 || x->events > 0 ||
+	    x->lead_digests > 0)
+		printf("  erased: %s, %s, %s, %s naming them\n",
+		    cmd_subscriber_n(x->outbox, "other message to them",
+		    "other messages to them", a, sizeof a),
+		    cmd_subscriber_n(x->bounces, "bounce", "bounces", b,
+		    sizeof b), cmd_subscriber_n(x->events, "audit-log entry",
+		    "audit-log entries", c, sizeof c),
+		    cmd_subscriber_n(x->lead_digests, "sent lead summary",
+		    "sent lead summaries", d, sizeof d));
+	if (x->campaign_rows > 0)
+		printf("  kept without the address: %s, so that the "
+		    "campaigns' counts add up\n",
+		    cmd_subscriber_n(x->campaign_rows, "newsletter delivery",
+		    "newsletter deliveries", a, sizeof a));
+	printf("  suppressed: only a one-way hash of the address is kept, so "
+	    "it is never mailed or added again\n");
+
+	if (x->nenquiries == 0)
+		return;
+	printf("the original messages in the mail store:\n");
+	for (i = 0; i < x->nenquiries; i++) {
+		o = &r->originals[i];
+		ref = x->enquiries[i].reference;
+		switch (o->fate) {
+		case FORGET_DELETED:
+			printf("  %s: deleted (%s)\n", ref, o->where);
+			break;
+		case FORGET_MARKED:
+			printf("  %s: marked \\Deleted in the %s; the server "
+			    "cannot expunge it alone (no UIDPLUS): the "
+			    "mailbox's owner must expunge it\n", ref,
+			    o->where);
+			break;
+		case FORGET_NOT_FOUND:
+			printf("  %s: not found in the %s (deleted "
+			    "already?)\n", ref, o->where);
+			break;
+		case FORGET_NO_COPY:
+			printf("  %s: came from the mail server by its pipe; "
+			    "postroom filed no copy (any the mail server "
+			    "keeps is outside postroom)\n", ref);
+			break;
+		case FORGET_FAILED:
+			printf("  %s: NOT deleted: %s; delete it by hand",
+			    ref, o->why);
+			if (x->enquiries[i].message_id != NULL)
+				printf(" (Message-ID <%s>)",
+				    x->enquiries[i].message_id);
+			if (o->where != NULL)
+				printf(" in the %s", o->where);
+			putchar('\n');
+			break;
+		}
+	}
+	printf("outside postroom, and not erased by this:\n");
+	for (i = 0; i < x->nenquiries; i++) {
+		if (!x->enquiries[i].forwarded)
+			continue;
+		printf("%s%s (to %s)", nfwd++ == 0 ? "  the forwards of " :
+		    ", ", x->enquiries[i].reference, x->enquiries[i].lead);
+	}
+	if (nfwd > 0)
+		printf(" are in those leads' mailboxes: ask them to delete "
+		    "them\n");
+	printf("  the acknowledgements postroom sent are in the enquirer's "
+	    "own mailbox\n");
+}
+
 static int
 cmd_subscriber_forget(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	struct sub_opts	 o;
-	struct conf	*conf;
-	struct store	*s;
-	char		*email, *cause = NULL;
-	int		 nargs, rc = EX_OK, found;
+	struct sub_opts		 o;
+	struct forget_report	 r;
+	struct conf		*conf;
+	struct store		*s;
+	char			*email, *cause = NULL;
+	int			 nargs, rc = EX_OK;
 
-	if (cmd_subscriber_getopt(argc, argv, "", &o, &nargs) != 0)
+	if (cmd_subscriber_getopt(argc, argv,
+	    (char []){ OPT_SUPPRESS_ANYWAY, 0 }, &o, &nargs) != 0)
 		return EX_USAGE;
 	if (nargs != 1)
 		return cmd_usage_error(&cmd_subscriber, "%s: expected EMAIL",
@@ -1089,15 +1339,28 @@ cmd_subscriber_forget(struct cmd_ctx *ctx, int argc, char **argv)
 		free(email);
 		return rc;
 	}
-	if ((found = store_subscriber_forget(s, email, &cause)) == -1)
-		rc = cmd_store_fail(s, cause);
-	else if (found)
-		printf("forgot %s: subscriber, lists, attributes and history "
-		    "erased; only a one-way hash is kept so that the address "
-		    "is never mailed or added again\n", email);
-	else
-		printf("no subscriber %s; any history erased and the address "
-		    "suppressed (only its one-way hash is kept)\n", email);
+	if (forget_person(conf, s, email, o.suppress_anyway ?
+	    FORGET_SUPPRESS_ANYWAY : 0, &r, &cause) == -1) {
+		free(email);
+		return cmd_store_fail(s, cause);
+	}
+	if (r.erased.held)
+		cmd_subscriber_forget_report(email, &r);
+	else if (r.erased.suppressed)
+		printf("postroom held nothing for %s; the address is now "
+		    "suppressed: only a one-way hash is kept, so it is never "
+		    "mailed or added again\n", email);
+	else if (r.erased.was_suppressed)
+		printf("postroom holds nothing for %s; it was forgotten "
+		    "before (only a one-way hash is kept), so it is never "
+		    "mailed\n", email);
+	else {
+		fprintf(stderr, "postroom: subscriber: postroom holds nothing "
+		    "for %s; nothing was suppressed (use --suppress-anyway to "
+		    "make sure it is never mailed)\n", email);
+		rc = EX_DATAERR;
+	}
+	forget_report_clear(&r);
 	free(email);
 	return rc;
 }
@@ -1157,10 +1420,11 @@ static const struct sub_cmd cmd_subscriber_cmds[] = {
 	{ "set", "LIST EMAIL --mode immediate|digest", cmd_subscriber_set },
 	{ "list", "LIST [--status S] [--json]", cmd_subscriber_list_cmd },
 	{ "show", "EMAIL [--json]", cmd_subscriber_show_cmd },
+	{ "find", "TEXT [--json]", cmd_subscriber_find_cmd },
 	{ "import", "LIST FILE.csv [--confirmed] [--dry-run] [--yes]",
 	    cmd_subscriber_import },
 	{ "export", "LIST [FILE.csv] [--status S]", cmd_subscriber_export },
-	{ "forget", "EMAIL", cmd_subscriber_forget },
+	{ "forget", "EMAIL [--suppress-anyway]", cmd_subscriber_forget },
 	{ "export-person", "EMAIL", cmd_subscriber_export_person },
 	{ NULL, NULL, NULL },
 };
@@ -1190,8 +1454,8 @@ cmd_subscriber_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd cmd_subscriber = {
 	.name = "subscriber",
-	.usage = "add|remove|set|list|show|import|export|forget|export-person "
-	    "...",
+	.usage = "add|remove|set|list|show|find|import|export|forget|"
+	    "export-person ...",
 	.help = "manage subscribers: add, import/export CSV, forget",
 	.exec = cmd_subscriber_exec,
 };

@@ -452,8 +452,9 @@ enquiry_may_ack(struct enquiry_env *env, struct store *s,
 	    ENQUIRY_ACK_WINDOW, &n, cause) == -1)
 		return NULL;
 	if (n > 0) {
-		snprintf(why, size, "%s was already acknowledged today",
-		    msg->from.addr);
+		/* No address: this reason is kept, and may be logged. */
+		snprintf(why, size, "the sender was already acknowledged "
+		    "today");
 		return why;
 	}
 	return NULL;
@@ -561,6 +562,9 @@ enquiry_bounce(struct enquiry_env *env, struct store *s,
 		if ((found = store_subscriber_get_id(s, t.subscriber, &sub,
 		    cause)) == -1)
 			goto out;
+		/* A merged id leads to the person it was merged into. */
+		if (found)
+			b.subscriber_id = sub.id;
 		if (found && *b.recipient == '\0')
 			b.recipient = sub.email;
 	} else if (*msg->report_recipient != '\0') {
@@ -752,7 +756,7 @@ enquiry_receive(struct enquiry_env *env, struct store *s, const char *raw,
 	if (store_commit(s, cause) == -1)
 		goto rollback;
 
-	/* The reference, never the sender or the subject. */
+	/* By reference: no address or subject, which forget cannot reach. */
 	log_info("%s: %s -> %s (rule %s)%s%s", e.reference, source, e.lead,
 	    e.rule,
 	    c.acked ? ", acknowledged" : "; no acknowledgement: ",

@@ -900,7 +900,7 @@ sheet_row(struct sheet *sh, const struct csv_record *rec)
 	struct buf		 b;
 	enum store_member_status st;
 	const char		*s, *why;
-	char			*q, *reason = NULL;
+	char			*q, *reason = NULL, *key;
 	unsigned long		 first;
 	size_t			 i, len, last;
 
@@ -1004,8 +1004,11 @@ sheet_row(struct sheet *sh, const struct csv_record *rec)
 		    value_new_stringn(rec->fields[i], rec->lens[i]));
 	}
 
-	/* Step 6: once in a file. */
-	if ((first = sheet_seen_add(&sh->seen, row->email, rec->line)) != 0)
+	/* Step 6: once in a file ("Ann@" and "ann@" are one person twice). */
+	key = address_key(row->email);
+	first = sheet_seen_add(&sh->seen, key, rec->line);
+	free(key);
+	if (first != 0)
 		row->why = xprintf("%s is also on line %lu, and only the "
 		    "first is imported: delete one of the two rows",
 		    row->email, first);

@@ -968,13 +968,13 @@ bad:
 
 static void source_imap_close(struct source *);
 
+/* The source's settings, password and database; not connected yet. */
 static struct source *
-source_imap_open(const struct conf *conf, char **cause)
+source_imap_new(const struct conf *conf, char **cause)
 {
 	const struct conf_inbound	*in = &conf->inbound;
 	struct source			*s;
 	char				*c = NULL;
-	int				 permanent;
 
 	s = xcalloc(1, sizeof *s);
 	s->state = SOURCE_IMAP_DOWN;	/* not connected yet */
@@ -1019,6 +1019,22 @@ source_imap_open(const struct conf *conf, char **cause)
 		free(c);
 		goto fail;
 	}
+	return s;
+
+fail:
+	source_imap_close(s);
+	return NULL;
+}
+
+static struct source *
+source_imap_open(const struct conf *conf, char **cause)
+{
+	struct source	*s;
+	char		*c = NULL;
+	int		 permanent;
+
+	if ((s = source_imap_new(conf, cause)) == NULL)
+		return NULL;
 
 	/*
 	 * Connect now, so that a wrong certificate, password or mailbox
@@ -1319,6 +1335,109 @@ source_imap_close(struct source *s)
 	free(s->copied.v);
 	free(s->out);
 	free(s);
+}
+
+/* --- erasing a person's messages (forget.c) ------------------------------ */
+
+/* In mailbox, delete the messages with these Message-IDs. */
+static int
+source_imap_erase_in(struct source *s, const char *mailbox,
+    const char *const *ids, size_t n, int *found, int *expunged,
+    char **cause)
+{
+	struct mailimap_search_key	*key;
+	struct mailimap_flag_list	*fl;
+	struct mailimap_store_att_flags	*sa;
+	struct mailimap_set		*set;
+	clist				*result = NULL;
+	clistiter			*it;
+	size_t				 i;
+	int				 r, any = 0;
+	char				*c;
+
+	if ((r = mailimap_select(s->imap, mailbox)) != MAILIMAP_NO_ERROR) {
+		c = xprintf("SELECT %s", mailbox);
+		source_imap_cause(s, cause, r, c);
+		free(c);
+		return -1;
+	}
+	if ((set = mailimap_set_new_empty()) == NULL)
+		fatalx("mailimap: out of memory");
+	for (i = 0; i < n; i++) {
+		key = mailimap_search_key_new_header(xstrdup("Message-ID"),
+		    xprintf("<%s>", ids[i]));
+		if (key == NULL)
+			fatalx("mailimap: out of memory");
+		r = mailimap_uid_search(s->imap, NULL, key, &result);
+		mailimap_search_key_free(key);
+		if (r != MAILIMAP_NO_ERROR) {
+			mailimap_set_free(set);
+			source_imap_cause(s, cause, r, "UID SEARCH");
+			return -1;
+		}
+		for (it = clist_begin(result); it != NULL;
+		    it = clist_next(it)) {
+			if (mailimap_set_add_single(set,
+			    *(uint32_t *)clist_content(it)) !=
+			    MAILIMAP_NO_ERROR)
+				fatalx("mailimap: out of memory");
+			found[i]++;
+			any = 1;
+		}
+		mailimap_search_result_free(result);
+		result = NULL;
+	}
+	if (!any) {
+		mailimap_set_free(set);
+		return 0;
+	}
+	fl = mailimap_flag_list_new_empty();
+	mailimap_flag_list_add(fl, mailimap_flag_new_deleted());
+	sa = mailimap_store_att_flags_new_add_flags_silent(fl);
+	r = mailimap_uid_store(s->imap, set, sa);
+	mailimap_store_att_flags_free(sa);
+	if (r == MAILIMAP_NO_ERROR && s->has_uidplus)
+		r = mailimap_uid_expunge(s->imap, set);
+	else if (!s->has_uidplus)
+		*expunged = 0;
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR) {
+		source_imap_cause(s, cause, r, "deleting (UID STORE \\Deleted, "
+		    "UID EXPUNGE)");
+		return -1;
+	}
+	return 0;
+}
+
+int
+source_imap_erase(const struct conf *conf, const char *const *ids, size_t n,
+    int *found, int *expunged, char **cause)
+{
+	struct source	*s;
+	int		 permanent, rc = -1;
+
+	memset(found, 0, n * sizeof *found);
+	*expunged = 1;
+	if (*conf->inbound.imap_url == '\0') {
+		*cause = xstrdup("no IMAP account is configured "
+		    "(inbound.imap_url)");
+		return -1;
+	}
+	if ((s = source_imap_new(conf, cause)) == NULL)
+		return -1;
+	if (source_imap_connect(s, cause, &permanent) == -1)
+		goto out;
+	if (source_imap_erase_in(s, s->mailbox, ids, n, found, expunged,
+	    cause) == -1)
+		goto out;
+	if (*s->routed != '\0' && strcmp(s->routed, s->mailbox) != 0 &&
+	    source_imap_erase_in(s, s->routed, ids, n, found, expunged,
+	    cause) == -1)
+		goto out;
+	rc = 0;
+out:
+	source_imap_close(s);
+	return rc;
 }
 
 const struct source_ops source_imap_ops = {

@@ -225,6 +225,59 @@ source_maildir_done(struct source *s, const struct source_msg *msg,
 	return rc;
 }
 
+int
+source_maildir_erase(const char *maildir, const char *name, char **where,
+    char **cause)
+{
+	static const char *const subs[] = { "new", "cur" };
+	struct dirent	*de;
+	DIR		*d;
+	char		*dir, *path;
+	size_t		 i, len = strlen(name);
+	int		 found = 0;
+
+	*where = NULL;
+	/* A Maildir name, as the source handed it out: nothing else. */
+	if (len == 0 || *name == '.' || strchr(name, '/') != NULL) {
+		xasprintf(cause, "\"%s\" is not a Maildir file name", name);
+		return -1;
+	}
+	for (i = 0; i < sizeof subs / sizeof subs[0] && !found; i++) {
+		dir = xprintf("%s/%s", maildir, subs[i]);
+		if ((d = opendir(dir)) == NULL) {
+			if (errno == ENOENT) {
+				free(dir);
+				continue;
+			}
+			xasprintf(cause, "%s: %s", dir, strerror(errno));
+			free(dir);
+			return -1;
+		}
+		/* NAME in new/; NAME:2,FLAGS once filed in cur/. */
+		while ((de = readdir(d)) != NULL) {
+			if (strncmp(de->d_name, name, len) != 0 ||
+			    (de->d_name[len] != '\0' &&
+			    strncmp(de->d_name + len, ":2,", 3) != 0))
+				continue;
+			path = xprintf("%s/%s", dir, de->d_name);
+			if (unlink(path) == -1 && errno != ENOENT) {
+				xasprintf(cause, "%s: %s", path,
+				    strerror(errno));
+				free(path);
+				closedir(d);
+				free(dir);
+				return -1;
+			}
+			free(*where);
+			*where = path;
+			found = 1;
+		}
+		closedir(d);
+		free(dir);
+	}
+	return found;
+}
+
 static void
 source_maildir_close(struct source *s)
 {

@@ -50,4 +50,26 @@ extern const struct source_ops	source_imap_ops;
 
 void	source_msg_free(struct source_msg *);
 
+/*
+ * Erasing a person (forget.c): delete the original of a message a source
+ * handed out, where it was filed.
+ *
+ * source_maildir_erase: the message the Maildir source called name (in
+ * new/, or filed in cur/ as NAME:2,FLAGS).  1 deleted, with *where its
+ * path (caller frees); 0 not there; -1 with *cause.
+ *
+ * source_imap_erase: connect with the inbound settings and delete every
+ * message whose Message-ID is one of ids[0..n) (without <>) from
+ * inbound.mailbox and inbound.routed_folder: UID SEARCH HEADER
+ * Message-ID, then \Deleted and UID EXPUNGE of those UIDs only.
+ * found[i] gets how many went for ids[i]; *expunged is 0 when the server
+ * has no UIDPLUS, and they are only marked \Deleted (a plain EXPUNGE
+ * would take other people's deleted mail too).  0, or -1 with *cause
+ * (the server cannot be reached or refused).
+ */
+int	source_maildir_erase(const char *maildir, const char *name,
+	    char **where, char **cause);
+int	source_imap_erase(const struct conf *, const char *const *ids,
+	    size_t n, int *found, int *expunged, char **cause);
+
 #endif

@@ -92,9 +92,10 @@ int
 store_enquiry_get(struct store *s, const char *reference,
     struct store_enquiry *out, char **cause)
 {
+	/* In any case ("enq-2026-00042"): enquiries_reference_nocase. */
 	return store_enquiry_one(s, store_query(s, cause, "SELECT "
-	    ENQUIRY_COLUMNS " FROM enquiries WHERE reference = ?", "t",
-	    reference), out, cause);
+	    ENQUIRY_COLUMNS " FROM enquiries WHERE reference = ?"
+	    " COLLATE NOCASE", "t", reference), out, cause);
 }
 
 int
@@ -124,6 +125,7 @@ int
 store_enquiry_acks_since(struct store *s, const char *sender, int64_t since,
     int64_t *count, char **cause)
 {
+	/* Served by enquiries_sender (sender COLLATE NOCASE, received_at). */
 	*count = 0;
 	return store_query_int(s, count, cause,
 	    "SELECT count(*) FROM enquiries WHERE sender = ? COLLATE NOCASE"

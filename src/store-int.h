@@ -57,6 +57,12 @@ const void	*store_column_blob(struct store_stmt *, int col, size_t *len);
 int		 store_column_is_null(struct store_stmt *, int col);
 int64_t		 store_last_insert_id(struct store *);
 
+/*
+ * Schema version 5's step (store-merge.c): merge the subscribers whose
+ * addresses differ only in case.  0, or -1 with *cause.
+ */
+int		 store_merge_case(struct store *, char **cause);
+
 /* The index of name in names[0..n), or -1: for the *_parse functions. */
 int		 store_name_index(const char *const *names, int n,
 		    const char *name);

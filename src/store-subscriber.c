@@ -18,6 +18,7 @@
 #include "log.h"
 #include "store-int.h"
 #include "token.h"
+#include "utf8.h"
 #include "value.h"
 #include "xmalloc.h"
 
@@ -141,8 +142,10 @@ store_subscriber_get_id(struct store *s, int64_t id,
 	struct store_stmt	*st;
 	int			 rc;
 
+	/* An id merged into another person's (store-merge.c) leads there. */
 	st = store_query(s, cause, "SELECT " STORE_SUBSCRIBER_COLS
-	    " FROM subscribers s WHERE s.id = ?", "I", id);
+	    " FROM subscribers s WHERE s.id = coalesce((SELECT subscriber_id"
+	    " FROM subscriber_merges WHERE merged_id = ?1), ?1)", "I", id);
 	if (st == NULL)
 		return -1;
 	if ((rc = store_step(s, st, cause)) == 1)
@@ -195,6 +198,42 @@ store_subscriber_update(struct store *s, int64_t id, const char *name,
 	if (n == -1)
 		return -1;
 	return n > 0;
+}
+
+int
+store_subscriber_find(struct store *s, const char *text,
+    int (*fn)(const struct store_subscriber *, void *), void *arg,
+    char **cause)
+{
+	struct store_subscriber	 sub;
+	struct store_stmt	*st;
+	char			*folded;
+	int			 rc, stop = 0;
+
+	/* A scan: a rare search by staff, not worth an index per word. */
+	folded = utf8_fold(text, strlen(text));
+	st = store_query(s, cause, "SELECT " STORE_SUBSCRIBER_COLS
+	    " FROM subscribers s"
+	    " WHERE instr(postroom_fold(coalesce(s.name, '')), ?1) > 0"
+	    " OR instr(postroom_fold(s.email), ?1) > 0 ORDER BY s.id", "t",
+	    folded);
+	if (st == NULL) {
+		free(folded);
+		return -1;
+	}
+	while ((rc = store_step(s, st, cause)) == 1) {
+		memset(&sub, 0, sizeof sub);
+		store_subscriber_fill(st, 0, &sub);
+		stop = fn(&sub, arg);
+		store_subscriber_clear(&sub);
+		if (stop != 0)
+			break;
+	}
+	store_done(st);
+	free(folded);
+	if (rc == -1)
+		return -1;
+	return stop;
 }
 
 /* --- memberships -------------------------------------------------------- */
@@ -504,37 +543,23 @@ store_member_walk_subscriber(struct store *s, int64_t subscriber_id,
 
 /* --- suppression -------------------------------------------------------- */
 
-/*
- * The suppression hash: token_hash_address() of the address with its
- * local part lowercased too.  Local parts are case-sensitive in principle,
- * but a person who asked to be forgotten must not be mailed because they
- * or a spreadsheet spelt it "Carol@" the next time: suppression errs on
- * the side of not mailing.
- */
-static void
-store_subscriber_hash(const char *email, char hash[65])
-{
-	char	*lower, *p;
-
-	lower = xstrdup(email);
-	for (p = lower; *p != '\0'; p++) {
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
-	}
-	token_hash_address(lower, hash);
-	free(lower);
-}
-
 int
 store_subscriber_suppressed(struct store *s, const char *email,
     char **cause)
 {
-	char	hash[65];
+	char	hash[65], given[65];
 	int64_t	one;
 
-	store_subscriber_hash(email, hash);
+	/*
+	 * The hash of the address in lower case; and, for a list made by
+	 * hand when token.h described the local part as kept, of the
+	 * address as given.
+	 */
+	token_hash_address(email, hash);
+	token_hash_address_as_given(email, given);
 	return store_query_int(s, &one, cause,
-	    "SELECT 1 FROM suppressions WHERE hash = ?", "t", hash);
+	    "SELECT 1 FROM suppressions WHERE hash = ?1 OR hash = ?2", "tt",
+	    hash, given);
 }
 
 int
@@ -544,7 +569,7 @@ store_subscriber_suppress(struct store *s, const char *email,
 	char	hash[65];
 	int	n;
 
-	store_subscriber_hash(email, hash);
+	token_hash_address(email, hash);
 	n = store_run(s, cause,
 	    "INSERT INTO suppressions (hash, reason, created_at)"
 	    " VALUES (?, ?, ?) ON CONFLICT (hash) DO NOTHING", "ttI", hash,
@@ -583,115 +608,243 @@ store_subscriber_mailable(struct store *s, int64_t subscriber_id,
 
 /* --- erasure ------------------------------------------------------------ */
 
-/* Everything keyed by the address in one of its spellings. */
-static int
-store_subscriber_scrub(struct store *s, const char *addr, char **cause)
+void
+store_erasure_clear(struct store_erasure *x)
 {
-	if (store_run(s, cause,
-	    "DELETE FROM outbox WHERE rcpt_to = ? COLLATE NOCASE", "t",
-	    addr) == -1)
+	size_t	i;
+
+	for (i = 0; i < x->nenquiries; i++) {
+		free(x->enquiries[i].reference);
+		free(x->enquiries[i].source);
+		free(x->enquiries[i].message_id);
+		free(x->enquiries[i].lead);
+	}
+	free(x->enquiries);
+	free(x->subscriber_ids);
+	memset(x, 0, sizeof *x);
+}
+
+/* Step 1: who and what, before anything goes. */
+static int
+store_subscriber_erase_find(struct store *s, const char *email,
+    const char *display, struct store_erasure *x, char **cause)
+{
+	struct store_erased_enquiry	*e;
+	struct store_stmt		*st;
+	int				 rc;
+
+	st = store_query(s, cause,
+	    "SELECT id FROM subscribers WHERE email = ? COLLATE NOCASE"
+	    " ORDER BY id", "t", email);
+	if (st == NULL)
 		return -1;
-	if (store_run(s, cause,
-	    "DELETE FROM bounces WHERE recipient = ? COLLATE NOCASE", "t",
-	    addr) == -1)
+	while ((rc = store_step(s, st, cause)) == 1) {
+		x->subscriber_ids = xreallocarray(x->subscriber_ids,
+		    x->nsubscribers + 1, sizeof *x->subscriber_ids);
+		x->subscriber_ids[x->nsubscribers++] = store_column_int(st, 0);
+	}
+	store_done(st);
+	if (rc == -1)
 		return -1;
+
+	st = store_query(s, cause,
+	    "SELECT e.id, e.reference, e.source, e.message_id, e.lead,"
+	    " EXISTS (SELECT 1 FROM outbox o WHERE o.enquiry_id = e.id"
+	    " AND o.kind = 'forward' AND o.state = 'sent')"
+	    " FROM enquiries e WHERE e.sender = ?1 COLLATE NOCASE"
+	    " OR e.sender = ?2 COLLATE NOCASE ORDER BY e.id", "tt", email,
+	    display);
+	if (st == NULL)
+		return -1;
+	while ((rc = store_step(s, st, cause)) == 1) {
+		x->enquiries = xreallocarray(x->enquiries, x->nenquiries + 1,
+		    sizeof *x->enquiries);
+		e = &x->enquiries[x->nenquiries++];
+		e->id = store_column_int(st, 0);
+		e->reference = store_column_text_or(st, 1, "");
+		e->source = store_column_text_or(st, 2, "");
+		e->message_id = store_column_text(st, 3);
+		e->lead = store_column_text_or(st, 4, "");
+		e->forwarded = store_column_int(st, 5) != 0;
+	}
+	store_done(st);
+	return rc == -1 ? -1 : 0;
+}
+
+/* Steps 2-4: erase, counting what went.  0 or -1. */
+static int
+store_subscriber_erase_rows(struct store *s, const char *email,
+    const char *display, int64_t now, struct store_erasure *x,
+    char **cause)
+{
+	size_t	i;
+	int	n;
+
+	/* Step 2: the enquiries' forwards and acknowledgements. */
+	for (i = 0; i < x->nenquiries; i++) {
+		if ((n = store_run(s, cause, "DELETE FROM outbox WHERE"
+		    " enquiry_id = ? AND kind = 'forward'", "I",
+		    x->enquiries[i].id)) == -1)
+			return -1;
+		x->forwards += n;
+		if ((n = store_run(s, cause, "DELETE FROM outbox WHERE"
+		    " enquiry_id = ? AND kind = 'ack'", "I",
+		    x->enquiries[i].id)) == -1)
+			return -1;
+		x->acks += n;
+	}
+
+	/*
+	 * Step 3: their campaign rows stay, without the address or the
+	 * server's reply, so that each campaign's counts still add up; one
+	 * still waiting is skipped ("recipients forgotten when their turn
+	 * comes are skipped and counted").  A row in flight is skipped too:
+	 * the engine's write-back then finds it no longer sending.  Rows a
+	 * merge (store-merge.c) left without a subscriber are found by
+	 * address.
+	 */
+	if ((n = store_run(s, cause,
+	    "UPDATE outbox SET subscriber_id = NULL, rcpt_to = '(forgotten)',"
+	    " claimed_at = NULL, updated_at = ?3,"
+	    " last_reply = CASE WHEN state IN ('queued', 'sending',"
+	    " 'deferred') THEN 'forgotten' ELSE NULL END,"
+	    " state = CASE WHEN state IN ('queued', 'sending', 'deferred')"
+	    " THEN 'skipped' ELSE state END"
+	    " WHERE kind = 'campaign' AND (subscriber_id IN (SELECT id FROM"
+	    " subscribers WHERE email = ?1 COLLATE NOCASE)"
+	    " OR rcpt_to = ?1 COLLATE NOCASE OR rcpt_to = ?2 COLLATE NOCASE)",
+	    "ttI", email, display, now)) == -1)
+		return -1;
+	x->campaign_rows = n;
+
+	/* Step 4: every other row that names them, by id or address. */
+	if ((n = store_run(s, cause,
+	    "DELETE FROM outbox WHERE subscriber_id IN (SELECT id FROM"
+	    " subscribers WHERE email = ?1 COLLATE NOCASE)"
+	    " OR rcpt_to = ?1 COLLATE NOCASE OR rcpt_to = ?2 COLLATE NOCASE",
+	    "tt", email, display)) == -1)
+		return -1;
+	x->outbox = n;
+	/* Lead summaries that went out naming them: the copies here. */
+	if ((n = store_run(s, cause,
+	    "DELETE FROM outbox WHERE kind = 'lead_digest'"
+	    " AND state IN ('sent', 'failed', 'skipped')"
+	    " AND (instr(lower(CAST(message AS TEXT)), lower(?1)) > 0"
+	    " OR instr(lower(CAST(message AS TEXT)), lower(?2)) > 0)", "tt",
+	    email, display)) == -1)
+		return -1;
+	x->lead_digests = n;
+	if ((n = store_run(s, cause,
+	    "DELETE FROM bounces WHERE subscriber_id IN (SELECT id FROM"
+	    " subscribers WHERE email = ?1 COLLATE NOCASE)"
+	    " OR recipient = ?1 COLLATE NOCASE"
+	    " OR recipient = ?2 COLLATE NOCASE", "tt", email,
+	    display)) == -1)
+		return -1;
+	x->bounces = n;
+	if ((n = store_run(s, cause,
+	    "DELETE FROM memberships WHERE subscriber_id IN (SELECT id FROM"
+	    " subscribers WHERE email = ? COLLATE NOCASE)", "t", email)) == -1)
+		return -1;
+	x->memberships = n;
+	/* Digest items and merged ids go with them (ON DELETE CASCADE). */
 	if (store_run(s, cause,
+	    "DELETE FROM subscribers WHERE email = ? COLLATE NOCASE", "t",
+	    email) == -1)
+		return -1;
+	if ((n = store_run(s, cause,
 	    "DELETE FROM events WHERE instr(lower(coalesce(subject, '') ||"
-	    " ' ' || coalesce(detail, '')), lower(?)) > 0", "t", addr) == -1)
+	    " ' ' || coalesce(detail, '')), lower(?1)) > 0"
+	    " OR instr(lower(coalesce(subject, '') || ' ' ||"
+	    " coalesce(detail, '')), lower(?2)) > 0", "tt", email,
+	    display)) == -1)
 		return -1;
+	x->events = n;
+	/*
+	 * The enquiries stay, for the leads' counts and so that the message
+	 * is known again if it comes round, but nothing of the person:
+	 * neither sender, name, subject, message nor the reasoning about
+	 * its words.
+	 */
 	if (store_run(s, cause,
 	    "UPDATE enquiries SET sender = NULL, sender_name = NULL,"
-	    " subject = NULL, raw = NULL WHERE sender = ? COLLATE NOCASE", "t",
-	    addr) == -1)
+	    " subject = NULL, raw = NULL, raw_path = NULL,"
+	    " reason = 'erased at the sender''s request',"
+	    " ack = CASE WHEN instr(ack, '@') > 0 THEN 'erased' ELSE ack END"
+	    " WHERE sender = ?1 COLLATE NOCASE OR sender = ?2 COLLATE NOCASE",
+	    "tt", email, display) == -1)
 		return -1;
 	return 0;
 }
 
 int
-store_subscriber_forget(struct store *s, const char *email, char **cause)
+store_subscriber_erase(struct store *s, const char *email, int flags,
+    struct store_erasure *x, char **cause)
 {
-	struct store_stmt	*st;
-	char			**found = NULL, *display, *detail;
-	size_t			  nfound = 0, i;
-	int			  own, rc;
+	int64_t	 now = (int64_t)time(NULL);
+	char	*display = NULL, *detail;
+	int	 own, rc;
 
+	memset(x, 0, sizeof *x);
 	own = !store_in_transaction(s);
 	if (own && store_begin(s, cause) != 0)
 		return -1;
-
-	/*
-	 * Step 1: every subscriber spelt like it, whatever the case of the
-	 * local part; memberships, bounces and outbox rows other than
-	 * campaign rows go too.
-	 */
-	st = store_query(s, cause,
-	    "SELECT email FROM subscribers WHERE email = ? COLLATE NOCASE", "t",
-	    email);
-	if (st == NULL)
-		goto fail;
-	while ((rc = store_step(s, st, cause)) == 1) {
-		found = xreallocarray(found, nfound + 1, sizeof *found);
-		found[nfound++] = store_column_text(st, 0);
-	}
-	store_done(st);
-	if (rc == -1)
-		goto fail;
-	/*
-	 * Their campaign rows stay, without the address or the server's
-	 * reply, so that each campaign's counts still add up; one still
-	 * waiting is skipped ("recipients forgotten when their turn comes
-	 * are skipped and counted").  A row in flight is skipped too: the
-	 * engine's write-back then finds it no longer sending.
-	 */
-	if (store_run(s, cause,
-	    "UPDATE outbox SET subscriber_id = NULL, rcpt_to = '(forgotten)',"
-	    " claimed_at = NULL, updated_at = ?2,"
-	    " last_reply = CASE WHEN state IN ('queued', 'sending',"
-	    " 'deferred') THEN 'forgotten' ELSE NULL END,"
-	    " state = CASE WHEN state IN ('queued', 'sending', 'deferred')"
-	    " THEN 'skipped' ELSE state END"
-	    " WHERE kind = 'campaign' AND subscriber_id IN (SELECT id FROM"
-	    " subscribers WHERE email = ?1 COLLATE NOCASE)", "tI", email,
-	    (int64_t)time(NULL)) == -1)
-		goto fail;
-	if (store_run(s, cause,
-	    "DELETE FROM subscribers WHERE email = ? COLLATE NOCASE", "t",
-	    email) == -1)
-		goto fail;
-
-	/* Step 2: whatever else holds the address, in either spelling. */
 	display = address_display(email);
-	rc = store_subscriber_scrub(s, email, cause);
-	if (rc == 0 && strcmp(display, email) != 0)
-		rc = store_subscriber_scrub(s, display, cause);
-	free(display);
-	if (rc != 0)
+	if (store_subscriber_erase_find(s, email, display, x, cause) == -1 ||
+	    store_subscriber_erase_rows(s, email, display, now, x,
+	    cause) == -1)
 		goto fail;
+	x->held = x->nsubscribers > 0 || x->nenquiries > 0 ||
+	    x->campaign_rows > 0 || x->outbox > 0 || x->lead_digests > 0 ||
+	    x->bounces > 0 || x->events > 0;
 
-	/* Step 3: remember only the hash, and that it happened. */
-	if (store_subscriber_suppress(s, email, "forgotten", cause) == -1)
+	/* Step 5: remember only the hash, and that it happened. */
+	if ((rc = store_subscriber_suppressed(s, email, cause)) == -1)
 		goto fail;
-	detail = nfound > 0 ? xprintf("%zu subscriber%s erased", nfound,
-	    nfound == 1 ? "" : "s") :
-	    xstrdup("no subscriber; address suppressed");
+	x->was_suppressed = rc;
+	if (!x->held && !(flags & STORE_ERASE_SUPPRESS_ANYWAY)) {
+		/* Nothing changed: nobody is suppressed by a typing error. */
+		if (own)
+			store_rollback(s);
+		free(display);
+		return 0;
+	}
+	if ((rc = store_subscriber_suppress(s, email, "forgotten",
+	    cause)) == -1)
+		goto fail;
+	x->suppressed = rc;
+	detail = xprintf("%zu subscriber%s, %zu enquir%s erased",
+	    x->nsubscribers, x->nsubscribers == 1 ? "" : "s", x->nenquiries,
+	    x->nenquiries == 1 ? "y" : "ies");
 	(void)store_run(s, NULL, "INSERT INTO events (at, kind, subject,"
-	    " detail) VALUES (?, 'subscriber.forget', NULL, ?)", "It",
-	    (int64_t)time(NULL), detail);
+	    " detail) VALUES (?, 'subscriber.forget', NULL, ?)", "It", now,
+	    detail);
 	free(detail);
 	if (own && store_commit(s, cause) != 0)
 		goto fail;
-	for (i = 0; i < nfound; i++)
-		free(found[i]);
-	free(found);
-	return nfound > 0;
+	free(display);
+	return 0;
 
 fail:
 	if (own)
 		store_rollback(s);
-	for (i = 0; i < nfound; i++)
-		free(found[i]);
-	free(found);
+	free(display);
+	store_erasure_clear(x);
 	return -1;
+}
+
+int
+store_subscriber_forget(struct store *s, const char *email, char **cause)
+{
+	struct store_erasure	x;
+	int			rc;
+
+	if (store_subscriber_erase(s, email, STORE_ERASE_SUPPRESS_ANYWAY, &x,
+	    cause) == -1)
+		return -1;
+	rc = x.nsubscribers > 0;
+	store_erasure_clear(&x);
+	return rc;
 }
 
 /* --- access request ----------------------------------------------------- */

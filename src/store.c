@@ -17,7 +17,8 @@
  * while still stepping through its rows.
  *
  * Changing the schema: never edit a released migration.  Append a step to
- * store_migrations[]; it runs inside one transaction together with the
+ * store_migrations[] (SQL, and a C function when SQL alone will not do);
+ * it runs inside one transaction together with the
  * user_version bump, with foreign keys off (as the "12 steps" of SQLite's
  * ALTER TABLE page do: dropping a rebuilt parent table must not fire its
  * children's ON DELETE actions) and PRAGMA foreign_key_check before the
@@ -41,6 +42,7 @@
 #include "log.h"
 #include "store.h"
 #include "store-int.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /* "PSTR": PRAGMA application_id of a postroom database. */
@@ -66,7 +68,8 @@ static _Thread_local int store_open_busy;
  * - subscribers.email holds the normal form of address.h (domain in
  *   lowercase, IDN as A-labels, local part as written) and is unique on
  *   exactly that, byte for byte: the local part may be case-sensitive, so
- *   NOCASE would merge two people.  attrs is a JSON object of the
+ *   NOCASE would merge two people.  (Version 3 and 4 reverse this: one
+ *   person whatever the case.)  attrs is a JSON object of the
  *   subscriber's extra fields.
  * - memberships: one row per subscriber and list slug (lists are defined
  *   in the configuration, not here).  consent_* record when, how (staff,
@@ -93,10 +96,24 @@ static _Thread_local int store_open_busy;
  * - rate_limits: a fixed window (window_start, count) and/or a token
  *   bucket level (tokens), per key, so limits hold across restarts.
  */
-static const char *const store_migrations[] = {
-	NULL,
+/*
+ * One step: sql, then (when set) fn in the same transaction, for work SQL
+ * alone cannot do: a decision per row, a report of what was done.  fn
+ * returns 0, or -1 with *cause.  Like the SQL, a step's fn is never
+ * changed once released: it must keep working on the schema of its own
+ * version, so it names its columns and uses nothing that later versions
+ * may change.
+ */
+struct store_migration {
+	const char	*sql;
+	int		(*fn)(struct store *, char **cause);
+};
+
+static const struct store_migration store_migrations[] = {
+	{ NULL, NULL },
 
 	/* 1 */
+	{
 	/* STORE_APPLICATION_ID */
 	"PRAGMA application_id = 1347638354;\n"
 
@@ -315,9 +332,10 @@ static const char *const store_migrations[] = {
 	"    detail          TEXT\n"
 	") STRICT;\n"
 	"CREATE INDEX events_at ON events (at);\n"
-	"CREATE INDEX events_kind ON events (kind, at);\n",
+	"CREATE INDEX events_kind ON events (kind, at);\n", NULL },
 
 	/* 2 */
+	{
 	/*
 	 * The outbox's CHECKs as ORs of equalities.  The same rule, but
 	 * SQLite evaluates "x IN (more than two constants)" by building a
@@ -385,6 +403,7 @@ static const char *const store_migrations[] = {
 	 */
 	"ALTER TABLE bounces ADD COLUMN message_key TEXT;\n"
 	"CREATE UNIQUE INDEX bounces_message ON bounces (message_key);\n",
+	NULL },
 
 	/* 3 */
 	/*
@@ -399,6 +418,7 @@ static const char *const store_migrations[] = {
 	 * ours.  No address is kept (the token names the person); like their
 	 * bounces, a person's requests go when they are forgotten.
 	 */
+	{
 	"CREATE TABLE mail_unsubscribes (\n"
 	"    id              INTEGER PRIMARY KEY,\n"
 	"    message_key     TEXT NOT NULL UNIQUE,\n"
@@ -418,6 +438,7 @@ static const char *const store_migrations[] = {
 	"    (received_at);\n"
 	"CREATE INDEX mail_unsubscribes_subscriber ON mail_unsubscribes\n"
 	"    (subscriber_id);\n",
+	NULL },
 
 	/* 4 */
 	/*
@@ -428,7 +449,83 @@ static const char *const store_migrations[] = {
 	 * order the two.  "campaign send" says so when it is NULL.
 	 * Campaigns from before have none: they read as not tested.
 	 */
+	{
 	"ALTER TABLE campaigns ADD COLUMN tested_at INTEGER;\n",
+	NULL },
+
+	/* 5 */
+	/*
+	 * An address is one person, whatever its case (issue 12): people
+	 * whose addresses differ only in the case of ASCII letters are
+	 * merged into one, the earliest created, by store_merge_case()
+	 * (store-merge.c says how, and logs what it merged by id).  This
+	 * overrides version 1's decision to keep subscribers.email unique
+	 * byte for byte: local parts are case-sensitive in principle, but
+	 * no mail system people use treats them so, and two rows for one
+	 * mailbox sent Sian everything twice.
+	 * subscriber_merges: which id was merged into which, so that a link
+	 * or VERP address carrying a merged id (a token in an old
+	 * newsletter) still finds its person: store_subscriber_get_id()
+	 * follows it.  It holds ids only, and goes with the person.
+	 */
+	{
+	"CREATE TABLE subscriber_merges (\n"
+	"    merged_id       INTEGER PRIMARY KEY,\n"
+	"    subscriber_id   INTEGER NOT NULL\n"
+	"        REFERENCES subscribers(id) ON DELETE CASCADE,\n"
+	"    merged_at       INTEGER NOT NULL\n"
+	") STRICT;\n"
+	"CREATE INDEX subscriber_merges_subscriber ON subscriber_merges\n"
+	"    (subscriber_id);\n",
+	store_merge_case },
+
+	/* 6 */
+	/*
+	 * Case-insensitive matching, in the schema.  subscribers.email is
+	 * unique under COLLATE NOCASE (ASCII letters only, which is all a
+	 * normalised address holds: address.h), so every "email = ?" finds
+	 * the person in any case and a second spelling cannot be added;
+	 * email keeps the form first given, for display and sending.  A
+	 * column collation rather than an email_key column: nothing to keep
+	 * in step in C, and no query can forget to use it.  Rebuilt as in
+	 * version 2 (foreign keys are off around the step).  AUTOINCREMENT:
+	 * an id is never given again, so that a token naming a merged or
+	 * forgotten person can never name somebody new (the sequence starts
+	 * above every merged id).
+	 * Enquiry senders and bounce recipients are not rebuilt (enquiries
+	 * hold the raw messages): their indexes are made NOCASE, and their
+	 * queries say "COLLATE NOCASE", which these indexes serve.
+	 * References are found in any case ("enq-2026-00042") through one
+	 * more index.
+	 */
+	{
+	"CREATE TABLE subscribers_v4 (\n"
+	"    id              INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+	"    email           TEXT NOT NULL UNIQUE COLLATE NOCASE,\n"
+	"    name            TEXT,\n"
+	"    attrs           TEXT NOT NULL DEFAULT '{}'\n"
+	"        CHECK (json_valid(attrs)),\n"
+	"    created_at      INTEGER NOT NULL,\n"
+	"    updated_at      INTEGER NOT NULL\n"
+	") STRICT;\n"
+	"INSERT INTO subscribers_v4 (id, email, name, attrs, created_at,\n"
+	"    updated_at) SELECT id, email, name, attrs, created_at,\n"
+	"    updated_at FROM subscribers;\n"
+	"DROP TABLE subscribers;\n"
+	"ALTER TABLE subscribers_v4 RENAME TO subscribers;\n"
+	"DELETE FROM sqlite_sequence WHERE name = 'subscribers';\n"
+	"INSERT INTO sqlite_sequence (name, seq) VALUES ('subscribers',\n"
+	"    max((SELECT coalesce(max(id), 0) FROM subscribers),\n"
+	"    (SELECT coalesce(max(merged_id), 0) FROM subscriber_merges)));\n"
+	"DROP INDEX enquiries_sender;\n"
+	"CREATE INDEX enquiries_sender ON enquiries\n"
+	"    (sender COLLATE NOCASE, received_at);\n"
+	"CREATE INDEX enquiries_reference_nocase ON enquiries\n"
+	"    (reference COLLATE NOCASE);\n"
+	"DROP INDEX bounces_recipient;\n"
+	"CREATE INDEX bounces_recipient ON bounces\n"
+	"    (recipient COLLATE NOCASE, received_at);\n",
+	NULL },
 };
 #define STORE_LATEST \
 	((int)(sizeof store_migrations / sizeof store_migrations[0]) - 1)
@@ -966,12 +1063,32 @@ store_configure(struct store *s, char **cause)
 	return 0;
 }
 
+/*
+ * SQL postroom_fold(TEXT): utf8_fold(), for searching names whatever
+ * their case and accents (store_subscriber_find).  Only in queries,
+ * never in the schema: other programs opening the file do not have it.
+ */
+static void
+store_fold_sql(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char	*t;
+	char			*folded;
+
+	if ((t = sqlite3_value_text(argv[0])) == NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	folded = utf8_fold((const char *)t,
+	    (size_t)sqlite3_value_bytes(argv[0]));
+	sqlite3_result_text(ctx, folded, -1, free);
+}
+
 /* Apply migrations up to target, one transaction per step. */
 static int
 store_migrate(struct store *s, int target, char **cause)
 {
 	int64_t	 version, broken;
-	char	*sql, what[64];
+	char	*sql, *c, what[64];
 	int	 next;
 
 	for (;;) {
@@ -998,9 +1115,15 @@ store_migrate(struct store *s, int target, char **cause)
 		next = version + 1;
 		snprintf(what, sizeof what, "upgrading schema to version %d",
 		    next);
-		if (sqlite3_exec(s->db, store_migrations[next], NULL, NULL,
+		if (sqlite3_exec(s->db, store_migrations[next].sql, NULL, NULL,
 		    NULL) != SQLITE_OK) {
 			store_fail(s, cause, sqlite3_errcode(s->db), what);
+			goto fail;
+		}
+		if (store_migrations[next].fn != NULL &&
+		    store_migrations[next].fn(s, &c) != 0) {
+			*cause = xprintf("%s: %s: %s", s->path, what, c);
+			free(c);
 			goto fail;
 		}
 		if (store_query_int(s, &broken, cause,
@@ -1072,6 +1195,12 @@ store_open_version(const char *path, int version, char **cause)
 	}
 	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT);
 	sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	if ((rc = sqlite3_create_function_v2(s->db, "postroom_fold", 1,
+	    SQLITE_UTF8|SQLITE_DETERMINISTIC|SQLITE_INNOCUOUS, NULL,
+	    store_fold_sql, NULL, NULL, NULL)) != SQLITE_OK) {
+		store_fail(s, cause, rc, "registering postroom_fold");
+		goto fail;
+	}
 
 	/* Read-only checks first: refuse without touching the file. */
 	if (store_check_identity(s, cause) != 0)

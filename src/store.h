@@ -311,9 +311,11 @@ int		 store_outbox_rate_set(struct store *, const char *key,
  * A subscriber is one address; a membership is that address on one list
  * (lists live in the configuration).  Addresses are stored in the form
  * address_normalise() (address.h) gives: local part as written, domain
- * lowercased, IDN domains as A-labels ("xn--..."), and subscribers.email
- * is unique on exactly that form.  Callers normalise before calling: the
- * functions here compare addresses byte for byte.
+ * lowercased, IDN domains as A-labels ("xn--..."), in the form first
+ * given, and an address is one person whatever its case: every match
+ * on an address ignores the case of ASCII letters (subscribers.email is
+ * unique under COLLATE NOCASE), so "Sian.Jones@nhs.uk" finds and cannot
+ * duplicate "sian.jones@nhs.uk".  Callers normalise before calling.
  *
  * Everything here runs inside or outside a caller's transaction; a caller
  * changing several rows (an import) wraps them in store_begin/commit.
@@ -362,7 +364,11 @@ int		 store_member_status_parse(const char *,
 void		 store_subscriber_clear(struct store_subscriber *);
 void		 store_member_clear(struct store_member *);
 
-/* 1 found, 0 not, -1 error.  The struct is filled only when found. */
+/*
+ * 1 found, 0 not, -1 error.  The struct is filled only when found.  By
+ * id, an id merged into another person's (schema version 3, store-merge.c)
+ * finds that person: sub->id is then the one to use from there on.
+ */
 int		 store_subscriber_get(struct store *, const char *email,
 		    struct store_subscriber *, char **cause);
 int		 store_subscriber_get_id(struct store *, int64_t id,
@@ -371,11 +377,21 @@ int		 store_subscriber_get_id(struct store *, int64_t id,
 /*
  * Add a subscriber (name NULL or "": unknown; attrs NULL: "{}", else a
  * JSON object's text).  1 with *id when added, 0 when the address is
- * already there (*id is then its id and nothing changed), -1 on error.
+ * already there in any case (*id is then its id and nothing changed), -1
+ * on error.
  */
 int		 store_subscriber_add(struct store *, const char *email,
 		    const char *name, const char *attrs, int64_t *id,
 		    char **cause);
+/*
+ * Everyone whose name or address holds text, whatever the case and the
+ * accents on Latin letters ("zoe" finds Zoë, "SIAN" finds Siân:
+ * utf8_fold()), in id order.  fn returns 0 to go on; anything else stops
+ * the walk and is returned.  Do not call back into this from fn.
+ */
+int		 store_subscriber_find(struct store *, const char *text,
+		    int (*fn)(const struct store_subscriber *, void *),
+		    void *arg, char **cause);
 /*
  * Replace name and/or attrs (NULL: leave that one alone).  1 when
  * something changed, 0 when nothing did (or there is no such id), -1.
@@ -486,9 +502,10 @@ int		 store_subscriber_mailable(struct store *,
 
 /*
  * The suppression list holds token_hash_address() of the normalised
- * address with its local part lowercased as well, so that no spelling of
- * a suppressed address is mailed; check and add through these two, not
- * with token_hash_address() directly.
+ * address, which lowercases it whole, so that no spelling of a suppressed
+ * address is mailed; checking also looks for the hash of the address as
+ * given (token.h says why).  Check and add through these two, not with
+ * token_hash_address() directly.
  * 1 when the (normalised) address is suppressed, 0 when not, -1.
  */
 int		 store_subscriber_suppressed(struct store *, const char *email,
@@ -511,6 +528,53 @@ int		 store_subscriber_suppress(struct store *, const char *email,
  */
 int		 store_subscriber_forget(struct store *, const char *email,
 		    char **cause);
+
+/*
+ * What store_subscriber_erase() found and erased.  Each enquiry keeps
+ * what is needed to find its original message outside the database
+ * (forget.c deletes it from the mail store).
+ */
+struct store_erased_enquiry {
+	int64_t	 id;
+	char	*reference;	/* "ENQ-2026-00042" */
+	char	*source;	/* "maildir:NAME", "imap:UID", "pipe" */
+	char	*message_id;	/* without <>; NULL when it had none */
+	char	*lead;		/* where it was forwarded */
+	int	 forwarded;	/* a forward to the lead was sent */
+};
+struct store_erasure {
+	int		 held;		/* anything at all was held */
+	int		 suppressed;	/* the hash was added now */
+	int		 was_suppressed; /* it was there before */
+	int64_t		*subscriber_ids; /* erased */
+	size_t		 nsubscribers;
+	int64_t		 memberships;	/* erased */
+	int64_t		 campaign_rows;	/* kept, without the address */
+	int64_t		 forwards;	/* of their enquiries, erased */
+	int64_t		 acks;		/* to them, erased */
+	int64_t		 outbox;	/* other messages, erased */
+	int64_t		 lead_digests;	/* sent summaries naming them */
+	int64_t		 bounces;
+	int64_t		 events;	/* audit-log entries */
+	struct store_erased_enquiry *enquiries;	/* anonymised */
+	size_t		 nenquiries;
+};
+#define STORE_ERASE_SUPPRESS_ANYWAY	0x1
+
+/*
+ * Erase a person as store_subscriber_forget() does, and say what was
+ * erased in *x (clear it with store_erasure_clear).  When postroom held
+ * nothing for the address (no subscriber, enquiry, outbox row, bounce or
+ * audit-log entry) nothing is changed - x->held is 0, x->was_suppressed
+ * says whether it was suppressed already - unless flags has
+ * STORE_ERASE_SUPPRESS_ANYWAY, which suppresses it all the same.  Also
+ * erased: the forwards and acknowledgements of their enquiries, and the
+ * copies of lead summaries sent naming them; their enquiries stay
+ * without sender, name, subject, message or reasoning.  0, or -1.
+ */
+int		 store_subscriber_erase(struct store *, const char *email,
+		    int flags, struct store_erasure *x, char **cause);
+void		 store_erasure_clear(struct store_erasure *);
 
 /*
  * Everything held about an address (a UK GDPR access request), as a new
@@ -752,7 +816,7 @@ void	store_enquiry_clear(struct store_enquiry *);
  */
 int	store_enquiry_find(struct store *, const char *message_id,
 	    const char *content_hash, struct store_enquiry *out, char **cause);
-/* By reference ("ENQ-2026-00042"): 1 found, 0, -1. */
+/* By reference ("ENQ-2026-00042", in any case): 1 found, 0, -1. */
 int	store_enquiry_get(struct store *, const char *reference,
 	    struct store_enquiry *out, char **cause);
 /*
@@ -761,7 +825,7 @@ int	store_enquiry_get(struct store *, const char *reference,
  */
 int	store_enquiry_add(struct store *, struct store_enquiry *e,
 	    const void *raw, size_t rawlen, char **cause);
-/* Acknowledgements queued to sender since the given time. */
+/* Acknowledgements queued to sender (in any case) since the given time. */
 int	store_enquiry_acks_since(struct store *, const char *sender,
 	    int64_t since, int64_t *count, char **cause);
 /*

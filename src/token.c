@@ -502,8 +502,9 @@ token_key_load(const char *path, int create,
 
 /* --- forgotten addresses ------------------------------------------------ */
 
-void
-token_hash_address(const char *addr, char out[65])
+/* The hash of addr trimmed, its domain's (with fold, all) ASCII lowered. */
+static void
+token_hash_norm(const char *addr, int fold, char out[65])
 {
 	unsigned char	 md[CRYPTO_SHA256_LEN];
 	char		*norm, *at, *p;
@@ -518,8 +519,8 @@ token_hash_address(const char *addr, char out[65])
 		end--;
 	len = (size_t)(end - start);
 	norm = xstrndup(start, len);
-	if ((at = strrchr(norm, '@')) != NULL) {
-		for (p = at + 1; *p != '\0'; p++) {
+	if ((at = strrchr(norm, '@')) != NULL || fold) {
+		for (p = fold ? norm : at + 1; *p != '\0'; p++) {
 			if (*p >= 'A' && *p <= 'Z')
 				*p = (char)(*p - 'A' + 'a');
 		}
@@ -534,4 +535,16 @@ token_hash_address(const char *addr, char out[65])
 		out[2 * i + 1] = "0123456789abcdef"[md[i] & 15];
 	}
 	out[64] = '\0';
+}
+
+void
+token_hash_address(const char *addr, char out[65])
+{
+	token_hash_norm(addr, 1, out);
+}
+
+void
+token_hash_address_as_given(const char *addr, char out[65])
+{
+	token_hash_norm(addr, 0, out);
 }

@@ -100,9 +100,20 @@ int	 token_check(const unsigned char key[TOKEN_KEY_LEN], const char *s,
  * The one-way hash under which a forgotten address is remembered, so that
  * it is never mailed again: lowercase hex SHA-256 (64 digits and a NUL in
  * out) of "postroom-forget-v1:" followed by the normalised address.
- * Normalising trims surrounding white space, keeps the local part as given
- * (it is case-sensitive in principle) and lowercases the ASCII letters of
- * the domain, which follows the last '@'.
+ * Normalising trims surrounding white space and lowercases every ASCII
+ * letter, in the local part as in the domain: an address is one person
+ * whatever its case, so "Sian.Jones@NHS.uk" and "sian.jones@nhs.uk" hash
+ * alike.  Bytes outside ASCII are hashed as given (a subscriber's
+ * address is ASCII: address.h; an enquirer's "Zoë@" and "ZOË@" are two).
+ *
+ * Compatibility: this comment used to say that the local part was kept
+ * as given.  The suppression list never held such hashes (the store
+ * lowercased the address before hashing, since the first version), but a
+ * list made by hand from that description would: token_hash_address_as_
+ * given() makes the old form - the local part as given, the domain in
+ * lowercase - and the store checks both (store_subscriber_suppressed), so
+ * that nobody forgotten is mailed again.  New hashes are of the folded
+ * form only.
  *
  * Deliberately NOT keyed.  A keyed hash (HMAC with the token key) would
  * resist someone with a copy of the database guessing addresses, but the
@@ -113,5 +124,6 @@ int	 token_check(const unsigned char key[TOKEN_KEY_LEN], const char *s,
  * being joined with the plain SHA-256 address hashes traded by ad networks.
  */
 void	 token_hash_address(const char *addr, char out[65]);
+void	 token_hash_address_as_given(const char *addr, char out[65]);
 
 #endif

@@ -293,3 +293,90 @@ utf8_sanitize(struct buf *b, const char *s, size_t len)
 	}
 	return buf_add(b, s + start, i - start);
 }
+
+/* --- folding for search --------------------------------------------------- */
+
+/*
+ * Latin Extended-A (U+0100..U+017F) without its marks, one base letter
+ * each; '*' marks the two that become two letters (U+0132/3 ij, U+0152/3
+ * oe).
+ */
+static const char utf8_fold_ext_a[] =
+    "aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiii**jjkkkllllllllll"
+    "nnnnnnnnnoooooo**rrrrrrssssssssttttttuuuuuuuuuuuuwwyyyzzzzzzs";
+
+/* The folded form of cp appended to b; 0 for code points kept as they are. */
+static int
+utf8_fold_cp(uint32_t cp, struct buf *b)
+{
+	static const char	latin1[] =	/* U+00C0..U+00FF */
+	    "aaaaaa*ceeeeiiii*nooooo*ouuuuy**aaaaaa*ceeeeiiii*nooooo*ouuuuy*y";
+	const char		*two = NULL;
+	char			 c = 0;
+
+	if (cp >= 'A' && cp <= 'Z')
+		c = (char)(cp - 'A' + 'a');
+	else if (cp >= 0xc0 && cp <= 0xff) {
+		switch (cp) {
+		case 0xc6: case 0xe6: two = "ae"; break;
+		case 0xd0: case 0xf0: c = 'd'; break;
+		case 0xd7: case 0xf7: return 0;		/* x and / */
+		case 0xde: case 0xfe: two = "th"; break;
+		case 0xdf: two = "ss"; break;
+		default: c = latin1[cp - 0xc0];
+		}
+	} else if (cp >= 0x100 && cp <= 0x17f) {
+		if (cp == 0x132 || cp == 0x133)
+			two = "ij";
+		else if (cp == 0x152 || cp == 0x153)
+			two = "oe";
+		else
+			c = utf8_fold_ext_a[cp - 0x100];
+	} else if (cp >= 0x218 && cp <= 0x21b)	/* Romanian S, T comma */
+		c = cp < 0x21a ? 's' : 't';
+	else if (cp >= 0x300 && cp <= 0x36f)	/* combining marks: gone */
+		return 1;
+	else if ((cp >= 0x391 && cp <= 0x3a9) || (cp >= 0x410 && cp <= 0x42f))
+		cp += 0x20;		/* Greek, Cyrillic capitals */
+	else if (cp >= 0x400 && cp <= 0x40f)
+		cp += 0x50;
+	else if (cp >= 0x1e80 && cp <= 0x1e85)	/* Welsh w with accents */
+		c = 'w';
+	else if (cp >= 0x1ea0 && cp <= 0x1ef9) {	/* Vietnamese */
+		c = cp <= 0x1eb7 ? 'a' : cp <= 0x1ec7 ? 'e' : cp <= 0x1ecb ?
+		    'i' : cp <= 0x1ee3 ? 'o' : cp <= 0x1ef1 ? 'u' : 'y';
+	} else
+		return 0;
+
+	if (two != NULL)
+		buf_addstr(b, two);
+	else if (c != 0)
+		buf_addc(b, c);
+	else {
+		char	out[4];
+
+		buf_add(b, out, utf8_encode(cp, out));
+	}
+	return 1;
+}
+
+char *
+utf8_fold(const char *s, size_t len)
+{
+	struct buf	 b;
+	uint32_t	 cp;
+	size_t		 i = 0;
+	int		 n;
+
+	buf_init(&b, BUF_NOMAX);
+	while (i < len) {
+		if ((n = utf8_decode(s + i, len - i, &cp)) <= 0) {
+			buf_addc(&b, s[i++]);	/* not UTF-8: as it is */
+			continue;
+		}
+		if (!utf8_fold_cp(cp, &b))
+			buf_add(&b, s + i, (size_t)n);
+		i += (size_t)n;
+	}
+	return buf_detach(&b, NULL);
+}

@@ -11,7 +11,7 @@
  * rest 1), which is right for mail text but is not a full wcwidth().
  *
  * Owns: nothing but these functions.  Does not own: normalisation (NFC),
- * case folding, or converting other charsets (mime-parse.c).
+ * full Unicode case folding, or converting other charsets (mime-parse.c).
  */
 #ifndef POSTROOM_UTF8_H
 #define POSTROOM_UTF8_H
@@ -67,5 +67,19 @@ size_t	 utf8_truncate_cols(const char *s, size_t len, size_t cols);
  * Returns 0, or -1 past the buffer's cap.
  */
 int	 utf8_sanitize(struct buf *b, const char *s, size_t len);
+
+/*
+ * For searching people by name ("zoe" finds "Zoë", "SIAN" finds "Siân"):
+ * a new NUL-terminated copy of s[0..len) in lower case with the accents
+ * taken off Latin letters.  A small built-in table, not Unicode's: ASCII,
+ * Latin-1, Latin Extended-A, the Romanian comma letters, the Welsh w with
+ * accents and the Vietnamese letters lose their marks (ß -> ss, æ -> ae,
+ * œ -> oe, þ -> th, ø -> o, ł -> l, đ and ð -> d); combining marks
+ * (U+0300..U+036F, decomposed input) are dropped; Greek and Cyrillic
+ * capitals are lowered (their accents kept); everything else, and bytes
+ * that are not UTF-8, are kept as they are.  No locale is consulted.
+ * The caller frees.
+ */
+char	*utf8_fold(const char *s, size_t len);
 
 #endif

@@ -918,7 +918,8 @@ web_member(struct web_req *r, int64_t id, const char *list,
 	if ((found = store_subscriber_get_id(r->w->store, id, sub,
 	    cause)) != 1)
 		return found;
-	if ((found = store_member_get(r->w->store, id, list, m,
+	/* sub->id: a merged id (store_subscriber_get_id) leads on. */
+	if ((found = store_member_get(r->w->store, sub->id, list, m,
 	    cause)) != 1)
 		store_subscriber_clear(sub);
 	return found;

@@ -26,6 +26,7 @@ p() {
 	"$PR" -c "$POSTROOM_TOP/config/postroom.conf" \
 	    -o general.database="$DB" -o general.secret_file="$T/secret.key" \
 	    -o general.templates="$POSTROOM_TOP/templates" \
+	    -o inbound.maildir="$T/inbox" -o smtp.url="maildir:$T/outbox" \
 	    subscriber "$@" >"$T/out" 2>"$T/err"
 	rc=$?
 	return 0
@@ -114,7 +115,10 @@ if grep -q '^ok http' "$T/msg"; then ok "confirmation has a /confirm/ link and n
 else not_ok "confirmation message"; sed 's/^/#   /' "$T/msg"; fi
 
 p add news ann.smith@example.org
-expect_rc "different local-part case is another person" 0
+expect_rc "another case of the address is the same person" 0
+out_has "the same person, shown as first given" \
+    "Ann.Smith@example.org is already on news, waiting for confirmation; nothing changed (a confirmation email was already queued today)"
+check "one subscriber for both cases" [ "$(sql "SELECT count(*) || ' ' || min(email) FROM subscribers WHERE lower(email) = 'ann.smith@example.org'")" = "1 Ann.Smith@example.org" ]
 p add news Ann.Smith@example.org
 expect_rc "add again" 0
 check "add again says already" grep -q "already on news, waiting for confirmation; nothing changed" "$T/out"
@@ -142,7 +146,7 @@ check "list --json: one object per line" $PYTHON -c '
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 by = {r["email"]: r for r in rows}
-assert len(rows) == 4, rows
+assert len(rows) == 3, rows
 assert by["Ann.Smith@example.org"]["status"] == "pending"
 assert by["Ann.Smith@example.org"]["attrs"] == {"org": "DSU"}
 assert by["bob@example.org"]["mode"] == "digest"
@@ -162,15 +166,44 @@ assert o["memberships"][0]["consent"]["method"] == "staff"
 ' "$T/out"
 p show nobody@example.org
 expect_rc "show unknown" 65
+p show ANN.SMITH@example.org
+expect_rc "show in another case" 0
+check "show in another case finds the form first given" grep -qx "email:    Ann.Smith@example.org" "$T/out"
+p set news BOB@example.org --mode digest
+out_has "set in another case finds them" "bob@example.org on news: mode is already digest; nothing changed"
+
+# --- find --------------------------------------------------------------------
+p add news zoe.brown@example.org --name "Zoë Brown" --confirmed
+p add news sian.jones@nhs.uk --name "Siân Jones" --confirmed
+p find zoe
+expect_rc "find zoe" 0
+check "find zoe finds Zoë, like list" [ "$(sed 1d "$T/out" | awk '{ print $1, $2 }')" = "zoe.brown@example.org news:confirmed" ]
+check "find prints a header" grep -q "^EMAIL  *LISTS  *NAME$" "$T/out"
+p find SIAN --json
+expect_rc "find SIAN --json" 0
+check "find SIAN finds Siân, one JSON object per line" $PYTHON -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert [r["email"] for r in rows] == ["sian.jones@nhs.uk"], rows
+assert rows[0]["name"] == "Siân Jones"
+assert rows[0]["memberships"][0]["list"] == "news"
+' "$T/out"
+p find "EXAMPLE.org"
+check "find by part of the address" [ "$(sed 1d "$T/out" | wc -l)" -eq 3 ]
+p find nobody-at-all
+expect_rc "find with no match" 65
+p find ""
+expect_rc "find with no text" 64
 p set news bob@example.org --mode immediate
 expect_rc "set --mode" 0
 out_has "set says so" "bob@example.org on news: mode immediate (was digest)"
 p set news bob@example.org
 expect_rc "set without --mode" 64
 p remove news ann.smith@example.org
-expect_rc "remove" 0
-check "remove keeps an unsubscribed row" [ "$(sql "SELECT status FROM memberships WHERE subscriber_id = (SELECT id FROM subscribers WHERE email = 'ann.smith@example.org')")" = unsubscribed ]
-check "remove skips the queued confirmation" [ "$(sql "SELECT state FROM outbox WHERE rcpt_to = 'ann.smith@example.org'")" = skipped ]
+expect_rc "remove in another case" 0
+check "remove says who, as first given" grep -q "^removed Ann.Smith@example.org from news" "$T/out"
+check "remove keeps an unsubscribed row" [ "$(sql "SELECT status FROM memberships WHERE subscriber_id = (SELECT id FROM subscribers WHERE email = 'Ann.Smith@example.org')")" = unsubscribed ]
+check "remove skips the queued confirmation" [ "$(sql "SELECT state FROM outbox WHERE rcpt_to = 'Ann.Smith@example.org'")" = skipped ]
 p remove news nobody@example.org
 expect_rc "remove someone not on the list" 65
 
@@ -257,6 +290,9 @@ tty_import y "$CSV/basic.csv"
 out_has_tty "answering y imports" "imported 5, updated 0, skipped 4"
 out_has_tty "answering y: the emails queued" "5 confirmation emails queued (postroomd sends them)"
 out_has_tty "answering y: exit 0" "exit 0"
+printf 'email,name\r\nDee@example.org,Dee\r\ndee@EXAMPLE.org,Dee again\r\n' >"$T/dee.csv"
+p import analyst-network "$T/dee.csv" --dry-run
+out_has "import: another case is a duplicate" "line 3: dee@example.org is also on line 2, and only the first is imported: delete one of the two rows"
 check "each pending import got a confirmation" [ "$(sql "SELECT count(*) FROM outbox WHERE kind = 'confirm'")" -eq $((q0 + 5)) ]
 out_has_tty "skip: invalid address, with what to change" 'line 6: "not-an-address" is not a complete email address (no @): check the email column for this person'
 out_has_tty "skip: no email" "line 7: no email address: fill in the email column for this person, or delete the row"
@@ -404,6 +440,56 @@ o = json.load(open(sys.argv[1]))
 assert o["subscriber"] is None and o["memberships"] == [] and o["events"] == []
 assert o["suppressed"] is True
 ' "$T/out"
+
+# --- forget: an address never held, and an enquirer --------------------------
+p forget never@example.org
+expect_rc "forget an address postroom never held" 65
+err_has "says it held nothing" "postroom holds nothing for never@example.org; nothing was suppressed (use --suppress-anyway to make sure it is never mailed)"
+check "nothing suppressed" [ "$(sql "SELECT count(*) FROM suppressions")" = 1 ]
+p forget never@example.org --suppress-anyway
+expect_rc "forget --suppress-anyway" 0
+check "--suppress-anyway suppresses" [ "$(sql "SELECT count(*) FROM suppressions")" = 2 ]
+p add news never@example.org --confirmed
+expect_rc "... and the address cannot be added" 65
+
+# Siân writes in (the daemon routes it from the Maildir and files it in
+# cur/), and subscribes; she asks to be forgotten with another case.
+mkdir -p "$T/inbox/new" "$T/inbox/cur" "$T/inbox/tmp"
+printf 'From: =?utf-8?q?Si=C3=A2n_Jones?= <Sian.Jones@nhs.example.net>\r\nTo: enquiries@example.org\r\nSubject: Joining the huddles\r\nMessage-ID: <sian-1@nhs.example.net>\r\n\r\nHow do I join the analyst network huddles?\r\n' \
+    >"$T/inbox/tmp/sian.eml"
+mv "$T/inbox/tmp/sian.eml" "$T/inbox/new/sian.eml"
+"$POSTROOM_BIN/postroomd" --once -c "$POSTROOM_TOP/config/postroom.conf" \
+    -o general.database="$DB" -o general.secret_file="$T/secret.key" \
+    -o general.templates="$POSTROOM_TOP/templates" \
+    -o inbound.maildir="$T/inbox" -o smtp.url="maildir:$T/outbox" \
+    2>"$T/d.log"
+check "the daemon filed her message in cur/" test -f "$T/inbox/cur/sian.eml:2,S"
+check "no log line holds her address or subject" sh -c "! grep -qi 'sian.jones\|huddles' '$T/d.log'"
+ref=$(sql "SELECT reference FROM enquiries WHERE sender = 'Sian.Jones@nhs.example.net'")
+check "her enquiry was recorded" [ -n "$ref" ]
+p add news sian.jones@NHS.example.net --confirmed
+p forget SIAN.JONES@nhs.example.net
+expect_rc "forget an enquirer" 0
+check "forget names the subscriber record" grep -q "^  erased: 1 subscriber record (id [0-9]*) with its name, attributes and 1 list membership$" "$T/out"
+check "forget lists the enquiry, its forwards and acknowledgement" grep -q "^  erased: 1 enquiry ($ref): sender, name, subject and message; their [12] forwards\{0,1\} and 1 acknowledgement$" "$T/out"
+out_has "forget deleted the original from the Maildir" "  $ref: deleted ($T/inbox/cur/sian.eml:2,S)"
+check "... and it is gone" [ ! -e "$T/inbox/cur/sian.eml:2,S" ]
+check "forget says what stays outside postroom" grep -q "^  the forwards of $ref (to [a-z_]*) are in those leads' mailboxes: ask them to delete them$" "$T/out"
+check "nothing of her is left in the database" [ "$(sql "SELECT count(*) FROM enquiries WHERE lower(sender) = 'sian.jones@nhs.example.net'")/$(sql "SELECT count(*) FROM outbox WHERE lower(rcpt_to) = 'sian.jones@nhs.example.net' OR instr(lower(CAST(message AS TEXT)), 'sian.jones@nhs.example.net') > 0")/$(sql "SELECT count(*) FROM subscribers WHERE lower(email) = 'sian.jones@nhs.example.net'")/$(sql "SELECT count(*) FROM events WHERE instr(lower(coalesce(subject, '') || coalesce(detail, '')), 'sian.jones@nhs.example.net') > 0")" = "0/0/0/0" ]
+check "her enquiry stays, anonymous" [ "$(sql "SELECT coalesce(sender, '-') || coalesce(subject, '-') FROM enquiries WHERE reference = '$ref'")" = "--" ]
+p forget sian.jones@nhs.example.net
+expect_rc "forgetting again: held nothing, suppressed before" 0
+out_has "forgetting again says so" "postroom holds nothing for sian.jones@nhs.example.net; it was forgotten before (only a one-way hash is kept), so it is never mailed"
+check "the once-a-day index serves acknowledgements in any case" $PYTHON -c '
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+plan = " ".join(r[3] for r in c.execute("EXPLAIN QUERY PLAN SELECT count(*) FROM enquiries WHERE sender = ? COLLATE NOCASE AND ack = \x27queued\x27 AND received_at >= ?", ("x", 0)))
+assert "USING INDEX enquiries_sender" in plan, plan
+plan = " ".join(r[3] for r in c.execute("EXPLAIN QUERY PLAN SELECT * FROM enquiries WHERE reference = ? COLLATE NOCASE", ("x",)))
+assert "enquiries_reference_nocase" in plan, plan
+plan = " ".join(r[3] for r in c.execute("EXPLAIN QUERY PLAN SELECT id FROM subscribers WHERE email = ?", ("x",)))
+assert "USING INDEX sqlite_autoindex_subscribers" in plan or "USING COVERING INDEX sqlite_autoindex_subscribers" in plan, plan
+' "$DB"
 
 # --- a busy database --------------------------------------------------------------
 $PYTHON -c 'import sqlite3, sys, time

@@ -13,6 +13,8 @@
  *	no_idle		a server without IDLE and MOVE: polling, COPY +
  *			\Deleted + UID EXPUNGE, a message not done handed
  *			out again after poll_interval
+ *	erase		forgetting a person: their messages deleted from
+ *			INBOX and Routed by Message-ID, nobody else's
  *	tls		certificates: unknown CA, CA given, verify off,
  *			wrong name, self-signed; STARTTLS; STARTTLS required
  *			from a server without it
@@ -634,6 +636,61 @@ test_no_idle(void **state)
 	conf_free(conf);
 }
 
+/*
+ * Erasing a person (forget.c): their messages go from the mailbox and
+ * the routed folder, found by Message-ID; nobody else's; a server away
+ * is an error that says so.
+ */
+static void
+test_erase(void **state)
+{
+	static const char *const extra[] = { "inbound.starttls=off", NULL };
+	static const char *const ids[] = {
+		"a1@example.net", "c3@example.net", "none@example.net",
+	};
+	struct conf	*conf;
+	char		*cause = NULL, *url;
+	int		 port, found[3], expunged;
+
+	if (!have_dovecot())
+		skip_why();
+	port = free_port();
+	dovecot_start("erase", port, "plain", "");
+	imap_append(port, "INBOX", "From: a@example.net\nMessage-ID: "
+	    "<a1@example.net>\nSubject: a\n\na\n");
+	imap_append(port, "INBOX", "From: b@example.net\nMessage-ID: "
+	    "<b2@example.net>\nSubject: b\n\nsee <a1@example.net>\n");
+	imap_append(port, "Routed", "From: a@example.net\nMessage-ID: "
+	    "<c3@example.net>\nSubject: c\n\nc\n");
+	imap_append(port, "Routed", "From: d@example.net\nMessage-ID: "
+	    "<xa1@example.net>\nSubject: d\n\nd\n");
+	url = xprintf("imap://127.0.0.1:%d", port);
+	conf = make_conf(url, extra);
+	if (source_imap_erase(conf, ids, 3, found, &expunged, &cause) != 0) {
+		print_error("erase: %s\n", cause);
+		fail();
+	}
+	assert_int_equal(found[0], 1);
+	assert_int_equal(found[1], 1);
+	assert_int_equal(found[2], 0);
+	assert_int_equal(expunged, 1);
+	/* Gone, not just flagged; the others stay. */
+	check_count(port, "INBOX", "1");
+	check_count(port, "Routed", "1");
+	dovecot_stop("erase");
+
+	/* The server away: an error saying so, nothing found. */
+	assert_int_equal(source_imap_erase(conf, ids, 3, found, &expunged,
+	    &cause), -1);
+	if (!contains(cause, "cannot connect")) {
+		print_error("away: got \"%s\"\n", cause);
+		fail();
+	}
+	free(cause);
+	free(url);
+	conf_free(conf);
+}
+
 /* openssl commands making the test's CA and certificates under dir/pki. */
 static void
 make_pki(void)
@@ -840,6 +897,7 @@ main(void)
 		cmocka_unit_test(test_idle),
 		cmocka_unit_test(test_flag_only),
 		cmocka_unit_test(test_no_idle),
+		cmocka_unit_test(test_erase),
 		cmocka_unit_test(test_tls),
 	};
 

@@ -211,7 +211,7 @@ open_refused(const char *path, const char *want)
 static const char *const tables[] = {
 	"subscribers", "memberships", "suppressions", "campaigns", "outbox",
 	"enquiries", "bounces", "digests_sent", "rate_limits", "imap_state",
-	"counters", "kv", "events", "mail_unsubscribes",
+	"counters", "kv", "events", "mail_unsubscribes", "subscriber_merges",
 };
 
 static void
@@ -226,6 +226,7 @@ test_fresh(void **state)
 	s = open_ok(f->db);
 	check_int("schema version", store_schema_version(s),
 	    store_latest_version());
+	check_int("latest version at least 6", store_latest_version() >= 6, 1);
 	assert_str_eq_msg("store_path", store_path(s), f->db);
 	for (i = 0; i < sizeof tables / sizeof tables[0]; i++) {
 		sql = xprintf("SELECT name FROM sqlite_schema"
@@ -715,6 +716,213 @@ test_tested_at(void **state)
 	store_close(s);
 }
 
+/*
+ * Version 5 merges the people whose addresses differ only in case, and
+ * version 6 keeps them one.  A version 4 database with three spellings of
+ * Sian's address (and two of Zed's, the later id created first), their
+ * lists, consent, campaign rows, a bounce, digest items, an unsubscribe
+ * request by mail and an enquiry.
+ */
+static const char merge_sql[] =
+    "INSERT INTO subscribers (id, email, name, attrs, created_at,"
+    " updated_at) VALUES"
+    " (1, 'Sian.Jones@nhs.uk', 'Siân Jones',"
+    "  '{\"org\":\"DSU\",\"team\":\"A\"}', 100, 100),"
+    " (2, 'sian.jones@nhs.uk', NULL,"
+    "  '{\"team\":\"B\",\"role\":\"analyst\"}', 200, 260),"
+    " (3, 'SIAN.JONES@nhs.uk', 'S J', '{}', 300, 300),"
+    " (4, 'bob@example.org', 'Bob', '{}', 400, 400),"
+    " (5, 'Zed@example.org', 'Zed', '{}', 50, 50),"
+    " (6, 'zed@example.org', NULL, '{}', 40, 40);"
+    "INSERT INTO memberships (subscriber_id, list, status, mode,"
+    " consent_at, consent_method, consent_source, confirmed_at,"
+    " unsubscribed_at, created_at, updated_at) VALUES"
+    " (1, 'news', 'confirmed', 'digest', 150, 'staff', 'cli:a', 150,"
+    "  NULL, 150, 150),"
+    " (2, 'news', 'unsubscribed', 'immediate', 120, 'web', 'web:1.2.3.4',"
+    "  120, 250, 110, 250),"
+    " (3, 'news', 'pending', 'immediate', NULL, 'web', NULL, NULL, NULL,"
+    "  300, 300),"
+    " (2, 'training', 'confirmed', 'immediate', 210, 'import', 'a.csv',"
+    "  210, NULL, 210, 210),"
+    " (1, 'analyst-network', 'pending', 'immediate', NULL, 'web', NULL,"
+    "  NULL, NULL, 160, 160),"
+    " (3, 'analyst-network', 'confirmed', 'immediate', 310, 'staff',"
+    "  'cli:b', 310, NULL, 310, 310),"
+    " (1, 'evaluation', 'confirmed', 'immediate', 170, 'staff', 'cli:c',"
+    "  170, NULL, 170, 170),"
+    " (2, 'evaluation', 'bounced', 'immediate', 220, 'web', 'web:x',"
+    "  220, NULL, 220, 230),"
+    " (5, 'news', 'confirmed', 'immediate', 55, 'staff', 'cli:z', 55,"
+    "  NULL, 55, 55);"
+    "INSERT INTO campaigns (id, list, subject, body, status, created_at,"
+    " updated_at) VALUES (7, 'news', 'One', 'x', 'sending', 0, 0),"
+    " (8, 'news', 'Two', 'x', 'sending', 0, 0),"
+    " (9, 'news', 'Three', 'x', 'sending', 0, 0);"
+    "INSERT INTO outbox (id, kind, campaign_id, subscriber_id, mail_from,"
+    " rcpt_to, state, created_at, updated_at) VALUES"
+    " (10, 'campaign', 7, 1, 'b@x.org', 'Sian.Jones@nhs.uk', 'sent', 1, 1),"
+    " (11, 'campaign', 7, 2, 'b@x.org', 'sian.jones@nhs.uk', 'queued', 1,"
+    "  1),"
+    " (12, 'campaign', 8, 1, 'b@x.org', 'Sian.Jones@nhs.uk', 'deferred',"
+    "  1, 1),"
+    " (13, 'campaign', 8, 2, 'b@x.org', 'sian.jones@nhs.uk', 'sent', 1, 1),"
+    " (14, 'campaign', 9, 3, 'b@x.org', 'SIAN.JONES@nhs.uk', 'queued', 1,"
+    "  1),"
+    " (15, 'campaign', 9, 2, 'b@x.org', 'sian.jones@nhs.uk', 'failed', 1,"
+    "  1);"
+    "INSERT INTO outbox (id, kind, subscriber_id, message, mail_from,"
+    " rcpt_to, dedup_key, state, created_at, updated_at) VALUES"
+    " (16, 'confirm', 3, X'41', 'e@x.org', 'SIAN.JONES@nhs.uk',"
+    "  'confirm:analyst-network:3:2026-03-14', 'sent', 1, 1);"
+    "INSERT INTO bounces (outbox_id, subscriber_id, recipient, kind,"
+    " received_at) VALUES (15, 2, 'sian.jones@nhs.uk', 'hard', 5);"
+    "INSERT INTO digest_items (subscriber_id, campaign_id, list, period,"
+    " created_at) VALUES (1, 7, 'news', '2026-W01', 1),"
+    " (2, 7, 'news', '2026-W01', 1), (2, 8, 'news', '2026-W02', 1);"
+    "INSERT INTO enquiries (reference, content_hash, sender, received_at)"
+    " VALUES ('ENQ-2026-00001', 'h1', 'SIAN.jones@NHS.uk', 1),"
+    " ('ENQ-2026-00002', 'h2', 'bob@example.org', 2);";
+
+/* What stderr held while fn(arg) ran. */
+static char *
+capture_stderr(const char *dir, struct store *(*fn)(const char *),
+    const char *arg, struct store **out)
+{
+	char	*path, *text;
+	size_t	 len;
+	int	 fd, saved;
+
+	path = xprintf("%s/stderr", dir);
+	fflush(stderr);
+	assert_true((saved = dup(STDERR_FILENO)) != -1);
+	assert_true((fd = open(path, O_WRONLY|O_CREAT|O_TRUNC, 0600)) != -1);
+	assert_true(dup2(fd, STDERR_FILENO) != -1);
+	close(fd);
+	*out = fn(arg);
+	fflush(stderr);
+	assert_true(dup2(saved, STDERR_FILENO) != -1);
+	close(saved);
+	text = read_file(path, &len);
+	unlink(path);
+	free(path);
+	return text;
+}
+
+static void
+test_merge_case(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_subscriber	 sub;
+	struct store		*s;
+	char			*cause = NULL, *log;
+	int64_t			 id;
+
+	s = store_open_version(f->db, 4, &cause);
+	assert_non_null(s);
+	exec_ok(s, merge_sql);
+	exec_ok(s, "INSERT INTO mail_unsubscribes (message_key, outcome,"
+	    " subscriber_id, list, campaign_id, detail, source, received_at)"
+	    " VALUES ('<u@example.net>', 'done', 3, 'news', 7, 'unsubscribed',"
+	    " 'pipe', 5)");
+	store_close(s);
+
+	log = capture_stderr(f->dir, open_ok, f->db, &s);
+	check_int("version after upgrade", store_schema_version(s),
+	    store_latest_version());
+	/* It says what it merged, by id, never by address. */
+	if (strstr(log, "3 subscribers merged into 2 whose address is the "
+	    "same but for case (subscriber 2 into 1, 3 into 1, 5 into 6)") ==
+	    NULL || strchr(log, '@') != NULL) {
+		print_error("log: got \"%s\"\n", log);
+		fail();
+	}
+	free(log);
+
+	/* One person each, in the form first given, with united details. */
+	query_is(s, "SELECT group_concat(id || ' ' || email, ', ') FROM"
+	    " (SELECT * FROM subscribers ORDER BY id)",
+	    "1 Sian.Jones@nhs.uk, 4 bob@example.org, 6 zed@example.org");
+	query_is(s, "SELECT name FROM subscribers WHERE id = 1", "Siân Jones");
+	query_is(s, "SELECT name FROM subscribers WHERE id = 6", "Zed");
+	query_is(s, "SELECT json_extract(attrs, '$.team') || ' ' ||"
+	    " json_extract(attrs, '$.org') || ' ' || json_extract(attrs,"
+	    " '$.role') FROM subscribers WHERE id = 1", "A DSU analyst");
+	query_is(s, "SELECT group_concat(merged_id || '>' || subscriber_id,"
+	    " ' ') FROM (SELECT * FROM subscriber_merges ORDER BY merged_id)",
+	    "2>1 3>1 5>6");
+
+	/*
+	 * Lists united: unsubscribed beats confirmed and pending, bounced
+	 * beats confirmed; the earliest consent is kept with its method.
+	 */
+	query_is(s, "SELECT group_concat(list || ':' || status || ':' || mode"
+	    " || ':' || coalesce(consent_at, '-') || ':' ||"
+	    " coalesce(consent_method, '-') || ':' ||"
+	    " coalesce(consent_source, '-') || ':' ||"
+	    " coalesce(confirmed_at, '-') || ':' ||"
+	    " coalesce(unsubscribed_at, '-') || ':' || created_at, ' ')"
+	    " FROM (SELECT * FROM memberships WHERE subscriber_id = 1"
+	    " ORDER BY list)",
+	    "analyst-network:confirmed:immediate:310:staff:cli:b:310:-:160"
+	    " evaluation:bounced:immediate:170:staff:cli:c:170:-:170"
+	    " news:unsubscribed:digest:120:web:web:1.2.3.4:120:250:110"
+	    " training:confirmed:immediate:210:import:a.csv:210:-:210");
+	query_is(s, "SELECT group_concat(list || ':' || status, ' ') FROM"
+	    " memberships WHERE subscriber_id = 6", "news:confirmed");
+	query_is(s, "SELECT count(*) FROM memberships", "5");
+
+	/*
+	 * One row per person and campaign: the one sent is kept; a
+	 * duplicate still waiting is skipped, never sent, and stays without
+	 * a subscriber; a waiting row goes to the form first given.
+	 */
+	query_is(s, "SELECT group_concat(id || ':' || coalesce(subscriber_id,"
+	    " '-') || ':' || state || ':' || rcpt_to, ' ') FROM"
+	    " (SELECT * FROM outbox ORDER BY id)",
+	    "10:1:sent:Sian.Jones@nhs.uk 11:-:skipped:sian.jones@nhs.uk"
+	    " 12:-:skipped:Sian.Jones@nhs.uk 13:1:sent:sian.jones@nhs.uk"
+	    " 14:1:queued:Sian.Jones@nhs.uk 15:-:failed:sian.jones@nhs.uk"
+	    " 16:1:sent:SIAN.JONES@nhs.uk");
+	query_is(s, "SELECT last_reply FROM outbox WHERE id = 11",
+	    "merged: a duplicate of subscriber 1's row");
+	query_is(s, "SELECT subscriber_id || ' ' || outbox_id FROM bounces",
+	    "1 15");
+	query_is(s, "SELECT group_concat(subscriber_id || ':' || campaign_id,"
+	    " ' ') FROM (SELECT * FROM digest_items ORDER BY campaign_id)",
+	    "1:7 1:8");
+	query_is(s, "SELECT group_concat(sender, ' ') FROM (SELECT * FROM"
+	    " enquiries ORDER BY id)", "Sian.Jones@nhs.uk bob@example.org");
+
+	query_is(s, "SELECT subscriber_id FROM mail_unsubscribes", "1");
+
+	/* The audit log has each merge, by id. */
+	query_is(s, "SELECT count(*) FROM events WHERE kind ="
+	    " 'subscriber.merge' AND instr(detail, '@') = 0", "3");
+	query_is(s, "PRAGMA foreign_key_check", NULL);
+	query_is(s, "PRAGMA integrity_check", "ok");
+
+	/* From now on the schema keeps them one, and finds any spelling. */
+	exec_fails(s, "INSERT INTO subscribers (email, created_at, updated_at)"
+	    " VALUES ('SIAN.jones@nhs.uk', 1, 1)", "UNIQUE constraint failed");
+	memset(&sub, 0, sizeof sub);
+	assert_int_equal(store_subscriber_get(s, "sIAN.jONES@nhs.uk", &sub,
+	    &cause), 1);
+	check_int("found in another case", sub.id, 1);
+	assert_str_eq_msg("kept as first given", sub.email,
+	    "Sian.Jones@nhs.uk");
+	store_subscriber_clear(&sub);
+	/* A link carrying a merged id finds the person. */
+	assert_int_equal(store_subscriber_get_id(s, 3, &sub, &cause), 1);
+	check_int("merged id 3", sub.id, 1);
+	store_subscriber_clear(&sub);
+	/* An id is never given again, merged ones included. */
+	assert_int_equal(store_subscriber_add(s, "new@example.org", NULL, NULL,
+	    &id, &cause), 1);
+	check_int("new id above every old one", id > 6, 1);
+	store_close(s);
+}
+
 static void
 test_outbox_unique(void **state)
 {
@@ -960,6 +1168,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_mail_unsubscribes, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_tested_at, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_merge_case, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_migration_atomic, setup,
 		    teardown),

@@ -2,7 +2,7 @@
  * test-subscriber.c - subscribers, memberships and suppression in the
  * store (store-subscriber.c).
  *
- * Owns: add/get/duplicate, exact uniqueness on the normal form, the
+ * Owns: add/get/duplicate, uniqueness whatever the case, the
  * membership state machine and its consent records, the walks camp and
  * the digest use, mailable, removal skipping a queued confirmation, and
  * forget (everything gone but the hash, which then refuses the address).
@@ -12,6 +12,7 @@
 
 #include <unistd.h>
 
+#include "buf.h"
 #include "json.h"
 #include "store.h"
 #include "token.h"
@@ -146,9 +147,14 @@ test_add_get(void **state)
 	assert_int_equal(store_subscriber_get_id(f->s, 9999, &sub, &cause),
 	    0);
 
-	/* Uniqueness is exact on the normal form: local parts keep case. */
-	id2 = add(f->s, "Ann@example.org", NULL, NULL, 1);
-	assert_true(id2 != id);
+	/* One person whatever the case, kept in the form first given. */
+	id2 = add(f->s, "ANN@Example.org", NULL, NULL, 0);
+	assert_int_equal(id2, id);
+	assert_int_equal(store_subscriber_get(f->s, "aNN@example.ORG", &sub,
+	    &cause), 1);
+	assert_int_equal(sub.id, id);
+	assert_str_eq_msg("form first given", sub.email, "ann@example.org");
+	store_subscriber_clear(&sub);
 
 	/* Update: 1 when something changed, 0 when nothing did. */
 	assert_int_equal(store_subscriber_update(f->s, id, "Ann Smith", NULL,
@@ -528,6 +534,209 @@ test_forget(void **state)
 	store_subscriber_clear(&sub);
 }
 
+/*
+ * An address is one person whatever its case: adding, finding, the
+ * suppression list (folded hashes, and old ones made as given), enquiry
+ * senders for the once-a-day acknowledgement, references.
+ */
+static void
+test_case(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_subscriber	 sub;
+	struct store_enquiry	 e;
+	char			 hash[65], *cause = NULL;
+	int64_t			 id, n;
+
+	memset(&sub, 0, sizeof sub);
+	id = add(f->s, "Sian.Jones@nhs.uk", "Siân", NULL, 1);
+	assert_int_equal(add(f->s, "sian.jones@nhs.uk", NULL, NULL, 0), id);
+	assert_int_equal(add(f->s, "SIAN.JONES@nhs.uk", NULL, NULL, 0), id);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM subscribers"), 1);
+	assert_int_equal(store_subscriber_get(f->s, "sIAN.jONES@nhs.uk", &sub,
+	    &cause), 1);
+	assert_int_equal(sub.id, id);
+	assert_str_eq_msg("the form first given", sub.email,
+	    "Sian.Jones@nhs.uk");
+	store_subscriber_clear(&sub);
+
+	/* Suppressed in one case, suppressed in all; the hash is folded. */
+	assert_int_equal(store_subscriber_suppress(f->s, "SIAN.jones@nhs.uk",
+	    "complaint", &cause), 1);
+	assert_int_equal(store_subscriber_suppressed(f->s, "sian.JONES@nhs.uk",
+	    &cause), 1);
+	token_hash_address("sian.jones@nhs.uk", hash);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM suppressions"),
+	    1);
+	{
+		char	*sql = xprintf("SELECT count(*) FROM suppressions"
+		    " WHERE hash = '%s'", hash);
+
+		assert_int_equal(sql_int(f->s, sql), 1);
+		free(sql);
+	}
+	/* A hash made by hand of the address as given still counts. */
+	token_hash_address_as_given("Carol.Hand@example.org", hash);
+	{
+		char	*sql = xprintf("INSERT INTO suppressions (hash,"
+		    " reason, created_at) VALUES ('%s', 'forgotten', 1)",
+		    hash);
+
+		assert_int_equal(store_exec_sql(f->s, sql, &cause), 0);
+		free(sql);
+	}
+	assert_int_equal(store_subscriber_suppressed(f->s,
+	    "Carol.Hand@example.org", &cause), 1);
+
+	/* Enquiry senders and references, in any case. */
+	assert_int_equal(store_exec_sql(f->s, "INSERT INTO enquiries"
+	    " (reference, content_hash, sender, received_at, ack) VALUES"
+	    " ('ENQ-2026-00042', 'h', 'Sian.Jones@nhs.uk', 1000, 'queued')",
+	    &cause), 0);
+	assert_int_equal(store_enquiry_acks_since(f->s, "sian.jones@NHS.UK",
+	    999, &n, &cause), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_enquiry_get(f->s, "enq-2026-00042", &e, &cause),
+	    1);
+	assert_str_eq_msg("reference", e.reference, "ENQ-2026-00042");
+	store_enquiry_clear(&e);
+}
+
+static int
+collect_email(const struct store_subscriber *sub, void *arg)
+{
+	struct buf	*b = arg;
+
+	if (b->len > 0)
+		buf_addc(b, ' ');
+	buf_addstr(b, sub->email);
+	return 0;
+}
+
+/* find: part of the name or address, whatever the case and accents. */
+static void
+test_find(void **state)
+{
+	static const struct {
+		const char	*text;
+		const char	*want;
+	} t[] = {
+		{ "zoe", "zoe.b@example.org zed@example.org" },
+		{ "ZOË", "zoe.b@example.org zed@example.org" },
+		{ "SIAN", "Sian.Jones@nhs.uk" },
+		{ "siân j", "Sian.Jones@nhs.uk" },
+		{ "NHS.UK", "Sian.Jones@nhs.uk" },
+		{ "brown", "zoe.b@example.org" },
+		{ "nobody", "" },
+	};
+	struct fixture	*f = *state;
+	struct buf	 b;
+	char		*cause = NULL;
+	size_t		 i;
+
+	add(f->s, "zoe.b@example.org", "Zoë Brown", NULL, 1);
+	add(f->s, "Sian.Jones@nhs.uk", "Siân Jones", NULL, 1);
+	add(f->s, "zed@example.org", "Zoe\xcc\x88 Zed", NULL, 1);
+	add(f->s, "bob@example.org", NULL, NULL, 1);
+	buf_init(&b, BUF_NOMAX);
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		buf_reset(&b);
+		buf_addstr(&b, "");
+		assert_int_equal(store_subscriber_find(f->s, t[i].text,
+		    collect_email, &b, &cause), 0);
+		assert_str_eq_msg(t[i].text, b.data, t[i].want);
+	}
+	buf_free(&b);
+}
+
+/*
+ * Erasure says what it erased; an address never held is not suppressed
+ * unless asked; an enquirer's enquiries lose everything of them, with
+ * their forwards and acknowledgements, and say where the originals are.
+ */
+static void
+test_erase(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_erasure	 x;
+	char			*cause = NULL;
+	int64_t			 id;
+
+	/* Nothing held: nothing changed, unless asked. */
+	assert_int_equal(store_subscriber_erase(f->s, "nobody@example.org",
+	    0, &x, &cause), 0);
+	assert_int_equal(x.held, 0);
+	assert_int_equal(x.suppressed, 0);
+	assert_int_equal(x.was_suppressed, 0);
+	store_erasure_clear(&x);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM suppressions"),
+	    0);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM events"), 0);
+	assert_int_equal(store_subscriber_erase(f->s, "nobody@example.org",
+	    STORE_ERASE_SUPPRESS_ANYWAY, &x, &cause), 0);
+	assert_int_equal(x.held, 0);
+	assert_int_equal(x.suppressed, 1);
+	store_erasure_clear(&x);
+	assert_int_equal(store_subscriber_erase(f->s, "NOBODY@example.org",
+	    0, &x, &cause), 0);
+	assert_int_equal(x.was_suppressed, 1);
+	store_erasure_clear(&x);
+
+	/* A subscriber who also wrote in, from another case. */
+	id = add(f->s, "Sian.Jones@nhs.uk", "Siân", NULL, 1);
+	member(f->s, id, "news", STORE_MEMBER_CONFIRMED, NULL);
+	assert_int_equal(store_exec_sql(f->s,
+	    "INSERT INTO enquiries (id, reference, message_id, content_hash,"
+	    " sender, sender_name, subject, lead, reason, source, received_at,"
+	    " ack, raw) VALUES"
+	    " (1, 'ENQ-2026-00001', 'm1@x', 'h1', 'SIAN.jones@nhs.uk', 'Siân',"
+	    " 'Help', 'general', 'It says Derby', 'maildir:123.M1.h', 1,"
+	    " 'queued', X'41'),"
+	    " (2, 'ENQ-2026-00002', NULL, 'h2', 'sian.jones@NHS.uk', 'Siân',"
+	    " 'Again', 'training', 'x', 'imap:7', 2,"
+	    " 'sian.jones@nhs.uk was already acknowledged today', NULL),"
+	    " (3, 'ENQ-2026-00003', NULL, 'h3', 'bob@example.org', 'Bob', 'B',"
+	    " 'general', 'x', 'pipe', 3, 'queued', NULL);"
+	    "INSERT INTO outbox (kind, enquiry_id, message, mail_from,"
+	    " rcpt_to, state, created_at, updated_at) VALUES"
+	    " ('forward', 1, X'41', 'e@x', 'lead@example.org', 'sent', 1, 1),"
+	    " ('ack', 1, X'41', '', 'replies@elsewhere.org', 'sent', 1, 1),"
+	    " ('forward', 2, X'41', 'e@x', 'lead@example.org', 'queued', 1, 1),"
+	    " ('forward', 3, X'41', 'e@x', 'lead@example.org', 'sent', 1, 1),"
+	    " ('lead_digest', NULL, CAST('from sian.jones@nhs.uk: Help' AS"
+	    " BLOB), 'e@x', 'lead@example.org', 'sent', 1, 1);", &cause), 0);
+	assert_int_equal(store_subscriber_erase(f->s, "sian.jones@nhs.uk", 0,
+	    &x, &cause), 0);
+	assert_int_equal(x.held, 1);
+	assert_int_equal(x.suppressed, 1);
+	assert_int_equal(x.nsubscribers, 1);
+	assert_int_equal(x.subscriber_ids[0], id);
+	assert_int_equal(x.memberships, 1);
+	assert_int_equal(x.forwards, 2);
+	assert_int_equal(x.acks, 1);
+	assert_int_equal(x.lead_digests, 1);
+	assert_int_equal(x.nenquiries, 2);
+	assert_str_eq_msg("first", x.enquiries[0].reference, "ENQ-2026-00001");
+	assert_str_eq_msg("source", x.enquiries[0].source, "maildir:123.M1.h");
+	assert_str_eq_msg("message-id", x.enquiries[0].message_id, "m1@x");
+	assert_int_equal(x.enquiries[0].forwarded, 1);
+	assert_null(x.enquiries[1].message_id);
+	assert_int_equal(x.enquiries[1].forwarded, 0);
+	assert_str_eq_msg("lead", x.enquiries[1].lead, "training");
+	store_erasure_clear(&x);
+
+	/* Nothing of her is left; Bob's enquiry and forward are. */
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM enquiries WHERE"
+	    " sender IS NULL AND sender_name IS NULL AND subject IS NULL AND"
+	    " raw IS NULL AND instr(ack, '@') = 0 AND reason ="
+	    " 'erased at the sender''s request'"), 2);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM outbox"), 1);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM enquiries WHERE"
+	    " sender = 'bob@example.org' AND subject = 'B'"), 1);
+	assert_int_equal(store_subscriber_suppressed(f->s, "SIAN.JONES@nhs.uk",
+	    &cause), 1);
+}
+
 int
 main(void)
 {
@@ -540,6 +749,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_remove_skips_confirm,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_case, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_find, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_erase, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -486,7 +486,10 @@ static const struct {
 	{ "Alice@Example.Org", "Alice@example.org", 1 },
 	{ "  alice@example.org\n", "alice@example.org", 1 },
 	{ "\"a@b\"@Example.org", "\"a@b\"@example.org", 1 },
-	{ "Alice@example.org", "alice@example.org", 0 },
+	{ "Alice@example.org", "alice@example.org", 1 },
+	{ "SIAN.Jones@NHS.uk", "sian.jones@nhs.uk", 1 },
+	{ "ZOË@example.org", "zoË@example.org", 1 },	/* ASCII only */
+	{ "zoË@example.org", "zoë@example.org", 0 },
 	{ "alice@example.org", "alice@example.com", 0 },
 	{ "alice@example.org", "alice+news@example.org", 0 },
 };
@@ -514,6 +517,16 @@ test_hash_address(void **state)
 	token_hash_address("alice@Example.ORG", a);
 	assert_str_eq_msg("hash of alice@example.org", a,
 	    "33b7efa039b7ba48dd0e4f1e28bb8ead899ad125439a854cb63e8960b94a3657");
+	token_hash_address("ALICE@example.org", a);
+	assert_str_eq_msg("hash of ALICE@example.org", a,
+	    "33b7efa039b7ba48dd0e4f1e28bb8ead899ad125439a854cb63e8960b94a3657");
+
+	/* The old form, for lists made by hand: the local part as given. */
+	token_hash_address_as_given("alice@Example.ORG", b);
+	assert_str_eq_msg("as given, lower case", b, a);
+	token_hash_address_as_given("Alice@example.org", b);
+	token_hash_address("Alice@example.org", a);
+	assert_true(strcmp(a, b) != 0);
 }
 
 /* --- key files ---------------------------------------------------------- */

@@ -240,6 +240,41 @@ test_sanitize(void **state)
 	buf_free(&b);
 }
 
+static const struct {
+	const char	*in;
+	const char	*want;
+} fold_cases[] = {
+	{ "Zoë", "zoe" },
+	{ "SIÂN", "sian" },
+	{ "Siân Jones", "sian jones" },
+	{ "Zoe\xcc\x88", "zoe" },		/* decomposed: e + U+0308 */
+	{ "Łukasz Żółw", "lukasz zolw" },
+	{ "Dvořák", "dvorak" },
+	{ "Straße", "strasse" },
+	{ "Æthelflæd", "aethelflaed" },
+	{ "Øyvind Þór", "oyvind thor" },
+	{ "Gwŷn Ŵ Ẃ", "gwyn w w" },
+	{ "Ștefan Țară", "stefan tara" },
+	{ "Nguyễn", "nguyen" },
+	{ "ΣΩΚΡΑΤΗΣ Иван", "σωκρατησ иван" },
+	{ "3 × 4 ÷ 2", "3 × 4 ÷ 2" },
+	{ "caf\xe9", "caf\xe9" },		/* not UTF-8: kept */
+	{ "", "" },
+};
+
+static void
+test_fold(void **state)
+{
+	char	*got;
+	size_t	 i;
+
+	for (i = 0; i < sizeof fold_cases / sizeof fold_cases[0]; i++) {
+		got = utf8_fold(fold_cases[i].in, strlen(fold_cases[i].in));
+		assert_str_eq_msg(fold_cases[i].in, got, fold_cases[i].want);
+		free(got);
+	}
+}
+
 int
 main(void)
 {
@@ -250,6 +285,7 @@ main(void)
 		cmocka_unit_test(test_width),
 		cmocka_unit_test(test_truncate),
 		cmocka_unit_test(test_sanitize),
+		cmocka_unit_test(test_fold),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
