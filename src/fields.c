@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "fields.h"
 #include "markdown.h"
+#include "suggest.h"
 #include "template.h"
 #include "value.h"
 #include "xmalloc.h"
@@ -83,7 +84,7 @@ struct fields_ctx {
 	char				*resolved[TEMPLATE_MAX_NEST + 1];
 };
 
-/* --- distance ------------------------------------------------------------ */
+/* --- folding ------------------------------------------------------------- */
 
 static unsigned char
 fields_fold(char c)
@@ -91,41 +92,6 @@ fields_fold(char c)
 	unsigned char	u = (unsigned char)c;
 
 	return u >= 'A' && u <= 'Z' ? u + ('a' - 'A') : u;
-}
-
-size_t
-fields_distance(const char *a, const char *b)
-{
-	size_t	 la = strlen(a), lb = strlen(b), i, j, d, cost;
-	size_t	 rows[3][FIELDS_DISTANCE_MAX + 1];
-	size_t	*prev2 = rows[0], *prev = rows[1], *cur = rows[2], *t;
-
-	if (la > FIELDS_DISTANCE_MAX || lb > FIELDS_DISTANCE_MAX)
-		return FIELDS_DISTANCE_MAX + 1;
-	for (j = 0; j <= lb; j++)
-		prev[j] = j;
-	for (i = 1; i <= la; i++) {
-		cur[0] = i;
-		for (j = 1; j <= lb; j++) {
-			cost = fields_fold(a[i - 1]) != fields_fold(b[j - 1]);
-			d = prev[j] + 1;			/* deletion */
-			if (cur[j - 1] + 1 < d)
-				d = cur[j - 1] + 1;		/* insertion */
-			if (prev[j - 1] + cost < d)
-				d = prev[j - 1] + cost;		/* change */
-			if (i > 1 && j > 1 &&
-			    fields_fold(a[i - 1]) == fields_fold(b[j - 2]) &&
-			    fields_fold(a[i - 2]) == fields_fold(b[j - 1]) &&
-			    prev2[j - 2] + 1 < d)
-				d = prev2[j - 2] + 1;		/* swap */
-			cur[j] = d;
-		}
-		t = prev2;
-		prev2 = prev;
-		prev = cur;
-		cur = t;
-	}
-	return prev[lb];
 }
 
 /* --- the names someone can have ------------------------------------------ */
@@ -267,7 +233,7 @@ fields_last(const char *name)
 }
 
 /*
- * fields_distance(a, b), or SIZE_MAX when it is surely more than limit:
+ * suggest_distance(a, b), or SIZE_MAX when it is surely more than limit:
  * two strings are at least as far apart as their lengths.
  */
 static size_t
@@ -277,7 +243,7 @@ fields_near(const char *a, const char *b, size_t limit)
 
 	if ((la > lb ? la - lb : lb - la) > limit)
 		return SIZE_MAX;
-	return fields_distance(a, b);
+	return suggest_distance(a, b);
 }
 
 /*

@@ -27,7 +27,7 @@
  *     drops any other image from what it renders).
  *
  * A name nobody can have gets the nearest known name as a suggestion
- * when one is close enough (fields_distance(), ignoring case), or, for a
+ * when one is close enough (suggest_distance(), ignoring case), or, for a
  * bare name like {{organisation}}, the first known field ending in it.
  *
  * Owns: the table, what a subject or body may name, the messages and
@@ -119,14 +119,5 @@ void	 fields_report_clear(struct fields_report *);
  * more" when some were not listed.
  */
 char	*fields_report_text(const struct fields_report *);
-
-/*
- * The optimal string alignment distance between a and b (Levenshtein
- * with adjacent transpositions, "nmae" is 1 from "name"), ASCII letters
- * compared ignoring case.  Strings over FIELDS_DISTANCE_MAX bytes are
- * FIELDS_DISTANCE_MAX + 1 from anything.
- */
-#define FIELDS_DISTANCE_MAX	64
-size_t	 fields_distance(const char *a, const char *b);
 
 #endif

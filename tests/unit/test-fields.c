@@ -2,7 +2,7 @@
  * test-fields.c - checking a campaign's merge fields and images before
  * anyone receives them (fields.c).
  *
- *   - the distance behind suggestions ("nmae" is 1 from "name");
+ *   - the distance behind suggestions (suggest.c: "nmae" is 1 from "name");
  *   - the check, table-driven: each case a subject, a body and the
  *     attribute keys the list's members have, and the problems wanted,
  *     in order, as "subject|LINE KIND what -> suggestion" lines: typos
@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "fields.h"
+#include "suggest.h"
 #include "xmalloc.h"
 
 /* --- distance ------------------------------------------------------------- */
@@ -44,13 +45,13 @@ test_distance(void **state)
 		{ "ca", "abc", 3 },		/* OSA, not full Damerau */
 		{ "kitten", "sitting", 3 },
 	};
-	char	 longer[FIELDS_DISTANCE_MAX + 2];
+	char	 longer[SUGGEST_MAX + 2];
 	size_t	 i, got;
 	int	 failed = 0;
 
 	(void)state;
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		got = fields_distance(cases[i].a, cases[i].b);
+		got = suggest_distance(cases[i].a, cases[i].b);
 		if (got != cases[i].want) {
 			print_error("\"%s\" to \"%s\": got %zu, want %zu\n",
 			    cases[i].a, cases[i].b, got, cases[i].want);
@@ -59,9 +60,9 @@ test_distance(void **state)
 	}
 	memset(longer, 'a', sizeof longer - 1);
 	longer[sizeof longer - 1] = '\0';
-	if (fields_distance(longer, "a") != FIELDS_DISTANCE_MAX + 1) {
-		print_error("a long string: got %zu, want %d\n",
-		    fields_distance(longer, "a"), FIELDS_DISTANCE_MAX + 1);
+	if (suggest_distance(longer, "a") != SIZE_MAX) {
+		print_error("a long string: got %zu, want SIZE_MAX\n",
+		    suggest_distance(longer, "a"));
 		failed++;
 	}
 	assert_int_equal(failed, 0);
