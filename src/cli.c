@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -84,6 +85,27 @@ cmd_who(void)
 	if (u == NULL || *u == '\0')
 		return xprintf("cli:uid%lu", (unsigned long)getuid());
 	return xprintf("cli:%s", u);
+}
+
+int
+cmd_answer_yes(void)
+{
+	char	 line[64];
+	size_t	 n;
+	char	*p;
+
+	fflush(stdout);
+	fflush(stderr);
+	if (fgets(line, sizeof line, stdin) == NULL) {
+		fputc('\n', stderr);
+		return 0;
+	}
+	n = strcspn(line, "\r\n");
+	line[n] = '\0';
+	while (n > 0 && line[n - 1] == ' ')
+		line[--n] = '\0';
+	p = line + strspn(line, " ");
+	return strcasecmp(p, "y") == 0 || strcasecmp(p, "yes") == 0;
 }
 
 const char *

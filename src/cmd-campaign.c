@@ -1117,8 +1117,7 @@ static int
 cmd_campaign_ask(int64_t id, const struct conf *conf,
     const struct campaign_plan *p, int64_t scheduled_at)
 {
-	char	 line[64], when[64];
-	size_t	 n;
+	char	 when[64];
 
 	if (p->tested_at == 0)
 		fprintf(stderr, "No test copy of campaign %" PRId64 " has been "
@@ -1143,18 +1142,7 @@ cmd_campaign_ask(int64_t id, const struct conf *conf,
 		fprintf(stderr, " (%" PRId64 " more get%s it in the list's "
 		    "digest)", p->digest, p->digest == 1 ? "s" : "");
 	fprintf(stderr, "? [y/N] ");
-	fflush(stderr);
-
-	if (fgets(line, sizeof line, stdin) == NULL) {
-		fputc('\n', stderr);
-		return 0;
-	}
-	n = strcspn(line, "\r\n");
-	line[n] = '\0';
-	while (n > 0 && line[n - 1] == ' ')
-		line[--n] = '\0';
-	return strcasecmp(line + strspn(line, " "), "y") == 0 ||
-	    strcasecmp(line + strspn(line, " "), "yes") == 0;
+	return cmd_answer_yes();
 }
 
 static int

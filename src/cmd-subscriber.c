@@ -23,8 +23,8 @@
  * (store-subscriber.c), address syntax (address.c), the confirmation email
  * (confirm.c), erasing a person (forget.c).
  *
- * Exit codes: 0 done (also "already subscribed, nothing changed"); 64 bad
- * arguments; 65 bad data (an unknown list, an invalid or forgotten
+ * Exit codes: 0 done (also "already subscribed, nothing changed"); 1 the
+ * import's question answered no (nothing imported); 64 bad arguments; 65 bad data (an unknown list, an invalid or forgotten
  * address, no such subscriber, nobody found, an address postroom never
  * held given to forget, a CSV file that is refused); 66 a CSV file
  * that cannot be read; 73 the database cannot be opened or an export file
@@ -155,9 +155,9 @@ cmd_subscriber_help(FILE *f)
 	    "  --status       pending, confirmed, unsubscribed, bounced or "
 	    "all\n"
 	    "\n"
-	    "Exit status: 0 done (also when nothing needed changing, or you "
-	    "answered no),\n"
-	    "64 bad arguments (also import without --confirmed or --yes when "
+	    "Exit status: 0 done (also when nothing needed changing), 1 you "
+	    "answered no\n"
+	    "(nothing imported), 64 bad arguments (also import without --confirmed or --yes when "
 	    "standard\n"
 	    "input is not a terminal),\n"
 	    "65 bad data (unknown list, invalid or forgotten address, no such "
@@ -985,9 +985,6 @@ cmd_subscriber_report(const struct sheet_report *rep, enum sheet_summary how,
 static int
 cmd_subscriber_ask(unsigned long emails)
 {
-	char	line[64];
-	size_t	len;
-
 	fflush(stdout);
 	if (!isatty(STDIN_FILENO)) {
 		fprintf(stderr, "postroom: subscriber: standard input is not a "
@@ -1001,12 +998,7 @@ cmd_subscriber_ask(unsigned long emails)
 		    "[y/N] ", emails, emails == 1 ? "" : "s");
 	else
 		fprintf(stderr, "Import (no email will be sent)? [y/N] ");
-	fflush(stderr);
-	if (fgets(line, sizeof line, stdin) == NULL)
-		return 0;
-	len = strcspn(line, "\r\n");
-	line[len] = '\0';
-	return strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0;
+	return cmd_answer_yes();
 }
 
 static int
@@ -1097,6 +1089,7 @@ cmd_subscriber_import(struct cmd_ctx *ctx, int argc, char **argv)
 				goto out;
 			case 0:
 				printf("nothing imported\n");
+				rc = 1;
 				goto out;
 			}
 		}

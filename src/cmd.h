@@ -82,6 +82,12 @@ void		 cmd_put_safe(FILE *, const char *);
 /* Who is at the keyboard, for records: "cli:USER".  The caller frees it. */
 char		*cmd_who(void);
 
+/*
+ * After a question ending "[y/N] " on stderr: 1 when the line read from
+ * standard input says y or yes (any case), else 0 (end of input too).
+ */
+int		 cmd_answer_yes(void);
+
 /* t as local "YYYY-MM-DD HH:MM" in buf; "-" (not buf) when t is 0. */
 const char	*cmd_when(int64_t t, char *buf, size_t len);
 

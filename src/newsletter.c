@@ -785,6 +785,36 @@ newsletter_token(struct token_signer *signer, enum token_purpose purpose,
 	return token_signer_make(signer, &t);
 }
 
+/*
+ * The VERP sender, then the check that it and the mailto fit in a local
+ * part; -1 (l freed) when not.
+ */
+static int
+newsletter_links_verp(struct token_signer *signer, const char *domain,
+    int64_t subscriber, int64_t campaign, time_t now,
+    struct newsletter_links *l, char **cause)
+{
+	char	*tok;
+
+	tok = newsletter_token(signer, TOKEN_BOUNCE, subscriber, "", campaign,
+	    now + NEWSLETTER_VERP_EXPIRY);
+	l->mail_from = newsletter_cat("bounces+", tok, "@", domain,
+	    (char *)NULL);
+	free(tok);
+
+	if (strchr(l->unsubscribe_mailto, '@') - l->unsubscribe_mailto >
+	    NEWSLETTER_LOCAL_MAX ||
+	    strchr(l->mail_from, '@') - l->mail_from > NEWSLETTER_LOCAL_MAX) {
+		/* Only with ids near 2^63: a broken invariant, not data. */
+		*cause = xprintf("subscriber %lld: a VERP or unsubscribe "
+		    "address is longer than %d octets before the @",
+		    (long long)subscriber, NEWSLETTER_LOCAL_MAX);
+		newsletter_links_free(l);
+		return -1;
+	}
+	return 0;
+}
+
 int
 newsletter_links_make(struct token_signer *signer, const char *base_url,
     const char *domain, const char *slug, int64_t subscriber,
@@ -820,23 +850,8 @@ newsletter_links_make(struct token_signer *signer, const char *base_url,
 	    (char *)NULL);
 	free(tok);
 
-	tok = newsletter_token(signer, TOKEN_BOUNCE, subscriber, "", campaign,
-	    now + NEWSLETTER_VERP_EXPIRY);
-	l->mail_from = newsletter_cat("bounces+", tok, "@", domain,
-	    (char *)NULL);
-	free(tok);
-
-	if (strchr(l->unsubscribe_mailto, '@') - l->unsubscribe_mailto >
-	    NEWSLETTER_LOCAL_MAX ||
-	    strchr(l->mail_from, '@') - l->mail_from > NEWSLETTER_LOCAL_MAX) {
-		/* Only with ids near 2^63: a broken invariant, not data. */
-		*cause = xprintf("subscriber %lld: a VERP or unsubscribe "
-		    "address is longer than %d octets before the @",
-		    (long long)subscriber, NEWSLETTER_LOCAL_MAX);
-		newsletter_links_free(l);
-		return -1;
-	}
-	return 0;
+	return newsletter_links_verp(signer, domain, subscriber, campaign, now,
+	    l, cause);
 }
 
 int
@@ -871,22 +886,8 @@ newsletter_links_test(struct token_signer *signer, const char *base_url,
 	free(tok);
 
 	/* Bounces are real: the address is. */
-	tok = newsletter_token(signer, TOKEN_BOUNCE, subscriber, "", campaign,
-	    now + NEWSLETTER_VERP_EXPIRY);
-	l->mail_from = newsletter_cat("bounces+", tok, "@", domain,
-	    (char *)NULL);
-	free(tok);
-
-	if (strchr(l->unsubscribe_mailto, '@') - l->unsubscribe_mailto >
-	    NEWSLETTER_LOCAL_MAX ||
-	    strchr(l->mail_from, '@') - l->mail_from > NEWSLETTER_LOCAL_MAX) {
-		*cause = xprintf("subscriber %lld: a VERP or unsubscribe "
-		    "address is longer than %d octets before the @",
-		    (long long)subscriber, NEWSLETTER_LOCAL_MAX);
-		newsletter_links_free(l);
-		return -1;
-	}
-	return 0;
+	return newsletter_links_verp(signer, domain, subscriber, campaign, now,
+	    l, cause);
 }
 
 /*

@@ -7,12 +7,12 @@ Runs COMMAND with a pseudo-terminal as its standard input, output and
 error (so isatty() is true for all three), waits for a question ending in
 "[y/N]", types ANSWER and Enter (ANSWER "EOF": Ctrl-D, the end of input),
 and keeps reading until the command exits.  Prints everything the command
-wrote to the terminal (with the echoed answer) on standard output and
+wrote to the terminal (with the echoed answer, lines ending LF) on standard output and
 exits with the command's exit status; 124 when no question came within 30
 seconds or the command did not end within 60 (it is then killed).
 
-For the scenario tests of "postroom campaign send", whose question is only
-asked on a terminal.
+For the scenario tests of "postroom campaign send" and "subscriber
+import", whose questions are only asked on a terminal.
 """
 import os
 import pty
@@ -61,7 +61,8 @@ def main():
                 os.write(fd, answer.encode() + b"\n")
     _, status = os.waitpid(pid, 0)
     os.close(fd)
-    sys.stdout.write(out.decode("utf-8", "replace"))
+    # A terminal ends lines with CR LF; the tests grep for lines.
+    sys.stdout.write(out.decode("utf-8", "replace").replace("\r\n", "\n"))
     sys.stdout.flush()
     if timed_out:
         return 124
