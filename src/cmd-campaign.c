@@ -564,6 +564,7 @@ cmd_campaign_json(const struct store_campaign *c)
 	value_object_set(v, "scheduled_at", value_new_time(c->scheduled_at));
 	value_object_set(v, "started_at", value_new_time(c->started_at));
 	value_object_set(v, "finished_at", value_new_time(c->finished_at));
+	value_object_set(v, "tested_at", value_new_time(c->tested_at));
 	value_object_set(v, "paused_reason", c->paused_reason[0] != '\0' ?
 	    value_new_string(c->paused_reason) : value_new_null());
 	if (c->body != NULL)
@@ -829,6 +830,11 @@ cmd_campaign_show(struct cmd_ctx *ctx, struct camp_opts *o)
 		}
 		printf("\nupdated:   %s\n", cmd_when(c.updated_at,
 		    when, sizeof when));
+		if (c.status == STORE_CAMPAIGN_DRAFT ||
+		    c.status == STORE_CAMPAIGN_SCHEDULED)
+			printf("tested:    %s\n", c.tested_at != 0 ?
+			    cmd_when(c.tested_at, when, sizeof when) :
+			    "no test copy since the last change");
 		if (c.scheduled_at != 0)
 			printf("scheduled: %s\n", cmd_when(
 			    c.scheduled_at, when, sizeof when));

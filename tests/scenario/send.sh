@@ -209,7 +209,12 @@ expect "an edit of the draft" 0
 ask n campaign send "$A"
 has "after an edit, the question says no test copy was sent since" "$T/tty" \
     "No test copy of campaign $A has been sent since it was last changed"
+p campaign show "$A"
+has "campaign show says so too" "$T/out" "tested:    no test copy since the last change"
 p campaign test "$A" --to staff@example.org
+p campaign show "$A"
+if grep -q '^tested:    [0-9]' "$T/out"; then ok "... and when the last test copy went"
+else not_ok "... and when the last test copy went"; diag "$(cat "$T/out")"; fi
 ask n campaign send "$A"
 if grep -q "No test copy" "$T/tty"; then not_ok "... and a new test copy settles it"
 else ok "... and a new test copy settles it"; fi
