@@ -393,6 +393,41 @@ digest_list_nl(struct digest_list *dl, struct store *s, int64_t id,
 	return d;
 }
 
+/*
+ * A newsletter's body inside a digest: its headings by levels down (h1
+ * to h3 for 2 ... never below h6), under the digest's <h1> and the
+ * item's <h2> - or by 1 when the body opens with a title of its own,
+ * which then is the item's <h2> (body_heading) - so that a digest has
+ * one <h1> and its outline holds.  The body is markdown.c's HTML, whose
+ * headings are bare "<hN>" tags (raw HTML, when a list allows it, may
+ * add attributes: "<hN " is moved too).
+ */
+static char *
+digest_demote(const char *html, int by)
+{
+	struct buf	 b;
+	const char	*p, *q;
+	int		 level;
+
+	buf_init(&b, BUF_NOMAX);
+	for (p = html; (q = strchr(p, '<')) != NULL; p = q) {
+		buf_add(&b, p, (size_t)(q - p));
+		p = q + (q[1] == '/' ? 2 : 1);
+		if ((*p == 'h' || *p == 'H') && p[1] >= '1' && p[1] <= '6' &&
+		    (p[2] == '>' || p[2] == ' ')) {
+			level = p[1] - '0' + by;
+			buf_add(&b, q, (size_t)(p - q) + 1);
+			buf_addc(&b, (char)('0' + (level > 6 ? 6 : level)));
+			q = p + 2;
+		} else {
+			buf_addc(&b, '<');
+			q++;
+		}
+	}
+	buf_addstr(&b, p);
+	return buf_detach(&b, NULL);
+}
+
 /* The merge data both digest templates share, less the items. */
 static struct value *
 digest_list_data(const struct digest_list *dl,
@@ -495,7 +530,11 @@ digest_list_render(struct digest_list *dl, struct store *s,
 		digest_set(item, "subject", np.subject);
 		period_date((time_t)d->started_at, date, sizeof date);
 		digest_set(item, "date", date);
-		digest_set(item, "body_html", np.html);
+		str = digest_demote(np.html, np.body_heading ? 1 : 2);
+		value_object_set(item, "body_heading",
+		    value_new_bool(np.body_heading));
+		digest_set(item, "body_html", str);
+		free(str);
 		digest_set(item, "body_text", np.text);
 		str = xprintf("%s/archive/%lld", conf->general.base_url,
 		    (long long)d->id);

@@ -477,8 +477,10 @@ static const char body_a[] =
     "- Slides: [huddle pack](https://example.org/huddle)\n"
     "- Recording afterwards\n";
 static const char body_b[] =
-    "## Cyfarfod yr Ŵyl\n\n"
-    "Croeso i’r cyfarfod – bring a <colleague> & a question.\n";
+    "# Cyfarfod yr Ŵyl\n\n"
+    "Croeso i’r cyfarfod – bring a <colleague> & a question.\n\n"
+    "## Rhaglen\n\n"
+    "Coffi am 10.\n";
 
 /* --- list digests: the calendar ---------------------------------------------- */
 
@@ -998,6 +1000,13 @@ test_golden_list(void **state)
 	    "bulletin digest: week of 16 November 2026");
 	check_golden("weekly.txt", parts.text);
 	check_golden("weekly.html", parts.html);
+	/* One <h1>; a body's own "# title" is its item's <h2>, not another. */
+	if (strstr(parts.html, "<h1") == NULL ||
+	    strstr(strstr(parts.html, "<h1") + 1, "<h1") != NULL ||
+	    strstr(parts.html, "<h2>Cyfarfod yr Ŵyl</h2>\n<p>Croeso") == NULL ||
+	    strstr(parts.html, "<h3>Rhaglen</h3>") == NULL)
+		fail_msg("digest headings: want one <h1>, the body's title as "
+		    "its item's <h2> and its ## as <h3>");
 	if (strncmp(mail_from, "bounces+", 8) != 0 ||
 	    strstr(mail_from, "@mail.example.org") == NULL)
 		fail_msg("envelope sender: got %s, want bounces+TOKEN@"
