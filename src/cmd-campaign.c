@@ -1243,9 +1243,9 @@ cmd_campaign_send(struct cmd_ctx *ctx, struct camp_opts *o)
 	switch (r.status) {
 	case STORE_CAMPAIGN_SCHEDULED:
 		printf("campaign %" PRId64 ": scheduled for %s: %" PRId64
-		    " recipients queued (postroom campaign unschedule %" PRId64
+		    " recipient%s queued (postroom campaign unschedule %" PRId64
 		    " to change it)\n", id, cmd_when(r.at, when, sizeof when),
-		    r.queued, id);
+		    r.queued, r.queued == 1 ? "" : "s", id);
 		break;
 	case STORE_CAMPAIGN_SENT:
 		printf("campaign %" PRId64 ": nobody to send to now: marked "
@@ -1253,8 +1253,9 @@ cmd_campaign_send(struct cmd_ctx *ctx, struct camp_opts *o)
 		break;
 	default:
 		printf("campaign %" PRId64 ": sending to %" PRId64
-		    " recipients%s; postroomd sends it (postroom campaign "
-		    "status %" PRId64 ")\n", id, r.queued, was != 0 ?
+		    " recipient%s%s; postroomd sends it (postroom campaign "
+		    "status %" PRId64 ")\n", id, r.queued, r.queued == 1 ?
+		    "" : "s", was != 0 ?
 		    " now, not at its scheduled time" : "", id);
 		break;
 	}
