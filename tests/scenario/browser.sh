@@ -4,7 +4,8 @@
 # on a phone-sized screen, confirms through the link in the email that
 # postroomd delivered to an SMTP sink, then uses a newsletter's
 # preferences and unsubscribe links, and a test copy's links (which change
-# nothing); the database is checked at each step.
+# nothing), then reads the newsletter online and opens a changed link and
+# an address with no page; the database is checked at each step.
 # Full-page screenshots of every page are kept in $SHOTS (BUILD/screenshots,
 # git-ignored) for a person to look at.
 . "$(dirname "$0")/lib.sh"
@@ -115,7 +116,7 @@ check "browser.py finished without an error" [ "$rc" -eq 0 -a ! -s "$T/journey.e
 [ -s "$T/journey.err" ] && diag "$(tail -5 "$T/journey.err")"
 [ -s "$T/send.err" ] && diag "$(cat "$T/send.err")"
 n=$(ls "$SHOTS"/*.png 2>/dev/null | wc -l)
-check "13 screenshots saved in $SHOTS" [ "$n" -eq 13 ]
+check "17 screenshots saved in $SHOTS" [ "$n" -eq 17 ]
 
 grep -n 'example\.net' "$T/d.log" > "$T/leaks"
 check "the address never appears in postroomd's log" [ ! -s "$T/leaks" ]

@@ -25,8 +25,12 @@ The journey, as a person would make it:
      unsubscribed.
   4. with --send-test, run COMMAND, which sends a test copy of the
      newsletter to ADDRESS; its unsubscribe link opens a page saying it
-     was a test copy (the membership is left as it was), and its "read
-     this online" link shows the newsletter.
+     was a test copy (the membership is left as it was), its "read this
+     online" link shows the newsletter, and its preferences link says it
+     was a test copy too;
+  5. the newsletter's "read this online" page (/archive/ID), and the
+     pages for a link that was tampered with and for an address that
+     does not exist.
 Each step is checked in the page and in the database (sqlite3), and a
 full-page screenshot of every page is saved in --shots (PNG).
 
@@ -343,9 +347,10 @@ class Journey:
                    "One-Click" in str(msg["List-Unsubscribe-Post"]))
         unsub = self.links(msg, "unsubscribe")
         prefs = self.links(msg, "preferences")
-        self.check("its body links to unsubscribe and preferences",
-                   unsub and prefs)
-        if not unsub or not prefs:
+        online = self.links(msg, "archive")
+        self.check("its body links to unsubscribe, preferences and the "
+                   "archive", unsub and prefs and online)
+        if not unsub or not prefs or not online:
             return
 
         b.phone()
@@ -399,9 +404,13 @@ class Journey:
         self.page_ok(b, "the list of lists on a desktop")
         self.shot(b, "11-lists-desktop.png")
 
-        # 5. A test copy's links change nothing and show the newsletter.
-        if not a.send_test:
-            return
+        if a.send_test:
+            self.test_copy(b)
+        self.others(b, online[0], unsub[0])
+
+    def test_copy(self, b):
+        """5. A test copy's links change nothing and show the newsletter."""
+        a = self.args
         rc = subprocess.call(a.send_test, shell=True)
         self.check("a test copy is sent (%s: %d)" % (a.send_test, rc),
                    rc == 0)
@@ -410,10 +419,12 @@ class Journey:
         if msg is None:
             return
         unsub = self.links(msg, "test-unsubscribe")
+        prefs = self.links(msg, "test-preferences")
         read = self.links(msg, "test-copy")
         self.check("its links are a test copy's (%s)" % (unsub[:1]),
-                   unsub and read and not self.links(msg, "unsubscribe"))
-        if not unsub or not read:
+                   unsub and prefs and read and
+                   not self.links(msg, "unsubscribe"))
+        if not unsub or not prefs or not read:
             return
         before = self.membership()
         b.phone()
@@ -432,6 +443,41 @@ class Journey:
                    got, got == "Autumn bulletin")
         self.page_ok(b, "a test copy read online on a desktop")
         self.shot(b, "13-test-copy-desktop.png")
+        b.go(prefs[0])
+        got = b.wait_text("h1", "test copy")
+        self.check("its preferences link says it was a test copy (h1: %s)"
+                   % got, got == "This was a test copy")
+        self.page_ok(b, "a test copy's preferences link on a desktop")
+        self.shot(b, "14-test-preferences-desktop.png")
+
+    def others(self, b, online, unsub):
+        """6. The newsletter read online; a link someone changed, and an
+        address with no page, on a phone."""
+        a = self.args
+        b.phone()
+        b.go(online)
+        got = b.wait_text("h1", "Autumn bulletin")
+        self.check("the newsletter's read-online link shows it (h1: %s)" %
+                   got, got == "Autumn bulletin")
+        self.page_ok(b, "the newsletter read online on a phone")
+        self.shot(b, "15-archive-phone.png")
+
+        # One character of the token changed: the signature fails.
+        head, tok = unsub.rsplit("/", 1)
+        tok = tok[:4] + ("B" if tok[4] != "B" else "C") + tok[5:]
+        b.go(head + "/" + tok)
+        got = b.wait_text("h1", "not valid")
+        self.check("a changed unsubscribe link says it is not valid "
+                   "(h1: %s)" % got, got == "This link is not valid")
+        self.page_ok(b, "a changed link on a phone")
+        self.shot(b, "16-link-not-valid-phone.png")
+
+        b.go(a.base + "/no-such-page")
+        got = b.wait_text("h1", "not found")
+        self.check("an address with no page says so (h1: %s)" % got,
+                   got == "Page not found")
+        self.page_ok(b, "page not found on a phone")
+        self.shot(b, "17-not-found-phone.png")
 
 
 def main():
