@@ -3,7 +3,8 @@
 #   make            build bin/postroomd and bin/postroom
 #   make deps       install the Debian packages that are missing (root)
 #   make run        run postroomd in the foreground on config/postroom.conf
-#   make check      unit and scenario tests under ASan and UBSan
+#   make check      unit and scenario tests under ASan and UBSan (installs
+#                   axe-core from npm into build/npm for browser.sh)
 #   make bench      benchmarks (not tests)
 #   make fuzz       short libFuzzer runs over the parsers (clang)
 #   make install    PREFIX=/usr/local DESTDIR= ...
@@ -48,6 +49,7 @@ LIB_OBJS = $(LIB_SRCS:src/%.c=$(OBJ)/%.o)
 SLIB_OBJS = $(LIB_SRCS:src/%.c=$(SOBJ)/%.o)
 SAN_TESTS = $(TEST_SRCS:tests/unit/%.c=$(BUILD)/san/tests/%)
 SAN_BINS = $(BUILD)/san/bin/postroomd $(BUILD)/san/bin/postroom
+AXE	 = $(BUILD)/npm/node_modules/axe-core/axe.min.js
 
 Q	= $(if $(V),,@)
 SAY	= $(if $(V),@true,@printf '  %-6s %s\n')
@@ -78,6 +80,20 @@ $(BUILD)/san/tests/%: tests/unit/%.c tests/unit/testutil.h $(SLIB_OBJS) | $(BUIL
 	    $(SLIB_OBJS) $(LDFLAGS) $(LDLIBS) $(CMOCKA_LIBS)
 .PRECIOUS: $(SOBJ)/%.o $(OBJ)/%.o
 
+# --- test tools from npm ----------------------------------------------------
+# axe-core for browser.sh, at the version tests/tools/npm/package-lock.json
+# pins, installed into the build tree and never into the source tree.  The
+# files npm unpacks keep the package's old dates: touch the one make looks
+# at, or every run would install again.
+$(AXE): tests/tools/npm/package.json tests/tools/npm/package-lock.json
+	$(SAY) NPM $@
+	$(Q)mkdir -p $(BUILD)/npm
+	$(Q)cp tests/tools/npm/package.json tests/tools/npm/package-lock.json \
+	    $(BUILD)/npm/
+	$(Q)cd $(BUILD)/npm && npm ci --ignore-scripts --no-audit --no-fund \
+	    --loglevel=error
+	$(Q)touch $@
+
 # --- set-up -----------------------------------------------------------------
 deps:
 	@sh .ci/deps
@@ -87,7 +103,7 @@ run: deps all
 	./bin/postroomd -f -c config/postroom.conf
 
 check: deps
-	$(MAKE) $(SAN_BINS) $(SAN_TESTS) all
+	$(MAKE) $(SAN_BINS) $(SAN_TESTS) all $(AXE)
 	BUILD=$(BUILD) sh tests/run.sh
 
 bench: deps all

@@ -4,13 +4,19 @@
 # on a phone-sized screen, confirms through the link in the email that
 # postroomd delivered to an SMTP sink, then uses a newsletter's
 # preferences and unsubscribe links, and a test copy's links (which change
-# nothing); the database is checked at each step.
+# nothing), then reads the newsletter online and opens a changed link and
+# an address with no page; the database is checked at each step.
 # Full-page screenshots of every page are kept in $SHOTS (BUILD/screenshots,
 # git-ignored) for a person to look at.
+# Every page is checked against WCAG 2.2 A and AA with axe-core, on a phone
+# and on a desktop, when make has installed it (BUILD/npm, from
+# tests/tools/npm/package-lock.json); without it those checks are skipped.
 . "$(dirname "$0")/lib.sh"
 D="$POSTROOM_BIN/postroomd"
 C="$POSTROOM_BIN/postroom"
-SHOTS=${POSTROOM_SCREENSHOTS:-$(cd "$POSTROOM_BIN/../.." && pwd)/screenshots}
+BUILDDIR=$(cd "$POSTROOM_BIN/../.." && pwd)
+SHOTS=${POSTROOM_SCREENSHOTS:-$BUILDDIR/screenshots}
+AXE=${POSTROOM_AXE:-$BUILDDIR/npm/node_modules/axe-core/axe.min.js}
 
 for tool in chromium chromedriver sqlite3; do
 	if ! command -v $tool >/dev/null 2>&1; then
@@ -97,12 +103,19 @@ id=$(sqlite3 "$DB" "SELECT max(id) FROM campaigns")
 cli campaign test "$id" --to ann.browser@example.net >/dev/null
 EOF
 
+if [ -f "$AXE" ]; then
+	set -- --axe "$AXE"
+else
+	skip "accessibility checks: axe-core is not installed at $AXE (make check installs it with npm ci)"
+	set --
+fi
 rm -f "$SHOTS"/*.png
 $PYTHON "$POSTROOM_TOP/tests/tools/browser.py" \
     --webdriver "http://127.0.0.1:$CD_PORT" --base "$H" --db "$DB" \
     --sink "$T/sink" --shots "$SHOTS" --email "ann.browser@example.net" \
     --send-newsletter "sh $T/send.sh 2>$T/send.err" \
-    --send-test "sh $T/test.sh 2>>$T/send.err" >"$T/journey" 2>"$T/journey.err"
+    --send-test "sh $T/test.sh 2>>$T/send.err" "$@" \
+    >"$T/journey" 2>"$T/journey.err"
 rc=$?
 while IFS= read -r line; do
 	case $line in
@@ -115,7 +128,7 @@ check "browser.py finished without an error" [ "$rc" -eq 0 -a ! -s "$T/journey.e
 [ -s "$T/journey.err" ] && diag "$(tail -5 "$T/journey.err")"
 [ -s "$T/send.err" ] && diag "$(cat "$T/send.err")"
 n=$(ls "$SHOTS"/*.png 2>/dev/null | wc -l)
-check "13 screenshots saved in $SHOTS" [ "$n" -eq 13 ]
+check "17 screenshots saved in $SHOTS" [ "$n" -eq 17 ]
 
 grep -n 'example\.net' "$T/d.log" > "$T/leaks"
 check "the address never appears in postroomd's log" [ ! -s "$T/leaks" ]

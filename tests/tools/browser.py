@@ -3,7 +3,7 @@
 
     browser.py --webdriver URL --base URL --db FILE --sink DIR --shots DIR
                --email ADDRESS --send-newsletter COMMAND
-               [--send-test COMMAND]
+               [--send-test COMMAND] [--axe FILE]
 
 Speaks the W3C WebDriver protocol to a running chromedriver with nothing
 but urllib (no selenium), and for what WebDriver lacks (a phone-sized
@@ -25,10 +25,20 @@ The journey, as a person would make it:
      unsubscribed.
   4. with --send-test, run COMMAND, which sends a test copy of the
      newsletter to ADDRESS; its unsubscribe link opens a page saying it
-     was a test copy (the membership is left as it was), and its "read
-     this online" link shows the newsletter.
+     was a test copy (the membership is left as it was), its "read this
+     online" link shows the newsletter, and its preferences link says it
+     was a test copy too;
+  5. the newsletter's "read this online" page (/archive/ID), and the
+     pages for a link that was tampered with and for an address that
+     does not exist.
 Each step is checked in the page and in the database (sqlite3), and a
 full-page screenshot of every page is saved in --shots (PNG).
+
+With --axe FILE (axe.min.js from axe-core), every page is also checked
+for WCAG 2.2 A and AA failures, on a phone-sized and on a desktop-sized
+screen: the file is injected into the page with WebDriver's execute/sync
+and axe.run() called with execute/async.  One check per page and size,
+and one diagnostic line for each rule the page breaks.
 
 Output is one line per check, "ok - WHAT" or "not ok - WHAT", and "# ..."
 for diagnostics; the exit status is 0 when every check passed.
@@ -47,11 +57,32 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 PHONE = (390, 844)
 DESKTOP = (1280, 900)
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
+
+# axe-core's tags for the success criteria of WCAG 2.0, 2.1 and 2.2 at
+# levels A and AA (2.2 added no level A criterion axe can test).
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# Pages whose last path segment is a token: the token is left out of what
+# is printed.
+TOKEN_ROUTES = ("confirm", "unsubscribe", "preferences", "test-copy",
+                "test-unsubscribe", "test-preferences")
+# Run axe; hand back each violation with the selectors of its elements.
+AXE_RUN = """
+var done = arguments[arguments.length - 1];
+axe.run(document, {runOnly: {type: 'tag', values: arguments[0]},
+                   resultTypes: ['violations']}).then(function (r) {
+    done({violations: r.violations.map(function (v) {
+        return {id: v.id, impact: v.impact, help: v.help,
+                targets: v.nodes.map(function (n) {
+                    return n.target.join(' '); })};
+    })});
+}, function (e) { done({error: String(e)}); });
+"""
 
 
 class WebDriverError(Exception):
@@ -77,6 +108,8 @@ class Browser:
         value = self.call("POST", "/session", caps)
         self.session = value["sessionId"]
         self.base = "/session/" + self.session
+        self.size = "desktop"
+        self.cmd("POST", "/timeouts", {"script": 30000})
 
     def call(self, method, path, body=None, timeout=60):
         data = json.dumps(body).encode() if body is not None else None
@@ -108,11 +141,19 @@ class Browser:
         self.cdp("Emulation.setDeviceMetricsOverride", {
             "width": PHONE[0], "height": PHONE[1], "deviceScaleFactor": 2,
             "mobile": True})
+        self.size = "phone"
 
     def desktop(self):
         self.cdp("Emulation.clearDeviceMetricsOverride")
         self.cmd("POST", "/window/rect", {"width": DESKTOP[0],
                                           "height": DESKTOP[1]})
+        self.size = "desktop"
+
+    def resize(self, size):
+        if size == "phone":
+            self.phone()
+        else:
+            self.desktop()
 
     def go(self, url):
         self.cmd("POST", "/url", {"url": url})
@@ -120,6 +161,11 @@ class Browser:
     def js(self, script, *args):
         return self.cmd("POST", "/execute/sync", {"script": script,
                                                   "args": list(args)})
+
+    def js_async(self, script, *args):
+        """script calls its last argument with the result."""
+        return self.cmd("POST", "/execute/async", {"script": script,
+                                                   "args": list(args)})
 
     def find(self, css):
         return self.cmd("POST", "/element", {"using": "css selector",
@@ -171,6 +217,11 @@ class Journey:
         self.args = args
         self.failed = 0
         self.shots = []
+        self.axe_source = None
+        self.axe_version = None
+        if args.axe:
+            with open(args.axe) as f:
+                self.axe_source = f.read()
 
     def check(self, what, cond, detail=None):
         if cond:
@@ -205,6 +256,47 @@ class Journey:
         path = os.path.join(self.args.shots, name)
         b.screenshot(path)
         self.shots.append(path)
+
+    def axe(self, b):
+        """The page against WCAG 2.2 A/AA, at the size it was opened at
+        and at the other one; the browser is left at the first."""
+        if self.axe_source is None:
+            return
+        path = urllib.parse.urlsplit(b.cmd("GET", "/url")).path
+        parts = path.split("/")
+        if len(parts) == 3 and parts[1] in TOKEN_ROUTES:
+            path = "/%s/TOKEN" % parts[1]
+        title = b.cmd("GET", "/title").split(" \u2013 ")[0]
+        here = b.size
+        for size in [here] + [s for s in ("phone", "desktop") if s != here]:
+            if size != b.size:
+                b.resize(size)
+            self.axe_check(b, "axe: %s (%s) on a %s" % (path, title, size))
+        if b.size != here:
+            b.resize(here)
+
+    def axe_check(self, b, what):
+        if b.js("return typeof window.axe;") == "undefined":
+            b.js(self.axe_source)
+            version = b.js("return window.axe && window.axe.version;")
+            if self.axe_version is None:
+                self.axe_version = version
+                self.diag("axe-core %s, rules tagged %s" %
+                          (version, " ".join(AXE_TAGS)))
+        r = b.js_async(AXE_RUN, AXE_TAGS)
+        if r.get("error"):
+            self.check(what + ": axe runs", False, r["error"])
+            return
+        found = r["violations"]
+        if self.check("%s has no WCAG 2.2 A/AA violations" % what,
+                      not found):
+            return
+        for v in found:
+            more = len(v["targets"]) - 3
+            self.diag("%s (%s): %s: %s%s" % (
+                v["id"], v["impact"], v["help"],
+                ", ".join(v["targets"][:3]),
+                " and %d more" % more if more > 0 else ""))
 
     def wait_mail(self, subject_part, seconds=20):
         """The newest message to --email in the sink with this subject."""
@@ -283,6 +375,7 @@ class Journey:
         self.check("the phone viewport is %d CSS pixels wide (got %s)" %
                    (PHONE[0], w), w == PHONE[0])
         self.shot(b, "01-subscribe-phone.png")
+        self.axe(b)
         b.type("#email", a.email)
         b.type("#name", "Ann Browser")
         b.click("#consent")
@@ -292,6 +385,7 @@ class Journey:
         self.check("pressing Subscribe says check your inbox (h1: %s)" % got,
                    got == "Check your inbox")
         self.shot(b, "03-check-inbox-phone.png")
+        self.axe(b)
         status = self.membership()
         self.check("the database has the membership pending (%s), consent "
                    "method web" % status, status == "pending" and
@@ -316,6 +410,7 @@ class Journey:
                    got, got == "Confirm your subscription")
         self.page_ok(b, "confirm on a desktop")
         self.shot(b, "04-confirm-desktop.png")
+        self.axe(b)
         status = self.membership()
         self.check("opening the link changed nothing: still %s" % status,
                    status == "pending")
@@ -324,6 +419,7 @@ class Journey:
         self.check("pressing Confirm says you are subscribed (h1: %s)" % got,
                    got == "You are subscribed")
         self.shot(b, "05-confirmed-desktop.png")
+        self.axe(b)
         status = self.membership()
         self.check("the database has the membership confirmed (%s) with "
                    "consent_at set" % status, status == "confirmed" and
@@ -343,9 +439,10 @@ class Journey:
                    "One-Click" in str(msg["List-Unsubscribe-Post"]))
         unsub = self.links(msg, "unsubscribe")
         prefs = self.links(msg, "preferences")
-        self.check("its body links to unsubscribe and preferences",
-                   unsub and prefs)
-        if not unsub or not prefs:
+        online = self.links(msg, "archive")
+        self.check("its body links to unsubscribe, preferences and the "
+                   "archive", unsub and prefs and online)
+        if not unsub or not prefs or not online:
             return
 
         b.phone()
@@ -355,12 +452,14 @@ class Journey:
                    % got, got == "Your email preferences")
         self.page_ok(b, "preferences on a phone")
         self.shot(b, "06-preferences-phone.png")
+        self.axe(b)
         b.click("#mode-news-digest")
         b.click("button[type=submit]")
         got = b.wait_text(".panel h2", "saved")
         self.check("choosing the digest and saving says saved (%s)" % got,
                    got == "Your choices have been saved")
         self.shot(b, "07-preferences-saved-phone.png")
+        self.axe(b)
         mode = self.membership("mode")
         self.check("the database has the digest mode (%s)" % mode,
                    mode == "digest")
@@ -372,6 +471,7 @@ class Journey:
                    got.startswith("Unsubscribe from"))
         self.page_ok(b, "unsubscribe on a phone")
         self.shot(b, "08-unsubscribe-phone.png")
+        self.axe(b)
         status = self.membership()
         self.check("opening it changed nothing: still %s" % status,
                    status == "confirmed")
@@ -380,6 +480,7 @@ class Journey:
         self.check("pressing Unsubscribe says you have unsubscribed (h1: %s)"
                    % got, got == "You have unsubscribed")
         self.shot(b, "09-unsubscribed-phone.png")
+        self.axe(b)
         status = self.membership()
         self.check("the database has the membership unsubscribed (%s)" %
                    status, status == "unsubscribed" and
@@ -388,6 +489,7 @@ class Journey:
         # 4. A mistake the browser lets through and the server catches.
         b.desktop()
         b.go(a.base + "/subscribe/training")
+        self.axe(b)
         b.type("#email", "someone@localhost")
         b.click("#consent")
         b.click("button[type=submit]")
@@ -395,13 +497,19 @@ class Journey:
         self.check("an address the server refuses shows the error summary "
                    "(%s)" % got, got == "There is a problem")
         self.shot(b, "10-subscribe-error-desktop.png")
+        self.axe(b)
         b.go(a.base + "/")
         self.page_ok(b, "the list of lists on a desktop")
         self.shot(b, "11-lists-desktop.png")
+        self.axe(b)
 
-        # 5. A test copy's links change nothing and show the newsletter.
-        if not a.send_test:
-            return
+        if a.send_test:
+            self.test_copy(b)
+        self.others(b, online[0], unsub[0])
+
+    def test_copy(self, b):
+        """5. A test copy's links change nothing and show the newsletter."""
+        a = self.args
         rc = subprocess.call(a.send_test, shell=True)
         self.check("a test copy is sent (%s: %d)" % (a.send_test, rc),
                    rc == 0)
@@ -410,10 +518,12 @@ class Journey:
         if msg is None:
             return
         unsub = self.links(msg, "test-unsubscribe")
+        prefs = self.links(msg, "test-preferences")
         read = self.links(msg, "test-copy")
         self.check("its links are a test copy's (%s)" % (unsub[:1]),
-                   unsub and read and not self.links(msg, "unsubscribe"))
-        if not unsub or not read:
+                   unsub and prefs and read and
+                   not self.links(msg, "unsubscribe"))
+        if not unsub or not prefs or not read:
             return
         before = self.membership()
         b.phone()
@@ -423,6 +533,7 @@ class Journey:
                    % got, got == "This was a test copy")
         self.page_ok(b, "a test copy's unsubscribe link on a phone")
         self.shot(b, "12-test-unsubscribe-phone.png")
+        self.axe(b)
         self.check("... and changed nothing (%s)" % self.membership(),
                    self.membership() == before)
         b.desktop()
@@ -432,6 +543,46 @@ class Journey:
                    got, got == "Autumn bulletin")
         self.page_ok(b, "a test copy read online on a desktop")
         self.shot(b, "13-test-copy-desktop.png")
+        self.axe(b)
+        b.go(prefs[0])
+        got = b.wait_text("h1", "test copy")
+        self.check("its preferences link says it was a test copy (h1: %s)"
+                   % got, got == "This was a test copy")
+        self.page_ok(b, "a test copy's preferences link on a desktop")
+        self.shot(b, "14-test-preferences-desktop.png")
+        self.axe(b)
+
+    def others(self, b, online, unsub):
+        """6. The newsletter read online; a link someone changed, and an
+        address with no page, on a phone."""
+        a = self.args
+        b.phone()
+        b.go(online)
+        got = b.wait_text("h1", "Autumn bulletin")
+        self.check("the newsletter's read-online link shows it (h1: %s)" %
+                   got, got == "Autumn bulletin")
+        self.page_ok(b, "the newsletter read online on a phone")
+        self.shot(b, "15-archive-phone.png")
+        self.axe(b)
+
+        # One character of the token changed: the signature fails.
+        head, tok = unsub.rsplit("/", 1)
+        tok = tok[:4] + ("B" if tok[4] != "B" else "C") + tok[5:]
+        b.go(head + "/" + tok)
+        got = b.wait_text("h1", "not valid")
+        self.check("a changed unsubscribe link says it is not valid "
+                   "(h1: %s)" % got, got == "This link is not valid")
+        self.page_ok(b, "a changed link on a phone")
+        self.shot(b, "16-link-not-valid-phone.png")
+        self.axe(b)
+
+        b.go(a.base + "/no-such-page")
+        got = b.wait_text("h1", "not found")
+        self.check("an address with no page says so (h1: %s)" % got,
+                   got == "Page not found")
+        self.page_ok(b, "page not found on a phone")
+        self.shot(b, "17-not-found-phone.png")
+        self.axe(b)
 
 
 def main():
@@ -444,6 +595,8 @@ def main():
     ap.add_argument("--email", required=True)
     ap.add_argument("--send-newsletter", required=True)
     ap.add_argument("--send-test")
+    ap.add_argument("--axe", help="axe-core's axe.min.js: check each "
+                    "page against WCAG 2.2 A/AA")
     args = ap.parse_args()
     os.makedirs(args.shots, exist_ok=True)
     return Journey(args).run()
