@@ -200,27 +200,19 @@ store_subscriber_update(struct store *s, int64_t id, const char *name,
 	return n > 0;
 }
 
-int
-store_subscriber_find(struct store *s, const char *text,
+/*
+ * fn for each subscriber st's rows hold (STORE_SUBSCRIBER_COLS first),
+ * until it returns non-zero; st is done after.  -1 on a database failure,
+ * else what fn last returned.
+ */
+static int
+store_subscriber_each(struct store *s, struct store_stmt *st,
     int (*fn)(const struct store_subscriber *, void *), void *arg,
     char **cause)
 {
 	struct store_subscriber	 sub;
-	struct store_stmt	*st;
-	char			*folded;
 	int			 rc, stop = 0;
 
-	/* A scan: a rare search by staff, not worth an index per word. */
-	folded = utf8_fold(text, strlen(text));
-	st = store_query(s, cause, "SELECT " STORE_SUBSCRIBER_COLS
-	    " FROM subscribers s"
-	    " WHERE instr(postroom_fold(coalesce(s.name, '')), ?1) > 0"
-	    " OR instr(postroom_fold(s.email), ?1) > 0 ORDER BY s.id", "t",
-	    folded);
-	if (st == NULL) {
-		free(folded);
-		return -1;
-	}
 	while ((rc = store_step(s, st, cause)) == 1) {
 		memset(&sub, 0, sizeof sub);
 		store_subscriber_fill(st, 0, &sub);
@@ -230,10 +222,29 @@ store_subscriber_find(struct store *s, const char *text,
 			break;
 	}
 	store_done(st);
+	return rc == -1 ? -1 : stop;
+}
+
+int
+store_subscriber_find(struct store *s, const char *text,
+    int (*fn)(const struct store_subscriber *, void *), void *arg,
+    char **cause)
+{
+	struct store_stmt	*st;
+	char			*folded;
+	int			 rc;
+
+	/* A scan: a rare search by staff, not worth an index per word. */
+	folded = utf8_fold(text, strlen(text));
+	st = store_query(s, cause, "SELECT " STORE_SUBSCRIBER_COLS
+	    " FROM subscribers s"
+	    " WHERE instr(postroom_fold(coalesce(s.name, '')), ?1) > 0"
+	    " OR instr(postroom_fold(s.email), ?1) > 0 ORDER BY s.id", "t",
+	    folded);
+	/* Bound as it is (SQLITE_STATIC): freed once the rows are read. */
+	rc = st == NULL ? -1 : store_subscriber_each(s, st, fn, arg, cause);
 	free(folded);
-	if (rc == -1)
-		return -1;
-	return stop;
+	return rc;
 }
 
 /* --- memberships -------------------------------------------------------- */
@@ -381,9 +392,7 @@ store_members_each(struct store *s, const char *list, const char *mode,
     int64_t after_id, int (*fn)(const struct store_subscriber *, void *),
     void *arg, char **cause)
 {
-	struct store_subscriber	 sub;
 	struct store_stmt	*st;
-	int			 rc, stop = 0;
 
 	st = store_query(s, cause, "SELECT " STORE_SUBSCRIBER_COLS
 	    " FROM memberships m JOIN subscribers s ON s.id = m.subscriber_id"
@@ -392,18 +401,7 @@ store_members_each(struct store *s, const char *list, const char *mode,
 	    " ORDER BY m.subscriber_id", "ttI", list, mode, after_id);
 	if (st == NULL)
 		return -1;
-	while ((rc = store_step(s, st, cause)) == 1) {
-		memset(&sub, 0, sizeof sub);
-		store_subscriber_fill(st, 0, &sub);
-		stop = fn(&sub, arg);
-		store_subscriber_clear(&sub);
-		if (stop != 0)
-			break;
-	}
-	store_done(st);
-	if (rc == -1)
-		return -1;
-	return stop;
+	return store_subscriber_each(s, st, fn, arg, cause);
 }
 
 int
