@@ -575,7 +575,7 @@ digest_list_render(struct digest_list *dl, struct store *s,
 		str = mime_date(now);
 		mime_msg_header_raw(m, "Date", str);
 		free(str);
-		str = mime_message_id(conf->general.domain);
+		str = newsletter_message_id(&l, conf->general.domain);
 		mime_msg_header_raw(m, "Message-ID", str);
 		free(str);
 		if (dl->list_id_text)

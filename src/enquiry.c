@@ -501,10 +501,38 @@ enquiry_verp(struct enquiry_env *env, const struct message *msg,
 }
 
 /*
- * A delivery report is not an enquiry: no forward, no reply.  It is
- * matched to the subscriber (and campaign) by its VERP token, else by the
- * report's Final-Recipient; recorded; and past smtp.bounce_threshold hard
- * bounces the address is marked bounced on every list.
+ * The report quotes the Message-ID of the message that came back: when it
+ * is one of postroom's ("<random.TOKEN@domain>", newsletter_message_id())
+ * with a valid bounce token, 1 with *t filled.
+ */
+static int
+enquiry_bounce_msgid(struct enquiry_env *env, const struct message *msg,
+    struct token *t)
+{
+	const char	*id = msg->report_message_id, *dot, *at;
+	char		*tok, *cause = NULL;
+	int		 found;
+
+	if ((dot = strchr(id, '.')) == NULL ||
+	    (at = strchr(dot, '@')) == NULL || at == dot + 1)
+		return 0;
+	tok = xstrndup(dot + 1, (size_t)(at - dot - 1));
+	found = token_check(env->key, tok, time(NULL), t, &cause) == 0 &&
+	    t->purpose == TOKEN_BOUNCE;
+	free(cause);
+	free(tok);
+	return found;
+}
+
+/*
+ * A delivery report is not an enquiry: no forward, no reply.  Anyone can
+ * send one, so it counts against a subscriber only when postroom can tell
+ * it is about a message it sent them: by the VERP token of the address it
+ * came back to, else by the report's Final-Recipient together with a
+ * quoted Message-ID that postroom gave a message to that very address.
+ * Anything else is recorded (filed and counted), never acted on.  Past
+ * smtp.bounce_threshold hard bounces the address is marked bounced on
+ * every list.
  */
 static int
 enquiry_bounce_suppress(const struct store_member *m, void *arg)
@@ -567,12 +595,17 @@ enquiry_bounce(struct enquiry_env *env, struct store *s,
 			b.subscriber_id = sub.id;
 		if (found && *b.recipient == '\0')
 			b.recipient = sub.email;
-	} else if (*msg->report_recipient != '\0') {
-		if ((found = store_subscriber_get(s, msg->report_recipient,
-		    &sub, cause)) == -1)
+	} else if (*msg->report_recipient != '\0' &&
+	    enquiry_bounce_msgid(env, msg, &t)) {
+		if ((found = store_subscriber_get_id(s, t.subscriber, &sub,
+		    cause)) == -1)
 			goto out;
-		if (found)
+		/* Only about the address that message went to. */
+		if (found && strcasecmp(sub.email,
+		    msg->report_recipient) == 0) {
 			b.subscriber_id = sub.id;
+			b.campaign_id = t.campaign;
+		}
 	}
 
 	/* Step 2: record it, and suppress past the threshold, together. */
@@ -621,7 +654,8 @@ enquiry_bounce(struct enquiry_env *env, struct store *s,
 	if (store_commit(s, cause) == -1)
 		goto rollback;
 	log_info("%s: %s bounce%s", source, b.kind, b.subscriber_id != 0 ?
-	    ", matched to a subscriber" : ", not matched to a subscriber");
+	    ", matched to a subscriber" : ", not matched to a message "
+	    "postroom sent: recorded, not acted on");
 	enquiry_result_set(res, ENQUIRY_BOUNCE, NULL);
 	rc = 0;
 	goto out;

@@ -1196,6 +1196,25 @@ mime_message_id(const char *domain)
 }
 
 char *
+mime_message_id_tagged(const char *domain, const char *tag)
+{
+	char		 hex[33];
+	const char	*p;
+
+	for (p = tag; *p != '\0'; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+			break;
+	}
+	if (*tag == '\0' || *p != '\0' || p - tag > 200)
+		return mime_message_id(domain);
+	mime_random_hex(hex, 16);
+	if (!mime_domain_ok(domain))
+		domain = "postroom.invalid";
+	return xprintf("<%s.%s@%s>", hex, tag, domain);
+}
+
+char *
 mime_date(time_t t)
 {
 	static const char *const days[] = {

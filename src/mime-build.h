@@ -107,6 +107,12 @@ const char *mime_cte_name(enum mime_cte);
 /* "<random.time@domain>", 128 random bits (getrandom); a NULL or invalid
  * domain gives "postroom.invalid". */
 char	*mime_message_id(const char *domain);
+/*
+ * "<random.tag@domain>": a Message-ID that carries tag (letters, digits,
+ * '-' and '_' only, else it is mime_message_id()), for a sender to know
+ * its own message again when a delivery report quotes it.
+ */
+char	*mime_message_id_tagged(const char *domain, const char *tag);
 /* "Tue, 3 Mar 2026 14:05:09 +0000" in local time with a numeric zone. */
 char	*mime_date(time_t);
 

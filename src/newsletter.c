@@ -815,6 +815,23 @@ newsletter_links_verp(struct token_signer *signer, const char *domain,
 	return 0;
 }
 
+char *
+newsletter_message_id(const struct newsletter_links *l, const char *domain)
+{
+	const char	*tok, *at;
+	char		*tag, *id;
+
+	if (l->mail_from == NULL ||
+	    strncmp(l->mail_from, "bounces+", 8) != 0 ||
+	    (at = strrchr(l->mail_from, '@')) == NULL)
+		return mime_message_id(domain);
+	tok = l->mail_from + 8;
+	tag = xstrndup(tok, (size_t)(at - tok));
+	id = mime_message_id_tagged(domain, tag);
+	free(tag);
+	return id;
+}
+
 int
 newsletter_links_make(struct token_signer *signer, const char *base_url,
     const char *domain, const char *slug, int64_t subscriber,
@@ -1088,7 +1105,7 @@ newsletter_write(struct newsletter *nl, const struct store_subscriber *s,
 	date = mime_date(now);
 	mime_msg_header_raw(m, "Date", date);
 	free(date);
-	msgid = mime_message_id(nl->domain);
+	msgid = newsletter_message_id(&l, nl->domain);
 	mime_msg_header_raw(m, "Message-ID", msgid);
 	free(msgid);
 	if (nl->list_id_text)

@@ -134,6 +134,14 @@ int	newsletter_links_test(struct token_signer *, const char *base_url,
 	    const char *domain, int64_t subscriber, int64_t campaign,
 	    time_t now, struct newsletter_links *, char **cause);
 void	newsletter_links_free(struct newsletter_links *);
+/*
+ * The Message-ID for a message with links l: "<random.TOKEN@domain>",
+ * where TOKEN is l's VERP token (the subscriber and campaign, signed), so
+ * that a delivery report quoting it can be matched to the person it was
+ * sent to (enquiry.c) even when it came back to another address.
+ */
+char	*newsletter_message_id(const struct newsletter_links *l,
+	    const char *domain);
 
 /*
  * The List-Id value (RFC 2919) for a list: "phrase <slug.domain>".  An

@@ -103,7 +103,11 @@ check "SIGTERM stops it cleanly" [ "$rc" -eq 0 ]
 n=$("$C" "$@" enquiry list --json 2>/dev/null | wc -l)
 check "two enquiries are recorded" [ "$n" -eq 2 ]
 
-# Hostile and malformed mail, through a Maildir, in one --once run.
+# Hostile and malformed mail, through a Maildir, in one --once run.  Among
+# them three forged delivery reports naming victim@, a subscriber: they
+# are recorded and not held against her (three once marked her bounced).
+"$C" "$@" subscriber add news victim@example.net --confirmed >/dev/null 2>&1
+check "victim@ is a confirmed subscriber" "$C" "$@" subscriber show victim@example.net
 M="$T/hostile"
 mkdir -p "$M/new" "$M/cur" "$M/tmp"
 nh=0
@@ -137,6 +141,13 @@ import json, sys
 rows = [json.loads(l) for l in sys.stdin]
 print(sum(1 for r in rows if r["parse_status"] == "failed" and r["lead"] != "general"))')
 check "every message the parser could not read went to general" [ "$bad" = 0 ]
+"$C" "$@" subscriber show victim@example.net --json >"$T/victim.json" 2>&1
+check "three forged delivery reports did not mark victim@ bounced" $PYTHON -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+ms = j.get("memberships", [])
+sys.exit(0 if ms and all(m["status"] == "confirmed" for m in ms) else 1)' "$T/victim.json"
+check "... and each was logged as not acted on" [ "$(grep -c 'not matched to a message postroom sent' "$T/hostile.log")" -ge 3 ]
 no_personal_data "no log line names an enquirer or holds an address" \
     "$T/d.log" Aaliyah Hussain
 done_testing

@@ -243,9 +243,10 @@ test_never_an_open_relay(void **state)
 	    " 'forward' AND rcpt_to LIKE '%example.com'"), 0);
 }
 
+/* A delivery report quoting the headers of the message it returns. */
 static char *
-dsn(const char *to, const char *rcpt, const char *action, const char *status,
-    const char *id)
+dsn_quoting(const char *to, const char *rcpt, const char *action,
+    const char *status, const char *id, const char *quoted)
 {
 	return xprintf("From: MAILER-DAEMON@mx.example.net\r\n"
 	    "To: %s\r\nSubject: Undelivered Mail Returned to Sender\r\n"
@@ -257,7 +258,18 @@ dsn(const char *to, const char *rcpt, const char *action, const char *status,
 	    "Reporting-MTA: dns; mx.example.net\r\n\r\n"
 	    "Final-Recipient: rfc822; %s\r\nAction: %s\r\n"
 	    "Status: %s\r\nDiagnostic-Code: smtp; 550 5.1.1 no such user\r\n"
-	    "\r\n--B--\r\n", to, id, rcpt, action, status);
+	    "\r\n--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+	    "From: news@example.org\r\nSubject: News\r\n"
+	    "Message-ID: %s\r\n\r\n--B--\r\n", to, id, rcpt, action, status,
+	    quoted);
+}
+
+static char *
+dsn(const char *to, const char *rcpt, const char *action, const char *status,
+    const char *id)
+{
+	return dsn_quoting(to, rcpt, action, status, id,
+	    "<unrelated@example.net>");
 }
 
 static void
@@ -265,10 +277,12 @@ test_bounces_matched_and_suppressed(void **state)
 {
 	struct env		*t = *state;
 	struct enquiry_result	 res;
+	struct newsletter_links	 links;
 	struct token		 tk;
 	unsigned char		 key[TOKEN_KEY_LEN];
-	char			*cause = NULL, *tok, *raw, *verp;
-	int64_t			 id;
+	char			*cause = NULL, *tok, *tok2, *raw, *verp, *other;
+	char			*msgid;
+	int64_t			 id, id2;
 
 	assert_int_equal(store_subscriber_add(t->s, "gone@example.net",
 	    "Gone", NULL, &id, &cause), 1);
@@ -282,6 +296,13 @@ test_bounces_matched_and_suppressed(void **state)
 	tk.campaign = 0;
 	tok = token_make(key, &tk);
 	verp = xprintf("bounces+%s@example.org", tok);
+	/* Someone else on the list, and a token made for them. */
+	assert_int_equal(store_subscriber_add(t->s, "other@example.net",
+	    "Other", NULL, &id2, &cause), 1);
+	assert_int_equal(store_member_add(t->s, id2, "news",
+	    STORE_MEMBER_CONFIRMED, NULL, "staff", "test", &cause), 1);
+	tk.subscriber = id2;
+	tok2 = token_make(key, &tk);
 
 	/* A hard bounce to the VERP address: recorded, not yet suppressed. */
 	raw = dsn(verp, "gone@example.net", "failed", "5.1.1", "b1");
@@ -291,7 +312,7 @@ test_bounces_matched_and_suppressed(void **state)
 	assert_int_equal(count(t, "SELECT count(*) FROM bounces WHERE kind ="
 	    " 'hard' AND subscriber_id IS NOT NULL"), 1);
 	assert_int_equal(count(t, "SELECT count(*) FROM memberships WHERE"
-	    " status = 'confirmed'"), 1);
+	    " status = 'confirmed'"), 2);
 	/*
 	 * The same report read again (not filed before a crash): once only,
 	 * or this second reading would pass the threshold of 2.
@@ -302,25 +323,63 @@ test_bounces_matched_and_suppressed(void **state)
 	assert_int_equal(res.outcome, ENQUIRY_BOUNCE);
 	assert_int_equal(count(t, "SELECT count(*) FROM bounces"), 1);
 	assert_int_equal(count(t, "SELECT count(*) FROM memberships WHERE"
-	    " status = 'confirmed'"), 1);
+	    " status = 'confirmed'"), 2);
 	/* A soft one does not count. */
 	raw = dsn(verp, "gone@example.net", "delayed", "4.2.2", "b2");
 	assert_int_equal(receive(t, raw, &res), 0);
 	free(raw);
 	assert_int_equal(count(t, "SELECT count(*) FROM memberships WHERE"
-	    " status = 'confirmed'"), 1);
-	/* The second hard one, matched by Final-Recipient alone: suppressed. */
+	    " status = 'confirmed'"), 2);
+	/*
+	 * Anyone can write a report naming a subscriber in Final-Recipient:
+	 * alone, or quoting a Message-ID that is not postroom's, or one of
+	 * postroom's made for somebody else, it is recorded and not held
+	 * against anyone (three of these once emptied the lists).
+	 */
 	raw = dsn("postmaster@example.org", "gone@example.net", "failed",
-	    "5.1.1", "b3");
+	    "5.1.1", "f1");
 	assert_int_equal(receive(t, raw, &res), 0);
 	free(raw);
+	assert_int_equal(res.outcome, ENQUIRY_BOUNCE);
+	other = xprintf("<0123.%s@example.org>", tok2);
+	raw = dsn_quoting("postmaster@example.org", "gone@example.net",
+	    "failed", "5.1.1", "f2", other);
+	assert_int_equal(receive(t, raw, &res), 0);
+	free(raw);
+	free(other);
+	raw = dsn_quoting("postmaster@example.org", "gone@example.net",
+	    "failed", "5.1.1", "f3", "<0123.forged-token@example.org>");
+	assert_int_equal(receive(t, raw, &res), 0);
+	free(raw);
+	assert_int_equal(count(t, "SELECT count(*) FROM bounces WHERE"
+	    " subscriber_id IS NULL AND kind = 'hard'"), 3);
+	assert_int_equal(count(t, "SELECT count(*) FROM memberships WHERE"
+	    " status = 'confirmed'"), 2);
+
+	/*
+	 * The second hard one, to another address but quoting the
+	 * Message-ID postroom gave the message it sent to gone@ (its
+	 * Final-Recipient in another case): suppressed.
+	 */
+	memset(&links, 0, sizeof links);
+	links.mail_from = verp;
+	msgid = newsletter_message_id(&links, "example.org");
+	assert_non_null(strstr(msgid, tok));
+	raw = dsn_quoting("postmaster@example.org", "Gone@Example.NET",
+	    "failed", "5.1.1", "b3", msgid);
+	assert_int_equal(receive(t, raw, &res), 0);
+	free(raw);
+	free(msgid);
 	assert_int_equal(count(t, "SELECT count(*) FROM memberships WHERE"
 	    " status = 'bounced'"), 1);
+	assert_int_equal(count(t, "SELECT count(*) FROM memberships WHERE"
+	    " status = 'confirmed'"), 1);
 	/* No bounce ever became an enquiry or got a reply. */
 	assert_int_equal(count(t, "SELECT count(*) FROM enquiries WHERE"
 	    " sender LIKE 'MAILER-DAEMON%'"), 0);
 	free(verp);
 	free(tok);
+	free(tok2);
 }
 
 /* --- unsubscribe requests by mail -------------------------------------- */

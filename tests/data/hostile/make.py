@@ -145,6 +145,25 @@ put("report-in-alternative.eml", H + "Subject: report inside alternative\n"
     "--a\nContent-Type: multipart/report; report-type=delivery-status; "
     "boundary=r\n\n--r\nContent-Type: message/delivery-status\n\n"
     "Status: 5.0.0\n--r--\n--a\nContent-Type: text/plain\n\nplain\n--a--\n")
+# Forged delivery reports (issue 13): anyone can write Final-Recipient.
+# Three of these once marked the named subscriber bounced on every list;
+# one quotes a Message-ID shaped like postroom's, with a made-up token.
+for i, quoted in enumerate(["<nothing@example.net>",
+                            "<0123.AQQBAAAAAAAAAAF-forged@example.org>",
+                            ""], 1):
+    put("forged-dsn-%d.eml" % i, "From: MAILER-DAEMON@mx.example.net\n"
+        "To: enquiries@example.org\n"
+        "Subject: Undelivered Mail Returned to Sender\n"
+        "Message-ID: <forged-%d@mx.example.net>\nMIME-Version: 1.0\n"
+        "Content-Type: multipart/report; report-type=delivery-status; "
+        "boundary=r\n\n--r\nContent-Type: text/plain\n\nNo such user.\n"
+        "--r\nContent-Type: message/delivery-status\n\n"
+        "Reporting-MTA: dns; mx.example.net\n\n"
+        "Final-Recipient: rfc822; victim@example.net\nAction: failed\n"
+        "Status: 5.1.1\n"
+        "--r\nContent-Type: text/rfc822-headers\n\n"
+        "From: news@example.org\n%s\n--r--\n"
+        % (i, "Message-ID: " + quoted if quoted else "Subject: News"))
 rnd = random.Random(2047)
 put("binary-garbage.eml", bytes(rnd.getrandbits(8) for _ in range(8192)))
 put("garbage-after-headers.eml", (H + "Subject: garbage\n"
