@@ -3,6 +3,8 @@
  *
  * Owns: the growth policy (doubling) and the cap check.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -130,15 +132,14 @@ buf_detach(struct buf *b, size_t *lenp)
 	return p;
 }
 
-int
-buf_read_file(struct buf *b, const char *path)
+/* Read fd to its end into b, and close it; -1 with errno set. */
+static int
+buf_read_fd(struct buf *b, int fd)
 {
 	char	 chunk[65536];
 	ssize_t	 n;
-	int	 fd, saved;
+	int	 saved;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
 	for (;;) {
 		n = read(fd, chunk, sizeof chunk);
 		if (n == -1 && errno == EINTR)
@@ -162,4 +163,35 @@ buf_read_file(struct buf *b, const char *path)
 		b->data[0] = '\0';
 	}
 	return 0;
+}
+
+int
+buf_read_file(struct buf *b, const char *path)
+{
+	int	fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	return buf_read_fd(b, fd);
+}
+
+int
+buf_read_regular(struct buf *b, const char *path)
+{
+	struct stat	st;
+	int		fd;
+
+	/* Neither follow a link nor wait on a FIFO's writer. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK)) == -1)
+		return errno == ELOOP ? -2 : -1;
+	if (fstat(fd, &st) == -1) {
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return -2;
+	}
+	return buf_read_fd(b, fd);
 }

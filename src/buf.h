@@ -42,5 +42,11 @@ char	*buf_reserve(struct buf *, size_t n);
 char	*buf_detach(struct buf *, size_t *lenp);
 /* Read a whole file; -1 with errno set (EFBIG past the cap). */
 int	 buf_read_file(struct buf *, const char *path);
+/*
+ * The same for a file anyone may have put there: -2 when path is a
+ * symbolic link or not a regular file (a FIFO, a device, a directory),
+ * which is neither followed nor opened for reading.
+ */
+int	 buf_read_regular(struct buf *, const char *path);
 
 #endif

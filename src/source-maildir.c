@@ -21,6 +21,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "log.h"
 #include "maildir.h"
 #include "monotime.h"
 #include "source.h"
@@ -157,11 +158,35 @@ source_maildir_drain(struct source *s)
 	}
 }
 
+/*
+ * Something in new/ that is not a regular file (a symbolic link, perhaps
+ * to the token key; a FIFO, which would block the reader): moved to cur/
+ * flagged T (trashed) so that it is not looked at again, and logged.
+ */
+static void
+source_maildir_aside(struct source *s, const char *name)
+{
+	char	*from, *to;
+
+	from = xprintf("%s/new/%s", s->path, name);
+	to = xprintf("%s/cur/%s%s", s->path, name,
+	    strstr(name, ":2,") != NULL ? "T" : ":2,T");
+	if (rename(from, to) == -1 && errno != ENOENT)
+		log_warn("maildir: %s is not a regular file, and could not "
+		    "be set aside: %s", from, strerror(errno));
+	else
+		log_warn("maildir: %s is not a regular file (a link or a "
+		    "FIFO?): set aside in cur/, not read", from);
+	free(from);
+	free(to);
+}
+
 static int
 source_maildir_next(struct source *s, struct source_msg *msg, char **cause)
 {
 	struct buf	 b;
 	char		*name, *file;
+	int		 rc;
 
 	if (!s->scanned || monotime_ms() >= s->next_scan) {
 		if (source_maildir_scan(s, cause) == -1)
@@ -176,7 +201,15 @@ source_maildir_next(struct source *s, struct source_msg *msg, char **cause)
 		file = xprintf("%s/new/%s", s->path, name);
 		buf_init(&b, s->max_size);
 		memset(msg, 0, sizeof *msg);
-		if (buf_read_file(&b, file) == -1) {
+		if ((rc = buf_read_regular(&b, file)) == -2) {
+			/* A link or a FIFO is no message: set aside, unread. */
+			source_maildir_aside(s, name);
+			buf_free(&b);
+			free(file);
+			free(name);
+			continue;
+		}
+		if (rc == -1) {
 			if (errno == ENOENT) {	/* taken by someone else */
 				buf_free(&b);
 				free(file);

@@ -127,9 +127,16 @@ done
 	printf -- '--b--\r\n'
 } > "$M/new/big.eml"
 nh=$((nh + 1))
-"$D" --once "$@" -o inbound.source=maildir -o inbound.maildir="$M" \
+# Not messages: a link to the token key (never to be read and forwarded)
+# and a FIFO (opening it for reading once waited for a writer forever).
+ln -s "$T/var/secret.key" "$M/new/1700000000.link.hostile"
+mkfifo "$M/new/1700000000.fifo.hostile"
+timeout 300 "$D" --once "$@" -o inbound.source=maildir -o inbound.maildir="$M" \
     -o smtp.url="maildir:$T/out" 2>"$T/hostile.log"
 rc=$?
+check "a link and a FIFO in new/ are set aside in cur/, unread" \
+    [ -L "$M/cur/1700000000.link.hostile:2,T" -a -p "$M/cur/1700000000.fifo.hostile:2,T" ]
+check "... and logged as not regular files" [ "$(grep -c 'is not a regular file' "$T/hostile.log")" -eq 2 ]
 check "postroomd --once over $nh hostile messages exits 0" [ "$rc" -eq 0 ]
 left=$(ls "$M/new" | wc -l)
 check "every hostile message was recorded and filed (none left in new/)" [ "$left" -eq 0 ]
