@@ -51,6 +51,7 @@ autoreply_robot(const char *addr)
 		return NULL;
 	n = (size_t)(at - addr);
 	if ((n == 13 && strncasecmp(addr, "mailer-daemon", n) == 0) ||
+	    (n == 10 && strncasecmp(addr, "postmaster", n) == 0) ||
 	    (n == 8 && strncasecmp(addr, "listserv", n) == 0) ||
 	    (n == 9 && strncasecmp(addr, "majordomo", n) == 0))
 		return "a mail robot";
@@ -94,14 +95,17 @@ autoreply_is_automatic(const struct message *msg, char *why, size_t size)
 
 	if (size > 0)
 		*why = '\0';
-	if ((v = message_header(msg, "Auto-Submitted")) != NULL &&
-	    !autoreply_token_is(v, "no"))
-		return autoreply_no(why, size, "Auto-Submitted: %s", v);
-	if ((v = message_header(msg, "Precedence")) != NULL &&
-	    (autoreply_token_is(v, "bulk") || autoreply_token_is(v, "list") ||
-	    autoreply_token_is(v, "junk")))
-		return autoreply_no(why, size, "Precedence: %s", v);
+	/* Every instance counts: a second header cannot hide behind a first. */
 	for (i = 0; i < msg->nheaders; i++) {
+		v = autoreply_str(msg->headers[i].value);
+		if (strcasecmp(msg->headers[i].name, "Auto-Submitted") == 0 &&
+		    !autoreply_token_is(v, "no"))
+			return autoreply_no(why, size, "Auto-Submitted: %s", v);
+		if (strcasecmp(msg->headers[i].name, "Precedence") == 0 &&
+		    (autoreply_token_is(v, "bulk") ||
+		    autoreply_token_is(v, "list") ||
+		    autoreply_token_is(v, "junk")))
+			return autoreply_no(why, size, "Precedence: %s", v);
 		if (strncasecmp(msg->headers[i].name, "List-", 5) == 0)
 			return autoreply_no(why, size, "a mailing list "
 			    "message (%s)", msg->headers[i].name);
@@ -141,21 +145,79 @@ autoreply_address(const struct message *msg)
 	return "";
 }
 
-/* Is addr one postroom sends from? */
+/*
+ * Is addr the address own in any plus-form ("enquiries+ENQ-1@", any
+ * case)?  own's own tag, if it has one, is not needed.
+ */
+static int
+autoreply_same(const char *addr, const char *own)
+{
+	const char	*at, *oat, *plus;
+	size_t		 n, on;
+
+	if (own == NULL || (at = strrchr(addr, '@')) == NULL ||
+	    (oat = strrchr(own, '@')) == NULL || strcasecmp(at, oat) != 0)
+		return 0;
+	n = (plus = memchr(addr, '+', (size_t)(at - addr))) != NULL ?
+	    (size_t)(plus - addr) : (size_t)(at - addr);
+	on = (plus = memchr(own, '+', (size_t)(oat - own))) != NULL ?
+	    (size_t)(plus - own) : (size_t)(oat - own);
+	return n == on && strncasecmp(addr, own, n) == 0;
+}
+
+/* Is addr one postroom sends from, or its VERP or unsubscribe address? */
 static int
 autoreply_own(const struct conf *conf, const char *addr)
 {
-	size_t	i;
+	char	 robot[320];
+	size_t	 i;
 
 	if (conf == NULL || *addr == '\0')
 		return 0;
-	if (conf->general.from_address != NULL &&
-	    strcasecmp(addr, conf->general.from_address) == 0)
+	if (autoreply_same(addr, conf->general.from_address))
 		return 1;
 	for (i = 0; i < conf->nlists; i++) {
-		if (conf->lists[i].from != NULL &&
-		    strcasecmp(addr, conf->lists[i].from) == 0)
+		if (autoreply_same(addr, conf->lists[i].from))
 			return 1;
+	}
+	if (conf->general.domain != NULL) {
+		snprintf(robot, sizeof robot, "bounces@%s",
+		    conf->general.domain);
+		if (autoreply_same(addr, robot))
+			return 1;
+		snprintf(robot, sizeof robot, "unsubscribe@%s",
+		    conf->general.domain);
+		if (autoreply_same(addr, robot))
+			return 1;
+	}
+	return 0;
+}
+
+/* Does an X-Loop header name postroom (its word, or one of its addresses)? */
+static int
+autoreply_loop(const struct conf *conf, const struct message *msg)
+{
+	const char	*v, *p;
+	char		 addr[320];
+	size_t		 i, n;
+
+	for (i = 0; i < msg->nheaders; i++) {
+		if (strcasecmp(msg->headers[i].name, "X-Loop") != 0)
+			continue;
+		v = autoreply_str(msg->headers[i].value);
+		if (strcasestr(v, "postroom") != NULL)
+			return 1;
+		/* Each word of the value that could be an address. */
+		for (p = v; *p != '\0'; p += n) {
+			p += strspn(p, " \t\r\n<>,;\"");
+			n = strcspn(p, " \t\r\n<>,;\"");
+			if (n > 0 && n < sizeof addr) {
+				memcpy(addr, p, n);
+				addr[n] = '\0';
+				if (autoreply_own(conf, addr))
+					return 1;
+			}
+		}
 	}
 	return 0;
 }
@@ -175,6 +237,7 @@ autoreply_allowed(const struct conf *conf, const struct message *msg,
 	}
 	if (message_header(msg, "X-Postroom-Reference") != NULL ||
 	    message_header(msg, "X-Postroom-Lead") != NULL ||
+	    autoreply_loop(conf, msg) ||
 	    autoreply_own(conf, from) ||
 	    autoreply_own(conf, autoreply_str(msg->return_path))) {
 		autoreply_no(why, size, "postroom's own mail");

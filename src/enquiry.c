@@ -242,6 +242,8 @@ enquiry_forward(struct enquiry_env *env, struct store *s,
 			    c->e->sender);
 		mime_msg_header(m, "Subject", subject);
 		mime_msg_header_raw(m, "Auto-Submitted", "auto-forwarded");
+		/* Known again (autoreply.c) if a robot sends it back. */
+		mime_msg_header(m, "X-Loop", conf->general.from_address);
 		mime_msg_header_raw(m, "X-Postroom-Reference",
 		    c->e->reference);
 		mime_msg_header_raw(m, "X-Postroom-Lead", c->lead->key);
@@ -298,6 +300,7 @@ enquiry_acknowledge(struct enquiry_env *env, struct store *s,
 	mime_msg_header(m, "Subject", subject);
 	mime_msg_header_raw(m, "Auto-Submitted", "auto-replied");
 	mime_msg_header_raw(m, "X-Auto-Response-Suppress", "All");
+	mime_msg_header(m, "X-Loop", conf->general.from_address);
 	mime_msg_header_raw(m, "X-Postroom-Reference", c->e->reference);
 	irt = NULL;
 	if ((refs = enquiry_references(c->msg)) != NULL) {

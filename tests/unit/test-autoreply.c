@@ -93,6 +93,28 @@ static const struct ar_case ar_cases[] = {
 	  "own mail" },
 	{ "no sender at all", "", "", { { NULL } }, 0, 0, 0,
 	  "no sender address" },
+	{ "Auto-Submitted: no, then another", "jo@example.net", "",
+	  { { "Auto-Submitted", "no" },
+	    { "Auto-Submitted", "auto-replied" } }, 0, 0, 1, "auto-replied" },
+	{ "Precedence: first-class, then bulk", "jo@example.net", "",
+	  { { "Precedence", "first-class" }, { "Precedence", "bulk" } }, 0, 0,
+	  1, "Precedence: bulk" },
+	{ "postmaster", "Postmaster@example.net", "", { { NULL } }, 0, 0, 1,
+	  "mail robot" },
+	{ "X-Loop with our address", "jo@example.net", "",
+	  { { "X-Loop", "<Enquiries@example.org>" } }, 0, 0, 0, "own mail" },
+	{ "X-Loop naming postroom", "jo@example.net", "",
+	  { { "X-Loop", "postroom" } }, 0, 0, 0, "own mail" },
+	{ "X-Loop of someone else", "jo@example.net", "",
+	  { { "X-Loop", "helpdesk@example.net" } }, 0, 1, 0, "" },
+	{ "our address, plus a tag", "enquiries+ENQ-2026-00001@EXAMPLE.org",
+	  "", { { NULL } }, 0, 0, 0, "own mail" },
+	{ "our VERP address", "jo@example.net", "bounces+AQIB@example.org",
+	  { { NULL } }, 0, 0, 0, "own mail" },
+	{ "our unsubscribe address", "unsubscribe+AQIB@example.org", "",
+	  { { NULL } }, 0, 0, 0, "own mail" },
+	{ "like ours, but another mailbox", "enquiries2@example.org", "",
+	  { { NULL } }, 0, 1, 0, "" },
 	{ "the first reason wins", "noreply@example.net", "",
 	  { { "Auto-Submitted", "auto-replied" },
 	    { "Precedence", "bulk" } }, 0, 0, 1, "Auto-Submitted" },
@@ -128,6 +150,7 @@ ar_conf(struct conf *conf, struct conf_list *list)
 	memset(conf, 0, sizeof *conf);
 	memset(list, 0, sizeof *list);
 	conf->general.from_address = "enquiries@example.org";
+	conf->general.domain = "example.org";
 	list->slug = "news";
 	list->from = "news@example.org";
 	conf->lists = list;
