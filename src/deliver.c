@@ -146,6 +146,8 @@ struct deliver {
 	int				 once;
 	pthread_t			 thread;
 	atomic_int			 stopping;
+	int				(*stop)(void *);	/* opts */
+	void				*stop_arg;
 	atomic_int			 woken;
 	int64_t				 stop_at;
 };
@@ -1154,7 +1156,8 @@ deliver_loop(struct deliver *d, char **cause)
 			d->due_at = 0;
 			d->idle = 0;
 		}
-		if (d->stop_at == 0 && atomic_load(&d->stopping)) {
+		if (d->stop_at == 0 && (atomic_load(&d->stopping) ||
+		    (d->stop != NULL && d->stop(d->stop_arg)))) {
 			d->stop_at = now;
 			log_debug("delivery: stopping, %zu in flight",
 			    d->nsending);
@@ -1267,6 +1270,8 @@ deliver_new(const struct conf *conf, const struct deliver_opts *opts,
 	atomic_init(&d->stopping, 0);
 	atomic_init(&d->woken, 0);
 	d->ops = opts != NULL ? opts->transport : NULL;
+	d->stop = opts != NULL ? opts->stop : NULL;
+	d->stop_arg = opts != NULL ? opts->stop_arg : NULL;
 	if (d->ops == NULL &&
 	    (d->ops = deliver_transport(c->url, cause)) == NULL)
 		goto fail;

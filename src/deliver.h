@@ -116,6 +116,14 @@ extern const struct deliver_render	deliver_render_newsletter;
 struct deliver_opts {
 	const struct transport_ops	*transport;	/* NULL: by smtp.url */
 	const struct deliver_render	*render;	/* NULL: newsletter */
+	/*
+	 * Once mode: asked at each turn of the loop; when it returns
+	 * non-zero (postroomd --once got SIGTERM), stop claiming, let what
+	 * is with the server finish (as deliver_stop()), and return.
+	 * NULL: never.
+	 */
+	int				(*stop)(void *);
+	void				*stop_arg;
 };
 
 struct deliver_stats {

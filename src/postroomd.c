@@ -49,6 +49,7 @@ struct daemon {
 	char			**overrides;
 	size_t			  noverrides;
 	int			  once;
+	int			  stopped;	/* --once: SIGTERM or SIGINT */
 	struct conf		 *conf;
 	struct store		 *store;
 	int			  lockfd;
@@ -272,6 +273,8 @@ postroomd_reload(struct daemon *d, int verbose)
  * enquiry.c; file it away (source done()) only once it is recorded.  A
  * message that cannot be recorded stays where it is and is offered again.
  */
+static int	postroomd_once_stopped(void *);
+
 static void
 postroomd_inbound(struct daemon *d)
 {
@@ -284,6 +287,11 @@ postroomd_inbound(struct daemon *d)
 	if (d->src == NULL)
 		return;
 	while ((rc = d->src_ops->next(d->src, &msg, &cause)) == 1) {
+		/* --once: a stop leaves the rest where it is, for later. */
+		if (d->once && postroomd_once_stopped(d)) {
+			source_msg_free(&msg);
+			break;
+		}
 		where = xprintf("%s:%s", d->src_ops->name, msg.id);
 		m = NULL;
 		if (msg.truncated)
@@ -418,16 +426,46 @@ postroomd_loop(struct daemon *d, int verbose)
 	}
 }
 
-/* --once: what is waiting inbound, then everything due outbound. */
+/*
+ * --once: has SIGTERM or SIGINT come?  Read without waiting from the
+ * signalfd (other signals are of no use here); once said, always.
+ */
+static int
+postroomd_once_stopped(void *arg)
+{
+	struct daemon		*d = arg;
+	struct signalfd_siginfo	 si;
+
+	while (!d->stopped &&
+	    read(d->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+			log_info("%s: stopping", strsignal((int)si.ssi_signo));
+			d->stopped = 1;
+		}
+	}
+	return d->stopped;
+}
+
+/*
+ * --once: what is waiting inbound, then everything due outbound; SIGTERM
+ * and SIGINT stop it as they stop the daemon (between messages inbound,
+ * and with the transactions in flight finished outbound).
+ */
 static int
 postroomd_once(struct daemon *d)
 {
+	struct deliver_opts	 opts;
 	struct deliver_stats	 st;
 	char			*cause = NULL;
 
 	postroomd_inbound(d);
+	if (postroomd_once_stopped(d))
+		return 0;
+	memset(&opts, 0, sizeof opts);
+	opts.stop = postroomd_once_stopped;
+	opts.stop_arg = d;
 	memset(&st, 0, sizeof st);
-	if (deliver_run_once(d->conf, &st, &cause) == -1) {
+	if (deliver_run_once_opts(d->conf, &opts, &st, &cause) == -1) {
 		log_error("delivery: %s", cause);
 		free(cause);
 		return EX_TEMPFAIL;

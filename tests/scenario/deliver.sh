@@ -265,6 +265,24 @@ run_once -o smtp.concurrency=1 -o smtp.rate_per_second=0
 check "then sent, one attempt each" [ "$(q "SELECT group_concat(state || ':' || attempts, ' ') FROM outbox WHERE rcpt_to LIKE 'behind%'")" = "sent:1 sent:1 sent:1" ]
 q "DELETE FROM outbox WHERE rcpt_to LIKE 'stallahead%' OR rcpt_to LIKE 'behind%'"
 
+# postroomd --once stops on SIGTERM as the daemon does (it once went on
+# to the end of the queue): 60 messages at one a second, a stop after
+# the second has arrived.
+inject onceterm 60
+(IFS='
+'; exec "$D" $(opts -o smtp.concurrency=1 -o smtp.rate_per_second=1) --once) 2>"$T/onceterm.log" &
+OPID=$!
+started $OPID
+wait_for 20 sh -c "[ \$(grep -c '	onceterm' '$T/sink/log') -ge 2 ]"
+kill -TERM $OPID
+wait $OPID; rc=$?
+check "postroomd --once: SIGTERM stops it, status 0" [ "$rc" -eq 0 ]
+check "... saying so" grep -q 'stopping' "$T/onceterm.log"
+sent=$(q "SELECT count(*) FROM outbox WHERE rcpt_to LIKE 'onceterm%' AND state = 'sent'")
+check "... what the sink got is marked sent, nothing is left sending" [ "$sent" -eq "$(delivered onceterm)" -a "$(q "SELECT count(*) FROM outbox WHERE state = 'sending'")" -eq 0 ]
+check "... and the rest waits for the next run ($((60 - sent)) queued)" [ "$(q "SELECT count(*) FROM outbox WHERE rcpt_to LIKE 'onceterm%' AND state = 'queued'")" -eq $((60 - sent)) -a "$sent" -lt 60 ]
+q "DELETE FROM outbox WHERE rcpt_to LIKE 'onceterm%'"
+
 # --- 6. postroom queue status ------------------------------------------
 (IFS='
 '; exec "$C" $(opts) queue status --json) >"$T/status.json" 2>"$T/status.err"; rc=$?

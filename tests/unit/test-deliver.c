@@ -750,7 +750,10 @@ static const struct deliver_render fake_render_ops = {
 	fake_prepare, fake_render, free,
 };
 
-static const struct deliver_opts fake_opts = { &fake_ops, &fake_render_ops };
+static const struct deliver_opts fake_opts = {
+	.transport = &fake_ops,
+	.render = &fake_render_ops,
+};
 
 static void
 run_once(struct env *e, const struct deliver_opts *opts,
