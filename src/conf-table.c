@@ -223,6 +223,10 @@ const struct conf_setting conf_settings[] = {
 	{ "web.subscribe_per_hour", CONF_INT, 0, CONF_SHAPE_ANY,
 	  "20", 0, 1000000, NULL, S(web.subscribe_per_hour),
 	  "subscription requests per client per hour; 0 for no limit" },
+	{ "web.pending_days", CONF_INT, 0, CONF_SHAPE_ANY,
+	  "30", 0, 3650, NULL, S(web.pending_days),
+	  "days a sign-up may stay unconfirmed before it is deleted; 0 "
+	  "keeps them" },
 
 	{ NULL, 0, 0, 0, NULL, 0, 0, NULL, 0, NULL }
 };

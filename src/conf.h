@@ -178,6 +178,7 @@ struct conf {
 	struct conf_web {
 		char	*listen;	/* HOST:PORT */
 		int	 subscribe_per_hour;	/* per client; 0: unlimited */
+		int	 pending_days;	/* unconfirmed sign-ups kept; 0: ever */
 	} web;
 
 	struct conf_lead	*leads;

@@ -50,6 +50,7 @@ struct daemon {
 	size_t			  noverrides;
 	int			  once;
 	int			  stopped;	/* --once: SIGTERM or SIGINT */
+	time_t			  next_purge;	/* of unconfirmed sign-ups */
 	struct conf		 *conf;
 	struct store		 *store;
 	int			  lockfd;
@@ -378,6 +379,34 @@ postroomd_detach(void)
 	}
 }
 
+/*
+ * Hourly (and in --once): delete the sign-ups left unconfirmed for
+ * web.pending_days, and the people they leave on no list.
+ */
+static void
+postroomd_purge(struct daemon *d, time_t now)
+{
+	int64_t	 members, people;
+	char	*cause = NULL;
+
+	if (d->conf->web.pending_days == 0 || now < d->next_purge)
+		return;
+	d->next_purge = now + 3600;
+	if (store_members_purge_pending(d->store, (int64_t)now -
+	    (int64_t)d->conf->web.pending_days * 86400, &members, &people,
+	    &cause) == -1) {
+		log_error("unconfirmed sign-ups: %s; tried again in an hour",
+		    cause);
+		free(cause);
+		return;
+	}
+	if (members > 0)
+		log_info("unconfirmed for %d days: %lld sign-up%s deleted, and "
+		    "%lld %s on no other list", d->conf->web.pending_days,
+		    (long long)members, members == 1 ? "" : "s",
+		    (long long)people, people == 1 ? "person" : "people");
+}
+
 static int
 postroomd_loop(struct daemon *d, int verbose)
 {
@@ -421,6 +450,7 @@ postroomd_loop(struct daemon *d, int verbose)
 			}
 		}
 		postroomd_inbound(d);
+		postroomd_purge(d, time(NULL));
 		/* Campaigns queued by the CLI, retries coming due. */
 		deliver_wake(d->dlv);
 	}
@@ -459,6 +489,7 @@ postroomd_once(struct daemon *d)
 	char			*cause = NULL;
 
 	postroomd_inbound(d);
+	postroomd_purge(d, time(NULL));
 	if (postroomd_once_stopped(d))
 		return 0;
 	memset(&opts, 0, sizeof opts);

@@ -1148,3 +1148,42 @@ fail:
 	value_free(person);
 	return NULL;
 }
+
+int
+store_members_purge_pending(struct store *s, int64_t before,
+    int64_t *memberships, int64_t *people, char **cause)
+{
+	int64_t	n;
+
+	*memberships = *people = 0;
+	if (store_begin(s, cause) == -1)
+		return -1;
+	if (store_run(s, cause, "CREATE TEMP TABLE purge_pending AS SELECT"
+	    " DISTINCT subscriber_id AS id FROM memberships WHERE status ="
+	    " 'pending' AND created_at < ?1", "I", before) == -1)
+		goto fail;
+	/* Their confirmation emails not yet sent: never send them now. */
+	if (store_run(s, cause, "DELETE FROM outbox WHERE kind = 'confirm'"
+	    " AND state IN ('queued', 'deferred') AND subscriber_id IN"
+	    " (SELECT id FROM purge_pending)", "") == -1)
+		goto fail;
+	if ((n = store_run(s, cause, "DELETE FROM memberships WHERE status ="
+	    " 'pending' AND created_at < ?1", "I", before)) == -1)
+		goto fail;
+	*memberships = n;
+	/* Only those this purge left on no list. */
+	if ((n = store_run(s, cause, "DELETE FROM subscribers WHERE id IN"
+	    " (SELECT id FROM purge_pending) AND NOT EXISTS (SELECT 1 FROM"
+	    " memberships m WHERE m.subscriber_id = subscribers.id)",
+	    "")) == -1)
+		goto fail;
+	*people = n;
+	if (store_run(s, cause, "DROP TABLE temp.purge_pending", "") == -1)
+		goto fail;
+	if (store_commit(s, cause) == -1)
+		goto fail;
+	return 0;
+fail:
+	store_rollback(s);
+	return -1;
+}

@@ -425,6 +425,14 @@ int		 store_member_set_status(struct store *, int64_t subscriber_id,
 		    const char *list, enum store_member_status,
 		    const char *consent_method, const char *consent_source,
 		    char **cause);
+/*
+ * Sign-ups never confirmed: delete the pending memberships made before
+ * before (their confirmation emails still queued go with them), then the
+ * people left on no list at all, in one transaction.  *memberships and
+ * *people get the counts.  0 or -1.
+ */
+int		 store_members_purge_pending(struct store *, int64_t before,
+		    int64_t *memberships, int64_t *people, char **cause);
 /* mode "immediate" or "digest".  1 changed, 0 unchanged or not a member. */
 int		 store_member_set_mode(struct store *, int64_t subscriber_id,
 		    const char *list, const char *mode, char **cause);

@@ -26,14 +26,6 @@ struct fixture {
 	char	*db;		/* dir/postroom.db */
 };
 
-#define check_int(what, got, want) do {					\
-	long long g_ = (got), w_ = (want);				\
-	if (g_ != w_) {							\
-		print_error("%s: got %lld, want %lld\n", (what), g_, w_); \
-		fail();							\
-	}								\
-} while (0)
-
 /* cause must contain want. */
 #define check_cause(what, cause, want) do {				\
 	const char *c_ = (cause);					\

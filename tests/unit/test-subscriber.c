@@ -737,6 +737,57 @@ test_erase(void **state)
 	    &cause), 1);
 }
 
+/*
+ * Sign-ups never confirmed go after web.pending_days: the old pending
+ * memberships and their queued confirmation emails, and the people left
+ * on no list; a recent sign-up, a confirmed list of the same person and
+ * other people stay.  Times are the test's own.
+ */
+static void
+test_purge_pending(void **state)
+{
+	struct fixture	*f = *state;
+	char		*cause = NULL;
+	int64_t		 old, both, fresh, members, people;
+
+	old = add(f->s, "old@example.org", "Old", NULL, 1);
+	member(f->s, old, "news", STORE_MEMBER_PENDING, NULL);
+	both = add(f->s, "both@example.org", "Both", NULL, 1);
+	member(f->s, both, "news", STORE_MEMBER_PENDING, NULL);
+	member(f->s, both, "training", STORE_MEMBER_CONFIRMED, NULL);
+	fresh = add(f->s, "fresh@example.org", "Fresh", NULL, 1);
+	member(f->s, fresh, "news", STORE_MEMBER_PENDING, NULL);
+	assert_int_equal(store_exec_sql(f->s, "UPDATE memberships SET"
+	    " created_at = 1000 WHERE subscriber_id IN (1, 2);"
+	    " UPDATE memberships SET created_at = 5000 WHERE subscriber_id = 3;"
+	    " UPDATE subscribers SET created_at = 1000;"
+	    " INSERT INTO outbox (kind, subscriber_id, dedup_key, message,"
+	    " mail_from, rcpt_to, created_at, updated_at) VALUES"
+	    " ('confirm', 1, 'c1', X'41', 'b@x', 'old@example.org', 1000, 1000),"
+	    " ('confirm', 3, 'c3', X'41', 'b@x', 'fresh@example.org', 5000,"
+	    " 5000)", &cause), 0);
+	assert_int_equal(old, 1);
+	assert_int_equal(both, 2);
+
+	assert_int_equal(store_members_purge_pending(f->s, 3000, &members,
+	    &people, &cause), 0);
+	check_int("pending memberships deleted", members, 2);
+	check_int("people left on no list deleted", people, 1);
+	check_int("people", sql_int(f->s, "SELECT group_concat(id, '') FROM"
+	    " (SELECT id FROM subscribers ORDER BY id)"), 23);
+	check_int("both keeps the confirmed list", sql_int(f->s,
+	    "SELECT count(*) FROM memberships WHERE subscriber_id = 2 AND"
+	    " list = 'training' AND status = 'confirmed'"), 1);
+	check_int("the old confirmation email went too", sql_int(f->s,
+	    "SELECT count(*) FROM outbox WHERE dedup_key = 'c1'"), 0);
+	check_int("the fresh one stays", sql_int(f->s,
+	    "SELECT count(*) FROM outbox WHERE dedup_key = 'c3'"), 1);
+	/* Again: nothing more. */
+	assert_int_equal(store_members_purge_pending(f->s, 3000, &members,
+	    &people, &cause), 0);
+	check_int("a second purge", members + people, 0);
+}
+
 int
 main(void)
 {
@@ -752,6 +803,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_case, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_find, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_erase, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_purge_pending, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -99,6 +99,15 @@ test_store_new(const char *dir, int *n)
 }
 
 /* "got X, want Y" comparison of strings, with the case name. */
+/* Two integers equal, or fail saying what they were. */
+#define check_int(what, got, want) do {					\
+	long long g_ = (got), w_ = (want);				\
+	if (g_ != w_) {							\
+		print_error("%s: got %lld, want %lld\n", (what), g_, w_); \
+		fail();							\
+	}								\
+} while (0)
+
 #define assert_str_eq_msg(what, got, want) do {				\
 	const char *g_ = (got), *w_ = (want);				\
 	if ((g_ == NULL) != (w_ == NULL) ||				\
