@@ -463,6 +463,22 @@ enquiry_may_ack(struct enquiry_env *env, struct store *s,
 	return NULL;
 }
 
+/* 1 with *t when the len bytes at tok are a valid bounce (VERP) token. */
+static int
+enquiry_bounce_token(struct enquiry_env *env, const char *tok, size_t len,
+    struct token *t)
+{
+	char	*s, *cause = NULL;
+	int	 found;
+
+	s = xstrndup(tok, len);
+	found = token_check(env->key, s, time(NULL), t, &cause) == 0 &&
+	    t->purpose == TOKEN_BOUNCE;
+	free(cause);
+	free(s);
+	return found;
+}
+
 /*
  * The VERP token of a report sent back to bounces+TOKEN@domain: in the
  * envelope recipient headers an MTA adds, or in To/Cc.  1 with *t filled
@@ -476,7 +492,6 @@ enquiry_verp(struct enquiry_env *env, const struct message *msg,
 		"Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To",
 	};
 	const char	*addr, *plus, *at;
-	char		*tok, *cause = NULL;
 	size_t		 i, n = sizeof hdrs / sizeof hdrs[0] + msg->nto;
 	int		 found = 0;
 
@@ -492,13 +507,8 @@ enquiry_verp(struct enquiry_env *env, const struct message *msg,
 		    (at = strchr(addr, '@')) == NULL)
 			continue;
 		plus = addr + 8;
-		tok = xstrndup(plus, (size_t)(at - plus));
-		if (token_check(env->key, tok, time(NULL), t, &cause) == 0 &&
-		    t->purpose == TOKEN_BOUNCE)
-			found = 1;
-		free(cause);
-		cause = NULL;
-		free(tok);
+		found = enquiry_bounce_token(env, plus, (size_t)(at - plus),
+		    t);
 	}
 	return found;
 }
@@ -513,18 +523,11 @@ enquiry_bounce_msgid(struct enquiry_env *env, const struct message *msg,
     struct token *t)
 {
 	const char	*id = msg->report_message_id, *dot, *at;
-	char		*tok, *cause = NULL;
-	int		 found;
 
 	if ((dot = strchr(id, '.')) == NULL ||
 	    (at = strchr(dot, '@')) == NULL || at == dot + 1)
 		return 0;
-	tok = xstrndup(dot + 1, (size_t)(at - dot - 1));
-	found = token_check(env->key, tok, time(NULL), t, &cause) == 0 &&
-	    t->purpose == TOKEN_BOUNCE;
-	free(cause);
-	free(tok);
-	return found;
+	return enquiry_bounce_token(env, dot + 1, (size_t)(at - dot - 1), t);
 }
 
 /*
