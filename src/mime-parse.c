@@ -46,6 +46,7 @@
 #define MIME_PARSE_MAX_DEFECTS	6	/* distinct reasons kept */
 #define MIME_PARSE_MAX_SECTIONS	100	/* RFC 2231 continuations */
 #define MIME_PARSE_SNIFF	2048	/* bytes of HTML searched for charset */
+#define MIME_PARSE_PAD		16	/* NULs after what libetpan reads */
 #define MIME_PARSE_SCAN_MAX	10000	/* levels the scan keeps, whatever
 					   max_depth says */
 
@@ -652,6 +653,71 @@ mime_parse_scan_ct(const char *v, size_t len, int *multipart, int *message,
 	}
 }
 
+/* Skip white space, line ends and (nested) comments from p[i]. */
+static size_t
+mime_parse_raw_cfws(const char *p, size_t len, size_t i)
+{
+	int	depth = 0;
+
+	for (; i < len; i++) {
+		if (depth > 0 && p[i] == '\\') {
+			i++;
+			continue;
+		}
+		if (p[i] == '(')
+			depth++;
+		else if (depth > 0 && p[i] == ')')
+			depth--;
+		else if (depth == 0 && !mime_parse_space(p[i]))
+			break;
+	}
+	return i;
+}
+
+/*
+ * The first place in raw[0..len) where a "boundary" parameter libetpan
+ * 1.9.4 cannot read safely could begin, decided on the bytes alone,
+ * whatever structure they seem to have (a reader of structure once
+ * missed one that a blank line turned into text put inside a header):
+ * the word "boundary" in any case, anywhere, then "=" and a quoted value
+ * holding a backslash, comments and line breaks allowed around both as
+ * libetpan allows them.  No real boundary holds a backslash (RFC 2046).
+ * Returns the start of the header field it is in (its first line, not a
+ * continuation), or len when there is none.
+ */
+static size_t
+mime_parse_scan_raw(const char *raw, size_t len)
+{
+	size_t	i, j, start;
+
+	for (i = 0; i + 8 <= len; i++) {
+		if ((raw[i] | 0x20) != 'b' ||
+		    strncasecmp(raw + i, "boundary", 8) != 0)
+			continue;
+		j = mime_parse_raw_cfws(raw, len, i + 8);
+		if (j >= len || raw[j] != '=')
+			continue;
+		j = mime_parse_raw_cfws(raw, len, j + 1);
+		if (j >= len || raw[j] != '"')
+			continue;
+		for (j++; j < len && raw[j] != '"' && raw[j] != '\\'; j++)
+			;
+		if (j >= len || raw[j] != '\\')
+			continue;
+		/* Back to the first line of the field. */
+		start = i;
+		for (;;) {
+			while (start > 0 && raw[start - 1] != '\n')
+				start--;
+			if (start == 0 || !mime_parse_wsp(raw[start]))
+				break;
+			start--;
+		}
+		return start;
+	}
+	return len;
+}
+
 struct mime_parse_level {
 	char	*bound;		/* NULL: a message/rfc822 level */
 	size_t	 len;
@@ -670,18 +736,30 @@ mime_parse_scan(const char *raw, size_t len,
 	const char			*line, *nl;
 	char				*bound;
 	size_t				 nstack = 0, maxstack, off, entity;
-	size_t				 parts = 1, k, linelen, next;
+	size_t				 parts = 1, k, linelen, next, rawcut;
 	int				 headers = 1, rc, multipart, message;
 	int				 got_ct, unsafe;
 
 	memset(sc, 0, sizeof *sc);
 	sc->cut = len;
+	/*
+	 * The bytes decide first: the walk stops at the entity that holds
+	 * an unsafe boundary, or at its line when the walk believes it is
+	 * in a body, whatever else it would have believed.
+	 */
+	rawcut = mime_parse_scan_raw(raw, len);
 	maxstack = (lim->max_depth < MIME_PARSE_SCAN_MAX ? lim->max_depth :
 	    MIME_PARSE_SCAN_MAX) + 1;
 	stack = xcalloc(maxstack, sizeof *stack);
 	off = 0;
 	entity = 0;	/* where the entity being read starts */
 	while (off < len) {
+		if (!headers && off >= rawcut) {
+			sc->unsafe = xprintf("a boundary libetpan cannot read "
+			    "safely at byte %zu", rawcut);
+			sc->cut = off;
+			break;
+		}
 		if (headers) {
 			multipart = message = unsafe = 0;
 			bound = NULL;
@@ -708,11 +786,14 @@ mime_parse_scan(const char *raw, size_t len,
 				bound = b;
 			}
 			headers = 0;
+			if (off > rawcut)
+				unsafe = 1;
 			if (multipart && bound == NULL && !unsafe) {
 				sc->nobound = 1;
 				continue;
 			}
-			if (multipart && (unsafe || bound[0] == '"')) {
+			if (off > rawcut || (multipart && (unsafe ||
+			    bound[0] == '"'))) {
 				sc->unsafe = xprintf("a boundary libetpan "
 				    "cannot read safely at byte %zu", entity);
 				sc->cut = entity;
@@ -1913,19 +1994,23 @@ mime_parse_structure(struct mime_parse_ctx *ctx, const char *raw,
     const struct mime_parse_scan *sc, size_t body)
 {
 	struct mailmime	*root = NULL;
-	char		*copy = NULL;
-	const char	*in = raw;
-	size_t		 inlen = sc->cut, idx = 0, n;
+	char		*in;
+	size_t		 inlen, idx = 0, n;
 	int		 r;
 
-	if (sc->closers != NULL) {
-		n = strlen(sc->closers);
-		copy = xmalloc(sc->cut + n + 1);
-		memcpy(copy, raw, sc->cut);
-		memcpy(copy + sc->cut, sc->closers, n + 1);
-		in = copy;
-		inlen = sc->cut + n;
-	}
+	/*
+	 * libetpan reads a copy, closed where the scan closed it, followed
+	 * by MIME_PARSE_PAD NULs: its decoders read past the end of what
+	 * they are given (quoted-printable looks two bytes past a final
+	 * "=" whether they are there or not), and every part's body points
+	 * into this buffer.
+	 */
+	n = sc->closers != NULL ? strlen(sc->closers) : 0;
+	inlen = sc->cut + n;
+	in = xcalloc(1, inlen + MIME_PARSE_PAD);
+	memcpy(in, raw, sc->cut);
+	if (n > 0)
+		memcpy(in + sc->cut, sc->closers, n);
 	r = mailmime_parse(in, inlen, &idx, &root);
 	if (r != MAILIMF_NO_ERROR || root == NULL) {
 		mime_parse_defect(ctx, "MIME structure unreadable "
@@ -1940,7 +2025,7 @@ mime_parse_structure(struct mime_parse_ctx *ctx, const char *raw,
 			mime_parse_walk(ctx, root, 0, 0);
 		mailmime_free(root);
 	}
-	free(copy);
+	free(in);
 }
 
 struct message *

@@ -41,6 +41,17 @@ put("boundary-quote-message.eml", H + "Subject: crasher inside a message\n"
 put("boundary-quotes.eml", H + "Subject: quoted quotes\n"
     "Content-Type: multipart/mixed; boundary=\"\\\"\\\"\"\n\n"
     "--\"\"\nContent-Type: text/plain\n\nhello\n--\"\"--\n")
+# The same, one byte changed: the blank line that ends the first part's
+# header is text, so a reader of structure sees the crasher inside a
+# header block where it expected none (and once let it through).
+put("boundary-quote-header-text.eml", H + "Subject: nested crasher\n"
+    "Content-Type: multipart/mixed; boundary=ok\n\n"
+    "--ok\nContent-Type: text/plain\nXbefore\n"
+    "--ok\nContent-Type: multipart/alternative; boundary=\"\\\"\"\n\n"
+    "--\"\nContent-Type: text/plain\n\ninside\n--\"--\n--ok--\n")
+put("boundary-quote-folded.eml", H + "Subject: folded crasher\n"
+    "Content-Type: multipart/mixed;\n boundary\n =\n (c (d\\)) \"\\\"\"\n\n"
+    "--\"\nContent-Type: text/plain\n\nhello\n--\"--\n")
 put("boundary-empty.eml", H + "Subject: empty boundary\n"
     "Content-Type: multipart/mixed; boundary=\"\"\n\n"
     "--\nContent-Type: text/plain\n\nhello\n----\n")
@@ -67,6 +78,11 @@ put("bad-qp.eml", H + "Subject: bad quoted-printable\n"
     "Content-Type: text/plain; charset=iso-8859-1\n"
     "Content-Transfer-Encoding: quoted-printable\n\n"
     "=G1 =\n=4 =3 caf=E9 =\r\n=\n=")
+# libetpan's quoted-printable decoder reads the two bytes after "=" even
+# when the buffer ends after one of them.
+put("qp-end-hex.eml", H + "Subject: quoted-printable cut short\n"
+    "Content-Type: text/plain; charset=utf-8\n"
+    "Content-Transfer-Encoding: quoted-printable\n\nthe end =4")
 put("8bit-headers.eml",
     "From: Jos\xe9 Garc\xeda <jos\xe9@example.org>\n"
     "To: \"M\xfcller, J\xfcrgen\" <j@example.org>, "
