@@ -16,8 +16,9 @@
  *
  * Owns: the command's options, output and exit codes (64 usage, 66 a
  * path that cannot be read, 78 a bad configuration).  Does not own: the
- * decision (route.c, autoreply.c) or parsing (mime-parse.c, called in
- * process: these are files the user chose, see mime-parse.h TRUST).
+ * decision (route.c, autoreply.c) or parsing (mime-parse.c, in the same
+ * confined child as the daemon's, parser.c: a file the user chose is
+ * still mail a stranger wrote).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -34,6 +35,7 @@
 #include "json.h"
 #include "message.h"
 #include "mime-parse.h"
+#include "parser.h"
 #include "route.h"
 #include "unsubscribe.h"
 #include "value.h"
@@ -69,6 +71,7 @@ struct cmd_route_tally {
 struct cmd_route_state {
 	const struct conf	*conf;
 	struct router		*router;
+	struct parser		*parser;
 	struct mime_parse_limits lim;
 	int			 json;
 	int			 errors;
@@ -120,8 +123,12 @@ cmd_route_one(struct cmd_route_state *st, const char *path,
 		st->errors++;
 		return -1;
 	}
-	o->msg = mime_parse(raw.data != NULL ? raw.data : "", raw.len,
-	    &st->lim);
+	if (parser_parse(st->parser, raw.data != NULL ? raw.data : "",
+	    raw.len, &o->msg, &cause) == -1) {
+		fprintf(stderr, "postroom: route: %s: %s\n", path, cause);
+		free(cause);
+		st->errors++;
+	}
 	buf_free(&raw);
 	if (router_decide(st->router, o->msg, &o->d, &cause) == -1) {
 		fprintf(stderr, "postroom: route: %s: %s\n", path, cause);
@@ -451,6 +458,13 @@ cmd_route_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		free(cause);
 		return EX_CONFIG;
 	}
+	if ((st.parser = parser_start(conf, &cause)) == NULL) {
+		fprintf(stderr, "postroom: route: cannot start the parser: "
+		    "%s\n", cause);
+		free(cause);
+		router_free(st.router);
+		return EX_SOFTWARE;
+	}
 	for (i = (size_t)optind; i < (size_t)argc; i++) {
 		if (explain) {
 			if (!first)
@@ -465,6 +479,7 @@ cmd_route_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	for (i = 0; i < st.ntally; i++)
 		free(st.tally[i].lead);
 	free(st.tally);
+	parser_stop(st.parser);
 	router_free(st.router);
 	fflush(stdout);
 	return st.errors > 0 ? EX_NOINPUT : EX_OK;
