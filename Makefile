@@ -18,7 +18,8 @@ UNITDIR	?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 
 CC	?= cc
-PKGS	 = libcurl libetpan libconfig sqlite3 libmicrohttpd libcmark libcrypto json-c
+PKGS	 = libcurl libetpan libconfig sqlite3 libmicrohttpd libcmark libcrypto json-c \
+	   libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null | sed 's|-specs=[^ ]*||g')
 CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)

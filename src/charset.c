@@ -274,6 +274,40 @@ charset_iconv(struct buf *out, const char *name, const char *s, size_t len,
 	return rc;
 }
 
+/* iconv's names for the charsets worth keeping loaded (charset_preload). */
+static const char *const charset_preloaded[] = {
+	"ISO-8859-2", "ISO-8859-3", "ISO-8859-4", "ISO-8859-5",
+	"ISO-8859-6", "ISO-8859-7", "ISO-8859-8", "ISO-8859-9",
+	"ISO-8859-10", "ISO-8859-13", "ISO-8859-14", "ISO-8859-15",
+	"ISO-8859-16", "WINDOWS-1250", "WINDOWS-1251", "WINDOWS-1253",
+	"WINDOWS-1254", "WINDOWS-1255", "WINDOWS-1256", "WINDOWS-1257",
+	"WINDOWS-1258", "KOI8-R", "KOI8-U", "CP866", "CP437", "CP850",
+	"MACINTOSH", "ISO-2022-JP", "SJIS", "CP932", "EUC-JP", "ISO-2022-KR",
+	"EUC-KR", "CP949", "GB18030", "GBK", "BIG5", "BIG5-HKSCS", "EUC-TW",
+	"TIS-620", "CP874", "VISCII", "UTF-16", "UTF-16LE", "UTF-16BE",
+	"UTF-32", "UTF-7",
+};
+
+int
+charset_preload(void)
+{
+	static iconv_t	cd[sizeof charset_preloaded /
+			    sizeof charset_preloaded[0]];
+	static int	loaded = -1;
+	size_t		i;
+
+	if (loaded != -1)
+		return loaded;
+	loaded = 0;
+	for (i = 0; i < sizeof cd / sizeof cd[0]; i++) {
+		/* Held open for good: glibc unloads a module nobody holds. */
+		cd[i] = iconv_open("UTF-8", charset_preloaded[i]);
+		if (cd[i] != (iconv_t)-1)
+			loaded++;
+	}
+	return loaded;
+}
+
 int
 charset_to_utf8(struct buf *out, const char *charset, const char *s,
     size_t len, int *flags)

@@ -56,4 +56,13 @@ int	 charset_known(const char *name);
  */
 uint32_t charset_1252_c1(unsigned int c);
 
+/*
+ * Load iconv's converters for the charsets mail is written in and keep
+ * them loaded, so that charset_to_utf8() needs to open no file for them
+ * afterwards: for a process about to lose the right to open files
+ * (sandbox.h).  Other charsets then fail to open and are guessed.
+ * Returns how many could be loaded.
+ */
+int	 charset_preload(void);
+
 #endif

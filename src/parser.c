@@ -37,12 +37,14 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "charset.h"
 #include "conf.h"
 #include "log.h"
 #include "monotime.h"
 #include "message.h"
 #include "mime-parse.h"
 #include "parser.h"
+#include "sandbox.h"
 #include "utf8.h"
 #include "xmalloc.h"
 
@@ -352,13 +354,17 @@ parser_env(const struct parser *p)
 	 */
 	if ((v = getenv("ASAN_OPTIONS")) == NULL)
 		v = "";
+	/*
+	 * The RSS limit's thread reads /proc/self/statm, which the sandbox
+	 * forbids: getrusage() tells it instead.
+	 */
 	if (p->opt.memory > 0)
 		env[n++] = xprintf("ASAN_OPTIONS=%s%sdetect_leaks=0:"
-		    "hard_rss_limit_mb=%zu", v, *v != '\0' ? ":" : "",
-		    p->opt.memory >> 20);
+		    "can_use_proc_maps_statm=0:hard_rss_limit_mb=%zu", v,
+		    *v != '\0' ? ":" : "", p->opt.memory >> 20);
 	else
-		env[n++] = xprintf("ASAN_OPTIONS=%s%sdetect_leaks=0", v,
-		    *v != '\0' ? ":" : "");
+		env[n++] = xprintf("ASAN_OPTIONS=%s%sdetect_leaks=0:"
+		    "can_use_proc_maps_statm=0", v, *v != '\0' ? ":" : "");
 #else
 	(void)p;
 #endif
@@ -480,8 +486,11 @@ parser_spawn(struct parser *p, char **cause)
 		free(data);
 		return -1;
 	}
+	if (!utf8_valid(data, len) || strlen(data) != len)
+		data[0] = '\0';
+	log_debug("parser: child %ld started, confined by %s", (long)p->pid,
+	    *data != '\0' ? data : "(it did not say)");
 	free(data);
-	log_debug("parser: child %ld started", (long)p->pid);
 	return 0;
 }
 
@@ -728,12 +737,17 @@ parser_child_rlimit(int resource, const char *name, rlim_t soft, rlim_t hard)
 		parser_child_die("setrlimit %s: %s", name, strerror(errno));
 }
 
-/* Everything but the CPU limit, before any mail is read. */
-static void
+/*
+ * Everything but the CPU limit, before any mail is read; the sandbox
+ * last.  Returns the sandbox's walls (SANDBOX_*).
+ */
+static int
 parser_child_confine(const struct parser_options *o, const char *user)
 {
 	struct passwd	*pw;
 	gid_t		 gid;
+	char		*cause;
+	int		 walls;
 
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
 		parser_child_die("PR_SET_DUMPABLE: %s", strerror(errno));
@@ -762,6 +776,10 @@ parser_child_confine(const struct parser_options *o, const char *user)
 		parser_child_rlimit(RLIMIT_AS, "RLIMIT_AS", o->memory,
 		    o->memory);
 #endif
+	(void)charset_preload();
+	if ((walls = sandbox_enter(&cause)) == -1)
+		parser_child_die("%s", cause);
+	return walls;
 }
 
 /*
@@ -816,6 +834,8 @@ parser_child_fault(const struct parser_options *o, const char *raw,
 	case PARSER_FAULT_UNGUARDED:
 		mime_parse_unguarded(raw, len);
 		break;
+	case PARSER_FAULT_ESCAPE:
+		break;	/* parser_child_main() replies how it went */
 	}
 }
 
@@ -828,10 +848,10 @@ parser_child_main(int argc, char **argv)
 	struct stat		 sb;
 	enum parser_frame	 type;
 	const char		*why;
-	char			*data, user[PARSER_USER_MAX + 1];
+	char			*data, user[PARSER_USER_MAX + 1], said[512];
 	size_t			 len, max;
 	unsigned int		 n;
-	int			 last, rc;
+	int			 last, rc, walls;
 
 	log_init("postroom-parser", LOGL_WARN);
 	if (fstat(PARSER_CHILD_FD, &sb) == -1 || !S_ISSOCK(sb.st_mode)) {
@@ -867,9 +887,13 @@ parser_child_main(int argc, char **argv)
 	if (o.cpu == 0 || o.cpu_budget < o.cpu)
 		parser_child_die("bad CPU limits %u/%u", o.cpu, o.cpu_budget);
 
-	parser_child_confine(&o, user);
+	walls = parser_child_confine(&o, user);
 	(void)parser_child_cpu(&o);
-	if (parser_send(PARSER_CHILD_FD, PARSER_READY, NULL, 0, 0, &why) == -1)
+	snprintf(said, sizeof said, "seccomp%s%s",
+	    (walls & SANDBOX_LANDLOCK) ? ", Landlock" : "",
+	    (walls & SANDBOX_NETNS) ? ", an empty network namespace" : "");
+	if (parser_send(PARSER_CHILD_FD, PARSER_READY, said, strlen(said), 0,
+	    &why) == -1)
 		return 1;
 
 	/* Message after message, until EOF. */
@@ -889,7 +913,13 @@ parser_child_main(int argc, char **argv)
 		if (o.fault != PARSER_FAULT_NONE && n == o.fault_after)
 			parser_child_fault(&o, data, len);
 
-		m = mime_parse(data, len, &o.limits);
+		if (o.fault == PARSER_FAULT_ESCAPE && n == o.fault_after) {
+			(void)sandbox_probe(data, said, sizeof said);
+			m = message_new_failed(said);
+			m->status = MESSAGE_DEFECTIVE;	/* only the daemon
+							   says FAILED */
+		} else
+			m = mime_parse(data, len, &o.limits);
 		free(data);
 		buf_init(&reply, BUF_NOMAX);
 		if (o.fault == PARSER_FAULT_GARBAGE && n == o.fault_after)

@@ -29,7 +29,12 @@
  * that spins.  The hard limit is a budget for the child's whole life: when
  * what is left is less than one message's worth, or after max_messages,
  * the child says so in its reply and exits, and the next parser_parse()
- * starts a new one.  No seccomp filter (yet).
+ * starts a new one.  Last, with iconv's converters loaded
+ * (charset_preload()), it enters the sandbox (sandbox.h): a seccomp
+ * filter, and Landlock and an empty network namespace where the kernel
+ * has them, so that it can no longer open a file (the database, the
+ * token key, the SMTP password), make a socket, fork or execute.  It
+ * says which walls stand in its READY frame; the daemon logs them.
  *
  * The daemon: a wall-clock timeout per message; when the child crashes,
  * is killed by a limit, times out or sends anything malformed, it is
@@ -69,6 +74,10 @@ enum parser_fault {
 	PARSER_FAULT_ALLOC,	/* allocate until the memory limit */
 	PARSER_FAULT_GARBAGE,	/* reply with a malformed message */
 	PARSER_FAULT_UNGUARDED,	/* libetpan on the raw bytes, no scan */
+	PARSER_FAULT_ESCAPE,	/* try to open the message as a path, make
+				   sockets, fork, exec: the reply is a
+				   DEFECTIVE message whose status_detail
+				   says how each went */
 };
 
 struct parser_options {

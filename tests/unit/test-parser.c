@@ -10,7 +10,12 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <seccomp.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 #include <time.h>
@@ -217,6 +222,136 @@ test_confined(void **state)
 		    PARSER_CPU + 2);
 	expect_ok(p, "confined");
 	parser_stop(p);
+}
+
+/*
+ * The walls, from inside: the child tries to open a key file it could
+ * otherwise read (mode 0644, so only the sandbox stands in the way), to
+ * make sockets, to fork and to execute, and says how each went.  Then it
+ * still parses, charsets that need iconv's modules included.
+ */
+static void
+test_sandbox(void **state)
+{
+	static const char	*want[] = { "open: denied",
+				    "socket(AF_INET): denied",
+				    "socket(AF_UNIX): denied", "fork: denied",
+				    "execve: denied" };
+	static const char	 koi8[] =
+	    "From: a@example.org\nSubject: koi8\n"
+	    "Content-Type: text/plain; charset=koi8-r\n\n"
+	    "\xf0\xd2\xc9\xd7\xc5\xd4\n";
+	static const char	 sjis[] =
+	    "From: a@example.org\nSubject: sjis\n"
+	    "Content-Type: text/plain; charset=shift_jis\n\n"
+	    "\x93\xfa\x96\x7b\n";
+	struct parser_options	 o;
+	struct parser		*p;
+	struct message		*m;
+	char			 dir[] = "/tmp/test-parser.XXXXXX", key[64];
+	char			 path[64], line[256];
+	FILE			*f;
+	pid_t			 pid;
+	size_t			 i;
+	int			 seccomp = -1;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0755), 0);
+	snprintf(key, sizeof key, "%s/secret.key", dir);
+	assert_non_null(f = fopen(key, "w"));
+	fputs("0123456789abcdef\n", f);
+	fclose(f);
+	assert_int_equal(chmod(key, 0644), 0);
+
+	opts(&o);
+	o.fault = PARSER_FAULT_ESCAPE;
+	o.fault_after = 1;
+	p = start(&o);
+	pid = parser_pid(p);
+	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+	if ((f = fopen(path, "r")) != NULL) {
+		while (fgets(line, sizeof line, f) != NULL) {
+			if (strncmp(line, "Seccomp:", 8) == 0)
+				seccomp = (int)strtol(line + 8, NULL, 10);
+		}
+		fclose(f);
+		assert_int_equal(seccomp, 2);	/* filter mode */
+	}
+
+	m = parse(p, key, strlen(key));
+	print_message("# the child's attempts:\n# %s\n", m->status_detail);
+	for (i = 0; i < sizeof want / sizeof want[0]; i++) {
+		if (strstr(m->status_detail, want[i]) == NULL)
+			fail_msg("want \"%s\" in \"%s\"", want[i],
+			    m->status_detail);
+	}
+	if (strstr(m->status_detail, "SUCCEEDED") != NULL)
+		fail_msg("a wall did not hold: %s", m->status_detail);
+	message_free(m);
+	assert_int_equal(parser_pid(p), pid);	/* it is still there */
+
+	expect_ok(p, "after the attempts");
+	m = parse(p, koi8, sizeof koi8 - 1);
+	assert_str_eq_msg("koi8-r", m->body_text,
+	    "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82");
+	message_free(m);
+	m = parse(p, sjis, sizeof sjis - 1);
+	assert_str_eq_msg("shift_jis", m->body_text,
+	    "\xe6\x97\xa5\xe6\x9c\xac");
+	message_free(m);
+	assert_int_equal(parser_pid(p), pid);
+	parser_stop(p);
+	unlink(key);
+	rmdir(dir);
+}
+
+/*
+ * Under an outer filter that refuses seccomp() itself, as systemd's
+ * SystemCallFilter=@system-service does without the unit's extra line,
+ * the child still shuts itself in (with prctl) rather than dying.
+ */
+static void
+test_sandbox_nested(void **state)
+{
+	scmp_filter_ctx		 ctx;
+	struct parser_options	 o;
+	struct parser		*p;
+	struct message		*m;
+	pid_t			 pid;
+	char			*cause;
+	int			 status, bad;
+
+	if ((pid = fork()) == 0) {
+		ctx = seccomp_init(SCMP_ACT_ALLOW);
+		if (ctx == NULL || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
+		    SCMP_SYS(seccomp), 0) != 0 || seccomp_load(ctx) != 0)
+			_exit(2);
+		seccomp_release(ctx);
+		/* No cmocka here: a failure must not unwind into it. */
+		opts(&o);
+		o.fault = PARSER_FAULT_ESCAPE;
+		o.fault_after = 1;
+		cause = NULL;
+		if ((p = parser_start_options(&o, &cause)) == NULL) {
+			print_message("# parser_start: %s\n", cause);
+			_exit(3);
+		}
+		m = NULL;
+		if (parser_parse(p, "/etc/passwd", 11, &m, &cause) != 0)
+			_exit(4);
+		bad = strstr(m->status_detail, "SUCCEEDED") != NULL ||
+		    strstr(m->status_detail, "open: denied") == NULL;
+		if (bad)
+			print_message("# %s\n", m->status_detail);
+		message_free(m);
+		parser_stop(p);
+		_exit(bad ? 1 : 0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("under an outer filter: the test process ended with "
+		    "status %#x", status);
 }
 
 /* libetpan's known crasher, run for real in the child with no guard. */
@@ -541,6 +676,8 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ok),
 		cmocka_unit_test(test_confined),
+		cmocka_unit_test(test_sandbox),
+		cmocka_unit_test(test_sandbox_nested),
 		cmocka_unit_test(test_real_crasher),
 		cmocka_unit_test(test_crash),
 		cmocka_unit_test(test_cpu),
