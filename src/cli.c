@@ -182,11 +182,12 @@ cmd_conf(struct cmd_ctx *ctx)
 	return ctx->conf;
 }
 
-struct store *
-cmd_store(struct cmd_ctx *ctx, int *exitcode)
+static struct store *
+cli_store_ctx(struct cmd_ctx *ctx, int *exitcode, int readonly)
 {
 	struct conf	*conf;
 	char		*cause = NULL;
+	const char	*path;
 
 	if (ctx->store != NULL)
 		return ctx->store;
@@ -194,7 +195,10 @@ cmd_store(struct cmd_ctx *ctx, int *exitcode)
 		*exitcode = EX_CONFIG;
 		return NULL;
 	}
-	if ((ctx->store = store_open(conf->general.database, &cause)) == NULL) {
+	path = conf->general.database;
+	ctx->store = readonly ? store_open_read(path, &cause) :
+	    store_open(path, &cause);
+	if (ctx->store == NULL) {
 		fprintf(stderr, "postroom: %s\n", cause);
 		free(cause);
 		*exitcode = store_busy(NULL) ? EX_TEMPFAIL : EX_CANTCREAT;
@@ -204,17 +208,43 @@ cmd_store(struct cmd_ctx *ctx, int *exitcode)
 }
 
 struct store *
-cmd_store_open(struct conf *conf, int *exitcode)
+cmd_store(struct cmd_ctx *ctx, int *exitcode)
+{
+	return cli_store_ctx(ctx, exitcode, 0);
+}
+
+struct store *
+cmd_store_read(struct cmd_ctx *ctx, int *exitcode)
+{
+	return cli_store_ctx(ctx, exitcode, 1);
+}
+
+static struct store *
+cli_store_own(struct conf *conf, int *exitcode, int readonly)
 {
 	struct store	*s;
 	char		*cause = NULL;
 
-	if ((s = store_open(conf->general.database, &cause)) == NULL) {
+	s = readonly ? store_open_read(conf->general.database, &cause) :
+	    store_open(conf->general.database, &cause);
+	if (s == NULL) {
 		fprintf(stderr, "postroom: %s\n", cause);
 		free(cause);
 		*exitcode = store_busy(NULL) ? EX_TEMPFAIL : EX_UNAVAILABLE;
 	}
 	return s;
+}
+
+struct store *
+cmd_store_open(struct conf *conf, int *exitcode)
+{
+	return cli_store_own(conf, exitcode, 0);
+}
+
+struct store *
+cmd_store_open_read(struct conf *conf, int *exitcode)
+{
+	return cli_store_own(conf, exitcode, 1);
 }
 
 int

@@ -166,7 +166,7 @@ cmd_enquiry_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		    lead, ctx->conf_path);
 		return EX_DATAERR;
 	}
-	if ((s = cmd_store(ctx, &ex)) == NULL)
+	if ((s = cmd_store_read(ctx, &ex)) == NULL)
 		return ex;
 
 	if (strcmp(sub, "list") == 0) {

@@ -195,7 +195,7 @@ cmd_queue_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if ((conf = cmd_conf(ctx)) == NULL)
 		return EX_CONFIG;
-	if ((s = cmd_store_open(conf, &rc)) == NULL)
+	if ((s = cmd_store_open_read(conf, &rc)) == NULL)
 		return rc;
 	if (store_outbox_counts(s, 0, now, &c, &cause) == -1 ||
 	    store_outbox_kind_counts(s, &k, &cause) == -1)

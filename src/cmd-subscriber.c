@@ -718,7 +718,7 @@ cmd_subscriber_list_cmd(struct cmd_ctx *ctx, int argc, char **argv)
 		return EX_CONFIG;
 	if ((l = cmd_subscriber_list(conf, argv[optind])) == NULL)
 		return EX_DATAERR;
-	if ((s = cmd_store(ctx, &rc)) == NULL)
+	if ((s = cmd_store_read(ctx, &rc)) == NULL)
 		return rc;
 	if (!o.json)
 		printf("%-40s %-12s %-9s %-16s %s\n", "EMAIL", "STATUS", "MODE",
@@ -779,7 +779,7 @@ cmd_subscriber_show_cmd(struct cmd_ctx *ctx, int argc, char **argv)
 		return EX_CONFIG;
 	if ((email = cmd_address(&cmd_subscriber, argv[optind])) == NULL)
 		return EX_DATAERR;
-	if ((s = cmd_store(ctx, &rc)) == NULL) {
+	if ((s = cmd_store_read(ctx, &rc)) == NULL) {
 		free(email);
 		return rc;
 	}
@@ -930,7 +930,7 @@ cmd_subscriber_find_cmd(struct cmd_ctx *ctx, int argc, char **argv)
 	if ((conf = cmd_conf(ctx)) == NULL)
 		return EX_CONFIG;
 	memset(&fd, 0, sizeof fd);
-	if ((fd.s = cmd_store(ctx, &rc)) == NULL)
+	if ((fd.s = cmd_store_read(ctx, &rc)) == NULL)
 		return rc;
 	fd.json = o.json;
 	buf_init(&fd.lists, BUF_NOMAX);

@@ -55,14 +55,22 @@ struct store	*cmd_store(struct cmd_ctx *, int *exitcode);
 /*
  * Open a database of the command's own (it closes it with store_close).
  * On failure print why and return NULL with *exitcode set: EX_TEMPFAIL
- * when the database is busy, EX_UNAVAILABLE when it cannot be opened.
+ * when the database is busy, or its disk full or read-only (so that the
+ * same command may work later), EX_UNAVAILABLE when it cannot be opened.
  */
 struct store	*cmd_store_open(struct conf *, int *exitcode);
+/*
+ * The same for commands that only read: they also work on a database
+ * that can only be read here (store_open_read()).
+ */
+struct store	*cmd_store_read(struct cmd_ctx *, int *exitcode);
+struct store	*cmd_store_open_read(struct conf *, int *exitcode);
 
 /*
  * A store failure at run time: print "postroom: CAUSE" (or "database
  * failure" when there is none) once, free cause, and return the exit code:
- * EX_TEMPFAIL when the database is busy, else EX_SOFTWARE.
+ * EX_TEMPFAIL when the database is busy, or its disk full, read-only or
+ * failing, else EX_SOFTWARE.
  */
 int		 cmd_store_fail(struct store *, char *cause);
 

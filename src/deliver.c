@@ -58,6 +58,7 @@
 #include "conf.h"
 #include "deliver.h"
 #include "log.h"
+#include "monotime.h"
 #include "newsletter.h"
 #include "ratelimit.h"
 #include "store.h"
@@ -1145,6 +1146,8 @@ deliver_report(struct deliver *d)
 static int
 deliver_loop(struct deliver *d, char **cause)
 {
+	/* A full or read-only disk: a line a minute, not ten a second. */
+	static struct log_every	syncfail, runfail;
 	struct timespec	 pause = { 0, 100 * 1000 * 1000 };
 	int64_t		 now;
 	char		*error = NULL;
@@ -1174,7 +1177,9 @@ deliver_loop(struct deliver *d, char **cause)
 					*cause = error;
 					return -1;
 				}
-				log_error("delivery: %s; trying again", error);
+				(void)log_every(&syncfail, monotime_ms(),
+				    LOG_EVERY_MINUTE, LOGL_ERROR,
+				    "delivery: %s; trying again", error);
 				free(error);
 				error = NULL;
 				d->retry_at = now + DELIVER_RETRY_SYNC;
@@ -1209,7 +1214,9 @@ deliver_loop(struct deliver *d, char **cause)
 				*cause = error;
 				return -1;
 			}
-			log_error("delivery: %s", error);
+			(void)log_every(&runfail, monotime_ms(),
+			    LOG_EVERY_MINUTE, LOGL_ERROR, "delivery: %s",
+			    error);
 			free(error);
 			error = NULL;
 			/* Not a hot loop if it keeps failing. */

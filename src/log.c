@@ -172,6 +172,16 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap)
 		fprintf(stderr, "<%d>%s: %s\n", (int)level, tags[level], line);
 }
 
+static void __attribute__((format(printf, 2, 3)))
+log_write(enum log_level level, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vwrite(level, fmt, ap);
+	va_end(ap);
+}
+
 #define LOG_FUNC(name, level)				\
 void							\
 name(const char *fmt, ...)				\
@@ -186,6 +196,31 @@ LOG_FUNC(log_error, LOGL_ERROR)
 LOG_FUNC(log_warn, LOGL_WARN)
 LOG_FUNC(log_info, LOGL_INFO)
 LOG_FUNC(log_debug, LOGL_DEBUG)
+
+int
+log_every(struct log_every *e, long long now_ms, unsigned int secs,
+    enum log_level level, const char *fmt, ...)
+{
+	va_list	ap;
+	char	line[4096];
+
+	if (e->said && now_ms - e->last_ms < (long long)secs * 1000) {
+		e->held++;
+		return 0;
+	}
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (e->held > 0)
+		log_write(level, "%s (and %lu more like it in the last %u s)",
+		    line, e->held, secs);
+	else
+		log_write(level, "%s", line);
+	e->said = 1;
+	e->last_ms = now_ms;
+	e->held = 0;
+	return 1;
+}
 
 void
 fatalx(const char *fmt, ...)

@@ -37,6 +37,23 @@ void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
  */
 size_t	log_mask_addresses(const char *in, char *out, size_t size);
 
+/*
+ * A line that would repeat while a condition lasts (a full disk, a
+ * server down): said at most once every secs seconds, at monotonic time
+ * now_ms (monotime_ms()); the lines held back meanwhile are counted and
+ * the next line says how many there were.  Returns 1 when it was said.
+ * One struct log_every per kind of line, zeroed to start.
+ */
+struct log_every {
+	long long	last_ms;
+	unsigned long	held;
+	int		said;
+};
+#define LOG_EVERY_MINUTE	60
+int	log_every(struct log_every *, long long now_ms, unsigned int secs,
+	    enum log_level, const char *, ...)
+	    __attribute__((format(printf, 5, 6)));
+
 /* Broken invariant or unusable environment: log and exit(1). */
 void	fatalx(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));

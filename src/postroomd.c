@@ -37,6 +37,7 @@
 #include "enquiry.h"
 #include "log.h"
 #include "message.h"
+#include "monotime.h"
 #include "parser.h"
 #include "source.h"
 #include "store.h"
@@ -282,6 +283,8 @@ postroomd_inbound(struct daemon *d)
 	struct enquiry_result	 res;
 	struct source_msg	 msg;
 	struct message		*m;
+	/* A full disk or a broken inbox: a line a minute, not a second. */
+	static struct log_every	 unparsed, unrecorded, unread;
 	char			*cause = NULL, *where;
 	int			 rc, queued = 0;
 
@@ -301,14 +304,18 @@ postroomd_inbound(struct daemon *d)
 			    "inbox");
 		else if (parser_parse(d->parser, msg.data, msg.len, &m,
 		    &cause) == -1) {
-			log_error("%s: %s; left in place, tried again later",
-			    where, cause);
+			(void)log_every(&unparsed, monotime_ms(),
+			    LOG_EVERY_MINUTE, LOGL_ERROR, "%s: %s; left in "
+			    "place, tried again later", where, cause);
 			goto next;
 		}
+		/* Only after the commit does anything say it was queued. */
 		if (enquiry_receive(d->env, d->store, msg.data, msg.len, m,
 		    where, &res, &cause) == -1) {
-			log_error("%s: not recorded: %s; left in place, tried "
-			    "again later", where, cause);
+			(void)log_every(&unrecorded, monotime_ms(),
+			    LOG_EVERY_MINUTE, LOGL_ERROR, "%s: not recorded: "
+			    "%s; left in place, tried again later", where,
+			    cause);
 			goto next;
 		}
 		if (res.outcome == ENQUIRY_DUPLICATE)
@@ -331,7 +338,8 @@ postroomd_inbound(struct daemon *d)
 		source_msg_free(&msg);
 	}
 	if (rc == -1) {
-		log_error("inbound %s: %s", d->src_ops->name, cause);
+		(void)log_every(&unread, monotime_ms(), LOG_EVERY_MINUTE,
+		    LOGL_ERROR, "inbound %s: %s", d->src_ops->name, cause);
 		free(cause);
 	}
 	if (queued && d->dlv != NULL)

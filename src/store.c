@@ -39,6 +39,7 @@
 
 #include <sqlite3.h>
 
+#include "buf.h"
 #include "log.h"
 #include "store.h"
 #include "store-int.h"
@@ -59,6 +60,7 @@ struct store {
 
 /* What the last failed store_open() on this thread failed on. */
 static _Thread_local int store_open_busy;
+static _Thread_local int store_open_readonly;	/* it could only read */
 
 /*
  * The schema, one step per version: store_migrations[N] takes a database
@@ -606,11 +608,16 @@ store_outbox_kind_parse(const char *name, enum store_outbox_kind *kind)
 
 /* --- helpers: errors, statements, binding ----------------------------- */
 
+/*
+ * A failure that passes when the condition does: another process holds a
+ * lock, or the disk is full, read-only or failing.  (The CLI exits 75.)
+ */
 static int
 store_rc_busy(int rc)
 {
 	rc &= 0xff;
-	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED || rc == SQLITE_FULL ||
+	    rc == SQLITE_READONLY || rc == SQLITE_IOERR;
 }
 
 /*
@@ -1169,6 +1176,7 @@ store_open_version(const char *path, int version, char **cause)
 	if (cause == NULL)
 		cause = &discard;
 	store_open_busy = 0;
+	store_open_readonly = 0;
 	if (version < 0 || version > STORE_LATEST)
 		fatalx("%s: no schema version %d", __func__, version);
 
@@ -1190,7 +1198,10 @@ store_open_version(const char *path, int version, char **cause)
 	}
 	if (sqlite3_db_readonly(s->db, "main") == 1) {
 		*cause = xprintf("%s: cannot write to the database (check the "
-		    "permissions of the file and its directory)", path);
+		    "permissions of the file and its directory, and that its "
+		    "disk is not read-only)", path);
+		s->busy = 1;
+		store_open_readonly = 1;
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT);
@@ -1224,6 +1235,104 @@ struct store *
 store_open(const char *path, char **cause)
 {
 	return store_open_version(path, STORE_LATEST, cause);
+}
+
+/*
+ * A read-only connection.  A WAL database whose -shm file nobody has made
+ * (no other connection is open) cannot be read by one that cannot create
+ * it; with no -wal file either, the database file alone is the whole
+ * database, and it is opened as immutable.
+ */
+static int
+store_open_ro(struct store *s, const char *path)
+{
+	struct buf	 uri;
+	char		*wal;
+	const char	*p;
+	int		 flags, rc, missing;
+
+	flags = SQLITE_OPEN_READONLY|SQLITE_OPEN_NOMUTEX|SQLITE_OPEN_EXRESCODE;
+	if ((rc = sqlite3_open_v2(path, &s->db, flags, NULL)) != SQLITE_OK) {
+		if (s->db == NULL)
+			fatalx("%s: out of memory", __func__);
+		return rc;
+	}
+	rc = sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_schema", NULL,
+	    NULL, NULL);
+	wal = xprintf("%s-wal", path);
+	missing = access(wal, F_OK) == -1 && errno == ENOENT;
+	free(wal);
+	if (rc == SQLITE_OK || (rc & 0xff) != SQLITE_READONLY || !missing)
+		return rc == SQLITE_OK ? SQLITE_OK : sqlite3_extended_errcode(
+		    s->db);
+	sqlite3_close(s->db);
+	s->db = NULL;
+
+	buf_init(&uri, BUF_NOMAX);
+	(void)buf_addstr(&uri, "file:");
+	for (p = path; *p != '\0'; p++) {
+		if (*p == '%' || *p == '?' || *p == '#')
+			(void)buf_printf(&uri, "%%%02X", (unsigned char)*p);
+		else
+			(void)buf_addc(&uri, *p);
+	}
+	(void)buf_addstr(&uri, "?immutable=1");
+	rc = sqlite3_open_v2(uri.data, &s->db, flags|SQLITE_OPEN_URI, NULL);
+	buf_free(&uri);
+	if (rc != SQLITE_OK && s->db == NULL)
+		fatalx("%s: out of memory", __func__);
+	return rc;
+}
+
+struct store *
+store_open_read(const char *path, char **cause)
+{
+	struct store	*s;
+	char		*discard = NULL;
+	int		 rc;
+
+	if (cause == NULL)
+		cause = &discard;
+	/* Read-only, or a disk too full to make the -shm file on. */
+	if ((s = store_open(path, cause)) != NULL ||
+	    (!store_open_readonly && !store_open_busy)) {
+		free(discard);
+		return s;
+	}
+	free(*cause);
+	*cause = NULL;
+
+	s = xcalloc(1, sizeof *s);
+	s->path = xstrdup(path);
+	if ((rc = store_open_ro(s, path)) != SQLITE_OK) {
+		store_fail(s, cause, rc, NULL);
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT);
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	if ((rc = sqlite3_create_function_v2(s->db, "postroom_fold", 1,
+	    SQLITE_UTF8|SQLITE_DETERMINISTIC|SQLITE_INNOCUOUS, NULL,
+	    store_fold_sql, NULL, NULL, NULL)) != SQLITE_OK) {
+		store_fail(s, cause, rc, "registering postroom_fold");
+		goto fail;
+	}
+	if (store_check_identity(s, cause) != 0)
+		goto fail;
+	if (s->version != STORE_LATEST) {
+		*cause = xprintf("%s: the database can only be read here, and "
+		    "its schema (version %d) is not this postroom's (%d): "
+		    "run postroomd or a command that writes once, as a user "
+		    "that can write to it", path, s->version, STORE_LATEST);
+		goto fail;
+	}
+	free(discard);
+	return s;
+
+fail:
+	store_open_busy = 1;
+	store_close(s);
+	free(discard);
+	return NULL;
 }
 
 void

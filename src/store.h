@@ -80,6 +80,13 @@ int		 store_outbox_kind_parse(const char *,
  */
 struct store	*store_open(const char *path, char **cause);
 /*
+ * For commands that only read: store_open(), or when the database (or
+ * its disk) cannot be written, the database opened read-only, provided
+ * its schema is this binary's.  Any write through it then fails (and
+ * store_busy() says 1).
+ */
+struct store	*store_open_read(const char *path, char **cause);
+/*
  * For tests only: like store_open() but migrate no further than version
  * (0: an empty database with no postroom tables).  Never downgrades.
  */
@@ -96,9 +103,11 @@ int		 store_latest_version(void);
 /* How long to wait for other connections' locks (ms; 0: fail at once). */
 void		 store_set_busy_timeout(struct store *, int ms);
 /*
- * 1 when the last failed call on this handle failed because the database
- * was busy or locked.  store_busy(NULL) answers for the last failed
- * store_open() on this thread.
+ * 1 when the last failed call on this handle failed for a reason that
+ * passes: the database busy or locked by another process, or its disk
+ * full, read-only or failing (the CLI then exits 75, EX_TEMPFAIL).
+ * store_busy(NULL) answers for the last failed store_open() on this
+ * thread.
  */
 int		 store_busy(const struct store *);
 

@@ -1,9 +1,12 @@
 /*
  * test-log.c - log.c: every email address in a log line is masked, the
  * same address (in any case) always the same way, and nothing else is
- * touched.
+ * touched; a line that would repeat is said once a minute, counting the
+ * rest.
  */
 #include "testutil.h"
+
+#include <unistd.h>
 
 #include "log.h"
 
@@ -86,12 +89,50 @@ test_mask_same(void **state)
 	assert_int_equal(small[0], '\0');
 }
 
+/* A full disk, failing every second for three minutes: four lines. */
+static void
+test_every(void **state)
+{
+	struct log_every	 e;
+	FILE			*f;
+	char			 line[512];
+	long long		 t;
+	int			 saved, said = 0, n = 0;
+
+	assert_non_null(f = tmpfile());
+	saved = dup(2);
+	fflush(stderr);
+	assert_int_not_equal(dup2(fileno(f), 2), -1);
+	log_init("test-log", LOGL_INFO);
+	memset(&e, 0, sizeof e);
+	for (t = 1000; t <= 181000; t += 1000)
+		said += log_every(&e, t, LOG_EVERY_MINUTE, LOGL_ERROR,
+		    "database or disk is full");
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	assert_int_equal(said, 4);	/* at 1, 61, 121 and 181 s */
+	rewind(f);
+	while (fgets(line, sizeof line, f) != NULL) {
+		n++;
+		if (strstr(line, "database or disk is full") == NULL)
+			fail_msg("line %d: %s", n, line);
+		if (n > 1 && strstr(line, "(and 59 more like it in the last "
+		    "60 s)") == NULL)
+			fail_msg("line %d does not count the others: %s", n,
+			    line);
+	}
+	fclose(f);
+	assert_int_equal(n, 4);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mask),
 		cmocka_unit_test(test_mask_same),
+		cmocka_unit_test(test_every),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
