@@ -567,7 +567,7 @@ enquiry_bounce(struct enquiry_env *env, struct store *s,
 	struct token		 t;
 	char			**lists = NULL, *detail, *key;
 	int64_t			 hard;
-	size_t			 i;
+	size_t			 i, marked = 0;
 	int			 rc = -1, found, added;
 
 	memset(&b, 0, sizeof b);
@@ -645,11 +645,7 @@ enquiry_bounce(struct enquiry_env *env, struct store *s,
 				    cause) == -1)
 					goto rollback;
 			}
-			if (i > 0)
-				log_info("subscriber %lld: %lld hard bounces; "
-				    "marked bounced on %zu list%s",
-				    (long long)b.subscriber_id,
-				    (long long)hard, i, i == 1 ? "" : "s");
+			marked = i;
 		}
 	}
 	detail = xprintf("%s bounce, subscriber %lld, campaign %lld, status "
@@ -659,6 +655,11 @@ enquiry_bounce(struct enquiry_env *env, struct store *s,
 	free(detail);
 	if (store_commit(s, cause) == -1)
 		goto rollback;
+	/* Said only once it is so. */
+	if (marked > 0)
+		log_info("subscriber %lld: %lld hard bounces; marked bounced "
+		    "on %zu list%s", (long long)b.subscriber_id,
+		    (long long)hard, marked, marked == 1 ? "" : "s");
 	log_info("%s: %s bounce%s", source, b.kind, b.subscriber_id != 0 ?
 	    ", matched to a subscriber" : ", not matched to a message "
 	    "postroom sent: recorded, not acted on");
