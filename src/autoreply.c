@@ -222,6 +222,66 @@ autoreply_loop(const struct conf *conf, const struct message *msg)
 	return 0;
 }
 
+/* Does addr match one of the comma-separated addresses in list? */
+static int
+autoreply_in_list(const char *addr, const char *list)
+{
+	char	 one[320];
+	size_t	 n;
+
+	for (; *list != '\0'; list += n) {
+		list += strspn(list, " \t,");
+		n = strcspn(list, " \t,");
+		if (n > 0 && n < sizeof one) {
+			memcpy(one, list, n);
+			one[n] = '\0';
+			if (autoreply_same(addr, one))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Was it addressed to the inbox: one of inbound.addresses or from_address
+ * in To, Cc, Resent-To or Resent-Cc?  Yes when no addresses are set.
+ */
+static int
+autoreply_addressed(const struct conf *conf, const struct message *msg)
+{
+	const char	*list, *v, *p;
+	char		 addr[320];
+	size_t		 i, n;
+
+	if (conf == NULL || (list = conf->inbound.addresses) == NULL ||
+	    *list == '\0')
+		return 1;
+	for (i = 0; i < msg->nto; i++) {
+		v = autoreply_str(msg->to[i].addr);
+		if (autoreply_in_list(v, list) ||
+		    autoreply_same(v, conf->general.from_address))
+			return 1;
+	}
+	for (i = 0; i < msg->nheaders; i++) {
+		if (strcasecmp(msg->headers[i].name, "Resent-To") != 0 &&
+		    strcasecmp(msg->headers[i].name, "Resent-Cc") != 0)
+			continue;
+		v = autoreply_str(msg->headers[i].value);
+		for (p = v; *p != '\0'; p += n) {
+			p += strspn(p, " \t\r\n<>,;\"");
+			n = strcspn(p, " \t\r\n<>,;\"");
+			if (n == 0 || n >= sizeof addr)
+				continue;
+			memcpy(addr, p, n);
+			addr[n] = '\0';
+			if (autoreply_in_list(addr, list) ||
+			    autoreply_same(addr, conf->general.from_address))
+				return 1;
+		}
+	}
+	return 0;
+}
+
 int
 autoreply_allowed(const struct conf *conf, const struct message *msg,
     char *why, size_t size)
@@ -245,6 +305,11 @@ autoreply_allowed(const struct conf *conf, const struct message *msg,
 	}
 	if (*autoreply_address(msg) == '\0') {
 		autoreply_no(why, size, "no sender address to answer");
+		return 0;
+	}
+	if (!autoreply_addressed(conf, msg)) {
+		autoreply_no(why, size, "not addressed to the enquiries inbox "
+		    "(a Bcc, or a list's copy)");
 		return 0;
 	}
 	return 1;

@@ -174,6 +174,10 @@ const struct conf_setting conf_settings[] = {
 	{ "inbound.routed_folder", CONF_STRING, CONF_F_EMPTY, CONF_SHAPE_ANY,
 	  "Routed", 0, 0, NULL, S(inbound.routed_folder),
 	  "IMAP folder routed mail is moved to; empty to flag it only" },
+	{ "inbound.addresses", CONF_STRING, CONF_F_EMPTY, CONF_SHAPE_ANY,
+	  "", 0, 0, NULL, S(inbound.addresses),
+	  "the inbox's addresses, comma-separated: mail naming none of them "
+	  "(nor general.from_address) in To or Cc is not acknowledged" },
 	{ "inbound.starttls", CONF_ENUM, 0, CONF_SHAPE_ANY,
 	  "required", 0, 0, conf_choices_imap_starttls, S(inbound.starttls),
 	  "STARTTLS on imap:// URLs" },

@@ -158,6 +158,12 @@ struct conf {
 		char	*password_file;
 		char	*mailbox;
 		char	*routed_folder;	/* "": flag the message, do not move */
+		/*
+		 * The inbox's addresses, comma-separated ("": not known):
+		 * mail that names none of them (nor general.from_address)
+		 * in To or Cc gets no acknowledgement (autoreply.c).
+		 */
+		char	*addresses;
 		enum conf_starttls starttls;	/* required or off */
 		int	 verify_cert;
 		char	*ca_file;	/* "": the system's CA store */

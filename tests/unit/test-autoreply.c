@@ -196,6 +196,76 @@ test_table(void **state)
 		fail_msg("%d failures", failed);
 }
 
+/*
+ * With inbound.addresses set, mail that names none of the inbox's
+ * addresses in To, Cc, Resent-To or Resent-Cc (a Bcc, a list's copy) is
+ * not acknowledged; with it unset, every message counts as addressed.
+ */
+static void
+test_addressed(void **state)
+{
+	static const struct {
+		const char	*addresses;
+		const char	*to;		/* To/Cc, or NULL */
+		const char	*resent;	/* Resent-To, or NULL */
+		int		 want;
+	} cases[] = {
+		{ "enquiries@midlands-dsn.example.org",
+		  "enquiries@midlands-dsn.example.org", NULL, 1 },
+		{ "enquiries@midlands-dsn.example.org",
+		  "Enquiries+Training@MIDLANDS-DSN.example.org", NULL, 1 },
+		{ "a@x.example, enquiries@midlands-dsn.example.org",
+		  "enquiries@midlands-dsn.example.org", NULL, 1 },
+		{ "enquiries@midlands-dsn.example.org",
+		  "enquiries@example.org", NULL, 1 },	/* from_address */
+		{ "enquiries@midlands-dsn.example.org",
+		  "someone@elsewhere.example", NULL, 0 },
+		{ "enquiries@midlands-dsn.example.org", NULL, NULL, 0 },
+		{ "enquiries@midlands-dsn.example.org", "list@lists.example",
+		  "Enquiries <enquiries@midlands-dsn.example.org>", 1 },
+		{ "", "someone@elsewhere.example", NULL, 1 },
+		{ "", NULL, NULL, 1 },
+	};
+	struct ar_case		 c;
+	struct message		 m;
+	struct message_header	 h[NHDR];
+	struct message_address	 to;
+	struct conf		 conf;
+	struct conf_list	 list;
+	char			 why[AUTOREPLY_WHY_MAX];
+	size_t			 i;
+	int			 got;
+
+	ar_conf(&conf, &list);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		memset(&c, 0, sizeof c);
+		c.name = "addressed";
+		c.from = "jo@example.net";
+		c.return_path = "";
+		if (cases[i].resent != NULL) {
+			c.hdr[0][0] = "Resent-To";
+			c.hdr[0][1] = cases[i].resent;
+		}
+		ar_message(&m, h, &c);
+		memset(&to, 0, sizeof to);
+		to.name = "";
+		to.addr = (char *)cases[i].to;
+		if (cases[i].to != NULL) {
+			m.to = &to;
+			m.nto = 1;
+		}
+		conf.inbound.addresses = (char *)cases[i].addresses;
+		got = autoreply_allowed(&conf, &m, why, sizeof why);
+		if (got != cases[i].want)
+			fail_msg("case %zu (to %s, resent %s): got %d (%s), "
+			    "want %d", i, cases[i].to ? cases[i].to : "none",
+			    cases[i].resent ? cases[i].resent : "none", got,
+			    why, cases[i].want);
+		if (!got && strstr(why, "not addressed") == NULL)
+			fail_msg("case %zu: reason \"%s\"", i, why);
+	}
+}
+
 static void
 test_why_fits(void **state)
 {
@@ -246,6 +316,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_addressed),
 		cmocka_unit_test(test_why_fits),
 		cmocka_unit_test(test_address),
 	};
