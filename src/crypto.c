@@ -10,10 +10,12 @@
  */
 #include <arpa/inet.h>
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <pthread.h>
 
@@ -214,18 +216,156 @@ crypto_host_ip(const char *host, char *buf, size_t size)
 	    inet_pton(AF_INET6, buf, addr) == 1;
 }
 
+/*
+ * What X509_verify_cert() found wrong, in words an administrator can act
+ * on, said of the certificate at fault; errors not listed fall back to
+ * OpenSSL's own string.  A weak key, a weak signature and a wrong name
+ * have words of their own, built in crypto_verify_why().
+ */
+static const struct {
+	int		 error;
+	const char	*why;
+} crypto_verify_errors[] = {
+	{ X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT,
+	  "is self-signed, not signed by a trusted authority" },
+	{ X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN,
+	  "leads to a self-signed root that is not trusted" },
+	{ X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+	  "is not signed by a trusted authority" },
+	{ X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT,
+	  "is not signed by a trusted authority" },
+	{ X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE,
+	  "is not signed by a trusted authority" },
+	{ X509_V_ERR_CERT_SIGNATURE_FAILURE,
+	  "carries a signature that does not verify" },
+	{ X509_V_ERR_CERT_NOT_YET_VALID, "is not valid yet" },
+	{ X509_V_ERR_CERT_HAS_EXPIRED, "has expired" },
+	{ X509_V_ERR_INVALID_CA,
+	  "is signed by a certificate that is not a CA" },
+	{ X509_V_ERR_INVALID_PURPOSE, "is not meant for a TLS server" },
+	{ X509_V_ERR_CERT_UNTRUSTED, "is not trusted for TLS servers" },
+	{ X509_V_ERR_CERT_REJECTED, "is marked as rejected for TLS servers" },
+	{ X509_V_ERR_PATH_LENGTH_EXCEEDED,
+	  "sits deeper under its CA than the CA allows" },
+};
+
+/* Security level 2 asks 112 bits of strength: these key sizes. */
+static const struct {
+	int		 type;
+	const char	*name;
+	int		 bits;
+} crypto_key_minimum[] = {
+	{ EVP_PKEY_RSA, "RSA", 2048 },
+	{ EVP_PKEY_RSA_PSS, "RSA", 2048 },
+	{ EVP_PKEY_DSA, "DSA", 2048 },
+	{ EVP_PKEY_EC, "EC", 224 },
+};
+
+/* "SHA-1", "MD5", ...: the digest x is signed with, for a person. */
+static const char *
+crypto_sig_digest(X509 *x)
+{
+	int	 mdnid = NID_undef;
+
+	if (X509_get_signature_info(x, &mdnid, NULL, NULL, NULL) != 1)
+		return "a weak digest";
+	switch (mdnid) {
+	case NID_sha1:
+		return "SHA-1";
+	case NID_md5:
+		return "MD5";
+	case NID_md4:
+		return "MD4";
+	case NID_md2:
+		return "MD2";
+	case NID_undef:
+		return "a weak digest";
+	}
+	return OBJ_nid2sn(mdnid);
+}
+
+/* Why x, at depth, failed with err; what the caller frees. */
+static char *
+crypto_verify_why(int err, X509 *x, int depth, const char *host)
+{
+	EVP_PKEY	*key;
+	char		*what, *who, *why = NULL;
+	size_t		 i;
+	int		 type, bits, san;
+
+	what = crypto_describe(x);
+	if (depth == 0)
+		xasprintf(&who, "the server's certificate (%s)", what);
+	else
+		xasprintf(&who, "certificate %d in the server's chain (%s)",
+		    depth, what);
+
+	switch (err) {
+	case X509_V_ERR_EE_KEY_TOO_SMALL:
+	case X509_V_ERR_CA_KEY_TOO_SMALL:
+		key = X509_get0_pubkey(x);
+		type = key != NULL ? EVP_PKEY_get_base_id(key) : NID_undef;
+		bits = key != NULL ? EVP_PKEY_get_bits(key) : 0;
+		for (i = 0; i < sizeof crypto_key_minimum /
+		    sizeof crypto_key_minimum[0]; i++) {
+			if (crypto_key_minimum[i].type == type) {
+				xasprintf(&why, "%s uses a %d-bit %s key; %d "
+				    "bits or more are required", who, bits,
+				    crypto_key_minimum[i].name,
+				    crypto_key_minimum[i].bits);
+				break;
+			}
+		}
+		if (why == NULL)
+			xasprintf(&why, "%s uses a %d-bit %s key, too weak to "
+			    "be accepted", who, bits, key != NULL &&
+			    EVP_PKEY_get0_type_name(key) != NULL ?
+			    EVP_PKEY_get0_type_name(key) : "unknown");
+		break;
+	case X509_V_ERR_CA_MD_TOO_WEAK:
+		xasprintf(&why, "%s is signed with %s, which is no longer "
+		    "accepted", who, crypto_sig_digest(x));
+		break;
+	case X509_V_ERR_HOSTNAME_MISMATCH:
+	case X509_V_ERR_IP_ADDRESS_MISMATCH:
+		/* No fallback to the CN: say so when that is all it has. */
+		san = X509_get_ext_by_NID(x, NID_subject_alt_name, -1) >= 0;
+		xasprintf(&why, "%s does not name %s%s", who, host, san ? "" :
+		    " (it has no subjectAltName, and a name in the CN alone "
+		    "is not accepted)");
+		break;
+	default:
+		for (i = 0; i < sizeof crypto_verify_errors /
+		    sizeof crypto_verify_errors[0]; i++) {
+			if (crypto_verify_errors[i].error == err) {
+				xasprintf(&why, "%s %s", who,
+				    crypto_verify_errors[i].why);
+				break;
+			}
+		}
+		if (why == NULL)
+			xasprintf(&why, "%s: %s", who,
+			    X509_verify_cert_error_string(err));
+		break;
+	}
+	free(who);
+	free(what);
+	return why;
+}
+
 int
 crypto_verify_chain(const struct crypto_der *chain, size_t n,
     const char *host, const char *ca_file, char **cause)
 {
-	X509_STORE	*store = NULL;
-	X509_STORE_CTX	*ctx = NULL;
-	STACK_OF(X509)	*untrusted = NULL;
-	X509		*leaf = NULL, *x, *bad;
-	const unsigned char *p;
-	char		 ip[INET6_ADDRSTRLEN + 1], *what;
-	size_t		 i;
-	int		 rc = -1, err, isip;
+	X509_STORE		*store = NULL;
+	X509_STORE_CTX		*ctx = NULL;
+	X509_VERIFY_PARAM	*param;
+	STACK_OF(X509)		*untrusted = NULL;
+	X509			*leaf = NULL, *x, *bad;
+	const unsigned char	*p;
+	char			 ip[INET6_ADDRSTRLEN + 1];
+	size_t			 i;
+	int			 rc = -1, err;
 
 	if (n == 0) {
 		*cause = xstrdup("the server sent no certificate");
@@ -236,6 +376,11 @@ crypto_verify_chain(const struct crypto_der *chain, size_t n,
 	if ((store = X509_STORE_new()) == NULL)
 		fatalx("crypto: X509_STORE_new failed");
 	if (ca_file != NULL && *ca_file != '\0') {
+		if (access(ca_file, R_OK) == -1) {
+			xasprintf(cause, "%s: cannot load CA certificates: %s",
+			    ca_file, strerror(errno));
+			goto out;
+		}
 		if (X509_STORE_load_locations(store, ca_file, NULL) != 1) {
 			xasprintf(cause, "%s: cannot load CA certificates "
 			    "(expected PEM): %s", ca_file,
@@ -249,7 +394,7 @@ crypto_verify_chain(const struct crypto_der *chain, size_t n,
 		goto out;
 	}
 
-	/* Step 2: the server's certificate and what it sent with it. */
+	/* Step 2: the server's certificate, and untrusted what came with it. */
 	if ((untrusted = sk_X509_new_null()) == NULL)
 		fatalx("crypto: sk_X509_new_null failed");
 	for (i = 0; i < n; i++) {
@@ -267,33 +412,41 @@ crypto_verify_chain(const struct crypto_der *chain, size_t n,
 			fatalx("crypto: sk_X509_push failed");
 	}
 
-	/* Step 3: the chain, to a trusted root, fit for a TLS server. */
+	/*
+	 * Step 3: what libssl itself would ask of a TLS server at Debian's
+	 * default security level 2 (keys of 112 bits of strength, so RSA of
+	 * 2048 bits; no SHA-1 or MD5 signatures), and the name we connected
+	 * to, in subjectAltName only: a CN is never taken for a name.
+	 */
 	if ((ctx = X509_STORE_CTX_new()) == NULL ||
 	    X509_STORE_CTX_init(ctx, store, leaf, untrusted) != 1)
 		fatalx("crypto: X509_STORE_CTX_init failed");
-	X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER);
-	if (X509_verify_cert(ctx) != 1) {
-		err = X509_STORE_CTX_get_error(ctx);
-		if ((bad = X509_STORE_CTX_get_current_cert(ctx)) == NULL)
-			bad = leaf;
-		what = crypto_describe(bad);
-		xasprintf(cause, "certificate verify failed: %s (depth %d, "
-		    "%s)", X509_verify_cert_error_string(err),
-		    X509_STORE_CTX_get_error_depth(ctx), what);
-		free(what);
+	param = X509_STORE_CTX_get0_param(ctx);
+	if (X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_SERVER)
+	    != 1 || X509_VERIFY_PARAM_set_trust(param, X509_TRUST_SSL_SERVER)
+	    != 1)
+		fatalx("crypto: cannot set the TLS server purpose");
+	X509_VERIFY_PARAM_set_auth_level(param, 2);
+	X509_VERIFY_PARAM_set_hostflags(param,
+	    X509_CHECK_FLAG_NEVER_CHECK_SUBJECT |
+	    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	if (crypto_host_ip(host, ip, sizeof ip)) {
+		if (X509_VERIFY_PARAM_set1_ip_asc(param, ip) != 1)
+			fatalx("crypto: X509_VERIFY_PARAM_set1_ip_asc failed");
+	} else if (X509_VERIFY_PARAM_set1_host(param, host, 0) != 1) {
+		xasprintf(cause, "\"%s\" is not a host name that a "
+		    "certificate can name", host);
 		ERR_clear_error();
 		goto out;
 	}
 
-	/* Step 4: the name we connected to. */
-	isip = crypto_host_ip(host, ip, sizeof ip);
-	if ((isip && X509_check_ip_asc(leaf, ip, 0) != 1) ||
-	    (!isip && X509_check_host(leaf, host, strlen(host),
-	    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) != 1)) {
-		what = crypto_describe(leaf);
-		xasprintf(cause, "certificate does not match host %s (it is "
-		    "for %s)", host, what);
-		free(what);
+	/* Step 4: the chain, to a trusted root, and the name. */
+	if (X509_verify_cert(ctx) != 1) {
+		err = X509_STORE_CTX_get_error(ctx);
+		if ((bad = X509_STORE_CTX_get_current_cert(ctx)) == NULL)
+			bad = leaf;
+		*cause = crypto_verify_why(err, bad,
+		    X509_STORE_CTX_get_error_depth(ctx), host);
 		ERR_clear_error();
 		goto out;
 	}

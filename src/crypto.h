@@ -52,17 +52,22 @@ struct crypto_der {
 };
 
 /*
- * Decide whether to trust a TLS server: chain[0] is its certificate and
- * the rest (in any order) intermediates it sent.  The chain must lead to a
- * trusted root, be valid now and fit for a TLS server; the certificate
- * must name host (a DNS name, matched with the usual wildcard rules, or an
- * IPv4/IPv6 literal, matched against its IP addresses; "[::1]" brackets
- * are allowed).  Roots come from ca_file (PEM, one or more) when it is
- * not NULL or "", else from OpenSSL's default paths (the system store).
- * Returns 0 when trusted, or -1 with *cause saying why, naming the
- * certificate at fault: "certificate verify failed: self-signed
- * certificate (depth 0, CN=...)", "certificate does not match host
- * mail.example.org (it is for CN=...)".
+ * Decide whether to trust a TLS server, by OpenSSL's own X509_verify_cert():
+ * chain[0] is its certificate and the rest (in any order) intermediates it
+ * sent, taken as untrusted.  The chain must lead to a trusted root, be
+ * valid now and fit for a TLS server, at the strength Debian's libssl asks
+ * by default (security level 2: RSA keys of 2048 bits or more, no SHA-1 or
+ * MD5 signatures).  The certificate must name host in its subjectAltName
+ * (a DNS name, matched with the usual wildcard rules, or an IPv4/IPv6
+ * literal, matched against its IP addresses; "[::1]" brackets are
+ * allowed); a name only in the CN does not count.  Roots come from ca_file
+ * (PEM, one or more) when it is not NULL or "", else from OpenSSL's default
+ * paths (the system store).  Returns 0 when trusted, or -1 with *cause (the
+ * caller frees it) saying why in plain words and naming the certificate at
+ * fault: "the server's certificate (CN=..., names DNS:...) is not signed
+ * by a trusted authority", "... uses a 1024-bit RSA key; 2048 bits or more
+ * are required", "... is signed with SHA-1, which is no longer accepted",
+ * "... does not name mail.example.org".
  */
 int	crypto_verify_chain(const struct crypto_der *chain, size_t n,
 	    const char *host, const char *ca_file, char **cause);

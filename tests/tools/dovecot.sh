@@ -19,7 +19,10 @@
 # stop stops the Dovecot started on DIR, and its client connections, and
 # waits for its master to exit.
 # Options: DOVECOT_NO_IDLE=1 starts a server without the IDLE capability;
-# DOVECOT_NO_MOVE=1 one without MOVE (imap_capability is then spelled out).
+# DOVECOT_NO_MOVE=1 one without MOVE (imap_capability is then spelled out);
+# DOVECOT_WEAK_TLS=1 one that serves certificates Debian's OpenSSL refuses
+# by default (RSA under 2048 bits, SHA-1 or MD5 signatures): OpenSSL's
+# security level 0, for the tests that check postroom refuses them.
 set -eu
 
 usage() {
@@ -98,6 +101,10 @@ ssl_key = <$dir/key.pem"
     ssl = yes
   }" ;;
 	esac
+	if [ "$mode" != plain ] && [ "${DOVECOT_WEAK_TLS:-}" = 1 ]; then
+		ssl="$ssl
+ssl_cipher_list = DEFAULT:@SECLEVEL=0"
+	fi
 	caps=""
 	if [ "${DOVECOT_NO_IDLE:-}" = 1 ] || [ "${DOVECOT_NO_MOVE:-}" = 1 ]; then
 		c="IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE SORT"

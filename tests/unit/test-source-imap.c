@@ -18,6 +18,10 @@
  *	tls		certificates: unknown CA, CA given, verify off,
  *			wrong name, self-signed; STARTTLS; STARTTLS required
  *			from a server without it
+ *	tls_weak	certificates refused at security level 2: a 1024-bit
+ *			RSA key (the server's, an intermediate's), SHA-1 and
+ *			MD5 signatures, a name in the CN only; a DNS name and
+ *			an intermediate chain accepted
  *
  * Skipped, saying so, when Dovecot or python3 is not installed.
  */
@@ -691,31 +695,13 @@ test_erase(void **state)
 	conf_free(conf);
 }
 
-/* openssl commands making the test's CA and certificates under dir/pki. */
+/* The test's CA and certificates under dir/pki (tests/tools/pki.sh). */
 static void
 make_pki(void)
 {
 	char	*cmd;
 
-	cmd = xprintf("set -e; d=%s/pki; mkdir -p $d; cd $d;"
-	    " q() { \"$@\" >/dev/null 2>&1; };"
-	    " k='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1';"
-	    " q openssl req -x509 $k -nodes -days 2"
-	    "  -subj '/CN=postroom test CA' -keyout ca.key -out ca.pem"
-	    "  -addext basicConstraints=critical,CA:TRUE"
-	    "  -addext keyUsage=critical,keyCertSign,cRLSign;"
-	    " for n in good:IP:127.0.0.1 wrong:DNS:wrong.example; do"
-	    "  c=${n%%%%:*}; san=${n#*:};"
-	    "  q openssl req $k -nodes -subj /CN=$c"
-	    "   -keyout $c.key -out $c.csr;"
-	    "  printf 'subjectAltName=%%s\\nextendedKeyUsage=serverAuth\\n'"
-	    "   \"$san\" > $c.ext;"
-	    "  q openssl x509 -req -in $c.csr -CA ca.pem -CAkey ca.key"
-	    "   -CAcreateserial -days 2 -extfile $c.ext -out $c.pem;"
-	    " done;"
-	    " q openssl req -x509 $k -nodes -days 2"
-	    "  -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1"
-	    "  -keyout self.key -out self.pem", dir);
+	cmd = xprintf("sh %s/tests/tools/pki.sh %s/pki", test_top(), dir);
 	if (run(cmd) != 0) {
 		print_error("making certificates failed: %s\n", cmd);
 		fail();
@@ -723,15 +709,18 @@ make_pki(void)
 	free(cmd);
 }
 
-/* Put certificate name in front of the server in dir/name. */
+/*
+ * Put certificate cert (a file under dir/pki, without .pem: a chain file
+ * is allowed) and its key in front of the server in dir/server.
+ */
 static void
-use_cert(const char *server, const char *name)
+use_cert(const char *server, const char *cert, const char *key)
 {
 	char	*cmd;
 
 	cmd = xprintf("mkdir -p %s/%s && cp %s/pki/%s.pem %s/%s/cert.pem &&"
-	    " cp %s/pki/%s.key %s/%s/key.pem", dir, server, dir, name, dir,
-	    server, dir, name, dir, server);
+	    " cp %s/pki/%s.key %s/%s/key.pem", dir, server, dir, cert, dir,
+	    server, dir, key, dir, server);
 	assert_int_equal(run(cmd), 0);
 	free(cmd);
 }
@@ -796,7 +785,7 @@ test_tls(void **state)
 	url = xprintf("imaps://127.0.0.1:%d", port);
 
 	/* A certificate from a CA nobody told us about. */
-	use_cert("tls", "good");
+	use_cert("tls", "good", "good");
 	dovecot_start("tls", port, "tls", "");
 	imap_append_flags("--tls", port, "INBOX",
 	    "From: a@example.net\nSubject: x\n\nx\n");
@@ -807,7 +796,7 @@ test_tls(void **state)
 		    NULL };
 
 		try_open("unknown CA, verify_cert on", url, none,
-		    "unable to get local issuer certificate", 0);
+		    "is not signed by a trusted authority", 0);
 		try_open("CA in inbound.ca_file", url, with_ca, NULL, 1);
 		try_open("verify_cert off", url, off, NULL, 0);
 
@@ -831,18 +820,18 @@ test_tls(void **state)
 	dovecot_stop("tls");
 
 	/* Signed by our CA, but for another name. */
-	use_cert("tls", "wrong");
+	use_cert("tls", "wrong", "wrong");
 	dovecot_start("tls", port, "tls", "");
 	{
 		const char *const with_ca[] = { o_ca, NULL };
 
 		try_open("wrong name", url, with_ca,
-		    "does not match host 127.0.0.1", 0);
+		    "does not name 127.0.0.1", 0);
 	}
 	dovecot_stop("tls");
 
 	/* Self-signed. */
-	use_cert("tls", "self");
+	use_cert("tls", "self", "self");
 	dovecot_start("tls", port, "tls", "");
 	{
 		const char *const with_ca[] = { o_ca, NULL };
@@ -857,7 +846,7 @@ test_tls(void **state)
 	/* STARTTLS, checked like implicit TLS. */
 	sport = free_port();
 	surl = xprintf("imap://127.0.0.1:%d", sport);
-	use_cert("starttls", "good");
+	use_cert("starttls", "good", "good");
 	dovecot_start("starttls", sport, "starttls", "");
 	imap_append(sport, "INBOX", "From: a@example.net\nSubject: x\n\nx\n");
 	{
@@ -865,7 +854,7 @@ test_tls(void **state)
 		const char *const with_ca[] = { o_ca, NULL };
 
 		try_open("STARTTLS, unknown CA", surl, none,
-		    "unable to get local issuer certificate", 0);
+		    "is not signed by a trusted authority", 0);
 		try_open("STARTTLS, CA given", surl, with_ca, NULL, 1);
 	}
 	dovecot_stop("starttls");
@@ -890,6 +879,68 @@ test_tls(void **state)
 	free(purl);
 }
 
+/*
+ * Certificates Debian's libssl would refuse, served by a Dovecot at
+ * OpenSSL's security level 0 (DOVECOT_WEAK_TLS): each is refused by
+ * name, and the good ones beside them (a DNS name, an intermediate the
+ * server sends) show that the refusals are for the certificate, not the
+ * way there.
+ */
+static const struct {
+	const char	*what;
+	const char	*cert;		/* under dir/pki, without .pem */
+	const char	*key;
+	const char	*host;
+	const char	*want;		/* NULL: accepted */
+} tls_weak_cases[] = {
+	{ "DNS name in subjectAltName", "name", "name", "localhost", NULL },
+	{ "intermediate sent by the server", "viainter-chain", "viainter",
+	  "127.0.0.1", NULL },
+	{ "name in the CN only", "cnonly", "cnonly", "localhost",
+	  "(CN=localhost) does not name localhost (it has no "
+	  "subjectAltName" },
+	{ "1024-bit RSA key", "rsa1024", "rsa1024", "127.0.0.1",
+	  "(CN=rsa1024, names IP:127.0.0.1) uses a 1024-bit RSA key; 2048 "
+	  "bits or more are required" },
+	{ "1024-bit RSA intermediate", "viaweak-chain", "viaweak",
+	  "127.0.0.1", "certificate 1 in the server's chain (CN=postroom "
+	  "weak intermediate) uses a 1024-bit RSA key" },
+	{ "SHA-1 signature", "sha1", "sha1", "127.0.0.1",
+	  "(CN=sha1, names IP:127.0.0.1) is signed with SHA-1, which is no "
+	  "longer accepted" },
+	{ "MD5 signature", "md5", "md5", "127.0.0.1",
+	  "(CN=md5, names IP:127.0.0.1) is signed with MD5, which is no "
+	  "longer accepted" },
+};
+
+static void
+test_tls_weak(void **state)
+{
+	char	*o_ca, *url;
+	size_t	 i;
+	int	 port;
+
+	if (!have_dovecot())
+		skip_why();
+	make_pki();
+	o_ca = xprintf("inbound.ca_file=%s/pki/ca.pem", dir);
+	port = free_port();
+	for (i = 0; i < sizeof tls_weak_cases / sizeof tls_weak_cases[0];
+	    i++) {
+		const char *const with_ca[] = { o_ca, NULL };
+
+		use_cert("weak", tls_weak_cases[i].cert,
+		    tls_weak_cases[i].key);
+		dovecot_start("weak", port, "tls", "DOVECOT_WEAK_TLS=1");
+		url = xprintf("imaps://%s:%d", tls_weak_cases[i].host, port);
+		try_open(tls_weak_cases[i].what, url, with_ca,
+		    tls_weak_cases[i].want, 0);
+		free(url);
+		dovecot_stop("weak");
+	}
+	free(o_ca);
+}
+
 int
 main(void)
 {
@@ -899,6 +950,7 @@ main(void)
 		cmocka_unit_test(test_no_idle),
 		cmocka_unit_test(test_erase),
 		cmocka_unit_test(test_tls),
+		cmocka_unit_test(test_tls_weak),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
