@@ -4,9 +4,11 @@
  * Owns: the only #include <sqlite3.h> in postroom; opening a database
  * (WAL, foreign keys, busy timeout, checks that it is ours); the schema
  * and its migrations; every SQL statement postroom runs; a cache of
- * prepared statements per connection.  Does not own: what the rows mean
- * (campaign.c, route.c, the delivery engine decide that), time (callers
- * pass "now" where it matters), or hashing addresses for suppression.
+ * prepared statements per connection; where the forget key of the
+ * suppression hashes is kept (beside the database: store_forget_key()).
+ * Does not own: what the rows mean (campaign.c, route.c, the delivery
+ * engine decide that), time (callers pass "now" where it matters), or
+ * hashing addresses for suppression (token.c).
  *
  * Adding a query: write a function here named store_THING_VERB that uses
  * the helpers below - store_run() for statements without rows,

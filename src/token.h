@@ -21,8 +21,9 @@
  * The MAC is truncated to 128 bits.  A token carries ids, never an email
  * address; it is signed, not encrypted, so the subscriber id, list slug,
  * campaign id and times can be read by anyone holding it.  A typical list
- * token is about 65 characters, a VERP bounce token about 42, which leaves
- * room for "bounces+TOKEN" in the 64 octets an SMTP local part may have.
+ * token is about 62 characters, a VERP bounce token about 46 and a mailto
+ * one about 46, which leaves room for "bounces+TOKEN" and
+ * "unsubscribe+TOKEN" in the 64 octets an SMTP local part may have.
  * Tokens are case-sensitive.
  *
  * Version 1 (no issue time, no salt: it named a bare id, which could come
