@@ -520,11 +520,12 @@ web_token(struct web_req *r, const char *s, enum token_purpose purpose,
 			    "for a new one.", url, "Subscribe again");
 			free(url);
 		} else if (purpose == TOKEN_UNSUBSCRIBE) {
-			text = xprintf("Links to unsubscribe work for a year, "
-			    "and this one is older, so nothing has been "
-			    "changed. To unsubscribe, use the link in a more "
-			    "recent email from us, or write to %s and ask to "
-			    "be taken off the list.", web_contact(r, t->list));
+			text = xprintf("This link is too old to use (links "
+			    "to unsubscribe work for a year), so nothing has "
+			    "been changed. To unsubscribe, use the link in a "
+			    "more recent email from us, or write to %s and "
+			    "ask to be taken off the list.",
+			    web_contact(r, t->list));
 			*ret = web_error(r, MHD_HTTP_FORBIDDEN, "This link has "
 			    "expired", text);
 			free(text);
@@ -967,7 +968,6 @@ web_gone(struct web_req *r)
 	    "See the lists you can join");
 }
 
-/* Data every page about one subscriber's membership has. */
 /*
  * What the membership pages show; with prefs, a fresh preferences link
  * (not on the unsubscribe pages: their link lasts a year and travels in
