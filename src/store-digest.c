@@ -89,7 +89,8 @@ store_digest_members(struct store *s, const char *list, int64_t since,
 	st = store_query(s, cause,
 	    "SELECT s.id, s.email, coalesce(s.name, ''), s.attrs,"
 	    " s.created_at, m.mode = 'digest', coalesce(m.confirmed_at, 0),"
-	    " s.token_salt FROM memberships m JOIN subscribers s ON s.id = m.subscriber_id"
+	    " s.token_salt"
+	    " FROM memberships m JOIN subscribers s ON s.id = m.subscriber_id"
 	    " WHERE m.list = ?1 AND m.status = 'confirmed'"
 	    " AND m.subscriber_id > ?4"
 	    " AND EXISTS (SELECT 1"
