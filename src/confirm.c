@@ -158,13 +158,15 @@ confirm_add(struct confirm *c, struct store *s, int64_t subscriber_id,
 	/* Step 1: the signed link; it carries ids, never the address. */
 	memset(&t, 0, sizeof t);
 	t.purpose = TOKEN_CONFIRM;
-	t.subscriber = subscriber_id;
+	t.subscriber = sub.id;
+	memcpy(t.salt, sub.token_salt, sizeof t.salt);
 	if (strlen(list) > TOKEN_LIST_MAX) {
 		*cause = xprintf("list slug \"%s\" is too long for a token",
 		    list);
 		goto out;
 	}
 	memcpy(t.list, list, strlen(list) + 1);
+	t.issued = now;
 	t.expires = now + CONFIRM_EXPIRY;
 	token = token_make(c->key, &t);
 	url = xprintf("%s/confirm/%s", conf->general.base_url, token);

@@ -1456,6 +1456,7 @@ deliver_newsletter_render(void *prepared, const struct store_outbox_row *row,
 	sub.name = row->sub_name;
 	sub.attrs = row->sub_attrs;
 	sub.created_at = row->sub_created_at;
+	memcpy(sub.token_salt, row->sub_token_salt, sizeof sub.token_salt);
 	return newsletter_render(prepared, &sub, (time_t)now, out, mail_from,
 	    cause);
 }

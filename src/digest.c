@@ -261,13 +261,13 @@ digest_first_lines(const char *text, size_t n)
  * names the list, as a newsletter's mailto does).
  */
 static int
-digest_links(const struct digest_list *dl, int64_t subscriber,
-    int64_t first_campaign, time_t now, struct newsletter_links *l,
-    char **cause)
+digest_links(const struct digest_list *dl,
+    const struct store_subscriber *sub, int64_t first_campaign, time_t now,
+    struct newsletter_links *l, char **cause)
 {
 	return newsletter_links_make(dl->signer, dl->conf->general.base_url,
-	    dl->conf->general.domain, dl->list->slug, subscriber, 0,
-	    first_campaign, now, l, cause);
+	    dl->conf->general.domain, dl->list->slug, sub->id,
+	    sub->token_salt, 0, first_campaign, now, l, cause);
 }
 
 /* --- list digests: preparing and rendering ------------------------------- */
@@ -509,7 +509,7 @@ digest_list_render(struct digest_list *dl, struct store *s,
 		*cause = xstrdup("nothing to put in a digest");
 		return -1;
 	}
-	if (digest_links(dl, sub->id, ids[0], now, &l, cause) == -1)
+	if (digest_links(dl, sub, ids[0], now, &l, cause) == -1)
 		return -1;
 	buf_init(&html, DIGEST_MAX_MESSAGE);
 	buf_init(&text, DIGEST_MAX_MESSAGE);

@@ -463,30 +463,40 @@ enquiry_may_ack(struct enquiry_env *env, struct store *s,
 	return NULL;
 }
 
-/* 1 with *t when the len bytes at tok are a valid bounce (VERP) token. */
+/*
+ * 1 with *t when the len bytes at tok are a valid bounce (VERP) token,
+ * checked with the salt of its subscriber in store s (a token of a person
+ * since erased no longer matches); 0 when not; -1 with *cause when the
+ * salt could not be looked up.
+ */
 static int
-enquiry_bounce_token(struct enquiry_env *env, const char *tok, size_t len,
-    struct token *t)
+enquiry_bounce_token(struct enquiry_env *env, struct store *st,
+    const char *tok, size_t len, struct token *t, char **cause)
 {
-	char	*s, *cause = NULL;
-	int	 found;
+	struct token_salts	 salts = { store_token_salt, st };
+	char			*s, *why = NULL;
+	int			 rc, found;
 
 	s = xstrndup(tok, len);
-	found = token_check(env->key, s, time(NULL), t, &cause) == 0 &&
-	    t->purpose == TOKEN_BOUNCE;
-	free(cause);
+	rc = token_check(env->key, &salts, s, time(NULL), t, &why);
 	free(s);
+	if (rc == -2) {
+		*cause = why;
+		return -1;
+	}
+	found = rc == 0 && t->purpose == TOKEN_BOUNCE;
+	free(why);
 	return found;
 }
 
 /*
  * The VERP token of a report sent back to bounces+TOKEN@domain: in the
  * envelope recipient headers an MTA adds, or in To/Cc.  1 with *t filled
- * when a valid bounce token is found.
+ * when a valid bounce token is found, 0 when none is, -1 with *cause.
  */
 static int
-enquiry_verp(struct enquiry_env *env, const struct message *msg,
-    struct token *t)
+enquiry_verp(struct enquiry_env *env, struct store *st,
+    const struct message *msg, struct token *t, char **cause)
 {
 	static const char *const hdrs[] = {
 		"Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To",
@@ -507,8 +517,8 @@ enquiry_verp(struct enquiry_env *env, const struct message *msg,
 		    (at = strchr(addr, '@')) == NULL)
 			continue;
 		plus = addr + 8;
-		found = enquiry_bounce_token(env, plus, (size_t)(at - plus),
-		    t);
+		found = enquiry_bounce_token(env, st, plus,
+		    (size_t)(at - plus), t, cause);
 	}
 	return found;
 }
@@ -519,15 +529,16 @@ enquiry_verp(struct enquiry_env *env, const struct message *msg,
  * with a valid bounce token, 1 with *t filled.
  */
 static int
-enquiry_bounce_msgid(struct enquiry_env *env, const struct message *msg,
-    struct token *t)
+enquiry_bounce_msgid(struct enquiry_env *env, struct store *st,
+    const struct message *msg, struct token *t, char **cause)
 {
 	const char	*id = msg->report_message_id, *dot, *at;
 
 	if ((dot = strchr(id, '.')) == NULL ||
 	    (at = strchr(dot, '@')) == NULL || at == dot + 1)
 		return 0;
-	return enquiry_bounce_token(env, dot + 1, (size_t)(at - dot - 1), t);
+	return enquiry_bounce_token(env, st, dot + 1,
+	    (size_t)(at - dot - 1), t, cause);
 }
 
 /*
@@ -590,7 +601,9 @@ enquiry_bounce(struct enquiry_env *env, struct store *s,
 		b.kind = "soft";	/* 4.x.x, delayed, or nothing said */
 
 	/* Step 1: whom it was about. */
-	if (enquiry_verp(env, msg, &t)) {
+	if ((found = enquiry_verp(env, s, msg, &t, cause)) == -1)
+		goto out;
+	if (found) {
 		b.subscriber_id = t.subscriber;
 		b.campaign_id = t.campaign;
 		if ((found = store_subscriber_get_id(s, t.subscriber, &sub,
@@ -602,7 +615,9 @@ enquiry_bounce(struct enquiry_env *env, struct store *s,
 		if (found && *b.recipient == '\0')
 			b.recipient = sub.email;
 	} else if (*msg->report_recipient != '\0' &&
-	    enquiry_bounce_msgid(env, msg, &t)) {
+	    (found = enquiry_bounce_msgid(env, s, msg, &t, cause)) != 0) {
+		if (found == -1)
+			goto out;
 		if ((found = store_subscriber_get_id(s, t.subscriber, &sub,
 		    cause)) == -1)
 			goto out;

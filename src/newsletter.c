@@ -110,8 +110,9 @@ static char	newsletter_sample_name[] = NEWSLETTER_SAMPLE_NAME;
 static char	newsletter_sample_email[] = NEWSLETTER_SAMPLE_EMAIL;
 static char	newsletter_sample_attrs[] = "{}";
 static const struct store_subscriber newsletter_sample_sub = {
-	0, newsletter_sample_email, newsletter_sample_name,
-	newsletter_sample_attrs, 0
+	.email = newsletter_sample_email,
+	.name = newsletter_sample_name,
+	.attrs = newsletter_sample_attrs,
 };
 
 const struct store_subscriber *
@@ -766,9 +767,11 @@ newsletter_cat(const char *s, ...)
 	return out;
 }
 
+/* A token made at now, lasting life seconds (0: for ever). */
 static char *
 newsletter_token(struct token_signer *signer, enum token_purpose purpose,
-    int64_t subscriber, const char *list, int64_t campaign, time_t expires)
+    int64_t subscriber, const unsigned char salt[TOKEN_SALT_LEN],
+    const char *list, int64_t campaign, time_t now, time_t life)
 {
 	struct token	t;
 	size_t		len;
@@ -776,8 +779,11 @@ newsletter_token(struct token_signer *signer, enum token_purpose purpose,
 	memset(&t, 0, sizeof t);
 	t.purpose = purpose;
 	t.subscriber = subscriber;
+	if (salt != NULL)
+		memcpy(t.salt, salt, TOKEN_SALT_LEN);
 	t.campaign = campaign;
-	t.expires = expires;
+	t.issued = now;
+	t.expires = life != 0 ? now + life : 0;
 	/* The callers checked the slug's length (TOKEN_LIST_MAX). */
 	if ((len = strlen(list)) >= sizeof t.list)
 		len = sizeof t.list - 1;
@@ -791,13 +797,13 @@ newsletter_token(struct token_signer *signer, enum token_purpose purpose,
  */
 static int
 newsletter_links_verp(struct token_signer *signer, const char *domain,
-    int64_t subscriber, int64_t campaign, time_t now,
-    struct newsletter_links *l, char **cause)
+    int64_t subscriber, const unsigned char salt[TOKEN_SALT_LEN],
+    int64_t campaign, time_t now, struct newsletter_links *l, char **cause)
 {
 	char	*tok;
 
-	tok = newsletter_token(signer, TOKEN_BOUNCE, subscriber, "", campaign,
-	    now + NEWSLETTER_VERP_EXPIRY);
+	tok = newsletter_token(signer, TOKEN_BOUNCE, subscriber, salt, "",
+	    campaign, now, NEWSLETTER_VERP_EXPIRY);
 	l->mail_from = newsletter_cat("bounces+", tok, "@", domain,
 	    (char *)NULL);
 	free(tok);
@@ -835,8 +841,9 @@ newsletter_message_id(const struct newsletter_links *l, const char *domain)
 int
 newsletter_links_make(struct token_signer *signer, const char *base_url,
     const char *domain, const char *slug, int64_t subscriber,
-    int64_t campaign, int64_t mailto_campaign, time_t now,
-    struct newsletter_links *l, char **cause)
+    const unsigned char salt[TOKEN_SALT_LEN], int64_t campaign,
+    int64_t mailto_campaign, time_t now, struct newsletter_links *l,
+    char **cause)
 {
 	char	*tok;
 
@@ -848,32 +855,33 @@ newsletter_links_make(struct token_signer *signer, const char *base_url,
 		return -1;
 	}
 
-	tok = newsletter_token(signer, TOKEN_UNSUBSCRIBE, subscriber, slug,
-	    campaign, NEWSLETTER_UNSUB_EXPIRY);
+	tok = newsletter_token(signer, TOKEN_UNSUBSCRIBE, subscriber, salt,
+	    slug, campaign, now, NEWSLETTER_UNSUB_EXPIRY);
 	l->unsubscribe_url = newsletter_cat(base_url, "/unsubscribe/", tok,
 	    (char *)NULL);
 	free(tok);
 
 	/* No list: the campaign names it, and the local part stays short. */
-	tok = newsletter_token(signer, TOKEN_UNSUBSCRIBE, subscriber, "",
-	    mailto_campaign, NEWSLETTER_UNSUB_EXPIRY);
+	tok = newsletter_token(signer, TOKEN_UNSUBSCRIBE, subscriber, salt,
+	    "", mailto_campaign, now, NEWSLETTER_UNSUB_EXPIRY);
 	l->unsubscribe_mailto = newsletter_cat(UNSUBSCRIBE_PREFIX, tok, "@",
 	    domain, (char *)NULL);
 	free(tok);
 
-	tok = newsletter_token(signer, TOKEN_PREFERENCES, subscriber, slug,
-	    campaign, now + NEWSLETTER_PREFS_EXPIRY);
+	tok = newsletter_token(signer, TOKEN_PREFERENCES, subscriber, salt,
+	    slug, campaign, now, NEWSLETTER_PREFS_EXPIRY);
 	l->preferences_url = newsletter_cat(base_url, "/preferences/", tok,
 	    (char *)NULL);
 	free(tok);
 
-	return newsletter_links_verp(signer, domain, subscriber, campaign, now,
-	    l, cause);
+	return newsletter_links_verp(signer, domain, subscriber, salt,
+	    campaign, now, l, cause);
 }
 
 int
 newsletter_links_test(struct token_signer *signer, const char *base_url,
-    const char *domain, int64_t subscriber, int64_t campaign, time_t now,
+    const char *domain, int64_t subscriber,
+    const unsigned char salt[TOKEN_SALT_LEN], int64_t campaign, time_t now,
     struct newsletter_links *l, char **cause)
 {
 	char	*tok;
@@ -890,8 +898,8 @@ newsletter_links_test(struct token_signer *signer, const char *base_url,
 	 * may read the draft, and no link in it changes anyone's
 	 * subscription - not even its own recipient's.
 	 */
-	tok = newsletter_token(signer, TOKEN_TEST_COPY, 0, "", campaign,
-	    now + NEWSLETTER_TEST_EXPIRY);
+	tok = newsletter_token(signer, TOKEN_TEST_COPY, 0, NULL, "", campaign,
+	    now, NEWSLETTER_TEST_EXPIRY);
 	l->unsubscribe_url = newsletter_cat(base_url, "/test-unsubscribe/",
 	    tok, (char *)NULL);
 	l->unsubscribe_mailto = newsletter_cat(UNSUBSCRIBE_PREFIX, tok, "@",
@@ -903,8 +911,8 @@ newsletter_links_test(struct token_signer *signer, const char *base_url,
 	free(tok);
 
 	/* Bounces are real: the address is. */
-	return newsletter_links_verp(signer, domain, subscriber, campaign, now,
-	    l, cause);
+	return newsletter_links_verp(signer, domain, subscriber, salt,
+	    campaign, now, l, cause);
 }
 
 /*
@@ -1001,11 +1009,12 @@ newsletter_merge(struct newsletter *nl, const struct store_subscriber *s,
 	if (newsletter_subscriber(nl, s, cause) == -1)
 		return -1;
 	if (test && newsletter_links_test(nl->signer, nl->base_url,
-	    nl->domain, s->id, nl->campaign, now, l, cause) == -1)
+	    nl->domain, s->id, s->token_salt, nl->campaign, now, l,
+	    cause) == -1)
 		return -1;
 	if (!test && newsletter_links_make(nl->signer, nl->base_url,
-	    nl->domain, nl->slug, s->id, nl->campaign, nl->campaign, now, l,
-	    cause) == -1)
+	    nl->domain, nl->slug, s->id, s->token_salt, nl->campaign,
+	    nl->campaign, now, l, cause) == -1)
 		return -1;
 	newsletter_update_str(nl->data, "unsubscribe_url", &nl->unsubscribe_v,
 	    l->unsubscribe_url);

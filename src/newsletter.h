@@ -98,7 +98,7 @@ struct newsletter;
 
 #define NEWSLETTER_MAX_MESSAGE	(16 * 1024 * 1024)	/* one rendered message */
 #define NEWSLETTER_TEST_PREFIX	"[TEST] "
-#define NEWSLETTER_UNSUB_EXPIRY	0			/* never */
+#define NEWSLETTER_UNSUB_EXPIRY	(365 * 24 * 3600)	/* seconds */
 #define NEWSLETTER_PREFS_EXPIRY	(365 * 24 * 3600)	/* seconds */
 #define NEWSLETTER_VERP_EXPIRY	(180 * 24 * 3600)	/* seconds */
 #define NEWSLETTER_TEST_EXPIRY	(30 * 24 * 3600)	/* seconds */
@@ -111,8 +111,10 @@ struct token_signer;
  * the list slug, the mailto unsubscribe address and the VERP return path
  * (bounces+TOKEN) on domain.  Every token carries campaign but the
  * mailto's, which carries mailto_campaign: it has no room for the slug,
- * so its campaign names the list.  0, or -1 with *cause.  The caller
- * frees the strings with newsletter_links_free().
+ * so its campaign names the list.  Each is made at now and signed with
+ * the subscriber's salt (store_subscriber.token_salt).  The unsubscribe
+ * tokens last NEWSLETTER_UNSUB_EXPIRY, a year.  0, or -1 with *cause.
+ * The caller frees the strings with newsletter_links_free().
  */
 struct newsletter_links {
 	char	*unsubscribe_url;
@@ -124,14 +126,16 @@ struct newsletter_links {
 
 int	newsletter_links_make(struct token_signer *, const char *base_url,
 	    const char *domain, const char *slug, int64_t subscriber,
-	    int64_t campaign, int64_t mailto_campaign, time_t now,
-	    struct newsletter_links *, char **cause);
+	    const unsigned char salt[TOKEN_SALT_LEN], int64_t campaign,
+	    int64_t mailto_campaign, time_t now, struct newsletter_links *,
+	    char **cause);
 /*
  * The links of a test copy of campaign (see above): the same fields, and
  * archive_url; the VERP return path names subscriber.
  */
 int	newsletter_links_test(struct token_signer *, const char *base_url,
-	    const char *domain, int64_t subscriber, int64_t campaign,
+	    const char *domain, int64_t subscriber,
+	    const unsigned char salt[TOKEN_SALT_LEN], int64_t campaign,
 	    time_t now, struct newsletter_links *, char **cause);
 void	newsletter_links_free(struct newsletter_links *);
 /*

@@ -81,12 +81,15 @@ store_digest_members(struct store *s, const char *list, int64_t since,
 {
 	struct store_digest_member	*m;
 	struct store_stmt		*st;
+	const void			*salt;
+	size_t				 saltlen;
 	int				 rc;
 
 	*n = 0;
 	st = store_query(s, cause,
 	    "SELECT s.id, s.email, coalesce(s.name, ''), s.attrs,"
-	    " s.created_at, m.mode = 'digest', coalesce(m.confirmed_at, 0)"
+	    " s.created_at, m.mode = 'digest', coalesce(m.confirmed_at, 0),"
+	    " s.token_salt"
 	    " FROM memberships m JOIN subscribers s ON s.id = m.subscriber_id"
 	    " WHERE m.list = ?1 AND m.status = 'confirmed'"
 	    " AND m.subscriber_id > ?4"
@@ -107,6 +110,10 @@ store_digest_members(struct store *s, const char *list, int64_t since,
 		m->sub.created_at = store_column_int(st, 4);
 		m->digest_mode = store_column_int(st, 5) != 0;
 		m->confirmed_at = store_column_int(st, 6);
+		/* Else zeros: its links then do nothing (token.h). */
+		if ((salt = store_column_blob(st, 7, &saltlen)) != NULL &&
+		    saltlen == TOKEN_SALT_LEN)
+			memcpy(m->sub.token_salt, salt, TOKEN_SALT_LEN);
 	}
 	store_done(st);
 	return rc == -1 ? -1 : 0;

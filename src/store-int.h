@@ -62,6 +62,13 @@ int64_t		 store_last_insert_id(struct store *);
  * addresses differ only in case.  0, or -1 with *cause.
  */
 int		 store_merge_case(struct store *, char **cause);
+/*
+ * The key of the forgotten-address hashes (store.c says where it is kept),
+ * loaded or made on first use: 0 with *key (the store's, valid while it is
+ * open), or -1 with *cause.
+ */
+int		 store_forget_key(struct store *, const unsigned char **key,
+		    char **cause);
 
 /* The index of name in names[0..n), or -1: for the *_parse functions. */
 int		 store_name_index(const char *const *names, int n,

@@ -114,8 +114,8 @@ store_outbox_claim_read(struct store *s, int64_t id,
 	    " coalesce(o.subscriber_id, 0), o.mail_from, o.rcpt_to, o.message,"
 	    " o.attempts, o.created_at,"
 	    " c.id IS NULL OR s.id IS NULL, c.status = 'cancelled', c.list,"
-	    " m.status, s.email, coalesce(s.name, ''), s.attrs, s.created_at"
-	    " FROM outbox o"
+	    " m.status, s.email, coalesce(s.name, ''), s.attrs, s.created_at,"
+	    " s.token_salt FROM outbox o"
 	    " LEFT JOIN campaigns c ON o.kind = 'campaign'"
 	    " AND c.id = o.campaign_id"
 	    " LEFT JOIN subscribers s ON o.kind = 'campaign'"
@@ -155,6 +155,11 @@ store_outbox_claim_read(struct store *s, int64_t id,
 			row->sub_name = store_column_text(st, 13);
 			row->sub_attrs = store_column_text(st, 14);
 			row->sub_created_at = store_column_int(st, 15);
+			/* Else zeros: its links then do nothing (token.h). */
+			if ((blob = store_column_blob(st, 16, &len)) != NULL &&
+			    len == TOKEN_SALT_LEN)
+				memcpy(row->sub_token_salt, blob,
+				    TOKEN_SALT_LEN);
 		}
 	}
 	store_done(st);

@@ -31,7 +31,8 @@ static const char *const store_member_statuses[] = {
 
 /* The columns store_subscriber_fill() and store_member_fill() read. */
 #define STORE_SUBSCRIBER_COLS \
-	"s.id, s.email, coalesce(s.name, ''), s.attrs, s.created_at"
+	"s.id, s.email, coalesce(s.name, ''), s.attrs, s.created_at," \
+	" s.token_salt"
 #define STORE_MEMBER_COLS \
 	"m.subscriber_id, m.list, m.status, m.mode, coalesce(m.consent_at, 0)," \
 	" coalesce(m.consent_method, ''), coalesce(m.consent_source, '')," \
@@ -78,6 +79,20 @@ store_member_clear(struct store_member *m)
 	memset(m, 0, sizeof *m);
 }
 
+/* A token salt from column col: the 16 bytes, else zeros. */
+static void
+store_subscriber_salt(struct store_stmt *st, int col,
+    unsigned char salt[TOKEN_SALT_LEN])
+{
+	const void	*p;
+	size_t		 len;
+
+	memset(salt, 0, TOKEN_SALT_LEN);
+	if ((p = store_column_blob(st, col, &len)) != NULL &&
+	    len == TOKEN_SALT_LEN)
+		memcpy(salt, p, TOKEN_SALT_LEN);
+}
+
 /* Fill from STORE_SUBSCRIBER_COLS at column col; strings are new. */
 static void
 store_subscriber_fill(struct store_stmt *st, int col,
@@ -88,6 +103,8 @@ store_subscriber_fill(struct store_stmt *st, int col,
 	sub->name = store_column_text(st, col + 2);
 	sub->attrs = store_column_text(st, col + 3);
 	sub->created_at = store_column_int(st, col + 4);
+	/* A row without one (there should be none) makes no valid token. */
+	store_subscriber_salt(st, col + 5, sub->token_salt);
 	if (sub->email == NULL || sub->name == NULL || sub->attrs == NULL)
 		fatalx("%s: NULL in subscriber %lld", __func__,
 		    (long long)sub->id);
@@ -155,6 +172,32 @@ store_subscriber_get_id(struct store *s, int64_t id,
 }
 
 int
+store_token_salt(void *arg, int64_t id, unsigned char salt[TOKEN_SALT_LEN],
+    char **cause)
+{
+	struct store		*s = arg;
+	struct store_stmt	*st;
+	const void		*p;
+	size_t			 len = 0;
+	int			 rc;
+
+	/* This id's own row: a merged id's salt went with it. */
+	st = store_query(s, cause,
+	    "SELECT token_salt FROM subscribers WHERE id = ?", "I", id);
+	if (st == NULL)
+		return -1;
+	if ((rc = store_step(s, st, cause)) == 1) {
+		if ((p = store_column_blob(st, 0, &len)) != NULL &&
+		    len == TOKEN_SALT_LEN)
+			memcpy(salt, p, TOKEN_SALT_LEN);
+		else
+			rc = 0;
+	}
+	store_done(st);
+	return rc;
+}
+
+int
 store_subscriber_add(struct store *s, const char *email, const char *name,
     const char *attrs, int64_t *id, char **cause)
 {
@@ -163,8 +206,9 @@ store_subscriber_add(struct store *s, const char *email, const char *name,
 
 	n = store_run(s, cause,
 	    "INSERT INTO subscribers (email, name, attrs, created_at,"
-	    " updated_at) VALUES (?1, nullif(?2, ''), coalesce(?3, '{}'),"
-	    " ?4, ?4) ON CONFLICT (email) DO NOTHING", "tttI", email, name,
+	    " updated_at, token_salt) VALUES (?1, nullif(?2, ''),"
+	    " coalesce(?3, '{}'), ?4, ?4, randomblob(16))"
+	    " ON CONFLICT (email) DO NOTHING", "tttI", email, name,
 	    attrs, now);
 	if (n == -1)
 		return -1;
@@ -545,32 +589,41 @@ int
 store_subscriber_suppressed(struct store *s, const char *email,
     char **cause)
 {
-	char	hash[65], given[65];
-	int64_t	one;
+	const unsigned char	*key;
+	char			 hash[65], legacy[65], given[65];
+	int64_t			 one;
 
+	if (store_forget_key(s, &key, cause) == -1)
+		return -1;
 	/*
-	 * The hash of the address in lower case; and, for a list made by
-	 * hand when token.h described the local part as kept, of the
-	 * address as given.
+	 * The keyed hash; and the legacy, unkeyed ones (token.h): of the
+	 * address in lower case, and - for a list made by hand when
+	 * token.h described the local part as kept - of the address as
+	 * given.  A legacy row matches only a legacy hash.
 	 */
-	token_hash_address(email, hash);
+	token_hash_address(key, email, hash);
+	token_hash_address_legacy(email, legacy);
 	token_hash_address_as_given(email, given);
 	return store_query_int(s, &one, cause,
-	    "SELECT 1 FROM suppressions WHERE hash = ?1 OR hash = ?2", "tt",
-	    hash, given);
+	    "SELECT 1 FROM suppressions WHERE (keyed = 1 AND hash = ?1)"
+	    " OR (keyed = 0 AND hash IN (?2, ?3))", "ttt", hash, legacy,
+	    given);
 }
 
 int
 store_subscriber_suppress(struct store *s, const char *email,
     const char *reason, char **cause)
 {
-	char	hash[65];
-	int	n;
+	const unsigned char	*key;
+	char			 hash[65];
+	int			 n;
 
-	token_hash_address(email, hash);
+	if (store_forget_key(s, &key, cause) == -1)
+		return -1;
+	token_hash_address(key, email, hash);
 	n = store_run(s, cause,
-	    "INSERT INTO suppressions (hash, reason, created_at)"
-	    " VALUES (?, ?, ?) ON CONFLICT (hash) DO NOTHING", "ttI", hash,
+	    "INSERT INTO suppressions (hash, reason, created_at, keyed)"
+	    " VALUES (?, ?, ?, 1) ON CONFLICT (hash) DO NOTHING", "ttI", hash,
 	    reason, (int64_t)time(NULL));
 	if (n == -1)
 		return -1;

@@ -4,9 +4,11 @@
  * Owns: the only #include <sqlite3.h> in postroom; opening a database
  * (WAL, foreign keys, busy timeout, checks that it is ours); the schema
  * and its migrations; every SQL statement postroom runs; a cache of
- * prepared statements per connection.  Does not own: what the rows mean
- * (campaign.c, route.c, the delivery engine decide that), time (callers
- * pass "now" where it matters), or hashing addresses for suppression.
+ * prepared statements per connection; where the forget key of the
+ * suppression hashes is kept (beside the database: store_forget_key()).
+ * Does not own: what the rows mean (campaign.c, route.c, the delivery
+ * engine decide that), time (callers pass "now" where it matters), or
+ * hashing addresses for suppression (token.c).
  *
  * Adding a query: write a function here named store_THING_VERB that uses
  * the helpers below - store_run() for statements without rows,
@@ -43,6 +45,7 @@
 #include "log.h"
 #include "store.h"
 #include "store-int.h"
+#include "token.h"
 #include "utf8.h"
 #include "xmalloc.h"
 
@@ -56,6 +59,8 @@ struct store {
 	int		  busy;		/* last failure: locked */
 	sqlite3_stmt	**cache;	/* prepared statements */
 	size_t		  ncache;
+	int		  have_forget_key;
+	unsigned char	  forget_key[TOKEN_KEY_LEN];	/* store_forget_key() */
 };
 
 /* What the last failed store_open() on this thread failed on. */
@@ -78,6 +83,7 @@ static _Thread_local int store_open_readonly;	/* it could only read */
  *   web, import) and from what (a staff user, a form, a file name).
  * - suppressions hold only the lowercase hex SHA-256 of a normalised
  *   address, so that a forgotten address can be refused without being kept.
+ *   (Version 7 keys it: an HMAC under the forget key, store_forget_key().)
  * - outbox: one row per outgoing message and recipient.  Campaign rows
  *   carry campaign_id + subscriber_id and are rendered at send time; all
  *   other kinds carry the whole message.  UNIQUE (campaign_id,
@@ -527,6 +533,29 @@ static const struct store_migration store_migrations[] = {
 	"DROP INDEX bounces_recipient;\n"
 	"CREATE INDEX bounces_recipient ON bounces\n"
 	"    (recipient COLLATE NOCASE, received_at);\n",
+	NULL },
+
+	/* 7 */
+	/*
+	 * Tokens die with the person (issue 13, item 2).  token_salt: 16
+	 * random bytes made with the row, inside the MAC of every token
+	 * naming the subscriber (token.h), so that erasing the row, or
+	 * making it again for the same address, leaves no old link that
+	 * works.  randomblob() is enough: the salt needs to differ from
+	 * row to row, not to be secret (the token key is).  Rows from
+	 * before get one here; their old tokens (version 1) were made
+	 * without it and are retired anyway.
+	 * suppressions.keyed: 1 for a hash under the forget key (issue 13,
+	 * item 16: token_hash_address()), 0 for the plain SHA-256 of
+	 * before, which cannot be re-keyed (the addresses are gone) and
+	 * is still matched as legacy (store_subscriber_suppressed()).
+	 */
+	{
+	"ALTER TABLE subscribers ADD COLUMN token_salt BLOB\n"
+	"    CHECK (token_salt IS NULL OR length(token_salt) = 16);\n"
+	"UPDATE subscribers SET token_salt = randomblob(16);\n"
+	"ALTER TABLE suppressions ADD COLUMN keyed INTEGER NOT NULL\n"
+	"    DEFAULT 0 CHECK (keyed IN (0, 1));\n",
 	NULL },
 };
 #define STORE_LATEST \
@@ -1353,6 +1382,7 @@ store_close(struct store *s)
 	}
 	free(s->cache);
 	free(s->path);
+	explicit_bzero(s->forget_key, sizeof s->forget_key);
 	free(s);
 }
 
@@ -1386,6 +1416,63 @@ store_busy(const struct store *s)
 	if (s == NULL)
 		return store_open_busy;
 	return s->busy;
+}
+
+/* --- the forget key ---------------------------------------------------- */
+
+/*
+ * The key of the forgotten-address hashes (token.h): the file
+ * "forget.key" in the database's directory, 0600, made on first use.  It
+ * goes with the database, not with the configuration: the hashes in this
+ * database mean nothing without it.  A missing key is made again only
+ * while no hash needs it: otherwise everyone forgotten would silently be
+ * mailable again, so that is refused, saying what to restore.
+ */
+int
+store_forget_key(struct store *s, const unsigned char **key, char **cause)
+{
+	struct stat	 sb;
+	char		*path, *slash;
+	int64_t		 n = 0;
+	int		 rc;
+
+	if (s->have_forget_key) {
+		*key = s->forget_key;
+		return 0;
+	}
+	path = xstrdup(s->path);
+	if ((slash = strrchr(path, '/')) != NULL) {
+		slash[1] = '\0';
+		slash = path;
+		path = xprintf("%sforget.key", slash);
+		free(slash);
+	} else {
+		free(path);
+		path = xstrdup("forget.key");
+	}
+	if (stat(path, &sb) == -1 && errno == ENOENT) {
+		if (store_query_int(s, &n, cause,
+		    "SELECT count(*) FROM suppressions WHERE keyed = 1",
+		    "") == -1) {
+			free(path);
+			return -1;
+		}
+		if (n > 0) {
+			*cause = xprintf("%s: missing, and %lld forgotten "
+			    "addresses in %s are hashed with it: restore it "
+			    "from a backup (a new key would let them be "
+			    "mailed again)", path, (long long)n, s->path);
+			free(path);
+			return -1;
+		}
+	}
+	rc = token_key_load(path, 1, s->forget_key, cause);
+	free(path);
+	if (rc != 0)
+		return -1;
+	s->have_forget_key = 1;
+	*key = s->forget_key;
+	return 0;
 }
 
 /* --- transactions ----------------------------------------------------- */

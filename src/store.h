@@ -28,6 +28,8 @@
 
 #include <stdint.h>
 
+#include "token.h"
+
 struct store;
 
 /* Default time a statement waits for another connection's lock. */
@@ -227,6 +229,7 @@ struct store_outbox_row {
 	char			*sub_name;	/* "" when unknown */
 	char			*sub_attrs;	/* JSON object text */
 	int64_t			 sub_created_at;
+	unsigned char		 sub_token_salt[TOKEN_SALT_LEN];
 };
 
 /* Free the strings of a filled row and zero it; a zeroed one is fine. */
@@ -335,6 +338,8 @@ struct store_subscriber {
 	char	*name;		/* "" when unknown */
 	char	*attrs;		/* JSON object text, "{}" when none */
 	int64_t	 created_at;
+	/* What every token naming them is signed with (token.h). */
+	unsigned char token_salt[TOKEN_SALT_LEN];
 };
 
 /*
@@ -382,6 +387,13 @@ int		 store_subscriber_get(struct store *, const char *email,
 		    struct store_subscriber *, char **cause);
 int		 store_subscriber_get_id(struct store *, int64_t id,
 		    struct store_subscriber *, char **cause);
+/*
+ * The token salt of subscriber id (exactly that id: a merged id has none
+ * any more), as token_check() wants it (struct token_salts, arg = the
+ * store): 1, 0 when there is no such row, -1 with *cause.
+ */
+int		 store_token_salt(void *store, int64_t id,
+		    unsigned char salt[TOKEN_SALT_LEN], char **cause);
 
 /*
  * Add a subscriber (name NULL or "": unknown; attrs NULL: "{}", else a
@@ -520,9 +532,11 @@ int		 store_subscriber_mailable(struct store *,
 /*
  * The suppression list holds token_hash_address() of the normalised
  * address, which lowercases it whole, so that no spelling of a suppressed
- * address is mailed; checking also looks for the hash of the address as
- * given (token.h says why).  Check and add through these two, not with
- * token_hash_address() directly.
+ * address is mailed, keyed with the forget key (in forget.key beside the
+ * database, made on first use); checking also looks for the legacy,
+ * unkeyed hashes of before (token.h says why).  Check and add through
+ * these two, not with token_hash_address() directly: -1 also when the
+ * forget key cannot be read or made.
  * 1 when the (normalised) address is suppressed, 0 when not, -1.
  */
 int		 store_subscriber_suppressed(struct store *, const char *email,

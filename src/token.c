@@ -24,15 +24,18 @@
 #include "token.h"
 #include "xmalloc.h"
 
-#define TOKEN_VERSION	1
+#define TOKEN_VERSION	2
+#define TOKEN_VERSION_1	1	/* retired: no salt, no issue time */
 #define TOKEN_MAC_LEN	16	/* HMAC-SHA256 truncated to 128 bits */
 /* version, purpose, three varints and the slug length: one byte each. */
 #define TOKEN_PAYLOAD_MIN 6
-/* Largest payload: the above with 10-byte varints, plus the slug. */
-#define TOKEN_PAYLOAD_MAX (2 + 3 * 10 + 1 + TOKEN_LIST_MAX)
-#define TOKEN_RAW_MAX	(TOKEN_PAYLOAD_MAX + TOKEN_MAC_LEN)
+/* Largest payload: version 2 with 10-byte varints, plus the slug. */
+#define TOKEN_PAYLOAD_MAX (2 + 4 * 10 + 1 + TOKEN_LIST_MAX)
+/* The payload and room for the salt, which the MAC then overwrites. */
+#define TOKEN_RAW_MAX	(TOKEN_PAYLOAD_MAX + TOKEN_SALT_LEN)
 
-#define TOKEN_FORGET_PREFIX "postroom-forget-v1:"
+#define TOKEN_FORGET_PREFIX_V1 "postroom-forget-v1:"
+#define TOKEN_FORGET_PREFIX "postroom-forget-v2:"
 
 static const char token_b64[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -187,6 +190,9 @@ token_make_with(const unsigned char key[TOKEN_KEY_LEN],
 		fatalx("token_make: bad purpose %d", (int)t->purpose);
 	if (t->subscriber < 0 || t->campaign < 0 || t->expires < 0)
 		fatalx("token_make: negative id or expiry");
+	if (t->issued <= 0 || (t->expires != 0 && t->expires <= t->issued))
+		fatalx("token_make: issued %lld, expires %lld",
+		    (long long)t->issued, (long long)t->expires);
 	if (memchr(t->list, '\0', sizeof t->list) == NULL)
 		fatalx("token_make: list slug not terminated");
 	slug = strlen(t->list);
@@ -194,13 +200,17 @@ token_make_with(const unsigned char key[TOKEN_KEY_LEN],
 	raw[n++] = TOKEN_VERSION;
 	raw[n++] = (unsigned char)t->purpose;
 	token_put_varint(raw, &n, (uint64_t)t->subscriber);
-	token_put_varint(raw, &n, (uint64_t)t->expires);
+	token_put_varint(raw, &n, (uint64_t)t->issued);
+	token_put_varint(raw, &n, t->expires == 0 ? 0 :
+	    (uint64_t)t->expires - (uint64_t)t->issued);
 	raw[n++] = (unsigned char)slug;
 	memcpy(raw + n, t->list, slug);
 	n += slug;
 	token_put_varint(raw, &n, (uint64_t)t->campaign);
 
-	token_mac(key, signer, raw, n, raw + n);
+	/* MAC(payload || salt), which then takes the salt's place. */
+	memcpy(raw + n, t->salt, TOKEN_SALT_LEN);
+	token_mac(key, signer, raw, n + TOKEN_SALT_LEN, raw + n);
 	n += TOKEN_MAC_LEN;
 	return token_b64_encode(raw, n);
 }
@@ -243,56 +253,118 @@ token_fail(char **cause, const char *why)
 	return -1;
 }
 
-int
-token_check(const unsigned char key[TOKEN_KEY_LEN], const char *s,
-    time_t now, struct token *out, char **cause)
+/*
+ * Parse an authentic payload p of len bytes into *t: 0, or -1 when it is
+ * not one (a version 1 payload fills expires, and leaves issued 0).
+ */
+static int
+token_parse(const unsigned char *p, size_t len, struct token *t)
 {
-	unsigned char	 raw[TOKEN_RAW_MAX], mac[TOKEN_MAC_LEN];
-	size_t		 len, rawlen, plen, off, slug;
-	uint64_t	 sub, exp, camp;
+	size_t		 off, slug;
+	uint64_t	 sub, issued = 0, life, camp;
+
+	memset(t, 0, sizeof *t);
+	if ((p[0] != TOKEN_VERSION && p[0] != TOKEN_VERSION_1) ||
+	    p[1] < TOKEN_CONFIRM || p[1] > TOKEN_LAST)
+		return -1;
+	t->purpose = p[1];
+	off = 2;
+	if (token_get_varint(p, len, &off, &sub) != 0 || sub > INT64_MAX)
+		return -1;
+	if (p[0] == TOKEN_VERSION) {
+		if (token_get_varint(p, len, &off, &issued) != 0 ||
+		    issued == 0 || issued > INT64_MAX)
+			return -1;
+	}
+	if (token_get_varint(p, len, &off, &life) != 0 ||
+	    life > INT64_MAX - issued || off >= len)
+		return -1;
+	slug = p[off++];
+	if (slug > TOKEN_LIST_MAX || slug > len - off ||
+	    memchr(p + off, '\0', slug) != NULL)
+		return -1;
+	memcpy(t->list, p + off, slug);
+	t->list[slug] = '\0';
+	off += slug;
+	if (token_get_varint(p, len, &off, &camp) != 0 ||
+	    camp > INT64_MAX || off != len)
+		return -1;
+	t->subscriber = (int64_t)sub;
+	t->issued = (time_t)issued;
+	/* Version 1 had the expiry where version 2 has the issue time. */
+	t->expires = (time_t)(life == 0 ? 0 : issued + life);
+	t->campaign = (int64_t)camp;
+	return 0;
+}
+
+int
+token_check(const unsigned char key[TOKEN_KEY_LEN],
+    const struct token_salts *salts, const char *s, time_t now,
+    struct token *out, char **cause)
+{
+	unsigned char	 raw[TOKEN_RAW_MAX + TOKEN_MAC_LEN];
+	unsigned char	 mac[TOKEN_MAC_LEN], given[TOKEN_MAC_LEN];
+	unsigned char	 salt[TOKEN_SALT_LEN];
+	size_t		 len, rawlen, plen, off;
+	uint64_t	 sub;
 	struct token	 t;
+	int		 found;
 
 	/* Step 1: decode. */
 	if (s == NULL || (len = strnlen(s, TOKEN_MAX_LEN + 1)) == 0 ||
 	    len > TOKEN_MAX_LEN)
 		return token_fail(cause, "malformed");
-	if (token_b64_decode(s, len, raw, sizeof raw, &rawlen) != 0 ||
-	    rawlen < TOKEN_PAYLOAD_MIN + TOKEN_MAC_LEN)
+	if (token_b64_decode(s, len, raw, TOKEN_PAYLOAD_MAX + TOKEN_MAC_LEN,
+	    &rawlen) != 0 || rawlen < TOKEN_PAYLOAD_MIN + TOKEN_MAC_LEN)
 		return token_fail(cause, "malformed");
 	plen = rawlen - TOKEN_MAC_LEN;
+	memcpy(given, raw + plen, TOKEN_MAC_LEN);
 
-	/* Step 2: authenticate everything before believing any of it. */
-	token_mac(key, NULL, raw, plen, mac);
-	if (!crypto_equal(mac, raw + plen, TOKEN_MAC_LEN))
+	/*
+	 * Step 2: a retired version 1 token, signed without a salt: if it
+	 * is authentic, it says only what it was, and that it is too old.
+	 */
+	if (raw[0] == TOKEN_VERSION_1) {
+		token_mac(key, NULL, raw, plen, mac);
+		if (!crypto_equal(mac, given, TOKEN_MAC_LEN))
+			return token_fail(cause, "bad signature");
+		if (token_parse(raw, plen, &t) != 0)
+			return token_fail(cause, "malformed");
+		*out = t;
+		return token_fail(cause, "expired");
+	}
+	if (raw[0] != TOKEN_VERSION)
+		return token_fail(cause, "malformed");
+
+	/*
+	 * Step 3: the salt of the subscriber it names.  Only the id is read
+	 * before authenticating, to know whose salt to look up.
+	 */
+	memset(salt, 0, sizeof salt);
+	off = 2;
+	if (token_get_varint(raw, plen, &off, &sub) != 0 || sub > INT64_MAX)
+		return token_fail(cause, "malformed");
+	if (sub != 0) {
+		found = salts == NULL ? 0 :
+		    salts->find(salts->arg, (int64_t)sub, salt, cause);
+		if (found == -1)
+			return -2;
+		if (found == 0)
+			return token_fail(cause, "unknown subscriber");
+	}
+
+	/* Step 4: authenticate everything before believing any of it. */
+	memcpy(raw + plen, salt, TOKEN_SALT_LEN);
+	token_mac(key, NULL, raw, plen + TOKEN_SALT_LEN, mac);
+	crypto_cleanse(salt, sizeof salt);
+	if (!crypto_equal(mac, given, TOKEN_MAC_LEN))
 		return token_fail(cause, "bad signature");
 
-	/* Step 3: parse. */
-	memset(&t, 0, sizeof t);
-	if (raw[0] != TOKEN_VERSION || raw[1] < TOKEN_CONFIRM ||
-	    raw[1] > TOKEN_LAST)
+	/* Step 5: parse. */
+	if (token_parse(raw, plen, &t) != 0)
 		return token_fail(cause, "malformed");
-	t.purpose = raw[1];
-	off = 2;
-	if (token_get_varint(raw, plen, &off, &sub) != 0 ||
-	    sub > INT64_MAX ||
-	    token_get_varint(raw, plen, &off, &exp) != 0 ||
-	    exp > INT64_MAX || off >= plen)
-		return token_fail(cause, "malformed");
-	slug = raw[off++];
-	if (slug > TOKEN_LIST_MAX || slug > plen - off ||
-	    memchr(raw + off, '\0', slug) != NULL)
-		return token_fail(cause, "malformed");
-	memcpy(t.list, raw + off, slug);
-	t.list[slug] = '\0';
-	off += slug;
-	if (token_get_varint(raw, plen, &off, &camp) != 0 ||
-	    camp > INT64_MAX || off != plen)
-		return token_fail(cause, "malformed");
-	t.subscriber = (int64_t)sub;
-	t.expires = (time_t)exp;
-	t.campaign = (int64_t)camp;
 
-	/* Step 4: authentic; is it still valid? */
+	/* Step 6: authentic; is it still valid? */
 	*out = t;
 	if (t.expires != 0 && now >= t.expires)
 		return token_fail(cause, "expired");
@@ -474,7 +546,7 @@ token_key_create(const char *path, unsigned char key[TOKEN_KEY_LEN],
 	unlink(tmp);
 	token_sync_dir(path);
 	memcpy(key, fresh, TOKEN_KEY_LEN);
-	log_info("%s: created a new token key", path);
+	log_info("%s: created a new key", path);
 	rc = 0;
 out:
 	free(tmp);
@@ -502,14 +574,15 @@ token_key_load(const char *path, int create,
 
 /* --- forgotten addresses ------------------------------------------------ */
 
-/* The hash of addr trimmed, its domain's (with fold, all) ASCII lowered. */
-static void
-token_hash_norm(const char *addr, int fold, char out[65])
+/*
+ * The normal form of addr: trimmed, its domain's (with fold, all) ASCII
+ * letters lowered.  The caller frees it; *len is its length.
+ */
+static char *
+token_hash_norm(const char *addr, int fold, size_t *len)
 {
-	unsigned char	 md[CRYPTO_SHA256_LEN];
 	char		*norm, *at, *p;
 	const char	*start, *end;
-	size_t		 len, i;
 
 	start = addr;
 	while (*start != '\0' && isspace((unsigned char)*start))
@@ -517,18 +590,21 @@ token_hash_norm(const char *addr, int fold, char out[65])
 	end = start + strlen(start);
 	while (end > start && isspace((unsigned char)end[-1]))
 		end--;
-	len = (size_t)(end - start);
-	norm = xstrndup(start, len);
+	*len = (size_t)(end - start);
+	norm = xstrndup(start, *len);
 	if ((at = strrchr(norm, '@')) != NULL || fold) {
 		for (p = fold ? norm : at + 1; *p != '\0'; p++) {
 			if (*p >= 'A' && *p <= 'Z')
 				*p = (char)(*p - 'A' + 'a');
 		}
 	}
+	return norm;
+}
 
-	crypto_sha256(TOKEN_FORGET_PREFIX, strlen(TOKEN_FORGET_PREFIX), norm,
-	    len, md);
-	free(norm);
+static void
+token_hash_hex(const unsigned char md[CRYPTO_SHA256_LEN], char out[65])
+{
+	size_t	i;
 
 	for (i = 0; i < CRYPTO_SHA256_LEN; i++) {
 		out[2 * i] = "0123456789abcdef"[md[i] >> 4];
@@ -537,14 +613,48 @@ token_hash_norm(const char *addr, int fold, char out[65])
 	out[64] = '\0';
 }
 
-void
-token_hash_address(const char *addr, char out[65])
+/* The legacy, unkeyed hash: SHA-256 of the v1 prefix and the address. */
+static void
+token_hash_plain(const char *addr, int fold, char out[65])
 {
-	token_hash_norm(addr, 1, out);
+	unsigned char	 md[CRYPTO_SHA256_LEN];
+	char		*norm;
+	size_t		 len;
+
+	norm = token_hash_norm(addr, fold, &len);
+	crypto_sha256(TOKEN_FORGET_PREFIX_V1, strlen(TOKEN_FORGET_PREFIX_V1),
+	    norm, len, md);
+	free(norm);
+	token_hash_hex(md, out);
+}
+
+void
+token_hash_address(const unsigned char key[TOKEN_KEY_LEN], const char *addr,
+    char out[65])
+{
+	unsigned char	 md[CRYPTO_SHA256_LEN];
+	char		*norm, *data;
+	size_t		 len;
+
+	norm = token_hash_norm(addr, 1, &len);
+	data = xprintf("%s%s", TOKEN_FORGET_PREFIX, norm);
+	crypto_hmac_sha256(key, TOKEN_KEY_LEN, data,
+	    strlen(TOKEN_FORGET_PREFIX) + len, md);
+	crypto_cleanse(data, strlen(TOKEN_FORGET_PREFIX) + len);
+	free(data);
+	crypto_cleanse(norm, len);
+	free(norm);
+	token_hash_hex(md, out);
+}
+
+void
+token_hash_address_legacy(const char *addr, char out[65])
+{
+	token_hash_plain(addr, 1, out);
 }
 
 void
 token_hash_address_as_given(const char *addr, char out[65])
 {
-	token_hash_norm(addr, 0, out);
+	token_hash_plain(addr, 0, out);
 }

@@ -39,6 +39,7 @@ enum unsubscribe_rank {
 	UNSUBSCRIBE_RANK_VALID,
 	UNSUBSCRIBE_RANK_EXPIRED,
 	UNSUBSCRIBE_RANK_MISUSED,
+	UNSUBSCRIBE_RANK_GONE,		/* names nobody who is there */
 	UNSUBSCRIBE_RANK_FORGED,
 	UNSUBSCRIBE_RANK_NONE,
 };
@@ -46,7 +47,9 @@ enum unsubscribe_rank {
 /* The best token among a message's unsubscribe addresses. */
 struct unsubscribe_best {
 	const unsigned char	*key;
+	struct token_salts	 salts;	/* the store's */
 	time_t			 now;
+	char			*failed; /* a salt could not be looked up */
 	enum unsubscribe_rank	 rank;
 	struct token		 t;		/* unless forged */
 	char			 why[32];	/* forged: token_check() */
@@ -140,15 +143,27 @@ unsubscribe_weigh(struct unsubscribe_best *b, const char *tok, size_t len)
 	struct token		 t;
 	enum unsubscribe_rank	 rank;
 	char			*s, *cause = NULL;
+	int			 rc;
 
 	s = xstrndup(tok, len);
 	memset(&t, 0, sizeof t);
-	if (token_check(b->key, s, b->now, &t, &cause) == 0)
+	if ((rc = token_check(b->key, &b->salts, s, b->now, &t,
+	    &cause)) == 0)
 		rank = t.purpose == TOKEN_UNSUBSCRIBE ?
 		    UNSUBSCRIBE_RANK_VALID : UNSUBSCRIBE_RANK_MISUSED;
-	else if (strcmp(cause, "expired") == 0)
+	else if (rc == -2) {
+		/* Not weighed: the whole request is tried again later. */
+		if (b->failed == NULL)
+			b->failed = cause;
+		else
+			free(cause);
+		free(s);
+		return;
+	} else if (strcmp(cause, "expired") == 0)
 		rank = t.purpose == TOKEN_UNSUBSCRIBE ?
 		    UNSUBSCRIBE_RANK_EXPIRED : UNSUBSCRIBE_RANK_MISUSED;
+	else if (strcmp(cause, "unknown subscriber") == 0)
+		rank = UNSUBSCRIBE_RANK_GONE;
 	else
 		rank = UNSUBSCRIBE_RANK_FORGED;
 	if (rank < b->rank) {
@@ -203,6 +218,16 @@ unsubscribe_walk(const struct conf *conf, const struct message *msg,
 		}
 	}
 	return n;
+}
+
+int
+unsubscribe_token_stale(const struct token *t, const struct store_member *m)
+{
+	int64_t	since;
+
+	since = m->confirmed_at > m->unsubscribed_at ? m->confirmed_at :
+	    m->unsubscribed_at;
+	return (int64_t)t->issued < since;
 }
 
 int
@@ -273,6 +298,13 @@ unsubscribe_act(struct store *s, const struct token *t, const char *source,
 		store_member_clear(&m);
 		return 0;
 	}
+	if (unsubscribe_token_stale(t, &m)) {
+		*outcome = UNSUBSCRIBE_EXPIRED;
+		*detail = xstrdup("the token was made before they last "
+		    "subscribed to the list");
+		store_member_clear(&m);
+		return 0;
+	}
 	store_member_clear(&m);
 	if ((moved = store_member_set_status(s, t->subscriber, *list,
 	    STORE_MEMBER_UNSUBSCRIBED, "mail", source, cause)) == -1)
@@ -300,11 +332,18 @@ unsubscribe_receive(const struct conf *conf,
 	memset(res, 0, sizeof *res);
 	memset(&b, 0, sizeof b);
 	b.key = key;
+	b.salts.find = store_token_salt;
+	b.salts.arg = s;
 	b.now = now;
 	b.rank = UNSUBSCRIBE_RANK_NONE;
 	if (unsubscribe_walk(conf, msg, &b) == 0)
 		fatalx("%s: no unsubscribe address (the caller did not ask "
 		    "unsubscribe_addressed())", __func__);
+	if (b.failed != NULL && b.rank != UNSUBSCRIBE_RANK_VALID) {
+		*cause = b.failed;
+		return -1;
+	}
+	free(b.failed);
 
 	/* Step 1: once only.  The write lock is held from here on. */
 	if (store_begin(s, cause) == -1)
@@ -324,7 +363,8 @@ unsubscribe_receive(const struct conf *conf,
 	u.message_key = message_key;
 	u.source = source;
 	u.received_at = (int64_t)now;
-	if (b.rank != UNSUBSCRIBE_RANK_FORGED) {
+	if (b.rank != UNSUBSCRIBE_RANK_FORGED &&
+	    b.rank != UNSUBSCRIBE_RANK_GONE) {
 		/* Authentic: its ids may be kept. */
 		u.subscriber_id = b.t.subscriber;
 		u.campaign_id = b.t.campaign;
@@ -339,14 +379,23 @@ unsubscribe_receive(const struct conf *conf,
 		break;
 	case UNSUBSCRIBE_RANK_EXPIRED:
 		outcome = UNSUBSCRIBE_EXPIRED;
-		gmtime_r(&b.t.expires, &tm);
-		strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
-		detail = xprintf("the token expired on %s", when);
+		if (b.t.issued == 0)
+			detail = xstrdup("a retired (version 1) token");
+		else {
+			gmtime_r(&b.t.expires, &tm);
+			strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC",
+			    &tm);
+			detail = xprintf("the token expired on %s", when);
+		}
 		break;
 	case UNSUBSCRIBE_RANK_MISUSED:
 		outcome = UNSUBSCRIBE_MISUSED;
 		detail = xprintf("%s token", unsubscribe_purpose_name(
 		    b.t.purpose));
+		break;
+	case UNSUBSCRIBE_RANK_GONE:
+		outcome = UNSUBSCRIBE_UNKNOWN;
+		detail = xstrdup("no such subscriber (erased?)");
 		break;
 	default:
 		outcome = UNSUBSCRIBE_FORGED;

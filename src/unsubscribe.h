@@ -33,6 +33,7 @@
 struct conf;
 struct message;
 struct store;
+struct store_member;
 
 enum unsubscribe_outcome {
 	UNSUBSCRIBE_DONE,	/* they left the list */
@@ -74,5 +75,16 @@ int	unsubscribe_receive(const struct conf *,
 	    const struct message *, const char *message_key,
 	    const char *source, time_t now, struct unsubscribe_result *,
 	    char **cause);
+
+/*
+ * Whether unsubscribe token t belongs to an earlier subscription than
+ * membership m: made before they last joined the list (confirmed_at) or
+ * last left it (unsubscribed_at), so that an old link does nothing once
+ * they have subscribed again.  Times are in seconds, as the store keeps
+ * them; a token made in the very second they joined is current.  The web
+ * page and the mailto address both ask.
+ */
+int	unsubscribe_token_stale(const struct token *t,
+	    const struct store_member *m);
 
 #endif

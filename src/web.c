@@ -49,6 +49,7 @@
 #include "store.h"
 #include "template.h"
 #include "token.h"
+#include "unsubscribe.h"
 #include "utf8.h"
 #include "value.h"
 #include "web.h"
@@ -460,6 +461,18 @@ web_too_big(struct web_req *r)
 
 /* --- tokens and forms --------------------------------------------- */
 
+/* Where to write instead of following a link: the list's reply-to. */
+static const char *
+web_contact(struct web_req *r, const char *list)
+{
+	const struct conf_list	*l;
+
+	if ((l = conf_list_find(r->conf, list)) != NULL &&
+	    l->reply_to != NULL && *l->reply_to != '\0')
+		return l->reply_to;
+	return r->conf->general.from_address;
+}
+
 /*
  * Check the token in the URL: 0 with *t when it grants purpose, else -1
  * with the error page queued in *ret.
@@ -468,9 +481,16 @@ static int
 web_token(struct web_req *r, const char *s, enum token_purpose purpose,
     struct token *t, enum MHD_Result *ret)
 {
-	char	*cause = NULL, *url;
+	struct token_salts	 salts = { store_token_salt, r->w->store };
+	char			*cause = NULL, *url, *text;
+	int			 rc;
 
-	if (token_check(r->w->key, s, r->now, t, &cause) == 0) {
+	if ((rc = token_check(r->w->key, &salts, s, r->now, t,
+	    &cause)) == -2) {
+		*ret = web_busy(r, cause);
+		return -1;
+	}
+	if (rc == 0) {
 		if (t->purpose == purpose)
 			return 0;
 		log_info("web: %s %s from %s: a token made for another page",
@@ -499,6 +519,16 @@ web_token(struct web_req *r, const char *s, enum token_purpose purpose,
 			    "older, so nothing has been changed. You can ask "
 			    "for a new one.", url, "Subscribe again");
 			free(url);
+		} else if (purpose == TOKEN_UNSUBSCRIBE) {
+			text = xprintf("This link is too old to use (links "
+			    "to unsubscribe work for a year), so nothing has "
+			    "been changed. To unsubscribe, use the link in a "
+			    "more recent email from us, or write to %s and "
+			    "ask to be taken off the list.",
+			    web_contact(r, t->list));
+			*ret = web_error(r, MHD_HTTP_FORBIDDEN, "This link has "
+			    "expired", text);
+			free(text);
 		} else if (purpose == TOKEN_TEST_COPY)
 			*ret = web_error(r, MHD_HTTP_FORBIDDEN, "This test "
 			    "link has expired", "The links in a test copy of "
@@ -513,9 +543,10 @@ web_token(struct web_req *r, const char *s, enum token_purpose purpose,
 			    "in a more recent email, or write to us.");
 	} else
 		*ret = web_error(r, MHD_HTTP_FORBIDDEN, "This link is not "
-		    "valid", "The link you followed was not made by us or "
-		    "has been altered, so nothing has been changed. Use the "
-		    "link exactly as it appears in the email.");
+		    "valid", "The link you followed is no longer valid, was "
+		    "not made by us, or has been altered, so nothing has "
+		    "been changed. Use the link exactly as it appears in "
+		    "the most recent email from us.");
 	free(cause);
 	return -1;
 }
@@ -549,15 +580,18 @@ web_form(struct web_req *r, struct form *f, enum MHD_Result *ret)
 
 /* A link with a fresh preferences token, relative to the root. */
 static char *
-web_preferences_url(struct web_req *r, int64_t subscriber, const char *list)
+web_preferences_url(struct web_req *r, const struct store_subscriber *sub,
+    const char *list)
 {
 	struct token	 t;
 	char		*tok, *url;
 
 	memset(&t, 0, sizeof t);
 	t.purpose = TOKEN_PREFERENCES;
-	t.subscriber = subscriber;
+	t.subscriber = sub->id;
+	memcpy(t.salt, sub->token_salt, sizeof t.salt);
 	snprintf(t.list, sizeof t.list, "%s", list);
+	t.issued = r->now;
 	t.expires = r->now + NEWSLETTER_PREFS_EXPIRY;
 	tok = token_make(r->w->key, &t);
 	url = xprintf("%spreferences/%s", r->root, tok);
@@ -934,10 +968,14 @@ web_gone(struct web_req *r)
 	    "See the lists you can join");
 }
 
-/* Data every page about one subscriber's membership has. */
+/*
+ * What the membership pages show; with prefs, a fresh preferences link
+ * (not on the unsubscribe pages: their link lasts a year and travels in
+ * forwarded mail, and must not lead to the preferences page).
+ */
 static struct value *
 web_member_data(struct web_req *r, const struct store_subscriber *sub,
-    const char *list)
+    const char *list, int prefs)
 {
 	struct value	*data;
 	char		*display, *url;
@@ -948,9 +986,11 @@ web_member_data(struct web_req *r, const struct store_subscriber *sub,
 	display = address_display(sub->email);
 	web_set(data, "email", display);
 	free(display);
-	url = web_preferences_url(r, sub->id, list);
-	web_set(data, "preferences_url", url);
-	free(url);
+	if (prefs) {
+		url = web_preferences_url(r, sub, list);
+		web_set(data, "preferences_url", url);
+		free(url);
+	}
 	if (conf_list_find(r->conf, list) != NULL) {
 		url = xprintf("%ssubscribe/%s", r->root, list);
 		web_set(data, "subscribe_url", url);
@@ -1008,10 +1048,10 @@ web_confirm(struct web_req *r, const char *tok)
 	 * are in seconds; a link made in the very second they left counts
 	 * as made before.
 	 */
-	issued = (int64_t)t.expires - CONFIRM_EXPIRY;
+	issued = (int64_t)t.issued;
 	if (m.status == STORE_MEMBER_CONFIRMED) {
 		store_rollback(s);
-		data = web_member_data(r, &sub, t.list);
+		data = web_member_data(r, &sub, t.list, 1);
 		value_object_set(data, "already", value_new_bool(1));
 		ret = web_page(r, MHD_HTTP_OK, WEB_PAGE_CONFIRMED,
 		    "You are already subscribed", data);
@@ -1025,7 +1065,7 @@ web_confirm(struct web_req *r, const char *tok)
 		    "Subscribe again");
 		free(url);
 	} else if (r->method == WEB_GET) {
-		data = web_member_data(r, &sub, t.list);
+		data = web_member_data(r, &sub, t.list, 1);
 		ret = web_page(r, MHD_HTTP_OK, WEB_PAGE_CONFIRM,
 		    "Confirm your subscription", data);
 	} else {
@@ -1039,7 +1079,7 @@ web_confirm(struct web_req *r, const char *tok)
 		} else {
 			log_info("web: subscriber %lld confirmed %s from %s",
 			    (long long)sub.id, t.list, r->client);
-			data = web_member_data(r, &sub, t.list);
+			data = web_member_data(r, &sub, t.list, 1);
 			ret = web_page(r, MHD_HTTP_OK, WEB_PAGE_CONFIRMED,
 			    "You are subscribed", data);
 		}
@@ -1106,9 +1146,22 @@ web_unsubscribe(struct web_req *r, const char *tok)
 		return web_busy(r, cause);
 	}
 	if (found && (m.status == STORE_MEMBER_PENDING ||
+	    m.status == STORE_MEMBER_CONFIRMED) &&
+	    unsubscribe_token_stale(&t, &m)) {
+		/* A link from before they last joined: not this membership. */
+		log_info("web: %s %s from %s: an unsubscribe link older than "
+		    "the subscription", r->method_name, r->route, r->client);
+		ret = web_error(r, MHD_HTTP_FORBIDDEN, "This link is out of "
+		    "date", "This link was sent before the latest "
+		    "subscription to this list, so it cannot be used any "
+		    "more and nothing has been changed. Use the unsubscribe "
+		    "link in a more recent email from us.");
+		goto out;
+	}
+	if (found && (m.status == STORE_MEMBER_PENDING ||
 	    m.status == STORE_MEMBER_CONFIRMED)) {
 		if (r->method == WEB_GET) {
-			data = web_member_data(r, &sub, list);
+			data = web_member_data(r, &sub, list, 0);
 			ret = web_page(r, MHD_HTTP_OK, WEB_PAGE_UNSUBSCRIBE,
 			    "Unsubscribe", data);
 			goto out;
@@ -1141,7 +1194,7 @@ web_unsubscribe(struct web_req *r, const char *tok)
 		ret = web_gone(r);
 		goto out;
 	}
-	data = web_member_data(r, &sub, list);
+	data = web_member_data(r, &sub, list, 0);
 	value_object_set(data, "already", value_new_bool(!moved));
 	ret = web_page(r, MHD_HTTP_OK, WEB_PAGE_UNSUBSCRIBED, moved ?
 	    "You have unsubscribed" : "You are not subscribed", data);

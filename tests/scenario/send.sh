@@ -261,15 +261,17 @@ kill -TERM $DPID; wait $DPID 2>/dev/null
 check "campaign $A is sent" [ "$(status_of "$A")" = sent ]
 
 # --- what crossed the wire -------------------------------------------------------------
-q "SELECT id, email FROM subscribers" >"$T/ids"
+q "SELECT id, email, hex(token_salt) FROM subscribers" >"$T/ids"
 if $PYTHON - "$SINK_DIR" "$T/ids" "$KEY" "$A" $N <<'EOF'
 import base64, email, email.policy, hashlib, hmac, os, re, sys
 sink, idfile, keyfile, camp, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 key = bytes.fromhex(open(keyfile).read().strip())
 ids = {}
+salts = {}
 for line in open(idfile):
-    i, e = line.rstrip("\n").split("|", 1)
+    i, e, salt = line.rstrip("\n").split("|", 2)
     ids[e] = int(i)
+    salts[e] = bytes.fromhex(salt)
 def varint(b, i):
     v = shift = 0
     while True:
@@ -304,16 +306,18 @@ for line in open(os.path.join(sink, "log")):
     tokens.add(tok)
     raw = base64.urlsafe_b64decode(tok + "=" * (-len(tok) % 4))
     payload, mac = raw[:-16], raw[-16:]
-    if hmac.new(key, payload, hashlib.sha256).digest()[:16] != mac:
+    # Signed with the subscriber's own salt (token.h, version 2).
+    if hmac.new(key, payload + salts.get(rcpt, b""), hashlib.sha256).digest()[:16] != mac:
         bad.append("%s: token signature wrong" % rcpt); continue
-    if payload[0] != 1 or payload[1] != 2:
+    if payload[0] != 2 or payload[1] != 2:
         bad.append("%s: not an unsubscribe token" % rcpt); continue
     sub, i = varint(payload, 2)
-    exp, i = varint(payload, i)
+    issued, i = varint(payload, i)
+    life, i = varint(payload, i)
     slen = payload[i]; slug = payload[i + 1:i + 1 + slen].decode(); i += 1 + slen
     cid, i = varint(payload, i)
-    if (sub, exp, slug, cid) != (ids.get(rcpt), 0, "news", camp):
-        bad.append("%s: token says subscriber %d list %s campaign %d" % (rcpt, sub, slug, cid))
+    if (sub, life, slug, cid) != (ids.get(rcpt), 365 * 24 * 3600, "news", camp):
+        bad.append("%s: token says subscriber %d list %s campaign %d, lasting %d" % (rcpt, sub, slug, cid, life))
 want = set("user%d@example.net" % i for i in range(1, n + 1)) - {"user5@example.net", "user6@example.net"}
 missing = want - set(seen)
 if missing:

@@ -226,14 +226,14 @@ check "... says it is not valid" has "not valid"
 req "POST with an altered token: 403" 403 -X POST "$H/confirm/$BAD"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/other.key"
 ANN=$(id_of ann@example.net)
-FOREIGN=$($TOKEN "$T/other.key" confirm "$ANN" --list news --expires $(( $(date +%s) + 3600 )))
+FOREIGN=$($TOKEN "$T/other.key" confirm "$ANN" --db "$DB" --list news --expires $(( $(date +%s) + 3600 )))
 req "a token signed with another key: 403" 403 -X POST "$H/confirm/$FOREIGN"
-EXPIRED=$($TOKEN "$KEY" confirm "$ANN" --list news --expired)
+EXPIRED=$($TOKEN "$KEY" confirm "$ANN" --db "$DB" --list news --expired)
 req "an expired confirm token: 403" 403 "$H/confirm/$EXPIRED"
 check "... says it has expired and offers to subscribe again" has "expired"
 check "... with a link to subscribe again" has 'href="../subscribe/news"'
 req "POST with the expired token: 403" 403 -X POST "$H/confirm/$EXPIRED"
-UNSUB_AT_CONFIRM=$($TOKEN "$KEY" unsubscribe "$ANN" --list news)
+UNSUB_AT_CONFIRM=$($TOKEN "$KEY" unsubscribe "$ANN" --db "$DB" --list news)
 req "an unsubscribe token at /confirm: 403" 403 -X POST "$H/confirm/$UNSUB_AT_CONFIRM"
 check "... says the link is not for this page" has "not for this page"
 req "a confirm POST with a malformed body: 400" 400 -d 'x=%G0' "$ANN_CONFIRM"
@@ -281,12 +281,24 @@ check "a newsletter for ann carries unsubscribe and preferences links" [ -n "$UN
 req "GET the unsubscribe link shows an Unsubscribe button" 200 "$UNSUB"
 has '<form method="post">' && has '>Unsubscribe</button>'
 check "... in a POST form" [ $? -eq 0 ]
+check "... and no fresh preferences link (the link lasts a year and is forwarded)" \
+    eval '! grep -q "/preferences/" "$T/body"'
 check "... and changes nothing (still confirmed)" [ "$(status_of ann@example.net)" = confirmed ]
 req "an unsubscribe POST with a malformed body: 400" 400 -d 'List-Unsubscribe=One%2' "$UNSUB"
 check "... and she is still confirmed" [ "$(status_of ann@example.net)" = confirmed ]
 req "a confirm token at /unsubscribe: 403" 403 -d 'List-Unsubscribe=One-Click' "$H/unsubscribe/$TOK"
 req "an expired unsubscribe token: 403" 403 -d 'List-Unsubscribe=One-Click' \
-    "$H/unsubscribe/$($TOKEN "$KEY" unsubscribe "$ANN" --list news --expired)"
+    "$H/unsubscribe/$($TOKEN "$KEY" unsubscribe "$ANN" --db "$DB" --list news --expired)"
+check "... and she is still confirmed" [ "$(status_of ann@example.net)" = confirmed ]
+req "GET an expired unsubscribe link: 403" 403 \
+    "$H/unsubscribe/$($TOKEN "$KEY" unsubscribe "$ANN" --db "$DB" --list news --expired)"
+check "... says it has expired, and to write to the list's address instead" \
+    eval 'has "This link has expired" && has "write to enquiries@example.org"'
+check "... and shows no address and no preferences link" \
+    eval '! grep -q "ann@example.net\|/preferences/" "$T/body"'
+req "a retired (version 1) unsubscribe link: 403, as expired" 403 \
+    "$H/unsubscribe/$($TOKEN "$KEY" unsubscribe "$ANN" --v1 --list news)"
+check "... says it has expired" has "This link has expired"
 check "... and she is still confirmed" [ "$(status_of ann@example.net)" = confirmed ]
 
 req "RFC 8058 one-click POST (urlencoded)" 200 -d 'List-Unsubscribe=One-Click' "$UNSUB"
@@ -321,11 +333,25 @@ check "... and it is delivered, with a new link" wait_for 10 newlink
 req "the link in the new email" 200 -X POST "$NEWLINK"
 check "... brings her back: confirmed" [ "$(status_of ann@example.net)" = confirmed ]
 
+# Links from before she subscribed again belong to the old subscription.
+req "her old unsubscribe link (sent before she left and came back): 403" 403 -X POST "$UNSUB"
+check "... says it is out of date" has "out of date"
+req "... also as RFC 8058 one-click: 403" 403 -d 'List-Unsubscribe=One-Click' "$UNSUB"
+check "... and she is still confirmed" [ "$(status_of ann@example.net)" = confirmed ]
+if [ -n "$MAILTO" ]; then
+	req "her old list-less (mailto) unsubscribe token: 403" 403 -d 'List-Unsubscribe=One-Click' "$H/unsubscribe/$MAILTO"
+	check "... and she is still confirmed" [ "$(status_of ann@example.net)" = confirmed ]
+fi
+cli campaign preview "$CAMP" --subscriber ann@example.net --eml "$T/ann.eml" >/dev/null 2>&1
+UNSUB=$(grep -o "$H/unsubscribe/[A-Za-z0-9_-]*" "$T/ann.eml" | head -1)
 req "the unsubscribe page's own button (an empty POST)" 200 -X POST "$UNSUB"
 check "... shows you have unsubscribed, with a way back" has "You have unsubscribed"
 check "... and a link to subscribe again" has 'href="../subscribe/news"'
 check "... and she is unsubscribed" [ "$(status_of ann@example.net)" = unsubscribed ]
 q "UPDATE memberships SET status = 'confirmed' WHERE subscriber_id = $ANN"
+# A newsletter made since she left (one from before would be out of date).
+cli campaign preview "$CAMP" --subscriber ann@example.net --eml "$T/ann.eml" >/dev/null 2>&1
+MAILTO=$(grep -o 'unsubscribe+[A-Za-z0-9_-]*@' "$T/ann.eml" | head -1 | sed 's/^unsubscribe+//; s/@$//')
 if [ -n "$MAILTO" ]; then
 	req "a list-less (mailto) unsubscribe token finds the campaign's list" 200 -d 'List-Unsubscribe=One-Click' "$H/unsubscribe/$MAILTO"
 	check "... and unsubscribes her from news" [ "$(status_of ann@example.net)" = unsubscribed ]
@@ -349,12 +375,13 @@ check "... and nothing changed (news still digest, training immediate)" \
     [ "$(q "SELECT group_concat(mode, ' ') FROM (SELECT mode FROM memberships WHERE subscriber_id = $ANN AND list IN ('news', 'training') ORDER BY list)")" = "digest immediate" ]
 req "POST with a bad encoding: 400" 400 -d 'mode-news=%FF' "$PREFS"
 req "an unsubscribe token at /preferences: 403" 403 "$H/preferences/$UNSUB_AT_CONFIRM"
-req "an expired preferences token: 403" 403 "$H/preferences/$($TOKEN "$KEY" preferences "$ANN" --list news --expired)"
+req "an expired preferences token: 403" 403 "$H/preferences/$($TOKEN "$KEY" preferences "$ANN" --db "$DB" --list news --expired)"
 req "POST leave-training" 200 -d 'mode-news=digest&leave-training=yes' "$PREFS"
 check "... unsubscribes her from training only" \
     [ "$(status_of ann@example.net training) $(status_of ann@example.net news)" = "unsubscribed confirmed" ]
-req "preferences of a subscriber who is gone: 404" 404 \
+req "preferences of a subscriber who is not there: 403" 403 \
     "$H/preferences/$($TOKEN "$KEY" preferences 999999 --expires $(( $(date +%s) + 600 )))"
+check "... says it is not valid" has "not valid"
 
 # --- 8. rate limits ---------------------------------------------------------------
 i=0; codes=""
@@ -520,6 +547,51 @@ req "a test token for a campaign that is gone: 404" 404 \
     "$H/test-copy/$($TOKEN "$KEY" test-copy 0 --campaign 99999 --expires $(( $(date +%s) + 3600 )))"
 req "GET /test-copy/ is 404" 404 "$H/test-copy/"
 req "PUT on a test link is 405" 405 -X PUT -d x=1 "$TUNSUB"
+
+# --- 10d. links die with the person they name (issue 13, item 2) -----------------------
+req "bob subscribes" 200 -d 'email=bob%40example.net&name=Bob&consent=yes' "$H/subscribe/news"
+check "bob gets his confirmation email" wait_for 10 confirm_mail bob@example.net
+BOB_CONFIRM=$(link bob@example.net confirm)
+req "bob confirms" 200 -X POST "$BOB_CONFIRM"
+BOB=$(id_of bob@example.net)
+cli campaign preview "$CAMP" --subscriber bob@example.net --eml "$T/bob.eml" >/dev/null 2>&1
+BUNSUB=$(grep -o "$H/unsubscribe/[A-Za-z0-9_-]*" "$T/bob.eml" | head -1)
+BPREFS=$(grep -o "$H/preferences/[A-Za-z0-9_-]*" "$T/bob.eml" | head -1)
+req "bob's preferences link works while he is here" 200 "$BPREFS"
+cli subscriber forget bob@example.net >"$T/forget-bob.out" 2>&1
+check "bob is forgotten" [ -z "$(id_of bob@example.net)" ]
+req "eve subscribes" 200 -d 'email=eve%40example.net&name=Eve&consent=yes' "$H/subscribe/news"
+check "eve gets her confirmation email" wait_for 10 confirm_mail eve@example.net
+req "eve confirms" 200 -X POST "$(link eve@example.net confirm)"
+EVE=$(id_of eve@example.net)
+req "bob's old preferences link: 403" 403 "$BPREFS"
+check "... says it is not valid" has "not valid"
+req "bob's old unsubscribe link: 403" 403 "$BUNSUB"
+req "... and as one-click: 403" 403 -d 'List-Unsubscribe=One-Click' "$BUNSUB"
+# The worst case: another person's row under bob's id (ids were given
+# again before schema version 6, or a backup was restored).  It has its
+# own salt, so bob's links are still nobody's.
+q "UPDATE subscribers SET id = $BOB WHERE id = $EVE; UPDATE memberships SET subscriber_id = $BOB WHERE subscriber_id = $EVE; UPDATE outbox SET subscriber_id = $BOB WHERE subscriber_id = $EVE"
+req "bob's old preferences link, eve's row under his id: 403" 403 "$BPREFS"
+check "... shows nothing of eve" eval '! grep -q "eve@example.net" "$T/body"'
+req "bob's old unsubscribe link, eve's row under his id: 403" 403 "$BUNSUB"
+check "... shows nothing of eve" eval '! grep -q "eve@example.net" "$T/body"'
+req "... and as one-click: 403" 403 -d 'List-Unsubscribe=One-Click' "$BUNSUB"
+req "bob's old confirm link: 403" 403 -X POST "$BOB_CONFIRM"
+check "... and eve is still subscribed" [ "$(status_of eve@example.net)" = confirmed ]
+
+# The same address, its row made again (as an unconfirmed sign-up is
+# removed after web.pending_days and asked for again), under the same id.
+req "fay subscribes" 200 -d 'email=fay%40example.net&consent=yes' "$H/subscribe/news"
+check "fay gets her confirmation email" wait_for 10 confirm_mail fay@example.net
+FAY_CONFIRM=$(link fay@example.net confirm)
+FAY=$(id_of fay@example.net)
+q "DELETE FROM outbox WHERE subscriber_id = $FAY; DELETE FROM memberships WHERE subscriber_id = $FAY; DELETE FROM subscribers WHERE id = $FAY"
+req "fay subscribes again" 200 -d 'email=fay%40example.net&consent=yes' "$H/subscribe/news"
+FAY2=$(id_of fay@example.net)
+q "UPDATE subscribers SET id = $FAY WHERE id = $FAY2; UPDATE memberships SET subscriber_id = $FAY WHERE subscriber_id = $FAY2; UPDATE outbox SET subscriber_id = $FAY WHERE subscriber_id = $FAY2"
+req "her link for the row that was removed: 403" 403 -X POST "$FAY_CONFIRM"
+check "... and she is still pending" [ "$(status_of fay@example.net)" = pending ]
 
 # --- 11. privacy: no address in any log line, no token either ---------------------------
 grep -n 'example\.net\|%40' "$T/d.log" > "$T/leaks"

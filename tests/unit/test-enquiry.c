@@ -294,6 +294,8 @@ test_bounces_matched_and_suppressed(void **state)
 	tk.purpose = TOKEN_BOUNCE;
 	tk.subscriber = id;
 	tk.campaign = 0;
+	tk.issued = time(NULL);
+	assert_int_equal(store_token_salt(t->s, id, tk.salt, &cause), 1);
 	tok = token_make(key, &tk);
 	verp = xprintf("bounces+%s@example.org", tok);
 	/* Someone else on the list, and a token made for them. */
@@ -302,6 +304,7 @@ test_bounces_matched_and_suppressed(void **state)
 	assert_int_equal(store_member_add(t->s, id2, "news",
 	    STORE_MEMBER_CONFIRMED, NULL, "staff", "test", &cause), 1);
 	tk.subscriber = id2;
+	assert_int_equal(store_token_salt(t->s, id2, tk.salt, &cause), 1);
 	tok2 = token_make(key, &tk);
 
 	/* A hard bounce to the VERP address: recorded, not yet suppressed. */
@@ -440,25 +443,46 @@ campaign_on(struct env *t, const char *list)
 	return id;
 }
 
-/* The mailto address a newsletter of campaign carries for subscriber. */
+/* The subscriber's salt, or zeros for one who is not there. */
+static void
+salt_of(struct env *t, int64_t subscriber, unsigned char salt[TOKEN_SALT_LEN])
+{
+	char	*cause = NULL;
+
+	memset(salt, 0, TOKEN_SALT_LEN);
+	assert_int_not_equal(store_token_salt(t->s, subscriber, salt,
+	    &cause), -1);
+}
+
+/*
+ * The mailto address a newsletter of campaign, sent at now, carries for
+ * subscriber.
+ */
 static char *
-mailto(struct env *t, int64_t subscriber, int64_t campaign)
+mailto_at(struct env *t, int64_t subscriber, int64_t campaign, time_t now)
 {
 	struct newsletter_links	 l;
 	struct token_signer	*signer;
-	unsigned char		 key[TOKEN_KEY_LEN];
+	unsigned char		 key[TOKEN_KEY_LEN], salt[TOKEN_SALT_LEN];
 	char			*cause = NULL, *addr;
 
 	assert_int_equal(token_key_load(t->conf->general.secret_file, 0, key,
 	    &cause), 0);
+	salt_of(t, subscriber, salt);
 	signer = token_signer_new(key);
 	assert_int_equal(newsletter_links_make(signer, "https://x.example",
-	    t->conf->general.domain, "news", subscriber, campaign, campaign,
-	    time(NULL), &l, &cause), 0);
+	    t->conf->general.domain, "news", subscriber, salt, campaign,
+	    campaign, now, &l, &cause), 0);
 	addr = xstrdup(l.unsubscribe_mailto);
 	newsletter_links_free(&l);
 	token_signer_free(signer);
 	return addr;
+}
+
+static char *
+mailto(struct env *t, int64_t subscriber, int64_t campaign)
+{
+	return mailto_at(t, subscriber, campaign, time(NULL));
 }
 
 /* unsubscribe+TOKEN@example.org for a token made as given. */
@@ -479,7 +503,9 @@ mailto_token(struct env *t, const unsigned char *key,
 	memset(&tk, 0, sizeof tk);
 	tk.purpose = purpose;
 	tk.subscriber = subscriber;
+	salt_of(t, subscriber, tk.salt);
 	tk.campaign = campaign;
+	tk.issued = expires != 0 ? expires - 3600 : time(NULL);
 	tk.expires = expires;
 	tok = token_make(key, &tk);
 	addr = xprintf("unsubscribe+%s@example.org", tok);
@@ -575,7 +601,13 @@ test_unsubscribe_by_mail(void **state)
 	    "confirmed");
 	free(raw);
 
-	/* Without a Message-ID it is known again by its content. */
+	/*
+	 * Without a Message-ID it is known again by its content.  (A link
+	 * from a newsletter since they joined again: the one from before
+	 * does nothing now, test_unsubscribe_after_rejoin.)
+	 */
+	free(addr);
+	addr = mailto(t, id, camp);
 	raw = xprintf("From: lee@nhs.example.net\r\nTo: %s\r\n\r\nstop\r\n",
 	    addr);
 	unsub_check(t, raw, "done");
@@ -588,6 +620,42 @@ test_unsubscribe_by_mail(void **state)
 	assert_str_eq_msg("news", status_of(t, id, "news"), "unsubscribed");
 	free(raw);
 	free(addr);
+}
+
+/*
+ * A link from a newsletter sent before they last joined the list does
+ * nothing (issue 13, item 14): it belongs to the earlier subscription.
+ */
+static void
+test_unsubscribe_after_rejoin(void **state)
+{
+	struct env	*t = *state;
+	int64_t		 id, camp;
+	char		*old, *fresh, *raw, *v;
+
+	camp = campaign_on(t, "news");
+	/* Joined now (the store's clock); a newsletter of a minute ago. */
+	id = member(t, "back@nhs.example.net", "news");
+	old = mailto_at(t, id, camp, time(NULL) - 60);
+	raw = request("To", old, "rj1");
+	unsub_check(t, raw, "expired");
+	free(raw);
+	assert_str_eq_msg("still subscribed", status_of(t, id, "news"),
+	    "confirmed");
+	v = text(t, "SELECT detail FROM mail_unsubscribes WHERE message_key ="
+	    " '<rj1@nhs.example.net>'");
+	assert_str_eq_msg("detail", v, "the token was made before they last "
+	    "subscribed to the list");
+	free(v);
+
+	/* One from a newsletter sent since: it works. */
+	fresh = mailto(t, id, camp);
+	raw = request("To", fresh, "rj2");
+	unsub_check(t, raw, "done");
+	free(raw);
+	assert_str_eq_msg("left", status_of(t, id, "news"), "unsubscribed");
+	free(old);
+	free(fresh);
 }
 
 /* Only the address in Cc, or only in what the MTA wrote: the same. */
@@ -776,6 +844,7 @@ main(void)
 		cmocka_unit_test(test_never_an_open_relay),
 		cmocka_unit_test(test_bounces_matched_and_suppressed),
 		cmocka_unit_test(test_unsubscribe_by_mail),
+		cmocka_unit_test(test_unsubscribe_after_rejoin),
 		cmocka_unit_test(test_unsubscribe_cc_and_envelope),
 		cmocka_unit_test(test_unsubscribe_bad_tokens),
 		cmocka_unit_test(test_unsubscribe_not_ours),

@@ -83,12 +83,33 @@ campaign_init(struct store_campaign *c, const char *list,
 	c->template = xstrdup("newsletter");
 }
 
+/* Subscriber id's salt, as the store would hold it. */
+static void
+test_salt(int64_t id, unsigned char salt[TOKEN_SALT_LEN])
+{
+	size_t	i;
+
+	for (i = 0; i < TOKEN_SALT_LEN; i++)
+		salt[i] = (unsigned char)(id * 31 + (int64_t)i);
+}
+
+static int
+test_salt_find(void *arg, int64_t id, unsigned char salt[TOKEN_SALT_LEN],
+    char **cause)
+{
+	(void)arg;
+	(void)cause;
+	test_salt(id, salt);
+	return 1;
+}
+
 static void
 subscriber_init(struct store_subscriber *s, int64_t id, const char *email,
     const char *name, const char *attrs)
 {
 	memset(s, 0, sizeof *s);
 	s->id = id;
+	test_salt(id, s->token_salt);
 	s->email = xstrdup(email);
 	s->name = xstrdup(name);
 	s->attrs = xstrdup(attrs);
@@ -314,14 +335,15 @@ static void
 check_token(const char *what, const char *tok, enum token_purpose purpose,
     int64_t subscriber, const char *list, int64_t campaign, int expires)
 {
-	struct token	 t;
-	char		*cause = NULL;
+	struct token_salts	 salts = { test_salt_find, NULL };
+	struct token		 t;
+	char			*cause = NULL;
 
 	if (tok == NULL) {
 		print_error("%s: got no token, want one\n", what);
 		fail();
 	}
-	if (token_check(key, tok, NOW, &t, &cause) != 0) {
+	if (token_check(key, &salts, tok, NOW, &t, &cause) != 0) {
 		print_error("%s: token \"%s\": got \"%s\", want a valid "
 		    "token\n", what, tok, cause);
 		free(cause);
@@ -339,6 +361,11 @@ check_token(const char *what, const char *tok, enum token_purpose purpose,
 	if ((t.expires != 0) != (expires != 0)) {
 		print_error("%s: got expiry %lld, want %s\n", what,
 		    (long long)t.expires, expires ? "one" : "never");
+		fail();
+	}
+	if (t.issued != NOW) {
+		print_error("%s: got issued %lld, want %lld\n", what,
+		    (long long)t.issued, (long long)NOW);
 		fail();
 	}
 	if (expires && t.expires != NOW + expires) {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "crypto.h"
 #include "json.h"
 #include "store.h"
 #include "token.h"
@@ -56,9 +57,22 @@ teardown(void **state)
 	unlink(p);
 	snprintf(p, sizeof p, "%s-shm", f->db);
 	unlink(p);
+	snprintf(p, sizeof p, "%s/forget.key", f->dir);
+	unlink(p);
 	rmdir(f->dir);
 	free(f);
 	return 0;
+}
+
+/* The forget key the store made beside the database (store.c). */
+static void
+forget_key(struct fixture *f, unsigned char key[TOKEN_KEY_LEN])
+{
+	char	 path[160], *cause = NULL;
+
+	snprintf(path, sizeof path, "%s/forget.key", f->dir);
+	if (token_key_load(path, 0, key, &cause) != 0)
+		fail_msg("%s", cause);
 }
 
 /* One number from SQL, failing the test on error. */
@@ -408,6 +422,7 @@ test_forget(void **state)
 	struct store_unsubscribe u;
 	struct value		*v;
 	char			 hash[65], *cause = NULL, *got = NULL;
+	unsigned char		 key[TOKEN_KEY_LEN];
 	int64_t			 id, other, oid;
 
 	memset(&sub, 0, sizeof sub);
@@ -487,7 +502,8 @@ test_forget(void **state)
 	assert_int_equal(store_subscriber_mailable(f->s, other, "news",
 	    &cause), 1);
 	/* ...and only the hash is kept, which refuses the address. */
-	token_hash_address("ann@example.org", hash);
+	forget_key(f, key);
+	token_hash_address(key, "ann@example.org", hash);
 	assert_int_equal(store_query_text(f->s, "SELECT hash || ' ' || reason"
 	    " FROM suppressions", &got, &cause), 1);
 	assert_non_null(got);
@@ -546,6 +562,7 @@ test_case(void **state)
 	struct store_subscriber	 sub;
 	struct store_enquiry	 e;
 	char			 hash[65], *cause = NULL;
+	unsigned char		 key[TOKEN_KEY_LEN];
 	int64_t			 id, n;
 
 	memset(&sub, 0, sizeof sub);
@@ -565,7 +582,8 @@ test_case(void **state)
 	    "complaint", &cause), 1);
 	assert_int_equal(store_subscriber_suppressed(f->s, "sian.JONES@nhs.uk",
 	    &cause), 1);
-	token_hash_address("sian.jones@nhs.uk", hash);
+	forget_key(f, key);
+	token_hash_address(key, "sian.jones@nhs.uk", hash);
 	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM suppressions"),
 	    1);
 	{
@@ -788,6 +806,157 @@ test_purge_pending(void **state)
 	check_int("a second purge", members + people, 0);
 }
 
+
+/*
+ * Each row has its own token salt, made with it: forgetting someone and
+ * adding the address again gives another salt (and another id), so that
+ * no old link names the new row (issue 13, item 2).
+ */
+static void
+test_token_salt(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_subscriber	 sub;
+	unsigned char		 a[TOKEN_SALT_LEN], b[TOKEN_SALT_LEN];
+	unsigned char		 zero[TOKEN_SALT_LEN];
+	char			*cause = NULL;
+	int64_t			 id, id2, other;
+
+	memset(zero, 0, sizeof zero);
+	memset(&sub, 0, sizeof sub);
+	id = add(f->s, "ann@example.org", "Ann", NULL, 1);
+	other = add(f->s, "bob@example.org", "Bob", NULL, 1);
+	assert_int_equal(store_token_salt(f->s, id, a, &cause), 1);
+	assert_int_equal(store_token_salt(f->s, other, b, &cause), 1);
+	assert_memory_not_equal(a, zero, TOKEN_SALT_LEN);
+	assert_memory_not_equal(a, b, TOKEN_SALT_LEN);
+	/* The subscriber as read carries it, to sign links with. */
+	assert_int_equal(store_subscriber_get_id(f->s, id, &sub, &cause), 1);
+	assert_memory_equal(sub.token_salt, a, TOKEN_SALT_LEN);
+	store_subscriber_clear(&sub);
+
+	assert_int_equal(store_subscriber_forget(f->s, "ann@example.org",
+	    &cause), 1);
+	assert_int_equal(store_token_salt(f->s, id, b, &cause), 0);
+	/* Suppressed, but staff may still add the row again by hand. */
+	assert_int_equal(store_exec_sql(f->s, "DELETE FROM suppressions",
+	    &cause), 0);
+	id2 = add(f->s, "ann@example.org", "Ann", NULL, 1);
+	assert_true(id2 > other);
+	assert_int_equal(store_token_salt(f->s, id2, b, &cause), 1);
+	assert_memory_not_equal(a, b, TOKEN_SALT_LEN);
+	/* Made again under the old id (a restored backup): another salt. */
+	{
+		char	*sql = xprintf("UPDATE subscribers SET id = %lld"
+		    " WHERE id = %lld", (long long)id, (long long)id2);
+
+		assert_int_equal(store_exec_sql(f->s, sql, &cause), 0);
+		free(sql);
+	}
+	assert_int_equal(store_token_salt(f->s, id, b, &cause), 1);
+	assert_memory_not_equal(a, b, TOKEN_SALT_LEN);
+}
+
+/* Rows from before version 7 get a salt each from the migration. */
+static void
+test_token_salt_migrated(void **state)
+{
+	struct fixture	*f = *state;
+	unsigned char	 a[TOKEN_SALT_LEN], b[TOKEN_SALT_LEN];
+	char		*cause = NULL;
+
+	store_close(f->s);
+	unlink(f->db);
+	f->s = store_open_version(f->db, store_latest_version() - 1, &cause);
+	assert_non_null(f->s);
+	assert_int_equal(store_exec_sql(f->s, "INSERT INTO subscribers"
+	    " (id, email, created_at, updated_at) VALUES"
+	    " (1, 'ann@example.org', 1, 1), (2, 'bob@example.org', 1, 1);"
+	    " INSERT INTO suppressions (hash, reason, created_at) VALUES"
+	    " ('33b7efa039b7ba48dd0e4f1e28bb8ead899ad125439a854cb63e8960b94a3657',"
+	    " 'forgotten', 1)", &cause), 0);
+	store_close(f->s);
+	f->s = store_open(f->db, &cause);
+	assert_non_null(f->s);
+	assert_int_equal(store_token_salt(f->s, 1, a, &cause), 1);
+	assert_int_equal(store_token_salt(f->s, 2, b, &cause), 1);
+	assert_memory_not_equal(a, b, TOKEN_SALT_LEN);
+	/* The plain hash of before is kept, marked legacy, and still counts. */
+	assert_int_equal(sql_int(f->s, "SELECT keyed FROM suppressions"), 0);
+	assert_int_equal(store_subscriber_suppressed(f->s, "Alice@example.org",
+	    &cause), 1);
+}
+
+/*
+ * The erasure hash is keyed (issue 13, item 16): what is stored is
+ * neither the plain SHA-256 of the address nor the unkeyed hash of
+ * before, it is the HMAC under the key in forget.key, and two databases
+ * with two keys store two hashes for one address.  Suppression works end
+ * to end; a lost key is not silently made again.
+ */
+static void
+test_forget_keyed(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s2;
+	unsigned char	 key[TOKEN_KEY_LEN], md[CRYPTO_SHA256_LEN];
+	char		 want[65], plain[65], legacy[65], dir2[64], db2[128];
+	char		*got = NULL, *got2 = NULL, *cause = NULL, path[160];
+	size_t		 i;
+
+	(void)add(f->s, "ann@example.org", "Ann", NULL, 1);
+	assert_int_equal(store_subscriber_forget(f->s, "Ann@Example.org",
+	    &cause), 1);
+	assert_int_equal(store_query_text(f->s, "SELECT hash FROM"
+	    " suppressions WHERE keyed = 1", &got, &cause), 1);
+	assert_non_null(got);
+
+	forget_key(f, key);
+	token_hash_address(key, "ann@example.org", want);
+	assert_str_eq_msg("the stored hash", got, want);
+	crypto_sha256("ann@example.org", strlen("ann@example.org"), "", 0,
+	    md);
+	for (i = 0; i < sizeof md; i++)
+		snprintf(plain + 2 * i, 3, "%02x", md[i]);
+	assert_true(strcmp(got, plain) != 0);
+	token_hash_address_legacy("ann@example.org", legacy);
+	assert_true(strcmp(got, legacy) != 0);
+
+	/* Suppressed, in any spelling; someone else is not. */
+	assert_int_equal(store_subscriber_suppressed(f->s, "ANN@example.org",
+	    &cause), 1);
+	assert_int_equal(store_subscriber_suppressed(f->s, "bob@example.org",
+	    &cause), 0);
+
+	/* Another database beside another key: another hash. */
+	snprintf(dir2, sizeof dir2, "/tmp/test-subscriber.XXXXXX");
+	assert_non_null(mkdtemp(dir2));
+	snprintf(db2, sizeof db2, "%s/p.db", dir2);
+	s2 = store_open(db2, &cause);
+	assert_non_null(s2);
+	assert_int_equal(store_subscriber_suppress(s2, "ann@example.org",
+	    "forgotten", &cause), 1);
+	assert_int_equal(store_query_text(s2, "SELECT hash FROM"
+	    " suppressions", &got2, &cause), 1);
+	assert_true(strcmp(got, got2) != 0);
+	store_close(s2);
+	test_remove_dir(dir2);
+	free(got2);
+
+	/* The key lost: refused, not made again (that would unforget). */
+	store_close(f->s);
+	snprintf(path, sizeof path, "%s/forget.key", f->dir);
+	assert_int_equal(unlink(path), 0);
+	f->s = store_open(f->db, &cause);
+	assert_non_null(f->s);
+	assert_int_equal(store_subscriber_suppressed(f->s, "ann@example.org",
+	    &cause), -1);
+	assert_non_null(strstr(cause, "restore it"));
+	free(cause);
+	assert_int_equal(access(path, F_OK), -1);
+	free(got);
+}
+
 int
 main(void)
 {
@@ -801,6 +970,12 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_case, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_token_salt, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_token_salt_migrated, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_forget_keyed, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_find, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_erase, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge_pending, setup,

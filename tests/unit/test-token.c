@@ -31,6 +31,42 @@ test_key(unsigned char key[TOKEN_KEY_LEN], unsigned char seed)
 		key[i] = (unsigned char)(seed + i * 7);
 }
 
+#define ISSUED		((time_t)1600000000)	/* test tokens' issue time */
+#define MISSING		404	/* a subscriber who is not there */
+#define BROKEN		500	/* a subscriber whose salt cannot be read */
+
+/* Subscriber sub's salt, as the store would hold it: made from sub. */
+static void
+test_salt(int64_t sub, unsigned char salt[TOKEN_SALT_LEN])
+{
+	size_t	i;
+
+	for (i = 0; i < TOKEN_SALT_LEN; i++)
+		salt[i] = (unsigned char)(sub * 31 + (int64_t)i);
+}
+
+/*
+ * The salt finder: test_salt(), changed by *arg (a row made again) when
+ * arg is not NULL; MISSING is not there, BROKEN cannot be looked up.
+ */
+static int
+test_find(void *arg, int64_t sub, unsigned char salt[TOKEN_SALT_LEN],
+    char **cause)
+{
+	if (sub == MISSING)
+		return 0;
+	if (sub == BROKEN) {
+		*cause = xstrdup("database is locked");
+		return -1;
+	}
+	test_salt(sub, salt);
+	if (arg != NULL)
+		salt[0] ^= *(unsigned char *)arg;
+	return 1;
+}
+
+static const struct token_salts test_salts = { test_find, NULL };
+
 static struct token
 test_token(enum token_purpose purpose, int64_t sub, const char *list,
     int64_t campaign, time_t expires)
@@ -40,8 +76,11 @@ test_token(enum token_purpose purpose, int64_t sub, const char *list,
 	memset(&t, 0, sizeof t);
 	t.purpose = purpose;
 	t.subscriber = sub;
+	if (sub != 0)
+		test_salt(sub, t.salt);
 	snprintf(t.list, sizeof t.list, "%s", list);
 	t.campaign = campaign;
+	t.issued = ISSUED;
 	t.expires = expires;
 	return t;
 }
@@ -51,7 +90,7 @@ test_same(const struct token *a, const struct token *b)
 {
 	return a->purpose == b->purpose && a->subscriber == b->subscriber &&
 	    strcmp(a->list, b->list) == 0 && a->campaign == b->campaign &&
-	    a->expires == b->expires;
+	    a->issued == b->issued && a->expires == b->expires;
 }
 
 static const struct {
@@ -99,7 +138,7 @@ test_round_trip(void **state)
 		}
 		cause = NULL;
 		memset(&got, 0xa5, sizeof got);
-		if (token_check(key, s, 1700000000, &got, &cause) != 0) {
+		if (token_check(key, &test_salts, s, 1700000000, &got, &cause) != 0) {
 			print_error("%s: got \"%s\", want valid\n",
 			    round_trips[i].name, cause);
 			fail();
@@ -120,10 +159,13 @@ test_round_trip(void **state)
 }
 
 /*
- * Known answer: pins the wire format, so that tokens already in people's
- * mailboxes keep working.  Computed independently (Python's hmac module)
- * from the layout in token.h.
+ * Known answer: pins the wire format (version 2), so that tokens already
+ * in people's mailboxes keep working.  Computed independently (Python's
+ * hmac module) from the layout in token.h, with test_salt()'s salts.
  */
+#define KNOWN_UNSUB "AgKsAoCkp9oGgMLXLw9hbmFseXN0LW5ldHdvcmsAVH1OBlkALn9r6dGftCmj3A"
+#define KNOWN_BOUNCE "AgSAreIEgKSn2gaAnLUHAOEhAZfi8TomQPexpir43vfycg"
+
 static void
 test_known_answer(void **state)
 {
@@ -134,17 +176,121 @@ test_known_answer(void **state)
 	test_key(key, 1);
 	t = test_token(TOKEN_UNSUBSCRIBE, 300, "analyst-network", 0,
 	    1900000000);
+	t.issued = 1800000000;
 	s = token_make(key, &t);
-	assert_str_eq_msg("unsubscribe 300 analyst-network", s,
-	    "AQKsAoDm_okHD2FuYWx5c3QtbmV0d29yawC2pFRyL7cEMgsBaZOIraX4");
+	assert_str_eq_msg("unsubscribe 300 analyst-network", s, KNOWN_UNSUB);
 	free(s);
-	t = test_token(TOKEN_BOUNCE, 10000000, "", 4321, 0);
+	t = test_token(TOKEN_BOUNCE, 10000000, "", 4321,
+	    1800000000 + 180 * 24 * 3600);
+	t.issued = 1800000000;
 	s = token_make(key, &t);
-	assert_str_eq_msg("bounce 10000000/4321", s,
-	    "AQSAreIEAADhIeqY-2tWrpEcP0TX1z7R2wU");
-	/* "bounce+TOKEN" must fit the 64 octets of an SMTP local part. */
-	assert_true(strlen("bounce+") + strlen(s) <= 64);
+	assert_str_eq_msg("bounce 10000000/4321", s, KNOWN_BOUNCE);
+	/* "bounces+TOKEN" must fit the 64 octets of an SMTP local part. */
+	assert_true(strlen("bounces+") + strlen(s) <= 64);
 	free(s);
+}
+
+/*
+ * A token is signed with its subscriber's salt, which the checker looks
+ * up: the same token for a row made again (another salt), for a row that
+ * is gone, or whose salt cannot be read, is refused, each as such.
+ */
+static void
+test_salts_checked(void **state)
+{
+	unsigned char		 key[TOKEN_KEY_LEN], flip = 1;
+	struct token_salts	 again = { test_find, &flip };
+	struct token		 t, got;
+	char			*s, *cause = NULL;
+
+	test_key(key, 1);
+	t = test_token(TOKEN_PREFERENCES, 77, "news", 0, 1900000000);
+	s = token_make(key, &t);
+	assert_int_equal(token_check(key, &test_salts, s, 1700000000, &got,
+	    &cause), 0);
+	/* The row made again for the same id or address: another salt. */
+	assert_int_equal(token_check(key, &again, s, 1700000000, &got,
+	    &cause), -1);
+	assert_str_eq_msg("another salt", cause, "bad signature");
+	free(cause);
+	/* No finder: nobody but subscriber 0 can be named. */
+	cause = NULL;
+	assert_int_equal(token_check(key, NULL, s, 1700000000, &got,
+	    &cause), -1);
+	assert_str_eq_msg("no finder", cause, "unknown subscriber");
+	free(cause);
+	free(s);
+
+	/* Made with a salt of zeros (a row without one): refused. */
+	memset(t.salt, 0, sizeof t.salt);
+	s = token_make(key, &t);
+	cause = NULL;
+	assert_int_equal(token_check(key, &test_salts, s, 1700000000, &got,
+	    &cause), -1);
+	assert_str_eq_msg("zero salt", cause, "bad signature");
+	free(cause);
+	free(s);
+
+	/* Gone (erased): refused before anything else is believed. */
+	t = test_token(TOKEN_UNSUBSCRIBE, MISSING, "news", 0, 1900000000);
+	s = token_make(key, &t);
+	cause = NULL;
+	assert_int_equal(token_check(key, &test_salts, s, 1700000000, &got,
+	    &cause), -1);
+	assert_str_eq_msg("gone", cause, "unknown subscriber");
+	free(cause);
+	free(s);
+
+	/* The salt cannot be read: -2 and the finder's reason. */
+	t = test_token(TOKEN_UNSUBSCRIBE, BROKEN, "news", 0, 1900000000);
+	s = token_make(key, &t);
+	cause = NULL;
+	assert_int_equal(token_check(key, &test_salts, s, 1700000000, &got,
+	    &cause), -2);
+	assert_str_eq_msg("busy", cause, "database is locked");
+	free(cause);
+	free(s);
+
+	/* Subscriber 0 (a test copy) needs no finder. */
+	t = test_token(TOKEN_TEST_COPY, 0, "", 12, 1900000000);
+	s = token_make(key, &t);
+	cause = NULL;
+	if (token_check(key, NULL, s, 1700000000, &got, &cause) != 0)
+		fail_msg("test copy: got \"%s\", want valid", cause);
+	assert_int_equal(got.campaign, 12);
+	free(s);
+}
+
+/*
+ * Version 1 tokens (no salt, no issue time) are retired: one signed with
+ * the key says what it was, as "expired"; a forged one is still forged.
+ */
+#define KNOWN_V1 "AQKsAoDm_okHD2FuYWx5c3QtbmV0d29yawC2pFRyL7cEMgsBaZOIraX4"
+
+static void
+test_retired_v1(void **state)
+{
+	unsigned char	 key[TOKEN_KEY_LEN], other[TOKEN_KEY_LEN];
+	struct token	 got;
+	char		*cause = NULL;
+
+	test_key(key, 1);
+	test_key(other, 2);
+	memset(&got, 0, sizeof got);
+	assert_int_equal(token_check(key, &test_salts, KNOWN_V1, 1700000000,
+	    &got, &cause), -1);
+	assert_str_eq_msg("version 1", cause, "expired");
+	free(cause);
+	assert_int_equal(got.purpose, TOKEN_UNSUBSCRIBE);
+	assert_int_equal(got.subscriber, 300);
+	assert_str_eq_msg("list", got.list, "analyst-network");
+	assert_int_equal(got.issued, 0);
+	assert_int_equal(got.expires, 1900000000);
+	cause = NULL;
+	assert_int_equal(token_check(other, &test_salts, KNOWN_V1, 1700000000,
+	    &got, &cause), -1);
+	assert_str_eq_msg("version 1, another key", cause, "bad signature");
+	free(cause);
 }
 
 /*
@@ -174,7 +320,7 @@ test_tamper(void **state)
 					continue;
 				s[i] = b64url[j];
 				cause = NULL;
-				if (token_check(key, s, 1700000000, &got,
+				if (token_check(key, &test_salts, s, 1700000000, &got,
 				    &cause) == 0) {
 					print_error("%s: changing position "
 					    "%zu to '%c': got valid, want "
@@ -198,7 +344,7 @@ test_tamper(void **state)
 		/* Shortened by one character. */
 		s[len - 1] = '\0';
 		cause = NULL;
-		assert_int_equal(token_check(key, s, 1700000000, &got,
+		assert_int_equal(token_check(key, &test_salts, s, 1700000000, &got,
 		    &cause), -1);
 		free(cause);
 		free(s);
@@ -216,7 +362,7 @@ test_other_key(void **state)
 	test_key(other, 2);
 	t = test_token(TOKEN_PREFERENCES, 77, "programme", 0, 0);
 	s = token_make(key, &t);
-	assert_int_equal(token_check(other, s, 1700000000, &got, &cause), -1);
+	assert_int_equal(token_check(other, &test_salts, s, 1700000000, &got, &cause), -1);
 	assert_str_eq_msg("token checked with another key", cause,
 	    "bad signature");
 	free(cause);
@@ -261,9 +407,10 @@ test_signer(void **state)
 	/* The known answer, through a signer. */
 	t = test_token(TOKEN_UNSUBSCRIBE, 300, "analyst-network", 0,
 	    1900000000);
+	t.issued = 1800000000;
 	got = token_signer_make(sg, &t);
 	assert_str_eq_msg("signer: unsubscribe 300 analyst-network", got,
-	    "AQKsAoDm_okHD2FuYWx5c3QtbmV0d29yawC2pFRyL7cEMgsBaZOIraX4");
+	    KNOWN_UNSUB);
 	free(got);
 	token_signer_free(sg);
 	token_signer_free(sg2);
@@ -384,7 +531,7 @@ test_expiry(void **state)
 		s = token_make(key, &t);
 		cause = NULL;
 		memset(&got, 0, sizeof got);
-		rc = token_check(key, s, expiries[i].now, &got, &cause);
+		rc = token_check(key, &test_salts, s, expiries[i].now, &got, &cause);
 		assert_str_eq_msg(expiries[i].name, rc == 0 ? NULL : cause,
 		    expiries[i].want);
 		/* An expired token is authentic: its contents are given. */
@@ -422,7 +569,7 @@ test_malformed(void **state)
 	test_key(key, 1);
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		cause = NULL;
-		if (token_check(key, bad[i], 1700000000, &got, &cause) == 0) {
+		if (token_check(key, &test_salts, bad[i], 1700000000, &got, &cause) == 0) {
 			print_error("\"%s\": got valid, want malformed\n",
 			    bad[i]);
 			fail();
@@ -432,7 +579,7 @@ test_malformed(void **state)
 	}
 
 	cause = NULL;
-	assert_int_equal(token_check(key, NULL, 0, &got, &cause), -1);
+	assert_int_equal(token_check(key, &test_salts, NULL, 0, &got, &cause), -1);
 	assert_str_eq_msg("NULL", cause, "malformed");
 	free(cause);
 
@@ -441,7 +588,7 @@ test_malformed(void **state)
 	memset(huge, 'A', 100000);
 	huge[100000] = '\0';
 	cause = NULL;
-	assert_int_equal(token_check(key, huge, 0, &got, &cause), -1);
+	assert_int_equal(token_check(key, &test_salts, huge, 0, &got, &cause), -1);
 	assert_str_eq_msg("100000 characters", cause, "malformed");
 	free(cause);
 	free(huge);
@@ -497,12 +644,16 @@ static const struct {
 static void
 test_hash_address(void **state)
 {
-	char	 a[65], b[65];
-	size_t	 i;
+	unsigned char	 key[TOKEN_KEY_LEN], other[TOKEN_KEY_LEN];
+	char		 a[65], b[65];
+	size_t		 i;
 
+	for (i = 0; i < TOKEN_KEY_LEN; i++)
+		key[i] = (unsigned char)i;
+	test_key(other, 5);
 	for (i = 0; i < sizeof hashes / sizeof hashes[0]; i++) {
-		token_hash_address(hashes[i].a, a);
-		token_hash_address(hashes[i].b, b);
+		token_hash_address(key, hashes[i].a, a);
+		token_hash_address(key, hashes[i].b, b);
 		if ((strcmp(a, b) == 0) != hashes[i].same) {
 			print_error("\"%s\" vs \"%s\": got %s, want %s\n",
 			    hashes[i].a, hashes[i].b,
@@ -512,20 +663,40 @@ test_hash_address(void **state)
 		}
 		assert_int_equal(strlen(a), 64);
 		assert_int_equal(strspn(a, "0123456789abcdef"), 64);
+		/* The legacy hash folds alike. */
+		token_hash_address_legacy(hashes[i].a, a);
+		token_hash_address_legacy(hashes[i].b, b);
+		assert_int_equal(strcmp(a, b) == 0, hashes[i].same);
 	}
+
+	/*
+	 * Keyed: HMAC-SHA256(key, "postroom-forget-v2:" address), by
+	 * Python; neither the plain SHA-256 of the address nor the legacy
+	 * hash, and another key gives another hash.
+	 */
+	token_hash_address(key, "alice@Example.ORG", a);
+	assert_str_eq_msg("keyed hash of alice@example.org", a,
+	    "72f871236b0efdcbcb58552943c548854b2e95a2207d6c5fd0b2a267842ecc3b");
+	assert_true(strcmp(a, "7a64adf28737ea90719cbdf0b1a87a5effff3753"
+	    "b79c91d717f4f4153ead0498") != 0);	/* sha256(address) */
+	token_hash_address_legacy("alice@example.org", b);
+	assert_true(strcmp(a, b) != 0);
+	token_hash_address(other, "alice@example.org", b);
+	assert_true(strcmp(a, b) != 0);
+
 	/* sha256("postroom-forget-v1:alice@example.org"), by Python. */
-	token_hash_address("alice@Example.ORG", a);
-	assert_str_eq_msg("hash of alice@example.org", a,
+	token_hash_address_legacy("alice@Example.ORG", a);
+	assert_str_eq_msg("legacy hash of alice@example.org", a,
 	    "33b7efa039b7ba48dd0e4f1e28bb8ead899ad125439a854cb63e8960b94a3657");
-	token_hash_address("ALICE@example.org", a);
-	assert_str_eq_msg("hash of ALICE@example.org", a,
+	token_hash_address_legacy("ALICE@example.org", a);
+	assert_str_eq_msg("legacy hash of ALICE@example.org", a,
 	    "33b7efa039b7ba48dd0e4f1e28bb8ead899ad125439a854cb63e8960b94a3657");
 
 	/* The old form, for lists made by hand: the local part as given. */
 	token_hash_address_as_given("alice@Example.ORG", b);
 	assert_str_eq_msg("as given, lower case", b, a);
 	token_hash_address_as_given("Alice@example.org", b);
-	token_hash_address("Alice@example.org", a);
+	token_hash_address_legacy("Alice@example.org", a);
 	assert_true(strcmp(a, b) != 0);
 }
 
@@ -667,6 +838,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_known_answer),
+		cmocka_unit_test(test_salts_checked),
+		cmocka_unit_test(test_retired_v1),
 		cmocka_unit_test(test_tamper),
 		cmocka_unit_test(test_other_key),
 		cmocka_unit_test(test_signer),
@@ -678,6 +851,6 @@ main(void)
 		cmocka_unit_test(test_key_file),
 	};
 
-	log_set_level(LOGL_WARN);	/* "created a new token key" */
+	log_set_level(LOGL_WARN);	/* "created a new key" */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
