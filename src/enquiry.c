@@ -187,15 +187,21 @@ enquiry_render(const struct template *t, const struct enquiry_ctx *c,
 	return 0;
 }
 
-/* Write m into a new string and queue it. */
+/*
+ * Write m and queue it to each of rcpts[0..n): one body, stored once and
+ * shared by the n rows (a forward to each of a lead's addresses carries
+ * the raw message once, however many addresses there are).
+ */
 static int
 enquiry_queue(struct store *s, struct mime_msg *m, enum store_outbox_kind kind,
-    const char *mail_from, const char *rcpt, const char *dedup,
-    int64_t enquiry_id, char **cause)
+    const char *mail_from, const char *const *rcpts, size_t n,
+    const char *dedup, int64_t enquiry_id, char **cause)
 {
 	struct store_outbox_msg	 om;
 	struct buf		 b;
-	int			 rc;
+	char			*key;
+	size_t			 i;
+	int			 rc = 0, added = 0;
 
 	buf_init(&b, ENQUIRY_MAX_MESSAGE);
 	if (mime_msg_write(m, &b, cause) == -1) {
@@ -205,18 +211,34 @@ enquiry_queue(struct store *s, struct mime_msg *m, enum store_outbox_kind kind,
 	memset(&om, 0, sizeof om);
 	om.kind = kind;
 	om.mail_from = mail_from;
-	om.rcpt_to = rcpt;
-	om.message = b.data;
-	om.len = b.len;
-	om.dedup_key = dedup;
 	om.enquiry_id = enquiry_id;
 	om.priority = 5;
-	rc = store_outbox_add(s, &om, NULL, cause);
+	if (store_outbox_body_add(s, b.data, b.len, &om.body_id, cause) == -1) {
+		buf_free(&b);
+		return -1;
+	}
 	buf_free(&b);
-	return rc == -1 ? -1 : 0;
+	for (i = 0; i < n && rc != -1; i++) {
+		om.rcpt_to = rcpts[i];
+		/* A forward's key names its address: "forward:REF:ADDR". */
+		key = kind == STORE_OUTBOX_FORWARD ?
+		    xprintf("%s:%s", dedup, rcpts[i]) : xstrdup(dedup);
+		om.dedup_key = key;
+		if ((rc = store_outbox_add(s, &om, NULL, cause)) == 1)
+			added++;
+		free(key);
+	}
+	if (rc == -1)
+		return -1;
+	if (added == 0 && store_outbox_body_forget(s, om.body_id, cause) == -1)
+		return -1;
+	return 0;
 }
 
-/* The forward: one message to each of the lead's addresses. */
+/*
+ * The forward: one message to all of the lead's addresses (To names them
+ * all, so that each sees who else has it), one outbox row per address.
+ */
 static int
 enquiry_forward(struct enquiry_env *env, struct store *s,
     const struct enquiry_ctx *c, char **cause)
@@ -225,38 +247,36 @@ enquiry_forward(struct enquiry_env *env, struct store *s,
 	struct mime_msg		*m;
 	char			*text, *subject, *dedup;
 	size_t			 i;
-	int			 rc = 0;
+	int			 rc;
 
 	if (enquiry_render(env->forward, c, &text, cause) == -1)
 		return -1;
 	subject = xprintf("[%s] %s", c->e->reference,
 	    *c->e->subject != '\0' ? c->e->subject : "(no subject)");
-	for (i = 0; i < c->lead->naddresses && rc == 0; i++) {
-		m = mime_msg_new();
-		mime_msg_address(m, "From", conf->general.from_name,
-		    conf->general.from_address);
+	m = mime_msg_new();
+	mime_msg_address(m, "From", conf->general.from_name,
+	    conf->general.from_address);
+	for (i = 0; i < c->lead->naddresses; i++)
 		mime_msg_address(m, "To", c->lead->name,
 		    c->lead->addresses[i]);
-		if (enquiry_addressable(c->e->sender))
-			mime_msg_address(m, "Reply-To", c->e->sender_name,
-			    c->e->sender);
-		mime_msg_header(m, "Subject", subject);
-		mime_msg_header_raw(m, "Auto-Submitted", "auto-forwarded");
-		/* Known again (autoreply.c) if a robot sends it back. */
-		mime_msg_header(m, "X-Loop", conf->general.from_address);
-		mime_msg_header_raw(m, "X-Postroom-Reference",
-		    c->e->reference);
-		mime_msg_header_raw(m, "X-Postroom-Lead", c->lead->key);
-		mime_msg_text(m, text);
-		mime_msg_attach_rfc822(m, c->raw, c->len);
-		dedup = xprintf("forward:%s:%s", c->e->reference,
-		    c->lead->addresses[i]);
-		rc = enquiry_queue(s, m, STORE_OUTBOX_FORWARD,
-		    conf->general.from_address, c->lead->addresses[i], dedup,
-		    c->e->id, cause);
-		free(dedup);
-		mime_msg_free(m);
-	}
+	if (enquiry_addressable(c->e->sender))
+		mime_msg_address(m, "Reply-To", c->e->sender_name,
+		    c->e->sender);
+	mime_msg_header(m, "Subject", subject);
+	mime_msg_header_raw(m, "Auto-Submitted", "auto-forwarded");
+	/* Known again (autoreply.c) if a robot sends it back. */
+	mime_msg_header(m, "X-Loop", conf->general.from_address);
+	mime_msg_header_raw(m, "X-Postroom-Reference", c->e->reference);
+	mime_msg_header_raw(m, "X-Postroom-Lead", c->lead->key);
+	mime_msg_text(m, text);
+	mime_msg_attach_rfc822(m, c->raw, c->len);
+	dedup = xprintf("forward:%s", c->e->reference);
+	rc = enquiry_queue(s, m, STORE_OUTBOX_FORWARD,
+	    conf->general.from_address,
+	    (const char *const *)c->lead->addresses, c->lead->naddresses,
+	    dedup, c->e->id, cause);
+	free(dedup);
+	mime_msg_free(m);
 	free(subject);
 	free(text);
 	return rc;
@@ -282,6 +302,7 @@ enquiry_acknowledge(struct enquiry_env *env, struct store *s,
 	const struct conf	*conf = env->conf;
 	struct mime_msg		*m;
 	char			*text, *subject, *refs, *irt, *dedup;
+	const char		*to;
 	int			 rc;
 
 	if (enquiry_render(env->ack, c, &text, cause) == -1)
@@ -311,8 +332,9 @@ enquiry_acknowledge(struct enquiry_env *env, struct store *s,
 	mime_msg_text(m, text);
 	dedup = xprintf("ack:%s", c->e->reference);
 	/* RFC 3834 section 3.3: the null reverse path, so nothing loops. */
-	rc = enquiry_queue(s, m, STORE_OUTBOX_ACK, "",
-	    autoreply_address(c->msg), dedup, c->e->id, cause);
+	to = autoreply_address(c->msg);
+	rc = enquiry_queue(s, m, STORE_OUTBOX_ACK, "", &to, 1, dedup,
+	    c->e->id, cause);
 	free(dedup);
 	mime_msg_free(m);
 	free(irt);

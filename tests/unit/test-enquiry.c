@@ -136,15 +136,17 @@ test_routed_forwarded_acknowledged(void **state)
 	assert_int_equal(count(t, "SELECT count(*) FROM outbox WHERE kind ="
 	    " 'ack' AND rcpt_to = 'aaliyah@nhs.example.net' AND"
 	    " mail_from = ''"), 1);
-	assert_int_equal(count(t, "SELECT count(*) FROM outbox WHERE kind ="
-	    " 'ack' AND instr(message, 'Auto-Submitted: auto-replied') > 0"
-	    " AND instr(message, 'In-Reply-To: <join-1@nhs.example.net>') >"
+	assert_int_equal(count(t, "SELECT count(*) FROM outbox JOIN outbox_bodies b"
+	    " ON b.id = body_id WHERE kind ="
+	    " 'ack' AND instr(body, 'Auto-Submitted: auto-replied') > 0"
+	    " AND instr(body, 'In-Reply-To: <join-1@nhs.example.net>') >"
 	    " 0"), 1);
 	/* The forward carries the original intact and Reply-To the sender. */
-	assert_int_equal(count(t, "SELECT count(*) FROM outbox WHERE kind ="
-	    " 'forward' AND instr(message, 'Reply-To: Aaliyah Hussain"
-	    " <aaliyah@nhs.example.net>') > 0 AND instr(message,"
-	    " 'Content-Type: message/rfc822') > 0 AND instr(message,"
+	assert_int_equal(count(t, "SELECT count(*) FROM outbox JOIN outbox_bodies b"
+	    " ON b.id = body_id WHERE kind ="
+	    " 'forward' AND instr(body, 'Reply-To: Aaliyah Hussain"
+	    " <aaliyah@nhs.example.net>') > 0 AND instr(body,"
+	    " 'Content-Type: message/rfc822') > 0 AND instr(body,"
 	    " 'Message-ID: <join-1@nhs.example.net>') > 0"), 1);
 }
 
@@ -222,8 +224,9 @@ test_unreadable_to_default_with_raw(void **state)
 	assert_str_eq_msg("rule", res.rule, "unreadable");
 	assert_int_equal(res.acked, 0);
 	assert_int_equal(count(t, "SELECT count(*) FROM outbox o JOIN"
-	    " enquiries e ON o.enquiry_id = e.id WHERE e.rule = 'unreadable'"
-	    " AND o.kind = 'forward' AND instr(o.message, 'body') > 0"), 2);
+	    " enquiries e ON o.enquiry_id = e.id JOIN outbox_bodies b"
+	    " ON b.id = o.body_id WHERE e.rule = 'unreadable'"
+	    " AND o.kind = 'forward' AND instr(b.body, 'body') > 0"), 2);
 }
 
 /* Forwards only ever go to configured lead addresses. */

@@ -592,8 +592,8 @@ test_version2(void **state)
 	query_is(s, "PRAGMA integrity_check", "ok");
 	query_is(s, "SELECT group_concat(name, ' ') FROM (SELECT name FROM"
 	    " sqlite_schema WHERE type = 'index' AND tbl_name = 'outbox'"
-	    " AND sql IS NOT NULL ORDER BY name)", "outbox_campaign"
-	    " outbox_enquiry outbox_ready outbox_subscriber");
+	    " AND sql IS NOT NULL ORDER BY name)", "outbox_body"
+	    " outbox_campaign outbox_enquiry outbox_ready outbox_subscriber");
 	query_is(s, "SELECT count(*) FROM sqlite_schema"
 	    " WHERE name = 'outbox_v2'", "0");
 	query_is(s, "SELECT sql LIKE '%state IN%' FROM sqlite_schema"
@@ -942,15 +942,16 @@ test_outbox_unique(void **state)
 	    "UNIQUE constraint failed: subscribers.email");
 
 	/* One-off mail has no campaign: many rows are fine... */
-	exec_ok(s, "INSERT INTO outbox (kind, message, mail_from, rcpt_to,"
-	    " created_at, updated_at) VALUES ('forward', X'41', 'a@x', 'b@x',"
-	    " 0, 0), ('forward', X'41', 'a@x', 'b@x', 0, 0)");
+	exec_ok(s, "INSERT INTO outbox_bodies (id, body) VALUES (1, X'41')");
+	exec_ok(s, "INSERT INTO outbox (kind, body_id, mail_from, rcpt_to,"
+	    " created_at, updated_at) VALUES ('forward', 1, 'a@x', 'b@x',"
+	    " 0, 0), ('forward', 1, 'a@x', 'b@x', 0, 0)");
 	/* ...unless they share a dedup key. */
-	exec_ok(s, "INSERT INTO outbox (kind, message, mail_from, rcpt_to,"
-	    " dedup_key, created_at, updated_at) VALUES ('ack', X'41', 'a@x',"
+	exec_ok(s, "INSERT INTO outbox (kind, body_id, mail_from, rcpt_to,"
+	    " dedup_key, created_at, updated_at) VALUES ('ack', 1, 'a@x',"
 	    " 'b@x', 'ack:ENQ-2026-00001', 0, 0)");
-	exec_fails(s, "INSERT INTO outbox (kind, message, mail_from, rcpt_to,"
-	    " dedup_key, created_at, updated_at) VALUES ('ack', X'41', 'a@x',"
+	exec_fails(s, "INSERT INTO outbox (kind, body_id, mail_from, rcpt_to,"
+	    " dedup_key, created_at, updated_at) VALUES ('ack', 1, 'a@x',"
 	    " 'b@x', 'ack:ENQ-2026-00001', 0, 0)",
 	    "UNIQUE constraint failed: outbox.dedup_key");
 
@@ -1092,12 +1093,13 @@ test_outbox_counts(void **state)
 	    " ('campaign', 7, 1, 'f', 'r', 'sent', 0, 100, 0),"
 	    " ('campaign', 7, 2, 'f', 'r', 'deferred', 2000, 200, 0),"
 	    " ('campaign', 7, 3, 'f', 'r', 'queued', 900, 300, 0)");
-	exec_ok(s, "INSERT INTO outbox (kind, message, mail_from, rcpt_to,"
+	exec_ok(s, "INSERT INTO outbox_bodies (id, body) VALUES (1, X'41')");
+	exec_ok(s, "INSERT INTO outbox (kind, body_id, mail_from, rcpt_to,"
 	    " state, next_attempt_at, created_at, updated_at) VALUES"
-	    " ('ack', X'41', 'f', 'r', 'queued', 500, 50, 0),"
-	    " ('forward', X'41', 'f', 'r', 'sending', 0, 40, 0),"
-	    " ('forward', X'41', 'f', 'r', 'failed', 0, 10, 0),"
-	    " ('confirm', X'41', 'f', 'r', 'skipped', 0, 10, 0)");
+	    " ('ack', 1, 'f', 'r', 'queued', 500, 50, 0),"
+	    " ('forward', 1, 'f', 'r', 'sending', 0, 40, 0),"
+	    " ('forward', 1, 'f', 'r', 'failed', 0, 10, 0),"
+	    " ('confirm', 1, 'f', 'r', 'skipped', 0, 10, 0)");
 
 	assert_int_equal(store_outbox_counts(s, 0, 1000, &c, &cause), 0);
 	check_int("total", c.total, 7);
