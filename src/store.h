@@ -861,6 +861,20 @@ int	store_enquiry_get(struct store *, const char *reference,
 int	store_enquiry_add(struct store *, struct store_enquiry *e,
 	    const void *raw, size_t rawlen, char **cause);
 /* Acknowledgements queued to sender (in any case) since the given time. */
+/*
+ * Messages that could not be recorded (enquiry.c), keyed as enquiries are
+ * known again: "<Message-ID>", else "sha256:HASH".  get: 1 with the
+ * number of failed attempts so far and the last error (caller frees), 0
+ * when none failed, -1.  add: one more failure, *attempts the count now.
+ * clear: forget them (the message is recorded), inside the caller's
+ * transaction.
+ */
+int	store_inbound_failure_get(struct store *, const char *key,
+	    int64_t *attempts, char **last_error, char **cause);
+int	store_inbound_failure_add(struct store *, const char *key,
+	    const char *error, int64_t now, int64_t *attempts, char **cause);
+int	store_inbound_failure_clear(struct store *, const char *key,
+	    char **cause);
 int	store_enquiry_acks_since(struct store *, const char *sender,
 	    int64_t since, int64_t *count, char **cause);
 /*
