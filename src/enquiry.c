@@ -8,7 +8,10 @@
  * sent from the null reverse path so nothing can loop back).  Does not
  * own: the routing decision (route.c) or whether an acknowledgement may
  * be sent at all (autoreply.c); this file adds the store-backed "at most
- * one a day per sender".
+ * one a day per sender".  Also owns what becomes of a message that keeps
+ * failing to be recorded: its failures are counted in the store, and
+ * after ENQUIRY_MAX_ATTEMPTS it goes as received to the default lead, so
+ * that nothing that arrives stays unrecorded.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -3,9 +3,9 @@
  * postroom decided about, with the decision and why.
  *
  * Owns: the SQL for enquiries, and for inbound_failures (messages that
- * could not be recorded yet, and how often).  Does not own: the decision (route.c) or
- * what is sent about it (enquiry.c queues that through store-outbox.c in
- * the same transaction).
+ * could not be recorded yet, and how often).  Does not own: the decision
+ * (route.c) or what is sent about it (enquiry.c queues that through
+ * store-outbox.c in the same transaction).
  */
 #include <stdint.h>
 #include <stdlib.h>
