@@ -8,7 +8,8 @@
  * limits' use (ratelimit.c does the arithmetic); skipping recipients who
  * left; pausing a campaign whose failures pile up and marking one sent
  * when its last row is done; turning rows into bytes (stored messages
- * with their line ends fixed, campaign rows through a struct
+ * with their line ends fixed, read from their bodies after the claim
+ * and never inside a sync, campaign rows through a struct
  * deliver_render, by default newsletter.c).  Does not own: SMTP or the
  * Maildir (send-smtp.c, send-maildir.c), the SQL (store-outbox.c), what a
  * newsletter looks like (newsletter.c).
@@ -34,8 +35,9 @@
  * again (as postroomd's start does).  With a rate limit nothing is
  * claimed ahead: the token is taken at the claim, and a row waiting for a
  * slot would reach the server later than its token said.  A row that
- * waits DELIVER_AHEAD_STALE for a slot (a stalled server), or is still
- * waiting at a stop, is released: back to queued, its attempt uncounted,
+ * waits DELIVER_AHEAD_STALE for a slot once it is ready to go (a stalled
+ * server), or is still waiting at a stop, is released: back to queued, its
+ * attempt uncounted,
  * and claimed again later with its campaign read again, so that a pause
  * or a cancellation is never more than that late.  Write-backs are batched
  * (half the slots, or DELIVER_FLUSH_DELAY) because every commit is an
@@ -80,8 +82,8 @@ struct deliver_job {
 	struct deliver		*d;
 	struct store_outbox_row	 row;
 	enum deliver_state	 state;
-	int64_t			 claimed_us;	/* deliver_now() at the claim */
 	int			 prepared;	/* data and len are set */
+	int64_t			 ready_us;	/* deliver_now() when prepared */
 	struct buf		 buf;		/* rendered or fixed bytes */
 	const char		*data;		/* what is sent */
 	size_t			 len;
@@ -762,7 +764,6 @@ deliver_claim(struct deliver *d, int64_t now_us, int64_t max, char **cause)
 		job->d = d;
 		job->row = row;
 		job->state = DELIVER_CLAIMED;
-		job->claimed_us = now_us;
 		deliver_buf_get(d, &job->buf);
 
 		if (deliver_skip_reason(d, &job->row, &reason, cause) == -1) {
@@ -907,6 +908,41 @@ fail:
 /* --- making bytes and sending ----------------------------------------- */
 
 /*
+ * Read a stored row's body into row->message: 0, or -1 when the row moved
+ * to a final state instead (its body is gone: the row was erased since
+ * the claim; the database failed: deferred, as any temporary failure).
+ */
+static int
+deliver_body(struct deliver *d, struct deliver_job *job)
+{
+	struct store_outbox_row	*row = &job->row;
+	char			*cause = NULL, *why;
+	int			 rc;
+
+	rc = store_outbox_body_get(d->store, row->body_id, &row->message,
+	    &row->len, &cause);
+	if (rc == 1 && row->len > DELIVER_MAX_MESSAGE) {
+		free(row->message);
+		row->message = NULL;
+		deliver_enter_state(job, DELIVER_FAILED, 0,
+		    "message too large");
+		return -1;
+	}
+	if (rc == 1)
+		return 0;
+	if (rc == 0) {
+		deliver_enter_state(job, DELIVER_FAILED, 0,
+		    "the message was erased before it was sent");
+		return -1;
+	}
+	why = xprintf("cannot read the message: %s", cause);
+	deliver_tempfail(job, 0, why);
+	free(why);
+	free(cause);
+	return -1;
+}
+
+/*
  * A claimed row's bytes and envelope sender.  0 when ready to hand over;
  * -1 when the row moved to a final state instead (too large, cannot be
  * rendered, its campaign cannot be prepared).
@@ -920,7 +956,10 @@ deliver_prepare(struct deliver *d, struct deliver_job *job)
 	char			*cause = NULL, *why, id[32];
 	int			 rc;
 
-	if (row->message != NULL) {
+	if (row->body_id != 0) {
+		/* Read here, not at the claim: see store_outbox_row. */
+		if (row->message == NULL && deliver_body(d, job) == -1)
+			return -1;
 		job->mail_from = xstrdup(row->mail_from);
 		job->data = row->message;
 		job->len = row->len;
@@ -986,6 +1025,7 @@ deliver_prepare(struct deliver *d, struct deliver_job *job)
 		job->len = job->buf.len;
 	}
 	job->prepared = 1;
+	job->ready_us = deliver_now();
 	return 0;
 }
 
@@ -1052,7 +1092,12 @@ deliver_render_ahead(struct deliver *d)
 
 /*
  * Give back rows claimed ahead that are still waiting: all of them when
- * stopping, those older than DELIVER_AHEAD_STALE otherwise.
+ * stopping, otherwise those ready (prepared) for DELIVER_AHEAD_STALE with
+ * no slot for them.  The clock starts when a row is ready, not at its
+ * claim: reading and rendering are the engine's own work, and a large
+ * message that takes a second to read must not be given back for it, nor
+ * make every row claimed after it wait out its second unready (the engine
+ * then gave back all it claimed, cycle after cycle, and sent nothing).
  */
 static void
 deliver_release(struct deliver *d, int64_t now)
@@ -1067,7 +1112,8 @@ deliver_release(struct deliver *d, int64_t now)
 		if (d->stop_at != 0)
 			deliver_enter_state(job, DELIVER_RELEASED, 0,
 			    "stopping");
-		else if (now - job->claimed_us >= DELIVER_AHEAD_STALE)
+		else if (job->prepared &&
+		    now - job->ready_us >= DELIVER_AHEAD_STALE)
 			deliver_enter_state(job, DELIVER_RELEASED, 0,
 			    "no connection free for a second");
 	}

@@ -8,7 +8,10 @@
  * sent from the null reverse path so nothing can loop back).  Does not
  * own: the routing decision (route.c) or whether an acknowledgement may
  * be sent at all (autoreply.c); this file adds the store-backed "at most
- * one a day per sender".
+ * one a day per sender".  Also owns what becomes of a message that keeps
+ * failing to be recorded: its failures are counted in the store, and
+ * after ENQUIRY_MAX_ATTEMPTS it goes as received to the default lead, so
+ * that nothing that arrives stays unrecorded.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,12 +33,17 @@
 #include "template.h"
 #include "token.h"
 #include "unsubscribe.h"
+#include "utf8.h"
 #include "value.h"
 #include "xmalloc.h"
 
 #define ENQUIRY_MAX_MESSAGE	(128 * 1024 * 1024)	/* a composed forward */
 #define ENQUIRY_ACK_WINDOW	(24 * 60 * 60)
 #define ENQUIRY_BOUNCE_WINDOW	(90 * 24 * 60 * 60)
+/* Subjects and names longer than this are cut in what postroom writes. */
+#define ENQUIRY_TEXT_MAX	200
+/* Failed attempts to record a message before it goes raw to the default. */
+#define ENQUIRY_MAX_ATTEMPTS	3
 
 struct enquiry_env {
 	const struct conf	*conf;
@@ -55,6 +63,12 @@ struct enquiry_ctx {
 	const struct conf_lead	*lead;
 	int			 acked;
 	const char		*why_no_ack;
+	/* Subject, name and address as written in messages: cut, or "". */
+	char			*subject;
+	char			*name;
+	char			*address;
+	int			 addressable;	/* may be Reply-To and To */
+	int			 raw_only;	/* forwarded raw after failures */
 };
 
 void
@@ -100,22 +114,31 @@ enquiry_close(struct enquiry_env *env)
 
 /*
  * Whether addr can go into a header and an SMTP envelope as it is:
- * local@domain in printable ASCII.  Others (a UTF-8 local part) are kept
+ * local@domain in printable ASCII, at most 254 octets, as the message
+ * builder takes it.  Others (a UTF-8 local part, one too long) are kept
  * in the record but get neither Reply-To nor an acknowledgement.
  */
 static int
 enquiry_addressable(const char *addr)
 {
-	const char	*p, *at = NULL;
+	return mime_address_ok(addr);
+}
 
-	for (p = addr; *p != '\0'; p++) {
-		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f ||
-		    *p == '<' || *p == '>' || *p == '"' || *p == ',')
-			return 0;
-		if (*p == '@')
-			at = p;
-	}
-	return at != NULL && at != addr && at[1] != '\0';
+/*
+ * s as postroom writes it in a subject line or a template: at most
+ * ENQUIRY_TEXT_MAX bytes, cut between characters, with "..." when cut
+ * (a 1 MB subject once made every forward too large to build).  The
+ * record keeps it whole.
+ */
+static char *
+enquiry_short(const char *s)
+{
+	size_t	len = strlen(s), n;
+
+	if (len <= ENQUIRY_TEXT_MAX)
+		return xstrdup(s);
+	n = utf8_truncate(s, len, ENQUIRY_TEXT_MAX);
+	return xprintf("%.*s...", (int)n, s);
 }
 
 static struct value *
@@ -130,8 +153,7 @@ enquiry_data(const struct enquiry_ctx *c)
 	value_object_set(d, "reference", value_new_string(c->e->reference));
 	value_object_set(d, "reason", value_new_string(c->e->reason));
 	value_object_set(d, "autoreplied", value_new_bool(c->acked));
-	value_object_set(d, "direct_reply",
-	    value_new_bool(enquiry_addressable(c->e->sender)));
+	value_object_set(d, "direct_reply", value_new_bool(c->addressable));
 	value_object_set(d, "no_ack_reason", value_new_string(
 	    c->why_no_ack != NULL ? c->why_no_ack : ""));
 
@@ -141,22 +163,24 @@ enquiry_data(const struct enquiry_ctx *c)
 	value_object_set(d, "lead", o);
 
 	o = value_new_object();
-	value_object_set(o, "name", value_new_string(c->e->sender_name));
-	value_object_set(o, "address", value_new_string(c->e->sender));
-	if (*c->e->sender_name != '\0') {
-		display = xprintf("%s <%s>", c->e->sender_name, c->e->sender);
+	value_object_set(o, "name", value_new_string(c->name));
+	value_object_set(o, "address", value_new_string(c->address));
+	if (*c->name != '\0') {
+		display = xprintf("%s <%s>", c->name, c->address);
 		value_object_set(o, "display", value_new_string(display));
 		free(display);
 	} else
 		value_object_set(o, "display", value_new_string(
-		    *c->e->sender != '\0' ? c->e->sender : "(unknown sender)"));
+		    *c->address != '\0' ? c->address : c->raw_only ?
+		    "(see the message attached)" : "(unknown sender)"));
 	value_object_set(d, "enquirer", o);
 
 	localtime_r(&t, &tm);
 	strftime(when, sizeof when, "%a %d %b %Y %H:%M %Z", &tm);
 	o = value_new_object();
 	value_object_set(o, "subject", value_new_string(
-	    *c->e->subject != '\0' ? c->e->subject : "(no subject)"));
+	    *c->subject != '\0' ? c->subject : c->raw_only ?
+	    "(see the message attached)" : "(no subject)"));
 	value_object_set(o, "received", value_new_string(when));
 	value_object_set(d, "enquiry", o);
 
@@ -187,107 +211,170 @@ enquiry_render(const struct template *t, const struct enquiry_ctx *c,
 	return 0;
 }
 
-/* Write m into a new string and queue it. */
+/*
+ * Queue the message in b (written by mime_msg_write()) to each of
+ * rcpts[0..n): one body, stored once and shared by the n rows (a forward
+ * to each of a lead's addresses carries the raw message once, however
+ * many addresses there are).
+ */
 static int
-enquiry_queue(struct store *s, struct mime_msg *m, enum store_outbox_kind kind,
-    const char *mail_from, const char *rcpt, const char *dedup,
+enquiry_queue(struct store *s, const struct buf *b,
+    enum store_outbox_kind kind, const char *mail_from,
+    const char *const *rcpts, size_t n, const char *dedup,
     int64_t enquiry_id, char **cause)
 {
 	struct store_outbox_msg	 om;
-	struct buf		 b;
-	int			 rc;
+	char			*key;
+	size_t			 i;
+	int			 rc = 0, added = 0;
 
-	buf_init(&b, ENQUIRY_MAX_MESSAGE);
-	if (mime_msg_write(m, &b, cause) == -1) {
-		buf_free(&b);
-		return -1;
-	}
 	memset(&om, 0, sizeof om);
 	om.kind = kind;
 	om.mail_from = mail_from;
-	om.rcpt_to = rcpt;
-	om.message = b.data;
-	om.len = b.len;
-	om.dedup_key = dedup;
 	om.enquiry_id = enquiry_id;
 	om.priority = 5;
-	rc = store_outbox_add(s, &om, NULL, cause);
-	buf_free(&b);
-	return rc == -1 ? -1 : 0;
+	if (store_outbox_body_add(s, b->data, b->len, &om.body_id,
+	    cause) == -1)
+		return -1;
+	for (i = 0; i < n && rc != -1; i++) {
+		om.rcpt_to = rcpts[i];
+		/* A forward's key names its address: "forward:REF:ADDR". */
+		key = kind == STORE_OUTBOX_FORWARD ?
+		    xprintf("%s:%s", dedup, rcpts[i]) : xstrdup(dedup);
+		om.dedup_key = key;
+		if ((rc = store_outbox_add(s, &om, NULL, cause)) == 1)
+			added++;
+		free(key);
+	}
+	if (rc == -1)
+		return -1;
+	if (added == 0 && store_outbox_body_forget(s, om.body_id, cause) == -1)
+		return -1;
+	return 0;
 }
 
-/* The forward: one message to each of the lead's addresses. */
+/* Write m into b (a new buffer, which the caller frees). */
+static int
+enquiry_write(struct mime_msg *m, struct buf *b, char **cause)
+{
+	buf_init(b, ENQUIRY_MAX_MESSAGE);
+	if (mime_msg_write(m, b, cause) == -1) {
+		buf_free(b);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The forward: one message to all of the lead's addresses (To names them
+ * all, so that each sees who else has it), one outbox row per address.
+ */
 static int
 enquiry_forward(struct enquiry_env *env, struct store *s,
     const struct enquiry_ctx *c, char **cause)
 {
 	const struct conf	*conf = env->conf;
 	struct mime_msg		*m;
+	struct buf		 b;
 	char			*text, *subject, *dedup;
 	size_t			 i;
-	int			 rc = 0;
+	int			 rc;
 
 	if (enquiry_render(env->forward, c, &text, cause) == -1)
 		return -1;
 	subject = xprintf("[%s] %s", c->e->reference,
-	    *c->e->subject != '\0' ? c->e->subject : "(no subject)");
-	for (i = 0; i < c->lead->naddresses && rc == 0; i++) {
-		m = mime_msg_new();
-		mime_msg_address(m, "From", conf->general.from_name,
-		    conf->general.from_address);
+	    *c->subject != '\0' ? c->subject : c->raw_only ?
+	    "(could not be processed: attached as received)" :
+	    "(no subject)");
+	m = mime_msg_new();
+	mime_msg_address(m, "From", conf->general.from_name,
+	    conf->general.from_address);
+	for (i = 0; i < c->lead->naddresses; i++)
 		mime_msg_address(m, "To", c->lead->name,
 		    c->lead->addresses[i]);
-		if (enquiry_addressable(c->e->sender))
-			mime_msg_address(m, "Reply-To", c->e->sender_name,
-			    c->e->sender);
-		mime_msg_header(m, "Subject", subject);
-		mime_msg_header_raw(m, "Auto-Submitted", "auto-forwarded");
-		/* Known again (autoreply.c) if a robot sends it back. */
-		mime_msg_header(m, "X-Loop", conf->general.from_address);
-		mime_msg_header_raw(m, "X-Postroom-Reference",
-		    c->e->reference);
-		mime_msg_header_raw(m, "X-Postroom-Lead", c->lead->key);
-		mime_msg_text(m, text);
-		mime_msg_attach_rfc822(m, c->raw, c->len);
-		dedup = xprintf("forward:%s:%s", c->e->reference,
-		    c->lead->addresses[i]);
-		rc = enquiry_queue(s, m, STORE_OUTBOX_FORWARD,
-		    conf->general.from_address, c->lead->addresses[i], dedup,
-		    c->e->id, cause);
-		free(dedup);
-		mime_msg_free(m);
-	}
+	if (c->addressable)
+		mime_msg_address(m, "Reply-To", c->name, c->e->sender);
+	mime_msg_header(m, "Subject", subject);
+	mime_msg_header_raw(m, "Auto-Submitted", "auto-forwarded");
+	/* Known again (autoreply.c) if a robot sends it back. */
+	mime_msg_header(m, "X-Loop", conf->general.from_address);
+	mime_msg_header_raw(m, "X-Postroom-Reference", c->e->reference);
+	mime_msg_header_raw(m, "X-Postroom-Lead", c->lead->key);
+	mime_msg_text(m, text);
+	mime_msg_attach_rfc822(m, c->raw, c->len);
+	rc = enquiry_write(m, &b, cause);
+	mime_msg_free(m);
 	free(subject);
 	free(text);
+	if (rc == -1)
+		return -1;
+	dedup = xprintf("forward:%s", c->e->reference);
+	rc = enquiry_queue(s, &b, STORE_OUTBOX_FORWARD,
+	    conf->general.from_address,
+	    (const char *const *)c->lead->addresses, c->lead->naddresses,
+	    dedup, c->e->id, cause);
+	free(dedup);
+	buf_free(&b);
 	return rc;
 }
 
-/* "References: <a> <b>" plus the message's own id, for threading. */
+/*
+ * Whether a message identifier can go into a structured header as it is:
+ * printable ASCII without spaces or angle brackets.  RFC 6532 allows
+ * UTF-8 in a Message-ID, which a reply written in ASCII cannot carry.
+ */
+static int
+enquiry_msgid_ok(const char *id)
+{
+	const char	*p;
+
+	for (p = id; *p != '\0'; p++) {
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f ||
+		    *p == '<' || *p == '>')
+			return 0;
+	}
+	return p != id && p - id <= 900;
+}
+
+/*
+ * "References: <a> <b>" plus the message's own id, for threading; only
+ * its own id when what it carried cannot be written in ASCII, and none
+ * when its own id cannot (the acknowledgement then simply does not
+ * thread).
+ */
 static char *
 enquiry_references(const struct message *msg)
 {
-	if (*msg->message_id == '\0')
+	const char	*prev;
+
+	if (!enquiry_msgid_ok(msg->message_id))
 		return NULL;
-	if (*msg->references != '\0')
-		return xprintf("%s <%s>", msg->references, msg->message_id);
-	if (*msg->in_reply_to != '\0')
-		return xprintf("%s <%s>", msg->in_reply_to, msg->message_id);
+	prev = *msg->references != '\0' ? msg->references : msg->in_reply_to;
+	if (*prev != '\0' && strlen(prev) <= 900 &&
+	    utf8_is_ascii(prev, strlen(prev)) &&
+	    strpbrk(prev, "\r\n") == NULL)
+		return xprintf("%s <%s>", prev, msg->message_id);
 	return xprintf("<%s>", msg->message_id);
 }
 
+/*
+ * Build the acknowledgement into b (the caller frees it).  -1 with *cause
+ * when it cannot be built: the enquiry is then recorded and forwarded with
+ * "no acknowledgement" and why, rather than not at all.
+ */
 static int
-enquiry_acknowledge(struct enquiry_env *env, struct store *s,
-    const struct enquiry_ctx *c, char **cause)
+enquiry_ack_build(struct enquiry_env *env, const struct enquiry_ctx *c,
+    struct buf *b, char **cause)
 {
 	const struct conf	*conf = env->conf;
 	struct mime_msg		*m;
-	char			*text, *subject, *refs, *irt, *dedup;
+	char			*text, *subject, *refs, *irt;
 	int			 rc;
 
 	if (enquiry_render(env->ack, c, &text, cause) == -1)
 		return -1;
-	if (*c->e->subject != '\0')
-		subject = xprintf("Re: %s [%s]", c->e->subject,
+	if (*c->subject != '\0')
+		subject = xprintf("Re: %s [%s]", c->subject,
 		    c->e->reference);
 	else
 		subject = xprintf("Your enquiry to %s [%s]",
@@ -295,7 +382,7 @@ enquiry_acknowledge(struct enquiry_env *env, struct store *s,
 	m = mime_msg_new();
 	mime_msg_address(m, "From", conf->general.from_name,
 	    conf->general.from_address);
-	mime_msg_address(m, "To", c->e->sender_name, c->e->sender);
+	mime_msg_address(m, "To", c->name, c->e->sender);
 	/* (The envelope recipient is autoreply_address(); see below.) */
 	mime_msg_header(m, "Subject", subject);
 	mime_msg_header_raw(m, "Auto-Submitted", "auto-replied");
@@ -309,16 +396,29 @@ enquiry_acknowledge(struct enquiry_env *env, struct store *s,
 		mime_msg_header_raw(m, "References", refs);
 	}
 	mime_msg_text(m, text);
-	dedup = xprintf("ack:%s", c->e->reference);
-	/* RFC 3834 section 3.3: the null reverse path, so nothing loops. */
-	rc = enquiry_queue(s, m, STORE_OUTBOX_ACK, "",
-	    autoreply_address(c->msg), dedup, c->e->id, cause);
-	free(dedup);
+	rc = enquiry_write(m, b, cause);
 	mime_msg_free(m);
 	free(irt);
 	free(refs);
 	free(subject);
 	free(text);
+	return rc;
+}
+
+static int
+enquiry_acknowledge(struct store *s, const struct enquiry_ctx *c,
+    const struct buf *b, char **cause)
+{
+	const char	*to;
+	char		*dedup;
+	int		 rc;
+
+	dedup = xprintf("ack:%s", c->e->reference);
+	/* RFC 3834 section 3.3: the null reverse path, so nothing loops. */
+	to = autoreply_address(c->msg);
+	rc = enquiry_queue(s, b, STORE_OUTBOX_ACK, "", &to, 1, dedup,
+	    c->e->id, cause);
+	free(dedup);
 	return rc;
 }
 
@@ -448,7 +548,7 @@ enquiry_may_ack(struct enquiry_env *env, struct store *s,
 	if (!enquiry_addressable(to) ||
 	    !enquiry_addressable(msg->from.addr)) {
 		snprintf(why, size, "the sender's address cannot be written "
-		    "in a reply (not plain ASCII)");
+		    "in a reply (not plain ASCII, or too long)");
 		return why;
 	}
 	if (store_enquiry_acks_since(s, msg->from.addr, (int64_t)time(NULL) -
@@ -724,20 +824,173 @@ enquiry_unsubscribe(struct enquiry_env *env, struct store *s,
 	return 0;
 }
 
+/* The key a message is known by: "<Message-ID>", else its hash. */
+static char *
+enquiry_key(const struct message *msg, const char *hash)
+{
+	if (*msg->message_id != '\0')
+		return xprintf("<%s>", msg->message_id);
+	return xprintf("sha256:%s", hash);
+}
+
+/* cause with every address in it masked (log.h), as a new string. */
+static char *
+enquiry_masked(const char *cause)
+{
+	char	buf[512];
+
+	log_mask_addresses(cause != NULL ? cause : "", buf, sizeof buf);
+	return xstrdup(buf);
+}
+
+/*
+ * Record and queue a new enquiry (Steps 2 and 3 of enquiry_receive).
+ * attempts failed before; with raw_only, after ENQUIRY_MAX_ATTEMPTS of
+ * them, nothing of the message is used but its bytes: it goes to the
+ * default lead as received, recorded as unreadable, unacknowledged.
+ */
+static int
+enquiry_route(struct enquiry_env *env, struct store *s, const char *raw,
+    size_t len, const struct message *msg, const char *source,
+    const char *hash, const char *key, int64_t attempts,
+    const char *last_error, struct enquiry_result *res, char **cause)
+{
+	const struct conf	*conf = env->conf;
+	struct store_enquiry	 e;
+	struct enquiry_ctx	 c;
+	struct buf		 ack;
+	struct tm		 tm;
+	time_t			 now = time(NULL);
+	int64_t			 n;
+	char			 ref[32], why[AUTOREPLY_WHY_MAX];
+	char			*ack_why = NULL, *c2;
+	const char		*no_ack;
+	int			 reply = 0, raw_only, rc = -1;
+
+	raw_only = attempts >= ENQUIRY_MAX_ATTEMPTS;
+	memset(&e, 0, sizeof e);
+	memset(&c, 0, sizeof c);
+	buf_init(&ack, 0);
+
+	/* Step 2: decide, outside the transaction (the rules take time). */
+	if (raw_only) {
+		e.lead = xstrdup(conf->general.default_lead);
+		e.rule = xstrdup("unreadable");
+		e.reason = xprintf("postroom could not process the message "
+		    "(%lld attempts; the last: %s); it is attached as "
+		    "received.", (long long)attempts, last_error);
+		no_ack = "the message could not be processed";
+	} else {
+		if ((reply = enquiry_decide(env, s, msg, &e, cause)) == -1)
+			goto out;
+		*cause = NULL;
+		no_ack = enquiry_may_ack(env, s, msg, reply, why, sizeof why,
+		    cause);
+		if (no_ack == NULL && *cause != NULL)
+			goto out;
+	}
+	e.message_id = xstrdup(msg->message_id);
+	e.content_hash = xstrdup(hash);
+	e.sender = xstrdup(msg->from.addr);
+	e.sender_name = xstrdup(msg->from.name);
+	e.subject = xstrdup(msg->subject);
+	e.source = xstrdup(source);
+	e.received_at = e.routed_at = (int64_t)now;
+	e.parse_status = xstrdup(raw_only ? "failed" :
+	    enquiry_status_name(msg));
+
+	c.conf = conf;
+	c.msg = msg;
+	c.raw = raw;
+	c.len = len;
+	c.e = &e;
+	c.raw_only = raw_only;
+	c.subject = raw_only ? xstrdup("") : enquiry_short(msg->subject);
+	c.name = raw_only ? xstrdup("") : enquiry_short(msg->from.name);
+	c.address = raw_only ? xstrdup("") : enquiry_short(msg->from.addr);
+	c.addressable = !raw_only && enquiry_addressable(msg->from.addr);
+	c.lead = conf_lead_find(conf, e.lead);
+	if (c.lead == NULL && no_ack == NULL) {
+		/* Nobody to name in an acknowledgement. */
+		no_ack = "its lead is not configured";
+	}
+	c.acked = no_ack == NULL;
+	c.why_no_ack = no_ack;
+
+	/* Step 3: one transaction: the row, the forwards, the ack. */
+	if (store_begin(s, cause) == -1)
+		goto out;
+	localtime_r(&now, &tm);
+	snprintf(ref, sizeof ref, "enquiry-%04d", tm.tm_year + 1900);
+	if (store_counter_next(s, ref, &n, cause) == -1)
+		goto rollback;
+	enquiry_format_reference(ref, sizeof ref,
+	    conf->general.reference_prefix, tm.tm_year + 1900, n);
+	e.reference = xstrdup(ref);
+	/*
+	 * The acknowledgement first: one that cannot be built is "no
+	 * acknowledgement" and why, and the forward says so.
+	 */
+	if (c.acked && enquiry_ack_build(env, &c, &ack, &c2) == -1) {
+		ack_why = enquiry_masked(c2);
+		free(c2);
+		c2 = ack_why;
+		ack_why = xprintf("the acknowledgement could not be built: %s",
+		    c2);
+		free(c2);
+		c.acked = 0;
+		c.why_no_ack = no_ack = ack_why;
+	}
+	e.ack = xstrdup(no_ack == NULL ? "queued" : no_ack);
+	if (store_enquiry_add(s, &e, raw, len, cause) == -1)
+		goto rollback;
+	if (c.lead == NULL)
+		log_warn("%s: lead \"%s\" is not configured: recorded, not "
+		    "forwarded", e.reference, e.lead);
+	else if (enquiry_forward(env, s, &c, cause) == -1)
+		goto rollback;
+	if (c.acked && enquiry_acknowledge(s, &c, &ack, cause) == -1)
+		goto rollback;
+	if (attempts > 0 && store_inbound_failure_clear(s, key, cause) == -1)
+		goto rollback;
+	if (store_commit(s, cause) == -1)
+		goto rollback;
+
+	/* By reference: no address or subject, which forget cannot reach. */
+	if (raw_only)
+		log_warn("%s: %s could not be processed in %lld attempts: "
+		    "forwarded as received to %s", e.reference, source,
+		    (long long)attempts, e.lead);
+	log_info("%s: %s -> %s (rule %s)%s%s", e.reference, source, e.lead,
+	    e.rule,
+	    c.acked ? ", acknowledged" : "; no acknowledgement: ",
+	    c.acked ? "" : no_ack);
+	enquiry_result_set(res, reply ? ENQUIRY_REPLY : ENQUIRY_ROUTED, &e);
+	rc = 0;
+	goto out;
+
+rollback:
+	store_rollback(s);
+out:
+	buf_free(&ack);
+	free(c.subject);
+	free(c.name);
+	free(c.address);
+	free(ack_why);
+	store_enquiry_clear(&e);
+	return rc;
+}
+
 int
 enquiry_receive(struct enquiry_env *env, struct store *s, const char *raw,
     size_t len, const struct message *msg, const char *source,
     struct enquiry_result *res, char **cause)
 {
 	const struct conf	*conf = env->conf;
-	struct store_enquiry	 e, prev;
-	struct enquiry_ctx	 c;
-	struct tm		 tm;
-	time_t			 now = time(NULL);
-	int64_t			 n;
-	char			 hash[65], ref[32], why[AUTOREPLY_WHY_MAX];
-	const char		*no_ack;
-	int			 rc, reply;
+	struct store_enquiry	 prev;
+	int64_t			 attempts = 0;
+	char			 hash[65], *key, *last = NULL, *why, *c2 = NULL;
+	int			 rc;
 
 	/* Step 1: seen before?  Then it was routed before: nothing again. */
 	enquiry_hash(raw, len, hash);
@@ -749,81 +1002,48 @@ enquiry_receive(struct enquiry_env *env, struct store *s, const char *raw,
 		store_enquiry_clear(&prev);
 		return 0;
 	}
-	if (msg->status != MESSAGE_FAILED && route_is_bounce(conf, msg))
-		return enquiry_bounce(env, s, msg, source, hash, res, cause);
-	if (msg->status != MESSAGE_FAILED && unsubscribe_addressed(conf, msg))
-		return enquiry_unsubscribe(env, s, msg, source, hash, res,
-		    cause);
 
-	/* Step 2: decide, outside the transaction (the rules take time). */
-	memset(&e, 0, sizeof e);
-	if ((reply = enquiry_decide(env, s, msg, &e, cause)) == -1)
-		goto fail;
-	*cause = NULL;
-	no_ack = enquiry_may_ack(env, s, msg, reply, why, sizeof why, cause);
-	if (no_ack == NULL && *cause != NULL)
-		goto fail;
-	e.message_id = xstrdup(msg->message_id);
-	e.content_hash = xstrdup(hash);
-	e.sender = xstrdup(msg->from.addr);
-	e.sender_name = xstrdup(msg->from.name);
-	e.subject = xstrdup(msg->subject);
-	e.source = xstrdup(source);
-	e.received_at = e.routed_at = (int64_t)now;
-	e.parse_status = xstrdup(enquiry_status_name(msg));
-	e.ack = xstrdup(no_ack == NULL ? "queued" : no_ack);
-
-	memset(&c, 0, sizeof c);
-	c.conf = conf;
-	c.msg = msg;
-	c.raw = raw;
-	c.len = len;
-	c.e = &e;
-	c.lead = conf_lead_find(conf, e.lead);
-	if (c.lead == NULL && no_ack == NULL) {
-		/* Nobody to name in an acknowledgement. */
-		no_ack = "its lead is not configured";
-		free(e.ack);
-		e.ack = xstrdup(no_ack);
+	/*
+	 * Failed before?  A message that keeps failing is not tried for
+	 * ever: after ENQUIRY_MAX_ATTEMPTS (counted in the store, so across
+	 * restarts) it goes as received to the default lead.
+	 */
+	key = enquiry_key(msg, hash);
+	if (store_inbound_failure_get(s, key, &attempts, &last,
+	    cause) == -1) {
+		free(key);
+		return -1;
 	}
-	c.acked = no_ack == NULL;
-	c.why_no_ack = no_ack;
+	if (attempts < ENQUIRY_MAX_ATTEMPTS && msg->status != MESSAGE_FAILED &&
+	    route_is_bounce(conf, msg))
+		rc = enquiry_bounce(env, s, msg, source, hash, res, cause);
+	else if (attempts < ENQUIRY_MAX_ATTEMPTS &&
+	    msg->status != MESSAGE_FAILED && unsubscribe_addressed(conf, msg))
+		rc = enquiry_unsubscribe(env, s, msg, source, hash, res,
+		    cause);
+	else
+		rc = enquiry_route(env, s, raw, len, msg, source, hash, key,
+		    attempts, last != NULL ? last : "", res, cause);
 
-	/* Step 3: one transaction: the row, the forwards, the ack. */
-	if (store_begin(s, cause) == -1)
-		goto fail;
-	localtime_r(&now, &tm);
-	snprintf(ref, sizeof ref, "enquiry-%04d", tm.tm_year + 1900);
-	if (store_counter_next(s, ref, &n, cause) == -1)
-		goto rollback;
-	enquiry_format_reference(ref, sizeof ref,
-	    conf->general.reference_prefix, tm.tm_year + 1900, n);
-	e.reference = xstrdup(ref);
-	if (store_enquiry_add(s, &e, raw, len, cause) == -1)
-		goto rollback;
-	if (c.lead == NULL)
-		log_warn("%s: lead \"%s\" is not configured: recorded, not "
-		    "forwarded", e.reference, e.lead);
-	else if (enquiry_forward(env, s, &c, cause) == -1)
-		goto rollback;
-	if (c.acked && enquiry_acknowledge(env, s, &c,
-	    cause) == -1)
-		goto rollback;
-	if (store_commit(s, cause) == -1)
-		goto rollback;
-
-	/* By reference: no address or subject, which forget cannot reach. */
-	log_info("%s: %s -> %s (rule %s)%s%s", e.reference, source, e.lead,
-	    e.rule,
-	    c.acked ? ", acknowledged" : "; no acknowledgement: ",
-	    c.acked ? "" : no_ack);
-	enquiry_result_set(res, reply ? ENQUIRY_REPLY : ENQUIRY_ROUTED, &e);
-	store_enquiry_clear(&e);
-	return 0;
-
-rollback:
-	store_rollback(s);
-fail:
-	store_enquiry_clear(&e);
-	return -1;
+	/* Count a failure, unless it was only the database being busy. */
+	if (rc == -1 && !store_busy(s)) {
+		why = enquiry_masked(*cause);
+		if (store_inbound_failure_add(s, key, why, (int64_t)time(NULL),
+		    &attempts, &c2) == -1) {
+			log_warn("%s: the failure was not counted: %s", source,
+			    c2);
+			free(c2);
+		} else {
+			free(*cause);
+			*cause = xprintf("%s (attempt %lld of %d%s)", why,
+			    (long long)attempts, ENQUIRY_MAX_ATTEMPTS,
+			    attempts >= ENQUIRY_MAX_ATTEMPTS ? "; next time "
+			    "it is forwarded as received to the default lead"
+			    : "");
+		}
+		free(why);
+	}
+	free(last);
+	free(key);
+	return rc;
 }

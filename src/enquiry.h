@@ -61,8 +61,11 @@ void			 enquiry_close(struct enquiry_env *);
  * ("maildir:NAME", "imap:UID", "pipe"); msg is its decoded form (status
  * MESSAGE_FAILED when the parser could not read it: it then goes to the
  * default lead with the raw message attached).  Returns 0, or -1 with
- * *cause when nothing could be recorded (try again later; store_busy()
- * tells a busy database).
+ * *cause (addresses masked) when nothing could be recorded (try again
+ * later; store_busy() tells a busy database).  Failures other than a busy
+ * database are counted in the store per message; after the third the
+ * next call records the message as unreadable and forwards it as
+ * received to the default lead, unacknowledged.
  */
 int	enquiry_receive(struct enquiry_env *, struct store *, const char *raw,
 	    size_t len, const struct message *msg, const char *source,

@@ -674,6 +674,18 @@ mime_addr_check(const char *addr, char **cause)
 	return 0;
 }
 
+int
+mime_address_ok(const char *addr)
+{
+	char	*cause = NULL;
+
+	if (mime_addr_check(addr, &cause) == -1) {
+		free(cause);
+		return 0;
+	}
+	return 1;
+}
+
 /*
  * One mailbox: the display name as atoms, a quoted string or encoded
  * words, then <addr>; or the bare addr without a display name.  ws goes

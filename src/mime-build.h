@@ -78,6 +78,9 @@ int	 mime_header_text(struct buf *b, const char *name, const char *value);
  * Returns -1 with *cause set (caller frees) when addr is not acceptable. */
 int	 mime_header_address(struct buf *b, const char *name,
 	    const char *display, const char *addr, char **cause);
+/* 1 when addr is acceptable to the functions above (and the builder's
+ * mime_msg_address), 0 when it would be refused. */
+int	 mime_address_ok(const char *addr);
 
 /* --- body encodings ------------------------------------------------------ */
 

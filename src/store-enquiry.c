@@ -2,9 +2,10 @@
  * store-enquiry.c - the enquiries table: one row per inbound message that
  * postroom decided about, with the decision and why.
  *
- * Owns: the SQL for enquiries.  Does not own: the decision (route.c) or
- * what is sent about it (enquiry.c queues that through store-outbox.c in
- * the same transaction).
+ * Owns: the SQL for enquiries, and for inbound_failures (messages that
+ * could not be recorded yet, and how often).  Does not own: the decision
+ * (route.c) or what is sent about it (enquiry.c queues that through
+ * store-outbox.c in the same transaction).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -156,4 +157,50 @@ store_enquiry_each(struct store *s, const char *lead, int64_t since,
 	}
 	store_done(st);
 	return rc == -1 ? -1 : 0;
+}
+
+/* --- messages that could not be recorded ------------------------------ */
+
+int
+store_inbound_failure_get(struct store *s, const char *key,
+    int64_t *attempts, char **last_error, char **cause)
+{
+	struct store_stmt	*st;
+	int			 rc;
+
+	*attempts = 0;
+	*last_error = NULL;
+	st = store_query(s, cause, "SELECT attempts, coalesce(last_error, '')"
+	    " FROM inbound_failures WHERE key = ?", "t", key);
+	if (st == NULL)
+		return -1;
+	if ((rc = store_step(s, st, cause)) == 1) {
+		*attempts = store_column_int(st, 0);
+		*last_error = store_column_text_or(st, 1, "");
+	}
+	store_done(st);
+	return rc;
+}
+
+int
+store_inbound_failure_add(struct store *s, const char *key,
+    const char *error, int64_t now, int64_t *attempts, char **cause)
+{
+	if (store_run(s, cause,
+	    "INSERT INTO inbound_failures (key, attempts, last_error,"
+	    " first_at, last_at) VALUES (?1, 1, ?2, ?3, ?3)"
+	    " ON CONFLICT (key) DO UPDATE SET attempts = attempts + 1,"
+	    " last_error = excluded.last_error, last_at = excluded.last_at",
+	    "ttI", key, error, now) == -1)
+		return -1;
+	return store_query_int(s, attempts, cause,
+	    "SELECT attempts FROM inbound_failures WHERE key = ?", "t",
+	    key) == -1 ? -1 : 0;
+}
+
+int
+store_inbound_failure_clear(struct store *s, const char *key, char **cause)
+{
+	return store_run(s, cause, "DELETE FROM inbound_failures"
+	    " WHERE key = ?", "t", key) == -1 ? -1 : 0;
 }

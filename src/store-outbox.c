@@ -19,21 +19,77 @@
 #include "xmalloc.h"
 
 int
+store_outbox_body_add(struct store *s, const void *data, size_t len,
+    int64_t *body_id, char **cause)
+{
+	if (store_run(s, cause, "INSERT INTO outbox_bodies (body) VALUES (?)",
+	    "b", data != NULL ? data : "", len) == -1)
+		return -1;
+	*body_id = store_last_insert_id(s);
+	return 0;
+}
+
+int
+store_outbox_body_forget(struct store *s, int64_t body_id, char **cause)
+{
+	int	n;
+
+	n = store_run(s, cause, "DELETE FROM outbox_bodies WHERE id = ?1"
+	    " AND NOT EXISTS (SELECT 1 FROM outbox WHERE body_id = ?1)", "I",
+	    body_id);
+	if (n == -1)
+		return -1;
+	return n > 0;
+}
+
+int
+store_outbox_body_get(struct store *s, int64_t body_id, char **data,
+    size_t *len, char **cause)
+{
+	struct store_stmt	*st;
+	const void		*blob;
+	int			 rc;
+
+	*data = NULL;
+	*len = 0;
+	/* The one query that reads a body: by its own key, nothing else. */
+	st = store_query(s, cause, "SELECT body FROM outbox_bodies"
+	    " WHERE id = ?", "I", body_id);
+	if (st == NULL)
+		return -1;
+	if ((rc = store_step(s, st, cause)) == 1) {
+		blob = store_column_blob(st, 0, len);
+		*data = xmalloc(*len + 1);
+		if (*len > 0)
+			memcpy(*data, blob, *len);
+		(*data)[*len] = '\0';
+	}
+	store_done(st);
+	return rc;
+}
+
+int
 store_outbox_add(struct store *s, const struct store_outbox_msg *m,
     int64_t *id, char **cause)
 {
-	int64_t	now = (int64_t)time(NULL);
+	int64_t	now = (int64_t)time(NULL), body_id = m->body_id;
 	int	n;
 
+	/* The bytes first, as their own row: the outbox row only points. */
+	if (body_id == 0 && m->kind != STORE_OUTBOX_CAMPAIGN &&
+	    store_outbox_body_add(s, m->message, m->len, &body_id,
+	    cause) == -1)
+		return -1;
 	n = store_run(s, cause,
 	    "INSERT INTO outbox (kind, subscriber_id, enquiry_id, dedup_key,"
-	    " message, message_id, mail_from, rcpt_to, priority,"
+	    " body_id, message_id, mail_from, rcpt_to, priority,"
 	    " next_attempt_at, created_at, updated_at)"
-	    " VALUES (?, NULLIF(?, 0), NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	    " VALUES (?, NULLIF(?, 0), NULLIF(?, 0), ?, NULLIF(?, 0), ?, ?, ?,"
+	    " ?, ?, ?, ?)"
 	    " ON CONFLICT (dedup_key) DO NOTHING",
-	    "tIItbtttiIII", store_outbox_kind_name(m->kind),
-	    m->subscriber_id, m->enquiry_id, m->dedup_key, m->message, m->len, m->message_id,
-	    m->mail_from, m->rcpt_to, m->priority,
+	    "tIItItttiIII", store_outbox_kind_name(m->kind),
+	    m->subscriber_id, m->enquiry_id, m->dedup_key, body_id,
+	    m->message_id, m->mail_from, m->rcpt_to, m->priority,
 	    m->not_before != 0 ? m->not_before : now, now, now);
 	if (n == -1)
 		return -1;
@@ -42,6 +98,10 @@ store_outbox_add(struct store *s, const struct store_outbox_msg *m,
 			*id = store_last_insert_id(s);
 		return 1;
 	}
+	/* Queued before: the body made here is nobody's. */
+	if (m->body_id == 0 && body_id != 0 &&
+	    store_outbox_body_forget(s, body_id, cause) == -1)
+		return -1;
 	if (id != NULL && store_query_int(s, id, cause,
 	    "SELECT id FROM outbox WHERE dedup_key = ?", "t",
 	    m->dedup_key) == -1)
@@ -109,9 +169,15 @@ store_outbox_claim_read(struct store *s, int64_t id,
 	size_t			 len;
 	int			 rc, missing = 0;
 
+	/*
+	 * Small columns only: the body is read by store_outbox_body_get(),
+	 * outside the sync's transaction (SQLite reads a record's overflow
+	 * pages only for a column that is asked for).
+	 */
 	st = store_query(s, cause,
 	    "SELECT o.kind, coalesce(o.campaign_id, 0),"
-	    " coalesce(o.subscriber_id, 0), o.mail_from, o.rcpt_to, o.message,"
+	    " coalesce(o.subscriber_id, 0), o.mail_from, o.rcpt_to,"
+	    " coalesce(o.body_id, 0),"
 	    " o.attempts, o.created_at,"
 	    " c.id IS NULL OR s.id IS NULL, c.status = 'cancelled', c.list,"
 	    " m.status, s.email, coalesce(s.name, ''), s.attrs, s.created_at,"
@@ -136,14 +202,7 @@ store_outbox_claim_read(struct store *s, int64_t id,
 		row->subscriber_id = store_column_int(st, 2);
 		row->mail_from = store_column_text(st, 3);
 		row->rcpt_to = store_column_text(st, 4);
-		if (!store_column_is_null(st, 5)) {
-			blob = store_column_blob(st, 5, &len);
-			row->message = xmalloc(len + 1);
-			if (len > 0)
-				memcpy(row->message, blob, len);
-			row->message[len] = '\0';
-			row->len = len;
-		}
+		row->body_id = store_column_int(st, 5);
 		row->attempts = (int)store_column_int(st, 6);
 		row->created_at = store_column_int(st, 7);
 		if (row->kind == STORE_OUTBOX_CAMPAIGN) {

@@ -780,8 +780,9 @@ store_subscriber_erase_rows(struct store *s, const char *email,
 	if ((n = store_run(s, cause,
 	    "DELETE FROM outbox WHERE kind = 'lead_digest'"
 	    " AND state IN ('sent', 'failed', 'skipped')"
-	    " AND (instr(lower(CAST(message AS TEXT)), lower(?1)) > 0"
-	    " OR instr(lower(CAST(message AS TEXT)), lower(?2)) > 0)", "tt",
+	    " AND body_id IN (SELECT id FROM outbox_bodies"
+	    " WHERE instr(lower(CAST(body AS TEXT)), lower(?1)) > 0"
+	    " OR instr(lower(CAST(body AS TEXT)), lower(?2)) > 0)", "tt",
 	    email, display)) == -1)
 		return -1;
 	x->lead_digests = n;

@@ -86,7 +86,8 @@ static _Thread_local int store_open_readonly;	/* it could only read */
  *   (Version 7 keys it: an HMAC under the forget key, store_forget_key().)
  * - outbox: one row per outgoing message and recipient.  Campaign rows
  *   carry campaign_id + subscriber_id and are rendered at send time; all
- *   other kinds carry the whole message.  UNIQUE (campaign_id,
+ *   other kinds carry the whole message (since version 8 in
+ *   outbox_bodies, which the row points at).  UNIQUE (campaign_id,
  *   subscriber_id) means nobody is queued twice for a campaign; dedup_key
  *   does the same for one-off mail ("ack:ENQ-2026-00042").  Higher
  *   priority goes first, so a confirmation does not wait behind a
@@ -556,6 +557,107 @@ static const struct store_migration store_migrations[] = {
 	"UPDATE subscribers SET token_salt = randomblob(16);\n"
 	"ALTER TABLE suppressions ADD COLUMN keyed INTEGER NOT NULL\n"
 	"    DEFAULT 0 CHECK (keyed IN (0, 1));\n",
+	NULL },
+
+	/* 8 */
+	/*
+	 * Message bodies live apart from the outbox rows (issue 13, item 5).
+	 * SQLite writes a whole record at every UPDATE, overflow pages and
+	 * all: with the message in the row, claiming a 50 MB forward and
+	 * giving it back rewrote 100 MB, every state change outlasted the
+	 * engine's one-second give-back and nothing was sent.  Now a row is
+	 * small (state, times, the reply) and points at its body, which no
+	 * state change touches; rows carrying the same bytes (a forward to
+	 * each of a lead's addresses) share one body.  A body goes with the
+	 * last row that refers to it (the two triggers), so deleting or
+	 * erasing rows needs no second statement.  Rebuilt as in version 2
+	 * (foreign keys are off around the step); bodies keep their row's
+	 * id.
+	 * inbound_failures: a message that could not be recorded, keyed as
+	 * enquiries are known again (Message-ID, else content hash), with
+	 * how often and why.  enquiry.c reads it to stop retrying one that
+	 * keeps failing (item 6): stored, so that the count survives a
+	 * restart; the row goes once the message is recorded.
+	 */
+	{
+	"CREATE TABLE outbox_bodies (\n"
+	"    id              INTEGER PRIMARY KEY,\n"
+	"    body            BLOB NOT NULL\n"
+	") STRICT;\n"
+	"INSERT INTO outbox_bodies (id, body)\n"
+	"    SELECT id, message FROM outbox WHERE message IS NOT NULL;\n"
+	"CREATE TABLE outbox_v8 (\n"
+	"    id              INTEGER PRIMARY KEY,\n"
+	"    kind            TEXT NOT NULL CHECK (kind = 'campaign'\n"
+	"        OR kind = 'forward' OR kind = 'ack' OR kind = 'confirm'\n"
+	"        OR kind = 'digest' OR kind = 'test'\n"
+	"        OR kind = 'lead_digest'),\n"
+	"    campaign_id     INTEGER REFERENCES campaigns(id),\n"
+	"    subscriber_id   INTEGER\n"
+	"        REFERENCES subscribers(id) ON DELETE CASCADE,\n"
+	"    enquiry_id      INTEGER\n"
+	"        REFERENCES enquiries(id) ON DELETE SET NULL,\n"
+	"    dedup_key       TEXT UNIQUE,\n"
+	"    body_id         INTEGER REFERENCES outbox_bodies(id),\n"
+	"    message_id      TEXT,\n"
+	"    mail_from       TEXT NOT NULL,\n"
+	"    rcpt_to         TEXT NOT NULL,\n"
+	"    priority        INTEGER NOT NULL DEFAULT 0,\n"
+	"    state           TEXT NOT NULL DEFAULT 'queued' CHECK (\n"
+	"        state = 'queued' OR state = 'sending' OR state = 'sent'\n"
+	"        OR state = 'deferred' OR state = 'failed'\n"
+	"        OR state = 'skipped'),\n"
+	"    attempts        INTEGER NOT NULL DEFAULT 0,\n"
+	"    next_attempt_at INTEGER NOT NULL DEFAULT 0,\n"
+	"    claimed_at      INTEGER,\n"
+	"    last_code       INTEGER,\n"
+	"    last_reply      TEXT,\n"
+	"    created_at      INTEGER NOT NULL,\n"
+	"    updated_at      INTEGER NOT NULL,\n"
+	"    sent_at         INTEGER,\n"
+	"    UNIQUE (campaign_id, subscriber_id),\n"
+	"    CHECK (kind <> 'campaign' OR (campaign_id IS NOT NULL AND\n"
+	"        (subscriber_id IS NOT NULL OR (state <> 'queued'\n"
+	"        AND state <> 'sending' AND state <> 'deferred')))),\n"
+	"    CHECK (kind = 'campaign' OR body_id IS NOT NULL)\n"
+	") STRICT;\n"
+	"INSERT INTO outbox_v8 (id, kind, campaign_id, subscriber_id,\n"
+	"    enquiry_id, dedup_key, body_id, message_id, mail_from, rcpt_to,\n"
+	"    priority, state, attempts, next_attempt_at, claimed_at,\n"
+	"    last_code, last_reply, created_at, updated_at, sent_at)\n"
+	"    SELECT id, kind, campaign_id, subscriber_id, enquiry_id,\n"
+	"    dedup_key, CASE WHEN message IS NOT NULL THEN id END,\n"
+	"    message_id, mail_from, rcpt_to, priority, state, attempts,\n"
+	"    next_attempt_at, claimed_at, last_code, last_reply, created_at,\n"
+	"    updated_at, sent_at FROM outbox;\n"
+	"DROP TABLE outbox;\n"
+	"ALTER TABLE outbox_v8 RENAME TO outbox;\n"
+	"CREATE INDEX outbox_ready ON outbox (priority DESC, next_attempt_at)\n"
+	"    WHERE +state IN ('queued', 'deferred');\n"
+	"CREATE INDEX outbox_campaign ON outbox (campaign_id, state);\n"
+	"CREATE INDEX outbox_subscriber ON outbox (subscriber_id);\n"
+	"CREATE INDEX outbox_enquiry ON outbox (enquiry_id);\n"
+	"CREATE INDEX outbox_body ON outbox (body_id);\n"
+	"CREATE TRIGGER outbox_body_deleted AFTER DELETE ON outbox\n"
+	"    WHEN old.body_id IS NOT NULL BEGIN\n"
+	"    DELETE FROM outbox_bodies WHERE id = old.body_id\n"
+	"        AND NOT EXISTS (SELECT 1 FROM outbox\n"
+	"        WHERE body_id = old.body_id);\n"
+	"END;\n"
+	"CREATE TRIGGER outbox_body_replaced AFTER UPDATE OF body_id ON outbox\n"
+	"    WHEN old.body_id IS NOT NULL\n"
+	"    AND old.body_id IS NOT new.body_id BEGIN\n"
+	"    DELETE FROM outbox_bodies WHERE id = old.body_id\n"
+	"        AND NOT EXISTS (SELECT 1 FROM outbox\n"
+	"        WHERE body_id = old.body_id);\n"
+	"END;\n"
+	"CREATE TABLE inbound_failures (\n"
+	"    key             TEXT PRIMARY KEY,\n"
+	"    attempts        INTEGER NOT NULL,\n"
+	"    last_error      TEXT,\n"
+	"    first_at        INTEGER NOT NULL,\n"
+	"    last_at         INTEGER NOT NULL\n"
+	") STRICT;\n",
 	NULL },
 };
 #define STORE_LATEST \

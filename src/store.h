@@ -185,6 +185,12 @@ struct store_outbox_msg {
 	const char		*rcpt_to;	/* one recipient */
 	const char		*message;	/* the whole RFC 5322 message */
 	size_t			 len;
+	/*
+	 * Or, instead of message: a body stored already with
+	 * store_outbox_body_add(), shared with the other rows given it (one
+	 * message to several recipients).  0: message is stored.
+	 */
+	int64_t			 body_id;
 	const char		*message_id;	/* its Message-ID, or NULL */
 	/* Queued at most once: a second add with the same key is ignored. */
 	const char		*dedup_key;	/* or NULL */
@@ -201,14 +207,34 @@ struct store_outbox_msg {
  */
 int		 store_outbox_add(struct store *, const struct store_outbox_msg *,
 		    int64_t *id, char **cause);
+/*
+ * Message bodies live apart from the rows (outbox_bodies), so that moving
+ * a row between states never rewrites its message, and one body can serve
+ * several rows.  A body goes when the last row referring to it does.
+ * body_add stores len bytes and hands back the new body's id; give it to
+ * rows through store_outbox_msg.body_id, inside one transaction.
+ * body_forget deletes it if no row refers to it (every add was a
+ * duplicate): 1 deleted, 0 still used, -1.  body_get reads one: 1 with
+ * *data (NUL-terminated, caller frees) and *len, 0 when it is gone (its
+ * rows were erased meanwhile), -1.
+ */
+int		 store_outbox_body_add(struct store *, const void *data,
+		    size_t len, int64_t *body_id, char **cause);
+int		 store_outbox_body_forget(struct store *, int64_t body_id,
+		    char **cause);
+int		 store_outbox_body_get(struct store *, int64_t body_id,
+		    char **data, size_t *len, char **cause);
 
 /* --- outbox: delivery (store-outbox.c, for deliver.c) ----------------- */
 
 /*
- * A row the delivery engine has claimed.  For campaign rows message is
- * NULL and the subscriber, the campaign's list and the membership status
- * are filled in, so that the engine can render the message and say why it
- * skipped someone (store_subscriber_mailable() decides whether to).
+ * A row the delivery engine has claimed.  For campaign rows body_id is 0
+ * and the subscriber, the campaign's list and the membership status are
+ * filled in, so that the engine can render the message and say why it
+ * skipped someone (store_subscriber_mailable() decides whether to).  The
+ * claim never reads a body: message is NULL until the engine reads it
+ * with store_outbox_body_get(), outside the claim's transaction, and
+ * store_outbox_row_clear() frees it.
  */
 struct store_outbox_row {
 	int64_t			 id;
@@ -217,7 +243,8 @@ struct store_outbox_row {
 	int64_t			 subscriber_id;	/* 0 when none */
 	char			*mail_from;
 	char			*rcpt_to;
-	char			*message;	/* NULL for campaign rows */
+	int64_t			 body_id;	/* 0 for campaign rows */
+	char			*message;	/* its body, once read */
 	size_t			 len;
 	int			 attempts;	/* counting this one */
 	int64_t			 created_at;
@@ -857,6 +884,20 @@ int	store_enquiry_get(struct store *, const char *reference,
 int	store_enquiry_add(struct store *, struct store_enquiry *e,
 	    const void *raw, size_t rawlen, char **cause);
 /* Acknowledgements queued to sender (in any case) since the given time. */
+/*
+ * Messages that could not be recorded (enquiry.c), keyed as enquiries are
+ * known again: "<Message-ID>", else "sha256:HASH".  get: 1 with the
+ * number of failed attempts so far and the last error (caller frees), 0
+ * when none failed, -1.  add: one more failure, *attempts the count now.
+ * clear: forget them (the message is recorded), inside the caller's
+ * transaction.
+ */
+int	store_inbound_failure_get(struct store *, const char *key,
+	    int64_t *attempts, char **last_error, char **cause);
+int	store_inbound_failure_add(struct store *, const char *key,
+	    const char *error, int64_t now, int64_t *attempts, char **cause);
+int	store_inbound_failure_clear(struct store *, const char *key,
+	    char **cause);
 int	store_enquiry_acks_since(struct store *, const char *sender,
 	    int64_t since, int64_t *count, char **cause);
 /*

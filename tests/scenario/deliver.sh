@@ -83,19 +83,33 @@ term_daemon() {
 }
 
 # inject PREFIX N [MAIL_FROM]: N one-off messages to PREFIX1..N@example.net,
-# each with CRLF line ends and a line starting with a dot.
+# each with CRLF line ends and a line starting with a dot.  Each body is
+# stored first (outbox_bodies), under an id above every one there, and the
+# rows point at theirs.
 inject() {
-	sqlite3 "$DB" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL
+	sqlite3 "$DB" "BEGIN; CREATE TEMP TABLE inj AS
+	    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL
 	    SELECT i + 1 FROM n WHERE i < $2)
-	    INSERT INTO outbox (kind, dedup_key, message, mail_from, rcpt_to,
-	    created_at, updated_at)
-	    SELECT 'confirm', '$1' || i, CAST('From: news@example.org' ||
+	    SELECT i, i + (SELECT coalesce(max(id), 0) FROM outbox_bodies)
+	    AS body_id FROM n;
+	    INSERT INTO outbox_bodies (id, body)
+	    SELECT body_id, CAST('From: news@example.org' ||
 	    char(13, 10) || 'To: $1' || i || '@example.net' || char(13, 10) ||
 	    'Subject: message ' || i || char(13, 10, 13, 10) ||
 	    'Hello.' || char(13, 10) || '.a line with a dot' || char(13, 10) ||
-	    'Bye.' || char(13, 10) AS BLOB), '${3-bounces@example.org}',
+	    'Bye.' || char(13, 10) AS BLOB) FROM inj;
+	    INSERT INTO outbox (kind, dedup_key, body_id, mail_from, rcpt_to,
+	    created_at, updated_at)
+	    SELECT 'confirm', '$1' || i, body_id, '${3-bounces@example.org}',
 	    '$1' || i || '@example.net', strftime('%s'), strftime('%s')
-	    FROM n"
+	    FROM inj; COMMIT"
+}
+# put_body ROWSQL FILE: store FILE as a new body; ROWSQL is an INSERT or
+# UPDATE of the outbox that names it as @body.
+put_body() {
+	sqlite3 "$DB" "BEGIN; INSERT INTO outbox_bodies (body)
+	    VALUES (readfile('$2'));
+	    $(printf '%s' "$1" | sed 's/@body/last_insert_rowid()/'); COMMIT"
 }
 
 # delivered PREFIX: lines in the sink's log for PREFIX* recipients.
@@ -307,7 +321,7 @@ check "postroom queue with a bad subcommand exits 64" [ "$rc" -eq 64 ]
 q "DELETE FROM outbox"
 inject md 3
 printf 'Subject: bare\nbare LF\n' >"$T/bare"
-sqlite3 "$DB" "INSERT INTO outbox (kind, message, mail_from, rcpt_to, created_at, updated_at) VALUES ('ack', readfile('$T/bare'), 'o@example.org', 'bare@example.net', 0, 0)"
+put_body "INSERT INTO outbox (kind, body_id, mail_from, rcpt_to, created_at, updated_at) VALUES ('ack', @body, 'o@example.org', 'bare@example.net', 0, 0)" "$T/bare"
 run_once -o smtp.url="maildir:$T/outmd"; rc=$?
 n=$(ls "$T/outmd/new" 2>/dev/null | wc -l)
 if [ "$rc" -eq 0 ] && [ "$n" -eq 4 ] && [ "$(ls "$T/outmd/tmp" | wc -l)" -eq 0 ]; then
@@ -450,7 +464,7 @@ lines += [("%06d " % i) + "x" * 70 for i in range(40000)]
 lines += [".a dot line at the end"]
 open(sys.argv[1], "wb").write(("\r\n".join(lines) + "\r\n").encode())
 PY
-q "UPDATE outbox SET message = readfile('$T/big.eml') WHERE dedup_key = 'smtpsbig1'"
+put_body "UPDATE outbox SET body_id = @body WHERE dedup_key = 'smtpsbig1'" "$T/big.eml"
 run_once -o smtp.concurrency=1 -o smtp.timeout=5 -o smtp.verify_cert=false \
     -o smtp.url="smtps://127.0.0.1:$SINK_PORT"
 check "smtps:// (TLS from the first byte): delivered" [ "$(state_of smtps1@example.net)" = sent -a "$(delivered smtps)" -eq 1 ]

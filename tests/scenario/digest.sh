@@ -105,7 +105,7 @@ p digest run --list analyst-network --now "2026-11-23 07:00"
 expect_rc "Monday 07:00" 0
 has "... queues one digest" "$T/out" "(2026-W47): queued 1 message holding 1 newsletter"
 check "... to bob only" [ "$(sql "SELECT group_concat(rcpt_to) FROM outbox WHERE kind = 'digest'")" = "bob@example.org" ]
-message "SELECT message FROM outbox WHERE kind = 'digest'" "$T/digest.eml"
+message "SELECT (SELECT body FROM outbox_bodies WHERE id = body_id) FROM outbox WHERE kind = 'digest'" "$T/digest.eml"
 if $PYTHON "$CHECK" --expect-subject "Analyst Network bulletin digest: week of 16 November 2026" \
     --expect-to-name "Bob Digest" "$T/digest.eml" >&2; then
 	ok "the digest is a well-formed message"
@@ -181,7 +181,7 @@ expect_rc "digest run --leads" 0
 has "... queues general's summary" "$T/out" "lead general: summary for"
 check "... one to each general address" [ "$(sql "SELECT count(*) FROM outbox WHERE kind = 'lead_digest' AND rcpt_to LIKE 'enquiries-_@example.org'")" -eq 2 ]
 check "... nothing for leads with nothing new" [ "$(sql "SELECT count(*) FROM outbox WHERE kind = 'lead_digest' AND rcpt_to NOT LIKE 'enquiries-_@example.org'")" -eq 0 ]
-message "SELECT message FROM outbox WHERE kind = 'lead_digest' AND rcpt_to = 'enquiries-a@example.org'" "$T/lead.eml"
+message "SELECT (SELECT body FROM outbox_bodies WHERE id = body_id) FROM outbox WHERE kind = 'lead_digest' AND rcpt_to = 'enquiries-a@example.org'" "$T/lead.eml"
 if $PYTHON "$CHECK" --expect-to-name "General enquiries" "$T/lead.eml" >&2; then
 	ok "the summary is a well-formed message"
 else not_ok "the summary is a well-formed message"; fi

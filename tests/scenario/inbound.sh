@@ -6,7 +6,8 @@
 # (tests/tools/smtp-sink.py); the message ends up in Routed.  Then the IMAP
 # server is stopped and started under the daemon's feet, and it carries
 # on.  Last, hostile and malformed mail through a Maildir: the daemon
-# stays up and records every message.
+# stays up and records every message; the poison ones (a non-ASCII
+# Message-ID, a 300-octet local part, a 1 MB Subject) reach a lead.
 . "$(dirname "$0")/lib.sh"
 D="$POSTROOM_BIN/postroomd"
 C="$POSTROOM_BIN/postroom"
@@ -127,6 +128,15 @@ done
 	printf -- '--b--\r\n'
 } > "$M/new/big.eml"
 nh=$((nh + 1))
+# A 1 MB Subject (issue 13, item 6): the acknowledgement could not be
+# built, and the enquiry was retried for ever, reaching nobody.
+{
+	printf 'From: Max Long <max@nhs.example.net>\r\nTo: enquiries@example.org\r\n'
+	printf 'Subject: '
+	head -c 786432 /dev/zero | base64 -w 0 | tr '=' 'x' | sed 's/AAAAAAA/Aaaa bb /g'
+	printf '\r\nMessage-ID: <big-subject@nhs.example.net>\r\n\r\nHello.\r\n'
+} > "$M/new/subject-1mb.eml"
+nh=$((nh + 1))
 # Not messages: a link to the token key (never to be read and forwarded)
 # and a FIFO (opening it for reading once waited for a writer forever).
 ln -s "$T/var/secret.key" "$M/new/1700000000.link.hostile"
@@ -155,6 +165,49 @@ j = json.load(open(sys.argv[1]))
 ms = j.get("memberships", [])
 sys.exit(0 if ms and all(m["status"] == "confirmed" for m in ms) else 1)' "$T/victim.json"
 check "... and each was logged as not acted on" [ "$(grep -c 'not matched to a message postroom sent' "$T/hostile.log")" -ge 3 ]
+# The poison messages: each recorded, forwarded to a lead, and either
+# acknowledged or recorded with why not; what was queued for them valid.
+$PYTHON - "$T/var/p.db" "$T/poison" >"$T/poison.out" 2>&1 <<'EOF'
+import os, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+os.makedirs(sys.argv[2], exist_ok=True)
+bad = []
+for mid in ["caf\u00e9-\u00fc\u00f1@nhs.example.net",
+            "long-local@nhs.example.net", "big-subject@nhs.example.net"]:
+    r = db.execute("SELECT id, reference, lead, ack FROM enquiries"
+                   " WHERE message_id = ?", (mid,)).fetchone()
+    if r is None:
+        bad.append("%s: not recorded" % mid)
+        continue
+    eid, ref, lead, ack = r
+    rows = db.execute("SELECT o.kind, o.state, b.body FROM outbox o JOIN"
+                      " outbox_bodies b ON b.id = o.body_id"
+                      " WHERE o.enquiry_id = ?", (eid,)).fetchall()
+    fwd = [x for x in rows if x[0] == "forward"]
+    acks = [x for x in rows if x[0] == "ack"]
+    if not lead or not fwd or any(x[1] != "sent" for x in fwd):
+        bad.append("%s: forwards %r to %r" % (ref, [x[1] for x in fwd], lead))
+    if ack == "queued":
+        if len(acks) != 1 or acks[0][1] != "sent":
+            bad.append("%s: acknowledgement %r" % (ref, [x[1] for x in acks]))
+        else:
+            open(os.path.join(sys.argv[2], ref + ".eml"), "wb").write(acks[0][2])
+    elif not ack or acks:
+        bad.append("%s: no acknowledgement, but no reason (%r)" % (ref, ack))
+    for x in rows:
+        for line in bytes(x[2]).split(b"\n")[:-1]:
+            if not line.endswith(b"\r") or len(line) > 999:
+                bad.append("%s: %s: a bad line (%d octets)" % (ref, x[0], len(line)))
+                break
+print("\n".join(bad))
+sys.exit(1 if bad else 0)
+EOF
+if [ $? -eq 0 ]; then ok "the poison messages are recorded, forwarded, acknowledged or recorded why not"
+else not_ok "the poison messages are recorded, forwarded, acknowledged or recorded why not"; sed 's/^/# /' "$T/poison.out"; fi
+if ls "$T/poison"/*.eml >/dev/null 2>&1; then
+	$PYTHON "$TOOLS/check-email.py" "$T/poison"/*.eml >"$T/poison-check.out" 2>&1
+	check "... their acknowledgements are well-formed (two of them)" [ $? -eq 0 -a "$(ls "$T/poison" | wc -l)" -eq 2 ]
+else not_ok "... their acknowledgements are well-formed"; fi
 no_personal_data "no log line names an enquirer or holds an address" \
     "$T/d.log" Aaliyah Hussain
 done_testing

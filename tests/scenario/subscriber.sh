@@ -93,7 +93,8 @@ check "one confirmation queued" [ "$(sql "SELECT count(*) FROM outbox
 $PYTHON - "$DB" >"$T/msg" 2>&1 <<'EOF'
 import email, email.policy, re, sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
-raw = c.execute("SELECT message FROM outbox WHERE kind = 'confirm'").fetchone()[0]
+raw = c.execute("SELECT (SELECT body FROM outbox_bodies WHERE id = body_id)"
+                " FROM outbox WHERE kind = 'confirm'").fetchone()[0]
 m = email.message_from_bytes(raw, policy=email.policy.default)
 body = m.get_body().get_content()
 urls = re.findall(r'https?://\S+', body)
@@ -285,7 +286,8 @@ check "consent method import" [ "$(sql "SELECT DISTINCT consent_method FROM memb
 $PYTHON - "$DB" "$T" >"$T/msg" 2>&1 <<'EOF'
 import email, email.policy, sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
-raw = c.execute("SELECT message FROM outbox WHERE kind = 'confirm'"
+raw = c.execute("SELECT (SELECT body FROM outbox_bodies WHERE id = body_id)"
+                " FROM outbox WHERE kind = 'confirm'"
                 " AND rcpt_to = 'carol@example.org'").fetchone()[0]
 open(sys.argv[2] + "/import-confirm.eml", "wb").write(raw)
 body = email.message_from_bytes(raw, policy=email.policy.default).get_body().get_content()
@@ -454,7 +456,7 @@ check "forget lists the enquiry, its forwards and acknowledgement" grep -q "^  e
 out_has "forget deleted the original from the Maildir" "  $ref: deleted ($T/inbox/cur/sian.eml:2,S)"
 check "... and it is gone" [ ! -e "$T/inbox/cur/sian.eml:2,S" ]
 check "forget says what stays outside postroom" grep -q "^  the forwards of $ref (to [a-z_]*) are in those leads' mailboxes: ask them to delete them$" "$T/out"
-check "nothing of her is left in the database" [ "$(sql "SELECT count(*) FROM enquiries WHERE lower(sender) = 'sian.jones@nhs.example.net'")/$(sql "SELECT count(*) FROM outbox WHERE lower(rcpt_to) = 'sian.jones@nhs.example.net' OR instr(lower(CAST(message AS TEXT)), 'sian.jones@nhs.example.net') > 0")/$(sql "SELECT count(*) FROM subscribers WHERE lower(email) = 'sian.jones@nhs.example.net'")/$(sql "SELECT count(*) FROM events WHERE instr(lower(coalesce(subject, '') || coalesce(detail, '')), 'sian.jones@nhs.example.net') > 0")" = "0/0/0/0" ]
+check "nothing of her is left in the database" [ "$(sql "SELECT count(*) FROM enquiries WHERE lower(sender) = 'sian.jones@nhs.example.net'")/$(sql "SELECT count(*) FROM outbox WHERE lower(rcpt_to) = 'sian.jones@nhs.example.net' OR instr(lower(CAST((SELECT body FROM outbox_bodies WHERE id = body_id) AS TEXT)), 'sian.jones@nhs.example.net') > 0")/$(sql "SELECT count(*) FROM subscribers WHERE lower(email) = 'sian.jones@nhs.example.net'")/$(sql "SELECT count(*) FROM events WHERE instr(lower(coalesce(subject, '') || coalesce(detail, '')), 'sian.jones@nhs.example.net') > 0")" = "0/0/0/0" ]
 check "her enquiry stays, anonymous" [ "$(sql "SELECT coalesce(sender, '-') || coalesce(subject, '-') FROM enquiries WHERE reference = '$ref'")" = "--" ]
 p forget sian.jones@nhs.example.net
 expect_rc "forgetting again: held nothing, suppressed before" 0

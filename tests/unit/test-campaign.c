@@ -1057,8 +1057,8 @@ test_test_copy(void **state)
 	    1);
 	assert_int_equal(numf("SELECT subscriber_id FROM outbox WHERE id ="
 	    " %lld", row), sub);
-	q = xprintf("SELECT CAST(message AS TEXT) FROM outbox WHERE id ="
-	    " %lld", (long long)row);
+	q = xprintf("SELECT CAST(body AS TEXT) FROM outbox JOIN outbox_bodies"
+	    " b ON b.id = body_id WHERE outbox.id = %lld", (long long)row);
 	assert_int_equal(store_query_text(s, q, &msg, &cause), 1);
 	free(q);
 	assert_non_null(strstr(msg, "Subject: [TEST] Hello Name"));

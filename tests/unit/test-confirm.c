@@ -118,8 +118,9 @@ test_who_asked(void **state)
 		if (confirm_add(c, s, id, "news", 1800000000, &cause) != 1)
 			fail_msg("%s: confirm_add: %s", cases[i].method, cause);
 		confirm_close(c);
-		if (store_query_text(s, "SELECT CAST(message AS TEXT) FROM "
-		    "outbox WHERE kind = 'confirm'", &msg, &cause) != 1)
+		if (store_query_text(s, "SELECT CAST(body AS TEXT) FROM "
+		    "outbox JOIN outbox_bodies b ON b.id = body_id"
+		    " WHERE kind = 'confirm'", &msg, &cause) != 1)
 			fail_msg("%s: no message: %s", cases[i].method,
 			    cause != NULL ? cause : "none queued");
 		if (strstr(msg, cases[i].want) == NULL ||

@@ -331,9 +331,10 @@ last_digest(int64_t id)
 {
 	char	*sql, *v = NULL, *cause = NULL;
 
-	sql = xprintf("SELECT CAST(message AS TEXT) FROM outbox"
+	sql = xprintf("SELECT CAST(body AS TEXT) FROM outbox"
+	    " JOIN outbox_bodies b ON b.id = body_id"
 	    " WHERE kind = 'digest' AND subscriber_id = %lld"
-	    " ORDER BY id DESC LIMIT 1", (long long)id);
+	    " ORDER BY outbox.id DESC LIMIT 1", (long long)id);
 	if (store_query_text(s, sql, &v, &cause) != 1)
 		fail_msg("no digest for %lld: %s", (long long)id, cause);
 	free(sql);
@@ -1129,7 +1130,8 @@ test_leads(void **state)
 	check_ll("evaluation b", lead_msgs("evaluation-b@example.org"), 1);
 	check_ll("general a", lead_msgs("enquiries-a@example.org"), 1);
 	check_ll("general b", lead_msgs("enquiries-b@example.org"), 1);
-	if (store_query_text(s, "SELECT CAST(message AS TEXT) FROM outbox"
+	if (store_query_text(s, "SELECT CAST(body AS TEXT) FROM outbox"
+	    " JOIN outbox_bodies b ON b.id = body_id"
 	    " WHERE rcpt_to = 'west-dsu@example.org'", &msg, &cause) != 1)
 		fail_msg("%s", cause);
 	check_email("west summary", msg, "Enquiries for West Midlands DSU "

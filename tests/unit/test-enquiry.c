@@ -136,15 +136,17 @@ test_routed_forwarded_acknowledged(void **state)
 	assert_int_equal(count(t, "SELECT count(*) FROM outbox WHERE kind ="
 	    " 'ack' AND rcpt_to = 'aaliyah@nhs.example.net' AND"
 	    " mail_from = ''"), 1);
-	assert_int_equal(count(t, "SELECT count(*) FROM outbox WHERE kind ="
-	    " 'ack' AND instr(message, 'Auto-Submitted: auto-replied') > 0"
-	    " AND instr(message, 'In-Reply-To: <join-1@nhs.example.net>') >"
+	assert_int_equal(count(t, "SELECT count(*) FROM outbox JOIN outbox_bodies b"
+	    " ON b.id = body_id WHERE kind ="
+	    " 'ack' AND instr(body, 'Auto-Submitted: auto-replied') > 0"
+	    " AND instr(body, 'In-Reply-To: <join-1@nhs.example.net>') >"
 	    " 0"), 1);
 	/* The forward carries the original intact and Reply-To the sender. */
-	assert_int_equal(count(t, "SELECT count(*) FROM outbox WHERE kind ="
-	    " 'forward' AND instr(message, 'Reply-To: Aaliyah Hussain"
-	    " <aaliyah@nhs.example.net>') > 0 AND instr(message,"
-	    " 'Content-Type: message/rfc822') > 0 AND instr(message,"
+	assert_int_equal(count(t, "SELECT count(*) FROM outbox JOIN outbox_bodies b"
+	    " ON b.id = body_id WHERE kind ="
+	    " 'forward' AND instr(body, 'Reply-To: Aaliyah Hussain"
+	    " <aaliyah@nhs.example.net>') > 0 AND instr(body,"
+	    " 'Content-Type: message/rfc822') > 0 AND instr(body,"
 	    " 'Message-ID: <join-1@nhs.example.net>') > 0"), 1);
 }
 
@@ -222,8 +224,198 @@ test_unreadable_to_default_with_raw(void **state)
 	assert_str_eq_msg("rule", res.rule, "unreadable");
 	assert_int_equal(res.acked, 0);
 	assert_int_equal(count(t, "SELECT count(*) FROM outbox o JOIN"
-	    " enquiries e ON o.enquiry_id = e.id WHERE e.rule = 'unreadable'"
-	    " AND o.kind = 'forward' AND instr(o.message, 'body') > 0"), 2);
+	    " enquiries e ON o.enquiry_id = e.id JOIN outbox_bodies b"
+	    " ON b.id = o.body_id WHERE e.rule = 'unreadable'"
+	    " AND o.kind = 'forward' AND instr(b.body, 'body') > 0"), 2);
+}
+
+/*
+ * Every line of what was queued for enquiry ref is CRLF-ended and at most
+ * 998 octets (RFC 5322 2.1.1).
+ */
+static void
+check_wire(struct env *t, const char *ref)
+{
+	char		*sql, *v = NULL, *cause = NULL, *p, *nl;
+	size_t		 line;
+
+	sql = xprintf("SELECT group_concat(CAST(b.body AS TEXT), '') FROM"
+	    " outbox o JOIN outbox_bodies b ON b.id = o.body_id JOIN"
+	    " enquiries e ON e.id = o.enquiry_id WHERE e.reference = '%s'",
+	    ref);
+	assert_int_equal(store_query_text(t->s, sql, &v, &cause), 1);
+	free(sql);
+	for (p = v; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		line = (size_t)(nl - p);
+		if (line == 0 || p[line - 1] != '\r' || line - 1 > 998) {
+			print_error("%s: got a line of %zu octets%s, want CRLF "
+			    "and at most 998\n", ref, line,
+			    line > 0 && p[line - 1] == '\r' ? "" :
+			    " ending in a bare LF");
+			fail();
+		}
+	}
+	free(v);
+}
+
+/*
+ * Poison messages (issue 13, item 6): each was rolled back and retried
+ * for ever, reaching no lead.  Now each is recorded and forwarded, and
+ * acknowledged or recorded with why not; what was queued is valid.
+ */
+static void
+test_poison_routed(void **state)
+{
+	struct env		*t = *state;
+	struct enquiry_result	 res;
+	struct {
+		const char	*what;
+		char		*raw;
+		const char	*ack;	/* "queued", or in the reason */
+	} cases[3];
+	char			*sql, *subject;
+	size_t			 i;
+
+	/* RFC 6532 allows UTF-8 in a Message-ID: no In-Reply-To then. */
+	cases[0].what = "a non-ASCII Message-ID";
+	cases[0].raw = xstrdup("From: Zoe <zoe@nhs.example.net>\r\n"
+	    "To: enquiries@example.org\r\nSubject: Huddles\r\n"
+	    "Message-ID: <caf\xc3\xa9-\xc3\xbc@nhs.example.net>\r\n\r\n"
+	    "I would like to join the analyst network huddles.\r\n");
+	cases[0].ack = "queued";
+	/* No Reply-To, no acknowledgement: the address cannot be written. */
+	subject = xmalloc(301);
+	memset(subject, 'x', 300);
+	subject[300] = '\0';
+	cases[1].what = "a From local part of 300 octets";
+	cases[1].raw = xprintf("From: %s@nhs.example.net\r\n"
+	    "To: enquiries@example.org\r\nSubject: Hello\r\n"
+	    "Message-ID: <long-local@nhs.example.net>\r\n\r\nHello.\r\n",
+	    subject);
+	cases[1].ack = "cannot be written in a reply";
+	free(subject);
+	/* Cut in what postroom writes; kept whole in the record. */
+	subject = xmalloc(1024 * 1024 + 1);
+	for (i = 0; i < 1024 * 1024; i++)
+		subject[i] = i % 6 == 5 ? ' ' : 'a' + i % 6;
+	subject[1024 * 1024] = '\0';
+	cases[2].what = "a 1 MB Subject";
+	cases[2].raw = xprintf("From: Max <max@nhs.example.net>\r\n"
+	    "To: enquiries@example.org\r\nSubject: %s\r\n"
+	    "Message-ID: <big-subject@nhs.example.net>\r\n\r\nHello.\r\n",
+	    subject);
+	cases[2].ack = "queued";
+	free(subject);
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		if (receive(t, cases[i].raw, &res) != 0) {
+			print_error("%s: got failure, want it recorded\n",
+			    cases[i].what);
+			fail();
+		}
+		assert_int_equal(res.outcome, ENQUIRY_ROUTED);
+		sql = xprintf("SELECT count(*) FROM outbox o JOIN enquiries e"
+		    " ON e.id = o.enquiry_id WHERE e.reference = '%s'"
+		    " AND o.kind = 'forward'", res.reference);
+		if (count(t, sql) < 1) {
+			print_error("%s: got no forward, want one\n",
+			    cases[i].what);
+			fail();
+		}
+		free(sql);
+		if (strcmp(cases[i].ack, "queued") == 0) {
+			if (!res.acked) {
+				print_error("%s: got no acknowledgement (%s), "
+				    "want one\n", cases[i].what,
+				    res.why_no_ack);
+				fail();
+			}
+		} else if (res.acked ||
+		    strstr(res.why_no_ack, cases[i].ack) == NULL) {
+			print_error("%s: got acked %d \"%s\", want no "
+			    "acknowledgement \"%s\"\n", cases[i].what,
+			    res.acked, res.why_no_ack, cases[i].ack);
+			fail();
+		}
+		check_wire(t, res.reference);
+		free(cases[i].raw);
+	}
+	/* The whole subject is in the record, a cut one in the messages. */
+	assert_int_equal(count(t, "SELECT length(subject) FROM enquiries"
+	    " WHERE message_id = 'big-subject@nhs.example.net'"),
+	    1024 * 1024);
+	assert_int_equal(count(t, "SELECT count(*) FROM outbox o JOIN"
+	    " outbox_bodies b ON b.id = o.body_id WHERE o.kind = 'ack'"
+	    " AND length(b.body) < 8192 AND instr(b.body, 'abcde') > 0"), 1);
+	/* The non-ASCII id is not written into the acknowledgement. */
+	assert_int_equal(count(t, "SELECT count(*) FROM outbox o JOIN"
+	    " outbox_bodies b ON b.id = o.body_id WHERE o.kind = 'ack'"
+	    " AND o.rcpt_to = 'zoe@nhs.example.net'"
+	    " AND instr(b.body, 'In-Reply-To') = 0"), 1);
+}
+
+/*
+ * A message that keeps failing to be recorded (here a trigger refuses
+ * its forward) is counted, in the store, so across a restart; after three
+ * failures it goes as received to the default lead, recorded as
+ * unreadable and unacknowledged, and its count is forgotten.  The reason
+ * stored names no address.
+ */
+static void
+test_failures_counted_then_raw(void **state)
+{
+	struct env		*t = *state;
+	struct enquiry_result	 res;
+	char			*cause = NULL;
+	int			 i;
+
+	assert_int_equal(store_exec_sql(t->s, "CREATE TRIGGER refuse"
+	    " BEFORE INSERT ON outbox WHEN NEW.rcpt_to ="
+	    " 'analyst-network@example.org' BEGIN SELECT RAISE(ABORT,"
+	    " 'refused for analyst-network@example.org'); END", &cause), 0);
+	for (i = 1; i <= 3; i++) {
+		assert_int_equal(receive(t, join, &res), -1);
+		assert_int_equal(count(t, "SELECT count(*) FROM enquiries"), 0);
+		assert_int_equal(count(t, "SELECT attempts FROM"
+		    " inbound_failures WHERE key ="
+		    " '<join-1@nhs.example.net>'"), i);
+		if (i == 2) {
+			/* A restart: the count is in the database. */
+			enquiry_close(t->e);
+			store_close(t->s);
+			t->s = store_open(t->conf->general.database, &cause);
+			assert_non_null(t->s);
+			t->e = enquiry_open(t->conf, &cause);
+			assert_non_null(t->e);
+		}
+	}
+	assert_int_equal(count(t, "SELECT count(*) FROM inbound_failures"
+	    " WHERE instr(last_error, 'refused for') > 0"
+	    " AND instr(last_error, 'analyst-network@') = 0"), 1);
+
+	assert_int_equal(receive(t, join, &res), 0);
+	assert_int_equal(res.outcome, ENQUIRY_ROUTED);
+	assert_str_eq_msg("lead", res.lead, "general");
+	assert_str_eq_msg("rule", res.rule, "unreadable");
+	assert_int_equal(res.acked, 0);
+	assert_int_equal(count(t, "SELECT count(*) FROM enquiries WHERE"
+	    " message_id = 'join-1@nhs.example.net' AND parse_status ="
+	    " 'failed' AND sender = 'aaliyah@nhs.example.net'"
+	    " AND raw IS NOT NULL"), 1);
+	/* Both general addresses, one body holding the original. */
+	assert_int_equal(count(t, "SELECT count(*) FROM outbox WHERE kind ="
+	    " 'forward' AND rcpt_to LIKE 'general-enquiries-%'"), 2);
+	assert_int_equal(count(t, "SELECT count(DISTINCT body_id) FROM outbox"
+	    " WHERE kind = 'forward'"), 1);
+	assert_int_equal(count(t, "SELECT count(*) FROM outbox_bodies WHERE"
+	    " instr(body, 'Message-ID: <join-1@nhs.example.net>') > 0"
+	    " AND instr(body, 'Reply-To') = 0"), 1);
+	assert_int_equal(count(t, "SELECT count(*) FROM outbox WHERE kind ="
+	    " 'ack'"), 0);
+	assert_int_equal(count(t, "SELECT count(*) FROM inbound_failures"), 0);
+	/* Read again (a crash before filing): recorded once. */
+	assert_int_equal(receive(t, join, &res), 0);
+	assert_int_equal(res.outcome, ENQUIRY_DUPLICATE);
 }
 
 /* Forwards only ever go to configured lead addresses. */
@@ -842,6 +1034,9 @@ main(void)
 		cmocka_unit_test(test_one_ack_a_day),
 		cmocka_unit_test(test_unreadable_to_default_with_raw),
 		cmocka_unit_test(test_never_an_open_relay),
+		cmocka_unit_test(test_poison_routed),
+		cmocka_unit_test_setup_teardown(test_failures_counted_then_raw,
+		    setup, teardown),
 		cmocka_unit_test(test_bounces_matched_and_suppressed),
 		cmocka_unit_test(test_unsubscribe_by_mail),
 		cmocka_unit_test(test_unsubscribe_after_rejoin),

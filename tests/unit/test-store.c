@@ -592,8 +592,8 @@ test_version2(void **state)
 	query_is(s, "PRAGMA integrity_check", "ok");
 	query_is(s, "SELECT group_concat(name, ' ') FROM (SELECT name FROM"
 	    " sqlite_schema WHERE type = 'index' AND tbl_name = 'outbox'"
-	    " AND sql IS NOT NULL ORDER BY name)", "outbox_campaign"
-	    " outbox_enquiry outbox_ready outbox_subscriber");
+	    " AND sql IS NOT NULL ORDER BY name)", "outbox_body"
+	    " outbox_campaign outbox_enquiry outbox_ready outbox_subscriber");
 	query_is(s, "SELECT count(*) FROM sqlite_schema"
 	    " WHERE name = 'outbox_v2'", "0");
 	query_is(s, "SELECT sql LIKE '%state IN%' FROM sqlite_schema"
@@ -622,6 +622,154 @@ test_version2(void **state)
 	exec_fails(s, "UPDATE outbox SET campaign_id = NULL WHERE id = 1",
 	    "CHECK constraint failed");
 	store_close(s);
+}
+
+/*
+ * Version 8 moves message bodies out of the outbox rows.  A version 7
+ * database keeps every row and every body, byte for byte, each body under
+ * its row's id; a body goes with the last row that points at it, whether
+ * the row is deleted or pointed elsewhere, and not before.
+ */
+static void
+test_version8(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	char		*cause = NULL;
+
+	s = store_open_version(f->db, 7, &cause);
+	assert_non_null(s);
+	exec_ok(s, setup_sql);
+	exec_ok(s, queue_sql);
+	exec_ok(s, "INSERT INTO outbox (id, kind, message, mail_from, rcpt_to,"
+	    " dedup_key, state, created_at, updated_at) VALUES (5, 'ack',"
+	    " CAST('Subject: hi' || char(13, 10, 13, 10) || 'body' AS BLOB),"
+	    " '', 'b@x', 'ack:ENQ-2026-00001', 'deferred', 1, 2),"
+	    " (6, 'forward', X'00FF41', 'a@x', 'c@x', NULL, 'sent', 1, 2)");
+	exec_ok(s, "INSERT INTO bounces (outbox_id, subscriber_id, recipient,"
+	    " kind, received_at) VALUES (5, 1, 'b@x', 'hard', 3)");
+	store_close(s);
+
+	s = open_ok(f->db);
+	query_is(s, "SELECT group_concat(id || ':' || kind || ':' || state ||"
+	    " ':' || coalesce(body_id, '-'), ' ') FROM (SELECT * FROM outbox"
+	    " ORDER BY id)", "1:campaign:queued:- 5:ack:deferred:5"
+	    " 6:forward:sent:6");
+	query_is(s, "SELECT hex(body) FROM outbox_bodies WHERE id = 5",
+	    "5375626A6563743A2068690D0A0D0A626F6479");
+	query_is(s, "SELECT hex(body) FROM outbox_bodies WHERE id = 6",
+	    "00FF41");
+	query_is(s, "SELECT outbox_id FROM bounces", "5");
+	query_is(s, "PRAGMA foreign_key_check", NULL);
+	query_is(s, "SELECT count(*) FROM sqlite_schema"
+	    " WHERE name = 'outbox_v8'", "0");
+	/* A one-off row needs a body, and a body that exists. */
+	exec_fails(s, "INSERT INTO outbox (kind, mail_from, rcpt_to,"
+	    " created_at, updated_at) VALUES ('ack', 'a@x', 'b@x', 0, 0)",
+	    "CHECK constraint failed");
+	exec_fails(s, "INSERT INTO outbox (kind, body_id, mail_from, rcpt_to,"
+	    " created_at, updated_at) VALUES ('ack', 99, 'a@x', 'b@x', 0, 0)",
+	    "FOREIGN KEY constraint failed");
+	exec_fails(s, "DELETE FROM outbox_bodies WHERE id = 5",
+	    "FOREIGN KEY constraint failed");
+
+	/* Shared: the body stays while one row still points at it. */
+	exec_ok(s, "INSERT INTO outbox (id, kind, body_id, mail_from, rcpt_to,"
+	    " created_at, updated_at) VALUES (7, 'forward', 6, 'a@x', 'd@x',"
+	    " 0, 0)");
+	exec_ok(s, "DELETE FROM outbox WHERE id = 6");
+	query_is(s, "SELECT count(*) FROM outbox_bodies WHERE id = 6", "1");
+	exec_ok(s, "DELETE FROM outbox WHERE id = 7");
+	query_is(s, "SELECT count(*) FROM outbox_bodies WHERE id = 6", "0");
+	/* Pointed elsewhere: the old body goes. */
+	exec_ok(s, "INSERT INTO outbox_bodies (id, body) VALUES (8, X'42')");
+	exec_ok(s, "UPDATE outbox SET body_id = 8 WHERE id = 5");
+	query_is(s, "SELECT group_concat(id) FROM outbox_bodies", "8");
+	/* A state change leaves the body where it is. */
+	exec_ok(s, "UPDATE outbox SET state = 'queued' WHERE id = 5");
+	query_is(s, "SELECT group_concat(id) FROM outbox_bodies", "8");
+	store_close(s);
+}
+
+/* Bytes in the database's write-ahead log. */
+static off_t
+wal_size(const struct fixture *f)
+{
+	struct stat	 sb;
+	char		*path;
+
+	path = xprintf("%s-wal", f->db);
+	if (stat(path, &sb) != 0)
+		sb.st_size = 0;
+	free(path);
+	return sb.st_size;
+}
+
+/*
+ * Claiming a row, giving it back and completing it touch only the small
+ * row, never its message: the claim hands back no bytes (the engine reads
+ * them later, outside its transaction), and the three commits together
+ * write a few pages to the log, not the 4 MB message again (they wrote it
+ * three times when the message was in the row: a whole record is written
+ * at every UPDATE).
+ */
+static void
+test_outbox_claim_body(void **state)
+{
+	struct fixture		*f = *state;
+	struct store		*s;
+	struct store_outbox_msg	 m;
+	struct store_outbox_row	 row;
+	const int64_t		 now = 4000000000LL;
+	size_t			 len = 4 * 1024 * 1024, i;
+	int64_t			 id;
+	char			*big, *cause = NULL, *want;
+	off_t			 wal;
+
+	big = xmalloc(len);
+	for (i = 0; i < len; i++)
+		big[i] = i % 78 == 76 ? '\r' : i % 78 == 77 ? '\n' : 'a' + i % 26;
+	s = open_ok(f->db);
+	memset(&m, 0, sizeof m);
+	m.kind = STORE_OUTBOX_FORWARD;
+	m.mail_from = "enquiries@example.org";
+	m.rcpt_to = "lead@example.org";
+	m.message = big;
+	m.len = len;
+	m.dedup_key = "forward:ENQ-2026-00001:lead@example.org";
+	assert_int_equal(store_outbox_add(s, &m, &id, &cause), 1);
+	exec_ok(s, "PRAGMA wal_checkpoint(TRUNCATE)");
+	check_int("log after the checkpoint", wal_size(f), 0);
+
+	assert_int_equal(store_begin(s, &cause), 0);
+	assert_int_equal(store_outbox_claim(s, id, now, &row, &cause), 1);
+	assert_int_equal(store_commit(s, &cause), 0);
+	if (row.message != NULL) {
+		print_error("claim: got %zu bytes of message, want none\n",
+		    row.len);
+		fail();
+	}
+	store_outbox_row_clear(&row);
+	assert_int_equal(store_outbox_release(s, id, now, &cause), 1);
+	assert_int_equal(store_begin(s, &cause), 0);
+	assert_int_equal(store_outbox_claim(s, id, now, &row, &cause), 1);
+	assert_int_equal(store_commit(s, &cause), 0);
+	store_outbox_row_clear(&row);
+	assert_int_equal(store_outbox_complete(s, id, STORE_OUTBOX_DEFERRED,
+	    451, "451 try later", now + 60, now, &cause), 1);
+	wal = wal_size(f);
+	if (wal > 256 * 1024) {
+		print_error("claim, give back, claim, defer: got %lld bytes "
+		    "written to the log, want at most 256 KB\n",
+		    (long long)wal);
+		fail();
+	}
+	/* The message is still there, byte for byte. */
+	want = xprintf("%zu", len);
+	query_is(s, "SELECT length(body) FROM outbox_bodies", want);
+	free(want);
+	store_close(s);
+	free(big);
 }
 
 /*
@@ -942,15 +1090,16 @@ test_outbox_unique(void **state)
 	    "UNIQUE constraint failed: subscribers.email");
 
 	/* One-off mail has no campaign: many rows are fine... */
-	exec_ok(s, "INSERT INTO outbox (kind, message, mail_from, rcpt_to,"
-	    " created_at, updated_at) VALUES ('forward', X'41', 'a@x', 'b@x',"
-	    " 0, 0), ('forward', X'41', 'a@x', 'b@x', 0, 0)");
+	exec_ok(s, "INSERT INTO outbox_bodies (id, body) VALUES (1, X'41')");
+	exec_ok(s, "INSERT INTO outbox (kind, body_id, mail_from, rcpt_to,"
+	    " created_at, updated_at) VALUES ('forward', 1, 'a@x', 'b@x',"
+	    " 0, 0), ('forward', 1, 'a@x', 'b@x', 0, 0)");
 	/* ...unless they share a dedup key. */
-	exec_ok(s, "INSERT INTO outbox (kind, message, mail_from, rcpt_to,"
-	    " dedup_key, created_at, updated_at) VALUES ('ack', X'41', 'a@x',"
+	exec_ok(s, "INSERT INTO outbox (kind, body_id, mail_from, rcpt_to,"
+	    " dedup_key, created_at, updated_at) VALUES ('ack', 1, 'a@x',"
 	    " 'b@x', 'ack:ENQ-2026-00001', 0, 0)");
-	exec_fails(s, "INSERT INTO outbox (kind, message, mail_from, rcpt_to,"
-	    " dedup_key, created_at, updated_at) VALUES ('ack', X'41', 'a@x',"
+	exec_fails(s, "INSERT INTO outbox (kind, body_id, mail_from, rcpt_to,"
+	    " dedup_key, created_at, updated_at) VALUES ('ack', 1, 'a@x',"
 	    " 'b@x', 'ack:ENQ-2026-00001', 0, 0)",
 	    "UNIQUE constraint failed: outbox.dedup_key");
 
@@ -1092,12 +1241,13 @@ test_outbox_counts(void **state)
 	    " ('campaign', 7, 1, 'f', 'r', 'sent', 0, 100, 0),"
 	    " ('campaign', 7, 2, 'f', 'r', 'deferred', 2000, 200, 0),"
 	    " ('campaign', 7, 3, 'f', 'r', 'queued', 900, 300, 0)");
-	exec_ok(s, "INSERT INTO outbox (kind, message, mail_from, rcpt_to,"
+	exec_ok(s, "INSERT INTO outbox_bodies (id, body) VALUES (1, X'41')");
+	exec_ok(s, "INSERT INTO outbox (kind, body_id, mail_from, rcpt_to,"
 	    " state, next_attempt_at, created_at, updated_at) VALUES"
-	    " ('ack', X'41', 'f', 'r', 'queued', 500, 50, 0),"
-	    " ('forward', X'41', 'f', 'r', 'sending', 0, 40, 0),"
-	    " ('forward', X'41', 'f', 'r', 'failed', 0, 10, 0),"
-	    " ('confirm', X'41', 'f', 'r', 'skipped', 0, 10, 0)");
+	    " ('ack', 1, 'f', 'r', 'queued', 500, 50, 0),"
+	    " ('forward', 1, 'f', 'r', 'sending', 0, 40, 0),"
+	    " ('forward', 1, 'f', 'r', 'failed', 0, 10, 0),"
+	    " ('confirm', 1, 'f', 'r', 'skipped', 0, 10, 0)");
 
 	assert_int_equal(store_outbox_counts(s, 0, 1000, &c, &cause), 0);
 	check_int("total", c.total, 7);
@@ -1187,6 +1337,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_transactions, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_counts, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_version8, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_claim_body, setup,
 		    teardown),
 		cmocka_unit_test(test_names),
 	};

@@ -715,14 +715,16 @@ test_erase(void **state)
 	    " 'sian.jones@nhs.uk was already acknowledged today', NULL),"
 	    " (3, 'ENQ-2026-00003', NULL, 'h3', 'bob@example.org', 'Bob', 'B',"
 	    " 'general', 'x', 'pipe', 3, 'queued', NULL);"
-	    "INSERT INTO outbox (kind, enquiry_id, message, mail_from,"
+	    "INSERT INTO outbox_bodies (id, body) VALUES (1, X'41'),"
+	    " (2, CAST('from sian.jones@nhs.uk: Help' AS BLOB));"
+	    "INSERT INTO outbox (kind, enquiry_id, body_id, mail_from,"
 	    " rcpt_to, state, created_at, updated_at) VALUES"
-	    " ('forward', 1, X'41', 'e@x', 'lead@example.org', 'sent', 1, 1),"
-	    " ('ack', 1, X'41', '', 'replies@elsewhere.org', 'sent', 1, 1),"
-	    " ('forward', 2, X'41', 'e@x', 'lead@example.org', 'queued', 1, 1),"
-	    " ('forward', 3, X'41', 'e@x', 'lead@example.org', 'sent', 1, 1),"
-	    " ('lead_digest', NULL, CAST('from sian.jones@nhs.uk: Help' AS"
-	    " BLOB), 'e@x', 'lead@example.org', 'sent', 1, 1);", &cause), 0);
+	    " ('forward', 1, 1, 'e@x', 'lead@example.org', 'sent', 1, 1),"
+	    " ('ack', 1, 1, '', 'replies@elsewhere.org', 'sent', 1, 1),"
+	    " ('forward', 2, 1, 'e@x', 'lead@example.org', 'queued', 1, 1),"
+	    " ('forward', 3, 1, 'e@x', 'lead@example.org', 'sent', 1, 1),"
+	    " ('lead_digest', NULL, 2, 'e@x', 'lead@example.org', 'sent', 1,"
+	    " 1);", &cause), 0);
 	assert_int_equal(store_subscriber_erase(f->s, "sian.jones@nhs.uk", 0,
 	    &x, &cause), 0);
 	assert_int_equal(x.held, 1);
@@ -749,6 +751,11 @@ test_erase(void **state)
 	    " raw IS NULL AND instr(ack, '@') = 0 AND reason ="
 	    " 'erased at the sender''s request'"), 2);
 	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM outbox"), 1);
+	/* The summary's body went with it; the one Bob's row shares stays. */
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM outbox_bodies"
+	    " WHERE id = 2"), 0);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM outbox_bodies"
+	    " WHERE id = 1"), 1);
 	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM enquiries WHERE"
 	    " sender = 'bob@example.org' AND subject = 'B'"), 1);
 	assert_int_equal(store_subscriber_suppressed(f->s, "SIAN.JONES@nhs.uk",
@@ -779,10 +786,11 @@ test_purge_pending(void **state)
 	    " created_at = 1000 WHERE subscriber_id IN (1, 2);"
 	    " UPDATE memberships SET created_at = 5000 WHERE subscriber_id = 3;"
 	    " UPDATE subscribers SET created_at = 1000;"
-	    " INSERT INTO outbox (kind, subscriber_id, dedup_key, message,"
+	    " INSERT INTO outbox_bodies (id, body) VALUES (1, X'41');"
+	    " INSERT INTO outbox (kind, subscriber_id, dedup_key, body_id,"
 	    " mail_from, rcpt_to, created_at, updated_at) VALUES"
-	    " ('confirm', 1, 'c1', X'41', 'b@x', 'old@example.org', 1000, 1000),"
-	    " ('confirm', 3, 'c3', X'41', 'b@x', 'fresh@example.org', 5000,"
+	    " ('confirm', 1, 'c1', 1, 'b@x', 'old@example.org', 1000, 1000),"
+	    " ('confirm', 3, 'c3', 1, 'b@x', 'fresh@example.org', 5000,"
 	    " 5000)", &cause), 0);
 	assert_int_equal(old, 1);
 	assert_int_equal(both, 2);

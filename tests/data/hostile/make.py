@@ -180,6 +180,20 @@ for i, quoted in enumerate(["<nothing@example.net>",
         "--r\nContent-Type: text/rfc822-headers\n\n"
         "From: news@example.org\n%s\n--r--\n"
         % (i, "Message-ID: " + quoted if quoted else "Subject: News"))
+# Poison messages (issue 13, item 6): each made the forward or the
+# acknowledgement impossible to build, so the enquiry was rolled back and
+# retried for ever.  (The third, a 1 MB Subject, is made at run time by
+# tests/scenario/inbound.sh.)
+put("msgid-utf8.eml", ("From: Zo\u00eb Price <zoe@nhs.example.net>\n"
+    "To: enquiries@example.org\nSubject: Joining the huddles\n"
+    "Message-ID: <caf\u00e9-\u00fc\u00f1@nhs.example.net>\n"
+    "In-Reply-To: <\u00e9arlier@nhs.example.net>\n"
+    "Content-Type: text/plain; charset=utf-8\n\n"
+    "I would like to join the analyst network huddles.\n").encode("utf-8"))
+put("from-long-local.eml", "From: Long <" + "l" * 300 +
+    "@nhs.example.net>\nTo: enquiries@example.org\n"
+    "Subject: A very long address\n"
+    "Message-ID: <long-local@nhs.example.net>\n\nHello.\n")
 rnd = random.Random(2047)
 put("binary-garbage.eml", bytes(rnd.getrandbits(8) for _ in range(8192)))
 put("garbage-after-headers.eml", (H + "Subject: garbage\n"
