@@ -289,6 +289,89 @@ web_client(struct web_req *r)
 		snprintf(r->client_key, sizeof r->client_key, "%s", r->client);
 }
 
+/*
+ * The origin ("scheme://host[:port]", lower case, without a default
+ * port) of the URL at url, into out; "" when it has none.
+ */
+static void
+web_origin(const char *url, char *out, size_t size)
+{
+	const char	*p, *e;
+	size_t		 n, i;
+
+	*out = '\0';
+	if ((p = strstr(url, "://")) == NULL)
+		return;
+	e = p + 3 + strcspn(p + 3, "/?#");
+	n = (size_t)(e - url);
+	if (n >= size)
+		return;
+	for (i = 0; i < n; i++)
+		out[i] = (char)(url[i] >= 'A' && url[i] <= 'Z' ?
+		    url[i] - 'A' + 'a' : url[i]);
+	out[n] = '\0';
+	if (strncmp(out, "https://", 8) == 0 && n > 4 &&
+	    strcmp(out + n - 4, ":443") == 0)
+		out[n - 4] = '\0';
+	else if (strncmp(out, "http://", 7) == 0 && n > 3 &&
+	    strcmp(out + n - 3, ":80") == 0)
+		out[n - 3] = '\0';
+}
+
+/*
+ * A POST sent from another site's page (cross-site request forgery: a
+ * page elsewhere that makes its visitors' browsers sign someone up):
+ * the Origin header, or without one the Referer, is there and is not
+ * general.base_url's origin.  Requests with neither (curl, a mail
+ * provider's RFC 8058 one-click POST) are not cross-site: no browser
+ * leaves both out of a POST, and our pages send "same-origin" as their
+ * Referrer-Policy.  "Origin: null" (a sandboxed or privacy-stripped
+ * page) counts as foreign.  The header that failed, or NULL.
+ */
+static const char *
+web_cross_site(struct web_req *r)
+{
+	const char	*v;
+	char		 want[256], got[256];
+
+	web_origin(r->conf->general.base_url, want, sizeof want);
+	if ((v = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND,
+	    "Origin")) != NULL) {
+		web_origin(v, got, sizeof got);
+		return *got != '\0' && strcmp(got, want) == 0 ? NULL :
+		    "Origin";
+	}
+	if ((v = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND,
+	    "Referer")) != NULL) {
+		web_origin(v, got, sizeof got);
+		return *got != '\0' && strcmp(got, want) == 0 ? NULL :
+		    "Referer";
+	}
+	return NULL;
+}
+
+/* 1 when the body is RFC 8058's "List-Unsubscribe=One-Click". */
+static int
+web_one_click(struct web_req *r)
+{
+	struct form	 f;
+	const char	*type, *v;
+	char		*cause = NULL;
+	int		 yes;
+
+	type = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND,
+	    "Content-Type");
+	if (form_parse(&f, type, r->body.data != NULL ? r->body.data : "",
+	    r->body.len, &cause) != 0) {
+		free(cause);
+		return 0;
+	}
+	yes = (v = form_get(&f, "List-Unsubscribe")) != NULL &&
+	    strcmp(v, "One-Click") == 0;
+	form_free(&f);
+	return yes;
+}
+
 /* --- answers ------------------------------------------------------ */
 
 static enum MHD_Result
@@ -305,7 +388,12 @@ web_respond(struct web_req *r, unsigned int status, const char *type,
 	MHD_add_response_header(resp, "Content-Type", type);
 	MHD_add_response_header(resp, "Content-Security-Policy", WEB_CSP);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	/*
+	 * same-origin, not no-referrer: with no-referrer a browser sends
+	 * "Origin: null" with our own forms' POSTs, and web_cross_site()
+	 * needs the real one.  Other sites still get nothing.
+	 */
+	MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	if (hname != NULL)
@@ -605,7 +693,7 @@ web_limit(struct web_req *r, const char *key, int limit, char **cause)
 
 	if (limit <= 0)
 		return 0;
-	if (store_web_hit(r->w->store, key, r->now, WEB_RATE_WINDOW, &count,
+	if (store_web_hit(r->store, key, r->now, WEB_RATE_WINDOW, &count,
 	    cause) != 0)
 		return -1;
 	return count > limit;
@@ -639,7 +727,7 @@ web_prune(struct web_req *r)
 	if (r->now - r->w->last_prune < WEB_PRUNE_EVERY)
 		return;
 	r->w->last_prune = r->now;
-	if (store_web_prune(r->w->store, r->now - WEB_RATE_WINDOW,
+	if (store_web_prune(r->store, r->now - WEB_RATE_WINDOW,
 	    &cause) != 0) {
 		log_warn("web: pruning rate limits: %s", cause);
 		free(cause);
@@ -706,6 +794,32 @@ web_subscribe_form(struct web_req *r, unsigned int status,
 }
 
 /*
+ * The global cap, web.confirmations_per_hour: the form sends mail to any
+ * address typed into it, so however many clients ask, at most so many
+ * confirmation emails an hour.  Counted in the database (one "web."
+ * counter, fixed one-hour windows), so it holds across restarts and
+ * processes; logged once a window, when the first one is held back.
+ * 1 capped, 0 not, -1 with *cause.
+ */
+static int
+web_confirm_capped(struct web_req *r, char **cause)
+{
+	int	limit = r->conf->web.confirmations_per_hour;
+	int64_t	count;
+
+	if (limit <= 0)
+		return 0;
+	if (store_web_hit(r->store, WEB_KEY_CONFIRMATIONS, r->now,
+	    WEB_RATE_WINDOW, &count, cause) != 0)
+		return -1;
+	if (count == (int64_t)limit + 1)
+		log_warn("web: web.confirmations_per_hour (%d) reached: the "
+		    "subscribe form sends no confirmation emails until the "
+		    "hour is over", limit);
+	return count > limit;
+}
+
+/*
  * The work of a subscribe request, in one transaction: a new subscriber
  * and pending membership, or none; a confirmation email unless they are
  * confirmed already or suppressed.  *what says what happened, for the
@@ -715,11 +829,11 @@ static int
 web_subscribe_apply(struct web_req *r, const struct conf_list *l,
     const char *email, const char *name, const char **what, char **cause)
 {
-	struct store		*s = r->w->store;
+	struct store		*s = r->store;
 	struct store_member	 m;
 	int64_t			 id;
 	char			*source, *detail;
-	int			 found, queued = 0;
+	int			 found, queued = 0, capped;
 
 	memset(&m, 0, sizeof m);
 	source = xprintf("web:%s", r->client);
@@ -745,6 +859,10 @@ web_subscribe_apply(struct web_req *r, const struct conf_list *l,
 	}
 	if (found && m.status == STORE_MEMBER_CONFIRMED)
 		*what = "already confirmed; nothing sent";
+	else if ((capped = web_confirm_capped(r, cause)) == -1)
+		goto fail;
+	else if (capped)
+		*what = "over the hourly cap on confirmations; nothing sent";
 	else {
 		/* Pending, new, or coming back after leaving. */
 		if ((queued = confirm_add(r->site->confirm, s, id, l->slug,
@@ -915,11 +1033,11 @@ web_member(struct web_req *r, int64_t id, const char *list,
 {
 	int	found;
 
-	if ((found = store_subscriber_get_id(r->w->store, id, sub,
+	if ((found = store_subscriber_get_id(r->store, id, sub,
 	    cause)) != 1)
 		return found;
 	/* sub->id: a merged id (store_subscriber_get_id) leads on. */
-	if ((found = store_member_get(r->w->store, sub->id, list, m,
+	if ((found = store_member_get(r->store, sub->id, list, m,
 	    cause)) != 1)
 		store_subscriber_clear(sub);
 	return found;
@@ -964,7 +1082,7 @@ web_member_data(struct web_req *r, const struct store_subscriber *sub,
 static enum MHD_Result
 web_confirm(struct web_req *r, const char *tok)
 {
-	struct store		*s = r->w->store;
+	struct store		*s = r->store;
 	struct store_subscriber	 sub;
 	struct store_member	 m;
 	struct token		 t;
@@ -1054,7 +1172,7 @@ web_confirm(struct web_req *r, const char *tok)
 static enum MHD_Result
 web_unsubscribe(struct web_req *r, const char *tok)
 {
-	struct store		*s = r->w->store;
+	struct store		*s = r->store;
 	struct store_subscriber	 sub;
 	struct store_member	 m;
 	struct store_campaign	 c;
@@ -1285,7 +1403,7 @@ static int
 web_prefs_apply(struct web_req *r, const struct store_subscriber *sub,
     const struct web_prefs *p, const struct form *f, char **cause)
 {
-	struct store		*s = r->w->store;
+	struct store		*s = r->store;
 	const struct conf_list	*l;
 	const char		*v;
 	char			*name, *source;
@@ -1334,7 +1452,7 @@ web_prefs_apply(struct web_req *r, const struct store_subscriber *sub,
 static enum MHD_Result
 web_preferences(struct web_req *r, const char *tok)
 {
-	struct store		*s = r->w->store;
+	struct store		*s = r->store;
 	struct store_subscriber	 sub;
 	struct web_prefs	 p = { NULL, 0 };
 	struct token		 t;
@@ -1451,7 +1569,7 @@ web_archive(struct web_req *r, const char *arg)
 		return web_not_found(r);
 
 	memset(&c, 0, sizeof c);
-	if ((rc = store_campaign_get(r->w->store, id, &c, &cause)) == -1)
+	if ((rc = store_campaign_get(r->store, id, &c, &cause)) == -1)
 		return web_busy(r, cause);
 	if (rc == 0 || (c.status != STORE_CAMPAIGN_SENDING &&
 	    c.status != STORE_CAMPAIGN_PAUSED &&
@@ -1596,6 +1714,31 @@ web_read_form(struct web_req *r, struct form *f, int *ret)
 	return -1;
 }
 
+/*
+ * A POST from another site's page (web_cross_site()) is refused with 403
+ * and changes nothing: 1 with the page queued in *ret.  RFC 8058's
+ * one-click POST is let through whatever it carries: mail providers
+ * send it, and the token in the URL is all it needs.
+ */
+static int
+web_refuse_cross_site(struct web_req *r, enum MHD_Result *ret)
+{
+	const char	*which;
+
+	if ((which = web_cross_site(r)) == NULL)
+		return 0;
+	if ((strcmp(r->route, "unsubscribe") == 0 ||
+	    strcmp(r->route, "test-unsubscribe") == 0) && web_one_click(r))
+		return 0;
+	log_info("web: %s %s from %s: sent from another site's page (%s); "
+	    "refused", r->method_name, r->route, r->client, which);
+	*ret = web_error(r, MHD_HTTP_FORBIDDEN, "This form was sent from "
+	    "another site", "The form was sent from a page that is not "
+	    "ours, so nothing has been changed. If you meant to use it, "
+	    "open our page yourself and send the form from there.");
+	return 1;
+}
+
 static enum MHD_Result
 web_dispatch(struct web_req *r, const char *url)
 {
@@ -1618,6 +1761,7 @@ web_dispatch(struct web_req *r, const char *url)
 		{ "test-unsubscribe", web_test_unsubscribe },
 		{ "test-preferences", web_test_preferences },
 	};
+	enum MHD_Result	 ret;
 	const char	*arg;
 	size_t		 i, n;
 
@@ -1643,6 +1787,8 @@ web_dispatch(struct web_req *r, const char *url)
 		r->route = routes[i].name;
 		if (r->method == WEB_OTHER)
 			return web_bad_method(r, "GET, HEAD, POST");
+		if (r->method == WEB_POST && web_refuse_cross_site(r, &ret))
+			return ret;
 		return routes[i].fn(r, arg);
 	}
 	for (i = 0; i < sizeof family / sizeof family[0]; i++) {
@@ -1656,6 +1802,8 @@ web_dispatch(struct web_req *r, const char *url)
 		r->route = family[i].name;
 		if (r->method == WEB_OTHER)
 			return web_bad_method(r, "GET, HEAD, POST");
+		if (r->method == WEB_POST && web_refuse_cross_site(r, &ret))
+			return ret;
 		return family[i].fn(r, arg) ? MHD_YES : MHD_NO;
 	}
 	return web_not_found(r);

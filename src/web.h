@@ -53,7 +53,12 @@
  *   - every answer carries Content-Security-Policy (default-src 'none';
  *     style-sheet from 'self' only; form-action 'self'; frame-ancestors
  *     'none'), X-Content-Type-Options: nosniff, Referrer-Policy:
- *     no-referrer and Cache-Control: no-store.  No cookies, no
+ *     same-origin (so that our forms' POSTs carry our Origin) and
+ *     Cache-Control: no-store;
+ *   - a POST whose Origin, or without one Referer, is another site's is
+ *     refused (403), but for RFC 8058 one-click;
+ *   - at most web.confirmations_per_hour confirmation emails an hour
+ *     from all clients together (WEB_KEY_CONFIRMATIONS).  No cookies, no
  *     JavaScript: the token in the URL is the capability, and a form
  *     posts back to its own URL.
  *
@@ -91,6 +96,8 @@ struct web;
 #define WEB_SUBSCRIBE_PER_ADDRESS	5	/* an hour, per address */
 #define WEB_RATE_WINDOW			3600	/* seconds */
 #define WEB_NAME_MAX			400	/* bytes of a name */
+/* The rate_limits row of web.confirmations_per_hour. */
+#define WEB_KEY_CONFIRMATIONS		"web.cap:confirmations"
 
 /*
  * Start serving on conf->web.listen: load the key (created when missing,
