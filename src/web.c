@@ -13,10 +13,16 @@
  * pages of a test copy's links (web-test.c).
  *
  * Threads: everything below web_start() and above web_stop() runs in
- * libmicrohttpd's one internal thread, which alone uses w->store and the
- * parsed templates.  web_reload() is called from the main thread; it only
- * leaves the new configuration under the mutex for that thread to pick up
- * at its next request.
+ * libmicrohttpd's pool of WEB_THREADS threads, any number of requests at
+ * once.  What they share is behind w->lock (the site, with a count of its
+ * users; the prune time), the pool's lock (database handles: a request
+ * borrows one for the call that answers it, web-pool.h) or the guard's
+ * (deadlines and per-client counts, web-guard.h); the parsed templates
+ * and the key are only read.  web_reload() is called from the main
+ * thread; it only leaves the new configuration under the mutex for the
+ * next callback to take up.  A subscribe POST's answer is held back to a
+ * fixed time (web_defer()): the connection is suspended and the guard's
+ * thread resumes it.
  */
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -51,8 +57,11 @@
 #include "token.h"
 #include "utf8.h"
 #include "value.h"
+#include "monotime.h"
 #include "web.h"
+#include "web-guard.h"
 #include "web-int.h"
+#include "web-pool.h"
 #include "xmalloc.h"
 
 #define WEB_MAX_DISCARD	(1024 * 1024)	/* then hang up */
@@ -79,8 +88,14 @@ static const char *const web_page_files[WEB_NPAGES] = {
 	[WEB_PAGE_TEST_LINK] = "test-link.html",
 };
 
-/* Templates and the confirmation mailer for one configuration. */
+/*
+ * Templates and the confirmation mailer for one configuration; read by
+ * any number of threads at once, freed when the last lets go (refs,
+ * under the web's lock: one for being w->site, one per callback using
+ * it).
+ */
 struct web_site {
+	int			 refs;
 	const struct conf	*conf;
 	struct confirm		*confirm;
 	struct template		*layout;
@@ -90,14 +105,15 @@ struct web_site {
 };
 
 struct web {
-	struct web_site		*site;	/* the web thread's */
 	struct MHD_Daemon	*mhd;
-	struct store		*store;	/* the web thread's */
+	struct web_pool		*pool;	/* a database handle per request */
+	struct web_guard	*guard;	/* deadlines, per-client limits */
 	unsigned char		 key[TOKEN_KEY_LEN];
-	int64_t			 last_prune;
 
-	pthread_mutex_t		 lock;	/* guards next_conf */
+	pthread_mutex_t		 lock;	/* guards the three below */
+	struct web_site		*site;
 	const struct conf	*next_conf;	/* from web_reload() */
+	int64_t			 last_prune;
 };
 
 /* --- configuration-dependent parts -------------------------------- */
@@ -169,29 +185,58 @@ fail:
 	return NULL;
 }
 
-/* At the start of a request: take up a configuration web_reload() left. */
+/* Let go of site: the last user frees it. */
 static void
-web_site_refresh(struct web *w)
+web_site_release(struct web *w, struct web_site *site)
+{
+	int	refs;
+
+	pthread_mutex_lock(&w->lock);
+	refs = --site->refs;
+	pthread_mutex_unlock(&w->lock);
+	if (refs == 0)
+		web_site_free(site);
+}
+
+/*
+ * At the start of each callback: take up a configuration web_reload()
+ * left (one thread opens it; the others go on with the old site), and
+ * hold the current site until web_site_release().
+ */
+static struct web_site *
+web_site_hold(struct web *w)
 {
 	const struct conf	*conf;
-	struct web_site		*site;
+	struct web_site		*site, *old = NULL;
 	char			*cause = NULL;
 
 	pthread_mutex_lock(&w->lock);
 	conf = w->next_conf;
 	w->next_conf = NULL;
 	pthread_mutex_unlock(&w->lock);
-	if (conf == NULL)
-		return;
-	if ((site = web_site_open(conf, &cause)) == NULL) {
-		log_error("web: new configuration not taken up: %s; the pages "
-		    "keep the old one", cause);
-		free(cause);
-		return;
+	if (conf != NULL) {
+		if ((site = web_site_open(conf, &cause)) == NULL) {
+			log_error("web: new configuration not taken up: %s; "
+			    "the pages keep the old one", cause);
+			free(cause);
+		} else {
+			web_guard_set_timeout(w->guard,
+			    conf->web.request_timeout);
+			site->refs = 1;
+			pthread_mutex_lock(&w->lock);
+			old = w->site;
+			w->site = site;
+			pthread_mutex_unlock(&w->lock);
+			log_info("web: configuration and templates reloaded");
+		}
 	}
-	web_site_free(w->site);
-	w->site = site;
-	log_info("web: configuration and templates reloaded");
+	pthread_mutex_lock(&w->lock);
+	site = w->site;
+	site->refs++;
+	pthread_mutex_unlock(&w->lock);
+	if (old != NULL)
+		web_site_release(w, old);
+	return site;
 }
 
 /* --- the client --------------------------------------------------- */
@@ -399,6 +444,11 @@ web_respond(struct web_req *r, unsigned int status, const char *type,
 	if (hname != NULL)
 		MHD_add_response_header(resp, hname, hvalue);
 	r->status = status;
+	if (r->defer) {
+		/* web_access() sends it at r->answer_at (web_defer()). */
+		r->held = resp;
+		return MHD_YES;
+	}
 	ret = MHD_queue_response(r->c, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -724,9 +774,13 @@ web_prune(struct web_req *r)
 {
 	char	*cause = NULL;
 
-	if (r->now - r->w->last_prune < WEB_PRUNE_EVERY)
+	pthread_mutex_lock(&r->w->lock);
+	if (r->now - r->w->last_prune < WEB_PRUNE_EVERY) {
+		pthread_mutex_unlock(&r->w->lock);
 		return;
+	}
 	r->w->last_prune = r->now;
+	pthread_mutex_unlock(&r->w->lock);
 	if (store_web_prune(r->store, r->now - WEB_RATE_WINDOW,
 	    &cause) != 0) {
 		log_warn("web: pruning rate limits: %s", cause);
@@ -928,6 +982,14 @@ web_subscribe(struct web_req *r, const char *slug)
 		return web_subscribe_form(r, MHD_HTTP_OK, l, NULL,
 		    value_new_object());
 
+	/*
+	 * Whatever happens below - a new address, one already confirmed,
+	 * suppressed, over a cap - takes different work; the answer goes
+	 * out WEB_SUBSCRIBE_ANSWER_MS after the request came in, never
+	 * sooner, so that its timing does not tell which.
+	 */
+	r->defer = 1;
+	r->answer_at = r->start + WEB_SUBSCRIBE_ANSWER_MS;
 	if (web_form(r, &f, &ret) != 0)
 		return ret;
 	email = form_get(&f, "email");
@@ -1811,6 +1873,98 @@ web_dispatch(struct web_req *r, const char *url)
 
 /* --- libmicrohttpd ------------------------------------------------ */
 
+/* The guard's handle of connection c (web_notify()). */
+static struct web_guard_conn *
+web_guard_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo	*ci;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* The guard's thread, at r->answer_at: send what web_respond() held. */
+static void
+web_resume(void *arg)
+{
+	struct web_req	*r = arg;
+
+	MHD_resume_connection(r->c);
+}
+
+/*
+ * Hold the answer r->held until r->answer_at: the connection is
+ * suspended (its pool thread serves others meanwhile) and the guard
+ * resumes it then; web_access() is called again and sends it.
+ */
+static enum MHD_Result
+web_defer(struct web_req *r)
+{
+	MHD_suspend_connection(r->c);
+	web_guard_later(r->w->guard, r->guard, r->answer_at, web_resume, r);
+	return MHD_YES;
+}
+
+/* The first call of a request: its headers are in.  */
+static enum MHD_Result
+web_begin(struct web *w, struct web_req *r, const char *url)
+{
+	const char	*cl;
+	char		*end;
+	unsigned long long n;
+
+	web_client(r);
+	r->root = web_root(url);
+	r->route = "?";
+	r->start = monotime_ms();
+	r->guard = web_guard_of(r->c);
+	if (web_guard_request(w->guard, r->guard, r->client_key) == -1) {
+		log_info("web: %s from %s: more than %d requests at once from "
+		    "this client; refused", r->method_name, r->client,
+		    WEB_MAX_PER_IP);
+		return web_busy(r, xstrdup("too many requests at once"));
+	}
+	/*
+	 * Refuse a body that says it is too big before reading it;
+	 * anything else is answered on the next call, once the request is
+	 * in (answering now would cost the keep-alive).
+	 */
+	cl = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND,
+	    "Content-Length");
+	if (cl != NULL) {
+		errno = 0;
+		n = strtoull(cl, &end, 10);
+		if (errno != 0 || end == cl || *end != '\0' ||
+		    n > WEB_MAX_BODY) {
+			log_info("web: %s from %s: a Content-Length over %d "
+			    "or not a number; refused", r->method_name,
+			    r->client, WEB_MAX_BODY);
+			return web_too_big(r);
+		}
+	}
+	return MHD_YES;
+}
+
+/* The last call: the request is in; answer it with a database handle. */
+static enum MHD_Result
+web_answer(struct web *w, struct web_req *r, const char *url)
+{
+	enum MHD_Result	 ret;
+	char		*cause = NULL;
+
+	web_guard_answering(w->guard, r->guard);
+	if ((r->store = web_pool_get(w->pool, &cause)) == NULL) {
+		r->route = url;
+		return web_busy(r, cause);
+	}
+	ret = web_dispatch(r, url);
+	web_pool_put(w->pool, r->store);
+	r->store = NULL;
+	if (ret == MHD_YES && r->held != NULL)
+		return web_defer(r);
+	return ret;
+}
+
 static enum MHD_Result
 web_access(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -1818,23 +1972,24 @@ web_access(void *cls, struct MHD_Connection *c, const char *url,
 {
 	struct web	*w = cls;
 	struct web_req	*r = *con_cls;
-	const char	*cl;
-	char		*end;
-	unsigned long long n;
 	enum MHD_Result	 ret;
 
+	if (r != NULL && r->held != NULL) {
+		/* Resumed (web_defer()): the answer's time has come. */
+		ret = MHD_queue_response(c, r->status, r->held);
+		MHD_destroy_response(r->held);
+		r->held = NULL;
+		return ret;
+	}
 	/*
-	 * A reload takes effect between callbacks; a request holds the
-	 * site only within one callback, so none sees it freed.
+	 * A reload takes effect between callbacks; a callback holds the
+	 * site it started with, so none sees it freed.
 	 */
-	web_site_refresh(w);
 	if (r == NULL) {
 		r = xcalloc(1, sizeof *r);
 		r->w = w;
-		r->store = w->store;
 		r->key = w->key;
 		r->c = c;
-		r->now = time(NULL);
 		buf_init(&r->body, WEB_MAX_BODY);
 		r->method = WEB_GET;
 		if (strcmp(method, "GET") == 0)
@@ -1849,36 +2004,15 @@ web_access(void *cls, struct MHD_Connection *c, const char *url,
 			r->method_name = "(other method)";
 		}
 		*con_cls = r;
-		web_client(r);
-		r->site = w->site;
-		r->conf = w->site->conf;
-		r->root = web_root(url);
-		r->route = "?";
-		/*
-		 * Refuse a body that says it is too big before reading it;
-		 * anything else is answered on the next call, once the
-		 * request is in (answering now would cost the keep-alive).
-		 */
-		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-		    "Content-Length");
-		if (cl != NULL) {
-			errno = 0;
-			n = strtoull(cl, &end, 10);
-			if (errno != 0 || end == cl || *end != '\0' ||
-			    n > WEB_MAX_BODY) {
-				log_info("web: %s from %s: a Content-Length "
-				    "over %d or not a number; refused",
-				    r->method_name, r->client, WEB_MAX_BODY);
-				return web_too_big(r);
-			}
-		}
-		return MHD_YES;
 	}
-	r->site = w->site;
-	r->conf = w->site->conf;
+	r->site = web_site_hold(w);
+	r->conf = r->site->conf;
 	r->now = time(NULL);
 
-	if (*upload_data_size != 0) {
+	if (r->start == 0)
+		ret = web_begin(w, r, url);
+	else if (*upload_data_size != 0) {
+		ret = MHD_YES;
 		if (!r->too_big && buf_add(&r->body, upload_data,
 		    *upload_data_size) != 0)
 			r->too_big = 1;
@@ -1888,18 +2022,19 @@ web_access(void *cls, struct MHD_Connection *c, const char *url,
 				log_info("web: %s from %s: endless body; "
 				    "connection closed", r->method_name,
 				    r->client);
-				return MHD_NO;
+				ret = MHD_NO;
 			}
 		}
 		*upload_data_size = 0;
-		return MHD_YES;
-	}
-	if (r->too_big) {
+	} else if (r->too_big) {
 		log_info("web: %s from %s: body over %d bytes refused",
 		    r->method_name, r->client, WEB_MAX_BODY);
-		return web_too_big(r);
-	}
-	ret = web_dispatch(r, url);
+		ret = web_too_big(r);
+	} else
+		ret = web_answer(w, r, url);
+	web_site_release(w, r->site);
+	r->site = NULL;
+	r->conf = NULL;
 	return ret;
 }
 
@@ -1907,6 +2042,7 @@ static void
 web_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
+	struct web	*w = cls;
 	struct web_req	*r = *con_cls;
 
 	if (r == NULL)
@@ -1914,9 +2050,39 @@ web_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	log_debug("web: %s %s from %s: %u%s", r->method_name, r->route,
 	    r->client, r->status, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ?
 	    "" : " (not completed)");
+	web_guard_done(w->guard, r->guard);
+	if (r->held != NULL)
+		MHD_destroy_response(r->held);
 	buf_free(&r->body);
 	free(r);
 	*con_cls = NULL;
+}
+
+/*
+ * Connections opening and closing, for the guard (web-guard.h): its
+ * handle is the connection's socket context.
+ */
+static void
+web_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct web			*w = cls;
+	const union MHD_ConnectionInfo	*ci, *ai;
+	const struct sockaddr		*sa = NULL;
+
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		web_guard_close(w->guard, *socket_context);
+		*socket_context = NULL;
+		return;
+	}
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	ai = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ai != NULL)
+		sa = ai->client_addr;
+	if (ci == NULL)
+		return;
+	*socket_context = web_guard_open(w->guard, ci->connect_fd, sa,
+	    sa != NULL && web_is_loopback(sa));
 }
 
 static void
@@ -2010,24 +2176,34 @@ web_start(const struct conf *conf, char **cause)
 		goto fail;
 	if ((w->site = web_site_open(conf, cause)) == NULL)
 		goto fail;
-	/* Opened here, used only by libmicrohttpd's thread from now on. */
-	if ((w->store = store_open(conf->general.database, cause)) == NULL)
+	w->site->refs = 1;
+	/* The first handle is opened now: a bad database stops start-up. */
+	if ((w->pool = web_pool_new(conf->general.database, cause)) == NULL)
 		goto fail;
 	if ((fd = web_listen(conf->web.listen, &family, cause)) == -1)
 		goto fail;
+	w->guard = web_guard_start(conf->web.request_timeout, WEB_MAX_PER_IP);
 
-	flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	/*
+	 * A pool of WEB_THREADS threads, each polling its share of the
+	 * connections, so that one slow database call stalls only its own
+	 * thread's.  No libmicrohttpd per-address limit: it would count
+	 * the proxy; the guard counts clients instead (web-guard.h).
+	 */
+	flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+	    MHD_ALLOW_SUSPEND_RESUME;
 	if (family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	w->mhd = MHD_start_daemon(flags, 0, NULL, NULL, web_access, w,
 	    MHD_OPTION_EXTERNAL_LOGGER, web_mhd_log, w,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)WEB_THREADS,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)WEB_MAX_CONNECTIONS,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)WEB_MAX_PER_IP,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)WEB_TIMEOUT,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	    (size_t)WEB_CONNECTION_MEMORY,
 	    MHD_OPTION_NOTIFY_COMPLETED, web_completed, w,
+	    MHD_OPTION_NOTIFY_CONNECTION, web_notify, w,
 	    MHD_OPTION_END);
 	if (w->mhd == NULL) {
 		close(fd);
@@ -2059,9 +2235,12 @@ web_stop(struct web *w)
 {
 	if (w == NULL)
 		return;
+	/* Answers held back are sent first: none may stay suspended. */
+	web_guard_stop(w->guard);
 	if (w->mhd != NULL)
 		MHD_stop_daemon(w->mhd);
-	store_close(w->store);
+	web_guard_free(w->guard);
+	web_pool_free(w->pool);
 	web_site_free(w->site);
 	explicit_bzero(w->key, sizeof w->key);
 	pthread_mutex_destroy(&w->lock);
