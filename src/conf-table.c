@@ -220,6 +220,12 @@ const struct conf_setting conf_settings[] = {
 	  "07:00", 0, 0, NULL, S(digest.time),
 	  "time of day (HH:MM, general.timezone) digests go out" },
 
+	/* enquiry */
+	{ "enquiry.acks_per_hour", CONF_INT, 0, CONF_SHAPE_ANY,
+	  "500", 0, 1000000, NULL, S(enquiry.acks_per_hour),
+	  "acknowledgements to enquirers per hour, all senders together; "
+	  "0 for no limit" },
+
 	/* web */
 	{ "web.listen", CONF_STRING, 0, CONF_SHAPE_LISTEN,
 	  "127.0.0.1:8025", 0, 0, NULL, S(web.listen),
@@ -231,6 +237,14 @@ const struct conf_setting conf_settings[] = {
 	  "30", 0, 3650, NULL, S(web.pending_days),
 	  "days a sign-up may stay unconfirmed before it is deleted; 0 "
 	  "keeps them" },
+	{ "web.confirmations_per_hour", CONF_INT, 0, CONF_SHAPE_ANY,
+	  "200", 0, 1000000, NULL, S(web.confirmations_per_hour),
+	  "confirmation emails the subscribe form may send per hour, all "
+	  "clients together; 0 for no limit" },
+	{ "web.request_timeout", CONF_INT, 0, CONF_SHAPE_ANY,
+	  "10", 1, 300, NULL, S(web.request_timeout),
+	  "seconds a client has to send a whole request (headers and "
+	  "body), however slowly it trickles in" },
 
 	{ NULL, 0, 0, 0, NULL, 0, 0, NULL, 0, NULL }
 };

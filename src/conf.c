@@ -49,7 +49,8 @@ _Static_assert(sizeof(enum conf_digest_period) == sizeof(int), "enum size");
 
 /* The top-level sections, in the order they are documented. */
 static const char *const conf_sections[] = {
-	"general", "smtp", "inbound", "leads", "rules", "lists", "digest", "web",
+	"general", "smtp", "inbound", "leads", "rules", "lists", "digest",
+	"enquiry", "web",
 };
 #define CONF_NSECTIONS	(sizeof conf_sections / sizeof conf_sections[0])
 

@@ -181,10 +181,16 @@ struct conf {
 		int	 time;		/* minutes after midnight */
 	} digest;
 
+	struct conf_enquiry {
+		int	 acks_per_hour;	/* all senders; 0: unlimited */
+	} enquiry;
+
 	struct conf_web {
 		char	*listen;	/* HOST:PORT */
 		int	 subscribe_per_hour;	/* per client; 0: unlimited */
 		int	 pending_days;	/* unconfirmed sign-ups kept; 0: ever */
+		int	 confirmations_per_hour; /* all clients; 0: unlimited */
+		int	 request_timeout;	/* seconds for a whole request */
 	} web;
 
 	struct conf_lead	*leads;

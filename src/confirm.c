@@ -85,22 +85,30 @@ confirm_by_staff(const struct store_member *m)
  * The template's data; the caller frees it.  staff: the pending
  * membership was made by the network's staff (one by one or by an
  * import), not asked for on the web.
+ *
+ * The message goes to whatever address was typed into the public form,
+ * so it carries only the list's own words and the link: never the name
+ * typed there (subscriber.name is always empty), and for a sign-up on
+ * the web not even the address (a "user+visit-example-com@" tag is text
+ * too) or attributes.  Staff chose what they added, so their message
+ * may say which address it was.
  */
 static struct value *
 confirm_data(struct confirm *c, const struct store_subscriber *sub,
     const struct conf_list *l, const char *url, int staff)
 {
-	struct value	*data, *o, *attrs;
+	struct value	*data, *o, *attrs = NULL;
 	char		*display;
 
 	data = value_new_object();
 
 	o = value_new_object();
-	display = address_display(sub->email);
+	display = staff ? address_display(sub->email) : xstrdup("");
 	value_object_set(o, "email", value_new_string(display));
 	free(display);
-	value_object_set(o, "name", value_new_string(sub->name));
-	attrs = json_parse(sub->attrs, strlen(sub->attrs), NULL);
+	value_object_set(o, "name", value_new_string(""));
+	if (staff)
+		attrs = json_parse(sub->attrs, strlen(sub->attrs), NULL);
 	value_object_set(o, "attrs", attrs != NULL ? attrs :
 	    value_new_object());
 	value_object_set(data, "subscriber", o);
@@ -182,8 +190,8 @@ confirm_add(struct confirm *c, struct store *s, int64_t subscriber_id,
 	msg = mime_msg_new();
 	mime_msg_address(msg, "From", conf->general.from_name,
 	    conf->general.from_address);
-	mime_msg_address(msg, "To", *sub.name != '\0' ? sub.name : NULL,
-	    sub.email);
+	/* The address alone: a display name would be what they typed. */
+	mime_msg_address(msg, "To", NULL, sub.email);
 	subject = xprintf("Please confirm your subscription to %s", l->name);
 	mime_msg_header(msg, "Subject", subject);
 	msgid = mime_message_id(c->domain);

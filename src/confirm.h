@@ -3,7 +3,10 @@
  *
  * A pending subscriber gets one message, rendered from the template
  * confirm.txt in general.templates (Mustache, text, nothing escaped) with
- *	subscriber	{ email, name, attrs... }
+ *	subscriber	{ email, name, attrs }: name always empty, and
+ *			email and attrs only when added_by_staff - the
+ *			message carries no text a stranger typed into
+ *			the public form (To: is the bare address)
  *	list		{ slug, name, description }
  *	confirm_url	general.base_url + "/confirm/" + a signed token
  *			(token.h: purpose confirm, subscriber id and list

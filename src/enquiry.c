@@ -44,6 +44,9 @@
 #define ENQUIRY_TEXT_MAX	200
 /* Failed attempts to record a message before it goes raw to the default. */
 #define ENQUIRY_MAX_ATTEMPTS	3
+#define ENQUIRY_CAP_WINDOW	(60 * 60)	/* enquiry.acks_per_hour */
+/* The reason recorded (enquiries.ack) when the hourly cap holds one back. */
+#define ENQUIRY_ACK_CAPPED	"hourly cap reached"
 
 struct enquiry_env {
 	const struct conf	*conf;
@@ -191,16 +194,41 @@ enquiry_data(const struct enquiry_ctx *c)
 	return d;
 }
 
+/*
+ * What the acknowledgement may say: the reference, the lead and the
+ * network's own words, never what the enquirer wrote (subject, name):
+ * it goes to whatever address the message claims to come from, so
+ * anything quoted in it is text a stranger can have us send anyone.
+ */
+static struct value *
+enquiry_ack_data(const struct enquiry_ctx *c)
+{
+	struct value	*d, *o;
+
+	d = value_new_object();
+	value_object_set(d, "reference", value_new_string(c->e->reference));
+	o = value_new_object();
+	value_object_set(o, "key", value_new_string(c->lead->key));
+	value_object_set(o, "name", value_new_string(c->lead->name));
+	value_object_set(d, "lead", o);
+	o = value_new_object();
+	value_object_set(o, "enquiries",
+	    value_new_string(c->conf->general.from_address));
+	value_object_set(d, "network", o);
+	return d;
+}
+
+/* Render t for c; ack: with the acknowledgement's data (no quoting). */
 static int
 enquiry_render(const struct template *t, const struct enquiry_ctx *c,
-    char **out, char **cause)
+    int ack, char **out, char **cause)
 {
 	struct value	*data;
 	struct buf	 b;
 	int		 rc;
 
 	buf_init(&b, 1024 * 1024);
-	data = enquiry_data(c);
+	data = ack ? enquiry_ack_data(c) : enquiry_data(c);
 	rc = template_render_text(t, data, NULL, &b, cause);
 	value_free(data);
 	if (rc == -1) {
@@ -280,7 +308,7 @@ enquiry_forward(struct enquiry_env *env, struct store *s,
 	size_t			 i;
 	int			 rc;
 
-	if (enquiry_render(env->forward, c, &text, cause) == -1)
+	if (enquiry_render(env->forward, c, 0, &text, cause) == -1)
 		return -1;
 	subject = xprintf("[%s] %s", c->e->reference,
 	    *c->subject != '\0' ? c->subject : c->raw_only ?
@@ -319,42 +347,23 @@ enquiry_forward(struct enquiry_env *env, struct store *s,
 }
 
 /*
- * Whether a message identifier can go into a structured header as it is:
- * printable ASCII without spaces or angle brackets.  RFC 6532 allows
- * UTF-8 in a Message-ID, which a reply written in ASCII cannot carry.
+ * A Message-ID that can go back in In-Reply-To as it is: id-left@id-right
+ * in printable ASCII with no brackets or spaces, of a sane length.
  */
 static int
-enquiry_msgid_ok(const char *id)
+enquiry_msgid_plain(const char *id)
 {
 	const char	*p;
+	size_t		 n = strlen(id);
 
+	if (n == 0 || n > 250 || strchr(id, '@') == NULL)
+		return 0;
 	for (p = id; *p != '\0'; p++) {
 		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f ||
-		    *p == '<' || *p == '>')
+		    *p == '<' || *p == '>' || *p == '"' || *p == '\\')
 			return 0;
 	}
-	return p != id && p - id <= 900;
-}
-
-/*
- * "References: <a> <b>" plus the message's own id, for threading; only
- * its own id when what it carried cannot be written in ASCII, and none
- * when its own id cannot (the acknowledgement then simply does not
- * thread).
- */
-static char *
-enquiry_references(const struct message *msg)
-{
-	const char	*prev;
-
-	if (!enquiry_msgid_ok(msg->message_id))
-		return NULL;
-	prev = *msg->references != '\0' ? msg->references : msg->in_reply_to;
-	if (*prev != '\0' && strlen(prev) <= 900 &&
-	    utf8_is_ascii(prev, strlen(prev)) &&
-	    strpbrk(prev, "\r\n") == NULL)
-		return xprintf("%s <%s>", prev, msg->message_id);
-	return xprintf("<%s>", msg->message_id);
+	return 1;
 }
 
 /*
@@ -368,38 +377,37 @@ enquiry_ack_build(struct enquiry_env *env, const struct enquiry_ctx *c,
 {
 	const struct conf	*conf = env->conf;
 	struct mime_msg		*m;
-	char			*text, *subject, *refs, *irt;
+	char			*text, *subject, *irt;
 	int			 rc;
 
-	if (enquiry_render(env->ack, c, &text, cause) == -1)
+	if (enquiry_render(env->ack, c, 1, &text, cause) == -1)
 		return -1;
-	if (*c->subject != '\0')
-		subject = xprintf("Re: %s [%s]", c->subject,
-		    c->e->reference);
-	else
-		subject = xprintf("Your enquiry to %s [%s]",
-		    conf->general.from_name, c->e->reference);
+	/* No subject or display name of theirs: see enquiry_ack_data(). */
+	subject = xprintf("We have your enquiry [%s]", c->e->reference);
 	m = mime_msg_new();
 	mime_msg_address(m, "From", conf->general.from_name,
 	    conf->general.from_address);
-	mime_msg_address(m, "To", c->name, c->e->sender);
+	mime_msg_address(m, "To", NULL, c->e->sender);
 	/* (The envelope recipient is autoreply_address(); see below.) */
 	mime_msg_header(m, "Subject", subject);
 	mime_msg_header_raw(m, "Auto-Submitted", "auto-replied");
 	mime_msg_header_raw(m, "X-Auto-Response-Suppress", "All");
 	mime_msg_header(m, "X-Loop", conf->general.from_address);
 	mime_msg_header_raw(m, "X-Postroom-Reference", c->e->reference);
+	/*
+	 * Threading (RFC 3834 3.1.4): their Message-ID only, not the chain
+	 * of References they sent, which is theirs to fill.
+	 */
 	irt = NULL;
-	if ((refs = enquiry_references(c->msg)) != NULL) {
+	if (enquiry_msgid_plain(c->msg->message_id)) {
 		irt = xprintf("<%s>", c->msg->message_id);
 		mime_msg_header_raw(m, "In-Reply-To", irt);
-		mime_msg_header_raw(m, "References", refs);
+		mime_msg_header_raw(m, "References", irt);
 	}
 	mime_msg_text(m, text);
 	rc = enquiry_write(m, b, cause);
 	mime_msg_free(m);
 	free(irt);
-	free(refs);
 	free(subject);
 	free(text);
 	return rc;
@@ -515,13 +523,46 @@ enquiry_decide(struct enquiry_env *env, struct store *s,
 }
 
 /*
+ * The global cap, enquiry.acks_per_hour: anyone can write to us as
+ * anyone, so however many senders there are, at most so many
+ * acknowledgements go out in any hour.  Counted from the enquiries
+ * table, so it holds across restarts and for every process; logged once
+ * when it starts to bite (no enquiry capped in the last hour yet).
+ * NULL when an acknowledgement may go, else the reason, in why.
+ */
+static const char *
+enquiry_ack_capped(struct enquiry_env *env, struct store *s, time_t now,
+    char *why, size_t size, char **cause)
+{
+	int	 limit = env->conf->enquiry.acks_per_hour;
+	int64_t	 n;
+
+	if (limit <= 0)
+		return NULL;
+	if (store_enquiry_ack_count(s, "queued", (int64_t)now -
+	    ENQUIRY_CAP_WINDOW, &n, cause) == -1)
+		return NULL;
+	if (n < limit)
+		return NULL;
+	if (store_enquiry_ack_count(s, ENQUIRY_ACK_CAPPED, (int64_t)now -
+	    ENQUIRY_CAP_WINDOW, &n, cause) == -1)
+		return NULL;
+	if (n == 0)
+		log_warn("enquiry.acks_per_hour (%d) reached: enquiries are "
+		    "routed and forwarded but not acknowledged until the "
+		    "last hour holds fewer", limit);
+	snprintf(why, size, "%s", ENQUIRY_ACK_CAPPED);
+	return why;
+}
+
+/*
  * May this enquirer be acknowledged?  NULL when yes, else the reason,
  * written into why.
  */
 static const char *
 enquiry_may_ack(struct enquiry_env *env, struct store *s,
-    const struct message *msg, int reply, char *why, size_t size,
-    char **cause)
+    const struct message *msg, int reply, time_t now, char *why,
+    size_t size, char **cause)
 {
 	const char	*to;
 	int64_t		 n;
@@ -551,7 +592,7 @@ enquiry_may_ack(struct enquiry_env *env, struct store *s,
 		    "in a reply (not plain ASCII, or too long)");
 		return why;
 	}
-	if (store_enquiry_acks_since(s, msg->from.addr, (int64_t)time(NULL) -
+	if (store_enquiry_acks_since(s, msg->from.addr, (int64_t)now -
 	    ENQUIRY_ACK_WINDOW, &n, cause) == -1)
 		return NULL;
 	if (n > 0) {
@@ -560,7 +601,7 @@ enquiry_may_ack(struct enquiry_env *env, struct store *s,
 		    "today");
 		return why;
 	}
-	return NULL;
+	return enquiry_ack_capped(env, s, now, why, size, cause);
 }
 
 /*
@@ -884,7 +925,7 @@ enquiry_route(struct enquiry_env *env, struct store *s, const char *raw,
 		if ((reply = enquiry_decide(env, s, msg, &e, cause)) == -1)
 			goto out;
 		*cause = NULL;
-		no_ack = enquiry_may_ack(env, s, msg, reply, why, sizeof why,
+		no_ack = enquiry_may_ack(env, s, msg, reply, now, why, sizeof why,
 		    cause);
 		if (no_ack == NULL && *cause != NULL)
 			goto out;

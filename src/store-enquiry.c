@@ -135,6 +135,17 @@ store_enquiry_acks_since(struct store *s, const char *sender, int64_t since,
 }
 
 int
+store_enquiry_ack_count(struct store *s, const char *ack, int64_t since,
+    int64_t *count, char **cause)
+{
+	/* Served by enquiries_received. */
+	*count = 0;
+	return store_query_int(s, count, cause,
+	    "SELECT count(*) FROM enquiries WHERE received_at >= ?"
+	    " AND ack = ?", "It", since, ack) == -1 ? -1 : 0;
+}
+
+int
 store_enquiry_each(struct store *s, const char *lead, int64_t since,
     int (*fn)(const struct store_enquiry *, void *), void *arg, char **cause)
 {

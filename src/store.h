@@ -901,6 +901,12 @@ int	store_inbound_failure_clear(struct store *, const char *key,
 int	store_enquiry_acks_since(struct store *, const char *sender,
 	    int64_t since, int64_t *count, char **cause);
 /*
+ * Enquiries of every sender since the given time whose ack column is ack
+ * ("queued": acknowledged; else the reason there was none).
+ */
+int	store_enquiry_ack_count(struct store *, const char *ack,
+	    int64_t since, int64_t *count, char **cause);
+/*
  * Call fn for each enquiry (newest first), optionally for one lead and
  * since a time (0: all); fn returns 0 to go on.
  */

@@ -9,8 +9,9 @@
  * the response, and returns what they returned (1 queued; 0 the
  * connection is to be dropped) for web.c to hand to libmicrohttpd.
  *
- * Nothing here outlives the request; the store and the key are the web
- * thread's (web.h).
+ * Nothing here outlives the request; the store is borrowed from the
+ * web's pool (web-pool.h) for the call that answers, and the key is the
+ * web's (web.h).
  */
 #ifndef POSTROOM_WEB_INT_H
 #define POSTROOM_WEB_INT_H
@@ -29,7 +30,9 @@ struct store_campaign;
 struct value;
 struct web;
 struct web_site;
+struct web_guard_conn;
 struct MHD_Connection;
+struct MHD_Response;
 
 /* The statuses the page files answer with. */
 #define WEB_HTTP_OK		200
@@ -65,7 +68,7 @@ struct web_req {
 	struct web		*w;
 	struct web_site		*site;
 	const struct conf	*conf;
-	struct store		*store;	/* the web thread's */
+	struct store		*store;	/* borrowed for the answering call */
 	const unsigned char	*key;	/* the token key */
 	struct MHD_Connection	*c;
 	enum web_method		 method;
@@ -80,6 +83,15 @@ struct web_req {
 	const char		*route;		/* for the debug log */
 	unsigned int		 status;
 	time_t			 now;
+	int64_t			 start;		/* monotime_ms(); 0: not begun */
+	struct web_guard_conn	*guard;		/* the connection's */
+	/*
+	 * defer: hold the answer in held, to be sent no sooner than
+	 * answer_at (monotime_ms()), the connection suspended meanwhile.
+	 */
+	int			 defer;
+	int64_t			 answer_at;
+	struct MHD_Response	*held;
 };
 
 /* page inside the layout, with data (consumed) and the title. */

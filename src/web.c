@@ -13,10 +13,16 @@
  * pages of a test copy's links (web-test.c).
  *
  * Threads: everything below web_start() and above web_stop() runs in
- * libmicrohttpd's one internal thread, which alone uses w->store and the
- * parsed templates.  web_reload() is called from the main thread; it only
- * leaves the new configuration under the mutex for that thread to pick up
- * at its next request.
+ * libmicrohttpd's pool of WEB_THREADS threads, any number of requests at
+ * once.  What they share is behind w->lock (the site, with a count of its
+ * users; the prune time), the pool's lock (database handles: a request
+ * borrows one for the call that answers it, web-pool.h) or the guard's
+ * (deadlines and per-client counts, web-guard.h); the parsed templates
+ * and the key are only read.  web_reload() is called from the main
+ * thread; it only leaves the new configuration under the mutex for the
+ * next callback to take up.  A subscribe POST's answer is held back to a
+ * fixed time (web_defer()): the connection is suspended and the guard's
+ * thread resumes it.
  */
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -52,8 +58,11 @@
 #include "unsubscribe.h"
 #include "utf8.h"
 #include "value.h"
+#include "monotime.h"
 #include "web.h"
+#include "web-guard.h"
 #include "web-int.h"
+#include "web-pool.h"
 #include "xmalloc.h"
 
 #define WEB_MAX_DISCARD	(1024 * 1024)	/* then hang up */
@@ -80,8 +89,14 @@ static const char *const web_page_files[WEB_NPAGES] = {
 	[WEB_PAGE_TEST_LINK] = "test-link.html",
 };
 
-/* Templates and the confirmation mailer for one configuration. */
+/*
+ * Templates and the confirmation mailer for one configuration; read by
+ * any number of threads at once, freed when the last lets go (refs,
+ * under the web's lock: one for being w->site, one per callback using
+ * it).
+ */
 struct web_site {
+	int			 refs;
 	const struct conf	*conf;
 	struct confirm		*confirm;
 	struct template		*layout;
@@ -91,14 +106,15 @@ struct web_site {
 };
 
 struct web {
-	struct web_site		*site;	/* the web thread's */
 	struct MHD_Daemon	*mhd;
-	struct store		*store;	/* the web thread's */
+	struct web_pool		*pool;	/* a database handle per request */
+	struct web_guard	*guard;	/* deadlines, per-client limits */
 	unsigned char		 key[TOKEN_KEY_LEN];
-	int64_t			 last_prune;
 
-	pthread_mutex_t		 lock;	/* guards next_conf */
+	pthread_mutex_t		 lock;	/* guards the three below */
+	struct web_site		*site;
 	const struct conf	*next_conf;	/* from web_reload() */
+	int64_t			 last_prune;
 };
 
 /* --- configuration-dependent parts -------------------------------- */
@@ -170,29 +186,58 @@ fail:
 	return NULL;
 }
 
-/* At the start of a request: take up a configuration web_reload() left. */
+/* Let go of site: the last user frees it. */
 static void
-web_site_refresh(struct web *w)
+web_site_release(struct web *w, struct web_site *site)
+{
+	int	refs;
+
+	pthread_mutex_lock(&w->lock);
+	refs = --site->refs;
+	pthread_mutex_unlock(&w->lock);
+	if (refs == 0)
+		web_site_free(site);
+}
+
+/*
+ * At the start of each callback: take up a configuration web_reload()
+ * left (one thread opens it; the others go on with the old site), and
+ * hold the current site until web_site_release().
+ */
+static struct web_site *
+web_site_hold(struct web *w)
 {
 	const struct conf	*conf;
-	struct web_site		*site;
+	struct web_site		*site, *old = NULL;
 	char			*cause = NULL;
 
 	pthread_mutex_lock(&w->lock);
 	conf = w->next_conf;
 	w->next_conf = NULL;
 	pthread_mutex_unlock(&w->lock);
-	if (conf == NULL)
-		return;
-	if ((site = web_site_open(conf, &cause)) == NULL) {
-		log_error("web: new configuration not taken up: %s; the pages "
-		    "keep the old one", cause);
-		free(cause);
-		return;
+	if (conf != NULL) {
+		if ((site = web_site_open(conf, &cause)) == NULL) {
+			log_error("web: new configuration not taken up: %s; "
+			    "the pages keep the old one", cause);
+			free(cause);
+		} else {
+			web_guard_set_timeout(w->guard,
+			    conf->web.request_timeout);
+			site->refs = 1;
+			pthread_mutex_lock(&w->lock);
+			old = w->site;
+			w->site = site;
+			pthread_mutex_unlock(&w->lock);
+			log_info("web: configuration and templates reloaded");
+		}
 	}
-	web_site_free(w->site);
-	w->site = site;
-	log_info("web: configuration and templates reloaded");
+	pthread_mutex_lock(&w->lock);
+	site = w->site;
+	site->refs++;
+	pthread_mutex_unlock(&w->lock);
+	if (old != NULL)
+		web_site_release(w, old);
+	return site;
 }
 
 /* --- the client --------------------------------------------------- */
@@ -290,6 +335,89 @@ web_client(struct web_req *r)
 		snprintf(r->client_key, sizeof r->client_key, "%s", r->client);
 }
 
+/*
+ * The origin ("scheme://host[:port]", lower case, without a default
+ * port) of the URL at url, into out; "" when it has none.
+ */
+static void
+web_origin(const char *url, char *out, size_t size)
+{
+	const char	*p, *e;
+	size_t		 n, i;
+
+	*out = '\0';
+	if ((p = strstr(url, "://")) == NULL)
+		return;
+	e = p + 3 + strcspn(p + 3, "/?#");
+	n = (size_t)(e - url);
+	if (n >= size)
+		return;
+	for (i = 0; i < n; i++)
+		out[i] = (char)(url[i] >= 'A' && url[i] <= 'Z' ?
+		    url[i] - 'A' + 'a' : url[i]);
+	out[n] = '\0';
+	if (strncmp(out, "https://", 8) == 0 && n > 4 &&
+	    strcmp(out + n - 4, ":443") == 0)
+		out[n - 4] = '\0';
+	else if (strncmp(out, "http://", 7) == 0 && n > 3 &&
+	    strcmp(out + n - 3, ":80") == 0)
+		out[n - 3] = '\0';
+}
+
+/*
+ * A POST sent from another site's page (cross-site request forgery: a
+ * page elsewhere that makes its visitors' browsers sign someone up):
+ * the Origin header, or without one the Referer, is there and is not
+ * general.base_url's origin.  Requests with neither (curl, a mail
+ * provider's RFC 8058 one-click POST) are not cross-site: no browser
+ * leaves both out of a POST, and our pages send "same-origin" as their
+ * Referrer-Policy.  "Origin: null" (a sandboxed or privacy-stripped
+ * page) counts as foreign.  The header that failed, or NULL.
+ */
+static const char *
+web_cross_site(struct web_req *r)
+{
+	const char	*v;
+	char		 want[256], got[256];
+
+	web_origin(r->conf->general.base_url, want, sizeof want);
+	if ((v = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND,
+	    "Origin")) != NULL) {
+		web_origin(v, got, sizeof got);
+		return *got != '\0' && strcmp(got, want) == 0 ? NULL :
+		    "Origin";
+	}
+	if ((v = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND,
+	    "Referer")) != NULL) {
+		web_origin(v, got, sizeof got);
+		return *got != '\0' && strcmp(got, want) == 0 ? NULL :
+		    "Referer";
+	}
+	return NULL;
+}
+
+/* 1 when the body is RFC 8058's "List-Unsubscribe=One-Click". */
+static int
+web_one_click(struct web_req *r)
+{
+	struct form	 f;
+	const char	*type, *v;
+	char		*cause = NULL;
+	int		 yes;
+
+	type = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND,
+	    "Content-Type");
+	if (form_parse(&f, type, r->body.data != NULL ? r->body.data : "",
+	    r->body.len, &cause) != 0) {
+		free(cause);
+		return 0;
+	}
+	yes = (v = form_get(&f, "List-Unsubscribe")) != NULL &&
+	    strcmp(v, "One-Click") == 0;
+	form_free(&f);
+	return yes;
+}
+
 /* --- answers ------------------------------------------------------ */
 
 static enum MHD_Result
@@ -306,12 +434,22 @@ web_respond(struct web_req *r, unsigned int status, const char *type,
 	MHD_add_response_header(resp, "Content-Type", type);
 	MHD_add_response_header(resp, "Content-Security-Policy", WEB_CSP);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	/*
+	 * same-origin, not no-referrer: with no-referrer a browser sends
+	 * "Origin: null" with our own forms' POSTs, and web_cross_site()
+	 * needs the real one.  Other sites still get nothing.
+	 */
+	MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	if (hname != NULL)
 		MHD_add_response_header(resp, hname, hvalue);
 	r->status = status;
+	if (r->defer) {
+		/* web_access() sends it at r->answer_at (web_defer()). */
+		r->held = resp;
+		return MHD_YES;
+	}
 	ret = MHD_queue_response(r->c, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -481,7 +619,7 @@ static int
 web_token(struct web_req *r, const char *s, enum token_purpose purpose,
     struct token *t, enum MHD_Result *ret)
 {
-	struct token_salts	 salts = { store_token_salt, r->w->store };
+	struct token_salts	 salts = { store_token_salt, r->store };
 	char			*cause = NULL, *url, *text;
 	int			 rc;
 
@@ -639,7 +777,7 @@ web_limit(struct web_req *r, const char *key, int limit, char **cause)
 
 	if (limit <= 0)
 		return 0;
-	if (store_web_hit(r->w->store, key, r->now, WEB_RATE_WINDOW, &count,
+	if (store_web_hit(r->store, key, r->now, WEB_RATE_WINDOW, &count,
 	    cause) != 0)
 		return -1;
 	return count > limit;
@@ -670,10 +808,14 @@ web_prune(struct web_req *r)
 {
 	char	*cause = NULL;
 
-	if (r->now - r->w->last_prune < WEB_PRUNE_EVERY)
+	pthread_mutex_lock(&r->w->lock);
+	if (r->now - r->w->last_prune < WEB_PRUNE_EVERY) {
+		pthread_mutex_unlock(&r->w->lock);
 		return;
+	}
 	r->w->last_prune = r->now;
-	if (store_web_prune(r->w->store, r->now - WEB_RATE_WINDOW,
+	pthread_mutex_unlock(&r->w->lock);
+	if (store_web_prune(r->store, r->now - WEB_RATE_WINDOW,
 	    &cause) != 0) {
 		log_warn("web: pruning rate limits: %s", cause);
 		free(cause);
@@ -740,6 +882,32 @@ web_subscribe_form(struct web_req *r, unsigned int status,
 }
 
 /*
+ * The global cap, web.confirmations_per_hour: the form sends mail to any
+ * address typed into it, so however many clients ask, at most so many
+ * confirmation emails an hour.  Counted in the database (one "web."
+ * counter, fixed one-hour windows), so it holds across restarts and
+ * processes; logged once a window, when the first one is held back.
+ * 1 capped, 0 not, -1 with *cause.
+ */
+static int
+web_confirm_capped(struct web_req *r, char **cause)
+{
+	int	limit = r->conf->web.confirmations_per_hour;
+	int64_t	count;
+
+	if (limit <= 0)
+		return 0;
+	if (store_web_hit(r->store, WEB_KEY_CONFIRMATIONS, r->now,
+	    WEB_RATE_WINDOW, &count, cause) != 0)
+		return -1;
+	if (count == (int64_t)limit + 1)
+		log_warn("web: web.confirmations_per_hour (%d) reached: the "
+		    "subscribe form sends no confirmation emails until the "
+		    "hour is over", limit);
+	return count > limit;
+}
+
+/*
  * The work of a subscribe request, in one transaction: a new subscriber
  * and pending membership, or none; a confirmation email unless they are
  * confirmed already or suppressed.  *what says what happened, for the
@@ -749,11 +917,11 @@ static int
 web_subscribe_apply(struct web_req *r, const struct conf_list *l,
     const char *email, const char *name, const char **what, char **cause)
 {
-	struct store		*s = r->w->store;
+	struct store		*s = r->store;
 	struct store_member	 m;
 	int64_t			 id;
 	char			*source, *detail;
-	int			 found, queued = 0;
+	int			 found, queued = 0, capped;
 
 	memset(&m, 0, sizeof m);
 	source = xprintf("web:%s", r->client);
@@ -779,6 +947,10 @@ web_subscribe_apply(struct web_req *r, const struct conf_list *l,
 	}
 	if (found && m.status == STORE_MEMBER_CONFIRMED)
 		*what = "already confirmed; nothing sent";
+	else if ((capped = web_confirm_capped(r, cause)) == -1)
+		goto fail;
+	else if (capped)
+		*what = "over the hourly cap on confirmations; nothing sent";
 	else {
 		/* Pending, new, or coming back after leaving. */
 		if ((queued = confirm_add(r->site->confirm, s, id, l->slug,
@@ -844,6 +1016,14 @@ web_subscribe(struct web_req *r, const char *slug)
 		return web_subscribe_form(r, MHD_HTTP_OK, l, NULL,
 		    value_new_object());
 
+	/*
+	 * Whatever happens below - a new address, one already confirmed,
+	 * suppressed, over a cap - takes different work; the answer goes
+	 * out WEB_SUBSCRIBE_ANSWER_MS after the request came in, never
+	 * sooner, so that its timing does not tell which.
+	 */
+	r->defer = 1;
+	r->answer_at = r->start + WEB_SUBSCRIBE_ANSWER_MS;
 	if (web_form(r, &f, &ret) != 0)
 		return ret;
 	email = form_get(&f, "email");
@@ -949,11 +1129,11 @@ web_member(struct web_req *r, int64_t id, const char *list,
 {
 	int	found;
 
-	if ((found = store_subscriber_get_id(r->w->store, id, sub,
+	if ((found = store_subscriber_get_id(r->store, id, sub,
 	    cause)) != 1)
 		return found;
 	/* sub->id: a merged id (store_subscriber_get_id) leads on. */
-	if ((found = store_member_get(r->w->store, sub->id, list, m,
+	if ((found = store_member_get(r->store, sub->id, list, m,
 	    cause)) != 1)
 		store_subscriber_clear(sub);
 	return found;
@@ -1004,7 +1184,7 @@ web_member_data(struct web_req *r, const struct store_subscriber *sub,
 static enum MHD_Result
 web_confirm(struct web_req *r, const char *tok)
 {
-	struct store		*s = r->w->store;
+	struct store		*s = r->store;
 	struct store_subscriber	 sub;
 	struct store_member	 m;
 	struct token		 t;
@@ -1094,7 +1274,7 @@ web_confirm(struct web_req *r, const char *tok)
 static enum MHD_Result
 web_unsubscribe(struct web_req *r, const char *tok)
 {
-	struct store		*s = r->w->store;
+	struct store		*s = r->store;
 	struct store_subscriber	 sub;
 	struct store_member	 m;
 	struct store_campaign	 c;
@@ -1338,7 +1518,7 @@ static int
 web_prefs_apply(struct web_req *r, const struct store_subscriber *sub,
     const struct web_prefs *p, const struct form *f, char **cause)
 {
-	struct store		*s = r->w->store;
+	struct store		*s = r->store;
 	const struct conf_list	*l;
 	const char		*v;
 	char			*name, *source;
@@ -1387,7 +1567,7 @@ web_prefs_apply(struct web_req *r, const struct store_subscriber *sub,
 static enum MHD_Result
 web_preferences(struct web_req *r, const char *tok)
 {
-	struct store		*s = r->w->store;
+	struct store		*s = r->store;
 	struct store_subscriber	 sub;
 	struct web_prefs	 p = { NULL, 0 };
 	struct token		 t;
@@ -1504,7 +1684,7 @@ web_archive(struct web_req *r, const char *arg)
 		return web_not_found(r);
 
 	memset(&c, 0, sizeof c);
-	if ((rc = store_campaign_get(r->w->store, id, &c, &cause)) == -1)
+	if ((rc = store_campaign_get(r->store, id, &c, &cause)) == -1)
 		return web_busy(r, cause);
 	if (rc == 0 || (c.status != STORE_CAMPAIGN_SENDING &&
 	    c.status != STORE_CAMPAIGN_PAUSED &&
@@ -1649,6 +1829,31 @@ web_read_form(struct web_req *r, struct form *f, int *ret)
 	return -1;
 }
 
+/*
+ * A POST from another site's page (web_cross_site()) is refused with 403
+ * and changes nothing: 1 with the page queued in *ret.  RFC 8058's
+ * one-click POST is let through whatever it carries: mail providers
+ * send it, and the token in the URL is all it needs.
+ */
+static int
+web_refuse_cross_site(struct web_req *r, enum MHD_Result *ret)
+{
+	const char	*which;
+
+	if ((which = web_cross_site(r)) == NULL)
+		return 0;
+	if ((strcmp(r->route, "unsubscribe") == 0 ||
+	    strcmp(r->route, "test-unsubscribe") == 0) && web_one_click(r))
+		return 0;
+	log_info("web: %s %s from %s: sent from another site's page (%s); "
+	    "refused", r->method_name, r->route, r->client, which);
+	*ret = web_error(r, MHD_HTTP_FORBIDDEN, "This form was sent from "
+	    "another site", "The form was sent from a page that is not "
+	    "ours, so nothing has been changed. If you meant to use it, "
+	    "open our page yourself and send the form from there.");
+	return 1;
+}
+
 static enum MHD_Result
 web_dispatch(struct web_req *r, const char *url)
 {
@@ -1671,6 +1876,7 @@ web_dispatch(struct web_req *r, const char *url)
 		{ "test-unsubscribe", web_test_unsubscribe },
 		{ "test-preferences", web_test_preferences },
 	};
+	enum MHD_Result	 ret;
 	const char	*arg;
 	size_t		 i, n;
 
@@ -1696,6 +1902,8 @@ web_dispatch(struct web_req *r, const char *url)
 		r->route = routes[i].name;
 		if (r->method == WEB_OTHER)
 			return web_bad_method(r, "GET, HEAD, POST");
+		if (r->method == WEB_POST && web_refuse_cross_site(r, &ret))
+			return ret;
 		return routes[i].fn(r, arg);
 	}
 	for (i = 0; i < sizeof family / sizeof family[0]; i++) {
@@ -1709,12 +1917,106 @@ web_dispatch(struct web_req *r, const char *url)
 		r->route = family[i].name;
 		if (r->method == WEB_OTHER)
 			return web_bad_method(r, "GET, HEAD, POST");
+		if (r->method == WEB_POST && web_refuse_cross_site(r, &ret))
+			return ret;
 		return family[i].fn(r, arg) ? MHD_YES : MHD_NO;
 	}
 	return web_not_found(r);
 }
 
 /* --- libmicrohttpd ------------------------------------------------ */
+
+/* The guard's handle of connection c (web_notify()). */
+static struct web_guard_conn *
+web_guard_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo	*ci;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* The guard's thread, at r->answer_at: send what web_respond() held. */
+static void
+web_resume(void *arg)
+{
+	struct web_req	*r = arg;
+
+	MHD_resume_connection(r->c);
+}
+
+/*
+ * Hold the answer r->held until r->answer_at: the connection is
+ * suspended (its pool thread serves others meanwhile) and the guard
+ * resumes it then; web_access() is called again and sends it.
+ */
+static enum MHD_Result
+web_defer(struct web_req *r)
+{
+	MHD_suspend_connection(r->c);
+	web_guard_later(r->w->guard, r->guard, r->answer_at, web_resume, r);
+	return MHD_YES;
+}
+
+/* The first call of a request: its headers are in.  */
+static enum MHD_Result
+web_begin(struct web *w, struct web_req *r, const char *url)
+{
+	const char	*cl;
+	char		*end;
+	unsigned long long n;
+
+	web_client(r);
+	r->root = web_root(url);
+	r->route = "?";
+	r->start = monotime_ms();
+	r->guard = web_guard_of(r->c);
+	if (web_guard_request(w->guard, r->guard, r->client_key) == -1) {
+		log_info("web: %s from %s: more than %d requests at once from "
+		    "this client; refused", r->method_name, r->client,
+		    WEB_MAX_PER_IP);
+		return web_busy(r, xstrdup("too many requests at once"));
+	}
+	/*
+	 * Refuse a body that says it is too big before reading it;
+	 * anything else is answered on the next call, once the request is
+	 * in (answering now would cost the keep-alive).
+	 */
+	cl = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND,
+	    "Content-Length");
+	if (cl != NULL) {
+		errno = 0;
+		n = strtoull(cl, &end, 10);
+		if (errno != 0 || end == cl || *end != '\0' ||
+		    n > WEB_MAX_BODY) {
+			log_info("web: %s from %s: a Content-Length over %d "
+			    "or not a number; refused", r->method_name,
+			    r->client, WEB_MAX_BODY);
+			return web_too_big(r);
+		}
+	}
+	return MHD_YES;
+}
+
+/* The last call: the request is in; answer it with a database handle. */
+static enum MHD_Result
+web_answer(struct web *w, struct web_req *r, const char *url)
+{
+	enum MHD_Result	 ret;
+	char		*cause = NULL;
+
+	web_guard_answering(w->guard, r->guard);
+	if ((r->store = web_pool_get(w->pool, &cause)) == NULL) {
+		r->route = url;
+		return web_busy(r, cause);
+	}
+	ret = web_dispatch(r, url);
+	web_pool_put(w->pool, r->store);
+	r->store = NULL;
+	if (ret == MHD_YES && r->held != NULL)
+		return web_defer(r);
+	return ret;
+}
 
 static enum MHD_Result
 web_access(void *cls, struct MHD_Connection *c, const char *url,
@@ -1723,23 +2025,24 @@ web_access(void *cls, struct MHD_Connection *c, const char *url,
 {
 	struct web	*w = cls;
 	struct web_req	*r = *con_cls;
-	const char	*cl;
-	char		*end;
-	unsigned long long n;
 	enum MHD_Result	 ret;
 
+	if (r != NULL && r->held != NULL) {
+		/* Resumed (web_defer()): the answer's time has come. */
+		ret = MHD_queue_response(c, r->status, r->held);
+		MHD_destroy_response(r->held);
+		r->held = NULL;
+		return ret;
+	}
 	/*
-	 * A reload takes effect between callbacks; a request holds the
-	 * site only within one callback, so none sees it freed.
+	 * A reload takes effect between callbacks; a callback holds the
+	 * site it started with, so none sees it freed.
 	 */
-	web_site_refresh(w);
 	if (r == NULL) {
 		r = xcalloc(1, sizeof *r);
 		r->w = w;
-		r->store = w->store;
 		r->key = w->key;
 		r->c = c;
-		r->now = time(NULL);
 		buf_init(&r->body, WEB_MAX_BODY);
 		r->method = WEB_GET;
 		if (strcmp(method, "GET") == 0)
@@ -1754,36 +2057,15 @@ web_access(void *cls, struct MHD_Connection *c, const char *url,
 			r->method_name = "(other method)";
 		}
 		*con_cls = r;
-		web_client(r);
-		r->site = w->site;
-		r->conf = w->site->conf;
-		r->root = web_root(url);
-		r->route = "?";
-		/*
-		 * Refuse a body that says it is too big before reading it;
-		 * anything else is answered on the next call, once the
-		 * request is in (answering now would cost the keep-alive).
-		 */
-		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-		    "Content-Length");
-		if (cl != NULL) {
-			errno = 0;
-			n = strtoull(cl, &end, 10);
-			if (errno != 0 || end == cl || *end != '\0' ||
-			    n > WEB_MAX_BODY) {
-				log_info("web: %s from %s: a Content-Length "
-				    "over %d or not a number; refused",
-				    r->method_name, r->client, WEB_MAX_BODY);
-				return web_too_big(r);
-			}
-		}
-		return MHD_YES;
 	}
-	r->site = w->site;
-	r->conf = w->site->conf;
+	r->site = web_site_hold(w);
+	r->conf = r->site->conf;
 	r->now = time(NULL);
 
-	if (*upload_data_size != 0) {
+	if (r->start == 0)
+		ret = web_begin(w, r, url);
+	else if (*upload_data_size != 0) {
+		ret = MHD_YES;
 		if (!r->too_big && buf_add(&r->body, upload_data,
 		    *upload_data_size) != 0)
 			r->too_big = 1;
@@ -1793,18 +2075,19 @@ web_access(void *cls, struct MHD_Connection *c, const char *url,
 				log_info("web: %s from %s: endless body; "
 				    "connection closed", r->method_name,
 				    r->client);
-				return MHD_NO;
+				ret = MHD_NO;
 			}
 		}
 		*upload_data_size = 0;
-		return MHD_YES;
-	}
-	if (r->too_big) {
+	} else if (r->too_big) {
 		log_info("web: %s from %s: body over %d bytes refused",
 		    r->method_name, r->client, WEB_MAX_BODY);
-		return web_too_big(r);
-	}
-	ret = web_dispatch(r, url);
+		ret = web_too_big(r);
+	} else
+		ret = web_answer(w, r, url);
+	web_site_release(w, r->site);
+	r->site = NULL;
+	r->conf = NULL;
 	return ret;
 }
 
@@ -1812,6 +2095,7 @@ static void
 web_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
+	struct web	*w = cls;
 	struct web_req	*r = *con_cls;
 
 	if (r == NULL)
@@ -1819,9 +2103,39 @@ web_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	log_debug("web: %s %s from %s: %u%s", r->method_name, r->route,
 	    r->client, r->status, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ?
 	    "" : " (not completed)");
+	web_guard_done(w->guard, r->guard);
+	if (r->held != NULL)
+		MHD_destroy_response(r->held);
 	buf_free(&r->body);
 	free(r);
 	*con_cls = NULL;
+}
+
+/*
+ * Connections opening and closing, for the guard (web-guard.h): its
+ * handle is the connection's socket context.
+ */
+static void
+web_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct web			*w = cls;
+	const union MHD_ConnectionInfo	*ci, *ai;
+	const struct sockaddr		*sa = NULL;
+
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		web_guard_close(w->guard, *socket_context);
+		*socket_context = NULL;
+		return;
+	}
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	ai = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ai != NULL)
+		sa = ai->client_addr;
+	if (ci == NULL)
+		return;
+	*socket_context = web_guard_open(w->guard, ci->connect_fd, sa,
+	    sa != NULL && web_is_loopback(sa));
 }
 
 static void
@@ -1915,24 +2229,34 @@ web_start(const struct conf *conf, char **cause)
 		goto fail;
 	if ((w->site = web_site_open(conf, cause)) == NULL)
 		goto fail;
-	/* Opened here, used only by libmicrohttpd's thread from now on. */
-	if ((w->store = store_open(conf->general.database, cause)) == NULL)
+	w->site->refs = 1;
+	/* The first handle is opened now: a bad database stops start-up. */
+	if ((w->pool = web_pool_new(conf->general.database, cause)) == NULL)
 		goto fail;
 	if ((fd = web_listen(conf->web.listen, &family, cause)) == -1)
 		goto fail;
+	w->guard = web_guard_start(conf->web.request_timeout, WEB_MAX_PER_IP);
 
-	flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	/*
+	 * A pool of WEB_THREADS threads, each polling its share of the
+	 * connections, so that one slow database call stalls only its own
+	 * thread's.  No libmicrohttpd per-address limit: it would count
+	 * the proxy; the guard counts clients instead (web-guard.h).
+	 */
+	flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+	    MHD_ALLOW_SUSPEND_RESUME;
 	if (family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	w->mhd = MHD_start_daemon(flags, 0, NULL, NULL, web_access, w,
 	    MHD_OPTION_EXTERNAL_LOGGER, web_mhd_log, w,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)WEB_THREADS,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)WEB_MAX_CONNECTIONS,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)WEB_MAX_PER_IP,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)WEB_TIMEOUT,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	    (size_t)WEB_CONNECTION_MEMORY,
 	    MHD_OPTION_NOTIFY_COMPLETED, web_completed, w,
+	    MHD_OPTION_NOTIFY_CONNECTION, web_notify, w,
 	    MHD_OPTION_END);
 	if (w->mhd == NULL) {
 		close(fd);
@@ -1964,9 +2288,12 @@ web_stop(struct web *w)
 {
 	if (w == NULL)
 		return;
+	/* Answers held back are sent first: none may stay suspended. */
+	web_guard_stop(w->guard);
 	if (w->mhd != NULL)
 		MHD_stop_daemon(w->mhd);
-	store_close(w->store);
+	web_guard_free(w->guard);
+	web_pool_free(w->pool);
 	web_site_free(w->site);
 	explicit_bzero(w->key, sizeof w->key);
 	pthread_mutex_destroy(&w->lock);

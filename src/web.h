@@ -53,18 +53,31 @@
  *   - every answer carries Content-Security-Policy (default-src 'none';
  *     style-sheet from 'self' only; form-action 'self'; frame-ancestors
  *     'none'), X-Content-Type-Options: nosniff, Referrer-Policy:
- *     no-referrer and Cache-Control: no-store.  No cookies, no
+ *     same-origin (so that our forms' POSTs carry our Origin) and
+ *     Cache-Control: no-store;
+ *   - a POST whose Origin, or without one Referer, is another site's is
+ *     refused (403), but for RFC 8058 one-click;
+ *   - at most web.confirmations_per_hour confirmation emails an hour
+ *     from all clients together (WEB_KEY_CONFIRMATIONS).  No cookies, no
  *     JavaScript: the token in the URL is the capability, and a form
  *     posts back to its own URL.
  *
- * Threads: libmicrohttpd runs ONE internal polling thread (select, poll
- * or epoll as available), within WEB_MAX_CONNECTIONS connections
- * (WEB_MAX_PER_IP from one address: behind a proxy that is the proxy)
- * and a WEB_TIMEOUT idle timeout.  That thread uses the web's own store
- * connection, opened by web_start() and used by no other thread, so the
- * pages keep answering while the delivery thread sends a campaign (a
- * write waits at most STORE_BUSY_TIMEOUT for the delivery engine's short
- * transactions).
+ * Threads: libmicrohttpd runs a pool of WEB_THREADS polling threads
+ * (epoll where there is one), within WEB_MAX_CONNECTIONS connections and a
+ * WEB_TIMEOUT idle timeout; each request borrows its own database handle
+ * (web-pool.h), so one slow database call stalls one request, not the
+ * pages, and the pages keep answering while the delivery thread sends a
+ * campaign (a write waits at most STORE_BUSY_TIMEOUT).  web-guard.h
+ * keeps slow clients from holding connections: a whole request must
+ * arrive within web.request_timeout however slowly it trickles; at most
+ * WEB_MAX_PER_IP connections from one address other than loopback, and
+ * WEB_MAX_PER_IP requests in progress from one client (behind the proxy:
+ * the X-Forwarded-For client, not the proxy), over which the answer is
+ * 503;
+ *   - a subscribe POST is answered WEB_SUBSCRIBE_ANSWER_MS after it came
+ *     in, never sooner, whatever was done (new, known, suppressed,
+ *     capped), so that its timing does not say whether an address is
+ *     known; the connection waits suspended, not a thread.
  *
  * Owns: the routes, what each page does to subscribers and memberships
  * (through store.h), rate limits on subscribing, the HTTP headers.  Does
@@ -84,13 +97,18 @@ struct store;
 struct web;
 
 #define WEB_MAX_BODY			(16 * 1024)	/* bytes */
-#define WEB_MAX_CONNECTIONS		64
-#define WEB_MAX_PER_IP			32
+#define WEB_THREADS			4	/* libmicrohttpd's pool */
+#define WEB_MAX_CONNECTIONS		512	/* under the usual 1024 fds */
+#define WEB_MAX_PER_IP			32	/* per client (web-guard.h) */
 #define WEB_TIMEOUT			15	/* seconds idle */
 #define WEB_CONNECTION_MEMORY		(32 * 1024)	/* headers */
 #define WEB_SUBSCRIBE_PER_ADDRESS	5	/* an hour, per address */
 #define WEB_RATE_WINDOW			3600	/* seconds */
 #define WEB_NAME_MAX			400	/* bytes of a name */
+/* A subscribe POST is answered this long after it came in, never sooner. */
+#define WEB_SUBSCRIBE_ANSWER_MS		300
+/* The rate_limits row of web.confirmations_per_hour. */
+#define WEB_KEY_CONFIRMATIONS		"web.cap:confirmations"
 
 /*
  * Start serving on conf->web.listen: load the key (created when missing,

@@ -103,7 +103,8 @@ assert len(conf) == 1, urls
 u = conf[0]
 assert re.fullmatch(r'http://127\.0\.0\.1:8025/confirm/[A-Za-z0-9_-]{20,}', u), u
 assert '@' not in u and 'ann' not in u.lower(), u
-assert m['To'] == 'Ann Smith <Ann.Smith@example.org>', m['To']
+# The bare address: never a display name (it would be text someone typed).
+assert m['To'] == 'Ann.Smith@example.org', m['To']
 assert m['Auto-Submitted'] == 'auto-generated'
 assert 'Please confirm your subscription to' in m['Subject'], m['Subject']
 assert 'Ann.Smith@example.org' in body

@@ -96,9 +96,9 @@ confirm_mail() { test -n "$(link "$1" confirm)"; }
 req "GET / lists the lists" 200 "$H/"
 check "... each with a subscribe link" has "Subscribe<span class=\"visually-hidden\"> to Training and development"
 hdr "Content-Security-Policy: default-src 'none'; style-src 'self'" &&
-hdr "X-Content-Type-Options: nosniff" && hdr "Referrer-Policy: no-referrer" &&
+hdr "X-Content-Type-Options: nosniff" && hdr "Referrer-Policy: same-origin" &&
 hdr "Cache-Control: no-store" && hdr "Content-Type: text/html; charset=utf-8"
-check "every page carries the security headers (CSP, nosniff, no-referrer, no-store)" [ $? -eq 0 ]
+check "every page carries the security headers (CSP, nosniff, same-origin referrers, no-store)" [ $? -eq 0 ]
 grep -qi 'frame-ancestors .none.' "$T/hdr"
 check "... and refuses to be framed (frame-ancestors 'none')" [ $? -eq 0 ]
 req "GET /style.css" 200 "$H/style.css"

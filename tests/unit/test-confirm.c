@@ -4,7 +4,9 @@
  *
  * Owns: a table of consent methods of a pending membership (web sign-up,
  * staff by hand, an import) and what the message must and must not say,
- * each message checked by tests/tools/check-email.py (RFC 5322/MIME).
+ * each message checked by tests/tools/check-email.py (RFC 5322/MIME);
+ * a sign-up on the web whose name and address carry a stranger's text,
+ * none of which may be in the message but the address in To.
  * Each case has its own database in a mkdtemp directory; "now" is fixed.
  */
 #include "testutil.h"
@@ -90,7 +92,7 @@ test_who_asked(void **state)
 		const char	*not;
 	} cases[] = {
 		{ "web", "Someone, probably you, asked to subscribe "
-		  "ann@example.org", "The staff of" },
+		  "this address", "The staff of" },
 		{ "staff", "The staff of the Midlands Decision Support "
 		  "Network have added\r\nann@example.org to our mailing list "
 		  "\"Midlands Decision Support Network "
@@ -149,11 +151,71 @@ test_who_asked(void **state)
 	}
 }
 
+/*
+ * The public form sends this message to any address typed into it: what
+ * was typed as a name, and the "+tag" of the address, must not appear
+ * (To: is the bare address, which is where it goes).
+ */
+static void
+test_no_typed_text(void **state)
+{
+	static const char *const names[] = {
+		"Visit http://spam.example", "Claim your prize at spam.example",
+	};
+	struct store	*s;
+	struct confirm	*c;
+	char		*cause = NULL, *msg = NULL, *body, *path;
+	FILE		*f;
+	int64_t		 id;
+	size_t		 i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if ((s = test_store_new(tmpdir, &ndb)) == NULL)
+			fail();
+		if (store_subscriber_add(s, "victim+win-at-spam-example@"
+		    "example.org", names[i], NULL, &id, &cause) != 1 ||
+		    store_member_add(s, id, "news", STORE_MEMBER_PENDING, NULL,
+		    "web", "test", &cause) != 1)
+			fail_msg("%s", cause);
+		if ((c = confirm_open(conf, &cause)) == NULL ||
+		    confirm_add(c, s, id, "news", 1800000000, &cause) != 1)
+			fail_msg("confirm: %s", cause);
+		confirm_close(c);
+		if (store_query_text(s, "SELECT CAST(message AS TEXT) FROM "
+		    "outbox WHERE kind = 'confirm'", &msg, &cause) != 1)
+			fail_msg("no message: %s", cause);
+		body = strstr(msg, "\r\n\r\n");
+		if (strstr(msg, names[i]) != NULL || strstr(msg, "Visit") !=
+		    NULL || strstr(msg, "prize") != NULL || body == NULL ||
+		    strstr(body, "win-at-spam") != NULL ||
+		    strstr(msg, "\r\nTo: victim+win-at-spam-example@"
+		    "example.org\r\n") == NULL) {
+			print_error("name \"%s\": got\n%s\nwant neither the "
+			    "name nor the address's tag but in a bare To\n",
+			    names[i], msg);
+			fail();
+		}
+		path = xprintf("%s/typed-%zu.eml", tmpdir, i);
+		if ((f = fopen(path, "wb")) == NULL ||
+		    fwrite(msg, 1, strlen(msg), f) != strlen(msg) ||
+		    fclose(f) != 0)
+			fail_msg("%s: %s", path, strerror(errno));
+		if (run_check(path) != 0)
+			fail_msg("%s: check-email.py found problems (above)",
+			    path);
+		free(path);
+		free(msg);
+		msg = NULL;
+		store_close(s);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_who_asked),
+		cmocka_unit_test(test_no_typed_text),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

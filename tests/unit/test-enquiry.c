@@ -6,10 +6,14 @@
  * limit; unreadable mail; bounces matched and counted to suppression;
  * mail to a newsletter's List-Unsubscribe mailto address (valid, forged,
  * expired, misused and unknown tokens, in To, Cc or only the envelope
- * headers, read twice), which is never an enquiry.
+ * headers, read twice), which is never an enquiry; an acknowledgement
+ * that quotes nothing the sender wrote, and the global hourly cap on
+ * acknowledgements (enquiry.acks_per_hour).
  */
 #include "testutil.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -204,6 +208,153 @@ test_one_ack_a_day(void **state)
 		    "acknowledged today\"\n", res.why_no_ack);
 		fail();
 	}
+}
+
+/*
+ * The acknowledgement goes to whatever address a message claims, so it
+ * must carry nothing the sender chose: not their subject, not their
+ * display name, not their References chain.
+ */
+static void
+test_ack_quotes_nothing(void **state)
+{
+	static const char *const never[] = {
+		"Visit http://spam.example", "Cheap pills",
+		"spam-chain@spam.example", "Hello Cheap",
+	};
+	struct env		*t = *state;
+	struct enquiry_result	 res;
+	char			*msg = NULL, *cause = NULL, *want;
+	size_t			 i;
+
+	assert_int_equal(receive(t, "From: \"Cheap pills\" "
+	    "<quoted@nhs.example.net>\r\nTo: enquiries@example.org\r\n"
+	    "Subject: Visit http://spam.example today\r\n"
+	    "Message-ID: <q1@nhs.example.net>\r\n"
+	    "References: <spam-chain@spam.example>\r\n\r\n"
+	    "Can I join the analyst network huddles?\r\n", &res), 0);
+	assert_int_equal(res.acked, 1);
+	assert_int_equal(store_query_text(t->s, "SELECT CAST(message AS TEXT)"
+	    " FROM outbox WHERE kind = 'ack' AND rcpt_to ="
+	    " 'quoted@nhs.example.net'", &msg, &cause), 1);
+	for (i = 0; i < sizeof never / sizeof never[0]; i++) {
+		if (strstr(msg, never[i]) != NULL) {
+			print_error("got an acknowledgement holding \"%s\":"
+			    "\n%s\n", never[i], msg);
+			fail();
+		}
+	}
+	want = xprintf("Subject: We have your enquiry [%s]\r\n",
+	    res.reference);
+	if (strstr(msg, want) == NULL || strstr(msg,
+	    "To: quoted@nhs.example.net\r\n") == NULL ||
+	    strstr(msg, "In-Reply-To: <q1@nhs.example.net>\r\n") == NULL ||
+	    strstr(msg, res.reference) == NULL) {
+		print_error("got\n%s\nwant \"%s\", a bare To, In-Reply-To "
+		    "and the reference\n", msg, want);
+		fail();
+	}
+	free(want);
+	free(msg);
+}
+
+/* Lines postroom logged while fn ran (stderr into a file). */
+static char *
+logged(struct env *t, void (*fn)(struct env *))
+{
+	char	*path, *v;
+	FILE	*f;
+	long	 n;
+	int	 fd, saved = -1;
+
+	path = xprintf("%s/stderr", t->dir);
+	fflush(stderr);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600)) == -1 ||
+	    (saved = dup(2)) == -1 || dup2(fd, 2) == -1)
+		fail_msg("%s: %s", path, strerror(errno));
+	fn(t);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(fd);
+	if ((f = fopen(path, "rb")) == NULL)
+		fail_msg("%s: %s", path, strerror(errno));
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	v = xcalloc(1, (size_t)n + 1);
+	if (fread(v, 1, (size_t)n, f) != (size_t)n)
+		fail_msg("%s: short read", path);
+	fclose(f);
+	free(path);
+	return v;
+}
+
+static void
+three_strangers(struct env *t)
+{
+	static const char *const who[] = { "cap1", "cap2", "cap3", "cap4" };
+	struct enquiry_result	 res;
+	char			*raw;
+	size_t			 i;
+
+	for (i = 0; i < sizeof who / sizeof who[0]; i++) {
+		raw = xprintf("From: %s@stranger.example\r\n"
+		    "To: enquiries@example.org\r\nSubject: huddles\r\n"
+		    "Message-ID: <%s@stranger.example>\r\n\r\n"
+		    "Can I join the analyst network huddles?\r\n", who[i],
+		    who[i]);
+		assert_int_equal(receive(t, raw, &res), 0);
+		free(raw);
+		assert_int_equal(res.outcome, ENQUIRY_ROUTED);
+		if (i == 0)
+			assert_int_equal(res.acked, 1);
+		else if (res.acked ||
+		    strcmp(res.why_no_ack, "hourly cap reached") != 0) {
+			print_error("%s: got acked %d (%s), want no "
+			    "acknowledgement: hourly cap reached\n", who[i],
+			    res.acked, res.why_no_ack);
+			fail();
+		}
+	}
+}
+
+/*
+ * enquiry.acks_per_hour: over it, enquiries are still routed and
+ * forwarded, recorded as "hourly cap reached", and one line says so.
+ */
+static void
+test_ack_hourly_cap(void **state)
+{
+	struct env	*t = *state;
+	struct conf	*conf = t->conf;
+	long long	 acked;
+	char		*log, *p;
+	int		 lines = 0;
+
+	/* Room for exactly one more in this hour. */
+	acked = count(t, "SELECT count(*) FROM enquiries WHERE ack ="
+	    " 'queued'");
+	conf->enquiry.acks_per_hour = (int)acked + 1;
+	log = logged(t, three_strangers);
+	conf->enquiry.acks_per_hour = 500;
+	for (p = log; (p = strstr(p, "enquiry.acks_per_hour")) != NULL; p++)
+		lines++;
+	if (lines != 1) {
+		print_error("got %d log lines about the cap, want 1:\n%s\n",
+		    lines, log);
+		fail();
+	}
+	free(log);
+	assert_int_equal(count(t, "SELECT count(*) FROM enquiries WHERE"
+	    " sender LIKE 'cap_@stranger.example' AND ack ="
+	    " 'hourly cap reached'"), 3);
+	assert_int_equal(count(t, "SELECT count(*) FROM outbox o JOIN"
+	    " enquiries e ON o.enquiry_id = e.id WHERE e.sender LIKE"
+	    " 'cap_@stranger.example' AND o.kind = 'forward'"), 4);
+	assert_int_equal(count(t, "SELECT count(*) FROM outbox o JOIN"
+	    " enquiries e ON o.enquiry_id = e.id WHERE e.sender LIKE"
+	    " 'cap_@stranger.example' AND o.kind = 'ack'"), 1);
 }
 
 static void
@@ -1032,6 +1183,8 @@ main(void)
 		cmocka_unit_test(test_seen_twice_routed_once),
 		cmocka_unit_test(test_reply_same_lead_no_ack),
 		cmocka_unit_test(test_one_ack_a_day),
+		cmocka_unit_test(test_ack_quotes_nothing),
+		cmocka_unit_test(test_ack_hourly_cap),
 		cmocka_unit_test(test_unreadable_to_default_with_raw),
 		cmocka_unit_test(test_never_an_open_relay),
 		cmocka_unit_test(test_poison_routed),
