@@ -79,7 +79,7 @@ grep -q 'sent from another site' "$T/d.log"
 check "refusals are logged" [ $? -eq 0 ]
 # A one-click POST from a mail provider may carry anything: the token is it.
 ID=$(q "SELECT id FROM subscribers WHERE email = 'own1@example.net'")
-TOK=$($PYTHON "$POSTROOM_TOP/tests/tools/web-token.py" "$T/var/secret.key" unsubscribe "$ID" --list news)
+TOK=$($PYTHON "$POSTROOM_TOP/tests/tools/web-token.py" "$T/var/secret.key" unsubscribe "$ID" --list news --db "$DB")
 if [ -n "$TOK" ]; then
 	req "RFC 8058 one-click with a foreign Origin still unsubscribes" 200 \
 	    -H "Origin: https://mail.example" -d 'List-Unsubscribe=One-Click' "$H/unsubscribe/$TOK"

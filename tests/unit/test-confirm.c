@@ -181,8 +181,9 @@ test_no_typed_text(void **state)
 		    confirm_add(c, s, id, "news", 1800000000, &cause) != 1)
 			fail_msg("confirm: %s", cause);
 		confirm_close(c);
-		if (store_query_text(s, "SELECT CAST(message AS TEXT) FROM "
-		    "outbox WHERE kind = 'confirm'", &msg, &cause) != 1)
+		if (store_query_text(s, "SELECT CAST(b.body AS TEXT) FROM "
+		    "outbox o JOIN outbox_bodies b ON b.id = o.body_id "
+		    "WHERE o.kind = 'confirm'", &msg, &cause) != 1)
 			fail_msg("no message: %s", cause);
 		body = strstr(msg, "\r\n\r\n");
 		if (strstr(msg, names[i]) != NULL || strstr(msg, "Visit") !=
