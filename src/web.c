@@ -919,7 +919,7 @@ web_subscribe_apply(struct web_req *r, const struct conf_list *l,
 {
 	struct store		*s = r->store;
 	struct store_member	 m;
-	int64_t			 id;
+	int64_t			 id = 0;
 	char			*source, *detail;
 	int			 found, queued = 0, capped;
 
@@ -931,8 +931,6 @@ web_subscribe_apply(struct web_req *r, const struct conf_list *l,
 		goto fail;
 	if (found) {
 		*what = "the address is suppressed; nothing sent";
-		log_info("web: subscribe to %s from %s: %s", l->slug,
-		    r->client, *what);
 		goto done;
 	}
 	if (store_subscriber_add(s, email, *name != '\0' ? name : NULL, NULL,
@@ -962,11 +960,16 @@ web_subscribe_apply(struct web_req *r, const struct conf_list *l,
 	detail = xprintf("list %s from %s: %s", l->slug, r->client, *what);
 	store_event(s, "web.subscribe", email, detail);
 	free(detail);
-	log_info("web: subscribe to %s from %s: subscriber %lld: %s",
-	    l->slug, r->client, (long long)id, *what);
 done:
 	if (store_commit(s, cause) != 0)
 		goto fail;
+	/* Said once it is so: "queued" only after the commit that queues. */
+	if (id != 0)
+		log_info("web: subscribe to %s from %s: subscriber %lld: %s",
+		    l->slug, r->client, (long long)id, *what);
+	else
+		log_info("web: subscribe to %s from %s: %s", l->slug,
+		    r->client, *what);
 	store_member_clear(&m);
 	free(source);
 	return 0;

@@ -25,10 +25,11 @@ mkdir -p "$F" "$T/maildir/new" "$T/maildir/cur" "$T/maildir/tmp"
 mount -t tmpfs -o size=3m tmpfs "$F"
 check "a 3 MB tmpfs is mounted" mountpoint -q "$F"
 
+WEB="127.0.0.1:$(free_port)"
 set -- -c "$POSTROOM_TOP/config/postroom.conf" \
     -o general.database="$F/p.db" -o general.secret_file="$T/secret.key" \
     -o general.templates="$POSTROOM_TOP/templates" \
-    -o smtp.url="maildir:$T/out" -o web.listen="127.0.0.1:$(free_port)"
+    -o smtp.url="maildir:$T/out" -o web.listen="$WEB"
 "$C" "$@" subscriber add news a@example.org --confirmed >/dev/null 2>&1
 check "a database is made on it" [ -s "$F/p.db" ]
 # postroomd holds it open (so its -shm file stays) and looks every second.
@@ -62,6 +63,12 @@ check "postroomd says it once for a full disk, not per message ($n lines)" \
     [ "$n" -ge 1 -a "$n" -le 2 ]
 check "... and every message is still in new/" \
     [ "$(ls "$T/maildir/new" | wc -l)" -eq 20 ]
+# A sign-up while the disk is full: the commit that would queue its
+# confirmation fails, so no line may say it was queued.
+curl -sS --max-time 20 -o /dev/null -d email=s@example.net -d consent=yes \
+    "http://$WEB/subscribe/news" 2>/dev/null
+check "a sign-up on a full disk is not logged as queued" \
+    sh -c "! grep -q 'confirmation email queued' '$T/d.log'"
 rm -f "$F/fill"
 # (It looks at new/ again within a minute; delivering them anew is quicker.)
 for f in "$T/maildir/new"/*; do
