@@ -193,53 +193,76 @@ autoreply_own(const struct conf *conf, const char *addr)
 	return 0;
 }
 
-/* Does an X-Loop header name postroom (its word, or one of its addresses)? */
-static int
-autoreply_loop(const struct conf *conf, const struct message *msg)
-{
-	const char	*v, *p;
-	char		 addr[320];
-	size_t		 i, n;
+/* The characters between the addresses in a header's value. */
+#define AUTOREPLY_HEADER_SEPS	" \t\r\n<>,;\""
 
-	for (i = 0; i < msg->nheaders; i++) {
-		if (strcasecmp(msg->headers[i].name, "X-Loop") != 0)
-			continue;
-		v = autoreply_str(msg->headers[i].value);
-		if (strcasestr(v, "postroom") != NULL)
-			return 1;
-		/* Each word of the value that could be an address. */
-		for (p = v; *p != '\0'; p += n) {
-			p += strspn(p, " \t\r\n<>,;\"");
-			n = strcspn(p, " \t\r\n<>,;\"");
-			if (n > 0 && n < sizeof addr) {
-				memcpy(addr, p, n);
-				addr[n] = '\0';
-				if (autoreply_own(conf, addr))
-					return 1;
-			}
+/*
+ * Does match(word, arg) hold for a word of s, words being separated by
+ * any of seps?  A word too long to be an address is passed over.
+ */
+static int
+autoreply_any_word(const char *s, const char *seps,
+    int (*match)(const char *, const void *), const void *arg)
+{
+	char	 word[320];
+	size_t	 n;
+
+	for (; *s != '\0'; s += n) {
+		s += strspn(s, seps);
+		n = strcspn(s, seps);
+		if (n > 0 && n < sizeof word) {
+			memcpy(word, s, n);
+			word[n] = '\0';
+			if (match(word, arg))
+				return 1;
 		}
 	}
 	return 0;
 }
 
-/* Does addr match one of the comma-separated addresses in list? */
 static int
-autoreply_in_list(const char *addr, const char *list)
+autoreply_word_own(const char *word, const void *conf)
 {
-	char	 one[320];
-	size_t	 n;
+	return autoreply_own(conf, word);
+}
 
-	for (; *list != '\0'; list += n) {
-		list += strspn(list, " \t,");
-		n = strcspn(list, " \t,");
-		if (n > 0 && n < sizeof one) {
-			memcpy(one, list, n);
-			one[n] = '\0';
-			if (autoreply_same(addr, one))
-				return 1;
-		}
+static int
+autoreply_word_same(const char *word, const void *addr)
+{
+	return autoreply_same(addr, word);
+}
+
+/* Does an X-Loop header name postroom (its word, or one of its addresses)? */
+static int
+autoreply_loop(const struct conf *conf, const struct message *msg)
+{
+	const char	*v;
+	size_t		 i;
+
+	for (i = 0; i < msg->nheaders; i++) {
+		if (strcasecmp(msg->headers[i].name, "X-Loop") != 0)
+			continue;
+		v = autoreply_str(msg->headers[i].value);
+		if (strcasestr(v, "postroom") != NULL ||
+		    autoreply_any_word(v, AUTOREPLY_HEADER_SEPS,
+		    autoreply_word_own, conf))
+			return 1;
 	}
 	return 0;
+}
+
+/*
+ * Is word one of the inbox's addresses: one of inbound.addresses (a
+ * comma-separated list) or from_address?
+ */
+static int
+autoreply_word_inbox(const char *word, const void *arg)
+{
+	const struct conf	*conf = arg;
+
+	return autoreply_any_word(conf->inbound.addresses, " \t,",
+	    autoreply_word_same, word) ||
+	    autoreply_same(word, conf->general.from_address);
 }
 
 /*
@@ -249,35 +272,22 @@ autoreply_in_list(const char *addr, const char *list)
 static int
 autoreply_addressed(const struct conf *conf, const struct message *msg)
 {
-	const char	*list, *v, *p;
-	char		 addr[320];
-	size_t		 i, n;
+	size_t	 i;
 
-	if (conf == NULL || (list = conf->inbound.addresses) == NULL ||
-	    *list == '\0')
+	if (conf == NULL || conf->inbound.addresses == NULL ||
+	    *conf->inbound.addresses == '\0')
 		return 1;
 	for (i = 0; i < msg->nto; i++) {
-		v = autoreply_str(msg->to[i].addr);
-		if (autoreply_in_list(v, list) ||
-		    autoreply_same(v, conf->general.from_address))
+		if (autoreply_word_inbox(autoreply_str(msg->to[i].addr), conf))
 			return 1;
 	}
 	for (i = 0; i < msg->nheaders; i++) {
 		if (strcasecmp(msg->headers[i].name, "Resent-To") != 0 &&
 		    strcasecmp(msg->headers[i].name, "Resent-Cc") != 0)
 			continue;
-		v = autoreply_str(msg->headers[i].value);
-		for (p = v; *p != '\0'; p += n) {
-			p += strspn(p, " \t\r\n<>,;\"");
-			n = strcspn(p, " \t\r\n<>,;\"");
-			if (n == 0 || n >= sizeof addr)
-				continue;
-			memcpy(addr, p, n);
-			addr[n] = '\0';
-			if (autoreply_in_list(addr, list) ||
-			    autoreply_same(addr, conf->general.from_address))
-				return 1;
-		}
+		if (autoreply_any_word(autoreply_str(msg->headers[i].value),
+		    AUTOREPLY_HEADER_SEPS, autoreply_word_inbox, conf))
+			return 1;
 	}
 	return 0;
 }
