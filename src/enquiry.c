@@ -116,6 +116,31 @@ enquiry_close(struct enquiry_env *env)
 /* --- the messages ------------------------------------------------------ */
 
 /*
+ * What the acknowledgement may say: the reference, the lead and the
+ * network's own words, never what the enquirer wrote (subject, name):
+ * it goes to whatever address the message claims to come from, so
+ * anything quoted in it is text a stranger can have us send anyone.
+ * The forward's data (enquiry_data()) starts from it.
+ */
+static struct value *
+enquiry_ack_data(const struct enquiry_ctx *c)
+{
+	struct value	*d, *o;
+
+	d = value_new_object();
+	value_object_set(d, "reference", value_new_string(c->e->reference));
+	o = value_new_object();
+	value_object_set(o, "key", value_new_string(c->lead->key));
+	value_object_set(o, "name", value_new_string(c->lead->name));
+	value_object_set(d, "lead", o);
+	o = value_new_object();
+	value_object_set(o, "enquiries",
+	    value_new_string(c->conf->general.from_address));
+	value_object_set(d, "network", o);
+	return d;
+}
+
+/*
  * Whether addr can go into a header and an SMTP envelope as it is:
  * local@domain in printable ASCII, at most 254 octets, as the message
  * builder takes it.  Others (a UTF-8 local part, one too long) are kept
@@ -152,18 +177,12 @@ enquiry_data(const struct enquiry_ctx *c)
 	time_t		 t = (time_t)c->e->received_at;
 	struct tm	 tm;
 
-	d = value_new_object();
-	value_object_set(d, "reference", value_new_string(c->e->reference));
+	d = enquiry_ack_data(c);
 	value_object_set(d, "reason", value_new_string(c->e->reason));
 	value_object_set(d, "autoreplied", value_new_bool(c->acked));
 	value_object_set(d, "direct_reply", value_new_bool(c->addressable));
 	value_object_set(d, "no_ack_reason", value_new_string(
 	    c->why_no_ack != NULL ? c->why_no_ack : ""));
-
-	o = value_new_object();
-	value_object_set(o, "key", value_new_string(c->lead->key));
-	value_object_set(o, "name", value_new_string(c->lead->name));
-	value_object_set(d, "lead", o);
 
 	o = value_new_object();
 	value_object_set(o, "name", value_new_string(c->name));
@@ -186,35 +205,6 @@ enquiry_data(const struct enquiry_ctx *c)
 	    "(see the message attached)" : "(no subject)"));
 	value_object_set(o, "received", value_new_string(when));
 	value_object_set(d, "enquiry", o);
-
-	o = value_new_object();
-	value_object_set(o, "enquiries",
-	    value_new_string(c->conf->general.from_address));
-	value_object_set(d, "network", o);
-	return d;
-}
-
-/*
- * What the acknowledgement may say: the reference, the lead and the
- * network's own words, never what the enquirer wrote (subject, name):
- * it goes to whatever address the message claims to come from, so
- * anything quoted in it is text a stranger can have us send anyone.
- */
-static struct value *
-enquiry_ack_data(const struct enquiry_ctx *c)
-{
-	struct value	*d, *o;
-
-	d = value_new_object();
-	value_object_set(d, "reference", value_new_string(c->e->reference));
-	o = value_new_object();
-	value_object_set(o, "key", value_new_string(c->lead->key));
-	value_object_set(o, "name", value_new_string(c->lead->name));
-	value_object_set(d, "lead", o);
-	o = value_new_object();
-	value_object_set(o, "enquiries",
-	    value_new_string(c->conf->general.from_address));
-	value_object_set(d, "network", o);
 	return d;
 }
 
