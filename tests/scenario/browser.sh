@@ -24,10 +24,7 @@ for tool in chromium chromedriver sqlite3; do
 		done_testing; exit 0
 	fi
 done
-if ! $PYTHON -c 'import aiosmtpd' 2>/dev/null; then
-	skip "aiosmtpd is not installed (apt-get install python3-aiosmtpd)"
-	done_testing; exit 0
-fi
+needs aiosmtpd
 
 DB="$T/var/p.db"
 mkdir -p "$T/var" "$T/sink"

@@ -18,14 +18,7 @@
 D="$POSTROOM_BIN/postroomd"
 C="$POSTROOM_BIN/postroom"
 
-if ! $PYTHON -c 'import aiosmtpd' 2>/dev/null; then
-	skip "aiosmtpd is not installed (apt-get install python3-aiosmtpd)"
-	done_testing; exit 0
-fi
-if ! command -v sqlite3 >/dev/null 2>&1; then
-	skip "the sqlite3 command is not installed (apt-get install sqlite3)"
-	done_testing; exit 0
-fi
+needs aiosmtpd sqlite3
 
 # Generous: on this machine, under ASan, it takes well under a minute.
 BOUND=${LARGE_BOUND:-240}

@@ -43,6 +43,21 @@ done_testing() { echo "1..$_n"; }
 # for its locks as postroom itself does, instead of failing at once.
 sqlite3() { command sqlite3 -cmd ".timeout 10000" "$@"; }
 
+# needs WHAT...: skip the whole script unless each WHAT is there:
+# "aiosmtpd" (the Python module) or a command's name.
+needs() {
+	for _w in "$@"; do
+		case $_w in
+		aiosmtpd) $PYTHON -c 'import aiosmtpd' 2>/dev/null && continue
+			skip "aiosmtpd is not installed (apt-get install python3-aiosmtpd)" ;;
+		*) command -v "$_w" >/dev/null 2>&1 && continue
+			skip "the $_w command is not installed (apt-get install $_w)" ;;
+		esac
+		done_testing
+		exit 0
+	done
+}
+
 # A free TCP port on 127.0.0.1.
 free_port() {
 	$PYTHON -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'

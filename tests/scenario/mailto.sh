@@ -19,14 +19,7 @@ P="$POSTROOM_BIN/postroom"
 TOOLS="$POSTROOM_TOP/tests/tools"
 TOKEN="$PYTHON $TOOLS/web-token.py"
 
-if ! $PYTHON -c 'import aiosmtpd' 2>/dev/null; then
-	skip "aiosmtpd is not installed (apt-get install python3-aiosmtpd)"
-	done_testing; exit 0
-fi
-if ! command -v sqlite3 >/dev/null 2>&1; then
-	skip "the sqlite3 command is not installed (apt-get install sqlite3)"
-	done_testing; exit 0
-fi
+needs aiosmtpd sqlite3
 
 DB="$T/var/p.db"
 KEY="$T/var/secret.key"
