@@ -553,20 +553,29 @@ web_error(struct web_req *r, unsigned int status, const char *title,
 	return web_error_link(r, status, title, message, NULL, NULL);
 }
 
+/* An error page with one more header, hname: hvalue. */
+static enum MHD_Result
+web_error_header(struct web_req *r, unsigned int status, const char *title,
+    const char *message, const char *hname, const char *hvalue)
+{
+	struct value	*data;
+
+	data = value_new_object();
+	web_set(data, "message", message);
+	return web_page_header(r, status, WEB_PAGE_ERROR, title, data, hname,
+	    hvalue);
+}
+
 /* The database failed: say so, log why once, ask to try again. */
 static enum MHD_Result
 web_busy(struct web_req *r, char *cause)
 {
-	struct value	*data;
-
 	log_error("web: %s %s: %s", r->method_name, r->route, cause);
 	free(cause);
-	data = value_new_object();
-	web_set(data, "message", "Something went wrong on our side and "
-	    "nothing was changed. Please try again in a minute.");
-	return web_page_header(r, MHD_HTTP_SERVICE_UNAVAILABLE,
-	    WEB_PAGE_ERROR, "Sorry, please try again", data, "Retry-After",
-	    WEB_RETRY_BUSY);
+	return web_error_header(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+	    "Sorry, please try again", "Something went wrong on our side "
+	    "and nothing was changed. Please try again in a minute.",
+	    "Retry-After", WEB_RETRY_BUSY);
 }
 
 static enum MHD_Result
@@ -581,12 +590,9 @@ web_not_found(struct web_req *r)
 static enum MHD_Result
 web_bad_method(struct web_req *r, const char *allow)
 {
-	struct value	*data;
-
-	data = value_new_object();
-	web_set(data, "message", "This page cannot be used that way.");
-	return web_page_header(r, MHD_HTTP_METHOD_NOT_ALLOWED, WEB_PAGE_ERROR,
-	    "Method not allowed", data, "Allow", allow);
+	return web_error_header(r, MHD_HTTP_METHOD_NOT_ALLOWED,
+	    "Method not allowed", "This page cannot be used that way.",
+	    "Allow", allow);
 }
 
 static enum MHD_Result
@@ -731,13 +737,13 @@ web_preferences_url(struct web_req *r, const struct store_subscriber *sub,
 	snprintf(t.list, sizeof t.list, "%s", list);
 	t.issued = r->now;
 	t.expires = r->now + NEWSLETTER_PREFS_EXPIRY;
-	tok = token_make(r->w->key, &t);
+	tok = token_make(r->key, &t);
 	url = xprintf("%spreferences/%s", r->root, tok);
 	free(tok);
 	return url;
 }
 
-static struct value *
+struct value *
 web_list_value(const struct conf_list *l, const char *slug)
 {
 	struct value	*o;
@@ -796,15 +802,15 @@ web_address_key(struct web_req *r, const char *email)
 		if (data[i] >= 'A' && data[i] <= 'Z')
 			data[i] = (char)(data[i] - 'A' + 'a');
 	}
-	crypto_hmac_sha256(r->w->key, TOKEN_KEY_LEN, data, strlen(data), mac);
+	crypto_hmac_sha256(r->key, TOKEN_KEY_LEN, data, strlen(data), mac);
 	free(data);
 	for (i = 0; i < 16; i++)
 		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
 	return xprintf("web.addr:%s", hex);
 }
 
-static void
-web_prune(struct web_req *r)
+void
+web_prune_limits(struct web_req *r)
 {
 	char	*cause = NULL;
 
@@ -951,7 +957,7 @@ web_subscribe_apply(struct web_req *r, const struct conf_list *l,
 		*what = "over the hourly cap on confirmations; nothing sent";
 	else {
 		/* Pending, new, or coming back after leaving. */
-		if ((queued = confirm_add(r->site->confirm, s, id, l->slug,
+		if ((queued = confirm_add(r->confirm, s, id, l->slug,
 		    r->now, cause)) == -1)
 			goto fail;
 		*what = queued ? "confirmation email queued" :
@@ -1025,8 +1031,7 @@ web_subscribe(struct web_req *r, const char *slug)
 	 * out WEB_SUBSCRIBE_ANSWER_MS after the request came in, never
 	 * sooner, so that its timing does not tell which.
 	 */
-	r->defer = 1;
-	r->answer_at = r->start + WEB_SUBSCRIBE_ANSWER_MS;
+	web_answer_after(r, WEB_SUBSCRIBE_ANSWER_MS);
 	if (web_form(r, &f, &ret) != 0)
 		return ret;
 	email = form_get(&f, "email");
@@ -1057,13 +1062,10 @@ web_subscribe(struct web_req *r, const char *slug)
 		log_info("web: subscribe to %s from %s: more than %d requests "
 		    "this hour; refused", l->slug, r->client,
 		    r->conf->web.subscribe_per_hour);
-		data = value_new_object();
-		web_set(data, "message", "There have been too many requests "
+		ret = web_error_header(r, MHD_HTTP_TOO_MANY_REQUESTS,
+		    "Too many requests", "There have been too many requests "
 		    "to subscribe from your connection in the last hour. "
-		    "Please try again later.");
-		ret = web_page_header(r, MHD_HTTP_TOO_MANY_REQUESTS,
-		    WEB_PAGE_ERROR, "Too many requests", data, "Retry-After",
-		    "3600");
+		    "Please try again later.", "Retry-After", "3600");
 		goto out;
 	}
 
@@ -1110,7 +1112,7 @@ web_subscribe(struct web_req *r, const char *slug)
 		ret = web_busy(r, cause);
 		goto out;
 	}
-	web_prune(r);
+	web_prune_limits(r);
 
 	/* Step 5: the same answer whatever happened. */
 	ret = web_check_inbox(r, l, norm);
@@ -1779,6 +1781,23 @@ web_answer_error(struct web_req *r, unsigned int status, const char *title,
 }
 
 int
+web_answer_error_link(struct web_req *r, unsigned int status,
+    const char *title, const char *message, const char *url,
+    const char *link)
+{
+	return web_error_link(r, status, title, message, url, link) ==
+	    MHD_YES;
+}
+
+int
+web_answer_error_retry(struct web_req *r, unsigned int status,
+    const char *title, const char *message, const char *seconds)
+{
+	return web_error_header(r, status, title, message, "Retry-After",
+	    seconds) == MHD_YES;
+}
+
+int
 web_answer_text(struct web_req *r, unsigned int status, const char *text)
 {
 	return web_text(r, status, text) == MHD_YES;
@@ -1807,6 +1826,13 @@ web_answer_campaign(struct web_req *r, const struct store_campaign *c,
     enum web_page page, const char *title, struct value *data)
 {
 	return web_campaign(r, c, page, title, data) == MHD_YES;
+}
+
+void
+web_answer_after(struct web_req *r, int64_t ms)
+{
+	r->defer = 1;
+	r->answer_at = r->start + ms;
 }
 
 int
@@ -2063,6 +2089,7 @@ web_access(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	r->site = web_site_hold(w);
 	r->conf = r->site->conf;
+	r->confirm = r->site->confirm;
 	r->now = time(NULL);
 
 	if (r->start == 0)
@@ -2091,6 +2118,7 @@ web_access(void *cls, struct MHD_Connection *c, const char *url,
 	web_site_release(w, r->site);
 	r->site = NULL;
 	r->conf = NULL;
+	r->confirm = NULL;
 	return ret;
 }
 
