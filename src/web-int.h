@@ -3,11 +3,15 @@
  * request, and the ways to answer it.
  *
  * web.c owns the HTTP side (it alone includes <microhttpd.h>), the route
- * table and the security headers; a page file owns what its pages do.  A
- * page handler is given the request and the rest of its URL (a token, an
- * id), answers through the web_answer_*() functions below, which queue
- * the response, and returns what they returned (1 queued; 0 the
- * connection is to be dropped) for web.c to hand to libmicrohttpd.
+ * table, the cross-site check, the security headers, the layout and the
+ * error pages; a page file owns what its pages do: web-subscribe.c
+ * joining, confirming, leaving and preferences, web-test.c the links of
+ * a test copy.  A page handler is given the request and the rest of its
+ * URL (a list, a token), answers through the web_answer_*() functions
+ * below, which queue the response, and returns what they returned (1
+ * queued; 0 the connection is to be dropped) for web.c to hand to
+ * libmicrohttpd.  struct web and struct web_site stay web.c's: what a
+ * page needs of them has a field or a function here.
  *
  * Nothing here outlives the request; the store is borrowed from the
  * web's pool (web-pool.h) for the call that answers, and the key is the
@@ -71,7 +75,7 @@ struct web_req {
 	struct web		*w;
 	struct web_site		*site;
 	const struct conf	*conf;
-	struct confirm		*confirm;	/* the site's mailer (confirm.h) */
+	struct confirm		*confirm;	/* the site's (confirm.h) */
 	struct store		*store;	/* borrowed for the answering call */
 	const unsigned char	*key;	/* the token key */
 	struct MHD_Connection	*c;
@@ -154,6 +158,15 @@ struct value *web_list_value(const struct conf_list *l, const char *slug);
  * once every few minutes, whichever request calls.  Failure is logged.
  */
 void	 web_prune_limits(struct web_req *);
+
+/*
+ * The pages of web-subscribe.c: join a list (LIST, its slug), confirm,
+ * leave, change how mail comes (a token of that purpose).
+ */
+int	 web_subscribe(struct web_req *, const char *list);
+int	 web_confirm(struct web_req *, const char *token);
+int	 web_unsubscribe(struct web_req *, const char *token);
+int	 web_preferences(struct web_req *, const char *token);
 
 /* The pages of web-test.c: the links of a test copy (newsletter.h). */
 int	 web_test_copy(struct web_req *, const char *token);
