@@ -3,7 +3,7 @@
  *
  * Owns: rendering templates/confirm.txt, the message's headers, the
  * confirm link and queueing it (see confirm.h).  Does not own: what the
- * link does (web.c), the token format (token.c), the wire format
+ * link does (web-subscribe.c), the token format (token.c), the wire format
  * (mime-build.c), sending (the delivery engine).
  */
 #include <stdint.h>

@@ -23,8 +23,8 @@
  * so that adding someone twice on one day queues one message).
  *
  * Owns: the confirmation message.  Does not own: what a confirm link does
- * when opened (web.c), sending (the delivery engine), the membership rows
- * (store-subscriber.c).
+ * when opened (web-subscribe.c), sending (the delivery engine), the
+ * membership rows (store-subscriber.c).
  *
  * Memory: a struct confirm (the key and the parsed template, loaded once
  * for a whole import) belongs to its caller, freed with confirm_close().

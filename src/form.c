@@ -3,7 +3,8 @@
  *
  * Owns: application/x-www-form-urlencoded and multipart/form-data, and
  * the Content-Type parameters they need.  Does not own: the meaning of
- * the fields (web.c) or the size of a body (web.c caps it before calling).
+ * the fields (the page files, web-*.c) or the size of a body (web.c caps
+ * it before calling).
  */
 #include <ctype.h>
 #include <stdlib.h>

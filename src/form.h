@@ -19,7 +19,7 @@
  * At most FORM_MAX_FIELDS fields; the caller caps the body's size.
  *
  * Owns: the two encodings.  Does not own: what the fields mean or which
- * are required (web.c), how big a body may be (web.c).
+ * are required (the page files, web-*.c), how big a body may be (web.c).
  *
  * Memory: a struct form owns its fields' strings; form_free() releases
  * them (a zeroed struct form is empty and may be freed).  On failure the

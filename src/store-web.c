@@ -3,7 +3,8 @@
  * rate_limits table, keys starting "web.".
  *
  * Owns: those rows.  Does not own: the keys' meaning or the limits
- * (web.c), the delivery engine's rows of the same table (store-outbox.c).
+ * (web-subscribe.c), the delivery engine's rows of the same table
+ * (store-outbox.c).
  */
 #include <stdint.h>
 

@@ -36,7 +36,7 @@
  *
  * Owns: the token format, the key file format and its creation.  Does not
  * own: where tokens go in URLs or addresses (the callers), or what a
- * purpose grants (web.c, the bounce handler).
+ * purpose grants (the web pages, web-*.c; the bounce handler).
  */
 #ifndef POSTROOM_TOKEN_H
 #define POSTROOM_TOKEN_H

@@ -3,11 +3,15 @@
  * request, and the ways to answer it.
  *
  * web.c owns the HTTP side (it alone includes <microhttpd.h>), the route
- * table and the security headers; a page file owns what its pages do.  A
- * page handler is given the request and the rest of its URL (a token, an
- * id), answers through the web_answer_*() functions below, which queue
- * the response, and returns what they returned (1 queued; 0 the
- * connection is to be dropped) for web.c to hand to libmicrohttpd.
+ * table, the cross-site check, the security headers, the layout and the
+ * error pages; a page file owns what its pages do: web-subscribe.c
+ * joining, confirming, leaving and preferences, web-test.c the links of
+ * a test copy.  A page handler is given the request and the rest of its
+ * URL (a list, a token), answers through the web_answer_*() functions
+ * below, which queue the response, and returns what they returned (1
+ * queued; 0 the connection is to be dropped) for web.c to hand to
+ * libmicrohttpd.  struct web and struct web_site stay web.c's: what a
+ * page needs of them has a field or a function here.
  *
  * Nothing here outlives the request; the store is borrowed from the
  * web's pool (web-pool.h) for the call that answers, and the key is the
@@ -24,6 +28,8 @@
 #include "token.h"
 
 struct conf;
+struct conf_list;
+struct confirm;
 struct form;
 struct store;
 struct store_campaign;
@@ -35,10 +41,11 @@ struct MHD_Connection;
 struct MHD_Response;
 
 /* The statuses the page files answer with. */
-#define WEB_HTTP_OK		200
-#define WEB_HTTP_BAD_REQUEST	400
-#define WEB_HTTP_FORBIDDEN	403
-#define WEB_HTTP_NOT_FOUND	404
+#define WEB_HTTP_OK			200
+#define WEB_HTTP_BAD_REQUEST		400
+#define WEB_HTTP_FORBIDDEN		403
+#define WEB_HTTP_NOT_FOUND		404
+#define WEB_HTTP_TOO_MANY_REQUESTS	429
 
 /* The pages, each a file in general.templates/web/. */
 enum web_page {
@@ -68,6 +75,7 @@ struct web_req {
 	struct web		*w;
 	struct web_site		*site;
 	const struct conf	*conf;
+	struct confirm		*confirm;	/* the site's (confirm.h) */
 	struct store		*store;	/* borrowed for the answering call */
 	const unsigned char	*key;	/* the token key */
 	struct MHD_Connection	*c;
@@ -88,6 +96,7 @@ struct web_req {
 	/*
 	 * defer: hold the answer in held, to be sent no sooner than
 	 * answer_at (monotime_ms()), the connection suspended meanwhile.
+	 * web.c's: a page asks with web_answer_after().
 	 */
 	int			 defer;
 	int64_t			 answer_at;
@@ -100,6 +109,13 @@ int	 web_answer_page(struct web_req *, unsigned int status,
 /* The error page: a title and one paragraph. */
 int	 web_answer_error(struct web_req *, unsigned int status,
 	    const char *title, const char *message);
+/* The same with a link onward: url relative to the root, link its words. */
+int	 web_answer_error_link(struct web_req *, unsigned int status,
+	    const char *title, const char *message, const char *url,
+	    const char *link);
+/* The same with Retry-After: seconds (a 429's). */
+int	 web_answer_error_retry(struct web_req *, unsigned int status,
+	    const char *title, const char *message, const char *seconds);
 /* text/plain (RFC 8058's answer to a one-click POST). */
 int	 web_answer_text(struct web_req *, unsigned int status,
 	    const char *text);
@@ -125,8 +141,32 @@ int	 web_check_token(struct web_req *, const char *s,
 /* The POST body as a form: 0, or -1 with the error page queued, *ret. */
 int	 web_read_form(struct web_req *, struct form *f, int *ret);
 
+/*
+ * Send this request's answer no sooner than ms milliseconds after it
+ * came in, whatever is answered (the connection waits suspended, not a
+ * thread).  Call before answering.
+ */
+void	 web_answer_after(struct web_req *, int64_t ms);
+
 /* A string into object o (NULL: ""). */
 void	 web_set(struct value *o, const char *key, const char *s);
+/* A list for the templates: slug, name, description (l NULL: slug's). */
+struct value *web_list_value(const struct conf_list *l, const char *slug);
+
+/*
+ * Delete the "web." rate-limit counters whose window is over; at most
+ * once every few minutes, whichever request calls.  Failure is logged.
+ */
+void	 web_prune_limits(struct web_req *);
+
+/*
+ * The pages of web-subscribe.c: join a list (LIST, its slug), confirm,
+ * leave, change how mail comes (a token of that purpose).
+ */
+int	 web_subscribe(struct web_req *, const char *list);
+int	 web_confirm(struct web_req *, const char *token);
+int	 web_unsubscribe(struct web_req *, const char *token);
+int	 web_preferences(struct web_req *, const char *token);
 
 /* The pages of web-test.c: the links of a test copy (newsletter.h). */
 int	 web_test_copy(struct web_req *, const char *token);

@@ -84,8 +84,9 @@
  * not own: the token format (token.c), the confirmation email
  * (confirm.c), the page wording (templates/web/), form encodings
  * (form.c), sending (the delivery engine).  web.c is the only file that
- * includes <microhttpd.h>; page files such as web-test.c answer through
- * web-int.h.
+ * includes <microhttpd.h>, and holds the routes; the page files
+ * (web-subscribe.c: subscribe, confirm, unsubscribe, preferences;
+ * web-test.c) answer through web-int.h.
  */
 #ifndef POSTROOM_WEB_H
 #define POSTROOM_WEB_H
