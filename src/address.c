@@ -4,7 +4,8 @@
  * Owns: what a subscriber's address may look like, its normal form
  * (address.h), and a small RFC 3492 punycode encoder/decoder for IDN
  * domain labels.  Does not own: suppression or uniqueness (the store),
- * the hash of forgotten addresses (token.c), header encoding (mime-build.c).
+ * the hash of forgotten addresses (token.c), header encoding
+ * (mime-header.c).
  */
 #include <stddef.h>
 #include <stdint.h>

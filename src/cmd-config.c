@@ -3,7 +3,7 @@
  *
  * Owns: how configuration problems are shown to a person (every problem,
  * one per line, FILE:LINE: first, then exit 2, as smtpd -n does).
- * Does not own: what is valid (conf.c and its table).
+ * Does not own: what is valid (conf.c, conf-check.c and conf-table.c).
  */
 #include <stdio.h>
 #include <stdlib.h>

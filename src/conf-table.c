@@ -3,9 +3,9 @@
  * choices, and one line of help (after tmux's options-table.c).
  *
  * Owns: the names, defaults and limits.  Adding a setting is one row here
- * and one field in struct conf (conf.h).  Does not own: reading the file or
- * checking values against these rows (conf.c), nor what the settings mean
- * at run time (their users).
+ * and one field in struct conf (conf.h).  Does not own: reading the file
+ * (conf.c) or checking values against these rows (conf-check.c), nor what
+ * the settings mean at run time (their users).
  */
 #include <stddef.h>
 

@@ -1,6 +1,6 @@
 /*
  * match-contains.c - the "contains" operator: VALUE anywhere in the text,
- * case-insensitive (route.c's fold, so "Évaluation" contains "évalu").
+ * case-insensitive (route-text.c's fold, so "Évaluation" contains "évalu").
  *
  * Owns: substring matching.  Does not own: which text is looked at
  * (route.c).

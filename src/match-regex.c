@@ -3,7 +3,7 @@
  * expression (regex.h, in the C library, so no new dependency; PCRE2's
  * extra syntax buys routing rules nothing), case-insensitive.
  *
- * Case: the text matched is route.c's folded text, and the pattern's
+ * Case: the text matched is route-text.c's folded text, and the pattern's
  * non-ASCII letters are folded the same way, while ASCII is left to
  * REG_ICASE -- so "É" in a pattern finds "é" in any locale, and escapes
  * such as \W are not disturbed.  In the C locale "." is one byte, not one

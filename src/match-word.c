@@ -5,8 +5,8 @@
  * matches any ending ("evaluat*": evaluation, evaluate); "&" and "and"
  * are the same word.
  *
- * Owns: nothing but gluing route.c's phrases into a matcher.  Does not
- * own: what a word is (route.c's text model).
+ * Owns: nothing but gluing route-text.c's phrases into a matcher.  Does
+ * not own: what a word is (route-text.c's text model).
  */
 #include <stdlib.h>
 

@@ -27,9 +27,10 @@
  * a bad header name, a non-ASCII raw value or a bad address is remembered
  * and reported by mime_msg_write() (the first one, through cause).
  *
- * Owns: the wire form of outgoing messages.  Does not own: what goes in
- * them (template.c, campaign.c, route.c), reading incoming MIME
- * (mime-parse.c), SMTP dot-stuffing (libcurl does it, in send-smtp.c).
+ * Owns: the wire form of outgoing messages (mime-build.c; the header
+ * fields in mime-header.c).  Does not own: what goes in them (template.c,
+ * campaign.c, route.c), reading incoming MIME (mime-parse.c), SMTP
+ * dot-stuffing (libcurl does it, in send-smtp.c).
  */
 #ifndef POSTROOM_MIME_BUILD_H
 #define POSTROOM_MIME_BUILD_H
@@ -52,7 +53,7 @@ enum mime_cte {
 	MIME_CTE_BASE64,
 };
 
-/* --- header lines --------------------------------------------------------
+/* --- header lines (mime-header.c) ---------------------------------------
  * Each appends one whole header field, "Name: value" and its final CRLF,
  * to b, and returns 0, or -1 when b's cap was reached (b may then hold part
  * of the field: the caller throws the buffer away).  The name must be a

@@ -486,7 +486,7 @@ newsletter_is_atoms(const char *s)
 /*
  * List-Id (RFC 2919): "phrase <slug.domain>".  An ASCII name goes as
  * atoms or a quoted string; a name with non-ASCII goes as unstructured
- * text, so that mime-build.c turns its words into (phrase-safe) encoded
+ * text, so that mime-header.c turns its words into (phrase-safe) encoded
  * words and leaves the ASCII <slug.domain> alone.
  */
 char *

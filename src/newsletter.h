@@ -75,7 +75,7 @@
  * (random, on general.domain), List-Id ("Name <slug.domain>"),
  * List-Unsubscribe, List-Unsubscribe-Post (RFC 8058 one-click),
  * List-Help, then MIME-Version and the Content-* headers.  No Precedence
- * or Auto-Submitted.  Header values are cleaned by mime-build.c: a CR or
+ * or Auto-Submitted.  Header values are cleaned by mime-header.c: a CR or
  * LF from data can never start a header line.
  *
  * Errors: -1 with *cause (the caller frees it).  Ownership: the caller

@@ -4,8 +4,8 @@
  * rule that what someone says about the system they work in beats where
  * a town is mentioned, which beats a postcode (see region.h).
  *
- * Owns: the tables below.  Does not own: words and case (route.c's text
- * model), what a region means for routing (the rules, route.c).
+ * Owns: the tables below.  Does not own: words and case (route-text.c's
+ * text model), what a region means for routing (the rules, route.c).
  *
  * The tables are plain knowledge of the region, kept short on purpose:
  * a place that is also a common word or surname elsewhere (Rugby, Boston,

@@ -23,8 +23,9 @@
  * Derbyshire ICB" beats a Birmingham postcode in the signature.  Level
  * all the way down is REGION_NONE.
  *
- * Matching is case-insensitive on whole words (route.c's text model), so
- * "Stoke-on-Trent", "stoke on trent" and "STOKE ON TRENT" are one place.
+ * Matching is case-insensitive on whole words (route-text.c's text
+ * model), so "Stoke-on-Trent", "stoke on trent" and "STOKE ON TRENT" are
+ * one place.
  *
  * Owns: the table of Midlands systems, places and postcode areas.  Does
  * not own: what a region means for routing (the rules in the

@@ -57,12 +57,13 @@
  * Latin Extended-A and Additional, Greek, Cyrillic, Armenian, full-width
  * Latin); only the first ROUTE_TEXT_MAX bytes of a body are read.
  *
- * Owns: the rule language, the order of decision, its evidence and
- * reason, the text model (folding, words, phrases) shared with the
- * matchers and region.c, finding a reference in a subject, and what a
- * bounce looks like.  Does not own: the operators (match-*.c), Midlands
- * places (region.c), whether an acknowledgement may go (autoreply.c),
- * reading the configuration (conf.c), acting on the decision (enquiry.c).
+ * Owns: the rule language (route-lang.c), the order of decision, its
+ * evidence and reason (route.c), the text model (folding, words, phrases)
+ * shared with the matchers and region.c (route-text.c), finding a
+ * reference in a subject, and what a bounce looks like.  Does not own:
+ * the operators (match-*.c), Midlands places (region.c), whether an
+ * acknowledgement may go (autoreply.c), reading the configuration
+ * (conf.c), acting on the decision (enquiry.c).
  *
  * Memory: a struct router points into the struct conf it was made from,
  * which must outlive it; router_free() releases it.  A struct
@@ -180,7 +181,7 @@ int		 route_check_region(const struct conf_node *, char **);
 int		 route_check_score(const struct conf_node *, char **);
 int		 route_check_threshold(const struct conf_node *, char **);
 
-/* --- the text model, for the matchers (match-*.c) and region.c --------- */
+/* --- the text model (route-text.c), for the matchers and region.c ----- */
 
 /* A word of a text: bytes [off, off + len) of both s and fold. */
 struct route_word {

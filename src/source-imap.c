@@ -917,7 +917,7 @@ source_imap_fetch(struct source *s, uint32_t uid, struct source_msg *msg,
 
 /* --- the source interface ----------------------------------------------- */
 
-/* imap[s]://HOST[:PORT][/...], as conf.c has checked it. */
+/* imap[s]://HOST[:PORT][/...], as conf-check.c has checked it. */
 static int
 source_imap_parse_url(struct source *s, const char *url, char **cause)
 {
