@@ -58,6 +58,26 @@ int		 store_column_is_null(struct store_stmt *, int col);
 int64_t		 store_last_insert_id(struct store *);
 
 /*
+ * One step: sql, then (when set) fn in the same transaction, for work SQL
+ * alone cannot do: a decision per row, a report of what was done.  fn
+ * returns 0, or -1 with *cause.  Like the SQL, a step's fn is never
+ * changed once released: it must keep working on the schema of its own
+ * version, so it names its columns and uses nothing that later versions
+ * may change.
+ */
+struct store_migration {
+	const char	*sql;
+	int		(*fn)(struct store *, char **cause);
+};
+
+/*
+ * store-schema.c: store_migrations[N] takes a database from version N-1
+ * to N ([0] is the empty database); store_schema_latest is the last N.
+ */
+extern const struct store_migration store_migrations[];
+extern const int store_schema_latest;
+
+/*
  * Schema version 5's step (store-merge.c): merge the subscribers whose
  * addresses differ only in case.  0, or -1 with *cause.
  */
