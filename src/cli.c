@@ -30,7 +30,8 @@
 
 extern const struct cmd	cmd_check_config, cmd_config, cmd_render,
 			cmd_subscriber, cmd_campaign, cmd_route, cmd_queue,
-			cmd_enquiry, cmd_deliver, cmd_digest;
+			cmd_enquiry, cmd_deliver, cmd_digest, cmd_user,
+			cmd_audit;
 
 const struct cmd *const cmd_table[] = {
 	&cmd_check_config,
@@ -43,6 +44,8 @@ const struct cmd *const cmd_table[] = {
 	&cmd_deliver,
 	&cmd_digest,
 	&cmd_queue,
+	&cmd_user,
+	&cmd_audit,
 	NULL,
 };
 
@@ -106,6 +109,20 @@ cmd_answer_yes(void)
 		line[--n] = '\0';
 	p = line + strspn(line, " ");
 	return strcasecmp(p, "y") == 0 || strcasecmp(p, "yes") == 0;
+}
+
+int
+cmd_day(const char *s, int64_t *t)
+{
+	struct tm	 tm;
+	char		*end;
+
+	memset(&tm, 0, sizeof tm);
+	if ((end = strptime(s, "%Y-%m-%d", &tm)) == NULL || *end != '\0')
+		return -1;
+	tm.tm_isdst = -1;
+	*t = (int64_t)mktime(&tm);
+	return 0;
 }
 
 const char *

@@ -85,21 +85,6 @@ cmd_enquiry_row(const struct store_enquiry *e, void *arg)
 	return 0;
 }
 
-/* "YYYY-MM-DD" as local midnight. */
-static int
-cmd_enquiry_date(const char *s, int64_t *t)
-{
-	struct tm	 tm;
-	char		*end;
-
-	memset(&tm, 0, sizeof tm);
-	if ((end = strptime(s, "%Y-%m-%d", &tm)) == NULL || *end != '\0')
-		return -1;
-	tm.tm_isdst = -1;
-	*t = (int64_t)mktime(&tm);
-	return 0;
-}
-
 static int
 cmd_enquiry_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -136,7 +121,7 @@ cmd_enquiry_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			lead = optarg;
 			break;
 		case 's':
-			if (cmd_enquiry_date(optarg, &since) == -1) {
+			if (cmd_day(optarg, &since) == -1) {
 				fprintf(stderr, "postroom: --since %s: expected"
 				    " YYYY-MM-DD\n", optarg);
 				return EX_USAGE;

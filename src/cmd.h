@@ -96,6 +96,9 @@ char		*cmd_who(void);
  */
 int		 cmd_answer_yes(void);
 
+/* "YYYY-MM-DD" as local midnight in *t: 0, or -1 when s is not one. */
+int		 cmd_day(const char *s, int64_t *t);
+
 /* t as local "YYYY-MM-DD HH:MM" in buf; "-" (not buf) when t is 0. */
 const char	*cmd_when(int64_t t, char *buf, size_t len);
 

@@ -594,6 +594,37 @@ const struct store_migration store_migrations[] = {
 	"    last_at         INTEGER NOT NULL\n"
 	") STRICT;\n",
 	NULL },
+
+	/* 9 */
+	/*
+	 * Staff accounts for the console (issue 14).  email is the sign-in
+	 * name, one account whatever its case; role one of admin, editor,
+	 * viewer, lead, and a lead account names its lead's key (from the
+	 * configuration, so not a foreign key).  password_hash is an
+	 * Argon2id encoded string ($argon2id$v=19$...), never the password.
+	 * totp_secret: the raw key of the second factor, or NULL.
+	 * events.actor: who did it ("cli:USER", "user:ID"), for the audit
+	 * log; NULL for what postroom did by itself and for older rows.
+	 */
+	{
+	"CREATE TABLE users (\n"
+	"    id              INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+	"    email           TEXT NOT NULL UNIQUE COLLATE NOCASE,\n"
+	"    name            TEXT NOT NULL,\n"
+	"    role            TEXT NOT NULL CHECK (role = 'admin'\n"
+	"        OR role = 'editor' OR role = 'viewer' OR role = 'lead'),\n"
+	"    lead            TEXT,\n"
+	"    password_hash   TEXT NOT NULL,\n"
+	"    totp_secret     BLOB,\n"
+	"    disabled        INTEGER NOT NULL DEFAULT 0\n"
+	"        CHECK (disabled IN (0, 1)),\n"
+	"    created_at      INTEGER NOT NULL,\n"
+	"    updated_at      INTEGER NOT NULL,\n"
+	"    password_at     INTEGER NOT NULL,\n"
+	"    CHECK ((role = 'lead') = (lead IS NOT NULL))\n"
+	") STRICT;\n"
+	"ALTER TABLE events ADD COLUMN actor TEXT;\n",
+	NULL },
 };
 const int store_schema_latest =
     (int)(sizeof store_migrations / sizeof store_migrations[0]) - 1;

@@ -1077,6 +1077,61 @@ int	store_unsubscribe_add(struct store *, const struct store_unsubscribe *,
 int	store_unsubscribe_seen(struct store *, const char *message_key,
 	    char **cause);
 
+/* --- staff accounts (store-user.c) ------------------------------------ */
+
+/* One users row; the strings are the struct's own (store_user_clear()). */
+struct store_user {
+	int64_t		 id;
+	char		*email;
+	char		*name;
+	char		*role;		/* admin, editor, viewer, lead */
+	char		*lead;		/* a lead's key, for role lead */
+	char		*password_hash;	/* Argon2id, encoded */
+	int		 has_totp;
+	int		 disabled;
+	int64_t		 created_at;
+	int64_t		 updated_at;
+	int64_t		 password_at;	/* when the password was set */
+};
+
+void	store_user_clear(struct store_user *);
+/* 1 with *id when added, 0 when the address has an account, -1. */
+int	store_user_add(struct store *, const struct store_user *, int64_t now,
+	    int64_t *id, char **cause);
+/* By sign-in address, whatever its case: 1 with *u, 0 none, -1. */
+int	store_user_get(struct store *, const char *email, struct store_user *,
+	    char **cause);
+/* Every account by address; fn returning -1 stops.  0, or -1. */
+int	store_user_each(struct store *,
+	    int (*fn)(const struct store_user *, void *), void *arg,
+	    char **cause);
+/* Each of these: 1 when the account was changed, 0 when none, -1. */
+int	store_user_set_role(struct store *, int64_t id, const char *role,
+	    const char *lead, int64_t now, char **cause);
+int	store_user_set_disabled(struct store *, int64_t id, int disabled,
+	    int64_t now, char **cause);
+int	store_user_set_password(struct store *, int64_t id, const char *hash,
+	    int64_t now, char **cause);
+
+/* --- the audit log (store-user.c) ------------------------------------- */
+
+/* store_event() with who did it ("cli:USER", "user:ID"). */
+int	store_event_by(struct store *, const char *actor, const char *kind,
+	    const char *subject, const char *detail);
+
+struct store_event_row {
+	int64_t		 id;
+	int64_t		 at;
+	const char	*actor;		/* "" when postroom itself */
+	const char	*kind;
+	const char	*subject;	/* "" for none */
+	const char	*detail;	/* "" for none */
+};
+/* Events at or after since, oldest first; fn returning -1 stops. */
+int	store_events_each(struct store *, int64_t since,
+	    int (*fn)(const struct store_event_row *, void *), void *arg,
+	    char **cause);
+
 /* --- tests and maintenance -------------------------------------------- */
 
 /* Run one or more SQL statements, discarding any rows. */

@@ -12,7 +12,10 @@ exits with the command's exit status; 124 when no question came within 30
 seconds or the command did not end within 60 (it is then killed).
 
 For the scenario tests of "postroom campaign send" and "subscriber
-import", whose questions are only asked on a terminal.
+import", whose questions are only asked on a terminal.  With PTY_QUESTION
+in the environment, that text is the question instead (a password
+prompt's ": "), and ANSWER may hold one answer a line, typed in turn at
+each time the question is asked.
 """
 import os
 import pty
@@ -26,7 +29,8 @@ def main():
     if len(sys.argv) < 3:
         sys.stderr.write(__doc__)
         return 64
-    answer, cmd = sys.argv[1], sys.argv[2:]
+    answers, cmd = sys.argv[1].split("\n"), sys.argv[2:]
+    question = os.environ.get("PTY_QUESTION", "[y/N]").encode()
     pid, fd = pty.fork()
     if pid == 0:
         try:
@@ -35,6 +39,7 @@ def main():
             os._exit(127)
     out = b""
     asked = False
+    given = 0
     start = time.time()
     timed_out = False
     while True:
@@ -53,8 +58,10 @@ def main():
         if not data:
             break
         out += data
-        if not asked and b"[y/N]" in out:
-            asked = True
+        while not asked and out.count(question) > given:
+            answer = answers[given]
+            given += 1
+            asked = given == len(answers)
             if answer == "EOF":
                 os.write(fd, b"\x04")
             else:

@@ -28,21 +28,11 @@ static int		 ndb;
 static int
 group_setup(void **state)
 {
-	char	*path, *ov[3];
-	size_t	 i;
-
 	(void)state;
 	log_set_level(LOGL_WARN);
 	if (mkdtemp(tmpdir) == NULL)
 		return -1;
-	path = xprintf("%s/config/postroom.conf", test_top());
-	ov[0] = xprintf("general.templates=%s/templates", test_top());
-	ov[1] = xprintf("general.database=%s/unused.db", tmpdir);
-	ov[2] = xprintf("general.secret_file=%s/secret.key", tmpdir);
-	conf = test_conf_load(path, ov, 3);
-	for (i = 0; i < 3; i++)
-		free(ov[i]);
-	free(path);
+	conf = test_conf_tree(tmpdir);
 	return conf != NULL ? 0 : -1;
 }
 

@@ -66,6 +66,28 @@ test_conf_load(const char *path, char *const *ov, size_t nov)
 	return conf;
 }
 
+/*
+ * The shipped configuration, its templates from the tree, its database
+ * and key in dir: conf_load()ed as by test_conf_load().
+ */
+static inline struct conf *
+test_conf_tree(const char *dir)
+{
+	struct conf	*conf;
+	char		*path, *ov[3];
+	size_t		 i;
+
+	path = xprintf("%s/config/postroom.conf", test_top());
+	ov[0] = xprintf("general.templates=%s/templates", test_top());
+	ov[1] = xprintf("general.database=%s/unused.db", dir);
+	ov[2] = xprintf("general.secret_file=%s/secret.key", dir);
+	conf = test_conf_load(path, ov, 3);
+	for (i = 0; i < 3; i++)
+		free(ov[i]);
+	free(path);
+	return conf;
+}
+
 /* rm -rf dir; a failure is only reported. */
 static inline void
 test_remove_dir(const char *dir)

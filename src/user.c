@@ -1,0 +1,336 @@
+/*
+ * user.c - staff accounts: roles, Argon2id passwords, and the changes
+ * made to accounts, each with its audit record.  See user.h.
+ *
+ * Owns: the role names, what a password must be, the hash's parameters,
+ * the checks on an account's fields.  Does not own: the SQL (store-user.c),
+ * reading a password from a person (cmd-user.c), sessions (the console).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <argon2.h>
+#include <openssl/rand.h>
+
+#include "address.h"
+#include "conf.h"
+#include "store.h"
+#include "user.h"
+#include "utf8.h"
+#include "xmalloc.h"
+
+/*
+ * Argon2id at OWASP's first recommended setting (19 MiB, 2 passes, one
+ * lane): about 30 ms here, affordable for every sign-in, costly for
+ * someone trying a stolen database's hashes.  The parameters are kept in
+ * each encoded hash, so raising them later leaves old hashes readable.
+ */
+#define USER_ARGON2_T		2
+#define USER_ARGON2_M		(19 * 1024)	/* KiB */
+#define USER_ARGON2_P		1
+#define USER_SALT_LEN		16
+#define USER_HASH_LEN		32
+
+static const char *const user_roles[USER_NROLES] = {
+	[USER_ADMIN] = "admin",
+	[USER_EDITOR] = "editor",
+	[USER_VIEWER] = "viewer",
+	[USER_LEAD] = "lead",
+};
+
+const char *
+user_role_name(enum user_role r)
+{
+	return r >= 0 && r < USER_NROLES ? user_roles[r] : "?";
+}
+
+int
+user_role_parse(const char *s, enum user_role *r)
+{
+	int	i;
+
+	for (i = 0; i < USER_NROLES; i++) {
+		if (strcmp(s, user_roles[i]) == 0) {
+			*r = (enum user_role)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* How many characters (not bytes) valid UTF-8 s holds. */
+static size_t
+user_chars(const char *s)
+{
+	size_t	n = 0;
+
+	for (; *s != '\0'; s++) {
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	}
+	return n;
+}
+
+const char *
+user_password_refused(const char *pw, const char *email)
+{
+	size_t	len = strlen(pw);
+
+	if (strpbrk(pw, "\r\n") != NULL)
+		return "a password is one line";
+	if (!utf8_valid(pw, len))
+		return "the password is not valid UTF-8 text";
+	if (user_chars(pw) < USER_PASSWORD_MIN)
+		return "a password needs at least 12 characters (three or "
+		    "four words you will remember make a good one)";
+	if (len > USER_PASSWORD_MAX)
+		return "a password may be at most 256 bytes long";
+	if (email != NULL && strcasecmp(pw, email) == 0)
+		return "the password may not be the address itself";
+	return NULL;
+}
+
+char *
+user_password_hash(const char *pw, char **cause)
+{
+	unsigned char	 salt[USER_SALT_LEN];
+	size_t		 len;
+	char		*out;
+	int		 rc;
+
+	if (RAND_bytes(salt, sizeof salt) != 1) {
+		*cause = xstrdup("no random bytes for a password's salt");
+		return NULL;
+	}
+	len = argon2_encodedlen(USER_ARGON2_T, USER_ARGON2_M, USER_ARGON2_P,
+	    sizeof salt, USER_HASH_LEN, Argon2_id);
+	out = xmalloc(len);
+	rc = argon2id_hash_encoded(USER_ARGON2_T, USER_ARGON2_M,
+	    USER_ARGON2_P, pw, strlen(pw), salt, sizeof salt, USER_HASH_LEN,
+	    out, len);
+	if (rc != ARGON2_OK) {
+		*cause = xprintf("hashing the password: %s",
+		    argon2_error_message(rc));
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+int
+user_password_matches(const char *hash, const char *pw)
+{
+	if (hash == NULL || strncmp(hash, "$argon2id$", 10) != 0)
+		return 0;
+	return argon2id_verify(hash, pw, strlen(pw)) == ARGON2_OK;
+}
+
+/* 0, or -1 with *cause saying what is wrong with the role and lead. */
+static int
+user_role_check(const struct conf *conf, const char *role, const char *lead,
+    char **cause)
+{
+	enum user_role	 r;
+
+	if (user_role_parse(role, &r) == -1) {
+		*cause = xprintf("\"%s\" is not a role: use admin, editor, "
+		    "viewer or lead", role);
+		return -1;
+	}
+	if (r == USER_LEAD && (lead == NULL || *lead == '\0')) {
+		*cause = xstrdup("a lead account needs --lead KEY (a lead in "
+		    "the configuration)");
+		return -1;
+	}
+	if (r != USER_LEAD && lead != NULL && *lead != '\0') {
+		*cause = xstrdup("--lead is only for the lead role");
+		return -1;
+	}
+	if (r == USER_LEAD && conf_lead_find(conf, lead) == NULL) {
+		*cause = xprintf("no lead \"%s\" in the configuration", lead);
+		return -1;
+	}
+	return 0;
+}
+
+/* The account for email (normalised), 1; 0 with *cause; -1. */
+static int
+user_find(struct store *s, const char *email, struct store_user *u,
+    char **cause)
+{
+	char	*norm;
+	int	 rc;
+
+	memset(u, 0, sizeof *u);
+	if (address_normalise(email, &norm, cause) != 0)
+		return 0;
+	rc = store_user_get(s, norm, u, cause);
+	if (rc == 0)
+		*cause = xprintf("no account for %s", norm);
+	free(norm);
+	return rc;
+}
+
+/* Commit, or roll back: 1 done, -1 with *cause. */
+static int
+user_commit(struct store *s, char **cause)
+{
+	if (store_commit(s, cause) != 0) {
+		store_rollback(s);
+		return -1;
+	}
+	return 1;
+}
+
+int
+user_add(struct store *s, const struct conf *conf, const char *email,
+    const char *name, const char *role, const char *lead,
+    const char *password, const char *actor, int64_t now, char **cause)
+{
+	struct store_user	 u;
+	const char		*why;
+	char			*norm = NULL, *detail;
+	int64_t			 id;
+	int			 rc;
+
+	memset(&u, 0, sizeof u);
+	if (address_normalise(email, &norm, cause) != 0)
+		return 0;
+	if (name == NULL || *name == '\0') {
+		*cause = xstrdup("--name is needed: the person's name as "
+		    "colleagues know it");
+		rc = 0;
+		goto out;
+	}
+	if (strlen(name) > USER_NAME_MAX || !utf8_valid(name, strlen(name)) ||
+	    strpbrk(name, "\r\n\t<>") != NULL) {
+		*cause = xstrdup("a name is one line of text, at most 200 "
+		    "bytes, without < or >");
+		rc = 0;
+		goto out;
+	}
+	if (user_role_check(conf, role, lead, cause) == -1) {
+		rc = 0;
+		goto out;
+	}
+	if ((why = user_password_refused(password, norm)) != NULL) {
+		*cause = xstrdup(why);
+		rc = 0;
+		goto out;
+	}
+	u.email = norm;
+	u.name = (char *)name;
+	u.role = (char *)role;
+	u.lead = (char *)(lead != NULL ? lead : "");
+	if ((u.password_hash = user_password_hash(password, cause)) == NULL) {
+		rc = -1;
+		goto out;
+	}
+	if (store_begin(s, cause) != 0) {
+		rc = -1;
+		goto out;
+	}
+	if ((rc = store_user_add(s, &u, now, &id, cause)) != 1) {
+		store_rollback(s);
+		if (rc == 0)
+			*cause = xprintf("%s already has an account", norm);
+		goto out;
+	}
+	detail = xprintf("role %s%s%s", role, *u.lead != '\0' ? ", lead " :
+	    "", u.lead);
+	store_event_by(s, actor, "user.added", norm, detail);
+	free(detail);
+	rc = user_commit(s, cause);
+out:
+	free(u.password_hash);
+	free(norm);
+	return rc;
+}
+
+int
+user_set_role(struct store *s, const struct conf *conf, const char *email,
+    const char *role, const char *lead, const char *actor, int64_t now,
+    char **cause)
+{
+	struct store_user	 u;
+	char			*detail;
+	int			 rc;
+
+	if (user_role_check(conf, role, lead, cause) == -1)
+		return 0;
+	if (store_begin(s, cause) != 0)
+		return -1;
+	if ((rc = user_find(s, email, &u, cause)) != 1 ||
+	    (rc = store_user_set_role(s, u.id, role, lead, now, cause)) != 1) {
+		store_rollback(s);
+		store_user_clear(&u);
+		return rc;
+	}
+	detail = xprintf("role %s -> %s%s%s", u.role, role,
+	    lead != NULL && *lead != '\0' ? ", lead " : "",
+	    lead != NULL ? lead : "");
+	store_event_by(s, actor, "user.role", u.email, detail);
+	free(detail);
+	store_user_clear(&u);
+	return user_commit(s, cause);
+}
+
+int
+user_set_disabled(struct store *s, const char *email, int disabled,
+    const char *actor, int64_t now, char **cause)
+{
+	struct store_user	 u;
+	int			 rc;
+
+	if (store_begin(s, cause) != 0)
+		return -1;
+	if ((rc = user_find(s, email, &u, cause)) != 1 ||
+	    (rc = store_user_set_disabled(s, u.id, disabled, now,
+	    cause)) == -1) {
+		store_rollback(s);
+		store_user_clear(&u);
+		return rc;
+	}
+	if (rc == 1)
+		store_event_by(s, actor, disabled ? "user.disabled" :
+		    "user.enabled", u.email, NULL);
+	store_user_clear(&u);
+	return user_commit(s, cause);
+}
+
+int
+user_reset_password(struct store *s, const char *email, const char *password,
+    const char *actor, int64_t now, char **cause)
+{
+	struct store_user	 u;
+	const char		*why;
+	char			*hash;
+	int			 rc;
+
+	if (store_begin(s, cause) != 0)
+		return -1;
+	if ((rc = user_find(s, email, &u, cause)) != 1) {
+		store_rollback(s);
+		return rc;
+	}
+	if ((why = user_password_refused(password, u.email)) != NULL) {
+		*cause = xstrdup(why);
+		store_rollback(s);
+		store_user_clear(&u);
+		return 0;
+	}
+	if ((hash = user_password_hash(password, cause)) == NULL ||
+	    (rc = store_user_set_password(s, u.id, hash, now, cause)) != 1) {
+		store_rollback(s);
+		store_user_clear(&u);
+		free(hash);
+		return -1;
+	}
+	free(hash);
+	store_event_by(s, actor, "user.password", u.email, NULL);
+	store_user_clear(&u);
+	return user_commit(s, cause);
+}

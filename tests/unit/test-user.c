@@ -1,0 +1,197 @@
+/*
+ * test-user.c - staff accounts (user.c, store-user.c): roles, what a
+ * password must be, Argon2id hashes that check and do not leak, and the
+ * changes with their audit records, against a real database.
+ */
+#include "testutil.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "log.h"
+#include "user.h"
+
+static char		 tmpdir[] = "/tmp/test-user.XXXXXX";
+static struct conf	*conf;
+static int		 ndb;
+
+static int
+group_setup(void **state)
+{
+	(void)state;
+	log_set_level(LOGL_WARN);
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	conf = test_conf_tree(tmpdir);
+	return conf != NULL ? 0 : -1;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	conf_free(conf);
+	test_remove_dir(tmpdir);
+	return 0;
+}
+
+static void
+test_roles(void **state)
+{
+	enum user_role	 r;
+	int		 i;
+
+	(void)state;
+	for (i = 0; i < USER_NROLES; i++) {
+		assert_int_equal(user_role_parse(user_role_name(i), &r), 0);
+		assert_int_equal(r, i);
+	}
+	assert_int_equal(user_role_parse("Admin", &r), -1);
+	assert_int_equal(user_role_parse("root", &r), -1);
+	assert_int_equal(user_role_parse("", &r), -1);
+}
+
+static void
+test_password_rules(void **state)
+{
+	char	 big[USER_PASSWORD_MAX + 2];
+
+	(void)state;
+	assert_null(user_password_refused("twelve chars", "a@example.org"));
+	/* Characters, not bytes: 11 letters in 22 bytes are too few. */
+	assert_non_null(user_password_refused(
+	    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", NULL));
+	assert_non_null(user_password_refused("eleven char", NULL));
+	assert_non_null(user_password_refused("A@Example.org", "a@example.org"));
+	assert_non_null(user_password_refused("two lines\nof password", NULL));
+	assert_non_null(user_password_refused("not utf-8 \xff\xfe text", NULL));
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	assert_non_null(user_password_refused(big, NULL));
+	big[USER_PASSWORD_MAX] = '\0';
+	assert_null(user_password_refused(big, NULL));
+}
+
+static void
+test_hash(void **state)
+{
+	char	*a, *b, *cause = NULL;
+
+	(void)state;
+	a = user_password_hash("correct horse battery", &cause);
+	b = user_password_hash("correct horse battery", &cause);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_true(strncmp(a, "$argon2id$v=19$m=19456,t=2,p=1$", 31) == 0);
+	/* Salted: the same password, two hashes; neither holds it. */
+	assert_string_not_equal(a, b);
+	assert_null(strstr(a, "horse"));
+	assert_int_equal(user_password_matches(a, "correct horse battery"), 1);
+	assert_int_equal(user_password_matches(b, "correct horse battery"), 1);
+	assert_int_equal(user_password_matches(a, "correct horse batter"), 0);
+	assert_int_equal(user_password_matches(a, ""), 0);
+	/* A damaged or foreign hash never matches. */
+	a[strlen(a) - 2] = a[strlen(a) - 2] == 'A' ? 'B' : 'A';
+	assert_int_equal(user_password_matches(a, "correct horse battery"), 0);
+	assert_int_equal(user_password_matches("$argon2i$v=19$m=8,t=1,p=1$"
+	    "c2FsdHNhbHQ$aGFzaA", "x"), 0);
+	assert_int_equal(user_password_matches("plain", "plain"), 0);
+	assert_int_equal(user_password_matches(NULL, "x"), 0);
+	free(a);
+	free(b);
+}
+
+static int64_t
+count(struct store *s, const char *sql)
+{
+	char	*v = NULL, *cause = NULL;
+	int64_t	 n;
+
+	if (store_query_text(s, sql, &v, &cause) != 1 || v == NULL)
+		fail_msg("%s: %s", sql, cause != NULL ? cause : "no row");
+	n = strtoll(v, NULL, 10);
+	free(v);
+	return n;
+}
+
+static void
+test_changes(void **state)
+{
+	struct store		*s;
+	struct store_user	 u;
+	char			*cause = NULL, *old;
+
+	(void)state;
+	s = test_store_new(tmpdir, &ndb);
+	assert_non_null(s);
+	assert_int_equal(user_add(s, conf, "Ann@Example.ORG", "Ann", "admin",
+	    NULL, "correct horse battery", "cli:test", 1000, &cause), 1);
+	/* One account per address, whatever its case. */
+	assert_int_equal(user_add(s, conf, "ann@example.org", "Other",
+	    "viewer", NULL, "correct horse battery", "cli:test", 1001,
+	    &cause), 0);
+	assert_non_null(strstr(cause, "already has an account"));
+	free(cause);
+	cause = NULL;
+	/* A lead's key must be configured; other roles take none. */
+	assert_int_equal(user_add(s, conf, "lee@example.org", "Lee", "lead",
+	    "nosuch", "correct horse battery", "cli:test", 1002, &cause), 0);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(user_add(s, conf, "lee@example.org", "Lee", "lead",
+	    "west_dsu", "correct horse battery", "cli:test", 1003, &cause), 1);
+	assert_int_equal(count(s, "SELECT count(*) FROM users"), 2);
+
+	assert_int_equal(store_user_get(s, "ANN@example.org", &u, &cause), 1);
+	assert_string_equal(u.role, "admin");
+	assert_int_equal(u.created_at, 1000);
+	assert_int_equal(user_password_matches(u.password_hash,
+	    "correct horse battery"), 1);
+	old = xstrdup(u.password_hash);
+	store_user_clear(&u);
+
+	assert_int_equal(user_set_role(s, conf, "lee@example.org", "editor",
+	    NULL, "cli:test", 1004, &cause), 1);
+	assert_int_equal(count(s, "SELECT lead IS NULL FROM users"
+	    " WHERE email = 'lee@example.org'"), 1);
+	assert_int_equal(user_set_disabled(s, "lee@example.org", 1,
+	    "cli:test", 1005, &cause), 1);
+	assert_int_equal(user_set_disabled(s, "lee@example.org", 1,
+	    "cli:test", 1006, &cause), 1);
+	assert_int_equal(user_reset_password(s, "ann@example.org",
+	    "a new passphrase here", "cli:test", 1007, &cause), 1);
+	assert_int_equal(store_user_get(s, "ann@example.org", &u, &cause), 1);
+	assert_string_not_equal(u.password_hash, old);
+	assert_int_equal(u.password_at, 1007);
+	assert_int_equal(user_password_matches(u.password_hash,
+	    "correct horse battery"), 0);
+	store_user_clear(&u);
+	free(old);
+	assert_int_equal(user_reset_password(s, "nobody@example.org",
+	    "a new passphrase here", "cli:test", 1008, &cause), 0);
+	free(cause);
+	cause = NULL;
+
+	/* Each change once in the audit log, with who made it. */
+	assert_int_equal(count(s, "SELECT count(*) FROM events"
+	    " WHERE actor = 'cli:test'"), 5);
+	assert_int_equal(count(s, "SELECT count(*) FROM events"
+	    " WHERE kind = 'user.disabled'"), 1);
+	assert_int_equal(count(s, "SELECT count(*) FROM events WHERE"
+	    " instr(coalesce(detail, ''), 'passphrase') > 0"), 0);
+	store_close(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roles),
+		cmocka_unit_test(test_password_rules),
+		cmocka_unit_test(test_hash),
+		cmocka_unit_test(test_changes),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
