@@ -19,7 +19,7 @@ SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 
 CC	?= cc
 PKGS	 = libcurl libetpan libconfig sqlite3 libmicrohttpd libcmark libcrypto json-c \
-	   libseccomp libargon2
+	   libseccomp libargon2 liboath
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null | sed 's|-specs=[^ ]*||g')
 CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)

@@ -6,6 +6,7 @@
  *	user disable EMAIL | enable EMAIL
  *	user set-role EMAIL ROLE [--lead KEY]
  *	user reset-password EMAIL
+ *	user totp EMAIL [--off]
  *
  * A password is read from the terminal (asked twice, not shown) or, when
  * standard input is not a terminal, as its first line, so that installs
@@ -169,6 +170,7 @@ struct cmd_user_opts {
 	const char	*role;
 	const char	*lead;
 	int		 json;
+	int		 off;
 };
 
 static int
@@ -179,6 +181,7 @@ cmd_user_opts(int argc, char **argv, struct cmd_user_opts *o)
 		{ "role", required_argument, NULL, 'r' },
 		{ "lead", required_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "off", no_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int	ch;
@@ -198,6 +201,9 @@ cmd_user_opts(int argc, char **argv, struct cmd_user_opts *o)
 			break;
 		case 'j':
 			o->json = 1;
+			break;
+		case 'o':
+			o->off = 1;
 			break;
 		default:
 			return -1;
@@ -386,6 +392,43 @@ cmd_user_reset(struct cmd_ctx *ctx, const char *email, int argc,
 	return ex;
 }
 
+static int
+cmd_user_totp(struct cmd_ctx *ctx, const char *email, int argc, char **argv)
+{
+	struct cmd_user_opts	 o;
+	struct store		*s;
+	char			*who, *cause = NULL, *uri = NULL, *done;
+	int			 rc, ex;
+
+	if (cmd_user_opts(argc, argv, &o) != argc || o.name != NULL ||
+	    o.role != NULL || o.lead != NULL || o.json) {
+		cmd_user_help(stderr);
+		return EX_USAGE;
+	}
+	if ((s = cmd_store(ctx, &ex)) == NULL)
+		return ex;
+	who = cmd_who();
+	rc = user_totp_set(s, email, !o.off, who, (int64_t)time(NULL), &uri,
+	    &cause);
+	free(who);
+	if (o.off)
+		done = xprintf("%s signs in with the password alone",
+		    email);
+	else
+		done = xprintf("%s has a new second factor.  Add it to an "
+		    "authenticator app\n(scan this as a QR code, or type "
+		    "the secret); any earlier one stops working:\n%s",
+		    email, uri != NULL ? uri : "");
+	ex = cmd_user_result(s, rc, done, cause);
+	if (uri != NULL) {
+		OPENSSL_cleanse(uri, strlen(uri));
+		OPENSSL_cleanse(done, strlen(done));
+	}
+	free(uri);
+	free(done);
+	return ex;
+}
+
 static const struct cmd_user_sub cmd_user_cmds[] = {
 	{ "add", "EMAIL --name NAME --role admin|editor|viewer|lead "
 	    "[--lead KEY]", cmd_user_add },
@@ -394,6 +437,7 @@ static const struct cmd_user_sub cmd_user_cmds[] = {
 	{ "enable", "EMAIL", cmd_user_enable },
 	{ "set-role", "EMAIL ROLE [--lead KEY]", cmd_user_set_role },
 	{ "reset-password", "EMAIL", cmd_user_reset },
+	{ "totp", "EMAIL [--off]", cmd_user_totp },
 	{ NULL, NULL, NULL },
 };
 
@@ -428,7 +472,7 @@ cmd_user_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd cmd_user = {
 	.name = "user",
-	.usage = "add|list|disable|enable|set-role|reset-password ...",
+	.usage = "add|list|disable|enable|set-role|reset-password|totp ...",
 	.help = "staff accounts of the console: add, disable, roles, "
 	    "passwords",
 	.exec = cmd_user_exec,

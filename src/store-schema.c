@@ -602,7 +602,9 @@ const struct store_migration store_migrations[] = {
 	 * viewer, lead, and a lead account names its lead's key (from the
 	 * configuration, so not a foreign key).  password_hash is an
 	 * Argon2id encoded string ($argon2id$v=19$...), never the password.
-	 * totp_secret: the raw key of the second factor, or NULL.
+	 * totp_secret: the raw key of the second factor (RFC 6238, 20
+	 * bytes), or NULL; totp_last_step: the time step of the last code
+	 * accepted, so that no code is accepted twice.
 	 * events.actor: who did it ("cli:USER", "user:ID"), for the audit
 	 * log; NULL for what postroom did by itself and for older rows.
 	 */
@@ -615,7 +617,9 @@ const struct store_migration store_migrations[] = {
 	"        OR role = 'editor' OR role = 'viewer' OR role = 'lead'),\n"
 	"    lead            TEXT,\n"
 	"    password_hash   TEXT NOT NULL,\n"
-	"    totp_secret     BLOB,\n"
+	"    totp_secret     BLOB\n"
+	"        CHECK (totp_secret IS NULL OR length(totp_secret) = 20),\n"
+	"    totp_last_step  INTEGER NOT NULL DEFAULT 0,\n"
 	"    disabled        INTEGER NOT NULL DEFAULT 0\n"
 	"        CHECK (disabled IN (0, 1)),\n"
 	"    created_at      INTEGER NOT NULL,\n"

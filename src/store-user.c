@@ -136,6 +136,51 @@ store_user_set_password(struct store *s, int64_t id, const char *hash,
 }
 
 int
+store_user_totp_get(struct store *s, int64_t id, unsigned char *key,
+    size_t *len, int64_t *last_step, char **cause)
+{
+	struct store_stmt	*st;
+	const void		*blob;
+	int			 rc;
+
+	*len = 0;
+	*last_step = 0;
+	st = store_query(s, cause, "SELECT totp_secret, totp_last_step"
+	    " FROM users WHERE id = ? AND totp_secret IS NOT NULL", "I", id);
+	if (st == NULL)
+		return -1;
+	if ((rc = store_step(s, st, cause)) == 1) {
+		blob = store_column_blob(st, 0, len);
+		if (*len > 64)
+			*len = 64;
+		memcpy(key, blob, *len);
+		*last_step = store_column_int(st, 1);
+	}
+	store_done(st);
+	return rc;
+}
+
+int
+store_user_set_totp(struct store *s, int64_t id, const void *key, size_t len,
+    int64_t now, char **cause)
+{
+	if (key == NULL)
+		return store_run(s, cause, "UPDATE users SET totp_secret = NULL,"
+		    " totp_last_step = 0, updated_at = ? WHERE id = ?", "II",
+		    now, id);
+	return store_run(s, cause, "UPDATE users SET totp_secret = ?,"
+	    " totp_last_step = 0, updated_at = ? WHERE id = ?", "bII",
+	    key, len, now, id);
+}
+
+int
+store_user_totp_use(struct store *s, int64_t id, int64_t step, char **cause)
+{
+	return store_run(s, cause, "UPDATE users SET totp_last_step = ?2"
+	    " WHERE id = ?1 AND totp_last_step < ?2", "II", id, step);
+}
+
+int
 store_event_by(struct store *s, const char *actor, const char *kind,
     const char *subject, const char *detail)
 {

@@ -1113,6 +1113,22 @@ int	store_user_set_disabled(struct store *, int64_t id, int disabled,
 int	store_user_set_password(struct store *, int64_t id, const char *hash,
 	    int64_t now, char **cause);
 
+/*
+ * The second factor's key: 1 with key[0..*len) and the last step used, 0
+ * when the account has none, -1.  len is at most 64.
+ */
+int	store_user_totp_get(struct store *, int64_t id, unsigned char *key,
+	    size_t *len, int64_t *last_step, char **cause);
+/* Set (key, len) or, with key NULL, remove the second factor. */
+int	store_user_set_totp(struct store *, int64_t id, const void *key,
+	    size_t len, int64_t now, char **cause);
+/*
+ * Record that the code of time step was used: 1, or 0 when that step or
+ * a later one was already (a replay), -1.
+ */
+int	store_user_totp_use(struct store *, int64_t id, int64_t step,
+	    char **cause);
+
 /* --- the audit log (store-user.c) ------------------------------------- */
 
 /* store_event() with who did it ("cli:USER", "user:ID"). */

@@ -13,6 +13,8 @@
 #include <strings.h>
 
 #include <argon2.h>
+#include <liboath/oath.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "address.h"
@@ -333,4 +335,119 @@ user_reset_password(struct store *s, const char *email, const char *password,
 	store_event_by(s, actor, "user.password", u.email, NULL);
 	store_user_clear(&u);
 	return user_commit(s, cause);
+}
+
+#define USER_TOTP_STEP		30
+#define USER_TOTP_DIGITS	6
+
+int
+user_totp_matches(const unsigned char *key, size_t len, const char *code,
+    int64_t now, int64_t *step)
+{
+	int	pos, rc;
+
+	if (strlen(code) != USER_TOTP_DIGITS ||
+	    strspn(code, "0123456789") != USER_TOTP_DIGITS || now < 0)
+		return 0;
+	if (oath_init() != OATH_OK)
+		return 0;
+	rc = oath_totp_validate2((const char *)key, len, (time_t)now,
+	    USER_TOTP_STEP, 0, 1, &pos, code);
+	if (rc < 0)
+		return 0;
+	*step = now / USER_TOTP_STEP + pos;
+	return 1;
+}
+
+int
+user_totp_check(struct store *s, int64_t id, const char *code, int64_t now,
+    char **cause)
+{
+	unsigned char	 key[64];
+	size_t		 len;
+	int64_t		 last, step;
+	int		 rc;
+
+	if ((rc = store_user_totp_get(s, id, key, &len, &last, cause)) != 1)
+		return rc;
+	rc = user_totp_matches(key, len, code, now, &step);
+	OPENSSL_cleanse(key, sizeof key);
+	if (rc != 1 || step <= last)
+		return 0;
+	return store_user_totp_use(s, id, step, cause);
+}
+
+/* s for a URI's path, every byte but [A-Za-z0-9._~@-] as %XX. */
+static char *
+user_uri_escape(const char *s)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	char			*out, *p;
+
+	p = out = xmalloc(strlen(s) * 3 + 1);
+	for (; *s != '\0'; s++) {
+		if (strchr("._~@-", *s) != NULL ||
+		    (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9'))
+			*p++ = *s;
+		else {
+			*p++ = '%';
+			*p++ = hex[(unsigned char)*s >> 4];
+			*p++ = hex[(unsigned char)*s & 15];
+		}
+	}
+	*p = '\0';
+	return out;
+}
+
+int
+user_totp_set(struct store *s, const char *email, int on, const char *actor,
+    int64_t now, char **uri, char **cause)
+{
+	struct store_user	 u;
+	unsigned char		 key[USER_TOTP_KEY_LEN];
+	char			*b32 = NULL, *label;
+	size_t			 b32len = 0;
+	int			 rc;
+
+	*uri = NULL;
+	if (on && (RAND_bytes(key, sizeof key) != 1 ||
+	    oath_init() != OATH_OK ||
+	    oath_base32_encode((const char *)key, sizeof key, &b32,
+	    &b32len) != OATH_OK)) {
+		*cause = xstrdup("no key could be made for the second factor");
+		return -1;
+	}
+	if (store_begin(s, cause) != 0) {
+		rc = -1;
+		goto out;
+	}
+	if ((rc = user_find(s, email, &u, cause)) != 1 ||
+	    (rc = store_user_set_totp(s, u.id, on ? key : NULL, sizeof key,
+	    now, cause)) != 1) {
+		store_rollback(s);
+		store_user_clear(&u);
+		goto out;
+	}
+	store_event_by(s, actor, on ? "user.totp-on" : "user.totp-off",
+	    u.email, NULL);
+	if (on) {
+		label = user_uri_escape(u.email);
+		*uri = xprintf("otpauth://totp/postroom:%s?secret=%s"
+		    "&issuer=postroom&algorithm=SHA1&digits=6&period=30",
+		    label, b32);
+		free(label);
+	}
+	store_user_clear(&u);
+	if ((rc = user_commit(s, cause)) != 1) {
+		free(*uri);
+		*uri = NULL;
+	}
+out:
+	OPENSSL_cleanse(key, sizeof key);
+	if (b32 != NULL) {
+		OPENSSL_cleanse(b32, b32len);
+		free(b32);
+	}
+	return rc;
 }

@@ -68,4 +68,31 @@ int	user_reset_password(struct store *, const char *email,
 	    const char *password, const char *actor, int64_t now,
 	    char **cause);
 
+/*
+ * The second factor (RFC 6238 TOTP: HMAC-SHA1, 6 digits, 30 seconds,
+ * through liboath), for the console's sign-in.
+ */
+#define USER_TOTP_KEY_LEN	20
+
+/*
+ * Give email's account a new second factor (on) or remove it (!on).  For
+ * on, *uri is the otpauth:// URI for an authenticator app (its QR code),
+ * which holds the key: show it to the person once, never log it.
+ */
+int	user_totp_set(struct store *, const char *email, int on,
+	    const char *actor, int64_t now, char **uri, char **cause);
+/*
+ * Does code (6 digits) match key at now, allowing one step of clock
+ * drift either way?  1 with *step, the time step it belongs to; else 0.
+ */
+int	user_totp_matches(const unsigned char *key, size_t len,
+	    const char *code, int64_t now, int64_t *step);
+/*
+ * Check a code for account id and spend it: 1 when it matches and was
+ * not used before (a code is good once), 0 when not (also for an
+ * account without a second factor), -1 with *cause.
+ */
+int	user_totp_check(struct store *, int64_t id, const char *code,
+	    int64_t now, char **cause);
+
 #endif

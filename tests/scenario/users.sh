@@ -105,8 +105,23 @@ check "... leaves the password" [ "$(q "SELECT password_hash FROM users WHERE em
 run "reset-password" 0 "a brand new passphrase" -- "$@" user reset-password ed@example.org
 check "... a new hash" [ "$(q "SELECT password_hash FROM users WHERE email = 'ed@example.org'")" != "$OLD" ]
 
+# A second factor: its key shown once, as an otpauth:// URI.
+run "user totp" 0 "" -- "$@" user totp ed@example.org
+URI=$(grep -o 'otpauth://[^ ]*' "$T/out")
+check "... prints an otpauth:// URI for the app" \
+    sh -c "echo '$URI' | grep -Eq '^otpauth://totp/postroom:ed@example.org\?secret=[A-Z2-7]{32}&issuer=postroom'"
+SECRET=$(echo "$URI" | sed 's/.*secret=//; s/&.*//')
+check "... whose key is the one kept (20 bytes)" [ "$($PYTHON -c "import base64,sys; print(base64.b32decode(sys.argv[1]).hex().upper())" "$SECRET")" = "$(q "SELECT hex(totp_secret) FROM users WHERE email = 'ed@example.org'")" ]
+run "user list" 0 "" -- "$@" user list
+check "... says who has a second factor" has "ed@example.org  editor  Ed Brown  active, second factor"
+run "user totp again" 0 "" -- "$@" user totp ed@example.org
+check "... a new key" sh -c "! grep -q '$SECRET' '$T/out'"
+run "user totp --off" 0 "" -- "$@" user totp ed@example.org --off
+check "... removes it" [ "$(q "SELECT totp_secret IS NULL FROM users WHERE email = 'ed@example.org'")" -eq 1 ]
+
 run "postroom audit" 0 "" -- "$@" audit
-for k in user.added user.role user.disabled user.enabled user.password; do
+for k in user.added user.role user.disabled user.enabled user.password \
+    user.totp-on user.totp-off; do
 	check "... records $k" has "$k"
 done
 check "... with who did it" has "cli:"
@@ -116,6 +131,7 @@ check "... one object an event" [ "$(wc -l < "$T/out")" -eq "$(q "SELECT count(*
 run "postroom audit --since 2999-01-01" 0 "" -- "$@" audit --since 2999-01-01
 check "... a day to come: nothing" [ ! -s "$T/out" ]
 run "audit --since yesterday" 64 "" -- "$@" audit --since yesterday
+check "no key of a second factor in the audit log" [ "$(q "SELECT count(*) FROM events WHERE instr(coalesce(detail, ''), 'otpauth') > 0")" -eq 0 ]
 check "no password in the audit log" [ "$(q "SELECT count(*) FROM events WHERE instr(coalesce(detail, '') || subject, 'horse') > 0 OR instr(coalesce(detail, ''), 'passphrase') > 0")" -eq 0 ]
 run "user --help" 0 "" -- "$@" user --help
 check "... lists the commands and the roles" \

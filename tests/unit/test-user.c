@@ -183,6 +183,106 @@ test_changes(void **state)
 	store_close(s);
 }
 
+/*
+ * RFC 6238 appendix B, SHA-1: the key "12345678901234567890", the last
+ * six of the eight digits given there.
+ */
+static void
+test_totp_vectors(void **state)
+{
+	static const struct {
+		int64_t		 t;
+		const char	*code;
+	} v[] = {
+		{ 59, "287082" },
+		{ 1111111109, "081804" },
+		{ 1111111111, "050471" },
+		{ 1234567890, "005924" },
+		{ 2000000000, "279037" },
+		{ 20000000000LL, "353130" },
+	};
+	const unsigned char	*key = (const unsigned char *)
+	    "12345678901234567890";
+	int64_t			 step;
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < sizeof v / sizeof v[0]; i++) {
+		step = -1;
+		if (user_totp_matches(key, 20, v[i].code, v[i].t, &step) != 1)
+			fail_msg("t=%lld: %s refused", (long long)v[i].t,
+			    v[i].code);
+		assert_int_equal(step, v[i].t / 30);
+	}
+	/* One step of drift either way, not two. */
+	assert_int_equal(user_totp_matches(key, 20, "081804",
+	    1111111109 + 30, &step), 1);
+	assert_int_equal(step, 1111111109 / 30);
+	assert_int_equal(user_totp_matches(key, 20, "081804",
+	    1111111109 - 30, &step), 1);
+	assert_int_equal(user_totp_matches(key, 20, "081804",
+	    1111111109 + 90, &step), 0);
+	assert_int_equal(user_totp_matches(key, 20, "081805", 1111111109,
+	    &step), 0);
+	assert_int_equal(user_totp_matches(key, 20, "81804", 1111111109,
+	    &step), 0);
+	assert_int_equal(user_totp_matches(key, 20, "08180a", 1111111109,
+	    &step), 0);
+	assert_int_equal(user_totp_matches(key, 20, "", 1111111109, &step),
+	    0);
+}
+
+/* A second factor set up, a code good once, removed. */
+static void
+test_totp_account(void **state)
+{
+	struct store		*s;
+	struct store_user	 u;
+	char			*cause = NULL, *uri = NULL, *sql;
+	int64_t			 id;
+
+	(void)state;
+	s = test_store_new(tmpdir, &ndb);
+	assert_non_null(s);
+	assert_int_equal(user_add(s, conf, "tia@example.org", "Tia", "admin",
+	    NULL, "correct horse battery", "cli:test", 1000, &cause), 1);
+	assert_int_equal(store_user_get(s, "tia@example.org", &u, &cause), 1);
+	id = u.id;
+	assert_int_equal(u.has_totp, 0);
+	store_user_clear(&u);
+	assert_int_equal(user_totp_check(s, id, "287082", 59, &cause), 0);
+
+	assert_int_equal(user_totp_set(s, "tia@example.org", 1, "cli:test",
+	    1001, &uri, &cause), 1);
+	assert_non_null(uri);
+	assert_true(strncmp(uri, "otpauth://totp/postroom:tia@example.org"
+	    "?secret=", 47) == 0);
+	free(uri);
+	/* The RFC's key in its place, to know the codes. */
+	assert_int_equal(store_user_set_totp(s, id, "12345678901234567890",
+	    20, 1002, &cause), 1);
+	assert_int_equal(user_totp_check(s, id, "081804", 1111111109,
+	    &cause), 1);
+	/* Good once: the same code again is a replay. */
+	assert_int_equal(user_totp_check(s, id, "081804", 1111111109,
+	    &cause), 0);
+	/* ... and so is an earlier step's, once a later one was used. */
+	assert_int_equal(user_totp_check(s, id, "005924", 1234567890,
+	    &cause), 1);
+	assert_int_equal(user_totp_check(s, id, "050471", 1111111111,
+	    &cause), 0);
+	assert_int_equal(user_totp_set(s, "tia@example.org", 0, "cli:test",
+	    1003, &uri, &cause), 1);
+	assert_null(uri);
+	assert_int_equal(user_totp_check(s, id, "279037", 2000000000,
+	    &cause), 0);
+	sql = xprintf("SELECT count(*) FROM events WHERE kind LIKE"
+	    " 'user.totp-%%' AND subject = 'tia@example.org'");
+	assert_int_equal(count(s, sql), 2);
+	free(sql);
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -191,6 +291,8 @@ main(void)
 		cmocka_unit_test(test_password_rules),
 		cmocka_unit_test(test_hash),
 		cmocka_unit_test(test_changes),
+		cmocka_unit_test(test_totp_vectors),
+		cmocka_unit_test(test_totp_account),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
