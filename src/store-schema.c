@@ -605,6 +605,8 @@ const struct store_migration store_migrations[] = {
 	 * totp_secret: the raw key of the second factor (RFC 6238, 20
 	 * bytes), or NULL; totp_last_step: the time step of the last code
 	 * accepted, so that no code is accepted twice.
+	 * sessions: a console sign-in, known by the SHA-256 (hex) of its
+	 * random identifier, never the identifier itself (session.c).
 	 * events.actor: who did it ("cli:USER", "user:ID"), for the audit
 	 * log; NULL for what postroom did by itself and for older rows.
 	 */
@@ -627,6 +629,16 @@ const struct store_migration store_migrations[] = {
 	"    password_at     INTEGER NOT NULL,\n"
 	"    CHECK ((role = 'lead') = (lead IS NOT NULL))\n"
 	") STRICT;\n"
+	"CREATE TABLE sessions (\n"
+	"    id              INTEGER PRIMARY KEY,\n"
+	"    hash            TEXT NOT NULL UNIQUE,\n"
+	"    user_id         INTEGER NOT NULL\n"
+	"        REFERENCES users(id) ON DELETE CASCADE,\n"
+	"    created_at      INTEGER NOT NULL,\n"
+	"    seen_at         INTEGER NOT NULL,\n"
+	"    signed_in_at    INTEGER NOT NULL\n"
+	") STRICT;\n"
+	"CREATE INDEX sessions_user ON sessions (user_id);\n"
 	"ALTER TABLE events ADD COLUMN actor TEXT;\n",
 	NULL },
 };

@@ -181,6 +181,69 @@ store_user_totp_use(struct store *s, int64_t id, int64_t step, char **cause)
 }
 
 int
+store_session_add(struct store *s, const char *hash, int64_t user_id,
+    int64_t now, char **cause)
+{
+	return store_run(s, cause, "INSERT INTO sessions (hash, user_id,"
+	    " created_at, seen_at, signed_in_at) VALUES (?1, ?2, ?3, ?3, ?3)",
+	    "tII", hash, user_id, now) == -1 ? -1 : 0;
+}
+
+int
+store_session_get(struct store *s, const char *hash,
+    struct store_session *ss, char **cause)
+{
+	struct store_stmt	*st;
+	int			 rc;
+
+	memset(ss, 0, sizeof *ss);
+	st = store_query(s, cause, "SELECT x.id, x.user_id, x.created_at,"
+	    " x.seen_at, x.signed_in_at FROM sessions x JOIN users u"
+	    " ON u.id = x.user_id WHERE x.hash = ? AND u.disabled = 0", "t",
+	    hash);
+	if (st == NULL)
+		return -1;
+	if ((rc = store_step(s, st, cause)) == 1) {
+		ss->id = store_column_int(st, 0);
+		ss->user_id = store_column_int(st, 1);
+		ss->created_at = store_column_int(st, 2);
+		ss->seen_at = store_column_int(st, 3);
+		ss->signed_in_at = store_column_int(st, 4);
+	}
+	store_done(st);
+	return rc;
+}
+
+int
+store_session_seen(struct store *s, int64_t id, int64_t now, char **cause)
+{
+	return store_run(s, cause, "UPDATE sessions SET seen_at = ?"
+	    " WHERE id = ?", "II", now, id);
+}
+
+int
+store_session_delete(struct store *s, const char *hash, char **cause)
+{
+	return store_run(s, cause, "DELETE FROM sessions WHERE hash = ?", "t",
+	    hash);
+}
+
+int
+store_session_delete_user(struct store *s, int64_t user_id, char **cause)
+{
+	return store_run(s, cause, "DELETE FROM sessions WHERE user_id = ?",
+	    "I", user_id);
+}
+
+int
+store_session_prune(struct store *s, int64_t idle_before,
+    int64_t begun_before, char **cause)
+{
+	return store_run(s, cause, "DELETE FROM sessions WHERE seen_at < ?"
+	    " OR created_at < ?", "II", idle_before, begun_before);
+}
+
+int
 store_event_by(struct store *s, const char *actor, const char *kind,
     const char *subject, const char *detail)
 {

@@ -1129,6 +1129,36 @@ int	store_user_set_totp(struct store *, int64_t id, const void *key,
 int	store_user_totp_use(struct store *, int64_t id, int64_t step,
 	    char **cause);
 
+/* --- console sessions (store-user.c) ---------------------------------- */
+
+struct store_session {
+	int64_t		 id;
+	int64_t		 user_id;
+	int64_t		 created_at;
+	int64_t		 seen_at;
+	int64_t		 signed_in_at;
+};
+
+/* A new session known by hash (64 hex digits): 0, or -1. */
+int	store_session_add(struct store *, const char *hash, int64_t user_id,
+	    int64_t now, char **cause);
+/*
+ * The session known by hash whose account is not disabled: 1 with *ss,
+ * 0 none, -1.
+ */
+int	store_session_get(struct store *, const char *hash,
+	    struct store_session *, char **cause);
+int	store_session_seen(struct store *, int64_t id, int64_t now,
+	    char **cause);
+/* Delete by hash: 1 when there was one, 0, -1. */
+int	store_session_delete(struct store *, const char *hash, char **cause);
+/* Every session of an account (disabled, new password): count, or -1. */
+int	store_session_delete_user(struct store *, int64_t user_id,
+	    char **cause);
+/* Sessions idle since idle_before or begun before begun_before. */
+int	store_session_prune(struct store *, int64_t idle_before,
+	    int64_t begun_before, char **cause);
+
 /* --- the audit log (store-user.c) ------------------------------------- */
 
 /* store_event() with who did it ("cli:USER", "user:ID"). */

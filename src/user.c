@@ -296,6 +296,12 @@ user_set_disabled(struct store *s, const char *email, int disabled,
 		store_user_clear(&u);
 		return rc;
 	}
+	/* A disabled account's sessions end now, not at their timeout. */
+	if (disabled && store_session_delete_user(s, u.id, cause) == -1) {
+		store_rollback(s);
+		store_user_clear(&u);
+		return -1;
+	}
 	if (rc == 1)
 		store_event_by(s, actor, disabled ? "user.disabled" :
 		    "user.enabled", u.email, NULL);
@@ -332,6 +338,12 @@ user_reset_password(struct store *s, const char *email, const char *password,
 		return -1;
 	}
 	free(hash);
+	/* Whoever knew the old password is signed out too. */
+	if (store_session_delete_user(s, u.id, cause) == -1) {
+		store_rollback(s);
+		store_user_clear(&u);
+		return -1;
+	}
 	store_event_by(s, actor, "user.password", u.email, NULL);
 	store_user_clear(&u);
 	return user_commit(s, cause);

@@ -61,7 +61,10 @@ int	user_add(struct store *, const struct conf *, const char *email,
 int	user_set_role(struct store *, const struct conf *, const char *email,
 	    const char *role, const char *lead, const char *actor, int64_t now,
 	    char **cause);
-/* Also 1 when the account already was (not) disabled: nothing to do. */
+/*
+ * Also 1 when the account already was (not) disabled: nothing to do.
+ * Disabling, and a new password, end the account's sessions at once.
+ */
 int	user_set_disabled(struct store *, const char *email, int disabled,
 	    const char *actor, int64_t now, char **cause);
 int	user_reset_password(struct store *, const char *email,
