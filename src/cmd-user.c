@@ -101,12 +101,16 @@ cmd_user_ask(int fd, FILE *fp, const char *prompt, char *buf, size_t size)
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
+	/*
+	 * Quiet before the prompt, and TCSANOW: whatever is typed once the
+	 * prompt shows is the answer, none of it flushed away.
+	 */
+	if (tcsetattr(fd, TCSANOW, &quiet) != 0)
+		return -1;
 	fputs(prompt, stderr);
 	fflush(stderr);
-	if (tcsetattr(fd, TCSAFLUSH, &quiet) != 0)
-		return -1;
 	rc = cmd_user_line(fp, buf, size);
-	tcsetattr(fd, TCSAFLUSH, &old);
+	tcsetattr(fd, TCSANOW, &old);
 	fputc('\n', stderr);
 	return rc;
 }

@@ -1,0 +1,203 @@
+/*
+ * test-signin.c - signing in (signin.c): the one refusal for every wrong
+ * part, the second factor asked for only after the right password, a
+ * code good once, limits per account and per client that hold whatever
+ * the outcome, and the audit record of each attempt.
+ */
+#include "testutil.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "log.h"
+#include "signin.h"
+#include "user.h"
+
+static char		 tmpdir[] = "/tmp/test-signin.XXXXXX";
+static struct conf	*conf;
+static int		 ndb;
+
+#define PW	"correct horse battery"
+#define T0	1111111109	/* RFC 6238's: "081804" is its code */
+
+static int
+group_setup(void **state)
+{
+	(void)state;
+	log_set_level(LOGL_WARN);
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	conf = test_conf_tree(tmpdir);
+	return conf != NULL ? 0 : -1;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	conf_free(conf);
+	test_remove_dir(tmpdir);
+	return 0;
+}
+
+static int64_t
+count(struct store *s, const char *sql)
+{
+	char	*v = NULL, *cause = NULL;
+	int64_t	 n;
+
+	if (store_query_text(s, sql, &v, &cause) != 1 || v == NULL)
+		fail_msg("%s: %s", sql, cause != NULL ? cause : "no row");
+	n = strtoll(v, NULL, 10);
+	free(v);
+	return n;
+}
+
+static struct store *
+accounts(void)
+{
+	struct store	*s;
+	char		*cause = NULL;
+
+	if ((s = test_store_new(tmpdir, &ndb)) == NULL)
+		fail();
+	if (user_add(s, conf, "ana@example.org", "Ana", "editor", NULL, PW,
+	    "cli:test", 1, &cause) != 1 ||
+	    user_add(s, conf, "bo@example.org", "Bo", "viewer", NULL, PW,
+	    "cli:test", 1, &cause) != 1)
+		fail_msg("%s", cause);
+	return s;
+}
+
+static enum signin_result
+try(struct store *s, const char *email, const char *pw, const char *code,
+    const char *client, int64_t now, char *session)
+{
+	struct signin		 in = { email, pw, code, client, now };
+	enum signin_result	 res;
+	int64_t			 uid;
+	char			*cause = NULL, id[SESSION_ID_LEN + 1];
+
+	if (signin_try(s, &in, &res, session != NULL ? session : id, &uid,
+	    &cause) != 0)
+		fail_msg("signin_try: %s", cause);
+	return res;
+}
+
+static void
+test_one_refusal(void **state)
+{
+	struct store	*s;
+	struct session	 ss;
+	char		 id[SESSION_ID_LEN + 1], *cause = NULL;
+
+	(void)state;
+	s = accounts();
+	assert_int_equal(try(s, "ANA@example.org", PW, "", "c1", T0, id),
+	    SIGNIN_OK);
+	assert_int_equal(session_find(s, id, T0 + 1, &ss, &cause), 1);
+	assert_int_equal(try(s, "ana@example.org", PW "x", "", "c1", T0,
+	    NULL), SIGNIN_REFUSED);
+	assert_int_equal(try(s, "nobody@example.org", PW, "", "c1", T0,
+	    NULL), SIGNIN_REFUSED);
+	assert_int_equal(try(s, "not an address", PW, "", "c1", T0, NULL),
+	    SIGNIN_REFUSED);
+	assert_int_equal(user_set_disabled(s, "bo@example.org", 1, "cli:test",
+	    T0, &cause), 1);
+	assert_int_equal(try(s, "bo@example.org", PW, "", "c1", T0, NULL),
+	    SIGNIN_REFUSED);
+	/* Each attempt recorded, with why; never a password. */
+	assert_int_equal(count(s, "SELECT count(*) FROM events"
+	    " WHERE kind = 'user.signin'"), 1);
+	assert_int_equal(count(s, "SELECT count(*) FROM events"
+	    " WHERE kind = 'user.signin-failed'"), 4);
+	assert_int_equal(count(s, "SELECT count(*) FROM events"
+	    " WHERE detail = 'account disabled'"), 1);
+	assert_int_equal(count(s, "SELECT count(*) FROM events WHERE"
+	    " instr(coalesce(detail, '') || subject, 'horse') > 0"), 0);
+	assert_int_equal(count(s, "SELECT count(*) FROM rate_limits"
+	    " WHERE instr(key, '@') > 0"), 0);
+	store_close(s);
+}
+
+static void
+test_second_factor(void **state)
+{
+	struct store		*s;
+	struct store_user	 u;
+	char			*cause = NULL, *uri = NULL;
+
+	(void)state;
+	s = accounts();
+	assert_int_equal(user_totp_set(s, "ana@example.org", 1, "cli:test",
+	    1, &uri, &cause), 1);
+	free(uri);
+	assert_int_equal(store_user_get(s, "ana@example.org", &u, &cause), 1);
+	assert_int_equal(store_user_set_totp(s, u.id, "12345678901234567890",
+	    20, 1, &cause), 1);
+	store_user_clear(&u);
+	/* The code is asked for only after the right password. */
+	assert_int_equal(try(s, "ana@example.org", "wrong password here", "",
+	    "c1", T0, NULL), SIGNIN_REFUSED);
+	assert_int_equal(try(s, "ana@example.org", PW, "", "c1", T0, NULL),
+	    SIGNIN_NEED_CODE);
+	assert_int_equal(try(s, "ana@example.org", PW, "123456", "c1", T0,
+	    NULL), SIGNIN_REFUSED);
+	assert_int_equal(try(s, "ana@example.org", "wrong password here",
+	    "081804", "c1", T0, NULL), SIGNIN_REFUSED);
+	assert_int_equal(try(s, "ana@example.org", PW, "081804", "c1", T0,
+	    NULL), SIGNIN_OK);
+	/* Seen once, never again. */
+	assert_int_equal(try(s, "ana@example.org", PW, "081804", "c1", T0,
+	    NULL), SIGNIN_REFUSED);
+	store_close(s);
+}
+
+static void
+test_limits(void **state)
+{
+	struct store	*s;
+	char		 client[32];
+	int		 i;
+
+	(void)state;
+	s = accounts();
+	/* Per account, from any clients, whatever the outcome. */
+	for (i = 0; i < SIGNIN_PER_ACCOUNT; i++) {
+		snprintf(client, sizeof client, "a%d", i);
+		assert_int_not_equal(try(s, "ana@example.org", "wrong one here",
+		    "", client, T0, NULL), SIGNIN_THROTTLED);
+	}
+	assert_int_equal(try(s, "ANA@example.org", PW, "", "elsewhere", T0,
+	    NULL), SIGNIN_THROTTLED);
+	/* Another account is not held up by it. */
+	assert_int_equal(try(s, "bo@example.org", PW, "", "elsewhere", T0,
+	    NULL), SIGNIN_OK);
+	/* After the window, the right password works again. */
+	assert_int_equal(try(s, "ana@example.org", PW, "", "elsewhere",
+	    T0 + SIGNIN_WINDOW + 1, NULL), SIGNIN_OK);
+
+	/* Per client, over any accounts, known or not. */
+	for (i = 0; i < SIGNIN_PER_CLIENT; i++) {
+		snprintf(client, sizeof client, "x%d@example.org", i);
+		assert_int_not_equal(try(s, client, PW, "", "one-client",
+		    T0 + 2 * SIGNIN_WINDOW, NULL), SIGNIN_THROTTLED);
+	}
+	assert_int_equal(try(s, "bo@example.org", PW, "", "one-client",
+	    T0 + 2 * SIGNIN_WINDOW, NULL), SIGNIN_THROTTLED);
+	assert_int_equal(try(s, "bo@example.org", PW, "", "another-client",
+	    T0 + 2 * SIGNIN_WINDOW, NULL), SIGNIN_OK);
+	store_close(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_one_refusal),
+		cmocka_unit_test(test_second_factor),
+		cmocka_unit_test(test_limits),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
