@@ -9,33 +9,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "log.h"
 #include "session.h"
 #include "user.h"
 
-static char		 tmpdir[] = "/tmp/test-session.XXXXXX";
-static struct conf	*conf;
-static int		 ndb;
-
-static int
-group_setup(void **state)
-{
-	(void)state;
-	log_set_level(LOGL_WARN);
-	if (mkdtemp(tmpdir) == NULL)
-		return -1;
-	conf = test_conf_tree(tmpdir);
-	return conf != NULL ? 0 : -1;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	conf_free(conf);
-	test_remove_dir(tmpdir);
-	return 0;
-}
 
 /* A database with one account, its id in *id. */
 static struct store *
@@ -45,28 +21,15 @@ with_account(int64_t *id)
 	struct store_user	 u;
 	char			*cause = NULL;
 
-	if ((s = test_store_new(tmpdir, &ndb)) == NULL)
+	if ((s = test_store_new(test_tree_dir, &test_tree_ndb)) == NULL)
 		fail();
-	if (user_add(s, conf, "sam@example.org", "Sam", "editor", NULL,
-	    "correct horse battery", "cli:test", 1000, &cause) != 1 ||
+	if (user_add(s, test_tree_conf, "sam@example.org", "Sam", "editor",
+	    NULL, "correct horse battery", "cli:test", 1000, &cause) != 1 ||
 	    store_user_get(s, "sam@example.org", &u, &cause) != 1)
 		fail_msg("%s", cause);
 	*id = u.id;
 	store_user_clear(&u);
 	return s;
-}
-
-static int64_t
-count(struct store *s, const char *sql)
-{
-	char	*v = NULL, *cause = NULL;
-	int64_t	 n;
-
-	if (store_query_text(s, sql, &v, &cause) != 1 || v == NULL)
-		fail_msg("%s: %s", sql, cause != NULL ? cause : "no row");
-	n = strtoll(v, NULL, 10);
-	free(v);
-	return n;
 }
 
 static void
@@ -86,9 +49,9 @@ test_start_find_end(void **state)
 	assert_string_not_equal(a, b);
 	/* Kept as a hash only. */
 	sql = xprintf("SELECT count(*) FROM sessions WHERE hash = '%s'", a);
-	assert_int_equal(count(s, sql), 0);
+	assert_int_equal(test_int(s, sql), 0);
 	free(sql);
-	assert_int_equal(count(s, "SELECT count(*) FROM sessions"
+	assert_int_equal(test_int(s, "SELECT count(*) FROM sessions"
 	    " WHERE length(hash) = 64"), 2);
 
 	assert_int_equal(session_find(s, a, t + 60, &ss, &cause), 1);
@@ -126,7 +89,7 @@ test_timeouts(void **state)
 	assert_int_equal(session_find(s, a, t + SESSION_MAX + 1, &ss,
 	    &cause), 0);
 	/* ... and once expired it is deleted. */
-	assert_int_equal(count(s, "SELECT count(*) FROM sessions"), 0);
+	assert_int_equal(test_int(s, "SELECT count(*) FROM sessions"), 0);
 	assert_int_equal(session_start(s, id, t, a, &cause), 0);
 	assert_int_equal(session_find(s, a, t + SESSION_IDLE, &ss, &cause),
 	    1);
@@ -200,5 +163,6 @@ main(void)
 		cmocka_unit_test(test_csrf),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, test_tree_setup,
+	    test_tree_teardown);
 }

@@ -9,49 +9,12 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "log.h"
 #include "signin.h"
 #include "user.h"
 
-static char		 tmpdir[] = "/tmp/test-signin.XXXXXX";
-static struct conf	*conf;
-static int		 ndb;
 
 #define PW	"correct horse battery"
 #define T0	1111111109	/* RFC 6238's: "081804" is its code */
-
-static int
-group_setup(void **state)
-{
-	(void)state;
-	log_set_level(LOGL_WARN);
-	if (mkdtemp(tmpdir) == NULL)
-		return -1;
-	conf = test_conf_tree(tmpdir);
-	return conf != NULL ? 0 : -1;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	conf_free(conf);
-	test_remove_dir(tmpdir);
-	return 0;
-}
-
-static int64_t
-count(struct store *s, const char *sql)
-{
-	char	*v = NULL, *cause = NULL;
-	int64_t	 n;
-
-	if (store_query_text(s, sql, &v, &cause) != 1 || v == NULL)
-		fail_msg("%s: %s", sql, cause != NULL ? cause : "no row");
-	n = strtoll(v, NULL, 10);
-	free(v);
-	return n;
-}
 
 static struct store *
 accounts(void)
@@ -59,12 +22,12 @@ accounts(void)
 	struct store	*s;
 	char		*cause = NULL;
 
-	if ((s = test_store_new(tmpdir, &ndb)) == NULL)
+	if ((s = test_store_new(test_tree_dir, &test_tree_ndb)) == NULL)
 		fail();
-	if (user_add(s, conf, "ana@example.org", "Ana", "editor", NULL, PW,
-	    "cli:test", 1, &cause) != 1 ||
-	    user_add(s, conf, "bo@example.org", "Bo", "viewer", NULL, PW,
-	    "cli:test", 1, &cause) != 1)
+	if (user_add(s, test_tree_conf, "ana@example.org", "Ana", "editor",
+	    NULL, PW, "cli:test", 1, &cause) != 1 ||
+	    user_add(s, test_tree_conf, "bo@example.org", "Bo", "viewer",
+	    NULL, PW, "cli:test", 1, &cause) != 1)
 		fail_msg("%s", cause);
 	return s;
 }
@@ -107,15 +70,15 @@ test_one_refusal(void **state)
 	assert_int_equal(try(s, "bo@example.org", PW, "", "c1", T0, NULL),
 	    SIGNIN_REFUSED);
 	/* Each attempt recorded, with why; never a password. */
-	assert_int_equal(count(s, "SELECT count(*) FROM events"
+	assert_int_equal(test_int(s, "SELECT count(*) FROM events"
 	    " WHERE kind = 'user.signin'"), 1);
-	assert_int_equal(count(s, "SELECT count(*) FROM events"
+	assert_int_equal(test_int(s, "SELECT count(*) FROM events"
 	    " WHERE kind = 'user.signin-failed'"), 4);
-	assert_int_equal(count(s, "SELECT count(*) FROM events"
+	assert_int_equal(test_int(s, "SELECT count(*) FROM events"
 	    " WHERE detail = 'account disabled'"), 1);
-	assert_int_equal(count(s, "SELECT count(*) FROM events WHERE"
+	assert_int_equal(test_int(s, "SELECT count(*) FROM events WHERE"
 	    " instr(coalesce(detail, '') || subject, 'horse') > 0"), 0);
-	assert_int_equal(count(s, "SELECT count(*) FROM rate_limits"
+	assert_int_equal(test_int(s, "SELECT count(*) FROM rate_limits"
 	    " WHERE instr(key, '@') > 0"), 0);
 	store_close(s);
 }
@@ -199,5 +162,6 @@ main(void)
 		cmocka_unit_test(test_limits),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, test_tree_setup,
+	    test_tree_teardown);
 }

@@ -8,32 +8,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "log.h"
 #include "user.h"
 
-static char		 tmpdir[] = "/tmp/test-user.XXXXXX";
-static struct conf	*conf;
-static int		 ndb;
-
-static int
-group_setup(void **state)
-{
-	(void)state;
-	log_set_level(LOGL_WARN);
-	if (mkdtemp(tmpdir) == NULL)
-		return -1;
-	conf = test_conf_tree(tmpdir);
-	return conf != NULL ? 0 : -1;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	conf_free(conf);
-	test_remove_dir(tmpdir);
-	return 0;
-}
 
 static void
 test_roles(void **state)
@@ -63,7 +39,8 @@ test_password_rules(void **state)
 	    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
 	    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", NULL));
 	assert_non_null(user_password_refused("eleven char", NULL));
-	assert_non_null(user_password_refused("A@Example.org", "a@example.org"));
+	assert_non_null(user_password_refused("A@Example.org",
+	    "a@example.org"));
 	assert_non_null(user_password_refused("two lines\nof password", NULL));
 	assert_non_null(user_password_refused("not utf-8 \xff\xfe text", NULL));
 	memset(big, 'x', sizeof big - 1);
@@ -102,19 +79,6 @@ test_hash(void **state)
 	free(b);
 }
 
-static int64_t
-count(struct store *s, const char *sql)
-{
-	char	*v = NULL, *cause = NULL;
-	int64_t	 n;
-
-	if (store_query_text(s, sql, &v, &cause) != 1 || v == NULL)
-		fail_msg("%s: %s", sql, cause != NULL ? cause : "no row");
-	n = strtoll(v, NULL, 10);
-	free(v);
-	return n;
-}
-
 static void
 test_changes(void **state)
 {
@@ -123,25 +87,28 @@ test_changes(void **state)
 	char			*cause = NULL, *old;
 
 	(void)state;
-	s = test_store_new(tmpdir, &ndb);
+	s = test_store_new(test_tree_dir, &test_tree_ndb);
 	assert_non_null(s);
-	assert_int_equal(user_add(s, conf, "Ann@Example.ORG", "Ann", "admin",
-	    NULL, "correct horse battery", "cli:test", 1000, &cause), 1);
+	assert_int_equal(user_add(s, test_tree_conf, "Ann@Example.ORG", "Ann",
+	    "admin", NULL, "correct horse battery", "cli:test", 1000,
+	    &cause), 1);
 	/* One account per address, whatever its case. */
-	assert_int_equal(user_add(s, conf, "ann@example.org", "Other",
+	assert_int_equal(user_add(s, test_tree_conf, "ann@example.org", "Other",
 	    "viewer", NULL, "correct horse battery", "cli:test", 1001,
 	    &cause), 0);
 	assert_non_null(strstr(cause, "already has an account"));
 	free(cause);
 	cause = NULL;
 	/* A lead's key must be configured; other roles take none. */
-	assert_int_equal(user_add(s, conf, "lee@example.org", "Lee", "lead",
-	    "nosuch", "correct horse battery", "cli:test", 1002, &cause), 0);
+	assert_int_equal(user_add(s, test_tree_conf, "lee@example.org", "Lee",
+	    "lead", "nosuch", "correct horse battery", "cli:test", 1002,
+	    &cause), 0);
 	free(cause);
 	cause = NULL;
-	assert_int_equal(user_add(s, conf, "lee@example.org", "Lee", "lead",
-	    "west_dsu", "correct horse battery", "cli:test", 1003, &cause), 1);
-	assert_int_equal(count(s, "SELECT count(*) FROM users"), 2);
+	assert_int_equal(user_add(s, test_tree_conf, "lee@example.org", "Lee",
+	    "lead", "west_dsu", "correct horse battery", "cli:test", 1003,
+	    &cause), 1);
+	assert_int_equal(test_int(s, "SELECT count(*) FROM users"), 2);
 
 	assert_int_equal(store_user_get(s, "ANN@example.org", &u, &cause), 1);
 	assert_string_equal(u.role, "admin");
@@ -151,9 +118,9 @@ test_changes(void **state)
 	old = xstrdup(u.password_hash);
 	store_user_clear(&u);
 
-	assert_int_equal(user_set_role(s, conf, "lee@example.org", "editor",
-	    NULL, "cli:test", 1004, &cause), 1);
-	assert_int_equal(count(s, "SELECT lead IS NULL FROM users"
+	assert_int_equal(user_set_role(s, test_tree_conf, "lee@example.org",
+	    "editor", NULL, "cli:test", 1004, &cause), 1);
+	assert_int_equal(test_int(s, "SELECT lead IS NULL FROM users"
 	    " WHERE email = 'lee@example.org'"), 1);
 	assert_int_equal(user_set_disabled(s, "lee@example.org", 1,
 	    "cli:test", 1005, &cause), 1);
@@ -174,11 +141,11 @@ test_changes(void **state)
 	cause = NULL;
 
 	/* Each change once in the audit log, with who made it. */
-	assert_int_equal(count(s, "SELECT count(*) FROM events"
+	assert_int_equal(test_int(s, "SELECT count(*) FROM events"
 	    " WHERE actor = 'cli:test'"), 5);
-	assert_int_equal(count(s, "SELECT count(*) FROM events"
+	assert_int_equal(test_int(s, "SELECT count(*) FROM events"
 	    " WHERE kind = 'user.disabled'"), 1);
-	assert_int_equal(count(s, "SELECT count(*) FROM events WHERE"
+	assert_int_equal(test_int(s, "SELECT count(*) FROM events WHERE"
 	    " instr(coalesce(detail, ''), 'passphrase') > 0"), 0);
 	store_close(s);
 }
@@ -242,10 +209,11 @@ test_totp_account(void **state)
 	int64_t			 id;
 
 	(void)state;
-	s = test_store_new(tmpdir, &ndb);
+	s = test_store_new(test_tree_dir, &test_tree_ndb);
 	assert_non_null(s);
-	assert_int_equal(user_add(s, conf, "tia@example.org", "Tia", "admin",
-	    NULL, "correct horse battery", "cli:test", 1000, &cause), 1);
+	assert_int_equal(user_add(s, test_tree_conf, "tia@example.org", "Tia",
+	    "admin", NULL, "correct horse battery", "cli:test", 1000,
+	    &cause), 1);
 	assert_int_equal(store_user_get(s, "tia@example.org", &u, &cause), 1);
 	id = u.id;
 	assert_int_equal(u.has_totp, 0);
@@ -278,7 +246,7 @@ test_totp_account(void **state)
 	    &cause), 0);
 	sql = xprintf("SELECT count(*) FROM events WHERE kind LIKE"
 	    " 'user.totp-%%' AND subject = 'tia@example.org'");
-	assert_int_equal(count(s, sql), 2);
+	assert_int_equal(test_int(s, sql), 2);
 	free(sql);
 	store_close(s);
 }
@@ -295,5 +263,6 @@ main(void)
 		cmocka_unit_test(test_totp_account),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, test_tree_setup,
+	    test_tree_teardown);
 }

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "conf.h"
+#include "log.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -99,6 +100,60 @@ test_remove_dir(const char *dir)
 		fprintf(stderr, "# could not remove %s\n", dir);
 	free(cmd);
 }
+
+/*
+ * The first column of the first row of sql as a number; the test fails
+ * when there is none.
+ */
+#define test_int(s, sql)	test_int_at((s), (sql), __FILE__, __LINE__)
+static inline int64_t
+test_int_at(struct store *s, const char *sql, const char *file, int line)
+{
+	char	*v = NULL, *cause = NULL;
+	int64_t	 n;
+
+	if (store_query_text(s, sql, &v, &cause) != 1 || v == NULL) {
+		fprintf(stderr, "# %s:%d: %s: %s\n", file, line, sql,
+		    cause != NULL ? cause : "no row");
+		_fail(file, line);
+	}
+	n = strtoll(v, NULL, 10);
+	free(v);
+	return n;
+}
+
+/*
+ * A test group on the shipped configuration: test_tree_dir (a new
+ * temporary directory, removed at the end), test_tree_conf (loaded from
+ * the tree, its database and key in that directory) and test_tree_ndb
+ * (for test_store_new()).  Use test_tree_setup and test_tree_teardown
+ * as the group's set-up and tear-down.
+ */
+static char		 test_tree_dir[] __attribute__((unused)) =
+			    "/tmp/postroom-test.XXXXXX";
+static struct conf	*test_tree_conf __attribute__((unused));
+static int		 test_tree_ndb __attribute__((unused));
+
+static inline int
+test_tree_setup(void **state)
+{
+	(void)state;
+	log_set_level(LOGL_WARN);
+	if (mkdtemp(test_tree_dir) == NULL)
+		return -1;
+	test_tree_conf = test_conf_tree(test_tree_dir);
+	return test_tree_conf != NULL ? 0 : -1;
+}
+
+static inline int
+test_tree_teardown(void **state)
+{
+	(void)state;
+	conf_free(test_tree_conf);
+	test_remove_dir(test_tree_dir);
+	return 0;
+}
+
 
 /*
  * A new database dir/tN.db, N from *n (counted up): the store, or NULL
