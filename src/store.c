@@ -629,6 +629,26 @@ store_fold_sql(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_text(ctx, folded, -1, free);
 }
 
+/*
+ * What every connection gets, reading or writing: the busy timeout,
+ * defensive mode, and postroom_fold() for case- and accent-blind search.
+ */
+static int
+store_setup(struct store *s, char **cause)
+{
+	int	rc;
+
+	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT);
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	if ((rc = sqlite3_create_function_v2(s->db, "postroom_fold", 1,
+	    SQLITE_UTF8|SQLITE_DETERMINISTIC|SQLITE_INNOCUOUS, NULL,
+	    store_fold_sql, NULL, NULL, NULL)) != SQLITE_OK) {
+		store_fail(s, cause, rc, "registering postroom_fold");
+		return -1;
+	}
+	return 0;
+}
+
 /* Apply migrations up to target, one transaction per step. */
 static int
 store_migrate(struct store *s, int target, char **cause)
@@ -743,14 +763,8 @@ store_open_version(const char *path, int version, char **cause)
 		store_open_readonly = 1;
 		goto fail;
 	}
-	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT);
-	sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	if ((rc = sqlite3_create_function_v2(s->db, "postroom_fold", 1,
-	    SQLITE_UTF8|SQLITE_DETERMINISTIC|SQLITE_INNOCUOUS, NULL,
-	    store_fold_sql, NULL, NULL, NULL)) != SQLITE_OK) {
-		store_fail(s, cause, rc, "registering postroom_fold");
+	if (store_setup(s, cause) != 0)
 		goto fail;
-	}
 
 	/* Read-only checks first: refuse without touching the file. */
 	if (store_check_identity(s, cause) != 0)
@@ -847,14 +861,8 @@ store_open_read(const char *path, char **cause)
 		store_fail(s, cause, rc, NULL);
 		goto fail;
 	}
-	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT);
-	sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	if ((rc = sqlite3_create_function_v2(s->db, "postroom_fold", 1,
-	    SQLITE_UTF8|SQLITE_DETERMINISTIC|SQLITE_INNOCUOUS, NULL,
-	    store_fold_sql, NULL, NULL, NULL)) != SQLITE_OK) {
-		store_fail(s, cause, rc, "registering postroom_fold");
+	if (store_setup(s, cause) != 0)
 		goto fail;
-	}
 	if (store_check_identity(s, cause) != 0)
 		goto fail;
 	if (s->version != STORE_LATEST) {
