@@ -4,15 +4,17 @@
  * Owns: the engine's loop and thread; claiming due rows and writing back
  * what became of them, in transactions; the state machine of a claimed
  * row (deliver_enter_state() is the one place a row moves, and it logs the
- * move, as OpenSMTPD's mta_enter_state); the retry schedule; the rate
- * limits' use (ratelimit.c does the arithmetic); skipping recipients who
- * left; pausing a campaign whose failures pile up and marking one sent
- * when its last row is done; turning rows into bytes (stored messages
- * with their line ends fixed, read from their bodies after the claim
- * and never inside a sync, campaign rows through a struct
- * deliver_render, by default newsletter.c).  Does not own: SMTP or the
- * Maildir (send-smtp.c, send-maildir.c), the SQL (store-outbox.c), what a
- * newsletter looks like (newsletter.c).
+ * move, as OpenSMTPD's mta_enter_state); applying the retry schedule; the
+ * rate limits' use (ratelimit.c does the arithmetic); skipping recipients
+ * who left; pausing a campaign whose failures pile up and marking one
+ * sent when its last row is done; turning rows into bytes (stored
+ * messages with their line ends fixed, read from their bodies after the
+ * claim and never inside a sync, campaign rows through a struct
+ * deliver_render, by default deliver-newsletter.c's).  Does not own: the
+ * states' names, the retry schedule and the pause rule
+ * (deliver-schedule.c), SMTP or the Maildir (send-smtp.c,
+ * send-maildir.c), the SQL (store-outbox.c), what a newsletter looks like
+ * (newsletter.c).
  *
  * One pass of the loop:
  *   1. sync: in ONE transaction, write back every finished row and claim
@@ -61,10 +63,8 @@
 #include "deliver.h"
 #include "log.h"
 #include "monotime.h"
-#include "newsletter.h"
 #include "ratelimit.h"
 #include "store.h"
-#include "token.h"
 #include "transport.h"
 #include "xmalloc.h"
 
@@ -155,48 +155,7 @@ struct deliver {
 	int64_t				 stop_at;
 };
 
-static const char *const deliver_states[] = {
-	[DELIVER_CLAIMED] = "claimed",
-	[DELIVER_SENDING] = "sending",
-	[DELIVER_SENT] = "sent",
-	[DELIVER_DEFERRED] = "deferred",
-	[DELIVER_FAILED] = "failed",
-	[DELIVER_SKIPPED] = "skipped",
-	[DELIVER_RELEASED] = "released",
-};
-
-/* Seconds after the 1st, 2nd ... failed attempt; the last repeats. */
-static const int64_t deliver_schedule[] = {
-	60, 5 * 60, 15 * 60, 60 * 60, 4 * 60 * 60,
-};
-#define DELIVER_NSCHEDULE \
-	((int)(sizeof deliver_schedule / sizeof deliver_schedule[0]))
-
-/* --- states and the schedule ------------------------------------------ */
-
-const char *
-deliver_state_name(enum deliver_state st)
-{
-	if ((unsigned int)st >= DELIVER_NSTATES)
-		fatalx("%s: bad state %d", __func__, (int)st);
-	return deliver_states[st];
-}
-
-int
-deliver_can_move(enum deliver_state from, enum deliver_state to)
-{
-	switch (from) {
-	case DELIVER_CLAIMED:
-		return to == DELIVER_SENDING || to == DELIVER_SKIPPED ||
-		    to == DELIVER_FAILED || to == DELIVER_DEFERRED ||
-		    to == DELIVER_RELEASED;
-	case DELIVER_SENDING:
-		return to == DELIVER_SENT || to == DELIVER_DEFERRED ||
-		    to == DELIVER_FAILED;
-	default:
-		return 0;
-	}
-}
+/* --- states (their names and moves: deliver-schedule.c) ---------------- */
 
 static int
 deliver_final(enum deliver_state st)
@@ -204,51 +163,6 @@ deliver_final(enum deliver_state st)
 	return st == DELIVER_SENT || st == DELIVER_DEFERRED ||
 	    st == DELIVER_FAILED || st == DELIVER_SKIPPED ||
 	    st == DELIVER_RELEASED;
-}
-
-int64_t
-deliver_backoff_base(int attempts)
-{
-	if (attempts < 1)
-		attempts = 1;
-	if (attempts > DELIVER_NSCHEDULE)
-		attempts = DELIVER_NSCHEDULE;
-	return deliver_schedule[attempts - 1];
-}
-
-int64_t
-deliver_backoff(int attempts, uint32_t rnd)
-{
-	int64_t	base, spread;
-
-	base = deliver_backoff_base(attempts);
-	spread = base * DELIVER_JITTER_PERCENT / 100;
-	/* Uniform in [base - spread, base + spread]. */
-	return base - spread + (int64_t)(rnd % (uint32_t)(2 * spread + 1));
-}
-
-enum deliver_state
-deliver_retry(int64_t max_age, int attempts, int64_t created_at,
-    int64_t now, uint32_t rnd, int64_t *next)
-{
-	int64_t	deadline = created_at + max_age;
-
-	*next = 0;
-	if (now >= deadline)
-		return DELIVER_FAILED;
-	*next = now + deliver_backoff(attempts, rnd);
-	if (*next > deadline)
-		*next = deadline;
-	return DELIVER_DEFERRED;
-}
-
-int
-deliver_should_pause(int64_t count, int percent, int64_t sent,
-    int64_t failed)
-{
-	if (count <= 0 || failed < count)
-		return 0;
-	return failed * 100 >= (int64_t)percent * (sent + failed);
 }
 
 /* --- small helpers ----------------------------------------------------- */
@@ -1461,60 +1375,3 @@ deliver_stop(struct deliver *d)
 	deliver_report(d);
 	deliver_free(d);
 }
-
-/* --- campaign rows through newsletter.c ------------------------------- */
-
-static void *
-deliver_newsletter_prepare(const struct conf *conf, struct store *s,
-    int64_t campaign_id, char **cause)
-{
-	struct store_campaign	 c;
-	struct newsletter	*nl;
-	unsigned char		 key[TOKEN_KEY_LEN];
-	int			 rc;
-
-	memset(&c, 0, sizeof c);
-	if ((rc = store_campaign_get(s, campaign_id, &c, cause)) != 1) {
-		if (rc == 0)
-			xasprintf(cause, "campaign %lld does not exist",
-			    (long long)campaign_id);
-		return NULL;
-	}
-	if (token_key_load(conf->general.secret_file, 1, key, cause) == -1) {
-		store_campaign_clear(&c);
-		return NULL;
-	}
-	nl = newsletter_prepare(conf, &c, key, cause);
-	explicit_bzero(key, sizeof key);
-	store_campaign_clear(&c);
-	return nl;
-}
-
-static int
-deliver_newsletter_render(void *prepared, const struct store_outbox_row *row,
-    int64_t now, struct buf *out, char **mail_from, char **cause)
-{
-	struct store_subscriber	sub;
-
-	memset(&sub, 0, sizeof sub);
-	sub.id = row->subscriber_id;
-	sub.email = row->sub_email;
-	sub.name = row->sub_name;
-	sub.attrs = row->sub_attrs;
-	sub.created_at = row->sub_created_at;
-	memcpy(sub.token_salt, row->sub_token_salt, sizeof sub.token_salt);
-	return newsletter_render(prepared, &sub, (time_t)now, out, mail_from,
-	    cause);
-}
-
-static void
-deliver_newsletter_free(void *prepared)
-{
-	newsletter_free(prepared);
-}
-
-const struct deliver_render deliver_render_newsletter = {
-	deliver_newsletter_prepare,
-	deliver_newsletter_render,
-	deliver_newsletter_free,
-};
