@@ -24,6 +24,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "crypto.h"
+#include "hex.h"
 #include "enquiry.h"
 #include "log.h"
 #include "message.h"
@@ -426,11 +427,9 @@ static void
 enquiry_hash(const char *raw, size_t len, char out[65])
 {
 	unsigned char	md[CRYPTO_SHA256_LEN];
-	size_t		i;
 
 	crypto_sha256(raw, len, NULL, 0, md);
-	for (i = 0; i < sizeof md; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	hex_encode(md, sizeof md, out);
 }
 
 static const char *

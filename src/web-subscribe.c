@@ -38,6 +38,7 @@
 #include "confirm.h"
 #include "crypto.h"
 #include "form.h"
+#include "hex.h"
 #include "log.h"
 #include "newsletter.h"
 #include "store.h"
@@ -69,18 +70,15 @@ static char *
 web_address_key(struct web_req *r, const char *email)
 {
 	unsigned char	 mac[CRYPTO_SHA256_LEN];
-	char		*data, hex[33];
-	size_t		 i;
+	char		*folded, *data, hex[33];
 
-	data = xprintf("postroom-web-subscribe-v1:%s", email);
-	for (i = 0; data[i] != '\0'; i++) {
-		if (data[i] >= 'A' && data[i] <= 'Z')
-			data[i] = (char)(data[i] - 'A' + 'a');
-	}
+	/* One person, one count, whatever the case it is typed in. */
+	folded = address_key(email);
+	data = xprintf("postroom-web-subscribe-v1:%s", folded);
+	free(folded);
 	crypto_hmac_sha256(r->key, TOKEN_KEY_LEN, data, strlen(data), mac);
 	free(data);
-	for (i = 0; i < 16; i++)
-		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+	hex_encode(mac, 16, hex);
 	return xprintf("web.addr:%s", hex);
 }
 
