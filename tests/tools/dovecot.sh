@@ -51,11 +51,17 @@ dc_start() {
 		gid=$(id -g nobody)
 		chown "$uid:$gid" "$dir/mail" "$dir/home"
 		chmod 711 "$dir"
-		if ! su -s /bin/sh nobody -c "test -x '$dir/mail'" \
-		    2>/dev/null; then
+		# setpriv, not su: no PAM session that can fail on its own.
+		if ! setpriv --reuid="$uid" --regid="$gid" --clear-groups \
+		    test -x "$dir/mail"; then
 			echo "dovecot.sh: $dir is not reachable by nobody" \
 			    "(run as root, the mailbox belongs to nobody):" \
 			    "make its parents searchable (chmod o+x)" >&2
+			p=$dir
+			while [ "$p" != / ]; do
+				ls -ld "$p" >&2
+				p=$(dirname "$p")
+			done
 			exit 1
 		fi
 	fi

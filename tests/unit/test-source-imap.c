@@ -122,6 +122,8 @@ dovecot_start(const char *name, int port, const char *mode, const char *env)
 	    env, test_top(), sd, port, mode);
 	if (run(cmd) != 0) {
 		print_error("%s: failed\n", cmd);
+		free(cmd);
+		free(sd);
 		fail();
 	}
 	free(cmd);
