@@ -246,6 +246,24 @@ const struct conf_setting conf_settings[] = {
 	  "seconds a client has to send a whole request (headers and "
 	  "body), however slowly it trickles in" },
 
+	/* console */
+	{ "console.listen", CONF_STRING, CONF_F_EMPTY, CONF_SHAPE_LISTEN,
+	  "127.0.0.1:8026", 0, 0, NULL, S(console.listen),
+	  "address and port of the staff console; empty for no console "
+	  "(never the public pages' web.listen)" },
+	{ "console.base_url", CONF_STRING, 0, CONF_SHAPE_HTTP_URL,
+	  "http://127.0.0.1:8026", 0, 0, NULL, S(console.base_url),
+	  "the console's address as staff's browsers reach it; https "
+	  "makes its cookie Secure and turns on HSTS" },
+	{ "console.admin_totp", CONF_BOOL, 0, CONF_SHAPE_ANY,
+	  "false", 0, 0, NULL, S(console.admin_totp),
+	  "admins must sign in with a one-time code as well (postroom "
+	  "user totp EMAIL)" },
+	{ "console.send_approval", CONF_BOOL, 0, CONF_SHAPE_ANY,
+	  "false", 0, 0, NULL, S(console.send_approval),
+	  "a newsletter is sent or scheduled only once a second editor or "
+	  "admin has approved that exact version" },
+
 	{ NULL, 0, 0, 0, NULL, 0, 0, NULL, 0, NULL }
 };
 

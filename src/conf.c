@@ -45,7 +45,7 @@
 /* The top-level sections, in the order they are documented. */
 static const char *const conf_sections[] = {
 	"general", "smtp", "inbound", "leads", "rules", "lists", "digest",
-	"enquiry", "web",
+	"enquiry", "web", "console",
 };
 #define CONF_NSECTIONS	(sizeof conf_sections / sizeof conf_sections[0])
 
@@ -1044,12 +1044,26 @@ conf_find_templates(struct conf *conf)
 }
 
 /* Checks across settings, once the file and the overrides are in. */
+/* A base URL without trailing slashes ("https://x/" -> "https://x"). */
+static void
+conf_trim_url(char *url)
+{
+	const char	*end;
+	size_t		 j;
+
+	if ((end = strstr(url, "://")) == NULL)
+		return;
+	for (j = strlen(url); j > (size_t)(end - url) + 3 &&
+	    url[j - 1] == '/'; j--)
+		url[j - 1] = '\0';
+}
+
 static void
 conf_finish(struct conf_loader *ld)
 {
 	struct conf	*conf = ld->conf;
 	const char	*at, *near, *done = NULL;
-	char		*end, *q;
+	char		*q;
 	size_t		 i, idx, fidx, j;
 	int		 found;
 	struct stat	 sb;
@@ -1063,13 +1077,8 @@ conf_finish(struct conf_loader *ld)
 		free(conf->general.domain);
 		conf->general.domain = xstrdup(at + 1);
 	}
-	end = strstr(conf->general.base_url, "://");
-	if (end != NULL) {
-		for (j = strlen(conf->general.base_url);
-		    j > (size_t)(end - conf->general.base_url) + 3 &&
-		    conf->general.base_url[j - 1] == '/'; j--)
-			conf->general.base_url[j - 1] = '\0';
-	}
+	conf_trim_url(conf->general.base_url);
+	conf_trim_url(conf->console.base_url);
 	for (i = 0; i < conf->nlists; i++) {
 		if (conf->lists[i].digest_time == -1)
 			conf->lists[i].digest_time = conf->digest.time;
@@ -1087,6 +1096,14 @@ conf_finish(struct conf_loader *ld)
 			    "(keep one; %s is better)", secrets[i], q, q);
 		free(q);
 	}
+
+	/* The console never serves on the public listener. */
+	if (conf->console.listen[0] != '\0' &&
+	    strcmp(conf->console.listen, conf->web.listen) == 0)
+		conf_error_origin(ld, conf_index("console.listen"),
+		    "console.listen is web.listen (%s): the staff console "
+		    "must have its own address, not the public pages'",
+		    conf->web.listen);
 
 	/* IMAP needs a server and a user. */
 	if (conf->inbound.source == CONF_SOURCE_IMAP) {

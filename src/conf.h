@@ -193,6 +193,13 @@ struct conf {
 		int	 request_timeout;	/* seconds for a whole request */
 	} web;
 
+	struct conf_console {
+		char	*listen;	/* HOST:PORT; "" for no console */
+		char	*base_url;	/* http(s)://HOST[:PORT] */
+		int	 admin_totp;	/* admins must use a second factor */
+		int	 send_approval;	/* a second person approves sends */
+	} console;
+
 	struct conf_lead	*leads;
 	size_t			 nleads;	/* 0 only with no leads section */
 	struct conf_list	*lists;

@@ -20,19 +20,19 @@
 
 /* Count one attempt under key: 1 when over limit, 0 not, -1. */
 static int
-signin_count(struct store *s, const char *kind, const char *what,
-    int limit, int64_t now, char **cause)
+signin_count(struct store *s, const struct signin *in, const char *kind,
+    const char *what, int limit, char **cause)
 {
 	unsigned char	 md[CRYPTO_SHA256_LEN];
 	char		 hex[2 * CRYPTO_SHA256_LEN + 1], *key;
 	int64_t		 n;
 	int		 rc;
 
-	/* Hashed: no address in the rate-limit table. */
-	crypto_sha256(what, strlen(what), NULL, 0, md);
+	/* Keyed: no address in the rate-limit table, nor one to guess. */
+	crypto_hmac_sha256(in->key, TOKEN_KEY_LEN, what, strlen(what), md);
 	hex_encode(md, sizeof md, hex);
 	key = xprintf("web.signin.%s:%.32s", kind, hex);
-	rc = store_web_hit(s, key, now, SIGNIN_WINDOW, &n, cause);
+	rc = store_web_hit(s, key, in->now, SIGNIN_WINDOW, &n, cause);
 	free(key);
 	if (rc == -1)
 		return -1;
@@ -59,13 +59,13 @@ signin_try(struct store *s, const struct signin *in, enum signin_result *res,
 	subject = norm != NULL ? norm : "(not an address)";
 
 	/* Step 1: the limits, before any password is looked at. */
-	if ((over = signin_count(s, "client", in->client,
-	    SIGNIN_PER_CLIENT, in->now, cause)) == -1)
+	if ((over = signin_count(s, in, "client", in->client,
+	    SIGNIN_PER_CLIENT, cause)) == -1)
 		goto out;
 	/* One account whatever the case it is typed in. */
 	acct = norm != NULL ? address_key(norm) : xstrdup(subject);
-	if (!over && (over = signin_count(s, "account", acct,
-	    SIGNIN_PER_ACCOUNT, in->now, cause)) == -1) {
+	if (!over && (over = signin_count(s, in, "account", acct,
+	    SIGNIN_PER_ACCOUNT, cause)) == -1) {
 		free(acct);
 		goto out;
 	}
@@ -99,6 +99,11 @@ signin_try(struct store *s, const struct signin *in, enum signin_result *res,
 	}
 
 	/* Step 3: the second factor, asked for only now. */
+	if (in->admin_totp && !u.has_totp && strcmp(u.role, "admin") == 0) {
+		*res = SIGNIN_NEED_TOTP;
+		why = "admin without a second factor (console.admin_totp)";
+		goto record;
+	}
 	if (u.has_totp) {
 		if (in->code == NULL || *in->code == '\0') {
 			*res = SIGNIN_NEED_CODE;

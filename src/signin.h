@@ -11,7 +11,8 @@
  * (SIGNIN_PER_CLIENT), counted whatever their outcome, in the database so
  * that the limits hold for every thread and across restarts.  Each
  * attempt is an audit event (user.signin, user.signin-failed with why);
- * the address in rate-limit keys is hashed.
+ * the address in rate-limit keys is an HMAC under the token key, so the
+ * table names nobody even to whoever can list every address.
  */
 #ifndef POSTROOM_SIGNIN_H
 #define POSTROOM_SIGNIN_H
@@ -31,6 +32,8 @@ struct signin {
 	const char	*password;
 	const char	*code;		/* "" or NULL when none was given */
 	const char	*client;	/* the client's rate-limit key */
+	const unsigned char *key;	/* the token key: hashes the limits */
+	int		 admin_totp;	/* console.admin_totp */
 	int64_t		 now;
 };
 
@@ -39,6 +42,8 @@ enum signin_result {
 	SIGNIN_REFUSED,		/* wrong, unknown, disabled: one answer */
 	SIGNIN_NEED_CODE,	/* right password; ask for the code */
 	SIGNIN_THROTTLED,	/* too many attempts: try later */
+	SIGNIN_NEED_TOTP,	/* right password, an admin with no second
+				   factor under console.admin_totp */
 };
 
 /*

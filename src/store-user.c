@@ -86,6 +86,24 @@ store_user_get(struct store *s, const char *email, struct store_user *u,
 }
 
 int
+store_user_get_id(struct store *s, int64_t id, struct store_user *u,
+    char **cause)
+{
+	struct store_stmt	*st;
+	int			 rc;
+
+	memset(u, 0, sizeof *u);
+	st = store_query(s, cause, "SELECT " STORE_USER_COLUMNS
+	    " FROM users WHERE id = ?", "I", id);
+	if (st == NULL)
+		return -1;
+	if ((rc = store_step(s, st, cause)) == 1)
+		store_user_read(st, u);
+	store_done(st);
+	return rc;
+}
+
+int
 store_user_each(struct store *s,
     int (*fn)(const struct store_user *, void *), void *arg, char **cause)
 {

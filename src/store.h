@@ -1101,6 +1101,9 @@ int	store_user_add(struct store *, const struct store_user *, int64_t now,
 /* By sign-in address, whatever its case: 1 with *u, 0 none, -1. */
 int	store_user_get(struct store *, const char *email, struct store_user *,
 	    char **cause);
+/* The same by the row's id. */
+int	store_user_get_id(struct store *, int64_t id, struct store_user *,
+	    char **cause);
 /* Every account by address; fn returning -1 stops.  0, or -1. */
 int	store_user_each(struct store *,
 	    int (*fn)(const struct store_user *, void *), void *arg,

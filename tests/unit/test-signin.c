@@ -9,9 +9,11 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "crypto.h"
+#include "hex.h"
 #include "signin.h"
 #include "user.h"
-
+#include "xmalloc.h"
 
 #define PW	"correct horse battery"
 #define T0	1111111109	/* RFC 6238's: "081804" is its code */
@@ -32,11 +34,16 @@ accounts(void)
 	return s;
 }
 
+/* The token key the limits are keyed with, and console.admin_totp. */
+static const unsigned char key[TOKEN_KEY_LEN] = { 7, 1, 2 };
+static int admin_totp;
+
 static enum signin_result
 try(struct store *s, const char *email, const char *pw, const char *code,
     const char *client, int64_t now, char *session)
 {
-	struct signin		 in = { email, pw, code, client, now };
+	struct signin		 in = { email, pw, code, client, key,
+				    admin_totp, now };
 	enum signin_result	 res;
 	int64_t			 uid;
 	char			*cause = NULL, id[SESSION_ID_LEN + 1];
@@ -153,6 +160,64 @@ test_limits(void **state)
 	store_close(s);
 }
 
+/* console.admin_totp: an admin without a second factor is stopped. */
+static void
+test_admin_totp(void **state)
+{
+	struct store		*s;
+	struct store_user	 u;
+	char			*cause = NULL, *uri = NULL;
+
+	(void)state;
+	s = accounts();
+	assert_int_equal(user_add(s, test_tree_conf, "ad@example.org", "Ad",
+	    "admin", NULL, PW, "cli:test", 1, &cause), 1);
+	assert_int_equal(try(s, "ad@example.org", PW, "", "c1", T0, NULL),
+	    SIGNIN_OK);
+	admin_totp = 1;
+	assert_int_equal(try(s, "ad@example.org", PW, "", "c1", T0, NULL),
+	    SIGNIN_NEED_TOTP);
+	/* Said only after the right password; editors are not held. */
+	assert_int_equal(try(s, "ad@example.org", "wrong password here", "",
+	    "c1", T0, NULL), SIGNIN_REFUSED);
+	assert_int_equal(try(s, "ana@example.org", PW, "", "c1", T0, NULL),
+	    SIGNIN_OK);
+	assert_int_equal(user_totp_set(s, "ad@example.org", 1, "cli:test",
+	    1, &uri, &cause), 1);
+	free(uri);
+	assert_int_equal(store_user_get(s, "ad@example.org", &u, &cause), 1);
+	assert_int_equal(store_user_set_totp(s, u.id, "12345678901234567890",
+	    20, 1, &cause), 1);
+	store_user_clear(&u);
+	assert_int_equal(try(s, "ad@example.org", PW, "081804", "c1", T0,
+	    NULL), SIGNIN_OK);
+	admin_totp = 0;
+	store_close(s);
+}
+
+/* The limits' keys name no address, not even as its plain hash. */
+static void
+test_keys_name_nobody(void **state)
+{
+	struct store	*s;
+	unsigned char	 md[CRYPTO_SHA256_LEN];
+	char		 hex[2 * CRYPTO_SHA256_LEN + 1], *sql;
+
+	(void)state;
+	s = accounts();
+	(void)try(s, "ana@example.org", "wrong one here", "", "c1", T0, NULL);
+	assert_int_equal(test_int(s, "SELECT count(*) FROM rate_limits"
+	    " WHERE key LIKE 'web.signin.account:%'"), 1);
+	crypto_sha256("ana@example.org", 15, NULL, 0, md);
+	hex_encode(md, sizeof md, hex);
+	hex[32] = '\0';
+	sql = xprintf("SELECT count(*) FROM rate_limits WHERE key LIKE '%%%s%%'"
+	    " OR key LIKE '%%ana%%'", hex);
+	assert_int_equal(test_int(s, sql), 0);
+	free(sql);
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -160,6 +225,8 @@ main(void)
 		cmocka_unit_test(test_one_refusal),
 		cmocka_unit_test(test_second_factor),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_admin_totp),
+		cmocka_unit_test(test_keys_name_nobody),
 	};
 
 	return cmocka_run_group_tests(tests, test_tree_setup,
