@@ -43,6 +43,7 @@
 #include "store.h"
 #include "token.h"
 #include "web.h"
+#include "web-int.h"
 #include "xmalloc.h"
 
 struct daemon {
@@ -62,6 +63,7 @@ struct daemon {
 	struct enquiry_env	 *env;		/* for the current conf */
 	struct deliver		 *dlv;		/* the delivery thread */
 	struct web		 *web;		/* the web pages' thread */
+	struct web		 *console;	/* the staff console's */
 	/*
 	 * Configurations replaced by SIGHUP: the delivery thread keeps the
 	 * one it started with until it stops, so none is freed before exit.
@@ -265,6 +267,7 @@ postroomd_reload(struct daemon *d, int verbose)
 	d->retired[d->nretired++] = d->conf;
 	d->conf = conf;
 	web_reload(d->web, conf);
+	web_reload(d->console, conf);
 	postroomd_apply_log_level(conf, verbose);
 	log_info("configuration reloaded (rules, leads, lists, templates)");
 	postroomd_notify("READY=1");
@@ -630,9 +633,17 @@ main(int argc, char **argv)
 	if (!d.once && (d.dlv = deliver_start(d.conf, &cause)) == NULL)
 		fatalx("delivery: %s", cause);
 	/* Without its pages the daemon still routes and delivers: go on. */
-	if (!d.once && (d.web = web_start(d.conf, &cause)) == NULL) {
+	if (!d.once && (d.web = web_start(d.conf, &web_public,
+	    &cause)) == NULL) {
 		log_error("web: %s; the web pages are off until postroomd is "
 		    "restarted", cause);
+		free(cause);
+		cause = NULL;
+	}
+	if (!d.once && d.conf->console.listen[0] != '\0' &&
+	    (d.console = web_start(d.conf, &web_console, &cause)) == NULL) {
+		log_error("console: %s; the staff console is off until "
+		    "postroomd is restarted", cause);
 		free(cause);
 		cause = NULL;
 	}
@@ -647,6 +658,7 @@ main(int argc, char **argv)
 	rc = d.once ? postroomd_once(&d) : postroomd_loop(&d, verbose);
 
 	/* Stop taking work, let SMTP transactions in flight finish. */
+	web_stop(d.console);
 	web_stop(d.web);
 	if (d.dlv != NULL)
 		deliver_stop(d.dlv);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "store-int.h"
+#include "value.h"
 
 #define ENQUIRY_COLUMNS \
 	"id, reference, message_id, content_hash, sender, sender_name," \
@@ -214,4 +215,29 @@ store_inbound_failure_clear(struct store *s, const char *key, char **cause)
 {
 	return store_run(s, cause, "DELETE FROM inbound_failures"
 	    " WHERE key = ?", "t", key) == -1 ? -1 : 0;
+}
+
+struct value *
+store_enquiry_value(const struct store_enquiry *e)
+{
+	struct value	*v;
+
+	v = value_new_object();
+	value_object_set(v, "reference", value_new_string(e->reference));
+	value_object_set(v, "message_id", e->message_id != NULL ?
+	    value_new_string(e->message_id) : value_new_null());
+	value_object_set(v, "sender", value_new_string(e->sender));
+	value_object_set(v, "sender_name", value_new_string(e->sender_name));
+	value_object_set(v, "subject", value_new_string(e->subject));
+	value_object_set(v, "lead", value_new_string(e->lead));
+	value_object_set(v, "rule", value_new_string(e->rule));
+	value_object_set(v, "score", value_new_double(e->score));
+	value_object_set(v, "reason", value_new_string(e->reason));
+	value_object_set(v, "source", value_new_string(e->source));
+	value_object_set(v, "received_at", value_new_int(e->received_at));
+	value_object_set(v, "routed_at", value_new_int(e->routed_at));
+	value_object_set(v, "parse_status",
+	    value_new_string(e->parse_status));
+	value_object_set(v, "ack", value_new_string(e->ack));
+	return v;
 }

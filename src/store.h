@@ -913,6 +913,8 @@ int	store_enquiry_ack_count(struct store *, const char *ack,
 int	store_enquiry_each(struct store *, const char *lead, int64_t since,
 	    int (*fn)(const struct store_enquiry *, void *), void *arg,
 	    char **cause);
+/* e as "postroom enquiry show --json" and the console give it. */
+struct value	*store_enquiry_value(const struct store_enquiry *e);
 
 /* --- IMAP positions (store-imap.c) ----------------------------------- */
 

@@ -29,6 +29,7 @@
 
 struct conf;
 struct conf_list;
+struct console_who;
 struct confirm;
 struct form;
 struct store;
@@ -36,16 +37,19 @@ struct store_campaign;
 struct value;
 struct web;
 struct web_site;
+struct web_req;
 struct web_guard_conn;
 struct MHD_Connection;
 struct MHD_Response;
 
 /* The statuses the page files answer with. */
 #define WEB_HTTP_OK			200
+#define WEB_HTTP_SEE_OTHER		303
 #define WEB_HTTP_BAD_REQUEST		400
 #define WEB_HTTP_FORBIDDEN		403
 #define WEB_HTTP_NOT_FOUND		404
 #define WEB_HTTP_TOO_MANY_REQUESTS	429
+#define WEB_HTTP_INTERNAL_ERROR		500
 
 /* The pages, each a file in general.templates/web/. */
 enum web_page {
@@ -64,15 +68,50 @@ enum web_page {
 	WEB_NPAGES
 };
 
+/*
+ * One side of the server, on a listener of its own: the public pages
+ * (web-public.c) or the staff console (console.c).  web.c serves each
+ * the same way, from its own templates, assets and route function.
+ */
+struct web_asset {
+	const char	*url;		/* "/style.css" */
+	const char	*file;		/* under general.templates */
+	const char	*type;		/* Content-Type */
+};
+
+struct web_side {
+	const char		*name;		/* in logs: "web", "console" */
+	const char		*dir;		/* its pages', in templates */
+	const char *const	*pages;		/* file names by page number */
+	int			 npages;
+	int			 error_page;	/* title, message, link */
+	const struct web_asset	*assets;	/* NULL-ended */
+	size_t			 max_body;	/* bytes of a request body */
+	const char		*csp;		/* Content-Security-Policy */
+	const char		*referrer;	/* Referrer-Policy */
+	const char		*home;		/* "Page not found"'s link */
+	/* Its address and its public URL in the configuration. */
+	const char		*(*listen)(const struct conf *);
+	const char		*(*base_url)(const struct conf *);
+	/* Answer the request for url (its headers and body are in). */
+	int			 (*dispatch)(struct web_req *, const char *url);
+};
+
+extern const struct web_side	web_public;	/* web-public.c */
+extern const struct web_side	web_console;	/* console.c */
+
 enum web_method {
 	WEB_GET,	/* and HEAD: libmicrohttpd leaves out the body */
 	WEB_POST,
 	WEB_OTHER,
 };
 
+#define WEB_REQ_HEADERS	4
+
 /* One request, from its first call to its completion. */
 struct web_req {
 	struct web		*w;
+	const struct web_side	*side;
 	struct web_site		*site;
 	const struct conf	*conf;
 	struct confirm		*confirm;	/* the site's (confirm.h) */
@@ -101,11 +140,39 @@ struct web_req {
 	int			 defer;
 	int64_t			 answer_at;
 	struct MHD_Response	*held;
+	/* More headers for the answer (web_add_header()): the page's own. */
+	char			*hnames[WEB_REQ_HEADERS];
+	char			*hvalues[WEB_REQ_HEADERS];
+	int			 nheaders;
+	/* The console's: who is signed in (console.c), NULL for nobody. */
+	struct console_who	*who;
 };
 
-/* page inside the layout, with data (consumed) and the title. */
-int	 web_answer_page(struct web_req *, unsigned int status,
-	    enum web_page page, const char *title, struct value *data);
+/* page (of the side's) inside the layout, with data (consumed), title. */
+int	 web_answer_page(struct web_req *, unsigned int status, int page,
+	    const char *title, struct value *data);
+/* 303 See Other to url (relative to the root, or absolute: "/login"). */
+int	 web_answer_redirect(struct web_req *, const char *url);
+/*
+ * A download: body of len bytes as type, saved as filename (ASCII,
+ * chosen by the page, never from the request).
+ */
+int	 web_answer_file(struct web_req *, const char *type, const void *body,
+	    size_t len, const char *filename);
+/* One more header on whatever is answered (at most WEB_REQ_HEADERS). */
+void	 web_add_header(struct web_req *, const char *name,
+	    const char *value);
+/* A request header, a cookie, a query argument: NULL when absent. */
+const char *web_header(struct web_req *, const char *name);
+const char *web_cookie(struct web_req *, const char *name);
+const char *web_query(struct web_req *, const char *name);
+/*
+ * The header of a POST sent from another site's page (web_cross_site()
+ * in web.c: Origin, else Referer, not the side's base URL), or NULL.
+ */
+const char *web_cross_site(struct web_req *);
+/* 1 when the body is RFC 8058's "List-Unsubscribe=One-Click". */
+int	 web_one_click(struct web_req *);
 /* The error page: a title and one paragraph. */
 int	 web_answer_error(struct web_req *, unsigned int status,
 	    const char *title, const char *message);
@@ -130,7 +197,7 @@ int	 web_answer_bad_method(struct web_req *, const char *allow);
  * page, with data (consumed) holding any more fields for it.
  */
 int	 web_answer_campaign(struct web_req *, const struct store_campaign *c,
-	    enum web_page page, const char *title, struct value *data);
+	    int page, const char *title, struct value *data);
 
 /*
  * The token in the URL: 0 with *t when it is valid and of purpose, else

@@ -1,21 +1,21 @@
 /*
- * web.c - the public web pages' server, on libmicrohttpd (see web.h):
- * the index of lists, the newsletter archive (the "read this online"
- * link of every newsletter and digest) and the style sheet here, the
- * other pages in their page files.
+ * web.c - postroomd's web server, on libmicrohttpd (see web.h): one
+ * struct web per side (web-int.h's struct web_side), each on its own
+ * listener: the public pages (web-public.c, on web.listen) and the staff
+ * console (console.c, on console.listen).
  *
  * Owns: the HTTP side (the only file including <microhttpd.h>), the
- * route table, the security headers, the cross-site check (RFC 8058's
- * one-click POST let through), request limits, the client address, the
- * site (configuration, templates, the confirmation mailer, reloaded on
- * SIGHUP), rendering a page in the layout, the error pages, answers held
- * back to a fixed time, pruning the rate-limit counters, the server's
- * lifecycle, and web-int.h, which the page files answer through.  Does
- * not own: what the subscription pages do (web-subscribe.c), the pages
- * of a test copy's links (web-test.c), the wording (templates/web/),
- * tokens (token.c), form encodings (form.c), the SQL (store-*.c),
- * slow clients and per-client counts (web-guard.c), database handles
- * (web-pool.c).
+ * security headers, request limits, the client address, the cross-site
+ * check, the site (configuration, a side's templates and assets, the
+ * confirmation mailer, reloaded on SIGHUP), rendering a page in the
+ * layout, the error pages, redirects and downloads, answers held back to
+ * a fixed time, pruning the rate-limit counters, the server's lifecycle,
+ * and web-int.h, which the sides and their page files answer through.
+ * Does not own: which URL is which page (each side's route table), what
+ * the pages do (web-subscribe.c, web-test.c, console-*.c), the wording
+ * (templates/web/, templates/console/), tokens (token.c), form encodings
+ * (form.c), the SQL (store-*.c), slow clients and per-client counts
+ * (web-guard.c), database handles (web-pool.c).
  *
  * Threads: everything below web_start() and above web_stop() runs in
  * libmicrohttpd's pool of WEB_THREADS threads, any number of requests at
@@ -71,24 +71,6 @@
 #define WEB_PRUNE_EVERY	600		/* seconds */
 #define WEB_RETRY_BUSY	"30"		/* Retry-After when busy */
 
-#define WEB_CSP \
-	"default-src 'none'; style-src 'self'; img-src 'self'; " \
-	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-
-static const char *const web_page_files[WEB_NPAGES] = {
-	[WEB_PAGE_INDEX] = "index.html",
-	[WEB_PAGE_SUBSCRIBE] = "subscribe.html",
-	[WEB_PAGE_CHECK_INBOX] = "check-inbox.html",
-	[WEB_PAGE_CONFIRM] = "confirm.html",
-	[WEB_PAGE_CONFIRMED] = "confirmed.html",
-	[WEB_PAGE_UNSUBSCRIBE] = "unsubscribe.html",
-	[WEB_PAGE_UNSUBSCRIBED] = "unsubscribed.html",
-	[WEB_PAGE_PREFERENCES] = "preferences.html",
-	[WEB_PAGE_ARCHIVE] = "archive.html",
-	[WEB_PAGE_ERROR] = "error.html",
-	[WEB_PAGE_TEST_COPY] = "test-copy.html",
-	[WEB_PAGE_TEST_LINK] = "test-link.html",
-};
 
 /*
  * Templates and the confirmation mailer for one configuration; read by
@@ -98,15 +80,17 @@ static const char *const web_page_files[WEB_NPAGES] = {
  */
 struct web_site {
 	int			 refs;
+	const struct web_side	*side;
 	const struct conf	*conf;
 	struct confirm		*confirm;
 	struct template		*layout;
-	struct template		*pages[WEB_NPAGES];
-	char			*css;
-	size_t			 csslen;
+	struct template		**pages;	/* side->npages */
+	char			**assets;	/* as side->assets */
+	size_t			*assetlens;
 };
 
 struct web {
+	const struct web_side	*side;
 	struct MHD_Daemon	*mhd;
 	struct web_pool		*pool;	/* a database handle per request */
 	struct web_guard	*guard;	/* deadlines, per-client limits */
@@ -129,57 +113,73 @@ web_site_free(struct web_site *site)
 		return;
 	confirm_close(site->confirm);
 	template_free(site->layout);
-	for (i = 0; i < WEB_NPAGES; i++)
+	for (i = 0; site->pages != NULL && i < site->side->npages; i++)
 		template_free(site->pages[i]);
-	free(site->css);
+	free(site->pages);
+	for (i = 0; site->assets != NULL &&
+	    site->side->assets[i].url != NULL; i++)
+		free(site->assets[i]);
+	free(site->assets);
+	free(site->assetlens);
 	free(site);
 }
 
-/* The pages live in general.templates/web/. */
+/* The side's pages live in general.templates/DIR/. */
 static struct template *
-web_site_template(const struct conf *conf, const char *name, char **cause)
+web_site_template(const struct web_side *side, const struct conf *conf,
+    const char *name, char **cause)
 {
 	char		*dir;
 	struct template	*t;
 
-	dir = xprintf("%s/web", conf->general.templates);
+	dir = xprintf("%s/%s", conf->general.templates, side->dir);
 	t = template_load(dir, name, cause);
 	free(dir);
 	return t;
 }
 
 static struct web_site *
-web_site_open(const struct conf *conf, char **cause)
+web_site_open(const struct web_side *side, const struct conf *conf,
+    char **cause)
 {
 	struct web_site	*site;
 	struct buf	 b;
 	char		*path;
-	int		 i;
+	int		 i, n;
 
 	site = xcalloc(1, sizeof *site);
+	site->side = side;
 	site->conf = conf;
 	if ((site->confirm = confirm_open(conf, cause)) == NULL)
 		goto fail;
-	if ((site->layout = web_site_template(conf, "layout.html",
+	if ((site->layout = web_site_template(side, conf, "layout.html",
 	    cause)) == NULL)
 		goto fail;
-	for (i = 0; i < WEB_NPAGES; i++) {
-		if ((site->pages[i] = web_site_template(conf,
-		    web_page_files[i], cause)) == NULL)
+	site->pages = xcalloc((size_t)side->npages, sizeof *site->pages);
+	for (i = 0; i < side->npages; i++) {
+		if ((site->pages[i] = web_site_template(side, conf,
+		    side->pages[i], cause)) == NULL)
 			goto fail;
 	}
-	path = xprintf("%s/web/style.css", conf->general.templates);
-	buf_init(&b, TEMPLATE_MAX_FILE);
-	if (buf_read_file(&b, path) == -1) {
-		*cause = xprintf("%s: %s", path, strerror(errno));
-		buf_free(&b);
+	for (n = 0; side->assets[n].url != NULL; n++)
+		;
+	site->assets = xcalloc((size_t)n + 1, sizeof *site->assets);
+	site->assetlens = xcalloc((size_t)n + 1, sizeof *site->assetlens);
+	for (i = 0; i < n; i++) {
+		path = xprintf("%s/%s", conf->general.templates,
+		    side->assets[i].file);
+		buf_init(&b, TEMPLATE_MAX_FILE);
+		if (buf_read_file(&b, path) == -1) {
+			*cause = xprintf("%s: %s", path, strerror(errno));
+			buf_free(&b);
+			free(path);
+			goto fail;
+		}
 		free(path);
-		goto fail;
+		site->assets[i] = buf_detach(&b, &site->assetlens[i]);
+		if (site->assets[i] == NULL)
+			site->assets[i] = xstrdup("");
 	}
-	free(path);
-	site->css = buf_detach(&b, &site->csslen);
-	if (site->css == NULL)
-		site->css = xstrdup("");
 	return site;
 
 fail:
@@ -217,9 +217,9 @@ web_site_hold(struct web *w)
 	w->next_conf = NULL;
 	pthread_mutex_unlock(&w->lock);
 	if (conf != NULL) {
-		if ((site = web_site_open(conf, &cause)) == NULL) {
-			log_error("web: new configuration not taken up: %s; "
-			    "the pages keep the old one", cause);
+		if ((site = web_site_open(w->side, conf, &cause)) == NULL) {
+			log_error("%s: new configuration not taken up: %s; "
+			    "the pages keep the old one", w->side->name, cause);
 			free(cause);
 		} else {
 			web_guard_set_timeout(w->guard,
@@ -229,7 +229,8 @@ web_site_hold(struct web *w)
 			old = w->site;
 			w->site = site;
 			pthread_mutex_unlock(&w->lock);
-			log_info("web: configuration and templates reloaded");
+			log_info("%s: configuration and templates reloaded",
+			    w->side->name);
 		}
 	}
 	pthread_mutex_lock(&w->lock);
@@ -369,19 +370,19 @@ web_origin(const char *url, char *out, size_t size)
  * A POST sent from another site's page (cross-site request forgery: a
  * page elsewhere that makes its visitors' browsers sign someone up):
  * the Origin header, or without one the Referer, is there and is not
- * general.base_url's origin.  Requests with neither (curl, a mail
+ * the side's base URL's origin (general.base_url, console.base_url).  Requests with neither (curl, a mail
  * provider's RFC 8058 one-click POST) are not cross-site: no browser
  * leaves both out of a POST, and our pages send "same-origin" as their
  * Referrer-Policy.  "Origin: null" (a sandboxed or privacy-stripped
  * page) counts as foreign.  The header that failed, or NULL.
  */
-static const char *
+const char *
 web_cross_site(struct web_req *r)
 {
 	const char	*v;
 	char		 want[256], got[256];
 
-	web_origin(r->conf->general.base_url, want, sizeof want);
+	web_origin(r->side->base_url(r->conf), want, sizeof want);
 	if ((v = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND,
 	    "Origin")) != NULL) {
 		web_origin(v, got, sizeof got);
@@ -397,8 +398,7 @@ web_cross_site(struct web_req *r)
 	return NULL;
 }
 
-/* 1 when the body is RFC 8058's "List-Unsubscribe=One-Click". */
-static int
+int
 web_one_click(struct web_req *r)
 {
 	struct form	 f;
@@ -427,24 +427,26 @@ web_respond(struct web_req *r, unsigned int status, const char *type,
 {
 	struct MHD_Response	*resp;
 	enum MHD_Result		 ret;
+	int			 i;
 
 	resp = MHD_create_response_from_buffer(len, (void *)body,
 	    MHD_RESPMEM_MUST_COPY);
 	if (resp == NULL)
 		return MHD_NO;
 	MHD_add_response_header(resp, "Content-Type", type);
-	MHD_add_response_header(resp, "Content-Security-Policy", WEB_CSP);
+	MHD_add_response_header(resp, "Content-Security-Policy",
+	    r->side->csp);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	/*
-	 * same-origin, not no-referrer: with no-referrer a browser sends
-	 * "Origin: null" with our own forms' POSTs, and web_cross_site()
-	 * needs the real one.  Other sites still get nothing.
-	 */
-	MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
+	MHD_add_response_header(resp, "Referrer-Policy", r->side->referrer);
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	if (strncmp(r->side->base_url(r->conf), "https://", 8) == 0)
+		MHD_add_response_header(resp, "Strict-Transport-Security",
+		    "max-age=31536000");
 	if (hname != NULL)
 		MHD_add_response_header(resp, hname, hvalue);
+	for (i = 0; i < r->nheaders; i++)
+		MHD_add_response_header(resp, r->hnames[i], r->hvalues[i]);
 	r->status = status;
 	if (r->defer) {
 		/* web_access() sends it at r->answer_at (web_defer()). */
@@ -474,7 +476,7 @@ web_set(struct value *o, const char *key, const char *s)
  * status; hname/hvalue, when not NULL, is one more header.
  */
 static enum MHD_Result
-web_page_header(struct web_req *r, unsigned int status, enum web_page page,
+web_page_header(struct web_req *r, unsigned int status, int page,
     const char *title, struct value *data, const char *hname,
     const char *hvalue)
 {
@@ -505,7 +507,7 @@ web_page_header(struct web_req *r, unsigned int status, enum web_page page,
 	goto out;
 
 fail:
-	log_error("web: %s: %s", web_page_files[page], cause);
+	log_error("%s: %s: %s", r->side->name, r->side->pages[page], cause);
 	free(cause);
 	ret = web_text(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
 	    "Sorry, this page could not be shown.\n");
@@ -517,7 +519,7 @@ out:
 }
 
 static enum MHD_Result
-web_page(struct web_req *r, unsigned int status, enum web_page page,
+web_page(struct web_req *r, unsigned int status, int page,
     const char *title, struct value *data)
 {
 	return web_page_header(r, status, page, title, data, NULL, NULL);
@@ -544,7 +546,7 @@ web_error_link(struct web_req *r, unsigned int status, const char *title,
 		web_set(o, "text", link);
 		value_object_set(data, "link", o);
 	}
-	return web_page(r, status, WEB_PAGE_ERROR, title, data);
+	return web_page(r, status, r->side->error_page, title, data);
 }
 
 static enum MHD_Result
@@ -563,15 +565,16 @@ web_error_header(struct web_req *r, unsigned int status, const char *title,
 
 	data = value_new_object();
 	web_set(data, "message", message);
-	return web_page_header(r, status, WEB_PAGE_ERROR, title, data, hname,
-	    hvalue);
+	return web_page_header(r, status, r->side->error_page, title, data,
+	    hname, hvalue);
 }
 
 /* The database failed: say so, log why once, ask to try again. */
 static enum MHD_Result
 web_busy(struct web_req *r, char *cause)
 {
-	log_error("web: %s %s: %s", r->method_name, r->route, cause);
+	log_error("%s: %s %s: %s", r->side->name, r->method_name, r->route,
+	    cause);
 	free(cause);
 	return web_error_header(r, MHD_HTTP_SERVICE_UNAVAILABLE,
 	    "Sorry, please try again", "Something went wrong on our side "
@@ -585,7 +588,7 @@ web_not_found(struct web_req *r)
 	return web_error_link(r, MHD_HTTP_NOT_FOUND, "Page not found",
 	    "There is no page at this address. If you typed it, check it "
 	    "is right; if you followed a link, it may be incomplete.",
-	    "", "See the lists you can join");
+	    "", r->side->home);
 }
 
 static enum MHD_Result
@@ -708,8 +711,8 @@ web_form(struct web_req *r, struct form *f, enum MHD_Result *ret)
 	if (form_parse(f, type, r->body.data != NULL ? r->body.data : "",
 	    r->body.len, &cause) == 0)
 		return 0;
-	log_info("web: %s %s from %s: bad form: %s", r->method_name,
-	    r->route, r->client, cause);
+	log_info("%s: %s %s from %s: bad form: %s", r->side->name,
+	    r->method_name, r->route, r->client, cause);
 	if (!form_type_supported(type))
 		*ret = web_error(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
 		    "The form could not be read", "The form was sent in a "
@@ -735,24 +738,6 @@ web_list_value(const struct conf_list *l, const char *slug)
 	return o;
 }
 
-/* --- GET / and /style.css ----------------------------------------- */
-
-static enum MHD_Result
-web_index(struct web_req *r)
-{
-	struct value	*data, *lists;
-	size_t		 i;
-
-	data = value_new_object();
-	lists = value_new_list();
-	for (i = 0; i < r->conf->nlists; i++)
-		value_list_append(lists, web_list_value(&r->conf->lists[i],
-		    NULL));
-	value_object_set(data, "lists", lists);
-	return web_page(r, MHD_HTTP_OK, WEB_PAGE_INDEX, "Our mailing lists",
-	    data);
-}
-
 /* --- routing ------------------------------------------------------ */
 
 /* "" for "/x", "../" for "/x/y", ...: links stay relative to the root. */
@@ -773,109 +758,6 @@ web_root(const char *url)
 	return ups + (sizeof ups - 1) - 3 * (depth - 1);
 }
 
-/* --- /archive/ID ------------------------------------------------- */
-
-/*
- * A newsletter that went out (sending, paused or sent), as its readers got
- * it but without anyone's data: merge fields read as for a subscriber
- * named "reader", and the body is the part a digest shows (the template
- * pair DIGEST_ITEM_TEMPLATE), with no personal links.  Drafts, scheduled
- * and cancelled campaigns, and lists no longer configured, are not found.
- */
-static int
-web_archive(struct web_req *r, const char *arg)
-{
-	struct store_campaign	 c;
-	struct value		*data;
-	char			*cause = NULL, *end, date[64];
-	long long		 id;
-	int			 rc, ret;
-
-	if (r->method != WEB_GET)
-		return web_answer_bad_method(r, "GET, HEAD");
-	if (*arg < '1' || *arg > '9' || strlen(arg) > 18)
-		return web_answer_not_found(r);
-	errno = 0;
-	id = strtoll(arg, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return web_answer_not_found(r);
-
-	memset(&c, 0, sizeof c);
-	if ((rc = store_campaign_get(r->store, id, &c, &cause)) == -1)
-		return web_answer_busy(r, cause);
-	if (rc == 0 || (c.status != STORE_CAMPAIGN_SENDING &&
-	    c.status != STORE_CAMPAIGN_PAUSED &&
-	    c.status != STORE_CAMPAIGN_SENT) ||
-	    conf_list_find(r->conf, c.list) == NULL) {
-		store_campaign_clear(&c);
-		return web_answer_not_found(r);
-	}
-	data = value_new_object();
-	date[0] = '\0';
-	if (c.started_at > 0)
-		period_date((time_t)c.started_at, date, sizeof date);
-	web_set(data, "date", date);
-	ret = web_answer_campaign(r, &c, WEB_PAGE_ARCHIVE, NULL, data);
-	store_campaign_clear(&c);
-	return ret;
-}
-
-/*
- * Campaign c for a reader: its subject and body (the template pair
- * DIGEST_ITEM_TEMPLATE) with merge fields read as for a subscriber named
- * "reader", in page with data (consumed); title NULL: the subject.
- */
-static enum MHD_Result
-web_campaign(struct web_req *r, const struct store_campaign *c,
-    enum web_page page, const char *title, struct value *data)
-{
-	struct store_subscriber	 reader;
-	struct store_campaign	 item;
-	struct newsletter_parts	 np;
-	struct newsletter	*nl = NULL;
-	const struct conf_list	*list;
-	struct value		*o;
-	enum MHD_Result		 ret;
-	char			*cause = NULL;
-
-	item = *c;
-	item.template = (char *)DIGEST_ITEM_TEMPLATE;
-	list = conf_list_find(r->conf, c->list);
-	memset(&reader, 0, sizeof reader);
-	reader.name = (char *)"reader";
-	reader.email = (char *)"";
-	reader.attrs = (char *)"{}";
-	memset(&np, 0, sizeof np);
-	if (list == NULL ||
-	    (nl = newsletter_prepare(r->conf, &item, r->w->key,
-	    &cause)) == NULL ||
-	    newsletter_render_parts(nl, &reader, r->now, &np, &cause) == -1) {
-		if (list != NULL) {
-			log_error("web: campaign %lld: %s", (long long)c->id,
-			    cause);
-			free(cause);
-			newsletter_free(nl);
-		}
-		newsletter_parts_clear(&np);
-		value_free(data);
-		return web_text(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
-		    "Sorry, this page could not be shown.\n");
-	}
-	web_set(data, "subject", np.subject);
-	web_set(data, "body_html", np.html);
-	/* The body's own "# heading", when it has one, is the page's. */
-	value_object_set(data, "body_heading", value_new_bool(np.body_heading));
-	o = value_new_object();
-	web_set(o, "slug", list->slug);
-	web_set(o, "name", list->name);
-	value_object_set(data, "list", o);
-	ret = web_page(r, MHD_HTTP_OK, page, title != NULL ? title :
-	    np.subject, data);
-	newsletter_free(nl);
-	newsletter_parts_clear(&np);
-	return ret;
-}
-
 /* --- for the page files (web-int.h) ----------------------------------- */
 
 void
@@ -892,13 +774,13 @@ web_prune_limits(struct web_req *r)
 	pthread_mutex_unlock(&r->w->lock);
 	if (store_web_prune(r->store, r->now - WEB_RATE_WINDOW,
 	    &cause) != 0) {
-		log_warn("web: pruning rate limits: %s", cause);
+		log_warn("%s: pruning rate limits: %s", r->side->name, cause);
 		free(cause);
 	}
 }
 
 int
-web_answer_page(struct web_req *r, unsigned int status, enum web_page page,
+web_answer_page(struct web_req *r, unsigned int status, int page,
     const char *title, struct value *data)
 {
 	return web_page(r, status, page, title, data) == MHD_YES;
@@ -953,10 +835,59 @@ web_answer_bad_method(struct web_req *r, const char *allow)
 }
 
 int
-web_answer_campaign(struct web_req *r, const struct store_campaign *c,
-    enum web_page page, const char *title, struct value *data)
+web_answer_redirect(struct web_req *r, const char *url)
 {
-	return web_campaign(r, c, page, title, data) == MHD_YES;
+	enum MHD_Result	 ret;
+	char		*to;
+
+	to = url[0] == '/' ? xstrdup(url) : xprintf("%s%s", r->root, url);
+	ret = web_respond(r, MHD_HTTP_SEE_OTHER, "text/plain; charset=utf-8",
+	    "", 0, "Location", *to != '\0' ? to : "./");
+	free(to);
+	return ret == MHD_YES;
+}
+
+int
+web_answer_file(struct web_req *r, const char *type, const void *body,
+    size_t len, const char *filename)
+{
+	char	*cd;
+	int	 ret;
+
+	cd = xprintf("attachment; filename=\"%s\"", filename);
+	ret = web_respond(r, MHD_HTTP_OK, type, body, len,
+	    "Content-Disposition", cd) == MHD_YES;
+	free(cd);
+	return ret;
+}
+
+void
+web_add_header(struct web_req *r, const char *name, const char *value)
+{
+	if (r->nheaders == WEB_REQ_HEADERS)
+		fatalx("web_add_header: more than %d headers",
+		    WEB_REQ_HEADERS);
+	r->hnames[r->nheaders] = xstrdup(name);
+	r->hvalues[r->nheaders] = xstrdup(value);
+	r->nheaders++;
+}
+
+const char *
+web_header(struct web_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->c, MHD_HEADER_KIND, name);
+}
+
+const char *
+web_cookie(struct web_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->c, MHD_COOKIE_KIND, name);
+}
+
+const char *
+web_query(struct web_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND, name);
 }
 
 void
@@ -989,79 +920,26 @@ web_read_form(struct web_req *r, struct form *f, int *ret)
 	return -1;
 }
 
-/*
- * A POST from another site's page (web_cross_site()) is refused with 403
- * and changes nothing: 1 with the page queued in *ret.  RFC 8058's
- * one-click POST is let through whatever it carries: mail providers
- * send it, and the token in the URL is all it needs.
- */
-static int
-web_refuse_cross_site(struct web_req *r, enum MHD_Result *ret)
-{
-	const char	*which;
-
-	if ((which = web_cross_site(r)) == NULL)
-		return 0;
-	if ((strcmp(r->route, "unsubscribe") == 0 ||
-	    strcmp(r->route, "test-unsubscribe") == 0) && web_one_click(r))
-		return 0;
-	log_info("web: %s %s from %s: sent from another site's page (%s); "
-	    "refused", r->method_name, r->route, r->client, which);
-	*ret = web_error(r, MHD_HTTP_FORBIDDEN, "This form was sent from "
-	    "another site", "The form was sent from a page that is not "
-	    "ours, so nothing has been changed. If you meant to use it, "
-	    "open our page yourself and send the form from there.");
-	return 1;
-}
-
+/* The side's assets (GET, HEAD), then its pages. */
 static enum MHD_Result
 web_dispatch(struct web_req *r, const char *url)
 {
-	/* The pages, each answering through web-int.h (web-*.c). */
-	static const struct {
-		const char	*name;
-		int		(*fn)(struct web_req *, const char *);
-	} routes[] = {
-		{ "subscribe", web_subscribe },
-		{ "confirm", web_confirm },
-		{ "unsubscribe", web_unsubscribe },
-		{ "preferences", web_preferences },
-		{ "archive", web_archive },
-		{ "test-copy", web_test_copy },
-		{ "test-unsubscribe", web_test_unsubscribe },
-		{ "test-preferences", web_test_preferences },
-	};
-	enum MHD_Result	 ret;
-	const char	*arg;
-	size_t		 i, n;
+	const struct web_asset	*a;
+	size_t			 i;
 
 	r->root = web_root(url);
 	r->route = "?";
-	if (strcmp(url, "/") == 0 || strcmp(url, "/style.css") == 0) {
-		r->route = url;
+	for (i = 0; r->side->assets[i].url != NULL; i++) {
+		a = &r->side->assets[i];
+		if (strcmp(url, a->url) != 0)
+			continue;
+		r->route = a->url;
 		if (r->method != WEB_GET)
 			return web_bad_method(r, "GET, HEAD");
-		if (url[1] == '\0')
-			return web_index(r);
-		return web_respond(r, MHD_HTTP_OK, "text/css; charset=utf-8",
-		    r->site->css, r->site->csslen, NULL, NULL);
+		return web_respond(r, MHD_HTTP_OK, a->type,
+		    r->site->assets[i], r->site->assetlens[i], NULL, NULL);
 	}
-	for (i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-		n = strlen(routes[i].name);
-		if (url[0] != '/' || strncmp(url + 1, routes[i].name, n) != 0 ||
-		    url[n + 1] != '/')
-			continue;
-		arg = url + n + 2;
-		if (*arg == '\0' || strchr(arg, '/') != NULL)
-			break;
-		r->route = routes[i].name;
-		if (r->method == WEB_OTHER)
-			return web_bad_method(r, "GET, HEAD, POST");
-		if (r->method == WEB_POST && web_refuse_cross_site(r, &ret))
-			return ret;
-		return routes[i].fn(r, arg) ? MHD_YES : MHD_NO;
-	}
-	return web_not_found(r);
+	return r->side->dispatch(r, url) ? MHD_YES : MHD_NO;
 }
 
 /* --- libmicrohttpd ------------------------------------------------ */
@@ -1112,8 +990,9 @@ web_begin(struct web *w, struct web_req *r, const char *url)
 	r->start = monotime_ms();
 	r->guard = web_guard_of(r->c);
 	if (web_guard_request(w->guard, r->guard, r->client_key) == -1) {
-		log_info("web: %s from %s: more than %d requests at once from "
-		    "this client; refused", r->method_name, r->client,
+		log_info("%s: %s from %s: more than %d requests at once from "
+		    "this client; refused", w->side->name, r->method_name,
+		    r->client,
 		    WEB_MAX_PER_IP);
 		return web_busy(r, xstrdup("too many requests at once"));
 	}
@@ -1128,10 +1007,10 @@ web_begin(struct web *w, struct web_req *r, const char *url)
 		errno = 0;
 		n = strtoull(cl, &end, 10);
 		if (errno != 0 || end == cl || *end != '\0' ||
-		    n > WEB_MAX_BODY) {
-			log_info("web: %s from %s: a Content-Length over %d "
-			    "or not a number; refused", r->method_name,
-			    r->client, WEB_MAX_BODY);
+		    n > r->side->max_body) {
+			log_info("%s: %s from %s: a Content-Length over %zu "
+			    "or not a number; refused", w->side->name,
+			    r->method_name, r->client, r->side->max_body);
 			return web_too_big(r);
 		}
 	}
@@ -1183,7 +1062,8 @@ web_access(void *cls, struct MHD_Connection *c, const char *url,
 		r->w = w;
 		r->key = w->key;
 		r->c = c;
-		buf_init(&r->body, WEB_MAX_BODY);
+		r->side = w->side;
+		buf_init(&r->body, w->side->max_body);
 		r->method = WEB_GET;
 		if (strcmp(method, "GET") == 0)
 			r->method_name = "GET";
@@ -1213,16 +1093,17 @@ web_access(void *cls, struct MHD_Connection *c, const char *url,
 		if (r->too_big) {
 			r->discarded += *upload_data_size;
 			if (r->discarded > WEB_MAX_DISCARD) {
-				log_info("web: %s from %s: endless body; "
-				    "connection closed", r->method_name,
-				    r->client);
+				log_info("%s: %s from %s: endless body; "
+				    "connection closed", w->side->name,
+				    r->method_name, r->client);
 				ret = MHD_NO;
 			}
 		}
 		*upload_data_size = 0;
 	} else if (r->too_big) {
-		log_info("web: %s from %s: body over %d bytes refused",
-		    r->method_name, r->client, WEB_MAX_BODY);
+		log_info("%s: %s from %s: body over %zu bytes refused",
+		    w->side->name, r->method_name, r->client,
+		    w->side->max_body);
 		ret = web_too_big(r);
 	} else
 		ret = web_answer(w, r, url);
@@ -1239,15 +1120,20 @@ web_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
 	struct web	*w = cls;
 	struct web_req	*r = *con_cls;
+	int		 i;
 
 	if (r == NULL)
 		return;
-	log_debug("web: %s %s from %s: %u%s", r->method_name, r->route,
-	    r->client, r->status, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ?
+	log_debug("%s: %s %s from %s: %u%s", w->side->name, r->method_name,
+	    r->route, r->client, r->status, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ?
 	    "" : " (not completed)");
 	web_guard_done(w->guard, r->guard);
 	if (r->held != NULL)
 		MHD_destroy_response(r->held);
+	for (i = 0; i < r->nheaders; i++) {
+		free(r->hnames[i]);
+		free(r->hvalues[i]);
+	}
 	buf_free(&r->body);
 	free(r);
 	*con_cls = NULL;
@@ -1283,6 +1169,7 @@ web_notify(void *cls, struct MHD_Connection *c, void **socket_context,
 static void
 web_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	struct web	*w = cls;
 	char	line[512];
 	size_t	n;
 
@@ -1290,12 +1177,16 @@ web_mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(line);
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
-	log_warn("web: libmicrohttpd: %s", line);
+	log_warn("%s: libmicrohttpd: %s", w->side->name, line);
 }
 
-/* Bind web.listen ("HOST:PORT", "[V6]:PORT"): the socket, or -1. */
+/*
+ * Bind listen_on ("HOST:PORT", "[V6]:PORT"), the side's NAME.listen: the
+ * socket, or -1.
+ */
 static int
-web_listen(const char *listen_on, int *family, char **cause)
+web_listen(const char *name, const char *listen_on, int *family,
+    char **cause)
 {
 	struct addrinfo	 hints, *res, *ai;
 	const char	*colon;
@@ -1305,16 +1196,16 @@ web_listen(const char *listen_on, int *family, char **cause)
 	if (listen_on[0] == '[') {
 		colon = strstr(listen_on, "]:");
 		if (colon == NULL) {
-			*cause = xprintf("web.listen %s: expected "
-			    "[ADDRESS]:PORT", listen_on);
+			*cause = xprintf("%s.listen %s: expected "
+			    "[ADDRESS]:PORT", name, listen_on);
 			return -1;
 		}
 		host = xstrndup(listen_on + 1, (size_t)(colon - listen_on - 1));
 		colon++;
 	} else {
 		if ((colon = strrchr(listen_on, ':')) == NULL) {
-			*cause = xprintf("web.listen %s: expected HOST:PORT",
-			    listen_on);
+			*cause = xprintf("%s.listen %s: expected HOST:PORT",
+			    name, listen_on);
 			return -1;
 		}
 		host = xstrndup(listen_on, (size_t)(colon - listen_on));
@@ -1325,7 +1216,7 @@ web_listen(const char *listen_on, int *family, char **cause)
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	if ((rc = getaddrinfo(*host != '\0' ? host : NULL, colon + 1, &hints,
 	    &res)) != 0) {
-		*cause = xprintf("web.listen %s: %s", listen_on,
+		*cause = xprintf("%s.listen %s: %s", name, listen_on,
 		    gai_strerror(rc));
 		free(host);
 		return -1;
@@ -1353,29 +1244,31 @@ web_listen(const char *listen_on, int *family, char **cause)
 	}
 	freeaddrinfo(res);
 	if (fd == -1)
-		*cause = xprintf("web.listen %s: %s", listen_on,
+		*cause = xprintf("%s.listen %s: %s", name, listen_on,
 		    strerror(err != 0 ? err : EADDRNOTAVAIL));
 	return fd;
 }
 
 struct web *
-web_start(const struct conf *conf, char **cause)
+web_start(const struct conf *conf, const struct web_side *side, char **cause)
 {
 	struct web	*w;
+	const char	*listen_on = side->listen(conf);
 	unsigned int	 flags;
 	int		 fd, family = AF_INET;
 
 	w = xcalloc(1, sizeof *w);
+	w->side = side;
 	pthread_mutex_init(&w->lock, NULL);
 	if (token_key_load(conf->general.secret_file, 1, w->key, cause) != 0)
 		goto fail;
-	if ((w->site = web_site_open(conf, cause)) == NULL)
+	if ((w->site = web_site_open(side, conf, cause)) == NULL)
 		goto fail;
 	w->site->refs = 1;
 	/* The first handle is opened now: a bad database stops start-up. */
 	if ((w->pool = web_pool_new(conf->general.database, cause)) == NULL)
 		goto fail;
-	if ((fd = web_listen(conf->web.listen, &family, cause)) == -1)
+	if ((fd = web_listen(side->name, listen_on, &family, cause)) == -1)
 		goto fail;
 	w->guard = web_guard_start(conf->web.request_timeout, WEB_MAX_PER_IP);
 
@@ -1402,12 +1295,12 @@ web_start(const struct conf *conf, char **cause)
 	    MHD_OPTION_END);
 	if (w->mhd == NULL) {
 		close(fd);
-		*cause = xprintf("web.listen %s: libmicrohttpd would not start",
-		    conf->web.listen);
+		*cause = xprintf("%s.listen %s: libmicrohttpd would not "
+		    "start", side->name, listen_on);
 		goto fail;
 	}
-	log_info("web: serving on %s (public address %s)", conf->web.listen,
-	    conf->general.base_url);
+	log_info("%s: serving on %s (address %s)", side->name, listen_on,
+	    side->base_url(conf));
 	return w;
 
 fail:

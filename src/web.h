@@ -112,8 +112,10 @@ struct web;
 #define WEB_KEY_CONFIRMATIONS		"web.cap:confirmations"
 
 /*
- * Start serving on conf->web.listen: load the key (created when missing,
- * as postroomd does), parse the templates in general.templates/web/,
+ * Start serving one side (web-int.h) on its listener: web_public (the
+ * public pages, on conf->web.listen) or web_console (the staff console,
+ * on conf->console.listen).  Load the key (created when missing, as
+ * postroomd does), parse the side's templates in general.templates/,
  * open the web's own store connection, bind and listen, then start
  * libmicrohttpd's thread.  conf must outlive the server (postroomd keeps
  * retired configurations until exit).  Call with the daemon's signals
@@ -121,7 +123,9 @@ struct web;
  * *cause (caller frees) when anything fails: "web.listen
  * 127.0.0.1:8025: Address already in use".
  */
-struct web	*web_start(const struct conf *conf, char **cause);
+struct web_side;
+struct web	*web_start(const struct conf *conf,
+		    const struct web_side *side, char **cause);
 /*
  * SIGHUP: serve with conf (lists, wording, templates) from the next
  * request on; if its templates do not parse, the error is logged and the

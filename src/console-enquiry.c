@@ -1,0 +1,210 @@
+/*
+ * console-enquiry.c - enquiries: /enquiries (?lead=, ?q= over sender,
+ * name and subject, ?from= and ?to= days) and /enquiries/REFERENCE (who
+ * sent it, where it went and why, in plain words).  A lead sees only the
+ * enquiries routed to their own lead, whatever the URL asks for.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conf.h"
+#include "console-int.h"
+#include "period.h"
+#include "store.h"
+#include "utf8.h"
+#include "value.h"
+#include "web-int.h"
+#include "xmalloc.h"
+
+#define CONSOLE_ENQUIRIES_SHOWN	200
+#define CONSOLE_QUERY_MAX	200
+
+struct console_enquiries {
+	struct web_req	*r;
+	struct value	*rows;
+	char		*q;		/* folded, or NULL */
+	int64_t		 until;		/* 0: no end */
+	size_t		 n;
+};
+
+static const char *
+console_lead_name(struct web_req *r, const char *key)
+{
+	const struct conf_lead	*l;
+
+	l = conf_lead_find(r->conf, key);
+	return l != NULL ? l->name : key;
+}
+
+/* An enquiry with what people read: the lead's name, times. */
+static struct value *
+console_enquiry_value(struct web_req *r, const struct store_enquiry *e)
+{
+	struct value	*o;
+	char		 when[64];
+
+	o = store_enquiry_value(e);
+	web_set(o, "lead_name", console_lead_name(r, e->lead));
+	console_time(r, e->received_at, when, sizeof when);
+	web_set(o, "received", when);
+	console_time(r, e->routed_at, when, sizeof when);
+	web_set(o, "routed", when);
+	return o;
+}
+
+/* 1 when folded needle is in s (folded), case and accents aside. */
+static int
+console_has(const char *s, const char *needle)
+{
+	char	*f;
+	int	 yes;
+
+	f = utf8_fold(s, strlen(s));
+	yes = strstr(f, needle) != NULL;
+	free(f);
+	return yes;
+}
+
+static int
+console_enquiries_one(const struct store_enquiry *e, void *arg)
+{
+	struct console_enquiries	*ce = arg;
+
+	if (ce->until != 0 && e->received_at >= ce->until)
+		return 0;
+	if (ce->q != NULL && !console_has(e->sender, ce->q) &&
+	    !console_has(e->sender_name, ce->q) &&
+	    !console_has(e->subject, ce->q) &&
+	    !console_has(e->reference, ce->q))
+		return 0;
+	if (ce->n++ >= CONSOLE_ENQUIRIES_SHOWN)
+		return 1;
+	value_list_append(ce->rows, console_enquiry_value(ce->r, e));
+	return 0;
+}
+
+/*
+ * A YYYY-MM-DD query argument: 0 with *t, its first second (end: the
+ * first second of the next day), local time; 0 with *t 0 when absent;
+ * -1 when it is not a date ("2026-02-30", "31/03/2026").
+ */
+static int
+console_day(const char *s, int end, int64_t *t)
+{
+	time_t	x;
+	int	y, m, d, n = 0;
+
+	*t = 0;
+	if (s == NULL || *s == '\0')
+		return 0;
+	if (sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 ||
+	    s[n] != '\0' || y < 2000 ||
+	    (x = period_local(y, m, d, end ? 24 * 60 - 1 : 0)) == (time_t)-1)
+		return -1;
+	*t = (int64_t)x + (end ? 60 : 0);
+	return 0;
+}
+
+int
+console_enquiries(struct web_req *r, const char *arg)
+{
+	struct console_enquiries	 ce;
+	struct value			*data, *leads, *o;
+	const char			*lead, *q, *from, *to;
+	char				*cause = NULL;
+	int64_t				 since = 0;
+	size_t				 i;
+	int				 bad = 0;
+
+	(void)arg;
+	memset(&ce, 0, sizeof ce);
+	ce.r = r;
+	data = value_new_object();
+	lead = web_query(r, "lead");
+	if (r->who->role == CONSOLE_LEAD)
+		lead = r->who->user.lead;
+	else if (lead != NULL && (*lead == '\0' ||
+	    conf_lead_find(r->conf, lead) == NULL))
+		lead = NULL;
+	q = web_query(r, "q");
+	if (q != NULL && (*q == '\0' || strlen(q) > CONSOLE_QUERY_MAX))
+		q = NULL;
+	from = web_query(r, "from");
+	to = web_query(r, "to");
+	if (console_day(from, 0, &since) != 0) {
+		web_set(data, "from_error", "Enter the date as YYYY-MM-DD, "
+		    "for example 2026-03-31");
+		bad = 1;
+	}
+	if (console_day(to, 1, &ce.until) != 0) {
+		web_set(data, "to_error", "Enter the date as YYYY-MM-DD, "
+		    "for example 2026-03-31");
+		bad = 1;
+	}
+	value_object_set(data, "has_errors", value_new_bool(bad));
+	web_set(data, "q", q);
+	web_set(data, "from", from);
+	web_set(data, "to", to);
+	leads = value_new_list();
+	for (i = 0; i < r->conf->nleads; i++) {
+		if (r->who->role == CONSOLE_LEAD &&
+		    strcmp(r->conf->leads[i].key, lead) != 0)
+			continue;
+		o = value_new_object();
+		web_set(o, "key", r->conf->leads[i].key);
+		web_set(o, "name", r->conf->leads[i].name);
+		value_object_set(o, "selected", value_new_bool(lead != NULL &&
+		    strcmp(lead, r->conf->leads[i].key) == 0));
+		value_list_append(leads, o);
+	}
+	value_object_set(data, "leads", leads);
+	value_object_set(data, "is_lead", value_new_bool(r->who->role ==
+	    CONSOLE_LEAD));
+	ce.rows = value_new_list();
+	value_object_set(data, "enquiries", ce.rows);
+	ce.q = q != NULL ? utf8_fold(q, strlen(q)) : NULL;
+	if (store_enquiry_each(r->store, lead, since, console_enquiries_one,
+	    &ce, &cause) == -1) {
+		free(ce.q);
+		value_free(data);
+		return web_answer_busy(r, cause);
+	}
+	free(ce.q);
+	value_object_set(data, "none", value_new_bool(ce.n == 0));
+	value_object_set(data, "more", value_new_bool(
+	    ce.n > CONSOLE_ENQUIRIES_SHOWN));
+	return console_answer_page(r, WEB_HTTP_OK, CONSOLE_PAGE_ENQUIRIES,
+	    "Enquiries", data);
+}
+
+int
+console_enquiry(struct web_req *r, const char *arg)
+{
+	struct store_enquiry	 e;
+	struct value		*data;
+	char			*cause = NULL;
+	int			 rc;
+
+	memset(&e, 0, sizeof e);
+	if (strlen(arg) > 64)
+		return web_answer_not_found(r);
+	if ((rc = store_enquiry_get(r->store, arg, &e, &cause)) == -1)
+		return web_answer_busy(r, cause);
+	if (rc == 0)
+		return web_answer_not_found(r);
+	if (r->who->role == CONSOLE_LEAD &&
+	    strcmp(e.lead, r->who->user.lead) != 0) {
+		store_enquiry_clear(&e);
+		return web_answer_error_link(r, WEB_HTTP_FORBIDDEN,
+		    "This enquiry is not yours", "This enquiry was routed to "
+		    "another lead, so it is not shown to you.", "enquiries",
+		    "See your enquiries");
+	}
+	data = console_enquiry_value(r, &e);
+	store_enquiry_clear(&e);
+	return console_answer_page(r, WEB_HTTP_OK, CONSOLE_PAGE_ENQUIRY,
+	    "Enquiry", data);
+}
