@@ -8,72 +8,8 @@
 # a 20 MB POST refused before it is read, hostile text shown escaped,
 # security headers, and Secure cookies with HSTS over https.
 . "$(dirname "$0")/lib.sh"
-D="$POSTROOM_BIN/postroomd"
-C="$POSTROOM_BIN/postroom"
 needs curl sqlite3
-
-DB="$T/var/p.db"
-mkdir -p "$T/var" "$T/mail/new" "$T/mail/cur" "$T/mail/tmp"
-WPORT=$(free_port)
-CPORT=$(free_port)
-W="http://127.0.0.1:$WPORT"
-H="http://127.0.0.1:$CPORT"
-PW="a long staff password 1"
-
-opts() {
-	set -- -c "$POSTROOM_TOP/config/postroom.conf" \
-	    -o general.database="$DB" -o general.secret_file="$T/var/secret.key" \
-	    -o general.templates="$POSTROOM_TOP/templates" \
-	    -o general.base_url="$W" -o web.listen="127.0.0.1:$WPORT" \
-	    -o console.listen="127.0.0.1:$CPORT" -o console.base_url="$H" \
-	    -o inbound.source=none -o smtp.url="maildir:$T/outbox" "$@"
-	printf '%s\n' "$@"
-}
-cli() { (IFS='
-'; exec "$C" $(opts) "$@"); }
-q() { sqlite3 "$DB" "$1"; }
-
-# --- the data the pages show ---------------------------------------------
-for who in admin editor viewer; do
-	echo "$PW" | cli user add "$who@example.org" --name "The $who" --role $who >/dev/null ||
-	    diag "user add $who failed"
-done
-echo "$PW" | cli user add west@example.org --name "West lead" --role lead --lead west_dsu >/dev/null
-echo "$PW" | cli user add east@example.org --name "East lead" --role lead --lead east_dsu >/dev/null
-echo "$PW" | cli user add gone@example.org --name "Gone" --role editor >/dev/null
-check "staff accounts for every role are made from the CLI" [ "$(q 'SELECT count(*) FROM users')" -eq 6 ]
-cli subscriber add news 'zoe@example.net' --name 'Zoë <script>alert(1)</script>' --confirmed >/dev/null
-cli subscriber add news 'sian@example.net' --name 'Siân Jones' --confirmed >/dev/null
-printf 'Hello {{subscriber.name}}, <b>welcome</b>\n' > "$T/body.md"
-cli campaign new news --subject 'Spring <img src=x onerror=alert(1)>' --body "$T/body.md" >/dev/null 2>&1 ||
-    diag "campaign new failed"
-# Two enquiries routed by the real router: one to each DSU lead.
-{
-	printf 'From: Ed East <ed@nhs.example.net>\r\nTo: enquiries@example.org\r\n'
-	printf 'Subject: Leicester, Leicestershire and Rutland DSU hosting\r\nMessage-ID: <e1@nhs.example.net>\r\n'
-	printf 'Date: Mon, 2 Mar 2026 11:00:00 +0000\r\n\r\n'
-	printf 'We are planning the East Midlands DSU for Leicester, Leicestershire and Rutland: who should host it?\r\n'
-} > "$T/mail/new/east.eml"
-{
-	printf 'From: Wendy West <wendy@nhs.example.net>\r\nTo: enquiries@example.org\r\n'
-	printf 'Subject: Black Country DSU <script>x</script> plans\r\nMessage-ID: <w1@nhs.example.net>\r\n'
-	printf 'Date: Mon, 2 Mar 2026 10:00:00 +0000\r\n\r\n'
-	printf 'Could the West Midlands DSU development team help with our Black Country DSU business case?\r\n'
-} > "$T/mail/new/west.eml"
-(IFS='
-'; exec "$D" $(opts -o inbound.source=maildir -o inbound.maildir="$T/mail") --once) 2>"$T/once.log"
-WREF=$(q "SELECT reference FROM enquiries WHERE lead = 'west_dsu' LIMIT 1")
-EREF=$(q "SELECT reference FROM enquiries WHERE lead != 'west_dsu' LIMIT 1")
-check "an enquiry for the West Midlands DSU lead is recorded" [ -n "$WREF" ]
-check "... and one for another lead" [ -n "$EREF" ]
-
-(IFS='
-'; exec "$D" $(opts) -f) 2>"$T/d.log" &
-DPID=$!
-started $DPID
-if wait_for 15 grep -q 'console: serving on' "$T/d.log"; then ok "postroomd serves the console on console.listen"
-else not_ok "postroomd serves the console on console.listen"; diag "$(cat "$T/d.log")"; done_testing; exit 1; fi
-wait_for 15 grep -q 'web: serving on' "$T/d.log"
+. "$(dirname "$0")/lib-console.sh"
 
 # req NAME STATUS CURL-ARGS...: body in $T/body, headers in $T/hdr.
 req() {

@@ -1,0 +1,160 @@
+#!/usr/bin/python3
+"""console-browser.py - drive headless Chromium through the staff console.
+
+    console-browser.py --webdriver URL --base URL --db FILE --shots DIR
+                       --password PW --wref REF --eref REF [--axe FILE]
+
+The WebDriver client, screenshots and axe-core checks are browser.py's
+(imported from this directory).  Two journeys, as staff would make them:
+  1. an admin signs in with the form (email, password), sees the
+     dashboard, then every console page: newsletters, one newsletter,
+     subscribers and a search for "zoe" (which finds Zoë), her page,
+     enquiries, one enquiry, lists and leads, the audit log, the staff
+     accounts; and signs out with the button, landing on the login page;
+  2. the West Midlands DSU lead signs in, sees only their enquiry (WREF,
+     never EREF), opens it, and signs out.
+Every page is screenshot at phone and desktop widths into --shots
+(console-NN-NAME-SIZE.png) and, with --axe, checked against WCAG 2.2 A
+and AA at both.  Output as browser.py's: "ok - ", "not ok - ", "# ".
+"""
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import importlib.util  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location(
+    "browser", os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                            "browser.py"))
+browser = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(browser)
+
+
+class ConsoleJourney(browser.Journey):
+    def __init__(self, args):
+        super().__init__(args)
+        self.n = 0
+
+    def both(self, b, name, what):
+        """Screenshots at both widths, the style checks, axe at both."""
+        self.page_ok(b, what)
+        for size in ("desktop", "phone"):
+            b.resize(size)
+            self.n += 1
+            self.shot(b, "console-%02d-%s-%s.png" % (self.n, name, size))
+        b.resize("desktop")
+        self.axe(b)
+
+    def signin(self, b, email):
+        b.go(self.args.base + "/login")
+        b.type("#email", email)
+        b.type("#password", self.args.password)
+        b.click("button[type=submit]")
+        return b.wait_text("h1", "Dashboard")
+
+    def visit(self, b, path, h1, name):
+        b.go(self.args.base + path)
+        got = b.wait_text("h1", h1)
+        self.check("%s opens (h1: %s)" % (path, got),
+                   got is not None and h1 in got)
+        self.both(b, name, path)
+
+    def signout(self, b):
+        b.click(".signout button")
+        got = b.wait_text("h1", "Sign in")
+        self.check("the sign-out button ends the session (h1: %s)" % got,
+                   got == "Sign in to postroom")
+        b.go(self.args.base + "/")
+        got = b.wait_text("h1", "Sign in")
+        self.check("... and the dashboard asks to sign in again",
+                   got == "Sign in to postroom")
+
+    def journey(self, b):
+        a = self.args
+        b.desktop()
+        b.go(a.base + "/")
+        got = b.wait_text("h1", "Sign in")
+        self.check("signed out, / leads to the login page (h1: %s)" % got,
+                   got == "Sign in to postroom")
+        self.both(b, "login", "the login page")
+        b.type("#email", "admin@example.org")
+        b.type("#password", "not the password")
+        b.click("button[type=submit]")
+        got = b.wait_text(".error-summary", "not right")
+        self.check("a wrong password is explained in the error summary",
+                   got is not None and "not right" in got)
+        self.both(b, "login-error", "the login page with an error")
+
+        got = self.signin(b, "admin@example.org")
+        self.check("the admin signs in with the form (h1: %s)" % got,
+                   got == "Dashboard")
+        self.both(b, "dashboard", "the dashboard")
+        cid = self.db("SELECT max(id) FROM campaigns")
+        sid = self.db("SELECT id FROM subscribers WHERE email = "
+                      "'zoe@example.net'")
+        for path, h1, name in [
+                ("/campaigns", "Newsletters", "campaigns"),
+                ("/campaigns/%s" % cid, "Spring", "campaign"),
+                ("/subscribers?q=zoe", "Subscribers", "search"),
+                ("/subscribers/%s" % sid, "Zo", "subscriber"),
+                ("/enquiries", "Enquiries", "enquiries"),
+                ("/enquiries/%s" % a.wref, a.wref, "enquiry"),
+                ("/enquiries?from=31/03/2026", "Enquiries",
+                 "enquiries-error"),
+                ("/lists", "Lists and leads", "lists"),
+                ("/audit", "Audit log", "audit"),
+                ("/users", "Staff accounts", "users")]:
+            self.visit(b, path, h1, name)
+        b.go(a.base + "/subscribers?q=zoe")
+        got = b.wait_text(".results", "zoe@example.net")
+        self.check("searching for zoe finds Zoë",
+                   got is not None and "zoe@example.net" in got)
+        self.signout(b)
+
+        got = self.signin(b, "west@example.org")
+        self.check("the lead signs in (h1: %s)" % got, got == "Dashboard")
+        b.go(a.base + "/enquiries")
+        got = b.wait_text("main", a.wref) or ""
+        self.check("the lead's list shows their enquiry %s" % a.wref,
+                   a.wref in got)
+        self.check("... and not another lead's (%s)" % a.eref,
+                   a.eref not in got)
+        self.both(b, "lead-enquiries", "a lead's enquiries")
+        self.signout(b)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--webdriver", required=True)
+    ap.add_argument("--base", required=True)
+    ap.add_argument("--db", required=True)
+    ap.add_argument("--shots", required=True)
+    ap.add_argument("--password", required=True)
+    ap.add_argument("--wref", required=True)
+    ap.add_argument("--eref", required=True)
+    ap.add_argument("--axe")
+    args = ap.parse_args()
+    os.makedirs(args.shots, exist_ok=True)
+    j = ConsoleJourney(args)
+    profile = tempfile.mkdtemp(prefix="postroom-chromium-")
+    b = None
+    try:
+        b = browser.Browser(args.webdriver, profile)
+        j.journey(b)
+    except (browser.WebDriverError, OSError, KeyError, TypeError) as e:
+        j.check("the console journey runs to the end", False,
+                "%s: %s" % (type(e).__name__, e))
+    finally:
+        if b is not None:
+            b.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+    j.diag("screenshots: " + " ".join(os.path.basename(s)
+                                        for s in j.shots))
+    return 1 if j.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
