@@ -67,16 +67,14 @@ store_user_add(struct store *s, const struct store_user *u, int64_t now,
 	return 1;
 }
 
-int
-store_user_get(struct store *s, const char *email, struct store_user *u,
+/* The one row st selects (NULL: the query failed) into u: 1, 0, -1. */
+static int
+store_user_one(struct store *s, struct store_stmt *st, struct store_user *u,
     char **cause)
 {
-	struct store_stmt	*st;
-	int			 rc;
+	int	rc;
 
 	memset(u, 0, sizeof *u);
-	st = store_query(s, cause, "SELECT " STORE_USER_COLUMNS
-	    " FROM users WHERE email = ?", "t", email);
 	if (st == NULL)
 		return -1;
 	if ((rc = store_step(s, st, cause)) == 1)
@@ -86,21 +84,21 @@ store_user_get(struct store *s, const char *email, struct store_user *u,
 }
 
 int
+store_user_get(struct store *s, const char *email, struct store_user *u,
+    char **cause)
+{
+	return store_user_one(s, store_query(s, cause, "SELECT "
+	    STORE_USER_COLUMNS " FROM users WHERE email = ?", "t", email), u,
+	    cause);
+}
+
+int
 store_user_get_id(struct store *s, int64_t id, struct store_user *u,
     char **cause)
 {
-	struct store_stmt	*st;
-	int			 rc;
-
-	memset(u, 0, sizeof *u);
-	st = store_query(s, cause, "SELECT " STORE_USER_COLUMNS
-	    " FROM users WHERE id = ?", "I", id);
-	if (st == NULL)
-		return -1;
-	if ((rc = store_step(s, st, cause)) == 1)
-		store_user_read(st, u);
-	store_done(st);
-	return rc;
+	return store_user_one(s, store_query(s, cause, "SELECT "
+	    STORE_USER_COLUMNS " FROM users WHERE id = ?", "I", id), u,
+	    cause);
 }
 
 int
