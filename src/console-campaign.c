@@ -21,24 +21,33 @@ struct console_campaigns {
 	struct value	*rows;
 };
 
-static int
-console_campaigns_one(const struct store_campaign *c, void *arg)
+struct value *
+console_campaign_row(struct web_req *r, const struct store_campaign *c)
 {
-	struct console_campaigns	*cc = arg;
-	struct value			*o;
-	const struct conf_list		*l;
-	char				 when[64];
+	struct value		*o;
+	const struct conf_list	*l;
+	char			 when[64];
 
 	o = value_new_object();
 	value_object_set(o, "id", value_new_int(c->id));
 	web_set(o, "subject", c->subject);
-	l = conf_list_find(cc->r->conf, c->list);
+	l = conf_list_find(r->conf, c->list);
 	web_set(o, "list", l != NULL ? l->name : c->list);
 	web_set(o, "status", store_campaign_status_name(c->status));
-	console_time(cc->r, c->status == STORE_CAMPAIGN_SCHEDULED ?
-	    c->scheduled_at : c->updated_at, when, sizeof when);
+	console_time(r, c->status == STORE_CAMPAIGN_SCHEDULED ?
+	    c->scheduled_at : c->finished_at > 0 ? c->finished_at :
+	    c->started_at > 0 ? c->started_at : c->updated_at, when,
+	    sizeof when);
 	web_set(o, "when", when);
-	value_list_append(cc->rows, o);
+	return o;
+}
+
+static int
+console_campaigns_one(const struct store_campaign *c, void *arg)
+{
+	struct console_campaigns	*cc = arg;
+
+	value_list_append(cc->rows, console_campaign_row(cc->r, c));
 	return 0;
 }
 

@@ -20,7 +20,6 @@
 #include "xmalloc.h"
 
 #define CONSOLE_ENQUIRIES_SHOWN	200
-#define CONSOLE_QUERY_MAX	200
 
 struct console_enquiries {
 	struct web_req	*r;

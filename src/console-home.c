@@ -25,26 +25,6 @@ struct console_home {
 	char		*cause;
 };
 
-/* A campaign as the dashboard and the campaigns page show it. */
-static struct value *
-console_campaign_row(struct web_req *r, const struct store_campaign *c)
-{
-	struct value	*o;
-	char		 when[64];
-
-	o = value_new_object();
-	value_object_set(o, "id", value_new_int(c->id));
-	web_set(o, "subject", c->subject);
-	web_set(o, "list", c->list);
-	web_set(o, "status", store_campaign_status_name(c->status));
-	console_time(r, c->status == STORE_CAMPAIGN_SCHEDULED ?
-	    c->scheduled_at : c->finished_at > 0 ? c->finished_at :
-	    c->started_at > 0 ? c->started_at : c->updated_at, when,
-	    sizeof when);
-	web_set(o, "when", when);
-	return o;
-}
-
 static int
 console_home_campaign(const struct store_campaign *c, void *arg)
 {

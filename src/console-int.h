@@ -26,6 +26,7 @@ struct web_req;
 #define CONSOLE_COOKIE		"postroom_session"
 #define CONSOLE_LOGIN_COOKIE	"postroom_login"	/* the login form's */
 #define CONSOLE_MAX_BODY	(20 * 1024 * 1024 - 1)	/* refused early */
+#define CONSOLE_QUERY_MAX	200	/* bytes of a search (?q=) */
 
 /* Roles, as bits of a route's allowed set. */
 #define CONSOLE_ADMIN	0x01
@@ -86,6 +87,14 @@ int	 console_logout(struct web_req *, const char *);
 int	 console_dashboard(struct web_req *, const char *);
 int	 console_lists(struct web_req *, const char *);
 /* console-campaign.c */
+struct store_campaign;
+/*
+ * A campaign as the dashboard and /campaigns list it: id, subject, the
+ * list's name, status, and when (scheduled for, else finished, started
+ * or last changed).
+ */
+struct value *console_campaign_row(struct web_req *,
+	    const struct store_campaign *);
 int	 console_campaigns(struct web_req *, const char *);
 int	 console_campaign(struct web_req *, const char *id);
 /* console-subscriber.c */

@@ -16,7 +16,6 @@
 #include "web-int.h"
 
 #define CONSOLE_FOUND_MAX	100	/* search results shown */
-#define CONSOLE_QUERY_MAX	200	/* bytes of a search */
 
 struct console_found {
 	struct value	*rows;
