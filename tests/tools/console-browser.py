@@ -4,8 +4,9 @@
     console-browser.py --webdriver URL --base URL --db FILE --shots DIR
                        --password PW --wref REF --eref REF [--axe FILE]
 
-The WebDriver client, screenshots and axe-core checks are browser.py's
-(imported from this directory).  Two journeys, as staff would make them:
+The WebDriver client, screenshots, axe-core checks and the run itself are
+browser.py's (imported from this directory): this file is only the
+journey.  Two journeys, as staff would make them:
   1. an admin signs in with the form (email, password), sees the
      dashboard, then every console page: newsletters, one newsletter,
      subscribers and a search for "zoe" (which finds Zoë), her page,
@@ -18,13 +19,9 @@ Every page is screenshot at phone and desktop widths into --shots
 and AA at both.  Output as browser.py's: "ok - ", "not ok - ", "# ".
 """
 import argparse
+import importlib.util
 import os
-import shutil
 import sys
-import tempfile
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import importlib.util  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location(
     "browser", os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -138,22 +135,7 @@ def main():
     ap.add_argument("--axe")
     args = ap.parse_args()
     os.makedirs(args.shots, exist_ok=True)
-    j = ConsoleJourney(args)
-    profile = tempfile.mkdtemp(prefix="postroom-chromium-")
-    b = None
-    try:
-        b = browser.Browser(args.webdriver, profile)
-        j.journey(b)
-    except (browser.WebDriverError, OSError, KeyError, TypeError) as e:
-        j.check("the console journey runs to the end", False,
-                "%s: %s" % (type(e).__name__, e))
-    finally:
-        if b is not None:
-            b.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-    j.diag("screenshots: " + " ".join(os.path.basename(s)
-                                        for s in j.shots))
-    return 1 if j.failed else 0
+    return ConsoleJourney(args).run()
 
 
 if __name__ == "__main__":
