@@ -24,6 +24,7 @@
 #include "conf.h"
 #include "json.h"
 #include "log.h"
+#include "period.h"
 #include "store.h"
 #include "value.h"
 #include "xmalloc.h"
@@ -114,14 +115,11 @@ cmd_answer_yes(void)
 int
 cmd_day(const char *s, int64_t *t)
 {
-	struct tm	 tm;
-	char		*end;
+	time_t	x;
 
-	memset(&tm, 0, sizeof tm);
-	if ((end = strptime(s, "%Y-%m-%d", &tm)) == NULL || *end != '\0')
+	if (period_day(s, 0, &x) == -1)
 		return -1;
-	tm.tm_isdst = -1;
-	*t = (int64_t)mktime(&tm);
+	*t = (int64_t)x;
 	return 0;
 }
 

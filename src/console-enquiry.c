@@ -85,25 +85,18 @@ console_enquiries_one(const struct store_enquiry *e, void *arg)
 	return 0;
 }
 
-/*
- * A YYYY-MM-DD query argument: 0 with *t, its first second (end: the
- * first second of the next day), local time; 0 with *t 0 when absent;
- * -1 when it is not a date ("2026-02-30", "31/03/2026").
- */
+/* A YYYY-MM-DD query argument (period_day()); absent: 0 with *t 0. */
 static int
 console_day(const char *s, int end, int64_t *t)
 {
 	time_t	x;
-	int	y, m, d, n = 0;
 
 	*t = 0;
 	if (s == NULL || *s == '\0')
 		return 0;
-	if (sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 ||
-	    s[n] != '\0' || y < 2000 ||
-	    (x = period_local(y, m, d, end ? 24 * 60 - 1 : 0)) == (time_t)-1)
+	if (period_day(s, end, &x) == -1)
 		return -1;
-	*t = (int64_t)x + (end ? 60 : 0);
+	*t = (int64_t)x;
 	return 0;
 }
 

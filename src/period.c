@@ -476,6 +476,23 @@ period_parse(const char *s, time_t *t, char **cause)
 	return 0;
 }
 
+int
+period_day(const char *s, int end, time_t *t)
+{
+	int	y, mo, d;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
+	    period_digits(s, 4, &y) == -1 ||
+	    period_digits(s + 5, 2, &mo) == -1 ||
+	    period_digits(s + 8, 2, &d) == -1 ||
+	    (*t = period_local(y, mo, d, end ? 24 * 60 - 1 : 0)) ==
+	    (time_t)-1)
+		return -1;
+	if (end)
+		*t += 60;
+	return 0;
+}
+
 void
 period_date(time_t t, char *buf, size_t len)
 {

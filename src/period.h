@@ -103,6 +103,12 @@ time_t		 period_local(int year, int month, int day, int minute);
  * for anything else or an impossible date.
  */
 int		 period_parse(const char *s, time_t *t, char **cause);
+/*
+ * "YYYY-MM-DD" into *t: the day's first second, local time (end: the
+ * first second of the day after).  0, or -1 for anything else or an
+ * impossible date ("2026-02-30", "31/03/2026").
+ */
+int		 period_day(const char *s, int end, time_t *t);
 
 /* "22 November 2026" and "Sun 22 Nov 2026 09:14", local time. */
 void		 period_date(time_t, char *buf, size_t len);

@@ -317,6 +317,32 @@ test_parse(void **state)
 	}
 }
 
+/* A day's bounds: local midnights, the 25-hour day of October included. */
+static void
+test_day(void **state)
+{
+	static const char *const bad[] = {
+		"2026-02-30", "31/03/2026", "2026-3-5", "2026-03-05 ", "",
+		"2026-13-01", "20260305",
+	};
+	time_t	t, e;
+	size_t	i;
+
+	(void)state;
+	assert_int_equal(period_day("2026-10-25", 0, &t), 0);
+	assert_true(t == local_ok("2026-10-25 00:00"));
+	assert_int_equal(period_day("2026-10-25", 1, &e), 0);
+	assert_true(e == local_ok("2026-10-26 00:00"));
+	assert_true(e - t == 25 * 3600);
+	assert_int_equal(period_day("2028-02-29", 0, &t), 0);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		if (period_day(bad[i], 0, &t) != -1) {
+			print_error("\"%s\": accepted, want refused\n", bad[i]);
+			fail();
+		}
+	}
+}
+
 static void
 test_zone(void **state)
 {
@@ -387,6 +413,7 @@ main(void)
 		cmocka_unit_test(test_walk),
 		cmocka_unit_test(test_bad_rule),
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_day),
 		cmocka_unit_test(test_zone),
 		cmocka_unit_test(test_format),
 	};
