@@ -45,13 +45,18 @@ form_name_quotable(const char *name)
 	return name;
 }
 
+/*
+ * Add a field (filename NULL) or a file part (filename: its name as sent,
+ * any bytes but NUL; the value is then raw bytes, NUL-ended past len).
+ */
 static int
-form_add(struct form *f, char *name, char *value, size_t len, char **cause)
+form_add(struct form *f, char *name, char *value, size_t len, char *filename,
+    char **cause)
 {
 	const char	*why;
 
 	if ((why = form_text_bad(name, strlen(name))) != NULL ||
-	    (why = form_text_bad(value, len)) != NULL) {
+	    (filename == NULL && (why = form_text_bad(value, len)) != NULL)) {
 		*cause = xprintf("field \"%s\": %s",
 		    form_name_quotable(name), why);
 		goto fail;
@@ -64,12 +69,14 @@ form_add(struct form *f, char *name, char *value, size_t len, char **cause)
 	f->fields[f->n].name = name;
 	f->fields[f->n].value = value;
 	f->fields[f->n].len = len;
+	f->fields[f->n].filename = filename;
 	f->n++;
 	return 0;
 
 fail:
 	free(name);
 	free(value);
+	free(filename);
 	return -1;
 }
 
@@ -81,6 +88,7 @@ form_free(struct form *f)
 	for (i = 0; i < f->n; i++) {
 		free(f->fields[i].name);
 		free(f->fields[i].value);
+		free(f->fields[i].filename);
 	}
 	free(f->fields);
 	f->fields = NULL;
@@ -93,8 +101,22 @@ form_get(const struct form *f, const char *name)
 	size_t	i;
 
 	for (i = 0; i < f->n; i++) {
-		if (strcmp(f->fields[i].name, name) == 0)
+		if (f->fields[i].filename == NULL &&
+		    strcmp(f->fields[i].name, name) == 0)
 			return f->fields[i].value;
+	}
+	return NULL;
+}
+
+const struct form_field *
+form_file(const struct form *f, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < f->n; i++) {
+		if (f->fields[i].filename != NULL &&
+		    strcmp(f->fields[i].name, name) == 0)
+			return &f->fields[i];
 	}
 	return NULL;
 }
@@ -175,7 +197,7 @@ form_parse_urlencoded(struct form *f, const char *body, size_t len,
 			free(value);
 			goto fail;
 		}
-		if (form_add(f, name, value, vlen, cause) != 0)
+		if (form_add(f, name, value, vlen, NULL, cause) != 0)
 			goto fail;
 		if (amp == end)
 			break;
@@ -301,7 +323,7 @@ form_find(const char *hay, size_t len, const char *needle, size_t nlen)
  */
 static int
 form_part_headers(const char *p, const char *end, char **name,
-    const char **after, char **cause)
+    char **filename, const char **after, char **cause)
 {
 	const char	*eol, *colon, *v;
 	char		 line[1024], type[32], value[FORM_PARAM_MAX];
@@ -309,6 +331,7 @@ form_part_headers(const char *p, const char *end, char **name,
 	size_t		 n, nlines = 0;
 
 	*name = NULL;
+	*filename = NULL;
 	for (;;) {
 		if ((eol = form_find(p, (size_t)(end - p), "\r\n", 2)) ==
 		    NULL) {
@@ -360,6 +383,17 @@ form_part_headers(const char *p, const char *end, char **name,
 				goto fail;
 			}
 			*name = xstrdup(value);
+			/* A file input: its name, "" when none was chosen. */
+			if (form_param(params, "filename", value,
+			    sizeof value) == 1) {
+				if (form_text_bad(value, strlen(value)) !=
+				    NULL) {
+					*cause = xstrdup("multipart: a file "
+					    "name is not valid UTF-8");
+					goto fail;
+				}
+				*filename = xstrdup(value);
+			}
 		} else if ((size_t)(colon - line) ==
 		    strlen("Content-Transfer-Encoding") &&
 		    strncasecmp(line, "Content-Transfer-Encoding",
@@ -385,7 +419,9 @@ form_part_headers(const char *p, const char *end, char **name,
 
 fail:
 	free(*name);
+	free(*filename);
 	*name = NULL;
+	*filename = NULL;
 	return -1;
 }
 
@@ -394,8 +430,8 @@ form_parse_multipart(struct form *f, const char *boundary, const char *body,
     size_t len, char **cause)
 {
 	const char	*p, *end = body + len, *q, *content;
-	char		*delim, *name;
-	size_t		 dlen, blen = strlen(boundary);
+	char		*delim, *name, *filename, *value;
+	size_t		 dlen, n, blen = strlen(boundary);
 
 	memset(f, 0, sizeof *f);
 	if (blen == 0 || blen > FORM_BOUNDARY_MAX) {
@@ -428,16 +464,22 @@ form_parse_multipart(struct form *f, const char *boundary, const char *body,
 			goto fail;
 		}
 		p += 2;
-		if (form_part_headers(p, end, &name, &content, cause) != 0)
+		if (form_part_headers(p, end, &name, &filename, &content,
+		    cause) != 0)
 			goto fail;
 		if ((q = form_find(content, (size_t)(end - content), delim,
 		    dlen)) == NULL) {
 			*cause = xstrdup("multipart: no closing boundary");
 			free(name);
+			free(filename);
 			goto fail;
 		}
-		if (form_add(f, name, xstrndup(content, (size_t)(q - content)),
-		    (size_t)(q - content), cause) != 0)
+		/* Copied whole: a file's bytes may hold NULs. */
+		n = (size_t)(q - content);
+		value = xmalloc(n + 1);
+		memcpy(value, content, n);
+		value[n] = '\0';
+		if (form_add(f, name, value, n, filename, cause) != 0)
 			goto fail;
 		p = q + dlen;
 	}

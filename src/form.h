@@ -14,8 +14,10 @@
  *     from the Content-Type, each with a Content-Disposition: form-data;
  *     name="..." header.  Lines end in CRLF; anything else about the
  *     framing that is wrong (no closing boundary, a part without a name,
- *     a header without a colon) is refused.  File parts are read as plain
- *     values.
+ *     a header without a colon) is refused.  A part with a filename
+ *     parameter is a file: its bytes are kept as they are (any bytes), its
+ *     name as sent (valid UTF-8, else refused); form_file() gives it and
+ *     form_get() never does.
  * At most FORM_MAX_FIELDS fields; the caller caps the body's size.
  *
  * Owns: the two encodings.  Does not own: what the fields mean or which
@@ -36,8 +38,11 @@
 
 struct form_field {
 	char	*name;		/* UTF-8, NUL-terminated */
-	char	*value;		/* UTF-8, no NUL inside, NUL-ended */
+	char	*value;		/* UTF-8, no NUL inside, NUL-ended; a
+				   file's bytes: anything, NUL-ended */
 	size_t	 len;		/* of value */
+	char	*filename;	/* a file part's name as sent (UTF-8, ""
+				   when none was chosen); NULL: a field */
 };
 
 struct form {
@@ -64,6 +69,8 @@ int		 form_type_supported(const char *content_type);
 
 /* The first field called name, or NULL (borrowed from the form). */
 const char	*form_get(const struct form *, const char *name);
+/* The first file part called name, or NULL (borrowed from the form). */
+const struct form_field *form_file(const struct form *, const char *name);
 void		 form_free(struct form *);
 
 #endif

@@ -362,6 +362,53 @@ test_content_type(void **state)
 	}
 }
 
+/* A file part keeps its bytes (NULs, not UTF-8) and its name. */
+static void
+test_multipart_file(void **state)
+{
+	static const char body[] =
+	    "--xyz" CRLF
+	    "Content-Disposition: form-data; name=\"image\"; "
+	    "filename=\"Zo\xc3\xab <b>.png\"" CRLF
+	    "Content-Type: image/png" CRLF CRLF
+	    "\x89PNG\0\xff" CRLF
+	    "--xyz" CRLF
+	    "Content-Disposition: form-data; name=\"none\"; filename=\"\"" CRLF
+	    CRLF CRLF
+	    "--xyz" CRLF
+	    "Content-Disposition: form-data; name=\"alt\"" CRLF CRLF
+	    "A chart" CRLF
+	    "--xyz--" CRLF;
+	static const char bad[] =
+	    "--xyz" CRLF
+	    "Content-Disposition: form-data; name=\"image\"; "
+	    "filename=\"\xff.png\"" CRLF CRLF
+	    "x" CRLF "--xyz--" CRLF;
+	const struct form_field	*ff;
+	struct form		 f;
+	char			*cause = NULL;
+
+	(void)state;
+	assert_int_equal(form_parse_multipart(&f, "xyz", body,
+	    sizeof body - 1, &cause), 0);
+	assert_non_null(ff = form_file(&f, "image"));
+	assert_string_equal(ff->filename, "Zo\xc3\xab <b>.png");
+	assert_int_equal(ff->len, 6);
+	assert_memory_equal(ff->value, "\x89PNG\0\xff", 6);
+	assert_null(form_get(&f, "image"));	/* never as a text field */
+	assert_non_null(ff = form_file(&f, "none"));
+	assert_string_equal(ff->filename, "");
+	assert_int_equal(ff->len, 0);
+	assert_null(form_file(&f, "alt"));
+	assert_string_equal(form_get(&f, "alt"), "A chart");
+	form_free(&f);
+
+	assert_int_equal(form_parse_multipart(&f, "xyz", bad, sizeof bad - 1,
+	    &cause), -1);
+	assert_non_null(strstr(cause, "file name"));
+	free(cause);
+}
+
 int
 main(void)
 {
@@ -370,6 +417,7 @@ main(void)
 		cmocka_unit_test(test_urlencoded_raw_nul),
 		cmocka_unit_test(test_urlencoded_limit),
 		cmocka_unit_test(test_multipart),
+		cmocka_unit_test(test_multipart_file),
 		cmocka_unit_test(test_content_type),
 	};
 
