@@ -22,8 +22,10 @@
 #include "buf.h"
 #include "campaign.h"
 #include "conf.h"
+#include "crypto.h"
 #include "deliver.h"
 #include "fields.h"
+#include "hex.h"
 #include "log.h"
 #include "newsletter.h"
 #include "period.h"
@@ -366,6 +368,16 @@ campaign_send_check(const struct conf *conf, struct store *s,
 	if (c->status == STORE_CAMPAIGN_DRAFT &&
 	    campaign_check_cause(conf, s, c, fail, cause) == -1)
 		return -1;
+
+	/* Step 4: the two-person rule, when the network keeps it. */
+	if (c->status == STORE_CAMPAIGN_DRAFT &&
+	    conf->console.send_approval && c->approved_by[0] == '\0') {
+		*fail = CAMPAIGN_FAIL_APPROVAL;
+		xasprintf(cause, "campaign %lld has not been approved: a "
+		    "second editor or admin must approve this version before "
+		    "it is sent or scheduled", (long long)c->id);
+		return -1;
+	}
 	*fail = CAMPAIGN_OK;
 	return 0;
 }
@@ -611,7 +623,7 @@ campaign_edit(const struct conf *conf, struct store *s, int64_t id,
 	}
 	if (campaign_check_cause(conf, s, &c, fail, cause) == -1)
 		return campaign_abort(s, &c);
-	if ((rc = store_campaign_edit(s, id, subject, body, template, now,
+	if ((rc = store_campaign_edit(s, id, subject, body, template, who, now,
 	    cause)) != 1) {
 		if (rc == 0)
 			fatalx("%s: campaign %lld changed in a transaction",
@@ -622,6 +634,66 @@ campaign_edit(const struct conf *conf, struct store *s, int64_t id,
 	snprintf(detail, sizeof detail, "%lld", (long long)id);
 	store_event(s, "campaign.edit", detail, who);
 	log_info("campaign %lld: edited", (long long)id);
+	return campaign_commit(s, &c, fail, cause);
+}
+
+void
+campaign_version(const struct store_campaign *c,
+    char out[CAMPAIGN_VERSION_LEN + 1])
+{
+	unsigned char	 md[CRYPTO_SHA256_LEN];
+	struct buf	 b;
+
+	/* Each part with its length, so that no two versions run together. */
+	buf_init(&b, 0);
+	buf_printf(&b, "%zu:%s\n%zu:%s\n%zu:%s\n%zu:%s\n",
+	    strlen(c->list), c->list, strlen(c->subject), c->subject,
+	    strlen(c->template), c->template, strlen(c->body), c->body);
+	crypto_sha256(b.data, b.len, NULL, 0, md);
+	buf_free(&b);
+	hex_encode(md, CAMPAIGN_VERSION_LEN / 2, out);
+	out[CAMPAIGN_VERSION_LEN] = '\0';
+}
+
+int
+campaign_approve(const struct conf *conf, struct store *s, int64_t id,
+    const char *version, const char *who, int64_t now,
+    enum campaign_fail *fail, char **cause)
+{
+	struct store_campaign	c;
+	char			now_version[CAMPAIGN_VERSION_LEN + 1];
+	char			detail[32];
+	int			rc;
+
+	if (campaign_begin(s, id, &c, fail, cause) == -1)
+		return -1;
+	if (c.status != STORE_CAMPAIGN_DRAFT)
+		return campaign_refuse(s, &c, fail, cause,
+		    "only a draft is approved (this one has gone on)");
+	campaign_version(&c, now_version);
+	if (version == NULL || strcmp(version, now_version) != 0)
+		return campaign_refuse(s, &c, fail, cause, "it has been "
+		    "changed since you read it: read it again, then approve "
+		    "it if it is right");
+	if (strcmp(c.edited_by, who) == 0)
+		return campaign_refuse(s, &c, fail, cause, "you wrote this "
+		    "version: a second person must approve it");
+	if (newsletter_check(conf, &c, cause) == -1) {
+		*fail = CAMPAIGN_FAIL_DATA;
+		return campaign_abort(s, &c);
+	}
+	if (campaign_check_cause(conf, s, &c, fail, cause) == -1)
+		return campaign_abort(s, &c);
+	if ((rc = store_campaign_approve(s, id, who, now, cause)) != 1) {
+		if (rc == 0)
+			fatalx("%s: campaign %lld changed in a transaction",
+			    __func__, (long long)id);
+		*fail = CAMPAIGN_FAIL_STORE;
+		return campaign_abort(s, &c);
+	}
+	snprintf(detail, sizeof detail, "%lld", (long long)id);
+	store_event(s, "campaign.approve", detail, now_version);
+	log_info("campaign %lld: approved", (long long)id);
 	return campaign_commit(s, &c, fail, cause);
 }
 

@@ -71,7 +71,10 @@ enum campaign_fail {
 	CAMPAIGN_FAIL_DATA,	/* its list is not configured, cannot render */
 	CAMPAIGN_FAIL_PAST,	/* the time to send at has passed */
 	CAMPAIGN_FAIL_STORE,	/* the database (store_busy() says if busy) */
+	CAMPAIGN_FAIL_APPROVAL,	/* console.send_approval: not approved */
 };
+
+#define CAMPAIGN_VERSION_LEN	32	/* hex digits of campaign_version() */
 
 /*
  * Can campaign c go out as written (c as stored, or as it will be after
@@ -191,6 +194,24 @@ int	 campaign_edit(const struct conf *, struct store *, int64_t id,
 /* c as campaign_edit() with those arguments would leave it. */
 void	 campaign_apply_edit(struct store_campaign *c, const char *subject,
 	    const char *body, const char *template);
+/*
+ * The version of c a person reads: a digest of its list, subject,
+ * template and body (any change changes it), into out.
+ */
+void	 campaign_version(const struct store_campaign *c,
+	    char out[CAMPAIGN_VERSION_LEN + 1]);
+/*
+ * The two-person rule (console.send_approval): who approves draft id as
+ * they read it (version: its campaign_version() then).  Refused when it
+ * is not a draft, has changed since (version differs), was written by
+ * who (its edited_by: a second person approves), or could not be sent
+ * as it stands.  An edit withdraws the approval (store_campaign_edit());
+ * while the rule is on, campaign_send() refuses a draft without one
+ * (CAMPAIGN_FAIL_APPROVAL).
+ */
+int	 campaign_approve(const struct conf *, struct store *, int64_t id,
+	    const char *version, const char *who, int64_t now,
+	    enum campaign_fail *, char **cause);
 /* Remove a draft (nothing else: a scheduled one is unscheduled first). */
 int	 campaign_delete(struct store *, int64_t id, const char *who,
 	    int64_t now, enum campaign_fail *, char **cause);

@@ -240,13 +240,20 @@ cli_store_own(struct conf *conf, int *exitcode, int readonly)
 	struct store	*s;
 	char		*cause = NULL;
 
+	char		*actor;
+
 	s = readonly ? store_open_read(conf->general.database, &cause) :
 	    store_open(conf->general.database, &cause);
 	if (s == NULL) {
 		fprintf(stderr, "postroom: %s\n", cause);
 		free(cause);
 		*exitcode = store_busy(NULL) ? EX_TEMPFAIL : EX_UNAVAILABLE;
+		return NULL;
 	}
+	/* What a command records in the audit log is by whoever ran it. */
+	actor = cmd_who();
+	store_set_actor(s, actor);
+	free(actor);
 	return s;
 }
 

@@ -263,6 +263,9 @@ const struct conf_setting conf_settings[] = {
 	  "false", 0, 0, NULL, S(console.send_approval),
 	  "a newsletter is sent or scheduled only once a second editor or "
 	  "admin has approved that exact version" },
+	{ "console.image_max_kb", CONF_INT, 0, CONF_SHAPE_ANY,
+	  "1024", 16, 10240, NULL, S(console.image_max_kb),
+	  "the biggest image (KB) staff may upload for a newsletter" },
 
 	{ NULL, 0, 0, 0, NULL, 0, 0, NULL, 0, NULL }
 };

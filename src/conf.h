@@ -198,6 +198,7 @@ struct conf {
 		char	*base_url;	/* http(s)://HOST[:PORT] */
 		int	 admin_totp;	/* admins must use a second factor */
 		int	 send_approval;	/* a second person approves sends */
+		int	 image_max_kb;	/* the biggest image staff upload */
 	} console;
 
 	struct conf_lead	*leads;

@@ -291,7 +291,10 @@ console_dispatch(struct web_req *r, const char *url)
 		if (r->method == WEB_POST && console_form(r, &ret) != 0)
 			goto out;
 	}
+	/* What the page does through the core is audited as theirs. */
+	store_set_actor(r->store, r->who != NULL ? r->who->actor : NULL);
 	ret = rt->fn(r, arg);
+	store_set_actor(r->store, NULL);
 out:
 	console_who_free(r->who);
 	r->who = NULL;

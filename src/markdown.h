@@ -68,7 +68,8 @@ char	*markdown_to_text(const char *md, size_t len, int width);
 
 /*
  * 1 when an image with this source may go in a message: an https:// URL
- * naming a server.
+ * naming a server, or an http:// one on this machine (127.0.0.1,
+ * localhost, [::1]: postroom tried out on one computer).
  */
 int	 markdown_image_ok(const char *url);
 

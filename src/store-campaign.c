@@ -52,7 +52,7 @@ static const char *const store_campaign_statuses[] = {
 #define STORE_CAMPAIGN_COLUMNS						\
 	"id, list, subject, template, status, scheduled_at, started_at,"	\
 	" finished_at, paused_reason, created_by, created_at,"		\
-	" updated_at, tested_at"
+	" updated_at, tested_at, edited_by, approved_by, approved_at"
 
 const char *
 store_campaign_status_name(enum store_campaign_status st)
@@ -83,6 +83,8 @@ store_campaign_clear(struct store_campaign *c)
 	free(c->template);
 	free(c->paused_reason);
 	free(c->created_by);
+	free(c->edited_by);
+	free(c->approved_by);
 	memset(c, 0, sizeof *c);
 }
 
@@ -118,6 +120,9 @@ store_campaign_row(struct store_stmt *st, struct store_campaign *c,
 	c->created_at = store_column_int(st, 10);
 	c->updated_at = store_column_int(st, 11);
 	c->tested_at = store_column_int(st, 12);
+	c->edited_by = store_column_text_or(st, 13, "");
+	c->approved_by = store_column_text_or(st, 14, "");
+	c->approved_at = store_column_int(st, 15);
 	return 0;
 }
 
@@ -131,10 +136,10 @@ store_campaign_add(struct store *s, const struct store_campaign *c,
 		template = NULL;
 	if (store_run(s, cause,
 	    "INSERT INTO campaigns (list, subject, body, template, status,"
-	    " created_by, created_at, updated_at)"
-	    " VALUES (?, ?, ?, ?, 'draft', ?, ?, ?)",
-	    "tttttII", c->list, c->subject, c->body, template,
-	    c->created_by != NULL ? c->created_by : "", now, now) == -1)
+	    " created_by, edited_by, created_at, updated_at)"
+	    " VALUES (?1, ?2, ?3, ?4, 'draft', ?5, ?5, ?6, ?6)",
+	    "tttttI", c->list, c->subject, c->body, template,
+	    c->created_by != NULL ? c->created_by : "", now) == -1)
 		return -1;
 	*id = store_last_insert_id(s);
 	return 0;
@@ -156,7 +161,7 @@ store_campaign_get(struct store *s, int64_t id, struct store_campaign *c,
 		if (store_campaign_row(st, c, cause) == -1)
 			rc = -1;
 		else
-			c->body = store_column_text_or(st, 13, "");
+			c->body = store_column_text_or(st, 16, "");
 	}
 	store_done(st);
 	return rc;
@@ -164,7 +169,8 @@ store_campaign_get(struct store *s, int64_t id, struct store_campaign *c,
 
 int
 store_campaign_edit(struct store *s, int64_t id, const char *subject,
-    const char *body, const char *template, int64_t now, char **cause)
+    const char *body, const char *template, const char *who, int64_t now,
+    char **cause)
 {
 	int	n;
 
@@ -178,9 +184,24 @@ store_campaign_edit(struct store *s, int64_t id, const char *subject,
 	    " body = COALESCE(?2, body),"
 	    " template = CASE WHEN ?3 IS NULL THEN template"
 	    "     WHEN ?3 = '' THEN NULL ELSE ?3 END,"
-	    " tested_at = NULL, updated_at = ?4"
+	    " tested_at = NULL, updated_at = ?4, edited_by = ?6,"
+	    " approved_by = NULL, approved_at = NULL"
 	    " WHERE id = ?5 AND status = 'draft'",
-	    "tttII", subject, body, template, now, id);
+	    "tttIIt", subject, body, template, now, id, who);
+	if (n == -1)
+		return -1;
+	return n > 0 ? 1 : 0;
+}
+
+int
+store_campaign_approve(struct store *s, int64_t id, const char *who,
+    int64_t now, char **cause)
+{
+	int	n;
+
+	n = store_run(s, cause,
+	    "UPDATE campaigns SET approved_by = ?2, approved_at = ?3"
+	    " WHERE id = ?1 AND status = 'draft'", "ItI", id, who, now);
 	if (n == -1)
 		return -1;
 	return n > 0 ? 1 : 0;

@@ -641,6 +641,37 @@ const struct store_migration store_migrations[] = {
 	"CREATE INDEX sessions_user ON sessions (user_id);\n"
 	"ALTER TABLE events ADD COLUMN actor TEXT;\n",
 	NULL },
+
+	/* 10 */
+	/*
+	 * The console's newsletters (issue 14).  campaigns.edited_by: who
+	 * wrote the version as it stands (created_by, then each editor);
+	 * approved_by/approved_at: the second person who approved exactly
+	 * that version, for console.send_approval (an edit clears them).
+	 * media: images staff upload for newsletters, served to readers at
+	 * /media/NAME; name is the start of the SHA-256 of the bytes with
+	 * the type's extension, so an image is stored once and its address
+	 * never changes what it shows.  filename is as uploaded, for staff.
+	 */
+	{
+	"ALTER TABLE campaigns ADD COLUMN edited_by TEXT;\n"
+	"ALTER TABLE campaigns ADD COLUMN approved_by TEXT;\n"
+	"ALTER TABLE campaigns ADD COLUMN approved_at INTEGER;\n"
+	"UPDATE campaigns SET edited_by = created_by;\n"
+	"CREATE TABLE media (\n"
+	"    id              INTEGER PRIMARY KEY,\n"
+	"    name            TEXT NOT NULL UNIQUE,\n"
+	"    type            TEXT NOT NULL CHECK (type IN ('image/png',\n"
+	"        'image/jpeg', 'image/gif')),\n"
+	"    data            BLOB NOT NULL,\n"
+	"    size            INTEGER NOT NULL,\n"
+	"    width           INTEGER NOT NULL,\n"
+	"    height          INTEGER NOT NULL,\n"
+	"    filename        TEXT NOT NULL,\n"
+	"    created_by      TEXT,\n"
+	"    created_at      INTEGER NOT NULL\n"
+	") STRICT;\n",
+	NULL },
 };
 const int store_schema_latest =
     (int)(sizeof store_migrations / sizeof store_migrations[0]) - 1;

@@ -63,6 +63,7 @@ struct store {
 	size_t		  ncache;
 	int		  have_forget_key;
 	unsigned char	  forget_key[TOKEN_KEY_LEN];	/* store_forget_key() */
+	char		  actor[64];	/* store_set_actor(); "": none */
 };
 
 /* What the last failed store_open() on this thread failed on. */
@@ -1041,14 +1042,22 @@ store_event(struct store *s, const char *kind, const char *subject,
 	char	*cause = NULL;
 
 	if (store_run(s, &cause,
-	    "INSERT INTO events (at, kind, subject, detail)"
-	    " VALUES (?, ?, ?, ?)", "Ittt",
-	    (int64_t)time(NULL), kind, subject, detail) == -1) {
+	    "INSERT INTO events (at, actor, kind, subject, detail)"
+	    " VALUES (?, nullif(?, ''), ?, ?, ?)", "Itttt",
+	    (int64_t)time(NULL), s->actor, kind, subject, detail) == -1) {
 		log_warn("recording event %s: %s", kind, cause);
 		free(cause);
 		return -1;
 	}
 	return 0;
+}
+
+void
+store_set_actor(struct store *s, const char *actor)
+{
+	if (actor == NULL || strlen(actor) >= sizeof s->actor)
+		actor = "";
+	memcpy(s->actor, actor, strlen(actor) + 1);
 }
 
 int

@@ -134,6 +134,12 @@ int		 store_in_transaction(const struct store *);
  * The audit log is best effort: a failure is logged here, once, and -1
  * returned so that a caller inside a transaction may give it up.
  */
+/*
+ * Who the events recorded on this handle are by from now on ("user:ID",
+ * "cli:USER"; NULL: nobody, postroom itself), for an audit log that
+ * says who did what through the core functions that record it.
+ */
+void		 store_set_actor(struct store *, const char *actor);
 int		 store_event(struct store *, const char *kind,
 		    const char *subject, const char *detail);
 
@@ -684,6 +690,9 @@ struct store_campaign {
 	int64_t			 updated_at;
 	int64_t			 tested_at;	/* 0: no test copy queued
 						 * since the last edit */
+	char			*edited_by;	/* who wrote this version */
+	char			*approved_by;	/* who approved it, or "" */
+	int64_t			 approved_at;	/* 0: not approved */
 };
 
 /* "draft", "scheduled", ...; parse: 0, or -1 for an unknown name. */
@@ -706,15 +715,24 @@ int		 store_campaign_get(struct store *, int64_t id,
 		    struct store_campaign *c, char **cause);
 /*
  * Change a draft's subject, body and/or template (NULL: leave it alone)
- * at time now; tested_at goes back to 0 (a test copy made before shows
- * the campaign as it was).  1 when changed, 0 when there is no such
+ * at time now, by who (its edited_by); tested_at goes back to 0 (a test
+ * copy made before shows the campaign as it was), and so does an
+ * approval (approved_by, approved_at: it was of another version).  1 when changed, 0 when there is no such
  * campaign or it is no longer a draft (nothing changed), -1.  The status
  * is checked in the same statement, so a campaign that another process
  * has just scheduled is never edited.
  */
 int		 store_campaign_edit(struct store *, int64_t id,
 		    const char *subject, const char *body,
-		    const char *template, int64_t now, char **cause);
+		    const char *template, const char *who, int64_t now,
+		    char **cause);
+/*
+ * Record that who approved draft id as it stands (campaign_approve()
+ * has checked, in its transaction, that it is the version they saw).
+ * 1, 0 when it is no longer a draft, -1.
+ */
+int		 store_campaign_approve(struct store *, int64_t id,
+		    const char *who, int64_t now, char **cause);
 /*
  * Every campaign, newest first (list NULL: all lists).  c's strings live
  * only during the call; body is left NULL (use store_campaign_get).  fn
@@ -1077,6 +1095,36 @@ int	store_unsubscribe_add(struct store *, const struct store_unsubscribe *,
 	    char **cause);
 /* 1 when a message with that key is recorded, 0 when not, -1. */
 int	store_unsubscribe_seen(struct store *, const char *message_key,
+	    char **cause);
+
+/* --- images for newsletters (store-media.c) -------------------------- */
+
+struct store_media {
+	char		*name;		/* "HEX.png" (media.h) */
+	char		*type;		/* "image/png" ... */
+	int64_t		 size;
+	int64_t		 width;
+	int64_t		 height;
+	char		*filename;	/* as uploaded */
+	int64_t		 created_at;
+	unsigned char	*data;		/* store_media_get() only */
+	size_t		 len;
+};
+
+/*
+ * Keep an image under name (media.c has checked it); an image of that
+ * name already kept is left as it is (the name is its bytes' hash).
+ */
+int	store_media_add(struct store *, const char *name, const char *type,
+	    const void *data, size_t len, uint32_t width, uint32_t height,
+	    const char *filename, int64_t now, char **cause);
+/* 1 with *m (its bytes too), 0 when there is none of that name, -1. */
+int	store_media_get(struct store *, const char *name,
+	    struct store_media *m, char **cause);
+void	store_media_clear(struct store_media *);
+/* The newest max images, without their bytes; fn returns 0 to go on. */
+int	store_media_each(struct store *, size_t max,
+	    int (*fn)(const struct store_media *, void *), void *arg,
 	    char **cause);
 
 /* --- staff accounts (store-user.c) ------------------------------------ */

@@ -153,13 +153,20 @@ int	 web_answer_page(struct web_req *, unsigned int status, int page,
 	    const char *title, struct value *data);
 /* 303 See Other to url (relative to the root, or absolute: "/login"). */
 int	 web_answer_redirect(struct web_req *, const char *url);
+/* body of len bytes as type (what a page made: an image, a preview). */
+int	 web_answer_body(struct web_req *, unsigned int status,
+	    const char *type, const void *body, size_t len);
 /*
  * A download: body of len bytes as type, saved as filename (ASCII,
  * chosen by the page, never from the request).
  */
 int	 web_answer_file(struct web_req *, const char *type, const void *body,
 	    size_t len, const char *filename);
-/* One more header on whatever is answered (at most WEB_REQ_HEADERS). */
+/*
+ * One more header on whatever is answered (at most WEB_REQ_HEADERS).
+ * Content-Security-Policy, X-Frame-Options and Cache-Control replace the
+ * side's own (a preview framed by the console, an image kept by caches).
+ */
 void	 web_add_header(struct web_req *, const char *name,
 	    const char *value);
 /* A request header, a cookie, a query argument: NULL when absent. */

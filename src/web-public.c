@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "digest.h"
 #include "log.h"
+#include "media.h"
 #include "newsletter.h"
 #include "period.h"
 #include "store.h"
@@ -239,6 +240,36 @@ web_refuse_cross_site(struct web_req *r, int *ret)
 	return 1;
 }
 
+/* --- /media/NAME ------------------------------------------------- */
+
+/*
+ * An image uploaded for a newsletter (media.h), for its readers: never
+ * changes, so caches may keep it; sandboxed, should it be opened itself.
+ */
+static int
+web_media(struct web_req *r, const char *arg)
+{
+	struct store_media	 m;
+	char			*cause = NULL;
+	int			 rc, ret;
+
+	if (r->method != WEB_GET)
+		return web_answer_bad_method(r, "GET, HEAD");
+	if (!media_name_ok(arg))
+		return web_answer_not_found(r);
+	if ((rc = store_media_get(r->store, arg, &m, &cause)) == -1)
+		return web_answer_busy(r, cause);
+	if (rc == 0)
+		return web_answer_not_found(r);
+	web_add_header(r, "Cache-Control", "public, max-age=31536000, "
+	    "immutable");
+	web_add_header(r, "Content-Security-Policy", "default-src 'none'; "
+	    "sandbox");
+	ret = web_answer_body(r, WEB_HTTP_OK, m.type, m.data, m.len);
+	store_media_clear(&m);
+	return ret;
+}
+
 static int
 web_public_dispatch(struct web_req *r, const char *url)
 {
@@ -252,6 +283,7 @@ web_public_dispatch(struct web_req *r, const char *url)
 		{ "unsubscribe", web_unsubscribe },
 		{ "preferences", web_preferences },
 		{ "archive", web_archive },
+		{ "media", web_media },
 		{ "test-copy", web_test_copy },
 		{ "test-unsubscribe", web_test_unsubscribe },
 		{ "test-preferences", web_test_preferences },

@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -421,6 +422,36 @@ web_one_click(struct web_req *r)
 
 /* --- answers ------------------------------------------------------ */
 
+/* The headers a page may set in place of the side's (web_add_header()). */
+static const char *const web_replaceable[] = {
+	"Content-Security-Policy", "X-Frame-Options", "Cache-Control", NULL
+};
+
+/* The page's value of header name, else dflt. */
+static const char *
+web_header_or(struct web_req *r, const char *name, const char *dflt)
+{
+	int	i;
+
+	for (i = 0; i < r->nheaders; i++) {
+		if (strcasecmp(r->hnames[i], name) == 0)
+			return r->hvalues[i];
+	}
+	return dflt;
+}
+
+static int
+web_header_replaces(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; web_replaceable[i] != NULL; i++) {
+		if (strcasecmp(web_replaceable[i], name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static enum MHD_Result
 web_respond(struct web_req *r, unsigned int status, const char *type,
     const char *body, size_t len, const char *hname, const char *hvalue)
@@ -435,18 +466,23 @@ web_respond(struct web_req *r, unsigned int status, const char *type,
 		return MHD_NO;
 	MHD_add_response_header(resp, "Content-Type", type);
 	MHD_add_response_header(resp, "Content-Security-Policy",
-	    r->side->csp);
+	    web_header_or(r, "Content-Security-Policy", r->side->csp));
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Referrer-Policy", r->side->referrer);
-	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Frame-Options",
+	    web_header_or(r, "X-Frame-Options", "DENY"));
+	MHD_add_response_header(resp, "Cache-Control",
+	    web_header_or(r, "Cache-Control", "no-store"));
 	if (strncmp(r->side->base_url(r->conf), "https://", 8) == 0)
 		MHD_add_response_header(resp, "Strict-Transport-Security",
 		    "max-age=31536000");
 	if (hname != NULL)
 		MHD_add_response_header(resp, hname, hvalue);
-	for (i = 0; i < r->nheaders; i++)
-		MHD_add_response_header(resp, r->hnames[i], r->hvalues[i]);
+	for (i = 0; i < r->nheaders; i++) {
+		if (!web_header_replaces(r->hnames[i]))
+			MHD_add_response_header(resp, r->hnames[i],
+			    r->hvalues[i]);
+	}
 	r->status = status;
 	if (r->defer) {
 		/* web_access() sends it at r->answer_at (web_defer()). */
@@ -845,6 +881,14 @@ web_answer_redirect(struct web_req *r, const char *url)
 	    "", 0, "Location", *to != '\0' ? to : "./");
 	free(to);
 	return ret == MHD_YES;
+}
+
+int
+web_answer_body(struct web_req *r, unsigned int status, const char *type,
+    const void *body, size_t len)
+{
+	return web_respond(r, status, type, body, len, NULL, NULL) ==
+	    MHD_YES;
 }
 
 int
