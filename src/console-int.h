@@ -27,6 +27,7 @@ struct web_req;
 #define CONSOLE_LOGIN_COOKIE	"postroom_login"	/* the login form's */
 #define CONSOLE_MAX_BODY	(20 * 1024 * 1024 - 1)	/* refused early */
 #define CONSOLE_QUERY_MAX	200	/* bytes of a search (?q=) */
+#define CONSOLE_ARG_MAX		256	/* bytes of a URL's "*" segment */
 
 /* Roles, as bits of a route's allowed set. */
 #define CONSOLE_ADMIN	0x01
@@ -35,6 +36,7 @@ struct web_req;
 #define CONSOLE_LEAD	0x08
 #define CONSOLE_STAFF	(CONSOLE_ADMIN | CONSOLE_EDITOR | CONSOLE_VIEWER)
 #define CONSOLE_ALL	(CONSOLE_STAFF | CONSOLE_LEAD)
+#define CONSOLE_WRITERS	(CONSOLE_ADMIN | CONSOLE_EDITOR)
 #define CONSOLE_ANYONE	0x100	/* signed out too (the login page) */
 
 /* Who is signed in, for the request (web_req's who). */
@@ -61,6 +63,9 @@ enum console_page {
 	CONSOLE_PAGE_LISTS,
 	CONSOLE_PAGE_AUDIT,
 	CONSOLE_PAGE_USERS,
+	CONSOLE_PAGE_COMPOSE,
+	CONSOLE_PAGE_SEND,
+	CONSOLE_PAGE_PROGRESS,
 	CONSOLE_PAGE_ERROR,
 	CONSOLE_NPAGES
 };
@@ -97,6 +102,19 @@ struct value *console_campaign_row(struct web_req *,
 	    const struct store_campaign *);
 int	 console_campaigns(struct web_req *, const char *);
 int	 console_campaign(struct web_req *, const char *id);
+/* Campaign id's page, with status and an error (NULL: none) on it. */
+int	 console_campaign_show(struct web_req *, int64_t id,
+	    unsigned int status, const char *error);
+int	 console_campaign_failures(struct web_req *, const char *id);
+int	 console_campaign_progress(struct web_req *, const char *id);
+int	 console_campaign_progress_json(struct web_req *, const char *id);
+/* console-campaign-act.c */
+int	 console_campaign_act(struct web_req *, const char *id);
+int	 console_campaign_ask(struct web_req *, const char *id);
+/* console-compose.c */
+int	 console_compose(struct web_req *, const char *id);
+int	 console_preview(struct web_req *, const char *id);
+int	 console_image(struct web_req *, const char *id);
 /* console-subscriber.c */
 int	 console_subscribers(struct web_req *, const char *);
 int	 console_subscriber(struct web_req *, const char *id);

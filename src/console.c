@@ -39,7 +39,8 @@
 /* Scripts, styles and images only from the console itself. */
 #define CONSOLE_CSP \
 	"default-src 'none'; script-src 'self'; style-src 'self'; " \
-	"img-src 'self'; connect-src 'self'; form-action 'self'; " \
+	"img-src 'self' https: http://127.0.0.1:* http://localhost:*; " \
+	"connect-src 'self'; frame-src 'self'; form-action 'self'; " \
 	"frame-ancestors 'none'; base-uri 'none'"
 
 static const char *const console_pages[CONSOLE_NPAGES] = {
@@ -54,6 +55,9 @@ static const char *const console_pages[CONSOLE_NPAGES] = {
 	[CONSOLE_PAGE_LISTS] = "lists.html",
 	[CONSOLE_PAGE_AUDIT] = "audit.html",
 	[CONSOLE_PAGE_USERS] = "users.html",
+	[CONSOLE_PAGE_COMPOSE] = "compose.html",
+	[CONSOLE_PAGE_SEND] = "send.html",
+	[CONSOLE_PAGE_PROGRESS] = "progress.html",
 	[CONSOLE_PAGE_ERROR] = "error.html",
 };
 
@@ -61,6 +65,8 @@ static const char *const console_pages[CONSOLE_NPAGES] = {
 static const struct web_asset console_assets[] = {
 	{ "/style.css", "web/style.css", "text/css; charset=utf-8" },
 	{ "/console.css", "console/console.css", "text/css; charset=utf-8" },
+	{ "/console.js", "console/console.js",
+	    "text/javascript; charset=utf-8" },
 	{ NULL, NULL, NULL }
 };
 
@@ -81,7 +87,43 @@ static const struct console_route {
 	{ "/", WEB_GET, CONSOLE_ALL, console_dashboard },
 	{ "/lists", WEB_GET, CONSOLE_STAFF, console_lists },
 	{ "/campaigns", WEB_GET, CONSOLE_STAFF, console_campaigns },
+	{ "/campaigns/new", WEB_GET, CONSOLE_WRITERS, console_compose },
+	{ "/campaigns/new", WEB_POST, CONSOLE_WRITERS, console_compose },
 	{ "/campaigns/*", WEB_GET, CONSOLE_STAFF, console_campaign },
+	{ "/campaigns/*/edit", WEB_GET, CONSOLE_WRITERS, console_compose },
+	{ "/campaigns/*/edit", WEB_POST, CONSOLE_WRITERS, console_compose },
+	{ "/campaigns/*/preview", WEB_GET, CONSOLE_STAFF, console_preview },
+	{ "/campaigns/*/image", WEB_POST, CONSOLE_WRITERS, console_image },
+	{ "/campaigns/*/progress", WEB_GET, CONSOLE_STAFF,
+	    console_campaign_progress },
+	{ "/campaigns/*/progress.json", WEB_GET, CONSOLE_STAFF,
+	    console_campaign_progress_json },
+	{ "/campaigns/*/failures.csv", WEB_GET, CONSOLE_WRITERS,
+	    console_campaign_failures },
+	{ "/campaigns/*/send", WEB_GET, CONSOLE_WRITERS,
+	    console_campaign_ask },
+	{ "/campaigns/*/send", WEB_POST, CONSOLE_WRITERS,
+	    console_campaign_act },
+	{ "/campaigns/*/test", WEB_POST, CONSOLE_WRITERS,
+	    console_campaign_act },
+	{ "/campaigns/*/schedule", WEB_POST, CONSOLE_WRITERS,
+	    console_campaign_act },
+	{ "/campaigns/*/unschedule", WEB_POST, CONSOLE_WRITERS,
+	    console_campaign_act },
+	{ "/campaigns/*/pause", WEB_POST, CONSOLE_WRITERS,
+	    console_campaign_act },
+	{ "/campaigns/*/resume", WEB_POST, CONSOLE_WRITERS,
+	    console_campaign_act },
+	{ "/campaigns/*/cancel", WEB_POST, CONSOLE_WRITERS,
+	    console_campaign_act },
+	{ "/campaigns/*/copy", WEB_POST, CONSOLE_WRITERS,
+	    console_campaign_act },
+	{ "/campaigns/*/delete", WEB_POST, CONSOLE_WRITERS,
+	    console_campaign_act },
+	{ "/campaigns/*/retry", WEB_POST, CONSOLE_WRITERS,
+	    console_campaign_act },
+	{ "/campaigns/*/approve", WEB_POST, CONSOLE_WRITERS,
+	    console_campaign_act },
 	{ "/subscribers", WEB_GET, CONSOLE_STAFF, console_subscribers },
 	{ "/subscribers/*", WEB_GET, CONSOLE_STAFF, console_subscriber },
 	{ "/enquiries", WEB_GET, CONSOLE_ALL, console_enquiries },
@@ -129,21 +171,22 @@ const struct web_side web_console = {
 /* --- matching ----------------------------------------------------- */
 
 /*
- * 1 when url matches path ("*" one non-empty segment, into *arg), else
- * 0.  url's segments may hold anything but "/".
+ * 1 when url matches path ("*" one non-empty segment, copied into arg,
+ * of size bytes), else 0.  url's segments may hold anything but "/".
  */
 static int
-console_match(const char *path, const char *url, const char **arg)
+console_match(const char *path, const char *url, char *arg, size_t size)
 {
 	size_t	n;
 
-	*arg = "";
+	arg[0] = '\0';
 	while (*path != '\0') {
 		if (*path == '*') {
 			n = strcspn(url, "/");
-			if (n == 0)
+			if (n == 0 || n >= size)
 				return 0;
-			*arg = url;
+			memcpy(arg, url, n);
+			arg[n] = '\0';
 			url += n;
 			path++;
 			continue;
@@ -247,20 +290,26 @@ static int
 console_dispatch(struct web_req *r, const char *url)
 {
 	const struct console_route	*rt = NULL;
-	const char			*arg = "", *a;
+	char				 arg[CONSOLE_ARG_MAX], a[CONSOLE_ARG_MAX];
 	char				 allow[64], *cause = NULL;
 	size_t				 i, n;
 	int				 found = 0, rc, ret;
 
+	arg[0] = '\0';
+	/*
+	 * The first path that matches is the page ("/campaigns/new" comes
+	 * before "/campaigns/ID"); its rows say which methods it has.
+	 */
 	allow[0] = '\0';
 	for (i = 0; i < CONSOLE_NROUTES; i++) {
-		if (!console_match(console_routes[i].path, url, &a))
+		if ((found && strcmp(console_routes[i].path, r->route) != 0) ||
+		    !console_match(console_routes[i].path, url, a, sizeof a))
 			continue;
 		found = 1;
 		r->route = console_routes[i].path;
 		if (console_routes[i].method == r->method) {
 			rt = &console_routes[i];
-			arg = a;
+			memcpy(arg, a, sizeof arg);
 		}
 		n = strlen(allow);
 		snprintf(allow + n, sizeof allow - n, "%s%s", n > 0 ? ", " :

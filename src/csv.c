@@ -382,6 +382,29 @@ csv_write_field(struct buf *b, const char *s, size_t len)
 }
 
 int
+csv_write_cell(struct buf *b, const char *s, size_t len)
+{
+	/*
+	 * A spreadsheet runs a cell that starts with one of these as a
+	 * formula (OWASP's "CSV injection"); a quote first makes it text.
+	 */
+	if (len > 0 && s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL) {
+		struct buf	t;
+		int		rc;
+
+		buf_init(&t, 0);
+		if (buf_addc(&t, '\'') != 0 || buf_add(&t, s, len) != 0) {
+			buf_free(&t);
+			return -1;
+		}
+		rc = csv_write_field(b, t.data, t.len);
+		buf_free(&t);
+		return rc;
+	}
+	return csv_write_field(b, s, len);
+}
+
+int
 csv_write_record(struct buf *b, const char *const *fields, size_t n)
 {
 	size_t	i;

@@ -92,6 +92,12 @@ enum csv_error	 csv_error(const struct csv_reader *);
 
 /* Append one field / one record (fields joined by commas, then CRLF). */
 int		 csv_write_field(struct buf *, const char *s, size_t len);
+/*
+ * csv_write_field() for a file people open in a spreadsheet, of data from
+ * outside: a cell that would start a formula (= + - @, tab, CR) gets a
+ * ' first, so that it stays text.
+ */
+int		 csv_write_cell(struct buf *, const char *s, size_t len);
 int		 csv_write_record(struct buf *, const char *const *fields,
 		    size_t n);
 

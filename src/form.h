@@ -72,5 +72,7 @@ const char	*form_get(const struct form *, const char *name);
 /* The first file part called name, or NULL (borrowed from the form). */
 const struct form_field *form_file(const struct form *, const char *name);
 void		 form_free(struct form *);
+/* s as one component of a URL's query ("a+b@x" -> "a%2Bb%40x"); free it. */
+char		*form_encode(const char *s);
 
 #endif

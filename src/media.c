@@ -117,21 +117,21 @@ media_sniff(const void *data, size_t len, struct media_info *info,
 
 	memset(info, 0, sizeof *info);
 	if (len == 0) {
-		*why = "the file is empty";
+		*why = "The file is empty.";
 		return -1;
 	}
 	if (media_png(p, len, info) != 0 && media_gif(p, len, info) != 0 &&
 	    media_jpeg(p, len, info) != 0) {
 		memset(info, 0, sizeof *info);
-		*why = "the file is not a PNG, JPEG or GIF image (or is only "
+		*why = "The file is not a PNG, JPEG or GIF image (or is only "
 		    "part of one): save it as one of those and upload it "
-		    "again";
+		    "again.";
 		return -1;
 	}
 	if (info->width == 0 || info->height == 0 ||
 	    info->width > MEDIA_SIDE_MAX || info->height > MEDIA_SIDE_MAX) {
-		*why = "the image has no size, or is wider or taller than "
-		    "10,000 pixels: make it smaller and upload it again";
+		*why = "The image has no size, or is wider or taller than "
+		    "10,000 pixels: make it smaller and upload it again.";
 		return -1;
 	}
 	return 0;
@@ -171,9 +171,9 @@ media_add(const struct conf *conf, struct store *s, const void *data,
 
 	*user_error = 1;
 	if (len > max) {
-		xasprintf(cause, "the image is %zu KB: the most an image may "
+		xasprintf(cause, "The image is %zu KB: the most an image may "
 		    "be is %d KB (Outlook and phones load big images slowly); "
-		    "make it smaller and upload it again", (len + 1023) / 1024,
+		    "make it smaller and upload it again.", (len + 1023) / 1024,
 		    conf->console.image_max_kb);
 		return -1;
 	}

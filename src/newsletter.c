@@ -1155,15 +1155,34 @@ newsletter_render_test(struct newsletter *nl,
 	return newsletter_write(nl, s, now, 1, out, mail_from, cause);
 }
 
+static int	newsletter_parts_any(struct newsletter *,
+		    const struct store_subscriber *, time_t, int,
+		    struct newsletter_parts *, char **);
+
 int
 newsletter_render_parts(struct newsletter *nl,
     const struct store_subscriber *s, time_t now,
     struct newsletter_parts *p, char **cause)
 {
+	return newsletter_parts_any(nl, s, now, 0, p, cause);
+}
+
+int
+newsletter_render_parts_test(struct newsletter *nl,
+    const struct store_subscriber *s, time_t now,
+    struct newsletter_parts *p, char **cause)
+{
+	return newsletter_parts_any(nl, s, now, 1, p, cause);
+}
+
+static int
+newsletter_parts_any(struct newsletter *nl, const struct store_subscriber *s,
+    time_t now, int test, struct newsletter_parts *p, char **cause)
+{
 	struct newsletter_links	l;
 
 	memset(p, 0, sizeof *p);
-	if (newsletter_fill(nl, s, now, 0, &l, cause) == -1)
+	if (newsletter_fill(nl, s, now, test, &l, cause) == -1)
 		return -1;
 	newsletter_links_free(&l);
 	p->subject = xstrdup(newsletter_str(&nl->subject));

@@ -211,6 +211,10 @@ struct newsletter_parts {
 int		 newsletter_render_parts(struct newsletter *,
 		    const struct store_subscriber *s, time_t now,
 		    struct newsletter_parts *, char **cause);
+/* The same with a test copy's links (a preview: they change nothing). */
+int		 newsletter_render_parts_test(struct newsletter *,
+		    const struct store_subscriber *s, time_t now,
+		    struct newsletter_parts *, char **cause);
 void		 newsletter_parts_clear(struct newsletter_parts *);
 
 /*

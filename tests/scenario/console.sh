@@ -11,31 +11,6 @@
 needs curl sqlite3
 . "$(dirname "$0")/lib-console.sh"
 
-# req NAME STATUS CURL-ARGS...: body in $T/body, headers in $T/hdr.
-req() {
-	_name=$1 _want=$2; shift 2
-	_got=$(curl -sS --max-time 10 -o "$T/body" -D "$T/hdr" -w '%{http_code}' "$@" 2>"$T/curl.err")
-	if [ "$_got" = "$_want" ]; then ok "$_name"
-	else not_ok "$_name"; diag "got status $_got, want $_want"; diag "$(head -c 600 "$T/body")"; sed 's/^/# /' "$T/curl.err"; fi
-}
-has() { grep -q -- "$1" "$T/body"; }
-hdr() { tr -d '\r' < "$T/hdr" | grep -qi -- "^$1"; }
-# status JAR METHOD PATH [CURL-ARGS]: the status only.
-status() {
-	_jar=$1 _m=$2 _p=$3; shift 3
-	curl -sS --max-time 10 -o "$T/sbody" -w '%{http_code}' -b "$_jar" -c "$_jar" -X "$_m" "$@" "$H$_p" 2>/dev/null
-}
-# csrf_of FILE: the first csrf field's value in a page.
-csrf_of() { sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$1" | head -n 1; }
-# signin EMAIL JAR [PASSWORD]: the login form, then its POST; status of the POST.
-signin() {
-	rm -f "$2"
-	curl -sS --max-time 10 -o "$T/login" -b "$2" -c "$2" "$H/login" 2>/dev/null
-	curl -sS --max-time 10 -o "$T/body" -D "$T/hdr" -w '%{http_code}' -b "$2" -c "$2" \
-	    --data-urlencode "email=$1" --data-urlencode "password=${3:-$PW}" \
-	    --data-urlencode "csrf=$(csrf_of "$T/login")" "$H/login" 2>/dev/null
-}
-
 # --- 1. its own listener --------------------------------------------------
 req "the public listener has no /login" 404 "$W/login"
 req "... nor /users" 404 "$W/users"
@@ -100,8 +75,9 @@ for who in editor viewer west east; do
 done
 SUBID=$(q "SELECT id FROM subscribers WHERE email = 'zoe@example.net'")
 CID=$(q "SELECT max(id) FROM campaigns")
-# PATH and the status for admin editor viewer lead(west):
-while read -r p a e v l; do
+# PATH and the status for admin editor viewer lead(west), then for a POST
+# signed out when the page takes one (303 to /login; else 405 or 404):
+while read -r p a e v l po; do
 	[ -n "$p" ] || continue
 	p=$(printf '%s' "$p" | sed "s/SUBID/$SUBID/; s/CID/$CID/; s/WREF/$WREF/; s/EREF/$EREF/")
 	for role in admin:$a editor:$e viewer:$v west:$l; do
@@ -110,7 +86,7 @@ while read -r p a e v l; do
 		check "GET $p as $r: $want" [ "$got" = "$want" ]
 		[ "$got" = "$want" ] || diag "got $got: $(head -c 300 "$T/sbody")"
 	done
-	want=405; [ "$p" != /no-such-page ] || want=404
+	want=${po:-405}; [ "$p" != /no-such-page ] || want=404
 	got=$(status "$T/jar.none" POST "$p" -d "csrf=x")
 	check "POST $p signed out: $want (no such method, or page)" [ "$got" = "$want" ]
 done <<ROUTES
@@ -126,6 +102,14 @@ done <<ROUTES
 /enquiries/WREF 200 200 200 200
 /enquiries/EREF 200 200 200 403
 /audit 200 403 403 403
+/campaigns/new 200 200 403 403 303
+/campaigns/CID/edit 200 200 403 403 303
+/campaigns/CID/preview 200 200 200 403
+/campaigns/CID/send 200 200 403 403 303
+/campaigns/CID/progress 200 200 200 403
+/campaigns/CID/progress.json 200 200 200 403
+/campaigns/CID/failures.csv 200 200 403 403
+/campaigns/999999/edit 404 404 403 403 303
 /users 200 403 403 403
 /campaigns/999999 404 404 404 403
 /subscribers/0 404 404 404 403

@@ -22,12 +22,50 @@ opts() {
 	    -o general.templates="$POSTROOM_TOP/templates" \
 	    -o general.base_url="$W" -o web.listen="127.0.0.1:$WPORT" \
 	    -o console.listen="127.0.0.1:$CPORT" -o console.base_url="$H" \
-	    -o inbound.source=none -o smtp.url="maildir:$T/outbox" "$@"
+	    -o inbound.source=none -o smtp.url="${SMTP_URL:-maildir:$T/outbox}" "$@"
+	[ "${CONSOLE_SINK:-}" = 1 ] && set -- -o smtp.starttls=off "$@"
 	printf '%s\n' "$@"
 }
 cli() { (IFS='
 '; exec "$C" $(opts) "$@"); }
 q() { sqlite3 "$DB" "$1"; }
+# req NAME STATUS CURL-ARGS...: body in $T/body, headers in $T/hdr.
+req() {
+	_name=$1 _want=$2; shift 2
+	_got=$(curl -sS --max-time 10 -o "$T/body" -D "$T/hdr" -w '%{http_code}' "$@" 2>"$T/curl.err")
+	if [ "$_got" = "$_want" ]; then ok "$_name"
+	else not_ok "$_name"; diag "got status $_got, want $_want"; diag "$(head -c 600 "$T/body")"; sed 's/^/# /' "$T/curl.err"; fi
+}
+has() { grep -q -- "$1" "$T/body"; }
+hdr() { tr -d '\r' < "$T/hdr" | grep -qi -- "^$1"; }
+# status JAR METHOD PATH [CURL-ARGS]: the status only.
+status() {
+	_jar=$1 _m=$2 _p=$3; shift 3
+	curl -sS --max-time 10 -o "$T/sbody" -w '%{http_code}' -b "$_jar" -c "$_jar" -X "$_m" "$@" "$H$_p" 2>/dev/null
+}
+# csrf_of FILE: the first csrf field's value in a page.
+csrf_of() { sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$1" | head -n 1; }
+# signin EMAIL JAR [PASSWORD]: the login form, then its POST; status of the POST.
+signin() {
+	rm -f "$2"
+	curl -sS --max-time 10 -o "$T/login" -b "$2" -c "$2" "$H/login" 2>/dev/null
+	curl -sS --max-time 10 -o "$T/body" -D "$T/hdr" -w '%{http_code}' -b "$2" -c "$2" \
+	    --data-urlencode "email=$1" --data-urlencode "password=${3:-$PW}" \
+	    --data-urlencode "csrf=$(csrf_of "$T/login")" "$H/login" 2>/dev/null
+}
+
+
+# CONSOLE_SINK=1 (set before this file is sourced): deliver to an SMTP sink
+# (tests/tools/smtp-sink.py, its files in $T/sink) instead of a maildir.
+if [ "${CONSOLE_SINK:-}" = 1 ]; then
+	SINK_PORT=$(free_port)
+	mkdir -p "$T/sink"
+	$PYTHON "$POSTROOM_TOP/tests/tools/smtp-sink.py" --port "$SINK_PORT" \
+	    --dir "$T/sink" 2>"$T/sink.err" &
+	started $!
+	wait_for 10 test -f "$T/sink/ready" || diag "the SMTP sink did not start: $(cat "$T/sink.err")"
+	SMTP_URL="smtp://127.0.0.1:$SINK_PORT"
+fi
 
 # --- the data the pages show ---------------------------------------------
 for who in admin editor viewer; do

@@ -1701,7 +1701,7 @@ test_store_campaign(void **state)
 		fail_msg("got campaign 999 found");
 
 	/* Edit: only what is given changes; "" resets the template. */
-	if (store_campaign_edit(st, id1, NULL, "Body 1b\n", "special", 1100,
+	if (store_campaign_edit(st, id1, NULL, "Body 1b\n", "special", "cli:t", 1100,
 	    &cause) != 1)
 		fail_msg("store_campaign_edit: %s", cause);
 	if (store_campaign_get(st, id1, &got, &cause) != 1)
@@ -1711,7 +1711,7 @@ test_store_campaign(void **state)
 	assert_str_eq_msg("template after edit", got.template, "special");
 	assert_int_equal(got.updated_at, 1100);
 	store_campaign_clear(&got);
-	if (store_campaign_edit(st, id1, "Renamed", NULL, "", 1200,
+	if (store_campaign_edit(st, id1, "Renamed", NULL, "", "cli:t", 1200,
 	    &cause) != 1)
 		fail_msg("store_campaign_edit: %s", cause);
 	if (store_campaign_get(st, id1, &got, &cause) != 1)
@@ -1725,9 +1725,9 @@ test_store_campaign(void **state)
 	if (store_exec_sql(st, "UPDATE campaigns SET status = 'sending'"
 	    " WHERE id = 2", &cause) != 0)
 		fail_msg("%s", cause);
-	if (store_campaign_edit(st, id2, "No", NULL, NULL, 1300, &cause) != 0)
+	if (store_campaign_edit(st, id2, "No", NULL, NULL, "cli:t", 1300, &cause) != 0)
 		fail_msg("got a campaign that is sending edited");
-	if (store_campaign_edit(st, 999, "No", NULL, NULL, 1300, &cause) != 0)
+	if (store_campaign_edit(st, 999, "No", NULL, NULL, "cli:t", 1300, &cause) != 0)
 		fail_msg("got a missing campaign edited");
 	if (store_campaign_get(st, id2, &got, &cause) != 1)
 		fail_msg("store_campaign_get: %s", cause);
