@@ -12,11 +12,21 @@ for tool in chromium chromedriver; do
 		done_testing; exit 0
 	fi
 done
-needs curl sqlite3
+needs curl sqlite3 aiosmtpd
 BUILDDIR=$(cd "$POSTROOM_BIN/../.." && pwd)
 SHOTS=${POSTROOM_SCREENSHOTS:-$BUILDDIR/screenshots}
 AXE=${POSTROOM_AXE:-$BUILDDIR/npm/node_modules/axe-core/axe.min.js}
+CONSOLE_SINK=1
 . "$(dirname "$0")/lib-console.sh"
+# The image the admin uploads: a 40 by 20 PNG.
+$PYTHON - "$T/chart.png" <<'EOF'
+import struct, sys, zlib
+def chunk(t, d):
+    return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
+raw = b''.join(b'\x00' + b'\x00\x5e\xa5' * 40 for _ in range(20))
+open(sys.argv[1], 'wb').write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 40, 20, 8, 2, 0, 0, 0)) +
+    chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))
+EOF
 
 CD_PORT=$(free_port)
 chromedriver --port="$CD_PORT" --allowed-ips=127.0.0.1 >"$T/chromedriver.log" 2>&1 &
@@ -33,7 +43,8 @@ fi
 rm -f "$SHOTS"/console-*.png
 $PYTHON "$POSTROOM_TOP/tests/tools/console-browser.py" \
     --webdriver "http://127.0.0.1:$CD_PORT" --base "$H" --db "$DB" \
-    --shots "$SHOTS" --password "$PW" --wref "$WREF" --eref "$EREF" "$@" \
+    --shots "$SHOTS" --password "$PW" --wref "$WREF" --eref "$EREF" \
+    --sink "$T/sink" --image "$T/chart.png" "$@" \
     >"$T/journey" 2>"$T/journey.err"
 rc=$?
 while IFS= read -r line; do
@@ -46,7 +57,7 @@ done < "$T/journey"
 check "console-browser.py finished without an error" [ "$rc" -eq 0 -a ! -s "$T/journey.err" ]
 [ -s "$T/journey.err" ] && diag "$(tail -5 "$T/journey.err")"
 n=$(ls "$SHOTS"/console-*.png 2>/dev/null | wc -l)
-check "28 console screenshots (14 pages, 2 widths) saved in $SHOTS" [ "$n" -eq 28 ]
+check "36 console screenshots (18 pages, 2 widths) saved in $SHOTS" [ "$n" -eq 36 ]
 no_personal_data "postroomd's log" "$T/d.log"
 kill -TERM $DPID
 i=0; while kill -0 $DPID 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done

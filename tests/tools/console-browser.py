@@ -12,7 +12,13 @@ journey.  Two journeys, as staff would make them:
      subscribers and a search for "zoe" (which finds Zoë), her page,
      enquiries, one enquiry, lists and leads, the audit log, the staff
      accounts; and signs out with the button, landing on the login page;
-  2. the West Midlands DSU lead signs in, sees only their enquiry (WREF,
+  2. the admin writes a newsletter: a Markdown table typed into the
+     composer, saved, previewed in its frames, an image uploaded with its
+     alt text; a test copy sent to themself (found at the SMTP sink, --sink,
+     with the image and the table); scheduled, unscheduled, then sent now
+     after the question with the number of recipients, and watched on the
+     progress page to the end;
+  3. the West Midlands DSU lead signs in, sees only their enquiry (WREF,
      never EREF), opens it, and signs out.
 Every page is screenshot at phone and desktop widths into --shots
 (console-NN-NAME-SIZE.png) and, with --axe, checked against WCAG 2.2 A
@@ -69,6 +75,79 @@ class ConsoleJourney(browser.Journey):
         self.check("... and the dashboard asks to sign in again",
                    got == "Sign in to postroom")
 
+    def submit(self, b, form):
+        """The submit button of the form whose action ends in form."""
+        b.click("form[action$='%s'] button[type=submit]" % form)
+
+    def newsletter(self, b):
+        a = self.args
+        b.go(a.base + "/campaigns/new")
+        got = b.wait_text("h1", "Write a newsletter")
+        self.check("the composer opens (h1: %s)" % got,
+                   got == "Write a newsletter")
+        self.both(b, "compose", "the composer")
+        b.js("document.getElementById('list').value = 'news';")
+        b.type("#subject", "Courses for {{subscriber.name}}")
+        b.type("#body", "# Courses this spring\n\nDear {{subscriber.name}},"
+               "\n\n| Course | Date |\n|---|---|\n| System dynamics | "
+               "3 March |\n")
+        self.submit(b, "/campaigns/new")
+        got = b.wait_text(".notice", "saved")
+        self.check("the draft is saved (%s)" % got,
+                   got is not None and "saved" in got)
+        cid = self.db("SELECT max(id) FROM campaigns")
+        b.type("#image", a.image)
+        b.type("#alt", "Bookings by month")
+        self.submit(b, "/campaigns/%s/image" % cid)
+        got = b.wait_text(".notice", "image")
+        self.check("the image is uploaded and added (%s)" % got,
+                   got is not None and "image" in got)
+        body = self.db("SELECT body FROM campaigns WHERE id = ?", cid)
+        self.check("... to the text, with its alt text",
+                   "![Bookings by month](" in (body or ""))
+        n = b.js("return document.querySelectorAll("
+                 "'.previews iframe').length;")
+        self.check("the preview is framed at two widths", n == 2)
+        self.both(b, "compose-saved", "the composer with the preview")
+
+        b.go(a.base + "/campaigns/%s" % cid)
+        b.wait_text("h1", "Courses")
+        self.submit(b, "/campaigns/%s/test" % cid)
+        got = b.wait_text(".notice", "test")
+        self.check("a test copy is sent from the page (%s)" % got,
+                   got is not None and "test" in got)
+        msg = self.wait_mail("Courses", 30)
+        self.check("... and arrives at the SMTP sink", msg is not None)
+        html = ""
+        for part in (msg.walk() if msg is not None else []):
+            if part.get_content_type() == "text/html":
+                html = part.get_content()
+        self.check("... with the table and the image",
+                   "<table" in html and "/media/" in html)
+        b.js("document.getElementById('date').value = '2099-01-31';"
+             "document.getElementById('time').value = '09:30';")
+        self.submit(b, "/campaigns/%s/schedule" % cid)
+        got = b.wait_text(".notice", "scheduled")
+        self.check("scheduled for a time to come (%s)" % got,
+                   got is not None and "scheduled" in got)
+        self.submit(b, "/campaigns/%s/unschedule" % cid)
+        got = b.wait_text(".notice", "draft again")
+        self.check("... and unscheduled (%s)" % got,
+                   got is not None and "draft again" in got)
+        b.go(a.base + "/campaigns/%s/send" % cid)
+        got = b.wait_text(".panel", "people")
+        self.check("send now asks first, with the number (%s)" % got,
+                   got is not None and "2 people" in got)
+        self.both(b, "send", "the question before sending")
+        self.submit(b, "/campaigns/%s/send" % cid)
+        got = b.wait_text("h1", "Sending")
+        self.check("... and, confirmed, shows its progress (h1: %s)" % got,
+                   got is not None and got.startswith("Sending"))
+        got = b.wait_text("#progress-status", "sent", 30)
+        self.check("the progress page updates itself to the end (%s)" % got,
+                   got == "sent")
+        self.both(b, "progress", "the progress page")
+
     def journey(self, b):
         a = self.args
         b.desktop()
@@ -109,6 +188,7 @@ class ConsoleJourney(browser.Journey):
         got = b.wait_text(".results", "zoe@example.net")
         self.check("searching for zoe finds Zoë",
                    got is not None and "zoe@example.net" in got)
+        self.newsletter(b)
         self.signout(b)
 
         got = self.signin(b, "west@example.org")
@@ -132,6 +212,9 @@ def main():
     ap.add_argument("--password", required=True)
     ap.add_argument("--wref", required=True)
     ap.add_argument("--eref", required=True)
+    ap.add_argument("--sink", required=True)
+    ap.add_argument("--email", default="admin@example.org")
+    ap.add_argument("--image", required=True)
     ap.add_argument("--axe")
     args = ap.parse_args()
     os.makedirs(args.shots, exist_ok=True)
