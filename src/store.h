@@ -171,6 +171,14 @@ struct store_outbox_counts {
 /* Count the outbox, all of it (campaign_id 0) or one campaign's rows. */
 int		 store_outbox_counts(struct store *, int64_t campaign_id,
 		    int64_t now, struct store_outbox_counts *, char **cause);
+/*
+ * The outbox's rows not sent (queued, sending, deferred, failed, skipped),
+ * all of it, for the console's dashboard.  Sent rows, nearly all of an
+ * outbox with a history, are not read: state[STORE_OUTBOX_SENT] is 0,
+ * total is the rest, due, oldest and next_attempt are 0.
+ */
+int		 store_outbox_unsent(struct store *,
+		    struct store_outbox_counts *, char **cause);
 
 /* --- outbox: one-off messages (store-outbox.c) ------------------------ */
 

@@ -1230,6 +1230,8 @@ test_outbox_counts(void **state)
 	check_int("empty total", c.total, 0);
 	check_int("empty oldest", c.oldest, 0);
 	check_int("empty next", c.next_attempt, 0);
+	assert_int_equal(store_outbox_unsent(s, &c, &cause), 0);
+	check_int("empty unsent total", c.total, 0);
 
 	exec_ok(s, setup_sql);
 	exec_ok(s, "INSERT INTO subscribers (id, email, created_at, updated_at)"
@@ -1270,6 +1272,17 @@ test_outbox_counts(void **state)
 
 	assert_int_equal(store_outbox_counts(s, 8, 1000, &c, &cause), 0);
 	check_int("other campaign total", c.total, 0);
+
+	/* The same, less the sent rows, from store_outbox_unsent(). */
+	assert_int_equal(store_outbox_unsent(s, &c, &cause), 0);
+	check_int("unsent total", c.total, 6);
+	check_int("unsent queued", c.state[STORE_OUTBOX_QUEUED], 2);
+	check_int("unsent sending", c.state[STORE_OUTBOX_SENDING], 1);
+	check_int("unsent sent (not counted)", c.state[STORE_OUTBOX_SENT], 0);
+	check_int("unsent deferred", c.state[STORE_OUTBOX_DEFERRED], 1);
+	check_int("unsent failed", c.state[STORE_OUTBOX_FAILED], 1);
+	check_int("unsent skipped", c.state[STORE_OUTBOX_SKIPPED], 1);
+	check_int("unsent due (not counted)", c.due, 0);
 	store_close(s);
 }
 
