@@ -921,6 +921,26 @@ int	store_enquiry_ack_count(struct store *, const char *ack,
 int	store_enquiry_each(struct store *, const char *lead, int64_t since,
 	    int (*fn)(const struct store_enquiry *, void *), void *arg,
 	    char **cause);
+/* Which enquiries store_enquiry_search() hands back. */
+struct store_enquiry_query {
+	const char	*lead;		/* one lead's; NULL: all */
+	int64_t		 since;		/* received at or after; 0: all */
+	int64_t		 until;		/* received before; 0: no end */
+	/*
+	 * In the sender's address or name, the subject or the reference,
+	 * whatever the case and accents (utf8_fold()); NULL: any.
+	 */
+	const char	*text;
+};
+/*
+ * Call fn for each enquiry q asks for, newest first, until it returns
+ * non-zero: 0, or -1 with *cause.  The filter runs in the database, so
+ * that enquiries it leaves out are never read into C.
+ */
+int	store_enquiry_search(struct store *,
+	    const struct store_enquiry_query *q,
+	    int (*fn)(const struct store_enquiry *, void *), void *arg,
+	    char **cause);
 /* e as "postroom enquiry show --json" and the console give it. */
 struct value	*store_enquiry_value(const struct store_enquiry *e);
 

@@ -1286,6 +1286,101 @@ test_outbox_counts(void **state)
 	store_close(s);
 }
 
+static int
+collect_reference(const struct store_enquiry *e, void *arg)
+{
+	struct buf	*b = arg;
+
+	if (b->len > 0)
+		buf_addc(b, ' ');
+	buf_addstr(b, e->reference);
+	return 0;
+}
+
+/* One a call, then stop: the walk ends when fn says so. */
+static int
+first_reference(const struct store_enquiry *e, void *arg)
+{
+	buf_addstr(arg, e->reference);
+	return 1;
+}
+
+/*
+ * store_enquiry_search(): lead, received from and before, and text in the
+ * sender's address or name, the subject or the reference, whatever the
+ * case and accents; newest first.
+ */
+static void
+test_enquiry_search(void **state)
+{
+	static const struct {
+		const char			*what;
+		struct store_enquiry_query	 q;
+		const char			*want;
+	} t[] = {
+		{ "all", { NULL, 0, 0, NULL }, "E5 E4 E3 E2 E1" },
+		{ "one lead", { "west_dsu", 0, 0, NULL }, "E4 E1" },
+		{ "since", { NULL, 300, 0, NULL }, "E5 E4 E3" },
+		{ "until (before)", { NULL, 0, 300, NULL }, "E2 E1" },
+		{ "since and until", { NULL, 200, 400, NULL }, "E3 E2" },
+		{ "name, no accent", { NULL, 0, 0, "sian" }, "E4 E1" },
+		{ "name, accent", { NULL, 0, 0, "SIÂN" }, "E4 E1" },
+		{ "address", { NULL, 0, 0, "ed@NHS" }, "E2" },
+		{ "subject, accent", { NULL, 0, 0, "cafe" }, "E3" },
+		{ "subject, combining", { NULL, 0, 0, "Cafe\xcc\x81 s" },
+		    "E3" },
+		{ "reference", { NULL, 0, 0, "e5" }, "E5" },
+		{ "lead and text", { "west_dsu", 0, 0, "jones" }, "E1" },
+		{ "nothing", { NULL, 0, 0, "zzqx" }, "" },
+		{ "empty text: all", { NULL, 0, 0, "" }, "E5 E4 E3 E2 E1" },
+	};
+	struct fixture			*f = *state;
+	struct store			*s;
+	struct store_enquiry_query	 q;
+	struct buf			 b;
+	char				*cause = NULL;
+	size_t				 i;
+
+	s = open_ok(f->db);
+	exec_ok(s, "INSERT INTO enquiries (reference, content_hash, sender,"
+	    " sender_name, subject, lead, received_at) VALUES"
+	    " ('E1', 'h1', 'sian@example.org', 'Siân Jones',"
+	    "  'DSU business case', 'west_dsu', 100),"
+	    " ('E2', 'h2', 'ed@nhs.example.net', NULL, 'Hosting',"
+	    "  'east_dsu', 200),"
+	    " ('E3', 'h3', NULL, 'Ed East', 'Café session', 'general', 300),"
+	    " ('E4', 'h4', 'x@example.org', 'SIAN Evans', NULL,"
+	    "  'west_dsu', 400),"
+	    " ('E5', 'h5', 'y@example.org', 'Y', 'Huddles', 'training', 500)");
+	buf_init(&b, BUF_NOMAX);
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		buf_reset(&b);
+		buf_addstr(&b, "");
+		if (store_enquiry_search(s, &t[i].q, collect_reference, &b,
+		    &cause) != 0) {
+			print_error("%s: got \"%s\", want success\n",
+			    t[i].what, cause);
+			fail();
+		}
+		assert_str_eq_msg(t[i].what, b.data, t[i].want);
+	}
+
+	/* fn stops the walk; store_enquiry_each() is the same walk. */
+	buf_reset(&b);
+	buf_addstr(&b, "");
+	memset(&q, 0, sizeof q);
+	assert_int_equal(store_enquiry_search(s, &q, first_reference, &b,
+	    &cause), 0);
+	assert_str_eq_msg("stopped", b.data, "E5");
+	buf_reset(&b);
+	buf_addstr(&b, "");
+	assert_int_equal(store_enquiry_each(s, "west_dsu", 200,
+	    collect_reference, &b, &cause), 0);
+	assert_str_eq_msg("each", b.data, "E4");
+	buf_free(&b);
+	store_close(s);
+}
+
 static void
 test_names(void **state)
 {
@@ -1354,6 +1449,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_version8, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_claim_body, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_enquiry_search, setup,
 		    teardown),
 		cmocka_unit_test(test_names),
 	};
