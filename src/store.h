@@ -449,6 +449,13 @@ int		 store_subscriber_find(struct store *, const char *text,
 		    int (*fn)(const struct store_subscriber *, void *),
 		    void *arg, char **cause);
 /*
+ * Give up to max subscribers without search keys (rows written by another
+ * program: store-schema.c, version 10) their keys, so that a search need
+ * not fold them; *n says how many.  0, or -1 with *cause.
+ */
+int		 store_subscriber_search_keys(struct store *, int64_t max,
+		    int64_t *n, char **cause);
+/*
  * Replace name and/or attrs (NULL: leave that one alone).  1 when
  * something changed, 0 when nothing did (or there is no such id), -1.
  */
@@ -940,6 +947,9 @@ struct store_enquiry_query {
 int	store_enquiry_search(struct store *,
 	    const struct store_enquiry_query *q,
 	    int (*fn)(const struct store_enquiry *, void *), void *arg,
+	    char **cause);
+/* As store_subscriber_search_keys(), for enquiries. */
+int	store_enquiry_search_keys(struct store *, int64_t max, int64_t *n,
 	    char **cause);
 /* e as "postroom enquiry show --json" and the console give it. */
 struct value	*store_enquiry_value(const struct store_enquiry *e);
