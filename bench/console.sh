@@ -249,7 +249,8 @@ SELECT id, subscriber_id, rcpt_to, 'hard', '5.1.1',
 FROM outbox WHERE state = 'failed';
 
 -- Enquiries: over the nine leads, spread across the last year, one in
--- 500 today; one in ten from a subscriber.
+-- 500 today; one in ten from a subscriber; messages of 1.5 KB (as the
+-- corpus's), one in 50 of 60 KB (an attachment).
 CREATE TEMP TABLE subj (slot INTEGER PRIMARY KEY, s TEXT);
 INSERT INTO subj (slot, s) SELECT key, value FROM json_each('[
     "Black Country DSU business case",
@@ -285,7 +286,9 @@ SELECT printf('ENQ-%s-%05d', strftime('%Y', e.t, 'unixepoch'), e.i),
     e.t, e.t + 2,
     CAST('From: ' || f.ascii || '@nhs.example.net' || char(13, 10) ||
     'Subject: ' || sj.s || char(13, 10, 13, 10) ||
-    printf('%.*c', 1500, 'x') AS BLOB), 1600, 'ok', 'queued'
+    printf('%.*c', CASE WHEN e.i % 50 = 0 THEN 60000 ELSE 1500 END, 'x')
+    AS BLOB), CASE WHEN e.i % 50 = 0 THEN 60100 ELSE 1600 END, 'ok',
+    'queued'
 FROM e JOIN first f ON f.slot = e.i % 20 JOIN last l ON l.slot = (e.i / 7) % 25
     JOIN subj sj ON sj.slot = e.i % 12 JOIN leads ld ON ld.slot = e.i % 9;
 
@@ -421,6 +424,22 @@ signin() {
 }
 serve big "$CB" "$WB"
 serve small "$CS" "$WS"
+# postroomd gives rows another program wrote (here: sqlite3) their search
+# keys at start (store-schema.c, version 10), as it would have long since
+# on a database in use: wait for that, not to time searches without.
+for db in big small; do
+	i=0
+	while n=$(sqlite3 "$T/$db.db" "SELECT (SELECT count(*) FROM subscribers
+	    WHERE search_name IS NULL) + (SELECT count(*) FROM enquiries
+	    WHERE search_sender IS NULL)" 2>/dev/null) && [ "$n" != 0 ]; do
+		i=$((i + 1))
+		if [ "$i" -gt 600 ]; then
+			echo "console: $db: $n rows still without search keys"
+			break
+		fi
+		sleep 0.2
+	done
+done
 for side in big small; do
 	if [ $side = big ]; then u="http://127.0.0.1:$CB"; else u="http://127.0.0.1:$CS"; fi
 	signin "$u" admin@example.org "$T/$side.admin"
