@@ -14,18 +14,14 @@
 #include "console-int.h"
 #include "period.h"
 #include "store.h"
-#include "utf8.h"
 #include "value.h"
 #include "web-int.h"
-#include "xmalloc.h"
 
 #define CONSOLE_ENQUIRIES_SHOWN	200
 
 struct console_enquiries {
 	struct web_req	*r;
 	struct value	*rows;
-	char		*q;		/* folded, or NULL */
-	int64_t		 until;		/* 0: no end */
 	size_t		 n;
 };
 
@@ -54,31 +50,11 @@ console_enquiry_value(struct web_req *r, const struct store_enquiry *e)
 	return o;
 }
 
-/* 1 when folded needle is in s (folded), case and accents aside. */
-static int
-console_has(const char *s, const char *needle)
-{
-	char	*f;
-	int	 yes;
-
-	f = utf8_fold(s, strlen(s));
-	yes = strstr(f, needle) != NULL;
-	free(f);
-	return yes;
-}
-
 static int
 console_enquiries_one(const struct store_enquiry *e, void *arg)
 {
 	struct console_enquiries	*ce = arg;
 
-	if (ce->until != 0 && e->received_at >= ce->until)
-		return 0;
-	if (ce->q != NULL && !console_has(e->sender, ce->q) &&
-	    !console_has(e->sender_name, ce->q) &&
-	    !console_has(e->subject, ce->q) &&
-	    !console_has(e->reference, ce->q))
-		return 0;
 	if (ce->n++ >= CONSOLE_ENQUIRIES_SHOWN)
 		return 1;
 	value_list_append(ce->rows, console_enquiry_value(ce->r, e));
@@ -104,15 +80,16 @@ int
 console_enquiries(struct web_req *r, const char *arg)
 {
 	struct console_enquiries	 ce;
+	struct store_enquiry_query	 eq;
 	struct value			*data, *leads, *o;
 	const char			*lead, *q, *from, *to;
 	char				*cause = NULL;
-	int64_t				 since = 0;
 	size_t				 i;
 	int				 bad = 0;
 
 	(void)arg;
 	memset(&ce, 0, sizeof ce);
+	memset(&eq, 0, sizeof eq);
 	ce.r = r;
 	data = value_new_object();
 	lead = web_query(r, "lead");
@@ -126,12 +103,12 @@ console_enquiries(struct web_req *r, const char *arg)
 		q = NULL;
 	from = web_query(r, "from");
 	to = web_query(r, "to");
-	if (console_day(from, 0, &since) != 0) {
+	if (console_day(from, 0, &eq.since) != 0) {
 		web_set(data, "from_error", "Enter the date as YYYY-MM-DD, "
 		    "for example 2026-03-31");
 		bad = 1;
 	}
-	if (console_day(to, 1, &ce.until) != 0) {
+	if (console_day(to, 1, &eq.until) != 0) {
 		web_set(data, "to_error", "Enter the date as YYYY-MM-DD, "
 		    "for example 2026-03-31");
 		bad = 1;
@@ -157,14 +134,13 @@ console_enquiries(struct web_req *r, const char *arg)
 	    CONSOLE_LEAD));
 	ce.rows = value_new_list();
 	value_object_set(data, "enquiries", ce.rows);
-	ce.q = q != NULL ? utf8_fold(q, strlen(q)) : NULL;
-	if (store_enquiry_each(r->store, lead, since, console_enquiries_one,
-	    &ce, &cause) == -1) {
-		free(ce.q);
+	eq.lead = lead;
+	eq.text = q;
+	if (store_enquiry_search(r->store, &eq, console_enquiries_one, &ce,
+	    &cause) == -1) {
 		value_free(data);
 		return web_answer_busy(r, cause);
 	}
-	free(ce.q);
 	value_object_set(data, "none", value_new_bool(ce.n == 0));
 	value_object_set(data, "more", value_new_bool(
 	    ce.n > CONSOLE_ENQUIRIES_SHOWN));

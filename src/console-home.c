@@ -135,7 +135,7 @@ console_home_outbox(struct web_req *r, struct value *data, char **cause)
 	struct store_outbox_counts	 n;
 	struct value			*o;
 
-	if (store_outbox_counts(r->store, 0, r->now, &n, cause) != 0)
+	if (store_outbox_unsent(r->store, &n, cause) != 0)
 		return -1;
 	o = value_new_object();
 	value_object_set(o, "queued", value_new_int(

@@ -53,6 +53,7 @@ struct daemon {
 	int			  once;
 	int			  stopped;	/* --once: SIGTERM or SIGINT */
 	time_t			  next_purge;	/* of unconfirmed sign-ups */
+	time_t			  next_keys;	/* subscribers' search keys */
 	struct conf		 *conf;
 	struct store		 *store;
 	int			  lockfd;
@@ -418,6 +419,46 @@ postroomd_purge(struct daemon *d, time_t now)
 		    (long long)people, people == 1 ? "person" : "people");
 }
 
+/*
+ * At start and hourly: search keys for the subscribers and enquiries
+ * another program wrote or changed (sqlite3, an older postroom, a merge,
+ * an erasure), so that console searches need not fold them
+ * (store-schema.c, version 11).  In batches, each its own statement, so
+ * that no writer waits long behind it.  Not in --once: that times
+ * deliveries, and searches find the keyless rows all the same.
+ */
+#define POSTROOMD_KEYS_BATCH	10000
+static void
+postroomd_search_keys(struct daemon *d, time_t now)
+{
+	static int	(*const fill[])(struct store *, int64_t, int64_t *,
+			    char **) = {
+		store_subscriber_search_keys, store_enquiry_search_keys
+	};
+	int64_t		  n, total = 0;
+	char		 *cause = NULL;
+	size_t		  i;
+
+	if (now < d->next_keys)
+		return;
+	d->next_keys = now + 3600;
+	for (i = 0; i < sizeof fill / sizeof fill[0]; i++) {
+		do {
+			if (fill[i](d->store, POSTROOMD_KEYS_BATCH, &n,
+			    &cause) == -1) {
+				log_error("search keys: %s; tried again in an "
+				    "hour", cause);
+				free(cause);
+				return;
+			}
+			total += n;
+		} while (n == POSTROOMD_KEYS_BATCH);
+	}
+	if (total > 0)
+		log_info("search keys made for %lld subscribers and enquiries",
+		    (long long)total);
+}
+
 static int
 postroomd_loop(struct daemon *d, int verbose)
 {
@@ -462,6 +503,7 @@ postroomd_loop(struct daemon *d, int verbose)
 		}
 		postroomd_inbound(d);
 		postroomd_purge(d, time(NULL));
+		postroomd_search_keys(d, time(NULL));
 		/* Campaigns queued by the CLI, retries coming due. */
 		deliver_wake(d->dlv);
 	}

@@ -672,6 +672,81 @@ const struct store_migration store_migrations[] = {
 	"    created_at      INTEGER NOT NULL\n"
 	") STRICT;\n",
 	NULL },
+
+	/* 11 */
+	/*
+	 * Finding people and enquiries fast (issue 14: a console search
+	 * under 50 ms with 100,000 subscribers; bench/console.sh).
+	 * Search keys: the searched columns as utf8_fold() makes them (NULL
+	 * as ""), all of a row's or none.  subscribers.search_name and
+	 * search_email; enquiries.search_sender, search_name (the sender's),
+	 * search_subject and search_reference.  Each table's *_search index
+	 * leads with its keys, so that the rows without are found by
+	 * seeking, and holds what a search filters on, so that it reads the
+	 * index and folds nothing (enquiry rows hold the raw messages).
+	 * postroom writes the keys with the row (store_subscriber_add() and
+	 * _update(), store_enquiry_add()).  No trigger or generated column
+	 * can compute them: postroom_fold() exists only in postroom's own
+	 * connections.  So a row another program writes has none, and the
+	 * *_search_stale triggers drop them when a searched column changes
+	 * without them (a merge, an erasure, sqlite3): a key is right or
+	 * NULL, never stale, and the searches fold the keyless rows in the
+	 * query, as they did all rows before; postroomd gives them keys
+	 * (postroomd_search_keys()).
+	 * outbox_rcpt: the mail sent to an address in any case, for an
+	 * access request (store_subscriber_person()): acknowledgements and
+	 * other mail that is not a campaign's carry no subscriber id, and
+	 * finding them read the whole outbox.
+	 */
+	{
+	"ALTER TABLE subscribers ADD COLUMN search_name TEXT;\n"
+	"ALTER TABLE subscribers ADD COLUMN search_email TEXT\n"
+	"    CHECK ((search_name IS NULL) = (search_email IS NULL));\n"
+	"UPDATE subscribers SET\n"
+	"    search_name = postroom_fold(coalesce(name, '')),\n"
+	"    search_email = postroom_fold(email);\n"
+	"CREATE INDEX subscribers_search ON subscribers\n"
+	"    (search_name, search_email);\n"
+	"CREATE TRIGGER subscribers_search_stale\n"
+	"    AFTER UPDATE OF name, email ON subscribers\n"
+	"    WHEN (new.name IS NOT old.name OR new.email IS NOT old.email)\n"
+	"    AND new.search_name IS old.search_name\n"
+	"    AND new.search_email IS old.search_email BEGIN\n"
+	"    UPDATE subscribers SET search_name = NULL, search_email = NULL\n"
+	"        WHERE id = new.id;\n"
+	"END;\n"
+	"ALTER TABLE enquiries ADD COLUMN search_sender TEXT;\n"
+	"ALTER TABLE enquiries ADD COLUMN search_name TEXT;\n"
+	"ALTER TABLE enquiries ADD COLUMN search_subject TEXT;\n"
+	"ALTER TABLE enquiries ADD COLUMN search_reference TEXT\n"
+	"    CHECK ((search_sender IS NULL) = (search_name IS NULL)\n"
+	"    AND (search_name IS NULL) = (search_subject IS NULL)\n"
+	"    AND (search_subject IS NULL) = (search_reference IS NULL));\n"
+	"UPDATE enquiries SET\n"
+	"    search_sender = postroom_fold(coalesce(sender, '')),\n"
+	"    search_name = postroom_fold(coalesce(sender_name, '')),\n"
+	"    search_subject = postroom_fold(coalesce(subject, '')),\n"
+	"    search_reference = postroom_fold(reference);\n"
+	"CREATE INDEX enquiries_search ON enquiries (search_sender,\n"
+	"    search_name, search_subject, search_reference, received_at,\n"
+	"    lead);\n"
+	"CREATE TRIGGER enquiries_search_stale\n"
+	"    AFTER UPDATE OF sender, sender_name, subject, reference\n"
+	"    ON enquiries\n"
+	"    WHEN (new.sender IS NOT old.sender\n"
+	"    OR new.sender_name IS NOT old.sender_name\n"
+	"    OR new.subject IS NOT old.subject\n"
+	"    OR new.reference IS NOT old.reference)\n"
+	"    AND new.search_sender IS old.search_sender\n"
+	"    AND new.search_name IS old.search_name\n"
+	"    AND new.search_subject IS old.search_subject\n"
+	"    AND new.search_reference IS old.search_reference BEGIN\n"
+	"    UPDATE enquiries SET search_sender = NULL, search_name = NULL,\n"
+	"        search_subject = NULL, search_reference = NULL\n"
+	"        WHERE id = new.id;\n"
+	"END;\n"
+	"CREATE INDEX outbox_rcpt ON outbox (rcpt_to COLLATE NOCASE);\n",
+	NULL },
 };
 const int store_schema_latest =
     (int)(sizeof store_migrations / sizeof store_migrations[0]) - 1;

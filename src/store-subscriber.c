@@ -204,10 +204,13 @@ store_subscriber_add(struct store *s, const char *email, const char *name,
 	int64_t	now = (int64_t)time(NULL);
 	int	n;
 
+	/* With its search keys (schema version 11). */
 	n = store_run(s, cause,
 	    "INSERT INTO subscribers (email, name, attrs, created_at,"
-	    " updated_at, token_salt) VALUES (?1, nullif(?2, ''),"
-	    " coalesce(?3, '{}'), ?4, ?4, randomblob(16))"
+	    " updated_at, token_salt, search_name, search_email)"
+	    " VALUES (?1, nullif(?2, ''), coalesce(?3, '{}'), ?4, ?4,"
+	    " randomblob(16), postroom_fold(coalesce(?2, '')),"
+	    " postroom_fold(?1))"
 	    " ON CONFLICT (email) DO NOTHING", "tttI", email, name,
 	    attrs, now);
 	if (n == -1)
@@ -235,6 +238,10 @@ store_subscriber_update(struct store *s, int64_t id, const char *name,
 	n = store_run(s, cause,
 	    "UPDATE subscribers SET"
 	    " name = CASE WHEN ?2 IS NULL THEN name ELSE nullif(?2, '') END,"
+	    " search_name = CASE WHEN ?2 IS NULL THEN search_name"
+	    "  ELSE postroom_fold(?2) END,"
+	    " search_email = CASE WHEN ?2 IS NULL THEN search_email"
+	    "  ELSE postroom_fold(email) END,"
 	    " attrs = coalesce(?3, attrs), updated_at = ?4"
 	    " WHERE id = ?1 AND ((?2 IS NOT NULL AND coalesce(name, '') <> ?2)"
 	    " OR (?3 IS NOT NULL AND attrs <> ?3))", "IttI", id, name, attrs,
@@ -278,17 +285,41 @@ store_subscriber_find(struct store *s, const char *text,
 	char			*folded;
 	int			 rc;
 
-	/* A scan: a rare search by staff, not worth an index per word. */
+	/*
+	 * A scan of subscribers_search, the folded keys, without a function
+	 * call per row; rows without keys (written by another program) are
+	 * folded here (store-schema.c, version 11).  Substrings, so no
+	 * index can seek: the keys' index is what is small to read.
+	 */
 	folded = utf8_fold(text, strlen(text));
 	st = store_query(s, cause, "SELECT " STORE_SUBSCRIBER_COLS
-	    " FROM subscribers s"
-	    " WHERE instr(postroom_fold(coalesce(s.name, '')), ?1) > 0"
-	    " OR instr(postroom_fold(s.email), ?1) > 0 ORDER BY s.id", "t",
-	    folded);
+	    " FROM subscribers s WHERE s.id IN"
+	    " (SELECT id FROM subscribers"
+	    " WHERE instr(search_name, ?1) > 0 OR instr(search_email, ?1) > 0"
+	    " UNION ALL SELECT id FROM subscribers WHERE search_name IS NULL"
+	    " AND (instr(postroom_fold(coalesce(name, '')), ?1) > 0"
+	    " OR instr(postroom_fold(email), ?1) > 0))"
+	    " ORDER BY s.id", "t", folded);
 	/* Bound as it is (SQLITE_STATIC): freed once the rows are read. */
 	rc = st == NULL ? -1 : store_subscriber_each(s, st, fn, arg, cause);
 	free(folded);
 	return rc;
+}
+
+int
+store_subscriber_search_keys(struct store *s, int64_t max, int64_t *n,
+    char **cause)
+{
+	int	rc;
+
+	/* Keyless rows through subscribers_search (search_name IS NULL). */
+	rc = store_run(s, cause, "UPDATE subscribers SET"
+	    " search_name = postroom_fold(coalesce(name, '')),"
+	    " search_email = postroom_fold(email)"
+	    " WHERE id IN (SELECT id FROM subscribers"
+	    " WHERE search_name IS NULL LIMIT ?1)", "I", max);
+	*n = rc == -1 ? 0 : rc;
+	return rc == -1 ? -1 : 0;
 }
 
 /* --- memberships -------------------------------------------------------- */

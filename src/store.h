@@ -177,6 +177,14 @@ struct store_outbox_counts {
 /* Count the outbox, all of it (campaign_id 0) or one campaign's rows. */
 int		 store_outbox_counts(struct store *, int64_t campaign_id,
 		    int64_t now, struct store_outbox_counts *, char **cause);
+/*
+ * The outbox's rows not sent (queued, sending, deferred, failed, skipped),
+ * all of it, for the console's dashboard.  Sent rows, nearly all of an
+ * outbox with a history, are not read: state[STORE_OUTBOX_SENT] is 0,
+ * total is the rest, due, oldest and next_attempt are 0.
+ */
+int		 store_outbox_unsent(struct store *,
+		    struct store_outbox_counts *, char **cause);
 
 /* --- outbox: one-off messages (store-outbox.c) ------------------------ */
 
@@ -446,6 +454,13 @@ int		 store_subscriber_add(struct store *, const char *email,
 int		 store_subscriber_find(struct store *, const char *text,
 		    int (*fn)(const struct store_subscriber *, void *),
 		    void *arg, char **cause);
+/*
+ * Give up to max subscribers without search keys (rows written by another
+ * program: store-schema.c, version 10) their keys, so that a search need
+ * not fold them; *n says how many.  0, or -1 with *cause.
+ */
+int		 store_subscriber_search_keys(struct store *, int64_t max,
+		    int64_t *n, char **cause);
 /*
  * Replace name and/or attrs (NULL: leave that one alone).  1 when
  * something changed, 0 when nothing did (or there is no such id), -1.
@@ -930,6 +945,29 @@ int	store_enquiry_ack_count(struct store *, const char *ack,
  */
 int	store_enquiry_each(struct store *, const char *lead, int64_t since,
 	    int (*fn)(const struct store_enquiry *, void *), void *arg,
+	    char **cause);
+/* Which enquiries store_enquiry_search() hands back. */
+struct store_enquiry_query {
+	const char	*lead;		/* one lead's; NULL: all */
+	int64_t		 since;		/* received at or after; 0: all */
+	int64_t		 until;		/* received before; 0: no end */
+	/*
+	 * In the sender's address or name, the subject or the reference,
+	 * whatever the case and accents (utf8_fold()); NULL: any.
+	 */
+	const char	*text;
+};
+/*
+ * Call fn for each enquiry q asks for, newest first, until it returns
+ * non-zero: 0, or -1 with *cause.  The filter runs in the database, so
+ * that enquiries it leaves out are never read into C.
+ */
+int	store_enquiry_search(struct store *,
+	    const struct store_enquiry_query *q,
+	    int (*fn)(const struct store_enquiry *, void *), void *arg,
+	    char **cause);
+/* As store_subscriber_search_keys(), for enquiries. */
+int	store_enquiry_search_keys(struct store *, int64_t max, int64_t *n,
 	    char **cause);
 /* e as "postroom enquiry show --json" and the console give it. */
 struct value	*store_enquiry_value(const struct store_enquiry *e);

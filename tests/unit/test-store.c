@@ -593,7 +593,8 @@ test_version2(void **state)
 	query_is(s, "SELECT group_concat(name, ' ') FROM (SELECT name FROM"
 	    " sqlite_schema WHERE type = 'index' AND tbl_name = 'outbox'"
 	    " AND sql IS NOT NULL ORDER BY name)", "outbox_body"
-	    " outbox_campaign outbox_enquiry outbox_ready outbox_subscriber");
+	    " outbox_campaign outbox_enquiry outbox_rcpt outbox_ready"
+	    " outbox_subscriber");
 	query_is(s, "SELECT count(*) FROM sqlite_schema"
 	    " WHERE name = 'outbox_v2'", "0");
 	query_is(s, "SELECT sql LIKE '%state IN%' FROM sqlite_schema"
@@ -688,6 +689,71 @@ test_version8(void **state)
 	/* A state change leaves the body where it is. */
 	exec_ok(s, "UPDATE outbox SET state = 'queued' WHERE id = 5");
 	query_is(s, "SELECT group_concat(id) FROM outbox_bodies", "8");
+	store_close(s);
+}
+
+/*
+ * Version 11 gives every subscriber and enquiry its folded search keys
+ * (NULL as ""), all or none; a searched column changed by another
+ * program drops them (postroom then folds that row in the query), one
+ * changed with them keeps them; the outbox is searchable by address in
+ * any case.
+ */
+static void
+test_version11(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	char		*cause = NULL;
+
+	s = store_open_version(f->db, 10, &cause);
+	assert_non_null(s);
+	exec_ok(s, "INSERT INTO subscribers (id, email, name, created_at,"
+	    " updated_at) VALUES (1, 'Zoe.B@example.org', 'Zoë Brontë', 0, 0),"
+	    " (2, 'sian@example.org', NULL, 0, 0)");
+	exec_ok(s, "INSERT INTO enquiries (reference, content_hash, sender,"
+	    " sender_name, subject, received_at) VALUES ('ENQ-2026-00001',"
+	    " 'h', 'Ed@NHS.example', 'Édith Piaf', NULL, 1)");
+	store_close(s);
+
+	s = open_ok(f->db);
+	query_is(s, "SELECT group_concat(search_name || '|' || search_email,"
+	    " ' ') FROM (SELECT * FROM subscribers ORDER BY id)",
+	    "zoe bronte|zoe.b@example.org |sian@example.org");
+	exec_fails(s, "UPDATE subscribers SET search_email = NULL WHERE id = 1",
+	    "CHECK constraint failed");
+	/* Another program changes a name: the keys go. */
+	exec_ok(s, "UPDATE subscribers SET name = 'Zoe Jones' WHERE id = 1");
+	query_is(s, "SELECT coalesce(search_name, 'NULL') || '|' ||"
+	    " coalesce(search_email, 'NULL') FROM subscribers WHERE id = 1",
+	    "NULL|NULL");
+	/* ... the same row written with its keys keeps them. */
+	exec_ok(s, "UPDATE subscribers SET email = 'zj@example.org',"
+	    " search_name = 'zoe jones', search_email = 'zj@example.org'"
+	    " WHERE id = 1");
+	query_is(s, "SELECT search_name || '|' || search_email FROM subscribers"
+	    " WHERE id = 1", "zoe jones|zj@example.org");
+	/* Other columns leave them alone. */
+	exec_ok(s, "UPDATE subscribers SET attrs = '{\"a\":1}' WHERE id = 2");
+	query_is(s, "SELECT search_email FROM subscribers WHERE id = 2",
+	    "sian@example.org");
+	query_is(s, "SELECT search_sender || '|' || search_name || '|' ||"
+	    " search_subject || '|' || search_reference FROM enquiries",
+	    "ed@nhs.example|edith piaf||enq-2026-00001");
+	exec_fails(s, "UPDATE enquiries SET search_subject = NULL",
+	    "CHECK constraint failed");
+	/* A merge's new sender drops them; the lead leaves them alone. */
+	exec_ok(s, "UPDATE enquiries SET lead = 'general'");
+	query_is(s, "SELECT count(*) FROM enquiries"
+	    " WHERE search_sender IS NOT NULL", "1");
+	exec_ok(s, "UPDATE enquiries SET sender = 'ed@nhs.example'");
+	query_is(s, "SELECT count(*) FROM enquiries"
+	    " WHERE search_sender IS NULL AND search_name IS NULL"
+	    " AND search_subject IS NULL AND search_reference IS NULL", "1");
+	query_is(s, "SELECT count(*) FROM sqlite_schema WHERE name IN"
+	    " ('subscribers_search', 'subscribers_search_stale',"
+	    " 'enquiries_search', 'enquiries_search_stale', 'outbox_rcpt')",
+	    "5");
 	store_close(s);
 }
 
@@ -1230,6 +1296,8 @@ test_outbox_counts(void **state)
 	check_int("empty total", c.total, 0);
 	check_int("empty oldest", c.oldest, 0);
 	check_int("empty next", c.next_attempt, 0);
+	assert_int_equal(store_outbox_unsent(s, &c, &cause), 0);
+	check_int("empty unsent total", c.total, 0);
 
 	exec_ok(s, setup_sql);
 	exec_ok(s, "INSERT INTO subscribers (id, email, created_at, updated_at)"
@@ -1270,6 +1338,174 @@ test_outbox_counts(void **state)
 
 	assert_int_equal(store_outbox_counts(s, 8, 1000, &c, &cause), 0);
 	check_int("other campaign total", c.total, 0);
+
+	/* The same, less the sent rows, from store_outbox_unsent(). */
+	assert_int_equal(store_outbox_unsent(s, &c, &cause), 0);
+	check_int("unsent total", c.total, 6);
+	check_int("unsent queued", c.state[STORE_OUTBOX_QUEUED], 2);
+	check_int("unsent sending", c.state[STORE_OUTBOX_SENDING], 1);
+	check_int("unsent sent (not counted)", c.state[STORE_OUTBOX_SENT], 0);
+	check_int("unsent deferred", c.state[STORE_OUTBOX_DEFERRED], 1);
+	check_int("unsent failed", c.state[STORE_OUTBOX_FAILED], 1);
+	check_int("unsent skipped", c.state[STORE_OUTBOX_SKIPPED], 1);
+	check_int("unsent due (not counted)", c.due, 0);
+	store_close(s);
+}
+
+static int
+collect_reference(const struct store_enquiry *e, void *arg)
+{
+	struct buf	*b = arg;
+
+	if (b->len > 0)
+		buf_addc(b, ' ');
+	buf_addstr(b, e->reference);
+	return 0;
+}
+
+/* One a call, then stop: the walk ends when fn says so. */
+static int
+first_reference(const struct store_enquiry *e, void *arg)
+{
+	buf_addstr(arg, e->reference);
+	return 1;
+}
+
+/*
+ * store_enquiry_search(): lead, received from and before, and text in the
+ * sender's address or name, the subject or the reference, whatever the
+ * case and accents; newest first.
+ */
+static void
+test_enquiry_search(void **state)
+{
+	static const struct {
+		const char			*what;
+		struct store_enquiry_query	 q;
+		const char			*want;
+	} t[] = {
+		{ "all", { NULL, 0, 0, NULL }, "E5 E4 E3 E2 E1" },
+		{ "one lead", { "west_dsu", 0, 0, NULL }, "E4 E1" },
+		{ "since", { NULL, 300, 0, NULL }, "E5 E4 E3" },
+		{ "until (before)", { NULL, 0, 300, NULL }, "E2 E1" },
+		{ "since and until", { NULL, 200, 400, NULL }, "E3 E2" },
+		{ "name, no accent", { NULL, 0, 0, "sian" }, "E4 E1" },
+		{ "name, accent", { NULL, 0, 0, "SIÂN" }, "E4 E1" },
+		{ "address", { NULL, 0, 0, "ed@NHS" }, "E2" },
+		{ "subject, accent", { NULL, 0, 0, "cafe" }, "E3" },
+		{ "subject, combining", { NULL, 0, 0, "Cafe\xcc\x81 s" },
+		    "E3" },
+		{ "reference", { NULL, 0, 0, "e5" }, "E5" },
+		{ "lead and text", { "west_dsu", 0, 0, "jones" }, "E1" },
+		{ "nothing", { NULL, 0, 0, "zzqx" }, "" },
+		{ "empty text: all", { NULL, 0, 0, "" }, "E5 E4 E3 E2 E1" },
+	};
+	struct fixture			*f = *state;
+	struct store			*s;
+	struct store_enquiry_query	 q;
+	struct buf			 b;
+	char				*cause = NULL;
+	int64_t				 n;
+	size_t				 i;
+	int				 round;
+
+	s = open_ok(f->db);
+	exec_ok(s, "INSERT INTO enquiries (reference, content_hash, sender,"
+	    " sender_name, subject, lead, received_at) VALUES"
+	    " ('E1', 'h1', 'sian@example.org', 'Siân Jones',"
+	    "  'DSU business case', 'west_dsu', 100),"
+	    " ('E2', 'h2', 'ed@nhs.example.net', NULL, 'Hosting',"
+	    "  'east_dsu', 200),"
+	    " ('E3', 'h3', NULL, 'Ed East', 'Café session', 'general', 300),"
+	    " ('E4', 'h4', 'x@example.org', 'SIAN Evans', NULL,"
+	    "  'west_dsu', 400),"
+	    " ('E5', 'h5', 'y@example.org', 'Y', 'Huddles', 'training', 500)");
+	/*
+	 * Written by "another program", so without search keys; then two
+	 * given keys (store_enquiry_search_keys()), then all: the same
+	 * answers each time.
+	 */
+	buf_init(&b, BUF_NOMAX);
+	for (round = 0; round < 3; round++) {
+		if (round > 0) {
+			assert_int_equal(store_enquiry_search_keys(s, 2, &n,
+			    &cause), 0);
+			check_int("keyed", n, 2);
+		}
+		for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+			buf_reset(&b);
+			buf_addstr(&b, "");
+			if (store_enquiry_search(s, &t[i].q,
+			    collect_reference, &b, &cause) != 0) {
+				print_error("%s: got \"%s\", want success\n",
+				    t[i].what, cause);
+				fail();
+			}
+			assert_str_eq_msg(t[i].what, b.data, t[i].want);
+		}
+	}
+	assert_int_equal(store_enquiry_search_keys(s, 2, &n, &cause), 0);
+	check_int("keyed at last", n, 1);
+	query_is(s, "SELECT count(*) FROM enquiries"
+	    " WHERE search_sender IS NULL", "0");
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		buf_reset(&b);
+		buf_addstr(&b, "");
+		assert_int_equal(store_enquiry_search(s, &t[i].q,
+		    collect_reference, &b, &cause), 0);
+		assert_str_eq_msg(t[i].what, b.data, t[i].want);
+	}
+	query_is(s, "SELECT search_sender || '|' || search_name || '|' ||"
+	    " search_subject || '|' || search_reference FROM enquiries"
+	    " WHERE reference = 'E3'", "|ed east|cafe session|e3");
+
+	/* Erased (store_subscriber_erase()'s blanking): the keys go too. */
+	exec_ok(s, "UPDATE enquiries SET sender = NULL, sender_name = NULL,"
+	    " subject = NULL WHERE reference = 'E1'");
+	query_is(s, "SELECT coalesce(search_sender, search_name,"
+	    " search_subject, search_reference, 'none') FROM enquiries"
+	    " WHERE reference = 'E1'", "none");
+	buf_reset(&b);
+	buf_addstr(&b, "");
+	memset(&q, 0, sizeof q);
+	q.text = "sian";
+	assert_int_equal(store_enquiry_search(s, &q, collect_reference, &b,
+	    &cause), 0);
+	assert_str_eq_msg("erased: not found by name", b.data, "E4");
+
+	/* store_enquiry_add() writes the keys with the row. */
+	{
+		struct store_enquiry	e;
+
+		memset(&e, 0, sizeof e);
+		e.reference = "ENQ-2026-00007";
+		e.content_hash = "h7";
+		e.sender = "Ana@Example.org";
+		e.sender_name = "Ana Núñez";
+		e.subject = "Évaluation";
+		e.lead = "general";
+		e.rule = e.reason = e.source = e.parse_status = e.ack = "";
+		e.received_at = 50;
+		assert_int_equal(store_enquiry_add(s, &e, "x", 1, &cause), 0);
+	}
+	query_is(s, "SELECT search_sender || '|' || search_name || '|' ||"
+	    " search_subject || '|' || search_reference FROM enquiries"
+	    " WHERE reference = 'ENQ-2026-00007'",
+	    "ana@example.org|ana nunez|evaluation|enq-2026-00007");
+
+	/* fn stops the walk; store_enquiry_each() is the same walk. */
+	buf_reset(&b);
+	buf_addstr(&b, "");
+	memset(&q, 0, sizeof q);
+	assert_int_equal(store_enquiry_search(s, &q, first_reference, &b,
+	    &cause), 0);
+	assert_str_eq_msg("stopped", b.data, "E5");
+	buf_reset(&b);
+	buf_addstr(&b, "");
+	assert_int_equal(store_enquiry_each(s, "west_dsu", 200,
+	    collect_reference, &b, &cause), 0);
+	assert_str_eq_msg("each", b.data, "E4");
+	buf_free(&b);
 	store_close(s);
 }
 
@@ -1340,7 +1576,11 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_version8, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_version11, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_claim_body, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_enquiry_search, setup,
 		    teardown),
 		cmocka_unit_test(test_names),
 	};

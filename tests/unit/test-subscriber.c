@@ -667,6 +667,104 @@ test_find(void **state)
 	buf_free(&b);
 }
 
+/* find() on the rows of every kind: keyed, changed, and keyless. */
+static void
+find_is(struct store *s, const char *text, const char *want)
+{
+	struct buf	 b;
+	char		*cause = NULL;
+
+	buf_init(&b, BUF_NOMAX);
+	buf_addstr(&b, "");
+	if (store_subscriber_find(s, text, collect_email, &b, &cause) != 0) {
+		print_error("find %s: %s\n", text, cause);
+		fail();
+	}
+	assert_str_eq_msg(text, b.data, want);
+	buf_free(&b);
+}
+
+/*
+ * The search keys (schema version 10): postroom's own writes keep them,
+ * and rows another program wrote or changed, without keys, are found
+ * all the same, by their new name and not their old one.
+ */
+static void
+test_find_keys(void **state)
+{
+	struct fixture	*f = *state;
+	char		*cause = NULL;
+	int64_t		 id, n;
+
+	id = add(f->s, "ann@example.org", "Ann Ångström", NULL, 1);
+	add(f->s, "bob@example.org", "", NULL, 1);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM subscribers"
+	    " WHERE search_name IS NULL"), 0);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM subscribers"
+	    " WHERE search_name = 'ann angstrom'"
+	    " AND search_email = 'ann@example.org'"), 1);
+	find_is(f->s, "ANGSTR", "ann@example.org");
+
+	/* Renamed by postroom: the keys follow. */
+	assert_int_equal(store_subscriber_update(f->s, id, "Ann Öberg", NULL,
+	    &cause), 1);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM subscribers"
+	    " WHERE search_name = 'ann oberg'"), 1);
+	find_is(f->s, "oberg", "ann@example.org");
+	find_is(f->s, "angstrom", "");
+	/* Only attributes: the keys stay. */
+	assert_int_equal(store_subscriber_update(f->s, id, NULL, "{\"org\":"
+	    "\"NHS\"}", &cause), 1);
+	find_is(f->s, "oberg", "ann@example.org");
+	/* A name taken away: found by address only. */
+	assert_int_equal(store_subscriber_update(f->s, id, "", NULL, &cause),
+	    1);
+	find_is(f->s, "oberg", "");
+	find_is(f->s, "ann@", "ann@example.org");
+
+	/* Another program's rows and changes: no keys, found anyway. */
+	assert_int_equal(store_exec_sql(f->s, "INSERT INTO subscribers"
+	    " (email, name, created_at, updated_at) VALUES"
+	    " ('cy@example.org', 'Cy Çelik', 0, 0);"
+	    " UPDATE subscribers SET name = 'Bob Dvořák'"
+	    " WHERE email = 'bob@example.org'", &cause), 0);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM subscribers"
+	    " WHERE search_name IS NULL"), 2);
+	find_is(f->s, "celik", "cy@example.org");
+	find_is(f->s, "DVORAK", "bob@example.org");
+	find_is(f->s, "example.org", "ann@example.org bob@example.org"
+	    " cy@example.org");
+	/* ... and renamed by postroom later, they have keys again. */
+	id = add(f->s, "cy@example.org", NULL, NULL, 0);
+	assert_int_equal(store_subscriber_update(f->s, id, "Cy Celik", NULL,
+	    &cause), 1);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM subscribers"
+	    " WHERE search_name IS NULL"), 1);
+	find_is(f->s, "celik", "cy@example.org");
+
+	/* store_subscriber_search_keys(): the keyless, max at a time. */
+	assert_int_equal(store_exec_sql(f->s, "INSERT INTO subscribers"
+	    " (email, name, created_at, updated_at) VALUES"
+	    " ('dee@example.org', NULL, 0, 0)", &cause), 0);
+	assert_int_equal(store_subscriber_search_keys(f->s, 1, &n, &cause), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_subscriber_search_keys(f->s, 10, &n, &cause),
+	    0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_subscriber_search_keys(f->s, 10, &n, &cause),
+	    0);
+	assert_int_equal(n, 0);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM subscribers"
+	    " WHERE search_name IS NULL"), 0);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM subscribers"
+	    " WHERE email = 'bob@example.org' AND search_name = 'bob dvorak'"
+	    " AND search_email = 'bob@example.org'"), 1);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM subscribers"
+	    " WHERE email = 'dee@example.org' AND search_name = ''"), 1);
+	find_is(f->s, "DVOŘ", "bob@example.org");
+	find_is(f->s, "dee", "dee@example.org");
+}
+
 /*
  * Erasure says what it erased; an address never held is not suppressed
  * unless asked; an enquirer's enquiries lose everything of them, with
@@ -985,6 +1083,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_forget_keyed, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_find, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_find_keys, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_erase, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge_pending, setup,
 		    teardown),
