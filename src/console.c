@@ -88,6 +88,14 @@ static const struct console_route {
 	{ "/enquiries/*", WEB_GET, CONSOLE_ALL, console_enquiry },
 	{ "/audit", WEB_GET, CONSOLE_ADMIN, console_audit },
 	{ "/users", WEB_GET, CONSOLE_ADMIN, console_users },
+	{ "/enquiries/*/answered", WEB_POST,
+	    CONSOLE_ADMIN | CONSOLE_EDITOR | CONSOLE_LEAD,
+	    console_enquiry_answered },
+	{ "/enquiries/*/reroute", WEB_POST,
+	    CONSOLE_ADMIN | CONSOLE_EDITOR | CONSOLE_LEAD,
+	    console_enquiry_reroute },
+	{ "/enquiries/*/attachments/*", WEB_GET, CONSOLE_ALL,
+	    console_enquiry_attachment },
 };
 #define CONSOLE_NROUTES	(sizeof console_routes / sizeof console_routes[0])
 
@@ -129,8 +137,10 @@ const struct web_side web_console = {
 /* --- matching ----------------------------------------------------- */
 
 /*
- * 1 when url matches path ("*" one non-empty segment, into *arg), else
- * 0.  url's segments may hold anything but "/".
+ * 1 when url matches path ("*" one non-empty segment), else 0; *arg is
+ * the url from the first "*" on: "ENQ-2026-00042/attachments/2" for the
+ * url "/enquiries/ENQ-2026-00042/attachments/2".  url's segments may
+ * hold anything but "/".
  */
 static int
 console_match(const char *path, const char *url, const char **arg)
@@ -143,7 +153,8 @@ console_match(const char *path, const char *url, const char **arg)
 			n = strcspn(url, "/");
 			if (n == 0)
 				return 0;
-			*arg = url;
+			if (**arg == '\0')
+				*arg = url;
 			url += n;
 			path++;
 			continue;
