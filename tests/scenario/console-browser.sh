@@ -33,7 +33,8 @@ fi
 rm -f "$SHOTS"/console-*.png
 $PYTHON "$POSTROOM_TOP/tests/tools/console-browser.py" \
     --webdriver "http://127.0.0.1:$CD_PORT" --base "$H" --db "$DB" \
-    --shots "$SHOTS" --password "$PW" --wref "$WREF" --eref "$EREF" "$@" \
+    --shots "$SHOTS" --password "$PW" --wref "$WREF" --eref "$EREF" \
+    --aref "$AREF" --href "$HREF" --outbox "$T/outbox" "$@" \
     >"$T/journey" 2>"$T/journey.err"
 rc=$?
 while IFS= read -r line; do
@@ -46,7 +47,7 @@ done < "$T/journey"
 check "console-browser.py finished without an error" [ "$rc" -eq 0 -a ! -s "$T/journey.err" ]
 [ -s "$T/journey.err" ] && diag "$(tail -5 "$T/journey.err")"
 n=$(ls "$SHOTS"/console-*.png 2>/dev/null | wc -l)
-check "28 console screenshots (14 pages, 2 widths) saved in $SHOTS" [ "$n" -eq 28 ]
+check "42 console screenshots (21 pages, 2 widths) saved in $SHOTS" [ "$n" -eq 42 ]
 no_personal_data "postroomd's log" "$T/d.log"
 kill -TERM $DPID
 i=0; while kill -0 $DPID 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
