@@ -178,23 +178,6 @@ cmd_enquiry_show(struct store *s, const char *reference, int json)
 	return EX_OK;
 }
 
-/* What a change returned (enquiry.h), as an exit code. */
-static int
-cmd_enquiry_result(struct store *s, int rc, const char *done, char *cause)
-{
-	if (rc == -1)
-		return cmd_store_fail(s, cause);
-	if (rc == 0) {
-		fprintf(stderr, "postroom: enquiry: ");
-		cmd_put_safe(stderr, cause);
-		fputc('\n', stderr);
-		free(cause);
-		return EX_DATAERR;
-	}
-	printf("%s\n", done);
-	return EX_OK;
-}
-
 static int
 cmd_enquiry_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -302,7 +285,7 @@ cmd_enquiry_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			    "queued", argv[0], argv[1]);
 		}
 		free(who);
-		ex = cmd_enquiry_result(s, rc, done, cause);
+		ex = cmd_change_result(s, rc, "enquiry", done, cause);
 		free(done);
 		return ex;
 	}

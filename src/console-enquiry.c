@@ -61,6 +61,35 @@ console_lead_name(struct web_req *r, const char *key)
 	return l != NULL ? l->name : key;
 }
 
+/*
+ * The configuration's leads for a <select>: only the one called only
+ * (NULL: all), but not the one called except (NULL: none), the one
+ * called selected marked so.
+ */
+static struct value *
+console_lead_options(struct web_req *r, const char *only,
+    const char *except, const char *selected)
+{
+	const struct conf_lead	*l;
+	struct value		*list, *o;
+	size_t			 i;
+
+	list = value_new_list();
+	for (i = 0; i < r->conf->nleads; i++) {
+		l = &r->conf->leads[i];
+		if ((only != NULL && strcmp(l->key, only) != 0) ||
+		    (except != NULL && strcmp(l->key, except) == 0))
+			continue;
+		o = value_new_object();
+		web_set(o, "key", l->key);
+		web_set(o, "name", l->name);
+		value_object_set(o, "selected", value_new_bool(selected !=
+		    NULL && strcmp(selected, l->key) == 0));
+		value_list_append(list, o);
+	}
+	return list;
+}
+
 /* An enquiry with what people read: the lead's name, times. */
 static struct value *
 console_enquiry_value(struct web_req *r, const struct store_enquiry *e)
@@ -155,11 +184,10 @@ int
 console_enquiries(struct web_req *r, const char *arg)
 {
 	struct console_enquiries	 ce;
-	struct value			*data, *leads, *o;
+	struct value			*data;
 	const char			*lead, *q, *from, *to, *un;
 	char				*cause = NULL;
 	int64_t				 since = 0;
-	size_t				 i;
 	int				 bad = 0;
 
 	(void)arg;
@@ -195,19 +223,8 @@ console_enquiries(struct web_req *r, const char *arg)
 	web_set(data, "to", to);
 	value_object_set(data, "unanswered", value_new_bool(ce.unanswered));
 	console_done(r, data, NULL);
-	leads = value_new_list();
-	for (i = 0; i < r->conf->nleads; i++) {
-		if (r->who->role == CONSOLE_LEAD &&
-		    strcmp(r->conf->leads[i].key, lead) != 0)
-			continue;
-		o = value_new_object();
-		web_set(o, "key", r->conf->leads[i].key);
-		web_set(o, "name", r->conf->leads[i].name);
-		value_object_set(o, "selected", value_new_bool(lead != NULL &&
-		    strcmp(lead, r->conf->leads[i].key) == 0));
-		value_list_append(leads, o);
-	}
-	value_object_set(data, "leads", leads);
+	value_object_set(data, "leads", console_lead_options(r,
+	    r->who->role == CONSOLE_LEAD ? lead : NULL, NULL, lead));
 	value_object_set(data, "is_lead", value_new_bool(r->who->role ==
 	    CONSOLE_LEAD));
 	ce.rows = value_new_list();
@@ -447,10 +464,9 @@ console_enquiry_page(struct web_req *r, const struct store_enquiry *e,
     unsigned int status, struct value *form)
 {
 	struct console_history	 h;
-	struct value		*data, *leads, *o;
+	struct value		*data;
 	const char		*chosen = NULL;
 	char			*cause = NULL, *by = NULL, *title;
-	size_t			 i;
 	int			 ret;
 
 	data = console_enquiry_value(r, e);
@@ -485,18 +501,8 @@ console_enquiry_page(struct web_req *r, const struct store_enquiry *e,
 		goto fail;
 
 	value_object_set(data, "may_act", value_new_bool(console_may_act(r)));
-	leads = value_new_list();
-	for (i = 0; i < r->conf->nleads; i++) {
-		if (strcmp(r->conf->leads[i].key, e->lead) == 0)
-			continue;
-		o = value_new_object();
-		web_set(o, "key", r->conf->leads[i].key);
-		web_set(o, "name", r->conf->leads[i].name);
-		value_object_set(o, "selected", value_new_bool(chosen != NULL &&
-		    strcmp(chosen, r->conf->leads[i].key) == 0));
-		value_list_append(leads, o);
-	}
-	value_object_set(data, "leads", leads);
+	value_object_set(data, "leads", console_lead_options(r, NULL,
+	    e->lead, chosen));
 	title = xprintf("Enquiry %s", e->reference);
 	ret = console_answer_page(r, status, CONSOLE_PAGE_ENQUIRY, title,
 	    data);

@@ -257,7 +257,6 @@ store_enquiry_raw(struct store *s, int64_t id, char **raw, size_t *len,
     char **cause)
 {
 	struct store_stmt	*st;
-	const void		*blob;
 	int			 rc;
 
 	*raw = NULL;
@@ -267,13 +266,8 @@ store_enquiry_raw(struct store *s, int64_t id, char **raw, size_t *len,
 	if (st == NULL)
 		return -1;
 	if ((rc = store_step(s, st, cause)) == 1 &&
-	    !store_column_is_null(st, 0)) {
-		blob = store_column_blob(st, 0, len);
-		*raw = xmalloc(*len + 1);
-		if (*len > 0)
-			memcpy(*raw, blob, *len);
-		(*raw)[*len] = '\0';
-	}
+	    !store_column_is_null(st, 0))
+		*raw = store_column_bytes(st, 0, len);
 	store_done(st);
 	return rc;
 }

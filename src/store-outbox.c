@@ -47,7 +47,6 @@ store_outbox_body_get(struct store *s, int64_t body_id, char **data,
     size_t *len, char **cause)
 {
 	struct store_stmt	*st;
-	const void		*blob;
 	int			 rc;
 
 	*data = NULL;
@@ -57,13 +56,8 @@ store_outbox_body_get(struct store *s, int64_t body_id, char **data,
 	    " WHERE id = ?", "I", body_id);
 	if (st == NULL)
 		return -1;
-	if ((rc = store_step(s, st, cause)) == 1) {
-		blob = store_column_blob(st, 0, len);
-		*data = xmalloc(*len + 1);
-		if (*len > 0)
-			memcpy(*data, blob, *len);
-		(*data)[*len] = '\0';
-	}
+	if ((rc = store_step(s, st, cause)) == 1)
+		*data = store_column_bytes(st, 0, len);
 	store_done(st);
 	return rc;
 }
