@@ -278,6 +278,23 @@ cmd_store_fail(struct store *s, char *cause)
 	return store_busy(s) ? EX_TEMPFAIL : EX_SOFTWARE;
 }
 
+int
+cmd_change_result(struct store *s, int rc, const char *name,
+    const char *done, char *cause)
+{
+	if (rc == -1)
+		return cmd_store_fail(s, cause);
+	if (rc == 0) {
+		fprintf(stderr, "postroom: %s: ", name);
+		cmd_put_safe(stderr, cause);
+		fputc('\n', stderr);
+		free(cause);
+		return EX_DATAERR;
+	}
+	printf("%s\n", done);
+	return EX_OK;
+}
+
 void
 cli_usage(FILE *f)
 {

@@ -155,17 +155,7 @@ cmd_user_password(const char *email, char *buf, size_t size)
 static int
 cmd_user_result(struct store *s, int rc, const char *done, char *cause)
 {
-	if (rc == -1)
-		return cmd_store_fail(s, cause);
-	if (rc == 0) {
-		fprintf(stderr, "postroom: user: ");
-		cmd_put_safe(stderr, cause);
-		fputc('\n', stderr);
-		free(cause);
-		return EX_DATAERR;
-	}
-	printf("%s\n", done);
-	return EX_OK;
+	return cmd_change_result(s, rc, "user", done, cause);
 }
 
 /* --name, --role, --lead, --json after the subcommand's arguments. */

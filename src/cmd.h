@@ -73,6 +73,14 @@ struct store	*cmd_store_open_read(struct conf *, int *exitcode);
  * failing, else EX_SOFTWARE.
  */
 int		 cmd_store_fail(struct store *, char *cause);
+/*
+ * What a change returned by the core's convention (1 done, 0 refused
+ * with cause in plain words, -1 the database failed), as an exit code:
+ * done printed on stdout (EX_OK), "postroom: NAME: CAUSE" on stderr
+ * (EX_DATAERR), or cmd_store_fail().  cause is freed.
+ */
+int		 cmd_change_result(struct store *, int rc, const char *name,
+		     const char *done, char *cause);
 
 /* Print "usage: postroom NAME USAGE" to f. */
 void		 cmd_usage(const struct cmd *, FILE *f);

@@ -78,7 +78,7 @@ int	 console_answer_page(struct web_req *, unsigned int status,
 	    enum console_page page, const char *title, struct value *data);
 /* The form's field, or NULL (POST only: console.c has read it). */
 const char *console_field(struct web_req *, const char *name);
-/* A row id in a URL ("12"): 12, or 0 for anything else. */
+/* A row id in a URL ("12", "12/edit"): 12, or 0 for anything else. */
 int64_t	 console_id(const char *s);
 /* A time as the network reads it (general.timezone), into out. */
 void	 console_time(struct web_req *, int64_t t, char *out, size_t size);
@@ -124,5 +124,22 @@ int	 console_enquiry(struct web_req *, const char *reference);
 /* console-admin.c */
 int	 console_audit(struct web_req *, const char *);
 int	 console_users(struct web_req *, const char *);
+/*
+ * console-enquiry.c: acting on an enquiry (POST, the form's fields:
+ * answered "yes" or "no"; lead and note), and one of its attachments
+ * (GET, REFERENCE/attachments/N, N from 1).
+ */
+int	 console_enquiry_answered(struct web_req *, const char *arg);
+int	 console_enquiry_reroute(struct web_req *, const char *arg);
+int	 console_enquiry_attachment(struct web_req *, const char *arg);
+/*
+ * console-parse.c: raw[0..len) parsed in the console's confined parser
+ * child (parser.h), with attachment part's bytes (MIME_PARSE_NO_PART
+ * for none).  *out is always set (MESSAGE_FAILED when it could not be
+ * read; the caller frees it); -1 with *cause when no child could start.
+ */
+struct message;
+int	 console_parse(struct web_req *, const char *raw, size_t len,
+	    size_t part, struct message **out, char **cause);
 
 #endif

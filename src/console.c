@@ -130,6 +130,14 @@ static const struct console_route {
 	{ "/enquiries/*", WEB_GET, CONSOLE_ALL, console_enquiry },
 	{ "/audit", WEB_GET, CONSOLE_ADMIN, console_audit },
 	{ "/users", WEB_GET, CONSOLE_ADMIN, console_users },
+	{ "/enquiries/*/answered", WEB_POST,
+	    CONSOLE_ADMIN | CONSOLE_EDITOR | CONSOLE_LEAD,
+	    console_enquiry_answered },
+	{ "/enquiries/*/reroute", WEB_POST,
+	    CONSOLE_ADMIN | CONSOLE_EDITOR | CONSOLE_LEAD,
+	    console_enquiry_reroute },
+	{ "/enquiries/*/attachments/*", WEB_GET, CONSOLE_ALL,
+	    console_enquiry_attachment },
 };
 #define CONSOLE_NROUTES	(sizeof console_routes / sizeof console_routes[0])
 
@@ -171,8 +179,11 @@ const struct web_side web_console = {
 /* --- matching ----------------------------------------------------- */
 
 /*
- * 1 when url matches path ("*" one non-empty segment, copied into arg,
- * of size bytes), else 0.  url's segments may hold anything but "/".
+ * 1 when url matches path ("*" one non-empty segment), else 0; arg (of
+ * size bytes) gets the url from the first "*" on: "ENQ-2026-00042/
+ * attachments/2" for "/enquiries/ENQ-2026-00042/attachments/2", "12/edit"
+ * for "/campaigns/12/edit" (console_id() reads "12").  url's segments
+ * may hold anything but "/".
  */
 static int
 console_match(const char *path, const char *url, char *arg, size_t size)
@@ -185,8 +196,11 @@ console_match(const char *path, const char *url, char *arg, size_t size)
 			n = strcspn(url, "/");
 			if (n == 0 || n >= size)
 				return 0;
-			memcpy(arg, url, n);
-			arg[n] = '\0';
+			if (arg[0] == '\0') {
+				if (strlen(url) >= size)
+					return 0;
+				memcpy(arg, url, strlen(url) + 1);
+			}
 			url += n;
 			path++;
 			continue;
@@ -366,11 +380,11 @@ console_id(const char *s)
 	long long	 n;
 	char		*end;
 
-	if (*s < '1' || *s > '9' || strlen(s) > 18)
+	if (*s < '1' || *s > '9' || strcspn(s, "/") > 18)
 		return 0;
 	errno = 0;
 	n = strtoll(s, &end, 10);
-	return errno != 0 || *end != '\0' ? 0 : (int64_t)n;
+	return errno != 0 || (*end != '\0' && *end != '/') ? 0 : (int64_t)n;
 }
 
 void

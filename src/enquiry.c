@@ -73,6 +73,10 @@ struct enquiry_ctx {
 	char			*address;
 	int			 addressable;	/* may be Reply-To and To */
 	int			 raw_only;	/* forwarded raw after failures */
+	/* A forward made again (enquiry_forward_recorded()); else NULL. */
+	const char		*reason;	/* NULL: e->reason */
+	const char		*note;		/* staff's own words */
+	const char		*acked_lead;	/* NULL: lead->name */
 };
 
 void
@@ -179,7 +183,12 @@ enquiry_data(const struct enquiry_ctx *c)
 	struct tm	 tm;
 
 	d = enquiry_ack_data(c);
-	value_object_set(d, "reason", value_new_string(c->e->reason));
+	value_object_set(d, "reason", value_new_string(c->reason != NULL ?
+	    c->reason : c->e->reason));
+	value_object_set(d, "note", value_new_string(c->note != NULL ?
+	    c->note : ""));
+	value_object_set(d, "acked_lead", value_new_string(
+	    c->acked_lead != NULL ? c->acked_lead : c->lead->name));
 	value_object_set(d, "autoreplied", value_new_bool(c->acked));
 	value_object_set(d, "direct_reply", value_new_bool(c->addressable));
 	value_object_set(d, "no_ack_reason", value_new_string(
@@ -286,20 +295,22 @@ enquiry_write(struct mime_msg *m, struct buf *b, char **cause)
 
 /*
  * The forward: one message to all of the lead's addresses (To names them
- * all, so that each sees who else has it), one outbox row per address.
+ * all, so that each sees who else has it), one outbox row per address,
+ * keyed dedup ("forward:REF", and for one made again "forward:REF:route:
+ * ID") and the address.
  */
 static int
-enquiry_forward(struct enquiry_env *env, struct store *s,
-    const struct enquiry_ctx *c, char **cause)
+enquiry_forward(const struct conf *conf, const struct template *forward,
+    struct store *s, const struct enquiry_ctx *c, const char *dedup,
+    char **cause)
 {
-	const struct conf	*conf = env->conf;
 	struct mime_msg		*m;
 	struct buf		 b;
-	char			*text, *subject, *dedup;
+	char			*text, *subject;
 	size_t			 i;
 	int			 rc;
 
-	if (enquiry_render(env->forward, c, 0, &text, cause) == -1)
+	if (enquiry_render(forward, c, 0, &text, cause) == -1)
 		return -1;
 	subject = xprintf("[%s] %s", c->e->reference,
 	    *c->subject != '\0' ? c->subject : c->raw_only ?
@@ -327,13 +338,49 @@ enquiry_forward(struct enquiry_env *env, struct store *s,
 	free(text);
 	if (rc == -1)
 		return -1;
-	dedup = xprintf("forward:%s", c->e->reference);
 	rc = enquiry_queue(s, &b, STORE_OUTBOX_FORWARD,
 	    conf->general.from_address,
 	    (const char *const *)c->lead->addresses, c->lead->naddresses,
 	    dedup, c->e->id, cause);
-	free(dedup);
 	buf_free(&b);
+	return rc;
+}
+
+int
+enquiry_forward_recorded(const struct conf *conf, struct store *s,
+    const struct enquiry_reforward *f, char **cause)
+{
+	struct store_enquiry	 e;
+	struct enquiry_ctx	 c;
+	struct template		*forward;
+	int			 rc;
+
+	if ((forward = template_load(conf->general.templates, "forward.txt",
+	    cause)) == NULL)
+		return -1;
+	/* The record as the message was read then: see enquiry_route(). */
+	e = *f->e;
+	memset(&c, 0, sizeof c);
+	c.conf = conf;
+	c.raw = f->raw;
+	c.len = f->len;
+	c.e = &e;
+	c.lead = f->lead;
+	c.raw_only = strcmp(e.parse_status, "failed") == 0;
+	c.subject = enquiry_short(e.subject);
+	c.name = enquiry_short(e.sender_name);
+	c.address = enquiry_short(e.sender);
+	c.addressable = *e.sender != '\0' && enquiry_addressable(e.sender);
+	c.acked = strcmp(e.ack, "queued") == 0;
+	c.why_no_ack = e.ack;
+	c.reason = f->reason;
+	c.note = f->note;
+	c.acked_lead = f->acked_lead;
+	rc = enquiry_forward(conf, forward, s, &c, f->dedup, cause);
+	free(c.subject);
+	free(c.name);
+	free(c.address);
+	template_free(forward);
 	return rc;
 }
 
@@ -895,7 +942,7 @@ enquiry_route(struct enquiry_env *env, struct store *s, const char *raw,
 	char			 ref[32], why[AUTOREPLY_WHY_MAX];
 	char			*ack_why = NULL, *c2;
 	const char		*no_ack;
-	int			 reply = 0, raw_only, rc = -1;
+	int			 reply = 0, raw_only, forwarded, rc = -1;
 
 	raw_only = attempts >= ENQUIRY_MAX_ATTEMPTS;
 	memset(&e, 0, sizeof e);
@@ -977,8 +1024,14 @@ enquiry_route(struct enquiry_env *env, struct store *s, const char *raw,
 	if (c.lead == NULL)
 		log_warn("%s: lead \"%s\" is not configured: recorded, not "
 		    "forwarded", e.reference, e.lead);
-	else if (enquiry_forward(env, s, &c, cause) == -1)
-		goto rollback;
+	else {
+		c2 = xprintf("forward:%s", e.reference);
+		forwarded = enquiry_forward(conf, env->forward, s, &c, c2,
+		    cause);
+		free(c2);
+		if (forwarded == -1)
+			goto rollback;
+	}
 	if (c.acked && enquiry_acknowledge(s, &c, &ack, cause) == -1)
 		goto rollback;
 	if (attempts > 0 && store_inbound_failure_clear(s, key, cause) == -1)

@@ -7,7 +7,9 @@
  *
  * The packed form is private to one build of postroom (the child is the
  * same executable): "PRM1", then every field in a fixed order, integers
- * as little-endian u32 or u64, strings as a u32 length and the bytes.
+ * as little-endian u32 or u64, strings as a u32 length and the bytes,
+ * an attachment's bytes (when there are any) as a u32 1 and exactly its
+ * size in bytes, else a u32 0.
  * message_unpack() trusts nothing in it: lengths are checked against
  * what is left, counts against the smallest possible entry, strings must
  * be valid UTF-8 without NULs, and nothing may be left over.
@@ -121,6 +123,7 @@ message_free(struct message *m)
 	for (i = 0; i < m->nattachments; i++) {
 		free(m->attachments[i].filename);
 		free(m->attachments[i].type);
+		free(m->attachments[i].data);
 	}
 	free(m->attachments);
 	free(m);
@@ -202,7 +205,12 @@ message_pack(const struct message *m, struct buf *b)
 	for (i = 0; i < m->nattachments; i++) {
 		if (message_put_str(b, m->attachments[i].filename) == -1 ||
 		    message_put_str(b, m->attachments[i].type) == -1 ||
-		    message_put_u64(b, m->attachments[i].size) == -1)
+		    message_put_u64(b, m->attachments[i].size) == -1 ||
+		    message_put_u32(b, m->attachments[i].data != NULL) == -1)
+			goto fail;
+		if (m->attachments[i].data != NULL &&
+		    buf_add(b, m->attachments[i].data,
+		    m->attachments[i].size) == -1)
 			goto fail;
 	}
 	return 0;
@@ -263,6 +271,35 @@ message_get_str(struct message_reader *r)
 		return xstrdup("");
 	}
 	return xstrndup(s, len);
+}
+
+/*
+ * An attachment's bytes: a u32 0 (none: NULL), or 1 and exactly size
+ * bytes (a new buffer, NUL-terminated for safety's sake).
+ */
+static char *
+message_get_bytes(struct message_reader *r, size_t size)
+{
+	char		*p;
+	uint64_t	 has;
+
+	has = message_get(r, 4);
+	if (r->error != NULL || has == 0)
+		return NULL;
+	if (has != 1) {
+		r->error = "bad attachment data flag";
+		return NULL;
+	}
+	if (r->len - r->off < size) {
+		r->error = "attachment longer than what is left";
+		return NULL;
+	}
+	p = xmalloc(size + 1);
+	if (size > 0)
+		memcpy(p, r->p + r->off, size);
+	p[size] = '\0';
+	r->off += size;
+	return p;
 }
 
 /* A count of entries of at least min bytes each: no more than fit. */
@@ -326,7 +363,7 @@ message_unpack(const void *p, size_t len, char **cause)
 			m->to[m->nto].addr = message_get_str(&r);
 		}
 	}
-	n = message_get_count(&r, 16);
+	n = message_get_count(&r, 20);
 	if (n > 0) {
 		m->attachments = xcalloc(n, sizeof *m->attachments);
 		for (; m->nattachments < n; m->nattachments++) {
@@ -336,6 +373,7 @@ message_unpack(const void *p, size_t len, char **cause)
 			a->filename = message_get_str(&r);
 			a->type = message_get_str(&r);
 			a->size = (size_t)message_get(&r, 8);
+			a->data = message_get_bytes(&r, a->size);
 		}
 	}
 	if (r.error == NULL && r.off != r.len)

@@ -31,6 +31,11 @@ struct message_attachment {
 	char	*filename;	/* decoded (RFC 2231 / 2047); "" when none */
 	char	*type;		/* "application/pdf" */
 	size_t	 size;		/* decoded bytes */
+	/*
+	 * The size decoded bytes themselves, only for the one attachment
+	 * asked for (mime_parse_part(), parser_parse_part()); else NULL.
+	 */
+	char	*data;
 };
 
 enum message_status {

@@ -71,6 +71,8 @@ struct mime_parse_ctx {
 	char				*limit;
 	char				*defects[MIME_PARSE_MAX_DEFECTS];
 	size_t				 ndefects;
+	size_t				 want;	/* the attachment whose
+						   bytes are kept */
 };
 
 #define MIME_WALK_SKIP		0x1	/* an alternative not chosen */
@@ -820,7 +822,7 @@ out:
 
 static void
 mime_parse_attachment(struct mime_parse_ctx *ctx, const char *filename,
-    const char *type, size_t size)
+    const char *type, const char *data, size_t size)
 {
 	struct message			*m = ctx->m;
 	struct message_attachment	*a;
@@ -836,6 +838,13 @@ mime_parse_attachment(struct mime_parse_ctx *ctx, const char *filename,
 	a->filename = xstrdup(filename != NULL ? filename : "");
 	a->type = xstrdup(type);
 	a->size = size;
+	a->data = NULL;
+	if (m->nattachments - 1 == ctx->want) {
+		a->data = xmalloc(size + 1);
+		if (size > 0)
+			memcpy(a->data, data, size);
+		a->data[size] = '\0';
+	}
 }
 
 /* 1 when s[0..len) holds a byte that is not base64 or white space. */
@@ -1084,7 +1093,7 @@ mime_parse_leaf(struct mime_parse_ctx *ctx, const struct mailmime *mime,
 		    strcmp(type, "message/rfc822") == 0)
 			mime_parse_report_headers(ctx, data, len);
 	}
-	mime_parse_attachment(ctx, filename, type, len);
+	mime_parse_attachment(ctx, filename, type, data, len);
 	if (tofree != NULL)
 		mmap_string_unref(tofree);
 out:
@@ -1203,7 +1212,7 @@ mime_parse_walk(struct mime_parse_ctx *ctx, const struct mailmime *mime,
 			if (fn == NULL)
 				fn = mime_parse_param(ctx, params, nct,
 				    "name");
-			mime_parse_attachment(ctx, fn, type, len);
+			mime_parse_attachment(ctx, fn, type, data, len);
 			free(fn);
 			free(params);
 		}
@@ -1344,6 +1353,13 @@ mime_parse_structure(struct mime_parse_ctx *ctx, const char *raw,
 struct message *
 mime_parse(const char *raw, size_t len, const struct mime_parse_limits *lim)
 {
+	return mime_parse_part(raw, len, lim, MIME_PARSE_NO_PART);
+}
+
+struct message *
+mime_parse_part(const char *raw, size_t len,
+    const struct mime_parse_limits *lim, size_t part)
+{
 	struct mime_parse_limits	 deflim;
 	struct mime_parse_ctx		 ctx;
 	struct mime_parse_scan		 sc;
@@ -1355,6 +1371,7 @@ mime_parse(const char *raw, size_t len, const struct mime_parse_limits *lim)
 	}
 	memset(&ctx, 0, sizeof ctx);
 	ctx.lim = lim;
+	ctx.want = part;
 	ctx.m = message_new();
 	buf_init(&ctx.plain, lim->max_text);
 	buf_init(&ctx.html, lim->max_text);

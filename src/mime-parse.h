@@ -39,6 +39,7 @@
 #define POSTROOM_MIME_PARSE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct buf;
 struct conf;
@@ -72,6 +73,14 @@ void	 mime_parse_limits_conf(struct mime_parse_limits *,
  */
 struct message	*mime_parse(const char *raw, size_t len,
 		    const struct mime_parse_limits *lim);
+/*
+ * The same, with the decoded bytes of attachment number part (0: the
+ * first in m->attachments) in its data; MIME_PARSE_NO_PART for none.
+ * For the console's downloads, through parser_parse_part().
+ */
+#define MIME_PARSE_NO_PART	SIZE_MAX
+struct message	*mime_parse_part(const char *raw, size_t len,
+		    const struct mime_parse_limits *lim, size_t part);
 
 /*
  * Decode one header field value as found after the colon (folded or

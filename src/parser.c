@@ -9,7 +9,9 @@
  *
  * A frame is a 16-byte head - "PRP1", a u32 type, a u64 length, little-
  * endian - and the payload.  Daemon to child: CONFIG once (the options,
- * as u64s, then the user name), then PARSE (the raw message).  Child to
+ * as u64s, then the user name), then PARSE (the raw message) or
+ * PARSE_PART (a u64, the attachment whose bytes to send back, then the
+ * raw message).  Child to
  * daemon: READY once, then RESULT (a packed struct message) or LAST (a
  * RESULT after which the child exits), or ERROR (text) when it cannot go
  * on.  The daemon believes nothing it reads: lengths are capped and the
@@ -72,6 +74,7 @@ enum parser_frame {
 	PARSER_RESULT,
 	PARSER_LAST,
 	PARSER_ERROR,
+	PARSER_PARSE_PART,
 };
 
 struct parser {
@@ -142,7 +145,7 @@ parser_unhead(const unsigned char *h, enum parser_frame *type, uint64_t *len)
 	if ((v & 0xffffffffU) != PARSER_MAGIC)
 		return -1;
 	v >>= 32;
-	if (v < PARSER_CONFIG || v > PARSER_ERROR)
+	if (v < PARSER_CONFIG || v > PARSER_PARSE_PART)
 		return -1;
 	*type = (enum parser_frame)v;
 	*len = parser_get64(h + 8);
@@ -597,24 +600,36 @@ parser_fail(struct parser *p, const char *raw, size_t len, const char *what)
 	return m;
 }
 
-int
-parser_parse(struct parser *p, const char *raw, size_t len,
-    struct message **out, char **cause)
+/* 1 when m carries the bytes of an attachment other than part. */
+static int
+parser_bytes_unasked(const struct message *m, size_t part)
+{
+	size_t	i;
+
+	for (i = 0; i < m->nattachments; i++) {
+		if (m->attachments[i].data != NULL && i != part)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * parser_parse_part()'s exchange: frame (PARSE, or PARSE_PART when part
+ * is not MIME_PARSE_NO_PART) of sendlen bytes at send; raw[0..len) the
+ * message itself, for what the daemon reads of one that failed.
+ */
+static int
+parser_ask(struct parser *p, const char *send, size_t sendlen, size_t part,
+    const char *raw, size_t len, size_t cap, struct message **out,
+    char **cause)
 {
 	enum parser_frame	 type;
 	struct message		*m;
 	const char		*why;
 	char			*data, *ucause = NULL, *detail;
-	size_t			 sendlen, rlen, cap;
+	size_t			 rlen;
 	long long		 deadline;
 	int			 attempt;
-
-	*out = NULL;
-	sendlen = len;
-	if (p->opt.limits.max_size > 0 && len > p->opt.limits.max_size)
-		sendlen = p->opt.limits.max_size + 1;	/* it says LIMITS */
-	cap = 4 * p->opt.limits.max_size + 2 * p->opt.limits.max_text +
-	    (1 << 20);
 
 	for (attempt = 0;; attempt++) {
 		parser_check(p);
@@ -625,7 +640,8 @@ parser_parse(struct parser *p, const char *raw, size_t len,
 			return -1;
 		}
 		deadline = monotime_ms() + p->opt.timeout * 1000LL;
-		if (parser_send(p->fd, PARSER_PARSE, raw, sendlen, deadline,
+		if (parser_send(p->fd, part == MIME_PARSE_NO_PART ?
+		    PARSER_PARSE : PARSER_PARSE_PART, send, sendlen, deadline,
 		    &why) == 0)
 			break;
 		/* Gone before it had the message: not the message's fault. */
@@ -671,10 +687,50 @@ parser_parse(struct parser *p, const char *raw, size_t len,
 		*out = parser_fail(p, raw, len, "claimed a failure");
 		return 0;
 	}
+	if (parser_bytes_unasked(m, part)) {
+		message_free(m);
+		*out = parser_fail(p, raw, len, "sent bytes not asked for");
+		return 0;
+	}
 	if (type == PARSER_LAST)
 		p->retiring = 1;
 	*out = m;
 	return 0;
+}
+
+int
+parser_parse(struct parser *p, const char *raw, size_t len,
+    struct message **out, char **cause)
+{
+	return parser_parse_part(p, raw, len, MIME_PARSE_NO_PART, out, cause);
+}
+
+int
+parser_parse_part(struct parser *p, const char *raw, size_t len,
+    size_t part, struct message **out, char **cause)
+{
+	char		*framed = NULL;
+	const char	*send = raw;
+	size_t		 sendlen, cap;
+	int		 rc;
+
+	*out = NULL;
+	sendlen = len;
+	if (p->opt.limits.max_size > 0 && len > p->opt.limits.max_size)
+		sendlen = p->opt.limits.max_size + 1;	/* it says LIMITS */
+	cap = 4 * p->opt.limits.max_size + 2 * p->opt.limits.max_text +
+	    (1 << 20);
+	if (part != MIME_PARSE_NO_PART) {
+		/* The part's number, then the message, in one frame. */
+		framed = xmalloc(sendlen + 8);
+		parser_put64((unsigned char *)framed, (uint64_t)part);
+		memcpy(framed + 8, raw, sendlen);
+		send = framed;
+		sendlen += 8;
+	}
+	rc = parser_ask(p, send, sendlen, part, raw, len, cap, out, cause);
+	free(framed);
+	return rc;
 }
 
 void
@@ -848,8 +904,9 @@ parser_child_main(int argc, char **argv)
 	struct stat		 sb;
 	enum parser_frame	 type;
 	const char		*why;
-	char			*data, user[PARSER_USER_MAX + 1], said[512];
-	size_t			 len, max;
+	char			*data, *raw, user[PARSER_USER_MAX + 1];
+	char			 said[512];
+	size_t			 len, max, part;
 	unsigned int		 n;
 	int			 last, rc, walls;
 
@@ -897,7 +954,9 @@ parser_child_main(int argc, char **argv)
 		return 1;
 
 	/* Message after message, until EOF. */
-	max = o.limits.max_size > 0 ? o.limits.max_size + 1 : SIZE_MAX - 1;
+	/* A message one byte over the limit (it says LIMITS), a part's 8. */
+	max = o.limits.max_size > 0 ? o.limits.max_size + 1 + 8 :
+	    SIZE_MAX - 1;
 	for (n = 1;; n++) {
 		if (parser_recv(PARSER_CHILD_FD, &type, &data, &len, max, 0,
 		    &why) == -1) {
@@ -905,21 +964,29 @@ parser_child_main(int argc, char **argv)
 				return 0;
 			parser_child_die("reading a message: %s", why);
 		}
-		if (type != PARSER_PARSE)
+		raw = data;
+		part = MIME_PARSE_NO_PART;
+		if (type == PARSER_PARSE_PART) {
+			if (len < 8)
+				parser_child_die("a part frame without a part");
+			part = (size_t)parser_get64((unsigned char *)data);
+			raw = data + 8;
+			len -= 8;
+		} else if (type != PARSER_PARSE)
 			parser_child_die("unexpected frame %d", (int)type);
 		last = parser_child_cpu(&o);
 		if (o.max_messages > 0 && n >= o.max_messages)
 			last = 1;
 		if (o.fault != PARSER_FAULT_NONE && n == o.fault_after)
-			parser_child_fault(&o, data, len);
+			parser_child_fault(&o, raw, len);
 
 		if (o.fault == PARSER_FAULT_ESCAPE && n == o.fault_after) {
-			(void)sandbox_probe(data, said, sizeof said);
+			(void)sandbox_probe(raw, said, sizeof said);
 			m = message_new_failed(said);
 			m->status = MESSAGE_DEFECTIVE;	/* only the daemon
 							   says FAILED */
 		} else
-			m = mime_parse(data, len, &o.limits);
+			m = mime_parse_part(raw, len, &o.limits, part);
 		free(data);
 		buf_init(&reply, BUF_NOMAX);
 		if (o.fault == PARSER_FAULT_GARBAGE && n == o.fault_after)

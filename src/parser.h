@@ -127,6 +127,14 @@ struct parser	*parser_start_options(const struct parser_options *,
  */
 int		 parser_parse(struct parser *, const char *raw, size_t len,
 		     struct message **out, char **cause);
+/*
+ * The same, and with the decoded bytes of attachment number part (0 the
+ * first of (*out)->attachments) in its data (mime_parse_part()); none
+ * other's are believed.  For the console's downloads.
+ */
+int		 parser_parse_part(struct parser *, const char *raw,
+		     size_t len, size_t part, struct message **out,
+		     char **cause);
 
 /* The running child's pid, or -1 when there is none just now. */
 pid_t		 parser_pid(const struct parser *);

@@ -2,8 +2,9 @@
  * store-enquiry.c - the enquiries table: one row per inbound message that
  * postroom decided about, with the decision and why.
  *
- * Owns: the SQL for enquiries, and for inbound_failures (messages that
- * could not be recorded yet, and how often).  Does not own: the decision
+ * Owns: the SQL for enquiries, their re-routes (enquiry_routes) and
+ * answered marks, and for inbound_failures (messages that could not be
+ * recorded yet, and how often).  Does not own: the decision
  * (route.c) or what is sent about it (enquiry.c queues that through
  * store-outbox.c in the same transaction).
  */
@@ -11,14 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "store-int.h"
 #include "utf8.h"
 #include "value.h"
+#include "xmalloc.h"
 
 #define ENQUIRY_COLUMNS \
 	"id, reference, message_id, content_hash, sender, sender_name," \
 	" subject, lead, rule, score, reason, source, received_at," \
-	" routed_at, parse_status, ack"
+	" routed_at, parse_status, ack, coalesce(answered_at, 0)," \
+	" coalesce(answered_by, '')"
 
 void
 store_enquiry_clear(struct store_enquiry *e)
@@ -35,6 +39,7 @@ store_enquiry_clear(struct store_enquiry *e)
 	free(e->source);
 	free(e->parse_status);
 	free(e->ack);
+	free(e->answered_by);
 	memset(e, 0, sizeof *e);
 }
 
@@ -58,6 +63,8 @@ store_enquiry_row(struct store_stmt *st, struct store_enquiry *e)
 	e->routed_at = store_column_int(st, 13);
 	e->parse_status = store_column_text_or(st, 14, "");
 	e->ack = store_column_text_or(st, 15, "");
+	e->answered_at = store_column_int(st, 16);
+	e->answered_by = store_column_text_or(st, 17, "");
 }
 
 /* Step a one-row query into *out: 1 found, 0 not, -1. */
@@ -314,5 +321,94 @@ store_enquiry_value(const struct store_enquiry *e)
 	value_object_set(v, "parse_status",
 	    value_new_string(e->parse_status));
 	value_object_set(v, "ack", value_new_string(e->ack));
+	value_object_set(v, "answered", value_new_bool(e->answered_at != 0));
+	value_object_set(v, "answered_at", value_new_int(e->answered_at));
+	value_object_set(v, "answered_by", value_new_string(e->answered_by));
 	return v;
+}
+
+int
+store_enquiry_raw(struct store *s, int64_t id, char **raw, size_t *len,
+    char **cause)
+{
+	struct store_stmt	*st;
+	int			 rc;
+
+	*raw = NULL;
+	*len = 0;
+	st = store_query(s, cause, "SELECT raw FROM enquiries WHERE id = ?",
+	    "I", id);
+	if (st == NULL)
+		return -1;
+	if ((rc = store_step(s, st, cause)) == 1 &&
+	    !store_column_is_null(st, 0))
+		*raw = store_column_bytes(st, 0, len);
+	store_done(st);
+	return rc;
+}
+
+int
+store_enquiry_set_answered(struct store *s, int64_t id, int64_t at,
+    const char *by, char **cause)
+{
+	int	n;
+
+	if (at != 0)
+		n = store_run(s, cause, "UPDATE enquiries SET answered_at = ?2,"
+		    " answered_by = ?3 WHERE id = ?1 AND answered_at IS NULL",
+		    "IIt", id, at, by);
+	else
+		n = store_run(s, cause, "UPDATE enquiries SET answered_at ="
+		    " NULL, answered_by = NULL WHERE id = ?1"
+		    " AND answered_at IS NOT NULL", "I", id);
+	return n == -1 ? -1 : n > 0;
+}
+
+int
+store_enquiry_reroute(struct store *s, const struct store_enquiry_route *r,
+    int64_t *id, char **cause)
+{
+	if (store_run(s, cause, "INSERT INTO enquiry_routes (enquiry_id,"
+	    " from_lead, to_lead, actor, note, at) VALUES (?, ?, ?, ?,"
+	    " NULLIF(?, ''), ?)", "IttttI", r->enquiry_id, r->from_lead,
+	    r->to_lead, r->actor, r->note != NULL ? r->note : "", r->at) == -1)
+		return -1;
+	*id = store_last_insert_id(s);
+	return store_run(s, cause, "UPDATE enquiries SET lead = ?2,"
+	    " routed_at = ?3 WHERE id = ?1", "ItI", r->enquiry_id, r->to_lead,
+	    r->at) == -1 ? -1 : 0;
+}
+
+int
+store_enquiry_routes(struct store *s, int64_t enquiry_id,
+    int (*fn)(const struct store_enquiry_route *, void *), void *arg,
+    char **cause)
+{
+	struct store_enquiry_route	 r;
+	struct store_stmt		*st;
+	int				 rc;
+
+	/* Served by enquiry_routes_enquiry. */
+	st = store_query(s, cause, "SELECT id, from_lead, to_lead, actor,"
+	    " coalesce(note, ''), at FROM enquiry_routes"
+	    " WHERE enquiry_id = ? ORDER BY id", "I", enquiry_id);
+	if (st == NULL)
+		return -1;
+	while ((rc = store_step(s, st, cause)) == 1) {
+		r.id = store_column_int(st, 0);
+		r.enquiry_id = enquiry_id;
+		r.from_lead = store_column_peek(st, 1);
+		r.to_lead = store_column_peek(st, 2);
+		r.actor = store_column_peek(st, 3);
+		r.note = store_column_peek(st, 4);
+		r.at = store_column_int(st, 5);
+		/* NULL only when SQLite is out of memory. */
+		if (r.from_lead == NULL || r.to_lead == NULL ||
+		    r.actor == NULL || r.note == NULL)
+			fatalx("%s: out of memory", __func__);
+		if ((rc = fn(&r, arg)) != 0)
+			break;
+	}
+	store_done(st);
+	return rc == -1 ? -1 : 0;
 }

@@ -54,6 +54,8 @@ const char	*store_column_peek(struct store_stmt *, int col); /* till next step *
 int64_t		 store_column_int(struct store_stmt *, int col);
 double		 store_column_double(struct store_stmt *, int col);
 const void	*store_column_blob(struct store_stmt *, int col, size_t *len);
+/* A copy of a blob column (NUL-terminated; the caller frees), its length. */
+char		*store_column_bytes(struct store_stmt *, int col, size_t *len);
 int		 store_column_is_null(struct store_stmt *, int col);
 int64_t		 store_last_insert_id(struct store *);
 

@@ -47,7 +47,6 @@ store_outbox_body_get(struct store *s, int64_t body_id, char **data,
     size_t *len, char **cause)
 {
 	struct store_stmt	*st;
-	const void		*blob;
 	int			 rc;
 
 	*data = NULL;
@@ -57,13 +56,8 @@ store_outbox_body_get(struct store *s, int64_t body_id, char **data,
 	    " WHERE id = ?", "I", body_id);
 	if (st == NULL)
 		return -1;
-	if ((rc = store_step(s, st, cause)) == 1) {
-		blob = store_column_blob(st, 0, len);
-		*data = xmalloc(*len + 1);
-		if (*len > 0)
-			memcpy(*data, blob, *len);
-		(*data)[*len] = '\0';
-	}
+	if ((rc = store_step(s, st, cause)) == 1)
+		*data = store_column_bytes(st, 0, len);
 	store_done(st);
 	return rc;
 }
@@ -412,6 +406,53 @@ store_outbox_kind_counts(struct store *s, struct store_outbox_kinds *k,
 			fatalx("%s: outbox state %s", __func__,
 			    sname != NULL ? sname : "NULL");
 		k->n[kind][state] = store_column_int(st, 2);
+	}
+	store_done(st);
+	return rc == -1 ? -1 : 0;
+}
+
+int
+store_outbox_enquiry_each(struct store *s, int64_t enquiry_id,
+    int (*fn)(const struct store_outbox_delivery *, void *), void *arg,
+    char **cause)
+{
+	struct store_outbox_delivery	 d;
+	struct store_stmt		*st;
+	const char			*name;
+	int				 rc;
+
+	/* Served by outbox_enquiry; the bodies are not read. */
+	st = store_query(s, cause, "SELECT id, kind, rcpt_to, state,"
+	    " attempts, coalesce(last_code, 0), coalesce(last_reply, ''),"
+	    " created_at, next_attempt_at, coalesce(sent_at, 0)"
+	    " FROM outbox WHERE enquiry_id = ? ORDER BY id", "I", enquiry_id);
+	if (st == NULL)
+		return -1;
+	while ((rc = store_step(s, st, cause)) == 1) {
+		memset(&d, 0, sizeof d);
+		d.id = store_column_int(st, 0);
+		name = store_column_peek(st, 1);
+		if (name == NULL || store_outbox_kind_parse(name, &d.kind) != 0)
+			fatalx("%s: outbox kind %s", __func__,
+			    name != NULL ? name : "NULL");
+		d.rcpt_to = store_column_peek(st, 2);
+		name = store_column_peek(st, 3);
+		if (name == NULL ||
+		    store_outbox_state_parse(name, &d.state) != 0)
+			fatalx("%s: outbox state %s", __func__,
+			    name != NULL ? name : "NULL");
+		d.attempts = (int)store_column_int(st, 4);
+		d.last_code = (int)store_column_int(st, 5);
+		d.last_reply = store_column_peek(st, 6);
+		d.created_at = store_column_int(st, 7);
+		d.next_attempt_at = store_column_int(st, 8);
+		d.sent_at = store_column_int(st, 9);
+		if (d.rcpt_to == NULL)
+			d.rcpt_to = "";
+		if (d.last_reply == NULL)
+			d.last_reply = "";
+		if ((rc = fn(&d, arg)) != 0)
+			break;
 	}
 	store_done(st);
 	return rc == -1 ? -1 : 0;

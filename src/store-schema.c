@@ -747,6 +747,37 @@ const struct store_migration store_migrations[] = {
 	"END;\n"
 	"CREATE INDEX outbox_rcpt ON outbox (rcpt_to COLLATE NOCASE);\n",
 	NULL },
+
+	/* 12 */
+	/*
+	 * What staff do with an enquiry once it is routed (issues 14 and
+	 * 15).  answered_at and answered_by: when it was marked answered
+	 * and by whom ("user:ID" from the console, "cli:USER"); both NULL
+	 * while it waits, and again when the mark is taken back.
+	 * enquiry_routes: every re-route, oldest first (the id orders them),
+	 * never rewritten: the lead it left and the lead it went to (keys
+	 * from the configuration, so not foreign keys), who and why (a note
+	 * of theirs, or NULL), when.  enquiries.lead and routed_at hold the
+	 * latest; the router's first decision stays in rule and reason.
+	 * The rows go with their enquiry; erasure (store-subscriber.c)
+	 * empties their notes, which staff may have written the person into.
+	 */
+	{
+	"ALTER TABLE enquiries ADD COLUMN answered_at INTEGER;\n"
+	"ALTER TABLE enquiries ADD COLUMN answered_by TEXT;\n"
+	"CREATE TABLE enquiry_routes (\n"
+	"    id              INTEGER PRIMARY KEY,\n"
+	"    enquiry_id      INTEGER NOT NULL\n"
+	"        REFERENCES enquiries(id) ON DELETE CASCADE,\n"
+	"    from_lead       TEXT NOT NULL,\n"
+	"    to_lead         TEXT NOT NULL,\n"
+	"    actor           TEXT NOT NULL,\n"
+	"    note            TEXT,\n"
+	"    at              INTEGER NOT NULL\n"
+	") STRICT;\n"
+	"CREATE INDEX enquiry_routes_enquiry ON enquiry_routes\n"
+	"    (enquiry_id, id);\n",
+	NULL },
 };
 const int store_schema_latest =
     (int)(sizeof store_migrations / sizeof store_migrations[0]) - 1;

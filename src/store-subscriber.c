@@ -843,6 +843,12 @@ store_subscriber_erase_rows(struct store *s, const char *email,
 	    display)) == -1)
 		return -1;
 	x->events = n;
+	/* Notes on their enquiries' re-routes: staff may name them there. */
+	if (store_run(s, cause,
+	    "UPDATE enquiry_routes SET note = NULL WHERE enquiry_id IN"
+	    " (SELECT id FROM enquiries WHERE sender = ?1 COLLATE NOCASE"
+	    " OR sender = ?2 COLLATE NOCASE)", "tt", email, display) == -1)
+		return -1;
 	/*
 	 * The enquiries stay, for the leads' counts and so that the message
 	 * is known again if it comes round, but nothing of the person:

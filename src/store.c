@@ -439,6 +439,20 @@ store_column_peek(struct store_stmt *st, int col)
 	return (const char *)sqlite3_column_text((sqlite3_stmt *)st, col);
 }
 
+char *
+store_column_bytes(struct store_stmt *st, int col, size_t *len)
+{
+	const void	*blob;
+	char		*p;
+
+	blob = store_column_blob(st, col, len);
+	p = xmalloc(*len + 1);
+	if (*len > 0)
+		memcpy(p, blob, *len);
+	p[*len] = '\0';
+	return p;
+}
+
 /* A blob column without copying, and its length. */
 const void *
 store_column_blob(struct store_stmt *st, int col, size_t *len)

@@ -343,6 +343,27 @@ int		 store_outbox_kind_counts(struct store *,
 		    struct store_outbox_kinds *, char **cause);
 
 /*
+ * Where one message about an enquiry stands (a forward, an
+ * acknowledgement): for the console's enquiry page.
+ */
+struct store_outbox_delivery {
+	int64_t			 id;
+	enum store_outbox_kind	 kind;
+	const char		*rcpt_to;
+	enum store_outbox_state	 state;
+	int			 attempts;
+	int			 last_code;	/* 0 when none */
+	const char		*last_reply;	/* "" when none */
+	int64_t			 created_at;
+	int64_t			 next_attempt_at;
+	int64_t			 sent_at;	/* 0 when not sent */
+};
+/* Every outbox row of enquiry_id, in the order queued; fn 0 to go on. */
+int		 store_outbox_enquiry_each(struct store *, int64_t enquiry_id,
+		    int (*fn)(const struct store_outbox_delivery *, void *),
+		    void *arg, char **cause);
+
+/*
  * A rate_limits row (ratelimit.c): a token bucket's level, tokens, as it
  * stood at the end of second updated_at, and a count of sends in the
  * current window.  get: 1 found, 0 not, -1.
@@ -898,6 +919,8 @@ struct store_enquiry {
 	int64_t	 routed_at;
 	char	*parse_status;	/* "ok", "defective", "limits", "failed" */
 	char	*ack;		/* "queued", or why none was sent */
+	int64_t	 answered_at;	/* 0 while it waits for an answer */
+	char	*answered_by;	/* "user:ID", "cli:USER"; "" while it waits */
 };
 
 void	store_enquiry_clear(struct store_enquiry *);
@@ -971,6 +994,41 @@ int	store_enquiry_search_keys(struct store *, int64_t max, int64_t *n,
 	    char **cause);
 /* e as "postroom enquiry show --json" and the console give it. */
 struct value	*store_enquiry_value(const struct store_enquiry *e);
+/*
+ * The raw message of enquiry id: 1 with *raw (caller frees; NULL when it
+ * is not kept, or was erased) and *len, 0 when there is no such enquiry,
+ * -1.
+ */
+int	store_enquiry_raw(struct store *, int64_t id, char **raw, size_t *len,
+	    char **cause);
+/*
+ * Mark enquiry id answered at at by by ("user:ID", "cli:USER"), or with
+ * at 0 not answered after all.  1 when it changed, 0 when it already was
+ * so (an answered one keeps its first when and who), -1.
+ */
+int	store_enquiry_set_answered(struct store *, int64_t id, int64_t at,
+	    const char *by, char **cause);
+
+/* One re-route of an enquiry (enquiry_routes). */
+struct store_enquiry_route {
+	int64_t		 id;
+	int64_t		 enquiry_id;
+	const char	*from_lead;	/* lead keys */
+	const char	*to_lead;
+	const char	*actor;		/* who: "user:ID", "cli:USER" */
+	const char	*note;		/* why, in their words; "" for none */
+	int64_t		 at;
+};
+/*
+ * Record a re-route and move the enquiry to to_lead, routed at at, in
+ * the caller's transaction: 0 with *id (the route's row), or -1.
+ */
+int	store_enquiry_reroute(struct store *,
+	    const struct store_enquiry_route *, int64_t *id, char **cause);
+/* Each re-route of enquiry_id, oldest first; fn returns 0 to go on. */
+int	store_enquiry_routes(struct store *, int64_t enquiry_id,
+	    int (*fn)(const struct store_enquiry_route *, void *), void *arg,
+	    char **cause);
 
 /* --- IMAP positions (store-imap.c) ----------------------------------- */
 

@@ -463,3 +463,31 @@ out:
 	}
 	return rc;
 }
+
+int
+user_actor_name(struct store *s, const char *actor, char **name,
+    char **cause)
+{
+	struct store_user	 u;
+	long long		 id;
+	char			*end;
+	int			 rc;
+
+	*name = NULL;
+	memset(&u, 0, sizeof u);
+	if (strncmp(actor, "cli:", 4) == 0) {
+		*name = xprintf("%s (command line)", actor + 4);
+		return 0;
+	}
+	if (strncmp(actor, "user:", 5) != 0 || actor[5] < '1' ||
+	    actor[5] > '9' || (id = strtoll(actor + 5, &end, 10)) <= 0 ||
+	    *end != '\0') {
+		*name = xstrdup(actor);
+		return 0;
+	}
+	if ((rc = store_user_get_id(s, (int64_t)id, &u, cause)) == -1)
+		return -1;
+	*name = rc == 1 ? xstrdup(u.name) : xstrdup(actor);
+	store_user_clear(&u);
+	return 0;
+}

@@ -98,4 +98,12 @@ int	user_totp_matches(const unsigned char *key, size_t len,
 int	user_totp_check(struct store *, int64_t id, const char *code,
 	    int64_t now, char **cause);
 
+/*
+ * An actor as people read it: "user:ID" the account's name, "cli:USER"
+ * "USER (command line)", anything else as it is; a new string.  -1 with
+ * *cause when the database failed.
+ */
+int	user_actor_name(struct store *, const char *actor, char **name,
+	    char **cause);
+
 #endif

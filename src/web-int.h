@@ -164,6 +164,16 @@ int	 web_answer_body(struct web_req *, unsigned int status,
 int	 web_answer_file(struct web_req *, const char *type, const void *body,
 	    size_t len, const char *filename);
 /*
+ * A file from outside (an enquiry's attachment), to be saved, never
+ * shown: application/octet-stream (with nosniff, as every answer), and
+ * Content-Disposition: attachment with name (UTF-8, any bytes: NULL or
+ * "" is "attachment") as a plain ASCII fallback and as filename*
+ * (RFC 6266, RFC 8187), at most WEB_DOWNLOAD_NAME bytes of it.
+ */
+#define WEB_DOWNLOAD_NAME	200
+int	 web_answer_download(struct web_req *, const void *body, size_t len,
+	    const char *name);
+/*
  * One more header on whatever is answered (at most WEB_REQ_HEADERS).
  * Content-Security-Policy, X-Frame-Options and Cache-Control replace the
  * side's own (a preview framed by the console, an image kept by caches).

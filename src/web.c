@@ -59,6 +59,7 @@
 #include "store.h"
 #include "template.h"
 #include "token.h"
+#include "utf8.h"
 #include "value.h"
 #include "monotime.h"
 #include "web.h"
@@ -902,6 +903,51 @@ web_answer_file(struct web_req *r, const char *type, const void *body,
 	ret = web_respond(r, MHD_HTTP_OK, type, body, len,
 	    "Content-Disposition", cd) == MHD_YES;
 	free(cd);
+	return ret;
+}
+
+/* RFC 8187's attr-char: what goes into filename* as it is. */
+static int
+web_attr_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || strchr("!#$&+-.^_`|~", c) != NULL;
+}
+
+int
+web_answer_download(struct web_req *r, const void *body, size_t len,
+    const char *name)
+{
+	struct buf	 cd;
+	const char	*p;
+	size_t		 n;
+	unsigned char	 c;
+	int		 ret;
+
+	/* At most WEB_DOWNLOAD_NAME bytes of it, cut between characters. */
+	if (name == NULL || *name == '\0')
+		name = "attachment";
+	n = utf8_truncate(name, strlen(name), WEB_DOWNLOAD_NAME);
+	buf_init(&cd, BUF_NOMAX);
+	/* For old clients: letters, digits and a few marks, else '_'. */
+	buf_addstr(&cd, "attachment; filename=\"");
+	for (p = name; p < name + n; p++) {
+		c = (unsigned char)*p;
+		buf_addc(&cd, (c >= 'a' && c <= 'z') || (c >= 'A' &&
+		    c <= 'Z') || (c >= '0' && c <= '9') ||
+		    strchr(" ()+,-.=_", c) != NULL ? (char)c : '_');
+	}
+	/* RFC 6266 and 8187: the name as it is, percent-encoded UTF-8. */
+	buf_addstr(&cd, "\"; filename*=UTF-8''");
+	for (p = name; p < name + n; p++) {
+		if (web_attr_char((unsigned char)*p))
+			buf_addc(&cd, *p);
+		else
+			buf_printf(&cd, "%%%02X", (unsigned char)*p);
+	}
+	ret = web_respond(r, MHD_HTTP_OK, "application/octet-stream", body,
+	    len, "Content-Disposition", cd.data) == MHD_YES;
+	buf_free(&cd);
 	return ret;
 }
 

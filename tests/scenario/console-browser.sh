@@ -44,7 +44,7 @@ rm -f "$SHOTS"/console-*.png
 $PYTHON "$POSTROOM_TOP/tests/tools/console-browser.py" \
     --webdriver "http://127.0.0.1:$CD_PORT" --base "$H" --db "$DB" \
     --shots "$SHOTS" --password "$PW" --wref "$WREF" --eref "$EREF" \
-    --sink "$T/sink" --image "$T/chart.png" "$@" \
+    --sink "$T/sink" --image "$T/chart.png" --aref "$AREF" --href "$HREF" "$@" \
     >"$T/journey" 2>"$T/journey.err"
 rc=$?
 while IFS= read -r line; do
@@ -57,7 +57,7 @@ done < "$T/journey"
 check "console-browser.py finished without an error" [ "$rc" -eq 0 -a ! -s "$T/journey.err" ]
 [ -s "$T/journey.err" ] && diag "$(tail -5 "$T/journey.err")"
 n=$(ls "$SHOTS"/console-*.png 2>/dev/null | wc -l)
-check "36 console screenshots (18 pages, 2 widths) saved in $SHOTS" [ "$n" -eq 36 ]
+check "50 console screenshots (25 pages, 2 widths) saved in $SHOTS" [ "$n" -eq 50 ]
 no_personal_data "postroomd's log" "$T/d.log"
 kill -TERM $DPID
 i=0; while kill -0 $DPID 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done

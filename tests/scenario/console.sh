@@ -114,6 +114,9 @@ done <<ROUTES
 /campaigns/999999 404 404 404 403
 /subscribers/0 404 404 404 403
 /no-such-page 404 404 404 404
+/enquiries/$AREF/attachments/1 200 200 200 200
+/enquiries/$AREF/attachments/9 404 404 404 404
+/enquiries/$EREF/attachments/1 404 404 404 403
 ROUTES
 for r in admin editor viewer west; do
 	got=$(status "$T/jar.$r" POST / -d "csrf=x")
@@ -174,6 +177,150 @@ got=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -b "$J" -H 'Content-
     -H 'Content-Length: 20971520' --data-binary 'csrf=x' "$H/logout" 2>/dev/null)
 check "a POST saying it is 20 MB is refused at once (413)" [ "$got" = 413 ]
 check "the admin is still signed in" [ "$(status "$J" GET /)" = 200 ]
+
+# --- 9b. an enquiry's page, its attachments, answered and re-routed ----------
+# (console-enquiry.c; AREF and HREF come from lib-console.sh.)
+check "the viewer signs in again" [ "$(signin viewer@example.org "$T/jar.viewer")" = 303 ]
+hline() { tr -d '\r' < "$T/hdr" | grep -i "^$1:"; }
+req "the page of an enquiry with hostile parts" 200 -b "$J" "$H/enquiries/$AREF"
+check "... shows its text as text, escaped" sh -c "grep -q '&lt;script&gt;alert(&quot;body&quot;)&lt;/script&gt; Our draft is attached.' '$T/body' && ! grep -q '<script' '$T/body'"
+check "... its subject escaped" has '&lt;img src=x onerror=alert(1)&gt; papers'
+check "... its attachments with name, type and size, names escaped" sh -c "grep -q 'attachments/1\" download>draft.txt</a></td><td>text/plain</td><td class=\"num\">25 bytes' '$T/body' && grep -q 'attachments/2\" download>&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;.html</a>' '$T/body' && grep -q 'attachments/3\" download>caf' '$T/body'"
+check "... why it was routed and the forward's delivery" sh -c "grep -q '<dt>Why it was routed</dt><dd>Rule west-dsu' '$T/body' && grep -A1 '<dd>Forward to the lead</dd>' '$T/body' | grep -q '<dt>To</dt><dd>west-dsu@example.org</dd>'"
+check "... and, for an admin, the forms to act on it" sh -c "grep -q 'action=\"/enquiries/$AREF/answered\"' '$T/body' && grep -q 'action=\"/enquiries/$AREF/reroute\"' '$T/body'"
+req "the viewer reads it too" 200 -b "$T/jar.viewer" "$H/enquiries/$AREF"
+check "... without the forms (viewers may not act)" sh -c "! grep -q 'answered\"' '$T/body' && ! grep -q 'id=\"note\"' '$T/body'"
+req "the page of an HTML-only enquiry with scripts" 200 -b "$J" "$H/enquiries/$HREF"
+check "... shows the text of its HTML part, never the HTML" sh -c "grep -q 'Could the West Midlands DSU team help with the Black Country DSU?' '$T/body' && grep -q 'Thank you' '$T/body' && grep -q 'no plain-text part' '$T/body'"
+check "... nothing of its markup or scripts, even escaped" sh -c "! grep -qi '<script\|&lt;script\|alert(\|&lt;b&gt;\|onclick' '$T/body'"
+
+req "attachment 1 downloads" 200 -b "$J" "$H/enquiries/$AREF/attachments/1"
+check "... as application/octet-stream with nosniff" sh -c "tr -d '\r' < '$T/hdr' | grep -qx 'Content-Type: application/octet-stream' && tr -d '\r' < '$T/hdr' | grep -qx 'X-Content-Type-Options: nosniff'"
+check "... to be saved as draft.txt (filename*=UTF-8'')" [ "$(hline Content-Disposition)" = "Content-Disposition: attachment; filename=\"draft.txt\"; filename*=UTF-8''draft.txt" ]
+check "... its bytes as sent" [ "$(cat "$T/body")" = "The draft business case." ]
+req "an attachment named with markup downloads" 200 -b "$J" "$H/enquiries/$AREF/attachments/2"
+check "... its name percent-encoded, and a plain fallback" [ "$(hline Content-Disposition)" = "Content-Disposition: attachment; filename=\"___script_alert(2)__script_.html\"; filename*=UTF-8''%22%3E%3Cscript%3Ealert%282%29%3C%2Fscript%3E.html" ]
+check "... never as HTML" sh -c "tr -d '\r' < '$T/hdr' | grep -qx 'Content-Type: application/octet-stream'"
+req "an attachment named with CR, LF, a quote and a header downloads" 200 -b "$J" "$H/enquiries/$AREF/attachments/3"
+check "... in one Content-Disposition line, its name encoded, two quotes in all" sh -c "[ \$(tr -d '\r' < '$T/hdr' | grep -ci '^Content-Disposition:') -eq 1 ] && tr -d '\r' < '$T/hdr' | grep -i '^Content-Disposition:' | grep -q \"filename\\*=UTF-8''caf%C3%A9%20%20Set-Cookie%3A%20evil%3D1%22%3B.txt\$\" && [ \$(tr -d '\r' < '$T/hdr' | grep -i '^Content-Disposition:' | tr -cd '\"' | wc -c) -eq 2 ]"
+check "... and no header of its own" sh -c "! tr -d '\r' < '$T/hdr' | grep -qi '^Set-Cookie'"
+req "a lead's download of another lead's attachment: 403" 403 -b "$T/jar.east" "$H/enquiries/$AREF/attachments/1"
+req "attachment 0: 404" 404 -b "$J" "$H/enquiries/$AREF/attachments/0"
+req "attachment x: 404" 404 -b "$J" "$H/enquiries/$AREF/attachments/x"
+
+# POSTs: signed out, every role without and with a wrong token, and the
+# roles that may not act, with their own token: nothing changes.
+state() { q "SELECT coalesce(answered_at, 0) || ' ' || lead || ' ' || (SELECT count(*) FROM enquiry_routes) FROM enquiries WHERE reference = '$AREF'"; }
+before=$(state)
+for act in answered reroute; do
+	p="/enquiries/$AREF/$act"
+	got=$(status "$T/jar.none" POST "$p" -d "csrf=x&answered=yes&lead=general")
+	check "POST $p signed out: 303 to /login" [ "$got" = 303 ]
+	for r in admin editor viewer west east; do
+		got=$(status "$T/jar.$r" POST "$p" -d "answered=yes&lead=general")
+		check "POST $p as $r without a csrf token: 403" [ "$got" = 403 ]
+		got=$(status "$T/jar.$r" POST "$p" -d "csrf=$(printf '%064d' 0)&answered=yes&lead=general")
+		check "POST $p as $r with a wrong csrf token: 403" [ "$got" = 403 ]
+	done
+	for r in viewer east; do
+		curl -sS -o "$T/page" -b "$T/jar.$r" "$H/"
+		got=$(status "$T/jar.$r" POST "$p" -d "csrf=$(csrf_of "$T/page")&answered=yes&lead=general")
+		check "POST $p as $r with its own token: 403 (may not act on it)" [ "$got" = 403 ]
+	done
+	got=$(status "$J" GET "$p")
+	check "GET $p: 405" [ "$got" = 405 ]
+done
+check "... and none of them changed anything" [ "$(state)" = "$before" ]
+
+# Answered, and not after all.
+csrf_for() { curl -sS -o "$T/page" -b "$1" "$H/"; csrf_of "$T/page"; }
+ATOK=$(csrf_for "$J")
+req "the admin marks it answered: 303" 303 -b "$J" -d "csrf=$ATOK&answered=yes" "$H/enquiries/$AREF/answered"
+check "... back to its page with a message" hdr "Location: /enquiries/$AREF?done=answered"
+ADMINID=$(q "SELECT id FROM users WHERE email = 'admin@example.org'")
+check "... answered, when and by whom, in the database" [ "$(q "SELECT answered_by FROM enquiries WHERE reference = '$AREF' AND answered_at > 0")" = "user:$ADMINID" ]
+check "... and in the audit log" [ "$(q "SELECT actor FROM events WHERE kind = 'enquiry.answered' AND subject = '$AREF'")" = "user:$ADMINID" ]
+req "its page says so" 200 -b "$J" "$H/enquiries/$AREF?done=answered"
+check "... in a message and in its summary, with the button to take it back" sh -c "grep -q 'role=\"status\"><p>Marked as answered.' '$T/body' && grep -q 'Yes, marked .* by The admin' '$T/body' && grep -q 'Not answered after all' '$T/body'"
+req "the unanswered filter leaves it out" 200 -b "$J" "$H/enquiries?unanswered=1&q=black"
+check "... shows the others, and keeps its values" sh -c "! grep -q '$AREF' '$T/body' && grep -q '$WREF' '$T/body' && grep -q 'name=\"unanswered\" value=\"1\" checked' '$T/body' && grep -q 'name=\"q\" value=\"black\"' '$T/body'"
+req "without it, the list says when it was answered" 200 -b "$J" "$H/enquiries?q=black"
+check "... for it, and 'Not yet' for the others" sh -c "grep '$AREF' '$T/body' | grep -q '</td><td>[A-Z][a-z][a-z] [0-9]' && grep '$WREF' '$T/body' | grep -q 'Not yet'"
+ETOK=$(csrf_for "$T/jar.editor")
+req "an answer that is neither yes nor no: 400" 400 -b "$T/jar.editor" -d "csrf=$ETOK&answered=maybe" "$H/enquiries/$AREF/answered"
+req "the editor: not answered after all (303)" 303 -b "$T/jar.editor" -d "csrf=$ETOK&answered=no" "$H/enquiries/$AREF/answered"
+check "... waiting again in the database" [ "$(q "SELECT answered_at IS NULL AND answered_by IS NULL FROM enquiries WHERE reference = '$AREF'")" = 1 ]
+WTOK=$(csrf_for "$T/jar.west")
+req "the West lead marks their own enquiry answered (303)" 303 -b "$T/jar.west" -d "csrf=$WTOK&answered=yes" "$H/enquiries/$WREF/answered"
+check "... answered in the database" [ "$(q "SELECT answered_at > 0 FROM enquiries WHERE reference = '$WREF'")" = 1 ]
+
+# Re-routing: refusals in plain words next to the field, nothing changed.
+req "re-route without a lead: 400" 400 -b "$T/jar.editor" --data-urlencode "csrf=$ETOK" --data-urlencode "lead=" --data-urlencode "note=<b>keep me</b>" "$H/enquiries/$AREF/reroute"
+check "... the error summary links to the field, the note is kept, escaped" sh -c "grep -q '<a href=\"#lead\">Choose the lead to send it to</a>' '$T/body' && grep -q 'aria-invalid=\"true\"' '$T/body' && grep -q '&lt;b&gt;keep me&lt;/b&gt;</textarea>' '$T/body'"
+req "re-route to the lead it has: 400" 400 -b "$T/jar.editor" -d "csrf=$ETOK&lead=west_dsu" "$H/enquiries/$AREF/reroute"
+check "... saying so" has "is already with West Midlands DSU development"
+req "re-route to no such lead: 400" 400 -b "$T/jar.editor" --data-urlencode "csrf=$ETOK" --data-urlencode "lead=<script>nope" "$H/enquiries/$AREF/reroute"
+check "... saying so, escaped" sh -c "grep -q 'There is no lead &quot;&lt;script&gt;nope&quot;' '$T/body' && ! grep -q '<script' '$T/body'"
+req "a note of 1,001 characters: 400" 400 -b "$T/jar.editor" -d "csrf=$ETOK&lead=general&note=$(head -c 1001 /dev/zero | tr '\0' x)" "$H/enquiries/$AREF/reroute"
+check "... the error next to the note" has '<a href="#note">The note is longer than 1,000 characters'
+check "... and none of them changed anything" [ "$(q "SELECT lead || (SELECT count(*) FROM enquiry_routes) FROM enquiries WHERE reference = '$AREF'")" = west_dsu0 ]
+
+# The West lead re-routes their enquiry to the East lead.
+req "the West lead re-routes $WREF to the East Midlands lead (303)" 303 -b "$T/jar.west" --data-urlencode "csrf=$WTOK" --data-urlencode "lead=east_dsu" --data-urlencode "note=Leicester is East <script>alert(9)</script>" "$H/enquiries/$WREF/reroute"
+check "... back to their list, where it no longer is" hdr "Location: /enquiries?done=rerouted"
+WESTID=$(q "SELECT id FROM users WHERE email = 'west@example.org'")
+check "... the East lead's now, with who and why in its history" [ "$(q "SELECT e.lead || ' ' || r.from_lead || ' ' || r.actor || ' ' || r.note FROM enquiries e JOIN enquiry_routes r ON r.enquiry_id = e.id WHERE e.reference = '$WREF'")" = "east_dsu west_dsu user:$WESTID Leicester is East <script>alert(9)</script>" ]
+check "... and in the audit log" [ "$(q "SELECT actor || ' ' || detail FROM events WHERE kind = 'enquiry.reroute' AND subject = '$WREF'")" = "user:$WESTID west_dsu -> east_dsu, with a note" ]
+req "the West lead's list" 200 -b "$T/jar.west" "$H/enquiries?done=rerouted"
+check "... says it went, and no longer shows it" sh -c "grep -q 'no longer in your list' '$T/body' && ! grep -q '$WREF' '$T/body'"
+req "the West lead may no longer open it" 403 -b "$T/jar.west" "$H/enquiries/$WREF"
+req "... nor act on it" 403 -b "$T/jar.west" -d "csrf=$WTOK&answered=no" "$H/enquiries/$WREF/answered"
+req "the East lead opens it" 200 -b "$T/jar.east" "$H/enquiries/$WREF"
+check "... with its history: from, to, by whom, the note escaped" sh -c "grep -q ': West lead re-routed it from West Midlands DSU development to East Midlands DSU development.</p><p class=\"pre-line\">Their note: Leicester is East &lt;script&gt;alert(9)&lt;/script&gt;</p>' '$T/body'"
+check "... and the new forward among its messages" sh -c "grep -A1 '<dd>Forward to the lead</dd>' '$T/body' | grep -q '<dt>To</dt><dd>east-dsu@example.org</dd>'"
+fwd() { grep -l "^X-Postroom-Reference: $WREF" "$T/outbox/new/"* 2>/dev/null | xargs grep -l '^Delivered-To: east-dsu@example.org' 2>/dev/null | head -n 1; }
+if wait_for 20 sh -c "[ -n \"\$(grep -l '^X-Postroom-Reference: $WREF' '$T'/outbox/new/* 2>/dev/null | xargs grep -l '^Delivered-To: east-dsu@example.org' 2>/dev/null)\" ]"; then
+	ok "the forward reaches the East Midlands lead's mailbox (the outbox Maildir)"
+else not_ok "the forward reaches the East Midlands lead's mailbox (the outbox Maildir)"; fi
+F=$(fwd)
+check "... saying who re-routed it and why" sh -c "grep -q 're-routed it to you from West Midlands DSU' '${F:-/dev/null}' && grep -q 'West lead' '${F:-/dev/null}' && grep -q 'Their note: Leicester is East' '${F:-/dev/null}'"
+check "... with the original attached and the enquirer as Reply-To" sh -c "grep -q '^Reply-To: Wendy West <wendy@nhs.example.net>' '${F:-/dev/null}' && grep -q '^Content-Type: message/rfc822' '${F:-/dev/null}'"
+req "an editor re-routes $AREF to general enquiries (303)" 303 -b "$T/jar.editor" -d "csrf=$ETOK&lead=general" "$H/enquiries/$AREF/reroute"
+check "... back to its page" hdr "Location: /enquiries/$AREF?done=rerouted"
+req "... which says where it went" 200 -b "$T/jar.editor" "$H/enquiries/$AREF?done=rerouted"
+check "... in a message" has "Re-routed: it is forwarded to General enquiries."
+
+# Real and hostile mail from ../shared: every page and every download.
+S="$POSTROOM_SHARED"
+if [ -d "$S/hostile" ] && [ -d "$S/corpus/enquiries" ]; then
+	n0=$(q "SELECT count(*) FROM enquiries")
+	for f in "$S"/hostile/*.eml "$S"/corpus/enquiries/*.eml; do
+		cli deliver < "$f" >/dev/null 2>>"$T/shared.log"
+	done
+	nf=$(ls "$S"/hostile/*.eml "$S"/corpus/enquiries/*.eml | wc -l)
+	check "the $nf messages of ../shared are recorded" [ $(($(q "SELECT count(*) FROM enquiries") - n0)) -ge $((nf - 2)) ]
+	bad=0 pages=0 files=0
+	for ref in $(q "SELECT reference FROM enquiries WHERE id > (SELECT id FROM enquiries WHERE reference = '$HREF')"); do
+		pages=$((pages + 1))
+		got=$(status "$J" GET "/enquiries/$ref")
+		if [ "$got" != 200 ] || grep -qi '<script\|<iframe\|<img\|<style\|onerror=\|onload=' "$T/sbody"; then
+			bad=$((bad + 1)); diag "$ref: $got"
+		fi
+		cp "$T/sbody" "$T/shared-page"
+		for a in $(sed -n 's|.*href="/enquiries/[^/]*/attachments/\([0-9]*\)".*|\1|p' "$T/shared-page"); do
+			files=$((files + 1))
+			got=$(curl -sS --max-time 10 -o /dev/null -D "$T/dhdr" -w '%{http_code}' -b "$J" "$H/enquiries/$ref/attachments/$a")
+			if [ "$got" != 200 ] || ! tr -d '\r' < "$T/dhdr" | grep -qx 'Content-Type: application/octet-stream' ||
+			    [ "$(tr -d '\r' < "$T/dhdr" | grep -ci '^Content-Disposition: attachment; filename="[^"]*"; filename\*=UTF-8'"''"'[A-Za-z0-9%!#$&+.^_`|~-]*$')" -ne 1 ]; then
+				bad=$((bad + 1)); diag "$ref attachment $a: $got"
+			fi
+		done
+	done
+	check "their $pages pages answer 200 with nothing of theirs as markup, and their $files attachments download safely named" [ "$bad" -eq 0 -a "$pages" -ge $((nf - 2)) ]
+	check "postroomd is still serving" [ "$(status "$J" GET /)" = 200 ]
+else
+	skip "../shared/hostile and ../shared/corpus/enquiries are not there"
+fi
 
 # --- 10. the log names no one ----------------------------------------------
 no_personal_data "the console's log lines" "$T/d.log"

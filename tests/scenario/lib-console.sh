@@ -109,3 +109,42 @@ if wait_for 15 grep -q 'console: serving on' "$T/d.log"; then ok "postroomd serv
 else not_ok "postroomd serves the console on console.listen"; diag "$(cat "$T/d.log")"; done_testing; exit 1; fi
 wait_for 15 grep -q 'web: serving on' "$T/d.log"
 
+
+# --- enquiries with hostile parts (console-enquiry.c) ----------------------
+# AREF: to west_dsu, with markup in its subject and text and three
+# attachments: a plain file, one whose name is markup, one whose name
+# (RFC 2231) holds a CR LF, a quote and a header of its own.  HREF: HTML
+# only, with scripts.  Both recorded through the MTA pipe while postroomd
+# runs, as mail to enquiries@ would be.
+{
+	printf 'From: Wendy West <wendy@nhs.example.net>\r\nTo: enquiries@example.org\r\n'
+	printf 'Subject: Black Country DSU <img src=x onerror=alert(1)> papers\r\nMessage-ID: <a1@nhs.example.net>\r\n'
+	printf 'Date: Tue, 3 Mar 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n'
+	printf 'Content-Type: multipart/mixed; boundary="b1"\r\n\r\n'
+	printf -- '--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n'
+	printf 'Could the West Midlands DSU development team help with our Black Country DSU business case?\r\n'
+	printf '<script>alert("body")</script> Our draft is attached.\r\n'
+	printf -- '--b1\r\nContent-Type: text/plain; name="draft.txt"\r\nContent-Disposition: attachment; filename="draft.txt"\r\n'
+	printf 'Content-Transfer-Encoding: base64\r\n\r\n%s\r\n' "$(printf 'The draft business case.\n' | base64)"
+	printf -- '--b1\r\nContent-Type: text/html; name="x.html"\r\n'
+	printf 'Content-Disposition: attachment; filename="\\"><script>alert(2)</script>.html"\r\n\r\n'
+	printf '<script>alert("file")</script>\r\n'
+	printf -- '--b1\r\nContent-Type: application/octet-stream\r\n'
+	printf "Content-Disposition: attachment; filename*=UTF-8''caf%%C3%%A9%%0D%%0ASet-Cookie%%3A%%20evil%%3D1%%22%%3B.txt\r\n\r\n"
+	printf 'evil\r\n'
+	printf -- '--b1--\r\n'
+} > "$T/attached.eml"
+{
+	printf 'From: Harry Html <harry@nhs.example.net>\r\nTo: enquiries@example.org\r\n'
+	printf 'Subject: Black Country DSU (HTML only)\r\nMessage-ID: <h1@nhs.example.net>\r\n'
+	printf 'Date: Tue, 3 Mar 2026 11:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n'
+	printf '<html><head><script>alert("head")</script></head><body><p>Could the West Midlands DSU team help with the <b>Black Country</b> DSU?</p>'
+	printf '<script>alert(document.cookie)</script><p onclick="alert(3)">Thank you</p></body></html>\r\n'
+} > "$T/html.eml"
+cli deliver < "$T/attached.eml" 2>>"$T/once.log" || diag "deliver attached.eml failed"
+cli deliver < "$T/html.eml" 2>>"$T/once.log" || diag "deliver html.eml failed"
+AREF=$(q "SELECT reference FROM enquiries WHERE message_id = 'a1@nhs.example.net'")
+HREF=$(q "SELECT reference FROM enquiries WHERE message_id = 'h1@nhs.example.net'")
+check "an enquiry with hostile attachments is recorded for the West Midlands DSU lead" \
+    [ -n "$AREF" -a "$(q "SELECT lead FROM enquiries WHERE reference = '$AREF'")" = west_dsu ]
+check "... and an HTML-only one" [ -n "$HREF" ]

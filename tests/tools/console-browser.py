@@ -2,7 +2,8 @@
 """console-browser.py - drive headless Chromium through the staff console.
 
     console-browser.py --webdriver URL --base URL --db FILE --shots DIR
-                       --password PW --wref REF --eref REF [--axe FILE]
+                       --password PW --wref REF --eref REF --aref REF
+                       --href REF --sink DIR --image FILE [--axe FILE]
 
 The WebDriver client, screenshots, axe-core checks and the run itself are
 browser.py's (imported from this directory): this file is only the
@@ -19,7 +20,12 @@ journey.  Two journeys, as staff would make them:
      after the question with the number of recipients, and watched on the
      progress page to the end;
   3. the West Midlands DSU lead signs in, sees only their enquiry (WREF,
-     never EREF), opens it, and signs out.
+     never EREF), opens it, re-routes it to the East Midlands lead with
+     the form (it leaves their list; the forward must reach the East
+     lead's address at the SMTP sink), and signs out.
+The admin also opens the enquiry with hostile attachments (AREF) and the
+HTML-only one (HREF), lists the unanswered, marks AREF answered with the
+button and sends the re-route form without a lead (the error summary).
 Every page is screenshot at phone and desktop widths into --shots
 (console-NN-NAME-SIZE.png) and, with --axe, checked against WCAG 2.2 A
 and AA at both.  Output as browser.py's: "ok - ", "not ok - ", "# ".
@@ -28,6 +34,7 @@ import argparse
 import importlib.util
 import os
 import sys
+import time
 
 _spec = importlib.util.spec_from_file_location(
     "browser", os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -182,13 +189,18 @@ class ConsoleJourney(browser.Journey):
                  "enquiries-error"),
                 ("/lists", "Lists and leads", "lists"),
                 ("/audit", "Audit log", "audit"),
-                ("/users", "Staff accounts", "users")]:
+                ("/users", "Staff accounts", "users"),
+                ("/enquiries/%s" % a.aref, a.aref, "enquiry-attachments"),
+                ("/enquiries/%s" % a.href, a.href, "enquiry-html"),
+                ("/enquiries?unanswered=1", "Enquiries",
+                 "enquiries-unanswered")]:
             self.visit(b, path, h1, name)
         b.go(a.base + "/subscribers?q=zoe")
         got = b.wait_text(".results", "zoe@example.net")
         self.check("searching for zoe finds Zoë",
                    got is not None and "zoe@example.net" in got)
         self.newsletter(b)
+        self.enquiry_forms(b)
         self.signout(b)
 
         got = self.signin(b, "west@example.org")
@@ -200,7 +212,82 @@ class ConsoleJourney(browser.Journey):
         self.check("... and not another lead's (%s)" % a.eref,
                    a.eref not in got)
         self.both(b, "lead-enquiries", "a lead's enquiries")
+        self.lead_reroute(b)
         self.signout(b)
+
+    def enquiry_forms(self, b):
+        """An admin marks the enquiry with attachments answered, then
+        sends the re-route form without choosing a lead."""
+        a = self.args
+        b.go(a.base + "/enquiries/%s" % a.aref)
+        b.wait_text("h1", a.aref)
+        b.click("form[action$='/answered'] button")
+        got = b.wait_text(".notice", "Marked as answered") or ""
+        self.check("'Mark answered' marks it answered (%s)" % got,
+                   "Marked as answered" in got and
+                   self.db("SELECT answered_at > 0 FROM enquiries WHERE "
+                           "reference = ?", a.aref) == 1)
+        self.both(b, "enquiry-answered", "an enquiry marked answered")
+        b.click("form[action$='/reroute'] button")
+        got = b.wait_text(".error-summary", "Choose the lead") or ""
+        self.check("re-routing without a lead is explained in the error "
+                   "summary", "Choose the lead" in got)
+        self.check("... which links to the field",
+                   b.js("return document.querySelector("
+                        "'.error-summary a').getAttribute('href');")
+                   == "#lead")
+        self.both(b, "enquiry-reroute-error", "the re-route form's error")
+
+    def forward_to(self, ref, address, seconds=20):
+        """The file at the SMTP sink holding ref's forward to address,
+        or None."""
+        end = time.time() + seconds
+        log = os.path.join(self.args.sink, "log")
+        while time.time() < end:
+            lines = open(log).read().splitlines() \
+                if os.path.exists(log) else []
+            for line in lines:
+                fields = line.split("\t")
+                if len(fields) < 6 or fields[4] != address:
+                    continue
+                path = os.path.join(self.args.sink, "msgs", fields[5])
+                with open(path, "rb") as f:
+                    head = f.read(65536)
+                if b"\nX-Postroom-Reference: " + ref.encode() in head:
+                    return path
+            time.sleep(0.2)
+        return None
+
+    def lead_reroute(self, b):
+        """The West lead opens their enquiry and re-routes it to the East
+        Midlands lead, whose forward must arrive."""
+        a = self.args
+        b.go(a.base + "/enquiries/%s" % a.wref)
+        got = b.wait_text("h1", a.wref)
+        self.check("the lead opens their enquiry (h1: %s)" % got,
+                   got is not None and a.wref in got)
+        self.both(b, "lead-enquiry", "a lead's enquiry")
+        b.click("#lead option[value='east_dsu']")
+        b.type("#note", "Leicester is in the East Midlands")
+        b.click("form[action$='/reroute'] button")
+        got = b.wait_text(".notice", "Re-routed") or ""
+        self.check("the lead re-routes it to the East Midlands lead (%s)"
+                   % got, "Re-routed" in got)
+        main = b.text("main") or ""
+        self.check("... and it leaves their list", a.wref not in main)
+        self.check("... the East Midlands lead's in the database",
+                   self.db("SELECT lead FROM enquiries WHERE reference = ?",
+                           a.wref) == "east_dsu")
+        self.both(b, "lead-rerouted", "a lead's list after a re-route")
+        path = self.forward_to(a.wref, "east-dsu@example.org")
+        self.check("the forward reaches the East Midlands lead "
+                   "(at the SMTP sink)", path is not None)
+        if path is not None:
+            with open(path, "rb") as f:
+                body = f.read().decode("utf-8", "replace")
+            self.check("... saying who re-routed it and why",
+                       "re-routed it to you" in body and
+                       "Leicester is in the East Midlands" in body)
 
 
 def main():
@@ -215,6 +302,8 @@ def main():
     ap.add_argument("--sink", required=True)
     ap.add_argument("--email", default="admin@example.org")
     ap.add_argument("--image", required=True)
+    ap.add_argument("--aref", required=True)
+    ap.add_argument("--href", required=True)
     ap.add_argument("--axe")
     args = ap.parse_args()
     os.makedirs(args.shots, exist_ok=True)

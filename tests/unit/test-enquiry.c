@@ -8,10 +8,14 @@
  * expired, misused and unknown tokens, in To, Cc or only the envelope
  * headers, read twice), which is never an enquiry; an acknowledgement
  * that quotes nothing the sender wrote, and the global hourly cap on
- * acknowledgements (enquiry.acks_per_hour).
+ * acknowledgements (enquiry.acks_per_hour).  Then what staff do after
+ * (enquiry-act.c): marking one answered and back, re-routing it (the
+ * history, the audit record, a new forward made as the router's) and
+ * every refusal, which changes nothing.
  */
 #include "testutil.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -1186,6 +1190,242 @@ test_unsubscribe_not_ours(void **state)
 	free(addr);
 }
 
+/* --- what staff do afterwards (enquiry-act.c) ---------------------------- */
+
+/* The reference of the enquiry recorded for Message-ID mid. */
+static char *
+reference_of(struct env *t, const char *mid)
+{
+	char	*sql, *v = NULL, *cause = NULL;
+
+	sql = xprintf("SELECT reference FROM enquiries WHERE message_id ="
+	    " '%s'", mid);
+	assert_int_equal(store_query_text(t->s, sql, &v, &cause), 1);
+	free(sql);
+	return v;
+}
+
+static void
+test_answered(void **state)
+{
+	struct env		*t = *state;
+	struct enquiry_result	 res;
+	char			*ref, *cause = NULL, *v;
+
+	assert_int_equal(receive(t, join, &res), 0);
+	ref = reference_of(t, "join-1@nhs.example.net");
+	check_int("answered", enquiry_answered(t->s, ref, 1, "cli:tester",
+	    1000, &cause), 1);
+	v = text(t, "SELECT answered_at || ' ' || answered_by FROM"
+	    " enquiries");
+	assert_str_eq_msg("when and by whom", v, "1000 cli:tester");
+	free(v);
+	check_int("its audit record", count(t, "SELECT count(*) FROM events"
+	    " WHERE kind = 'enquiry.answered' AND actor = 'cli:tester'"), 1);
+	/* Again: nothing changes, the first mark stays, no second record. */
+	check_int("answered again", enquiry_answered(t->s, ref, 1,
+	    "user:7", 2000, &cause), 1);
+	v = text(t, "SELECT answered_at || ' ' || answered_by FROM"
+	    " enquiries");
+	assert_str_eq_msg("the first mark stays", v, "1000 cli:tester");
+	free(v);
+	check_int("no second record", count(t, "SELECT count(*) FROM events"
+	    " WHERE kind = 'enquiry.answered'"), 1);
+	/* In any case, as references are found. */
+	for (v = ref; *v != '\0'; v++)
+		*v = (char)tolower((unsigned char)*v);
+	check_int("not answered after all", enquiry_answered(t->s, ref, 0,
+	    "user:7", 3000, &cause), 1);
+	check_int("waiting again", count(t, "SELECT count(*) FROM enquiries"
+	    " WHERE answered_at IS NULL AND answered_by IS NULL"), 1);
+	check_int("its audit record", count(t, "SELECT count(*) FROM events"
+	    " WHERE kind = 'enquiry.unanswered' AND actor = 'user:7'"), 1);
+	free(ref);
+
+	check_int("an unknown reference", enquiry_answered(t->s,
+	    "ENQ-1999-00001", 1, "cli:tester", 1000, &cause), 0);
+	assert_str_eq_msg("... in plain words", cause,
+	    "There is no enquiry ENQ-1999-00001.");
+	free(cause);
+}
+
+static void
+test_reroute(void **state)
+{
+	struct env		*t = *state;
+	struct enquiry_result	 res;
+	struct store_erasure	 x;
+	char			*ref, *cause = NULL, *v, *sql;
+	long long		 rows;
+
+	assert_int_equal(receive(t, join, &res), 0);
+	assert_str_eq_msg("first lead", res.lead, "analyst_network");
+	ref = reference_of(t, "join-1@nhs.example.net");
+	rows = count(t, "SELECT count(*) FROM outbox");
+
+	check_int("re-routed", enquiry_reroute(t->conf, t->s, ref, "training",
+	    "  Wrong team:\r\nthey ask about a course\x01 \n", "cli:tester",
+	    5000, &cause), 1);
+	if (cause != NULL)
+		fail_msg("cause: %s", cause);
+	v = text(t, "SELECT lead || ' ' || routed_at || ' ' || rule FROM"
+	    " enquiries");
+	assert_str_eq_msg("its lead and time now, the router's rule kept", v,
+	    "training 5000 analyst-network");
+	free(v);
+	v = text(t, "SELECT from_lead || '>' || to_lead || ' ' || actor ||"
+	    " ' ' || at || ' [' || note || ']' FROM enquiry_routes");
+	assert_str_eq_msg("the history, the note's line breaks kept, its"
+	    " control characters spaces", v, "analyst_network>training"
+	    " cli:tester 5000 [Wrong team:\nthey ask about a course]");
+	free(v);
+	v = text(t, "SELECT detail FROM events WHERE kind = 'enquiry.reroute'"
+	    " AND actor = 'cli:tester'");
+	assert_str_eq_msg("the audit: that there was a note, not what it says",
+	    v, "analyst_network -> training, with a note");
+	free(v);
+
+	/* One new forward, to the new lead, made as the router makes it. */
+	check_int("one more outbox row", count(t, "SELECT count(*) FROM"
+	    " outbox") - rows, 1);
+	sql = xprintf("SELECT count(*) FROM outbox o JOIN outbox_bodies b"
+	    " ON b.id = o.body_id JOIN enquiries e ON e.id = o.enquiry_id"
+	    " WHERE o.kind = 'forward' AND o.rcpt_to ="
+	    " 'training@example.org' AND o.dedup_key ="
+	    " 'forward:%s:route:1:training@example.org'"
+	    " AND instr(b.body, 'Subject: [%s] Joining the Analyst Network"
+	    " huddles') > 0"
+	    " AND instr(b.body, 'Reply-To: Aaliyah Hussain"
+	    " <aaliyah@nhs.example.net>') > 0"
+	    " AND instr(b.body, 'X-Postroom-Lead: training') > 0"
+	    " AND instr(b.body, 'Content-Type: message/rfc822') > 0"
+	    " AND instr(b.body, 'Message-ID: <join-1@nhs.example.net>') > 0"
+	    " AND instr(b.body, 'Why it came to you: tester (command line)"
+	    " re-routed it to you from Midlands Analyst Network.') > 0"
+	    " AND instr(b.body, 'Their note: Wrong team:') > 0"
+	    " AND instr(b.body, 'acknowledgement naming Midlands Analyst"
+	    " Network.') > 0", ref, ref);
+	check_int("the forward to the training lead", count(t, sql), 1);
+	free(sql);
+
+	/* And back: a second forward, the acknowledgement still the first
+	 * lead's. */
+	check_int("back again", enquiry_reroute(t->conf, t->s, ref,
+	    "analyst_network", NULL, "user:3", 6000, &cause), 1);
+	check_int("two routes", count(t, "SELECT count(*) FROM"
+	    " enquiry_routes"), 2);
+	sql = xprintf("SELECT count(*) FROM outbox o JOIN outbox_bodies b"
+	    " ON b.id = o.body_id WHERE o.dedup_key ="
+	    " 'forward:%s:route:2:analyst-network@example.org'"
+	    " AND instr(b.body, 'acknowledgement naming Midlands Analyst"
+	    " Network.') > 0 AND instr(b.body, 'Their note') = 0", ref);
+	check_int("a second forward, without a note", count(t, sql), 1);
+	free(sql);
+	free(ref);
+
+	/* Erasing the enquirer empties the notes staff wrote about them. */
+	memset(&x, 0, sizeof x);
+	assert_int_equal(store_subscriber_erase(t->s,
+	    "aaliyah@nhs.example.net", 0, &x, &cause), 0);
+	store_erasure_clear(&x);
+	check_int("no note left", count(t, "SELECT count(*) FROM"
+	    " enquiry_routes WHERE note IS NOT NULL"), 0);
+	check_int("... the routes themselves kept", count(t, "SELECT count(*)"
+	    " FROM enquiry_routes"), 2);
+}
+
+static void
+test_reroute_refused(void **state)
+{
+	static const struct {
+		const char	*reference;	/* NULL: the enquiry's */
+		const char	*lead;
+		const char	*note;
+		const char	*want;
+	} cases[] = {
+		{ NULL, "analyst_network", NULL, "is already with Midlands"
+		    " Analyst Network." },
+		{ NULL, "nobody", NULL, "There is no lead \"nobody\" in the"
+		    " configuration." },
+		{ "ENQ-1999-00001", "training", NULL, "There is no enquiry"
+		    " ENQ-1999-00001." },
+		{ NULL, "training", "\xff\xfe", "The note is not text"
+		    " (UTF-8)." },
+		{ NULL, "training", NULL, "is no longer kept" },	/* erased */
+	};
+	struct env		*t = *state;
+	struct enquiry_result	 res;
+	char			*ref, *cause, big[ENQUIRY_NOTE_MAX + 2];
+	size_t			 i;
+
+	assert_int_equal(receive(t, join, &res), 0);
+	ref = reference_of(t, "join-1@nhs.example.net");
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		if (i == sizeof cases / sizeof cases[0] - 1)
+			assert_int_equal(store_exec_sql(t->s, "UPDATE enquiries"
+			    " SET raw = NULL", NULL), 0);
+		cause = NULL;
+		check_int(cases[i].want, enquiry_reroute(t->conf, t->s,
+		    cases[i].reference != NULL ? cases[i].reference : ref,
+		    cases[i].lead, cases[i].note, "cli:tester", 5000,
+		    &cause), 0);
+		if (cause == NULL || strstr(cause, cases[i].want) == NULL)
+			fail_msg("case %zu: got \"%s\", want \"%s\"", i,
+			    cause != NULL ? cause : "(null)", cases[i].want);
+		free(cause);
+	}
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	cause = NULL;
+	check_int("a note too long", enquiry_reroute(t->conf, t->s, ref,
+	    "training", big, "cli:tester", 5000, &cause), 0);
+	free(cause);
+	check_int("nothing changed: no route", count(t, "SELECT count(*) FROM"
+	    " enquiry_routes"), 0);
+	check_int("... the same lead", count(t, "SELECT count(*) FROM"
+	    " enquiries WHERE lead = 'analyst_network'"), 1);
+	check_int("... one forward", count(t, "SELECT count(*) FROM outbox"
+	    " WHERE kind = 'forward'"), 1);
+	check_int("... nothing audited", count(t, "SELECT count(*) FROM"
+	    " events WHERE kind = 'enquiry.reroute'"), 0);
+	free(ref);
+}
+
+static void
+test_note_refused(void **state)
+{
+	static const struct {
+		const char	*note;
+		int		 ok;
+	} cases[] = {
+		{ NULL, 1 },
+		{ "", 1 },
+		{ "Wrong team.\nThey ask about a course.", 1 },
+		{ "caf\xc3\xa9", 1 },
+		{ "caf\xe9", 0 },		/* Latin-1, not UTF-8 */
+		{ "\xed\xa0\x80", 0 },		/* a surrogate */
+	};
+	char	*s;
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		if ((enquiry_note_refused(cases[i].note) == NULL) !=
+		    cases[i].ok)
+			fail_msg("case %zu: got %s, want %s", i,
+			    cases[i].ok ? "refused" : "accepted",
+			    cases[i].ok ? "accepted" : "refused");
+	}
+	/* Characters, not bytes: 1,000 two-byte ones, then one more. */
+	s = xcalloc(2 * ENQUIRY_NOTE_MAX + 3, 1);
+	for (i = 0; i < ENQUIRY_NOTE_MAX; i++)
+		memcpy(s + 2 * i, "\xc3\xa9", 2);
+	assert_null(enquiry_note_refused(s));
+	memcpy(s + 2 * i, "\xc3\xa9", 2);
+	assert_non_null(enquiry_note_refused(s));
+	free(s);
+}
+
 int
 main(void)
 {
@@ -1207,6 +1447,13 @@ main(void)
 		cmocka_unit_test(test_unsubscribe_cc_and_envelope),
 		cmocka_unit_test(test_unsubscribe_bad_tokens),
 		cmocka_unit_test(test_unsubscribe_not_ours),
+		cmocka_unit_test_setup_teardown(test_answered, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reroute, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reroute_refused, setup,
+		    teardown),
+		cmocka_unit_test(test_note_refused),
 	};
 
 	return cmocka_run_group_tests_name("enquiry", tests, setup, teardown);

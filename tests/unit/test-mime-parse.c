@@ -1049,6 +1049,104 @@ test_pack(void **state)
 	buf_free(&b);
 }
 
+/* --- one attachment's bytes (mime_parse_part()) --------------------------- */
+
+/*
+ * Three attachments: a base64 one holding NULs and bytes above 0x7f, a
+ * quoted-printable one, and an attached message.  AQIAAwD/ is
+ * 01 02 00 03 00 ff.
+ */
+static const char with_parts[] =
+    "From: a@example.org\r\nSubject: files\r\nMIME-Version: 1.0\r\n"
+    "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+    "--b\r\nContent-Type: text/plain\r\n\r\nThe text.\r\n"
+    "--b\r\nContent-Type: application/octet-stream; name=\"bin.dat\"\r\n"
+    "Content-Transfer-Encoding: base64\r\n\r\nAQIAAwD/\r\n"
+    "--b\r\nContent-Type: text/plain; name=\"note.txt\"\r\n"
+    "Content-Disposition: attachment\r\n"
+    "Content-Transfer-Encoding: quoted-printable\r\n\r\ncaf=C3=A9\r\n"
+    "--b\r\nContent-Type: message/rfc822\r\n\r\n"
+    "Subject: inner\r\n\r\nInner text.\r\n"
+    "--b--\r\n";
+
+static void
+test_part(void **state)
+{
+	static const struct {
+		size_t		 part;
+		const char	*data;	/* NULL: no bytes anywhere */
+		size_t		 len;
+	} cases[] = {
+		{ 0, "\x01\x02\x00\x03\x00\xff", 6 },
+		{ 1, "caf\xc3\xa9", 5 },
+		{ 2, "Subject: inner\r\n\r\nInner text.", 29 },
+		{ 3, NULL, 0 },
+		{ MIME_PARSE_NO_PART, NULL, 0 },
+	};
+	struct message	*m, *u;
+	struct buf	 b;
+	char		*cause = NULL;
+	size_t		 i, j;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		m = mime_parse_part(with_parts, strlen(with_parts), NULL,
+		    cases[i].part);
+		check_int("attachments", m->nattachments, 3);
+		assert_str_eq_msg("the text", m->body_text, "The text.");
+		for (j = 0; j < m->nattachments; j++) {
+			if (j != cases[i].part || cases[i].data == NULL) {
+				if (m->attachments[j].data != NULL)
+					fail_msg("part %zu: attachment %zu has "
+					    "bytes, want none", cases[i].part,
+					    j);
+				continue;
+			}
+			check_int("size", m->attachments[j].size,
+			    cases[i].len);
+			assert_non_null(m->attachments[j].data);
+			assert_memory_equal(m->attachments[j].data,
+			    cases[i].data, cases[i].len);
+		}
+
+		/* The bytes cross the pipe whole, NULs and all. */
+		buf_init(&b, BUF_NOMAX);
+		assert_int_equal(message_pack(m, &b), 0);
+		if ((u = message_unpack(b.data, b.len, &cause)) == NULL)
+			fail_msg("part %zu: unpack: %s", cases[i].part, cause);
+		for (j = 0; j < u->nattachments; j++) {
+			assert_true((u->attachments[j].data == NULL) ==
+			    (m->attachments[j].data == NULL));
+			if (u->attachments[j].data != NULL)
+				assert_memory_equal(u->attachments[j].data,
+				    m->attachments[j].data,
+				    m->attachments[j].size);
+		}
+		message_free(u);
+		/* Every truncation is caught, the bytes' too. */
+		for (j = 0; j < b.len; j++) {
+			if ((u = message_unpack(b.data, j, &cause)) != NULL)
+				fail_msg("part %zu: unpack of %zu of %zu bytes "
+				    "succeeded", cases[i].part, j, b.len);
+			free(cause);
+			cause = NULL;
+		}
+		buf_free(&b);
+		message_free(m);
+	}
+
+	/* A flag that is neither 0 nor 1 is refused. */
+	m = mime_parse_part(with_parts, strlen(with_parts), NULL, 0);
+	buf_init(&b, BUF_NOMAX);
+	assert_int_equal(message_pack(m, &b), 0);
+	/* The last attachment's flag: the last 4 bytes (it has no bytes). */
+	b.data[b.len - 4] = 2;
+	assert_null(message_unpack(b.data, b.len, &cause));
+	assert_non_null(strstr(cause, "flag"));
+	free(cause);
+	buf_free(&b);
+	message_free(m);
+}
+
 int
 main(void)
 {
@@ -1064,6 +1162,7 @@ main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_pack),
+		cmocka_unit_test(test_part),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -670,6 +670,78 @@ test_decoding(void **state)
 	parser_stop(p);
 }
 
+/*
+ * One attachment's bytes, asked for through the child (the console's
+ * downloads), between ordinary parses on the same child; and the crasher
+ * asked for a part is contained like any other.
+ */
+static void
+test_part(void **state)
+{
+	static const char	 raw[] =
+	    "From: a@example.org\r\nSubject: files\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+	    "--b\r\nContent-Type: text/plain\r\n\r\nThe text.\r\n"
+	    "--b\r\nContent-Type: application/pdf; name=\"a.pdf\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n"
+	    "--b\r\nContent-Type: image/png; name=\"b.png\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgoA\r\n"
+	    "--b--\r\n";
+	struct parser_options	 o;
+	struct parser		*p;
+	struct message		*m;
+	char			*cause = NULL;
+	pid_t			 pid;
+
+	opts(&o);
+	p = start(&o);
+	pid = parser_pid(p);
+	if (parser_parse_part(p, raw, sizeof raw - 1, 1, &m, &cause) != 0)
+		fail_msg("parser_parse_part: %s", cause);
+	if (m->status != MESSAGE_OK)
+		fail_msg("part 1: got %s (%s)", status_name(m->status),
+		    m->status_detail);
+	check_int("attachments", m->nattachments, 2);
+	assert_null(m->attachments[0].data);
+	assert_non_null(m->attachments[1].data);
+	check_int("png size", m->attachments[1].size, 9);
+	assert_memory_equal(m->attachments[1].data, "\x89PNG\r\n\x1a\n\0", 9);
+	message_free(m);
+	expect_ok(p, "after a part");
+
+	/* Past the last attachment: no bytes, nothing refused. */
+	if (parser_parse_part(p, raw, sizeof raw - 1, 5, &m, &cause) != 0)
+		fail_msg("parser_parse_part: %s", cause);
+	check_int("part 5: status", m->status, MESSAGE_OK);
+	assert_null(m->attachments[0].data);
+	assert_null(m->attachments[1].data);
+	message_free(m);
+	/* An ordinary parse sends no bytes at all. */
+	m = parse(p, raw, sizeof raw - 1);
+	assert_null(m->attachments[0].data);
+	assert_null(m->attachments[1].data);
+	message_free(m);
+	if (parser_pid(p) != pid)
+		fail_msg("the child changed (%ld, was %ld)",
+		    (long)parser_pid(p), (long)pid);
+
+	/* Asked for a part, the known crasher is contained too. */
+	print_message("# a report from the child below is expected\n");
+	o.fault = PARSER_FAULT_UNGUARDED;
+	o.fault_after = 1;
+	parser_stop(p);
+	p = start(&o);
+	if (parser_parse_part(p, crasher, sizeof crasher - 1, 0, &m,
+	    &cause) != 0)
+		fail_msg("parser_parse_part: %s", cause);
+	if (m->status != MESSAGE_FAILED)
+		fail_msg("crasher: got %s, want FAILED",
+		    status_name(m->status));
+	message_free(m);
+	expect_ok(p, "after the crasher");
+	parser_stop(p);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -690,6 +762,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_large),
 		cmocka_unit_test(test_decoding),
+		cmocka_unit_test(test_part),
 	};
 
 	if (argc > 1 && strcmp(argv[1], PARSER_CHILD_ARG) == 0)

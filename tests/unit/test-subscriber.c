@@ -685,7 +685,7 @@ find_is(struct store *s, const char *text, const char *want)
 }
 
 /*
- * The search keys (schema version 10): postroom's own writes keep them,
+ * The search keys (schema version 11): postroom's own writes keep them,
  * and rows another program wrote or changed, without keys, are found
  * all the same, by their new name and not their old one.
  */
